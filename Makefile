@@ -1,0 +1,40 @@
+# Thin wrapper over CMake. `make run` and `make test` first install whatever
+# is missing (scripts/setup.sh), so both work on a fresh Debian 12 machine.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+DATA       ?= data
+JOBS       ?= $(shell nproc)
+RUN_OUT    ?= runs/default
+
+.PHONY: all setup build run test test-unit test-asan bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh $(DATA)
+
+$(BUILD)/Makefile: CMakeLists.txt
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: $(BUILD)/Makefile
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The default job: pretrain the RL's Razor base model, then evaluate it.
+run: setup build
+	$(BUILD)/forgetlab pretrain --out $(RUN_OUT)
+	$(BUILD)/forgetlab eval --model $(RUN_OUT)
+
+$(ASAN_BUILD)/Makefile: CMakeLists.txt
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFORGETLAB_SANITIZE=ON >/dev/null
+
+test: setup build $(ASAN_BUILD)/Makefile
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -L unit -j $(JOBS)
+
+bench: setup build
+	bash bench/mlp_step.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,35 @@
+/* error.h: how forgetlab reports failure.
+ *
+ * Every fallible function returns 0 on success and -1 on failure, after
+ * recording one human-readable line (naming the file, flag or value at fault)
+ * with fl_error_set(). The CLI prints that line on stderr and exits 1. The
+ * message lives in thread-local storage, so concurrent runs do not clobber
+ * each other's errors. */
+#ifndef FORGETLAB_ERROR_H
+#define FORGETLAB_ERROR_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define FL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define FL_PRINTF(a, b)
+#endif
+
+/* Records the message (printf-style) and returns -1, so a failing path can
+ * read `return fl_error_set("...: %s", path);`. */
+int fl_error_set(const char *fmt, ...) FL_PRINTF(1, 2);
+
+/* Prepends "prefix: " to the current message (adds context on the way up). */
+int fl_error_wrap(const char *fmt, ...) FL_PRINTF(1, 2);
+
+/* The last message set on this thread ("" if none). */
+const char *fl_error_msg(void);
+
+void fl_error_clear(void);
+
+/* malloc/calloc that record "out of memory (N bytes for WHAT)" on failure. */
+void *fl_malloc(size_t n, const char *what);
+void *fl_calloc(size_t count, size_t size, const char *what);
+
+#endif

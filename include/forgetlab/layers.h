@@ -1,0 +1,55 @@
+/* layers.h: the forward and backward passes of every layer and loss.
+ *
+ * Conventions (after llm.c): tensors are row-major float arrays; B is the
+ * batch, C the input width, OC the output width, V the number of classes.
+ * Backward functions ACCUMULATE (+=) into their gradient outputs, so a
+ * caller zeroes gradients once per step and several losses can add up.
+ * Any gradient output may be NULL when it is not needed. */
+#ifndef FORGETLAB_LAYERS_H
+#define FORGETLAB_LAYERS_H
+
+/* Linear: out[B,OC] = inp[B,C] @ W[OC,C]^T + b[OC]  (b may be NULL).
+ * W is stored [out, in] as in PyTorch's nn.Linear. */
+void fl_linear_forward(float *out, const float *inp, const float *W,
+                       const float *b, int B, int C, int OC);
+/* dinp[B,C] += dout @ W;  dW[OC,C] += dout^T @ inp;  db[OC] += sum_B dout. */
+void fl_linear_backward(float *dinp, float *dW, float *db, const float *dout,
+                        const float *inp, const float *W, int B, int C, int OC);
+
+/* ReLU: out = max(inp, 0), elementwise over N values. out may equal inp. */
+void fl_relu_forward(float *out, const float *inp, long N);
+/* dinp += dout * (inp > 0); inp is the ReLU's input (pre-activation). */
+void fl_relu_backward(float *dinp, const float *dout, const float *inp, long N);
+
+/* Row-wise softmax and log-softmax of logits[B,V] (max-subtracted). */
+void fl_softmax_forward(float *probs, const float *logits, int B, int V);
+void fl_log_softmax_forward(float *logp, const float *logits, int B, int V);
+/* dlogits += probs * (dprobs - sum_j dprobs_j probs_j). */
+void fl_softmax_backward(float *dlogits, const float *dprobs,
+                         const float *probs, int B, int V);
+/* dlogits += dlogp - probs * sum_j dlogp_j  (probs = softmax(logits)). */
+void fl_log_softmax_backward(float *dlogits, const float *dlogp,
+                             const float *probs, int B, int V);
+
+/* Cross-entropy with hard labels: losses[b] = -logp[b, y[b]].
+ * Returns the mean over the batch. losses may be NULL. */
+float fl_crossentropy_forward(float *losses, const float *logp, const int *y,
+                              int B, int V);
+/* Gradient of scale * sum_b losses[b] w.r.t. the logits, fused through the
+ * softmax: dlogits += scale * (probs - onehot(y)). Use scale = 1/B for the
+ * mean. */
+void fl_crossentropy_backward(float *dlogits, const float *probs, const int *y,
+                              int B, int V, float scale);
+
+/* Cross-entropy with soft targets q[B,V]: losses[b] = -sum_v q[b,v] logp[b,v].
+ * Returns the batch mean. */
+float fl_soft_crossentropy_forward(float *losses, const float *logp,
+                                   const float *q, int B, int V);
+/* dlogits += scale * (probs * sum_v q[b,v] - q). */
+void fl_soft_crossentropy_backward(float *dlogits, const float *probs,
+                                   const float *q, int B, int V, float scale);
+
+/* Index of the largest value of each row of x[B,V] (first on ties). */
+void fl_argmax_rows(int *out, const float *x, int B, int V);
+
+#endif

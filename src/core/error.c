@@ -1,0 +1,46 @@
+/* error.c: the thread-local "last error" line behind error.h. */
+#include "forgetlab/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FL_ERROR_MAX 1024
+
+static _Thread_local char g_msg[FL_ERROR_MAX];
+
+int fl_error_set(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int fl_error_wrap(const char *fmt, ...) {
+    char prefix[FL_ERROR_MAX], old[FL_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, g_msg, sizeof old);
+    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    return -1;
+}
+
+const char *fl_error_msg(void) { return g_msg; }
+
+void fl_error_clear(void) { g_msg[0] = '\0'; }
+
+void *fl_malloc(size_t n, const char *what) {
+    void *p = malloc(n ? n : 1);
+    if (!p) fl_error_set("out of memory (%zu bytes for %s)", n, what);
+    return p;
+}
+
+void *fl_calloc(size_t count, size_t size, const char *what) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) fl_error_set("out of memory (%zu x %zu bytes for %s)", count, size, what);
+    return p;
+}
