@@ -25,7 +25,17 @@ int fl_error_wrap(const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    /* Truncation is fine here: the message is for a human. */
+    size_t np = strnlen(prefix, sizeof prefix - 1);
+    memcpy(g_msg, prefix, np);
+    size_t at = np;
+    if (at + 2 < sizeof g_msg) {
+        g_msg[at++] = ':';
+        g_msg[at++] = ' ';
+    }
+    size_t no = strnlen(old, sizeof g_msg - at - 1);
+    memcpy(g_msg + at, old, no);
+    g_msg[at + no] = '\0';
     return -1;
 }
 

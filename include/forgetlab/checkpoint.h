@@ -1,0 +1,21 @@
+/* checkpoint.h: saving and loading models as safetensors files.
+ *
+ * A checkpoint holds the tensors under their PyTorch names and, in the
+ * header's __metadata__, "format" = "forgetlab", "arch" = "mlp", "spec"
+ * (e.g. "785-512-256-10"), "activation" = "relu", "version", and "config"
+ * (the run's config.json as a string), so a file is self-describing. */
+#ifndef FORGETLAB_CHECKPOINT_H
+#define FORGETLAB_CHECKPOINT_H
+
+#include "forgetlab/mlp.h"
+
+/* Writes the model atomically. config_json may be NULL. */
+int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json);
+
+/* Creates *m from a checkpoint: checks the metadata's arch and spec against
+ * the tensors (names, shapes) before copying. PATH may be a run directory
+ * (then DIR/model.safetensors is read). If config_json is not NULL it
+ * receives a malloc'ed copy of the stored config ("{}" if none). */
+int fl_mlp_load(const char *path, fl_mlp *m, char **config_json);
+
+#endif

@@ -1,0 +1,35 @@
+/* pretrain.h: the joint pretraining of the RL's Razor base model on
+ * ParityMNIST + FashionMNIST (SCIENCE.md section 3), and evaluation of a
+ * model on both tasks. */
+#ifndef FORGETLAB_PRETRAIN_H
+#define FORGETLAB_PRETRAIN_H
+
+#include "forgetlab/mlp.h"
+#include "forgetlab/tasks.h"
+
+#include <stdint.h>
+
+typedef struct {
+    const char *data_dir;  /* NULL: the default (see data.h) */
+    const char *spec;      /* model widths, "785-512-256-10" */
+    int per_task;          /* training images drawn from each task */
+    int epochs;
+    int batch;
+    double lr, weight_decay, beta1, beta2;
+    double clip;           /* gradient-norm clip, 0 = off */
+    uint64_t seed;
+    int threads;           /* 0: all cores */
+    int log_every;         /* steps between metrics lines */
+    int progress;          /* draw a progress bar (when stderr is a tty) */
+} fl_pretrain_config;
+
+void fl_pretrain_defaults(fl_pretrain_config *c);
+
+/* Trains, evaluates, and writes the run directory out_dir. */
+int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir);
+
+/* Accuracy of m on a task's data; logits_out[n, 10] receives the logits when
+ * not NULL. */
+int fl_eval_task(const fl_mlp *m, const fl_task_data *td, double *acc, float *logits_out);
+
+#endif

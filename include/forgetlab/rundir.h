@@ -1,0 +1,35 @@
+/* rundir.h: the run directory every training command writes.
+ *
+ *   config.json        every setting, the seed and its streams, the version,
+ *                      the data files used
+ *   model.safetensors  the weights
+ *   metrics.jsonl      one JSON object per logged step
+ *   summary.json       the final figures
+ * Every whole-file write is atomic; metrics.jsonl is appended line by line. */
+#ifndef FORGETLAB_RUNDIR_H
+#define FORGETLAB_RUNDIR_H
+
+#include <cjson/cJSON.h>
+
+typedef struct {
+    char *dir;
+    char *metrics_path;
+} fl_rundir;
+
+/* Creates dir (mkdir -p) and starts a fresh metrics.jsonl. */
+int fl_rundir_open(fl_rundir *r, const char *dir);
+void fl_rundir_close(fl_rundir *r);
+
+/* Writes obj as DIR/name (pretty JSON), atomically. */
+int fl_rundir_write_json(const fl_rundir *r, const char *name, const cJSON *obj);
+/* Appends obj as one line of metrics.jsonl. */
+int fl_rundir_log(const fl_rundir *r, const cJSON *obj);
+/* DIR/name, malloc'ed. */
+char *fl_rundir_path(const fl_rundir *r, const char *name);
+
+/* Writes any cJSON value atomically to path. */
+int fl_json_write_file(const char *path, const cJSON *obj);
+/* Parses a JSON file; error names the file and the position. */
+int fl_json_read_file(const char *path, cJSON **out);
+
+#endif

@@ -1,0 +1,99 @@
+/* args.c: GNU-style long-option parsing shared by every subcommand, and the
+ * two error conventions (usage error: exit 2; failure: exit 1). */
+#include "cli.h"
+
+#include "forgetlab/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fl_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "forgetlab %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'forgetlab %s --help'.\n", cmd);
+    return FL_EXIT_USAGE;
+}
+
+int fl_fail(const char *cmd) {
+    fprintf(stderr, "forgetlab %s: %s\n", cmd, fl_error_msg());
+    return FL_EXIT_FAIL;
+}
+
+int fl_arg_long(const char *flag, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno)
+        return fl_error_set("--%s: expected an integer, got '%s'", flag, s);
+    if (v < lo || v > hi)
+        return fl_error_set("--%s: %ld is out of range [%ld, %ld]", flag, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int fl_arg_double(const char *flag, const char *s, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno || !isfinite(v))
+        return fl_error_set("--%s: expected a finite number, got '%s'", flag, s);
+    if (v < lo || v > hi)
+        return fl_error_set("--%s: %g is out of range [%g, %g]", flag, v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int fl_parse_args(int argc, char **argv, const fl_command *cmd,
+                  const struct option *opts,
+                  int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
+                  char ***pos, int *npos) {
+    /* Build a long-option table with --help appended; every option is long
+     * only, so the short-option string is empty (":" reports missing args). */
+    int n = 0;
+    while (opts && opts[n].name) n++;
+    struct option all[64];
+    if (n > 62) n = 62;
+    memcpy(all, opts, (size_t)n * sizeof *all);
+    all[n] = (struct option){"help", no_argument, NULL, 'h'};
+    all[n + 1] = (struct option){0, 0, 0, 0};
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, ":", all, &idx);
+        if (c == -1) break;
+        if (c == 'h') {
+            fputs(cmd->help, stdout);
+            return FL_ARGS_HELP;
+        }
+        if (c == '?') {
+            fl_usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
+            return FL_ARGS_USAGE;
+        }
+        if (c == ':') {
+            fl_usage_error(cmd->name, "option '%s' needs a value", argv[optind - 1]);
+            return FL_ARGS_USAGE;
+        }
+        if (handle(c, optarg, ctx)) {
+            fl_usage_error(cmd->name, "%s", fl_error_msg());
+            return FL_ARGS_USAGE;
+        }
+    }
+    if (optind < argc && !npos) {
+        fl_usage_error(cmd->name, "unexpected argument '%s'", argv[optind]);
+        return FL_ARGS_USAGE;
+    }
+    if (npos) {
+        *pos = argv + optind;
+        *npos = argc - optind;
+    }
+    return 0;
+}

@@ -1,0 +1,43 @@
+/* cli.h: what the subcommands share: option parsing helpers, the usage-error
+ * convention (exit 2) and the failure convention (exit 1, one line). */
+#ifndef FORGETLAB_CLI_H
+#define FORGETLAB_CLI_H
+
+#include <getopt.h>
+
+enum { FL_EXIT_OK = 0, FL_EXIT_FAIL = 1, FL_EXIT_USAGE = 2 };
+
+/* A subcommand: its name, one line for `forgetlab --help`, its entry point
+ * (argv[0] is the subcommand name) and its --help text. */
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*main)(int argc, char **argv);
+    const char *help;
+} fl_command;
+
+/* Prints "forgetlab CMD: MESSAGE" and a hint to stderr; returns FL_EXIT_USAGE. */
+int fl_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "forgetlab CMD: <fl_error_msg()>" to stderr; returns FL_EXIT_FAIL. */
+int fl_fail(const char *cmd);
+
+/* Strict number parsing for option values: the whole string must be a
+ * number within [lo, hi]. On failure records "--FLAG: ..." and returns -1. */
+int fl_arg_long(const char *flag, const char *s, long lo, long hi, long *out);
+int fl_arg_double(const char *flag, const char *s, double lo, double hi, double *out);
+
+/* Runs getopt_long over argv; for each option calls handle(opt, optarg, ctx),
+ * which returns 0, or -1 after fl_error_set for a bad value. Handles --help
+ * (prints help, returns 1 so the caller exits 0), unknown options and missing
+ * arguments (usage error). Returns 0 when parsing succeeded, 1 after --help,
+ * or FL_EXIT_USAGE + 100 after a usage error (already printed). Positional
+ * arguments are refused unless npos is not NULL (they are then returned). */
+#define FL_ARGS_HELP 1
+#define FL_ARGS_USAGE 102
+int fl_parse_args(int argc, char **argv, const fl_command *cmd,
+                  const struct option *opts,
+                  int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
+                  char ***pos, int *npos);
+
+#endif

@@ -1,0 +1,237 @@
+/* pretrain.c: the base model of the RL's Razor toy (SCIENCE.md section 3):
+ * an MLP trained jointly on per_task images of ParityMNIST and of
+ * FashionMNIST, then evaluated on both test sets. */
+#include "forgetlab/pretrain.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/error.h"
+#include "forgetlab/optim.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/rundir.h"
+#include "forgetlab/threads.h"
+#include "forgetlab/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fl_pretrain_defaults(fl_pretrain_config *c) {
+    memset(c, 0, sizeof *c);
+    c->spec = "785-512-256-10";
+    c->per_task = 500;
+    c->epochs = 20;
+    c->batch = 32;
+    c->lr = 1e-3;
+    c->weight_decay = 0.0;
+    c->beta1 = 0.9;
+    c->beta2 = 0.999;
+    c->seed = 0;
+    c->log_every = 10;
+    c->progress = 1;
+}
+
+int fl_eval_task(const fl_mlp *m, const fl_task_data *td, double *acc, float *logits_out) {
+    float *logits = logits_out;
+    if (!logits && !(logits = fl_malloc((size_t)td->n * FL_TASK_CLASSES * sizeof(float), "logits")))
+        return -1;
+    int rc = fl_mlp_logits(m, td->x, td->n, logits);
+    if (rc == 0) *acc = fl_task_accuracy(td->task, logits, td->label, td->n);
+    if (logits != logits_out) free(logits);
+    return rc;
+}
+
+/* The training set: per_task images of each task, picked by the data stream;
+ * each ParityMNIST image gets one label drawn uniformly from the five digits
+ * of its parity (the labels stream), each Fashion image its class. */
+typedef struct {
+    int n;
+    float *x;   /* [n, 785] */
+    int *y;     /* [n] training label */
+} train_set;
+
+static int pick_examples(train_set *ts, int *at, const fl_task_data *td, int k,
+                         fl_rng *data_rng, fl_rng *label_rng) {
+    if (k > td->n)
+        return fl_error_set("--per-task %d: the %s training split has only %d images", k,
+                            fl_task_name(td->task), td->n);
+    int *idx = fl_malloc((size_t)td->n * sizeof(int), "indices");
+    if (!idx) return -1;
+    for (int i = 0; i < td->n; i++) idx[i] = i;
+    fl_rng_shuffle(data_rng, idx, td->n);
+    for (int i = 0; i < k; i++, (*at)++) {
+        memcpy(ts->x + (size_t)*at * FL_TASK_DIM, td->x + (size_t)idx[i] * FL_TASK_DIM,
+               FL_TASK_DIM * sizeof(float));
+        int label = td->label[idx[i]];
+        if (td->task == FL_TASK_PARITY) label = label % 2 + 2 * (int)fl_rng_below(label_rng, 5);
+        ts->y[*at] = label;
+    }
+    free(idx);
+    return 0;
+}
+
+static cJSON *make_config(const fl_pretrain_config *c, const char *data_dir) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "pretrain");
+    cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
+    cJSON_AddStringToObject(j, "model", c->spec);
+    cJSON_AddNumberToObject(j, "per_task", c->per_task);
+    cJSON_AddNumberToObject(j, "epochs", c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddStringToObject(j, "optimizer", "adamw");
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddStringToObject(j, "schedule", "constant");
+    cJSON_AddNumberToObject(j, "weight_decay", c->weight_decay);
+    cJSON_AddNumberToObject(j, "beta1", c->beta1);
+    cJSON_AddNumberToObject(j, "beta2", c->beta2);
+    cJSON_AddNumberToObject(j, "clip", c->clip);
+    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
+    cJSON_AddNumberToObject(streams, "init", FL_STREAM_INIT);
+    cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
+    cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
+    cJSON_AddNumberToObject(j, "mnist_split_seed", (double)FL_SPLIT_SEED);
+    cJSON_AddNumberToObject(j, "threads", fl_get_threads());
+    cJSON_AddStringToObject(j, "data_dir", data_dir);
+    cJSON *files = cJSON_AddArrayToObject(j, "data_files");
+    const char *names[] = {"mnist/0.json ... mnist/9.json",
+                           "fashion-mnist/train-images-idx3-ubyte.gz",
+                           "fashion-mnist/train-labels-idx1-ubyte.gz",
+                           "fashion-mnist/t10k-images-idx3-ubyte.gz",
+                           "fashion-mnist/t10k-labels-idx1-ubyte.gz"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        cJSON_AddItemToArray(files, cJSON_CreateString(names[i]));
+    return j;
+}
+
+static int log_step(const fl_rundir *rd, long step, double epoch, float loss, float lr) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", (double)step);
+    cJSON_AddNumberToObject(j, "epoch", epoch);
+    cJSON_AddNumberToObject(j, "loss", loss);
+    cJSON_AddNumberToObject(j, "lr", lr);
+    int rc = fl_rundir_log(rd, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* The training loop proper; the caller owns and frees everything. */
+static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts,
+                 const fl_rundir *rd, fl_rng *data_rng, float *final_loss, long *steps_out) {
+    fl_batcher bt;
+    fl_cls_step st;
+    float *xb = fl_malloc((size_t)c->batch * FL_TASK_DIM * sizeof(float), "batch");
+    int *yb = fl_malloc((size_t)c->batch * sizeof(int), "batch labels");
+    int rc = -1;
+    if (!xb || !yb || fl_batcher_init(&bt, ts->n, c->batch, data_rng)) goto out_buf;
+    if (fl_cls_step_alloc(&st, m, c->batch)) goto out_bt;
+    fl_optim opt;
+    fl_optim_adamw(&opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->weight_decay);
+    long spe = fl_batcher_steps_per_epoch(&bt), total = spe * c->epochs;
+    fl_progress pb;
+    if (c->progress) fl_progress_start(&pb, "pretrain", total);
+    for (long step = 0; step < total; step++) {
+        const int *idx;
+        int B = fl_batcher_next(&bt, &idx);
+        fl_gather_rows(xb, ts->x, FL_TASK_DIM, idx, B);
+        fl_gather_ints(yb, ts->y, idx, B);
+        fl_blob_zero_grads(&m->blob);
+        float loss = fl_cls_ce_step(m, &st, xb, yb, NULL, B);
+        if (!isfinite(loss)) {
+            fl_error_set("training diverged: loss is %g at step %ld (try a lower --lr)", loss, step);
+            goto out_all;
+        }
+        if (c->clip > 0) fl_clip_grad_norm(&m->blob, (float)c->clip);
+        fl_optim_step(&opt, &m->blob, (float)c->lr);
+        *final_loss = loss;
+        if ((step + 1) % c->log_every == 0 || step + 1 == total)
+            if (log_step(rd, step + 1, (double)(step + 1) / (double)spe, loss, (float)c->lr)) goto out_all;
+        if (c->progress) {
+            char extra[32];
+            snprintf(extra, sizeof extra, "loss %.4f", loss);
+            fl_progress_update(&pb, step + 1, extra);
+        }
+    }
+    if (c->progress) fl_progress_finish(&pb);
+    *steps_out = total;
+    rc = 0;
+out_all:
+    fl_cls_step_free(&st);
+out_bt:
+    fl_batcher_free(&bt);
+out_buf:
+    free(xb);
+    free(yb);
+    return rc;
+}
+
+int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
+    double t0 = fl_now();
+    const char *data_dir = fl_data_dir(c->data_dir);
+    fl_set_threads(c->threads);
+    fl_task_data tasks[2][2] = {{{0}}}; /* [task][train, test] */
+    const char *splits[2] = {"train", "test"};
+    fl_mlp m = {0};
+    fl_rundir rd = {0};
+    train_set ts = {0};
+    cJSON *cfg = NULL, *sum = NULL;
+    char *cfg_text = NULL, *model_path = NULL;
+    int rc = -1;
+    for (int t = 0; t < 2; t++)
+        for (int s = 0; s < 2; s++)
+            if (fl_task_load(&tasks[t][s], (fl_task_id)t, data_dir, splits[s])) goto out;
+    if (fl_mlp_create_from_spec(&m, c->spec)) goto out;
+    if (m.dims[0] != FL_TASK_DIM || m.dims[m.nlayers] != FL_TASK_CLASSES) {
+        fl_error_set("--model %s: the tasks need %d inputs and %d outputs", c->spec, FL_TASK_DIM,
+                     FL_TASK_CLASSES);
+        goto out;
+    }
+    fl_rng init_rng, data_rng, label_rng;
+    fl_rng_init(&init_rng, c->seed, FL_STREAM_INIT);
+    fl_rng_init(&data_rng, c->seed, FL_STREAM_DATA);
+    fl_rng_init(&label_rng, c->seed, FL_STREAM_LABELS);
+    fl_mlp_init(&m, &init_rng);
+
+    ts.n = 2 * c->per_task;
+    ts.x = fl_malloc((size_t)ts.n * FL_TASK_DIM * sizeof(float), "training set");
+    ts.y = fl_malloc((size_t)ts.n * sizeof(int), "training labels");
+    if (!ts.x || !ts.y) goto out;
+    int at = 0;
+    for (int t = 0; t < 2; t++)
+        if (pick_examples(&ts, &at, &tasks[t][0], c->per_task, &data_rng, &label_rng)) goto out;
+
+    if (fl_rundir_open(&rd, out_dir)) goto out;
+    cfg = make_config(c, data_dir);
+    if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    float final_loss = 0;
+    long steps = 0;
+    /* The batch order continues the data stream after the subset draws. */
+    if (train(c, &m, &ts, &rd, &data_rng, &final_loss, &steps)) goto out;
+
+    double acc[2];
+    for (int t = 0; t < 2; t++)
+        if (fl_eval_task(&m, &tasks[t][1], &acc[t], NULL)) goto out;
+    cfg_text = cJSON_PrintUnformatted(cfg);
+    model_path = fl_rundir_path(&rd, "model.safetensors");
+    if (!cfg_text || !model_path || fl_mlp_save(model_path, &m, cfg_text)) goto out;
+    sum = cJSON_CreateObject();
+    cJSON_AddNumberToObject(sum, "parity_acc", acc[FL_TASK_PARITY]);
+    cJSON_AddNumberToObject(sum, "fashion_acc", acc[FL_TASK_FASHION]);
+    cJSON_AddNumberToObject(sum, "final_loss", final_loss);
+    cJSON_AddNumberToObject(sum, "steps", (double)steps);
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    rc = 0;
+out:
+    cJSON_Delete(cfg);
+    cJSON_Delete(sum);
+    free(cfg_text);
+    free(model_path);
+    free(ts.x);
+    free(ts.y);
+    fl_rundir_close(&rd);
+    fl_mlp_free(&m);
+    for (int t = 0; t < 2; t++)
+        for (int s = 0; s < 2; s++) fl_task_free(&tasks[t][s]);
+    return rc;
+}
