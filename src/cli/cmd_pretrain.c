@@ -2,6 +2,7 @@
  * pretraining of the RL's Razor base model. */
 #include "cli.h"
 
+#include "forgetlab/mlp.h"
 #include "forgetlab/pretrain.h"
 
 #include <stdint.h>
@@ -60,7 +61,12 @@ static int handle(int opt, const char *v, void *ctx) {
     double x;
     switch (opt) {
     case O_OUT: a->out = v; return 0;
-    case O_MODEL: c->spec = v; return 0;
+    case O_MODEL: {
+        int nl, dims[FL_MLP_MAX_LAYERS + 1];
+        if (fl_mlp_parse_spec(v, &nl, dims)) return -1;
+        c->spec = v;
+        return 0;
+    }
     case O_DATA: c->data_dir = v; return 0;
     case O_PER_TASK: if (fl_arg_long("per-task", v, 1, 60000, &n)) return -1; c->per_task = (int)n; return 0;
     case O_EPOCHS: if (fl_arg_long("epochs", v, 1, 100000, &n)) return -1; c->epochs = (int)n; return 0;

@@ -1,0 +1,43 @@
+/* objectives.h: the fine-tuning objectives of the RL's Razor study
+ * (SCIENCE.md section 3), as losses on a batch of logits with their
+ * gradients with respect to the logits.
+ *
+ * Every function takes the batch's probabilities probs[B,V] (softmax of the
+ * logits) and/or log-probabilities logp[B,V], returns the loss (a mean over
+ * the batch) and ACCUMULATES its gradient into dlogits[B,V], scaled by
+ * `scale` (1 for the loss as defined). For the policy-gradient losses the
+ * sampled actions and their advantages are held fixed: the gradient is that
+ * of the surrogate -mean(A * log pi(a|x)), which is what an on-policy step
+ * follows. */
+#ifndef FORGETLAB_OBJECTIVES_H
+#define FORGETLAB_OBJECTIVES_H
+
+/* Group-normalised advantages: A_g = (r_g - mean(r)) / (std(r) + eps), with
+ * the population standard deviation over the G rewards of one input. A group
+ * whose rewards are all equal gets zero advantages. */
+void fl_grpo_advantages(float *adv, const float *rewards, int G, float eps);
+
+/* Policy-gradient surrogate: loss = -1/(B*G) sum_{b,g} adv[b*G+g] *
+ * logp[b, actions[b*G+g]]. */
+float fl_pg_loss(float *dlogits, const float *probs, const float *logp,
+                 const int *actions, const float *adv, int B, int G, int V, float scale);
+
+/* Exact KL(p || q) per row, averaged over the batch, given log-probs of both
+ * (p = exp(logp)). Gradient with respect to p's logits:
+ * dKL/dz_v = p_v (logp_v - logq_v - KL_row). */
+float fl_kl_loss(float *dlogits, const float *probs, const float *logp,
+                 const float *logq, int B, int V, float scale);
+
+/* SimPO with one-token answers: loss = -mean log sigmoid(beta (logp[y_w] -
+ * logp[y_l]) - gamma). */
+float fl_simpo_loss(float *dlogits, const float *probs, const float *logp,
+                    const int *y_w, const int *y_l, int B, int V,
+                    float beta, float gamma, float scale);
+
+/* The KL-minimal correct distribution (the I-projection of p0 onto the
+ * correct answers): q[v] = p0[v] * correct[v] / sum_u p0[u] * correct[u].
+ * correct[B,V] holds 0/1. If p0 puts no mass on any correct answer, q is
+ * uniform over the correct answers. */
+void fl_oracle_target(float *q, const float *p0, const float *correct, int B, int V);
+
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# cli_basics.sh: --help, --version, exit codes 0/1/2 and one-line errors.
+source "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "forgetlab --help" -- "$FL" --help
+grep -q "pretrain" "$T/stdout" && ok "--help lists pretrain" || bad "--help lists pretrain"
+expect_exit 0 "forgetlab --version" -- "$FL" --version
+grep -qE '^forgetlab [0-9]+\.[0-9]+\.[0-9]+$' "$T/stdout" && ok "version format" || bad "version format"
+for cmd in pretrain eval; do
+    expect_exit 0 "$cmd --help" -- "$FL" "$cmd" --help
+    grep -q "usage: forgetlab $cmd" "$T/stdout" && ok "$cmd --help text" || bad "$cmd --help text"
+done
+expect_exit 2 "no command" -- "$FL"
+expect_exit 2 "unknown command" -- "$FL" frobnicate
+expect_stderr "unknown command 'frobnicate'" "unknown command named"
+expect_exit 2 "unknown option" -- "$FL" pretrain --out "$T/x" --bogus
+expect_stderr "unknown option '--bogus'" "unknown option named"
+expect_exit 2 "missing --out" -- "$FL" pretrain
+expect_stderr "--out DIR is required" "missing --out named"
+expect_exit 2 "bad --lr" -- "$FL" pretrain --out "$T/x" --lr abc
+expect_stderr "^forgetlab pretrain: --lr: expected a finite number, got 'abc'" "bad --lr named"
+expect_exit 2 "negative --epochs" -- "$FL" pretrain --out "$T/x" --epochs -3
+expect_stderr "--epochs: -3 is out of range" "negative --epochs named"
+expect_exit 2 "nan --lr" -- "$FL" pretrain --out "$T/x" --lr nan
+expect_exit 2 "option without value" -- "$FL" pretrain --out
+expect_exit 2 "eval without --model" -- "$FL" eval
+expect_exit 2 "eval bad --task" -- "$FL" eval --model "$T/x" --task cifar
+expect_exit 2 "eval --logits-out without --task" -- "$FL" eval --model "$T/x" --logits-out "$T/l.npy"
+expect_exit 1 "eval of a missing model" -- "$FL" eval --model "$T/nonexistent"
+expect_stderr "nonexistent" "missing model named"
+[ "$(wc -l <"$T/stderr")" -eq 1 ] && ok "one line on stderr" || bad "one line on stderr: $(cat "$T/stderr")"
+expect_exit 1 "pretrain with a missing data dir" -- "$FL" pretrain --out "$T/x" --data-dir "$T/nodata"
+expect_stderr "$T/nodata" "missing data dir named"
+expect_exit 2 "bad model spec" -- "$FL" pretrain --out "$T/x" --model 785-0-10 --epochs 1
+finish

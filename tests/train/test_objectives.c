@@ -1,0 +1,176 @@
+/* test_objectives.c: the fine-tuning losses against a double-precision
+ * reference and its finite differences with respect to the logits (samples
+ * and advantages held fixed), and the oracle target's defining properties. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "forgetlab/layers.h"
+#include "forgetlab/objectives.h"
+#include "forgetlab/rng.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { B = 3, V = 10, G = 4 };
+#define EPS 1e-6
+
+static fl_rng g_rng;
+static float g_z[B * V], g_q[B * V];
+static int g_act[B * G], g_yw[B], g_yl[B];
+static float g_adv[B * G];
+
+static void ref_logp(const double *z, double *lp) {
+    for (int b = 0; b < B; b++) {
+        double mx = z[b * V], s = 0;
+        for (int v = 1; v < V; v++) mx = fmax(mx, z[b * V + v]);
+        for (int v = 0; v < V; v++) s += exp(z[b * V + v] - mx);
+        for (int v = 0; v < V; v++) lp[b * V + v] = z[b * V + v] - mx - log(s);
+    }
+}
+
+enum { K_PG, K_KL, K_SIMPO };
+static double ref_loss(int kind, const double *z) {
+    double lp[B * V], L = 0;
+    ref_logp(z, lp);
+    for (int b = 0; b < B; b++) {
+        if (kind == K_PG)
+            for (int g = 0; g < G; g++) L -= g_adv[b * G + g] * lp[b * V + g_act[b * G + g]] / (B * G);
+        if (kind == K_KL)
+            for (int v = 0; v < V; v++) L += exp(lp[b * V + v]) * (lp[b * V + v] - log(g_q[b * V + v])) / B;
+        if (kind == K_SIMPO) {
+            double u = 2.0 * (lp[b * V + g_yw[b]] - lp[b * V + g_yl[b]]) - 0.5;
+            L += log(1 + exp(-u)) / B;
+        }
+    }
+    return L;
+}
+
+static float run_loss(int kind, const float *z, float *dz) {
+    float probs[B * V], logp[B * V], logq[B * V];
+    fl_softmax_forward(probs, z, B, V);
+    fl_log_softmax_forward(logp, z, B, V);
+    for (int i = 0; i < B * V; i++) logq[i] = logf(g_q[i]);
+    memset(dz, 0, B * V * sizeof(float));
+    switch (kind) {
+    case K_PG: return fl_pg_loss(dz, probs, logp, g_act, g_adv, B, G, V, 1.0f);
+    case K_KL: return fl_kl_loss(dz, probs, logp, logq, B, V, 1.0f);
+    default: return fl_simpo_loss(dz, probs, logp, g_yw, g_yl, B, V, 2.0f, 0.5f, 1.0f);
+    }
+}
+
+static void check_kind(int kind, const char *name) {
+    float dz[B * V];
+    float loss = run_loss(kind, g_z, dz);
+    double z[B * V];
+    for (int i = 0; i < B * V; i++) z[i] = g_z[i];
+    double want = ref_loss(kind, z);
+    if (fabs(loss - want) > 1e-5 * fmax(1, fabs(want))) fail_msg("%s loss %.8g, want %.8g", name, loss, want);
+    for (int i = 0; i < B * V; i++) {
+        double keep = z[i];
+        z[i] = keep + EPS;
+        double up = ref_loss(kind, z);
+        z[i] = keep - EPS;
+        double down = ref_loss(kind, z);
+        z[i] = keep;
+        double fd = (up - down) / (2 * EPS);
+        if (fabs(dz[i] - fd) > 2e-5 * fmax(1, fabs(fd))) fail_msg("%s dlogits[%d] %.8g, want %.8g", name, i, dz[i], fd);
+    }
+}
+
+static int setup(void **state) {
+    (void)state;
+    fl_rng_init(&g_rng, 11, 0);
+    for (int i = 0; i < B * V; i++) g_z[i] = 1.5f * (float)fl_rng_normal(&g_rng);
+    for (int b = 0; b < B; b++) {
+        double s = 0;
+        for (int v = 0; v < V; v++) s += (g_q[b * V + v] = 0.05f + fl_rng_float(&g_rng));
+        for (int v = 0; v < V; v++) g_q[b * V + v] /= (float)s;
+        float r[G];
+        for (int g = 0; g < G; g++) {
+            g_act[b * G + g] = (int)fl_rng_below(&g_rng, V);
+            r[g] = (float)(g_act[b * G + g] % 2);
+        }
+        fl_grpo_advantages(g_adv + b * G, r, G, 1e-6f);
+        g_yw[b] = b;
+        g_yl[b] = 9 - b;
+    }
+    g_act[0] = g_act[1]; /* a repeated action: its two terms must add */
+    return 0;
+}
+
+static void test_pg(void **state) { (void)state; check_kind(K_PG, "policy gradient"); }
+static void test_kl(void **state) { (void)state; check_kind(K_KL, "KL(p||q)"); }
+static void test_simpo(void **state) { (void)state; check_kind(K_SIMPO, "SimPO"); }
+
+/* KL direction on hand-computed values: p = softmax(0, log 3) = (1/4, 3/4),
+ * q = (1/2, 1/2): KL(p||q) = 1/4 log(1/2) + 3/4 log(3/2) = 0.1308120; the
+ * reverse, KL(q||p) = 1/2 log 2 + 1/2 log(2/3) = 0.1438410. */
+static void test_kl_direction(void **state) {
+    (void)state;
+    float z[2] = {0.0f, logf(3.0f)}, probs[2], logp[2], logq[2] = {logf(0.5f), logf(0.5f)};
+    fl_softmax_forward(probs, z, 1, 2);
+    fl_log_softmax_forward(logp, z, 1, 2);
+    assert_float_equal(fl_kl_loss(NULL, probs, logp, logq, 1, 2, 1.0f), 0.1308120, 1e-6);
+    float lq_as_p[2] = {logq[0], logq[1]}, pq[2] = {0.5f, 0.5f};
+    assert_float_equal(fl_kl_loss(NULL, pq, lq_as_p, logp, 1, 2, 1.0f), 0.1438410, 1e-6);
+}
+
+static void test_advantages(void **state) {
+    (void)state;
+    float r[4] = {1, 0, 0, 1}, a[4];
+    fl_grpo_advantages(a, r, 4, 0.0f);
+    assert_float_equal(a[0], 1.0, 1e-6); /* mean 0.5, std 0.5 */
+    assert_float_equal(a[1], -1.0, 1e-6);
+    float same[3] = {1, 1, 1};
+    fl_grpo_advantages(a, same, 3, 1e-6f);
+    for (int g = 0; g < 3; g++) assert_float_equal(a[g], 0.0, 0);
+}
+
+/* The oracle target sums to 1, is zero on wrong answers, keeps pi_0's ratios
+ * on the right ones, and is closer to pi_0 in KL(q||pi_0) than other feasible
+ * targets (here: uniform over the correct answers and a one-hot). */
+static void test_oracle_target(void **state) {
+    (void)state;
+    float p0[V] = {0.3f, 0.05f, 0.1f, 0.05f, 0.2f, 0.05f, 0.1f, 0.05f, 0.05f, 0.05f};
+    float correct[V], q[V];
+    for (int v = 0; v < V; v++) correct[v] = (float)(v % 2 == 0); /* even digits */
+    fl_oracle_target(q, p0, correct, 1, V);
+    double s = 0;
+    for (int v = 0; v < V; v++) {
+        s += q[v];
+        if (v % 2) assert_float_equal(q[v], 0.0, 0);
+    }
+    assert_float_equal(s, 1.0, 1e-6);
+    assert_float_equal(q[0] / q[4], 1.5, 1e-6);
+    float uni[V] = {0}, hot[V] = {0}, lp0[V];
+    for (int v = 0; v < V; v += 2) uni[v] = 0.2f;
+    hot[0] = 1.0f;
+    for (int v = 0; v < V; v++) lp0[v] = logf(p0[v]);
+    float lq[V], lu[V], lh[V];
+    for (int v = 0; v < V; v++) {
+        lq[v] = q[v] > 0 ? logf(q[v]) : -INFINITY;
+        lu[v] = uni[v] > 0 ? logf(uni[v]) : -INFINITY;
+        lh[v] = hot[v] > 0 ? logf(hot[v]) : -INFINITY;
+    }
+    float kq = fl_kl_loss(NULL, q, lq, lp0, 1, V, 1), ku = fl_kl_loss(NULL, uni, lu, lp0, 1, V, 1),
+          kh = fl_kl_loss(NULL, hot, lh, lp0, 1, V, 1);
+    assert_true(kq < ku && kq < kh);
+    assert_float_equal(kq, -log(0.3 + 0.1 + 0.2 + 0.1 + 0.05), 1e-6); /* = -log p0(correct) */
+    float zero[V] = {0};
+    fl_oracle_target(q, zero, correct, 1, V); /* no mass on any correct answer */
+    assert_float_equal(q[2], 0.2, 1e-6);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pg),
+        cmocka_unit_test(test_kl),
+        cmocka_unit_test(test_simpo),
+        cmocka_unit_test(test_kl_direction),
+        cmocka_unit_test(test_advantages),
+        cmocka_unit_test(test_oracle_target),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
