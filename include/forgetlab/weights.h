@@ -1,0 +1,35 @@
+/* weights.h: how far a fine-tuned model's parameters moved from the base
+ * (SCIENCE.md section 2, "weight change"): L1, Fisher-weighted L2 with the
+ * base model's diagonal Fisher, and per-layer spectral norm and numerical
+ * rank of the update delta W. */
+#ifndef FORGETLAB_WEIGHTS_H
+#define FORGETLAB_WEIGHTS_H
+
+#include "forgetlab/mlp.h"
+#include "forgetlab/rng.h"
+
+/* sum_i |theta_i - theta0_i| over every parameter. */
+double fl_weight_l1(const fl_mlp *base, const fl_mlp *m);
+
+/* Diagonal empirical Fisher of the model on inputs x[n, in]:
+ * F_i = 1/n sum_x E_{y ~ pi(.|x)} (d log pi(y|x) / d theta_i)^2, estimated
+ * with `samples` labels drawn per input from the model itself (rng).
+ * fisher has m->blob.n entries. Per-example gradients of a Linear layer are
+ * outer products dz h^T, so their squares are (dz^2)(h^2)^T: one GEMM per
+ * layer gives the batch's sum without materialising per-example gradients. */
+int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng);
+
+/* sum_i F_i (theta_i - theta0_i)^2. */
+double fl_weight_fisher_l2(const float *fisher, const fl_mlp *base, const fl_mlp *m);
+
+/* Largest singular value of each layer's delta W by power iteration (iters
+ * rounds from a random start), summed over layers. per_layer (optional)
+ * receives each layer's value. */
+double fl_weight_spectral(const fl_mlp *base, const fl_mlp *m, int iters, fl_rng *rng, double *per_layer);
+
+/* Numerical rank of each layer's delta W: the number of singular values
+ * above max(rows, cols) * FLT_EPSILON * sigma_max (LAPACK dgesdd in double).
+ * rank[l] for l < nlayers. */
+int fl_weight_ranks(const fl_mlp *base, const fl_mlp *m, int *rank);
+
+#endif

@@ -1,0 +1,164 @@
+/* weights.c: weight-change predictors of forgetting: L1, Fisher-weighted L2
+ * (with the diagonal Fisher of the base), and the spectral norm and
+ * numerical rank of each layer's update. */
+#include "forgetlab/weights.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* LAPACK's divide-and-conquer SVD (shipped inside OpenBLAS). */
+void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda,
+             double *s, double *u, const int *ldu, double *vt, const int *ldvt,
+             double *work, const int *lwork, int *iwork, int *info);
+
+double fl_weight_l1(const fl_mlp *base, const fl_mlp *m) {
+    double s = 0;
+    for (size_t i = 0; i < m->blob.n; i++) s += fabs((double)m->blob.params[i] - base->blob.params[i]);
+    return s;
+}
+
+double fl_weight_fisher_l2(const float *fisher, const fl_mlp *base, const fl_mlp *m) {
+    double s = 0;
+    for (size_t i = 0; i < m->blob.n; i++) {
+        double d = (double)m->blob.params[i] - base->blob.params[i];
+        s += fisher[i] * d * d;
+    }
+    return s;
+}
+
+/* Adds the batch's summed squared per-example gradients to fisher, given
+ * each layer's output gradient dz (per example) and input h. */
+static void add_squared_grads(float *fisher, const fl_mlp *m, const fl_mlp_acts *a,
+                              const float *dlogits, float *sq_dz, float *sq_h, int B) {
+    for (int l = 0; l < m->nlayers; l++) {
+        int C = m->dims[l], OC = m->dims[l + 1];
+        const float *dz = l == m->nlayers - 1 ? dlogits : a->dpre[l];
+        const float *h = l ? a->post[l - 1] : a->inp;
+        for (long i = 0; i < (long)B * OC; i++) sq_dz[i] = dz[i] * dz[i];
+        for (long i = 0; i < (long)B * C; i++) sq_h[i] = h[i] * h[i];
+        float *fw = fisher + m->blob.views[m->w_view[l]].offset;
+        float *fb = fisher + m->blob.views[m->b_view[l]].offset;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, B, 1.0f, sq_dz, OC, sq_h, C,
+                    1.0f, fw, C);
+        for (int b = 0; b < B; b++)
+            for (int o = 0; o < OC; o++) fb[o] += sq_dz[(size_t)b * OC + o];
+    }
+}
+
+int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng) {
+    enum { CHUNK = 256 };
+    const int V = m->dims[m->nlayers];
+    int maxw = 0;
+    for (int l = 0; l <= m->nlayers; l++) maxw = m->dims[l] > maxw ? m->dims[l] : maxw;
+    fl_mlp scratch; /* the backward pass writes weight gradients we do not need */
+    fl_mlp_acts a;
+    float *probs = NULL, *dlogits = NULL, *sq = NULL;
+    memset(fisher, 0, m->blob.n * sizeof(float));
+    if (fl_mlp_create(&scratch, m->nlayers, m->dims)) return -1;
+    memcpy(scratch.blob.params, m->blob.params, m->blob.n * sizeof(float));
+    int rc = -1;
+    if (fl_mlp_acts_alloc(&a, m, CHUNK)) goto out_model;
+    probs = fl_malloc((size_t)CHUNK * V * sizeof(float), "fisher");
+    dlogits = fl_malloc((size_t)CHUNK * V * sizeof(float), "fisher");
+    sq = fl_malloc(2 * (size_t)CHUNK * maxw * sizeof(float), "fisher");
+    if (!probs || !dlogits || !sq) goto out;
+    for (int i = 0; i < n; i += CHUNK) {
+        int B = n - i < CHUNK ? n - i : CHUNK;
+        const float *logits = fl_mlp_forward(&scratch, &a, x + (size_t)i * m->dims[0], B);
+        fl_softmax_forward(probs, logits, B, V);
+        for (int s = 0; s < samples; s++) {
+            /* d log pi(y|x) / dz = onehot(y) - p; the sign is irrelevant once squared. */
+            memcpy(dlogits, probs, (size_t)B * V * sizeof(float));
+            for (int b = 0; b < B; b++) dlogits[(size_t)b * V + fl_rng_categorical(rng, probs + (size_t)b * V, V)] -= 1.0f;
+            fl_mlp_backward(&scratch, &a, dlogits, NULL, B);
+            add_squared_grads(fisher, m, &a, dlogits, sq, sq + (size_t)CHUNK * maxw, B);
+        }
+    }
+    float scale = 1.0f / ((float)n * (float)samples);
+    for (size_t i = 0; i < m->blob.n; i++) fisher[i] *= scale;
+    rc = 0;
+out:
+    free(probs);
+    free(dlogits);
+    free(sq);
+    fl_mlp_acts_free(&a);
+out_model:
+    fl_mlp_free(&scratch);
+    return rc;
+}
+
+/* delta W of layer l, in double, [rows = out, cols = in]. */
+static double *delta_w(const fl_mlp *base, const fl_mlp *m, int l, int *rows, int *cols) {
+    const fl_view *v = &m->blob.views[m->w_view[l]];
+    *rows = v->shape[0];
+    *cols = v->shape[1];
+    double *d = fl_malloc(v->numel * sizeof(double), "delta W");
+    if (d)
+        for (size_t i = 0; i < v->numel; i++)
+            d[i] = (double)m->blob.params[v->offset + i] - base->blob.params[v->offset + i];
+    return d;
+}
+
+double fl_weight_spectral(const fl_mlp *base, const fl_mlp *m, int iters, fl_rng *rng, double *per_layer) {
+    double total = 0;
+    for (int l = 0; l < m->nlayers; l++) {
+        int R, C;
+        double *d = delta_w(base, m, l, &R, &C);
+        double *u = malloc((size_t)R * sizeof(double)), *v = malloc((size_t)C * sizeof(double));
+        double sigma = 0;
+        if (d && u && v) {
+            for (int j = 0; j < C; j++) v[j] = fl_rng_normal(rng);
+            for (int it = 0; it < iters; it++) {
+                /* u = D v / |D v|; v = D^T u; sigma = |v|. */
+                cblas_dgemv(CblasRowMajor, CblasNoTrans, R, C, 1.0, d, C, v, 1, 0.0, u, 1);
+                double nu = cblas_dnrm2(R, u, 1);
+                if (nu == 0) break;
+                cblas_dscal(R, 1.0 / nu, u, 1);
+                cblas_dgemv(CblasRowMajor, CblasTrans, R, C, 1.0, d, C, u, 1, 0.0, v, 1);
+                sigma = cblas_dnrm2(C, v, 1);
+                if (sigma == 0) break;
+                cblas_dscal(C, 1.0 / sigma, v, 1);
+            }
+        }
+        if (per_layer) per_layer[l] = sigma;
+        total += sigma;
+        free(d);
+        free(u);
+        free(v);
+    }
+    return total;
+}
+
+int fl_weight_ranks(const fl_mlp *base, const fl_mlp *m, int *rank) {
+    for (int l = 0; l < m->nlayers; l++) {
+        int R, C;
+        double *d = delta_w(base, m, l, &R, &C);
+        if (!d) return -1;
+        /* Row-major R x C is column-major C x R: same singular values. */
+        int M = C, N = R, lda = C, k = M < N ? M : N, info = 0, lwork = -1, one = 1;
+        double *s = malloc((size_t)k * sizeof(double)), wq, dummy;
+        int *iwork = malloc(8 * (size_t)k * sizeof(int));
+        dgesdd_("N", &M, &N, d, &lda, s, &dummy, &one, &dummy, &one, &wq, &lwork, iwork, &info);
+        lwork = (int)wq;
+        double *work = malloc((size_t)lwork * sizeof(double));
+        if (s && iwork && work) dgesdd_("N", &M, &N, d, &lda, s, &dummy, &one, &dummy, &one, work, &lwork, iwork, &info);
+        int ok = s && iwork && work && info == 0;
+        if (ok) {
+            double tol = (M > N ? M : N) * (double)FLT_EPSILON * s[0];
+            rank[l] = 0;
+            for (int i = 0; i < k; i++) rank[l] += s[i] > tol;
+        }
+        free(d);
+        free(s);
+        free(iwork);
+        free(work);
+        if (!ok) return fl_error_set("SVD of layer %d's update failed (info %d)", l, info);
+    }
+    return 0;
+}
