@@ -1,0 +1,68 @@
+/* finetune.h: fine-tuning the base model on the new task (ParityMNIST) by
+ * SFT or on-policy RL (SCIENCE.md section 3), measuring every checkpoint.
+ *
+ *   sft1       even -> 0, odd -> 1
+ *   sft2       even -> 0 or 4, odd -> 1 or 5 (drawn once per image)
+ *   oracle     soft targets q* = pi_0 restricted to the correct answers and
+ *              renormalised (the I-projection); with oracle_sample, one label
+ *              drawn from q* per image
+ *   grpo       G actions per input from the current policy, reward 1 if
+ *              correct, group-normalised advantage, loss -mean(A log pi(a|x))
+ *   grpo-kl    grpo + kl_coef * KL(pi || pi_0), exact over the 10 classes
+ *   reinforce  1-0 REINFORCE: advantage = reward (no negatives)
+ *   simpo      offline pairs: y_w the sft1 label, y_l a wrong label drawn once
+ *              per image; -log sigmoid(beta (log pi(y_w) - log pi(y_l)) - gamma)
+ *   distill    SFT on labels sampled once per image from a teacher model; with
+ *              correct_only, only the images whose sample is correct */
+#ifndef FORGETLAB_FINETUNE_H
+#define FORGETLAB_FINETUNE_H
+
+#include "forgetlab/measure.h"
+#include "forgetlab/mlp.h"
+#include "forgetlab/optim.h"
+#include "forgetlab/tasks.h"
+
+#include <stdint.h>
+
+typedef enum {
+    FL_FT_SFT1, FL_FT_SFT2, FL_FT_ORACLE, FL_FT_GRPO, FL_FT_GRPO_KL,
+    FL_FT_REINFORCE, FL_FT_SIMPO, FL_FT_DISTILL, FL_FT_NMETHODS
+} fl_ft_method;
+
+const char *fl_ft_method_name(fl_ft_method m);
+int fl_ft_method_parse(const char *name, fl_ft_method *out);
+/* Whether the method samples from the current policy (on-policy RL). */
+int fl_ft_method_on_policy(fl_ft_method m);
+
+typedef struct {
+    fl_ft_method method;
+    double lr;
+    fl_sched_kind schedule;
+    double warmup_frac;       /* cosine: warm-up steps as a fraction of all steps */
+    int epochs, batch, group_size;
+    double kl_coef, simpo_beta, simpo_gamma;
+    double checkpoint_every;  /* fraction of an epoch */
+    int oracle_sample, correct_only;
+    const fl_mlp *teacher;    /* distill */
+    uint64_t seed;
+    int log_every;
+    int progress;
+} fl_finetune_config;
+
+void fl_finetune_defaults(fl_finetune_config *c);
+
+/* Called after each checkpoint is measured (index 0, 1, ...). A non-zero
+ * return stops the run with that error. */
+typedef int (*fl_checkpoint_fn)(void *user, int index, long step, double epoch,
+                                const fl_measurement *m);
+
+/* Fine-tunes a copy of base on train (the new task's training split) and
+ * writes out_dir (config.json, metrics.jsonl with one line per logged step and
+ * per checkpoint, model.safetensors, summary.json with the final
+ * measurement). mctx holds the base's share of the measurements. final
+ * (optional) receives the final model's measurement. */
+int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_task_data *train,
+                    const fl_measure_ctx *mctx, const char *out_dir, const char *base_dir,
+                    fl_checkpoint_fn on_checkpoint, void *user, fl_measurement *final);
+
+#endif

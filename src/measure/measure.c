@@ -1,0 +1,122 @@
+/* measure.c: one fine-tuned model against its base: accuracies, forgetting
+ * and every predictor, with the base's share computed once per context. */
+#include "forgetlab/measure.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+#include "forgetlab/weights.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Log-probabilities and accuracy of m on a task's data. */
+static int task_logp(const fl_mlp *m, const fl_task_data *td, float *logp, double *acc) {
+    if (fl_mlp_logits(m, td->x, td->n, logp)) return -1;
+    *acc = fl_task_accuracy(td->task, logp, td->label, td->n);
+    fl_log_softmax_forward(logp, logp, td->n, FL_TASK_CLASSES);
+    return 0;
+}
+
+static float *alloc_logp(const fl_task_data *td) {
+    return fl_malloc((size_t)td->n * FL_TASK_CLASSES * sizeof(float), "log-probabilities");
+}
+
+int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir,
+                        int fisher_n, uint64_t seed) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->base = base;
+    ctx->seed = seed;
+    fl_task_data prior_train = {0};
+    if (fl_task_load(&ctx->new_test, FL_TASK_PARITY, data_dir, "test") ||
+        fl_task_load(&ctx->prior_test, FL_TASK_FASHION, data_dir, "test") ||
+        fl_task_load(&prior_train, FL_TASK_FASHION, data_dir, "train"))
+        goto fail;
+    if (!(ctx->logp0_new = alloc_logp(&ctx->new_test)) ||
+        !(ctx->logp0_prior = alloc_logp(&ctx->prior_test)) ||
+        !(ctx->fisher = fl_malloc(base->blob.n * sizeof(float), "Fisher")))
+        goto fail;
+    if (task_logp(base, &ctx->new_test, ctx->logp0_new, &ctx->new_acc_base) ||
+        task_logp(base, &ctx->prior_test, ctx->logp0_prior, &ctx->prior_acc_base))
+        goto fail;
+    fl_rng rng;
+    fl_rng_init(&rng, seed, FL_STREAM_EVAL);
+    int n = fisher_n < prior_train.n ? fisher_n : prior_train.n;
+    if (fl_fisher_diag(ctx->fisher, base, prior_train.x, n, 1, &rng)) goto fail;
+    fl_task_free(&prior_train);
+    return 0;
+fail:
+    fl_task_free(&prior_train);
+    fl_measure_ctx_free(ctx);
+    return -1;
+}
+
+void fl_measure_ctx_free(fl_measure_ctx *ctx) {
+    fl_task_free(&ctx->new_test);
+    fl_task_free(&ctx->prior_test);
+    free(ctx->logp0_new);
+    free(ctx->logp0_prior);
+    free(ctx->fisher);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
+                     fl_measurement *out) {
+    memset(out, 0, sizeof *out);
+    const fl_mlp *base = ctx->base;
+    if (m->blob.n != base->blob.n || m->nlayers != base->nlayers)
+        return fl_error_set("the model and its base have different architectures");
+    float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = alloc_logp(&ctx->prior_test);
+    int rc = -1;
+    if (!lp_new || !lp_prior) goto out;
+    if (task_logp(m, &ctx->new_test, lp_new, &out->new_acc) ||
+        task_logp(m, &ctx->prior_test, lp_prior, &out->prior_acc))
+        goto out;
+    out->new_acc_base = ctx->new_acc_base;
+    out->prior_acc_base = ctx->prior_acc_base;
+    out->forgetting = out->prior_acc_base - out->prior_acc;
+    fl_divergences_compute(&out->new_div, ctx->logp0_new, lp_new, ctx->new_test.n, FL_TASK_CLASSES);
+    fl_divergences_compute(&out->prior_div, ctx->logp0_prior, lp_prior, ctx->prior_test.n, FL_TASK_CLASSES);
+    out->weight_l1 = fl_weight_l1(base, m);
+    out->weight_fisher_l2 = fl_weight_fisher_l2(ctx->fisher, base, m);
+    fl_rng rng;
+    fl_rng_init(&rng, ctx->seed, FL_STREAM_EVAL);
+    out->weight_spectral = fl_weight_spectral(base, m, 30, &rng, NULL);
+    out->nlayers = with_rank ? m->nlayers : 0;
+    if (with_rank && fl_weight_ranks(base, m, out->weight_rank)) goto out;
+    if (fl_activation_change(&out->act, base, m, ctx->new_test.x, ctx->new_test.n)) goto out;
+    rc = 0;
+out:
+    free(lp_new);
+    free(lp_prior);
+    return rc;
+}
+
+static void add_divergences(cJSON *j, const fl_divergences *d, const char *suffix) {
+    const char *names[] = {"forward_kl", "reverse_kl", "tv", "l2_dist", "js"};
+    const double vals[] = {d->forward_kl, d->reverse_kl, d->tv, d->l2, d->js};
+    for (int i = 0; i < 5; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_%s", names[i], suffix);
+        cJSON_AddNumberToObject(j, key, vals[i]);
+    }
+}
+
+cJSON *fl_measurement_json(const fl_measurement *r) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "new_acc_base", r->new_acc_base);
+    cJSON_AddNumberToObject(j, "new_acc", r->new_acc);
+    cJSON_AddNumberToObject(j, "prior_acc_base", r->prior_acc_base);
+    cJSON_AddNumberToObject(j, "prior_acc", r->prior_acc);
+    cJSON_AddNumberToObject(j, "forgetting", r->forgetting);
+    add_divergences(j, &r->new_div, "new");
+    add_divergences(j, &r->prior_div, "prior");
+    cJSON_AddNumberToObject(j, "weight_l1", r->weight_l1);
+    cJSON_AddNumberToObject(j, "weight_fisher_l2", r->weight_fisher_l2);
+    cJSON_AddNumberToObject(j, "weight_spectral", r->weight_spectral);
+    if (r->nlayers > 0) cJSON_AddItemToObject(j, "weight_rank", cJSON_CreateIntArray(r->weight_rank, r->nlayers));
+    cJSON_AddNumberToObject(j, "act_l1", r->act.l1);
+    cJSON_AddNumberToObject(j, "act_l2", r->act.l2);
+    cJSON_AddNumberToObject(j, "cka", r->act.cka);
+    return j;
+}

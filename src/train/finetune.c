@@ -1,0 +1,376 @@
+/* finetune.c: fine-tuning on the new task by the methods of finetune.h,
+ * with a measured checkpoint every checkpoint_every epoch.
+ *
+ * Offline methods (sft1, sft2, oracle, simpo, distill) train on targets fixed
+ * before the first step, drawn from the labels stream; on-policy methods
+ * (grpo, grpo-kl, reinforce) draw their actions from the current policy at
+ * every step, on the sample stream. */
+#include "forgetlab/finetune.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+#include "forgetlab/objectives.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/rundir.h"
+#include "forgetlab/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { V = FL_TASK_CLASSES };
+
+static const char *const METHOD_NAMES[FL_FT_NMETHODS] = {
+    "sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+
+const char *fl_ft_method_name(fl_ft_method m) { return METHOD_NAMES[m]; }
+
+int fl_ft_method_parse(const char *name, fl_ft_method *out) {
+    for (int i = 0; i < FL_FT_NMETHODS; i++)
+        if (strcmp(name, METHOD_NAMES[i]) == 0) {
+            *out = (fl_ft_method)i;
+            return 0;
+        }
+    return fl_error_set("unknown method '%s' (expected sft1, sft2, oracle, grpo, grpo-kl, "
+                        "reinforce, simpo or distill)", name);
+}
+
+int fl_ft_method_on_policy(fl_ft_method m) {
+    return m == FL_FT_GRPO || m == FL_FT_GRPO_KL || m == FL_FT_REINFORCE;
+}
+
+void fl_finetune_defaults(fl_finetune_config *c) {
+    memset(c, 0, sizeof *c);
+    c->method = FL_FT_SFT1;
+    c->lr = 1e-4;
+    c->schedule = FL_SCHED_CONSTANT;
+    c->warmup_frac = 0.1;
+    c->epochs = 1;
+    c->batch = 32;
+    c->group_size = 8;
+    c->kl_coef = 0.1;
+    c->simpo_beta = 2.0;
+    c->simpo_gamma = 0.5;
+    c->checkpoint_every = 0.2;
+    c->log_every = 10;
+    c->progress = 1;
+}
+
+/* The fixed training targets of the offline methods, and the base model's
+ * log-probabilities on the training inputs (grpo-kl's reference). */
+typedef struct {
+    int n;          /* examples trained on */
+    int *idx;       /* [n] rows of the training set */
+    int *y;         /* [n] hard label (y_w for simpo) */
+    int *y_l;       /* [n] simpo's rejected label */
+    float *q;       /* [n, V] oracle soft targets */
+    float *logp0;   /* [train n, V] base log-probabilities */
+} targets;
+
+static void targets_free(targets *t) {
+    free(t->idx);
+    free(t->y);
+    free(t->y_l);
+    free(t->q);
+    free(t->logp0);
+    memset(t, 0, sizeof *t);
+}
+
+static int probs_of(const fl_mlp *m, const fl_task_data *td, float *probs) {
+    if (fl_mlp_logits(m, td->x, td->n, probs)) return -1;
+    fl_softmax_forward(probs, probs, td->n, V);
+    return 0;
+}
+
+static int build_targets(targets *t, const fl_finetune_config *c, const fl_mlp *base,
+                         const fl_task_data *td) {
+    const int n = td->n;
+    fl_rng rng;
+    fl_rng_init(&rng, c->seed, FL_STREAM_LABELS);
+    memset(t, 0, sizeof *t);
+    t->idx = fl_malloc((size_t)n * sizeof(int), "targets");
+    t->y = fl_malloc((size_t)n * sizeof(int), "targets");
+    t->y_l = fl_malloc((size_t)n * sizeof(int), "targets");
+    t->q = fl_malloc((size_t)n * V * sizeof(float), "targets");
+    t->logp0 = fl_malloc((size_t)n * V * sizeof(float), "targets");
+    float *p = fl_malloc((size_t)n * V * sizeof(float), "targets"), correct[V];
+    if (!t->idx || !t->y || !t->y_l || !t->q || !t->logp0 || !p) goto fail;
+    if (probs_of(base, td, p)) goto fail;
+    for (int i = 0; i < n * V; i++) t->logp0[i] = logf(p[i]);
+    if (c->method == FL_FT_DISTILL && probs_of(c->teacher, td, p)) goto fail;
+    for (int i = 0; i < n; i++) {
+        int parity = td->label[i] % 2, y = parity;
+        float *qi = t->q + (size_t)i * V;
+        for (int v = 0; v < V; v++) correct[v] = (float)fl_task_correct(FL_TASK_PARITY, td->label[i], v);
+        fl_oracle_target(qi, p + (size_t)i * V, correct, 1, V);
+        switch (c->method) {
+        case FL_FT_SFT2: y = parity + 4 * (int)fl_rng_below(&rng, 2); break;
+        case FL_FT_ORACLE: if (c->oracle_sample) y = fl_rng_categorical(&rng, qi, V); break;
+        case FL_FT_DISTILL: y = fl_rng_categorical(&rng, p + (size_t)i * V, V); break;
+        default: break;
+        }
+        if (c->method == FL_FT_DISTILL && c->correct_only && !correct[y]) continue;
+        t->idx[t->n] = i;
+        t->y[t->n] = y;
+        t->y_l[t->n] = (1 - parity) + 2 * (int)fl_rng_below(&rng, 5);
+        if (t->n != i) memcpy(t->q + (size_t)t->n * V, qi, V * sizeof(float));
+        t->n++;
+    }
+    free(p);
+    if (t->n == 0) return fl_error_set("distill --correct-only: the teacher answers no training image correctly");
+    return 0;
+fail:
+    free(p);
+    targets_free(t);
+    return -1;
+}
+
+/* Everything one run needs between steps. */
+typedef struct {
+    const fl_finetune_config *c;
+    const fl_task_data *td;
+    const targets *t;
+    fl_mlp *m;
+    fl_cls_step st;
+    fl_rng sample_rng;
+    float *xb, *qb, *logp0b, *adv, *rewards;
+    int *yb, *ylb, *actions, *labels;
+} run_state;
+
+/* One optimisation step's loss and logit gradient on batch rows (indices
+ * into the targets). Returns the loss; *reward gets the mean reward of the
+ * sampled actions (on-policy) or the batch accuracy of the argmax. */
+static float method_loss(run_state *s, const int *rows, int B, double *reward) {
+    const fl_finetune_config *c = s->c;
+    const targets *t = s->t;
+    const int G = c->group_size;
+    for (int b = 0; b < B; b++) {
+        int i = t->idx[rows[b]];
+        memcpy(s->xb + (size_t)b * FL_TASK_DIM, s->td->x + (size_t)i * FL_TASK_DIM, FL_TASK_DIM * sizeof(float));
+        memcpy(s->qb + (size_t)b * V, t->q + (size_t)rows[b] * V, V * sizeof(float));
+        memcpy(s->logp0b + (size_t)b * V, t->logp0 + (size_t)i * V, V * sizeof(float));
+        s->yb[b] = t->y[rows[b]];
+        s->ylb[b] = t->y_l[rows[b]];
+        s->labels[b] = s->td->label[i];
+    }
+    const float *logits = fl_mlp_forward(s->m, &s->st.acts, s->xb, B);
+    float *probs = s->st.probs, *logp = s->st.logp, *dz = s->st.dlogits;
+    fl_softmax_forward(probs, logits, B, V);
+    fl_log_softmax_forward(logp, logits, B, V);
+    memset(dz, 0, (size_t)B * V * sizeof(float));
+    float loss;
+    double hits = 0;
+    switch (c->method) {
+    case FL_FT_ORACLE:
+        if (!c->oracle_sample) {
+            loss = fl_soft_crossentropy_forward(NULL, logp, s->qb, B, V);
+            fl_soft_crossentropy_backward(dz, probs, s->qb, B, V, 1.0f / (float)B);
+            break;
+        }
+        /* Sampled oracle labels are plain SFT. */
+        loss = fl_crossentropy_forward(NULL, logp, s->yb, B, V);
+        fl_crossentropy_backward(dz, probs, s->yb, B, V, 1.0f / (float)B);
+        break;
+    case FL_FT_SFT1:
+    case FL_FT_SFT2:
+    case FL_FT_DISTILL:
+        loss = fl_crossentropy_forward(NULL, logp, s->yb, B, V);
+        fl_crossentropy_backward(dz, probs, s->yb, B, V, 1.0f / (float)B);
+        break;
+    case FL_FT_SIMPO:
+        loss = fl_simpo_loss(dz, probs, logp, s->yb, s->ylb, B, V, (float)c->simpo_beta,
+                             (float)c->simpo_gamma, 1.0f);
+        break;
+    default: /* on-policy: sample G actions per input from the current policy */
+        for (int b = 0; b < B; b++) {
+            for (int g = 0; g < G; g++) {
+                int a = fl_rng_categorical(&s->sample_rng, probs + (size_t)b * V, V);
+                s->actions[b * G + g] = a;
+                s->rewards[b * G + g] = (float)fl_task_correct(FL_TASK_PARITY, s->labels[b], a);
+                hits += s->rewards[b * G + g];
+            }
+            if (c->method == FL_FT_REINFORCE)
+                memcpy(s->adv + b * G, s->rewards + b * G, (size_t)G * sizeof(float));
+            else
+                fl_grpo_advantages(s->adv + b * G, s->rewards + b * G, G, 1e-6f);
+        }
+        loss = fl_pg_loss(dz, probs, logp, s->actions, s->adv, B, G, V, 1.0f);
+        if (c->method == FL_FT_GRPO_KL)
+            loss += (float)c->kl_coef * fl_kl_loss(dz, probs, logp, s->logp0b, B, V, (float)c->kl_coef);
+        *reward = hits / (B * G);
+        fl_mlp_backward(s->m, &s->st.acts, dz, NULL, B);
+        return loss;
+    }
+    int pred[512];
+    for (int b = 0; b < B; b += 512) {
+        int nb = B - b < 512 ? B - b : 512;
+        fl_argmax_rows(pred, logits + (size_t)b * V, nb, V);
+        for (int k = 0; k < nb; k++) hits += fl_task_correct(FL_TASK_PARITY, s->labels[b + k], pred[k]);
+    }
+    *reward = hits / B;
+    fl_mlp_backward(s->m, &s->st.acts, dz, NULL, B);
+    return loss;
+}
+
+static cJSON *make_config(const fl_finetune_config *c, const char *base_dir, int n_train) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "finetune");
+    cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
+    cJSON_AddStringToObject(j, "base", base_dir ? base_dir : "");
+    cJSON_AddStringToObject(j, "method", fl_ft_method_name(c->method));
+    cJSON_AddStringToObject(j, "new_task", "parity");
+    cJSON_AddStringToObject(j, "prior_task", "fashion");
+    cJSON_AddNumberToObject(j, "train_examples", n_train);
+    cJSON_AddStringToObject(j, "optimizer", "adamw");
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddStringToObject(j, "schedule", c->schedule == FL_SCHED_COSINE ? "cosine" : "constant");
+    cJSON_AddNumberToObject(j, "warmup_frac", c->warmup_frac);
+    cJSON_AddNumberToObject(j, "weight_decay", 0.0);
+    cJSON_AddNumberToObject(j, "epochs", c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch);
+    cJSON_AddNumberToObject(j, "group_size", c->group_size);
+    cJSON_AddNumberToObject(j, "kl_coef", c->kl_coef);
+    cJSON_AddNumberToObject(j, "simpo_beta", c->simpo_beta);
+    cJSON_AddNumberToObject(j, "simpo_gamma", c->simpo_gamma);
+    cJSON_AddBoolToObject(j, "oracle_sample", c->oracle_sample);
+    cJSON_AddBoolToObject(j, "correct_only", c->correct_only);
+    cJSON_AddNumberToObject(j, "checkpoint_every", c->checkpoint_every);
+    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
+    cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
+    cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
+    cJSON_AddNumberToObject(streams, "sample", FL_STREAM_SAMPLE);
+    cJSON_AddNumberToObject(streams, "eval", FL_STREAM_EVAL);
+    return j;
+}
+
+static int log_line(const fl_rundir *rd, long step, double epoch, float loss, float lr,
+                    double reward, const fl_measurement *meas) {
+    cJSON *j = meas ? fl_measurement_json(meas) : cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", (double)step);
+    cJSON_AddNumberToObject(j, "epoch", epoch);
+    cJSON_AddNumberToObject(j, "loss", loss);
+    cJSON_AddNumberToObject(j, "lr", lr);
+    cJSON_AddNumberToObject(j, "reward", reward);
+    if (meas) cJSON_AddBoolToObject(j, "checkpoint", 1);
+    int rc = fl_rundir_log(rd, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int alloc_state(run_state *s, int batch, int G) {
+    size_t nb = (size_t)batch;
+    s->xb = fl_malloc(nb * FL_TASK_DIM * sizeof(float), "batch");
+    s->qb = fl_malloc(nb * V * sizeof(float), "batch");
+    s->logp0b = fl_malloc(nb * V * sizeof(float), "batch");
+    s->adv = fl_malloc(nb * G * sizeof(float), "batch");
+    s->rewards = fl_malloc(nb * G * sizeof(float), "batch");
+    s->yb = fl_malloc(nb * sizeof(int), "batch");
+    s->ylb = fl_malloc(nb * sizeof(int), "batch");
+    s->labels = fl_malloc(nb * sizeof(int), "batch");
+    s->actions = fl_malloc(nb * G * sizeof(int), "batch");
+    return s->xb && s->qb && s->logp0b && s->adv && s->rewards && s->yb && s->ylb && s->labels &&
+                   s->actions ? 0 : -1;
+}
+
+static void free_state(run_state *s) {
+    void *bufs[] = {s->xb, s->qb, s->logp0b, s->adv, s->rewards, s->yb, s->ylb, s->labels, s->actions};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    fl_cls_step_free(&s->st);
+}
+
+/* The optimisation loop with its checkpoints. */
+static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir *rd,
+                      fl_checkpoint_fn on_ckpt, void *user) {
+    const fl_finetune_config *c = s->c;
+    fl_rng data_rng;
+    fl_rng_init(&data_rng, c->seed, FL_STREAM_DATA);
+    fl_batcher bt;
+    if (fl_batcher_init(&bt, s->t->n, c->batch, &data_rng)) return -1;
+    fl_optim opt;
+    fl_optim_adamw(&opt, 0.9f, 0.999f, 1e-8f, 0.0f);
+    const long spe = fl_batcher_steps_per_epoch(&bt), total = spe * c->epochs;
+    fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
+    fl_progress pb;
+    char label[64];
+    snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
+    if (c->progress) fl_progress_start(&pb, label, total);
+    int ckpt = 0, rc = -1;
+    for (long step = 0; step < total; step++) {
+        const int *rows;
+        int B = fl_batcher_next(&bt, &rows);
+        double reward = 0;
+        fl_blob_zero_grads(&s->m->blob);
+        float loss = method_loss(s, rows, B, &reward);
+        if (!isfinite(loss)) {
+            fl_error_set("training diverged: loss is %g at step %ld (try a lower --lr)", loss, step);
+            goto out;
+        }
+        float lr = fl_schedule_lr(&sched, step);
+        fl_optim_step(&opt, &s->m->blob, lr);
+        double epoch = (double)(step + 1) / (double)spe;
+        /* Checkpoint k falls on the step nearest k * checkpoint_every epochs. */
+        long next = lround((ckpt + 1) * c->checkpoint_every * (double)spe);
+        if (step + 1 >= next || step + 1 == total) {
+            fl_measurement meas;
+            if (fl_measure_model(mctx, s->m, 0, &meas)) goto out;
+            if (log_line(rd, step + 1, epoch, loss, lr, reward, &meas)) goto out;
+            if (on_ckpt && on_ckpt(user, ckpt, step + 1, epoch, &meas)) goto out;
+            ckpt++;
+        } else if ((step + 1) % c->log_every == 0) {
+            if (log_line(rd, step + 1, epoch, loss, lr, reward, NULL)) goto out;
+        }
+        if (c->progress) {
+            char extra[48];
+            snprintf(extra, sizeof extra, "loss %.4f reward %.3f", loss, reward);
+            fl_progress_update(&pb, step + 1, extra);
+        }
+    }
+    if (c->progress) fl_progress_finish(&pb);
+    rc = 0;
+out:
+    fl_batcher_free(&bt);
+    return rc;
+}
+
+int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_task_data *train,
+                    const fl_measure_ctx *mctx, const char *out_dir, const char *base_dir,
+                    fl_checkpoint_fn on_ckpt, void *user, fl_measurement *final) {
+    if (c->method == FL_FT_DISTILL && !c->teacher) return fl_error_set("distill needs a teacher model");
+    targets t;
+    if (build_targets(&t, c, base, train)) return -1;
+    run_state s = {.c = c, .td = train, .t = &t};
+    fl_mlp m = {0};
+    fl_rundir rd = {0};
+    cJSON *cfg = make_config(c, base_dir, t.n), *sum = NULL;
+    char *cfg_text = NULL, *path = NULL;
+    int rc = -1;
+    fl_rng_init(&s.sample_rng, c->seed, FL_STREAM_SAMPLE);
+    if (fl_mlp_create(&m, base->nlayers, base->dims)) goto out;
+    memcpy(m.blob.params, base->blob.params, base->blob.n * sizeof(float));
+    s.m = &m;
+    if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
+    if (fl_rundir_open(&rd, out_dir) || fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    if (train_loop(&s, mctx, &rd, on_ckpt, user)) goto out;
+    fl_measurement meas;
+    if (fl_measure_model(mctx, &m, 1, &meas)) goto out;
+    cfg_text = cJSON_PrintUnformatted(cfg);
+    path = fl_rundir_path(&rd, "model.safetensors");
+    if (!cfg_text || !path || fl_mlp_save(path, &m, cfg_text)) goto out;
+    sum = fl_measurement_json(&meas);
+    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    if (final) *final = meas;
+    rc = 0;
+out:
+    cJSON_Delete(cfg);
+    cJSON_Delete(sum);
+    free(cfg_text);
+    free(path);
+    free_state(&s);
+    fl_rundir_close(&rd);
+    fl_mlp_free(&m);
+    targets_free(&t);
+    return rc;
+}
