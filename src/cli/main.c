@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const fl_command fl_cmd_pretrain, fl_cmd_eval;
+extern const fl_command fl_cmd_pretrain, fl_cmd_eval, fl_cmd_finetune, fl_cmd_measure;
 
-static const fl_command *const COMMANDS[] = {&fl_cmd_pretrain, &fl_cmd_eval};
+static const fl_command *const COMMANDS[] = {&fl_cmd_pretrain, &fl_cmd_eval, &fl_cmd_finetune, &fl_cmd_measure};
 #define NCOMMANDS ((int)(sizeof COMMANDS / sizeof *COMMANDS))
 
 static void print_help(FILE *f) {
