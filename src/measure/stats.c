@@ -1,0 +1,256 @@
+/* stats.c: least-squares fits, bootstrap intervals, ranks, the Pareto
+ * frontier: the statistics that turn a sweep into the paper's numbers. */
+#include "forgetlab/stats.h"
+
+#include "forgetlab/rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Solves the 3x3 system A c = b by Gaussian elimination with partial
+ * pivoting; returns -1 if singular. */
+static int solve3(double A[3][3], double b[3], double c[3]) {
+    for (int k = 0; k < 3; k++) {
+        int p = k;
+        for (int i = k + 1; i < 3; i++)
+            if (fabs(A[i][k]) > fabs(A[p][k])) p = i;
+        if (fabs(A[p][k]) < 1e-300) return -1;
+        for (int j = 0; j < 3; j++) {
+            double t = A[k][j];
+            A[k][j] = A[p][j];
+            A[p][j] = t;
+        }
+        double t = b[k];
+        b[k] = b[p];
+        b[p] = t;
+        for (int i = k + 1; i < 3; i++) {
+            double f = A[i][k] / A[k][k];
+            for (int j = k; j < 3; j++) A[i][j] -= f * A[k][j];
+            b[i] -= f * b[k];
+        }
+    }
+    for (int k = 2; k >= 0; k--) {
+        double s = b[k];
+        for (int j = k + 1; j < 3; j++) s -= A[k][j] * c[j];
+        c[k] = s / A[k][k];
+    }
+    return 0;
+}
+
+/* The fit on points idx[0..n-1] (idx NULL: all). */
+static double poly2_fit(const double *x, const double *y, const int *idx, int n, double *coef) {
+    if (n < 3) return NAN;
+    double mx = 0, sx = 0, my = 0;
+    for (int k = 0; k < n; k++) {
+        int i = idx ? idx[k] : k;
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= n;
+    my /= n;
+    for (int k = 0; k < n; k++) {
+        int i = idx ? idx[k] : k;
+        sx += (x[i] - mx) * (x[i] - mx);
+    }
+    sx = sqrt(sx / n);
+    if (sx == 0) sx = 1;
+    double A[3][3] = {{0}}, b[3] = {0}, c[3], sst = 0;
+    for (int k = 0; k < n; k++) {
+        int i = idx ? idx[k] : k;
+        double u = (x[i] - mx) / sx, f[3] = {1, u, u * u};
+        for (int r = 0; r < 3; r++) {
+            b[r] += f[r] * y[i];
+            for (int s = 0; s < 3; s++) A[r][s] += f[r] * f[s];
+        }
+        sst += (y[i] - my) * (y[i] - my);
+    }
+    if (sst == 0 || solve3(A, b, c)) return NAN;
+    double ssr = 0;
+    for (int k = 0; k < n; k++) {
+        int i = idx ? idx[k] : k;
+        double u = (x[i] - mx) / sx, e = y[i] - (c[0] + c[1] * u + c[2] * u * u);
+        ssr += e * e;
+    }
+    if (coef) { /* back to the unstandardised x */
+        coef[0] = c[0] - c[1] * mx / sx + c[2] * mx * mx / (sx * sx);
+        coef[1] = c[1] / sx - 2 * c[2] * mx / (sx * sx);
+        coef[2] = c[2] / (sx * sx);
+    }
+    return 1.0 - ssr / sst;
+}
+
+double fl_poly2_r2(const double *x, const double *y, int n, double *c) { return poly2_fit(x, y, NULL, n, c); }
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Linear-interpolated quantile of sorted v[0..n-1]. */
+static double quantile(const double *v, int n, double q) {
+    double pos = q * (n - 1);
+    int i = (int)pos;
+    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+void fl_poly2_r2_bootstrap(const double *x, const double *y, int n, int reps, uint64_t seed,
+                           fl_r2_ci *out) {
+    out->n = n;
+    out->r2 = poly2_fit(x, y, NULL, n, NULL);
+    out->lo = out->hi = NAN;
+    int *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    double *r = malloc((size_t)(reps > 0 ? reps : 1) * sizeof(double));
+    int m = 0;
+    if (idx && r && n >= 3) {
+        fl_rng rng;
+        fl_rng_init(&rng, seed, FL_STREAM_EVAL);
+        for (int k = 0; k < reps; k++) {
+            for (int i = 0; i < n; i++) idx[i] = (int)fl_rng_below(&rng, (uint32_t)n);
+            double v = poly2_fit(x, y, idx, n, NULL);
+            if (!isnan(v)) r[m++] = v;
+        }
+        if (m > 0) {
+            qsort(r, (size_t)m, sizeof *r, cmp_double);
+            out->lo = quantile(r, m, 0.025);
+            out->hi = quantile(r, m, 0.975);
+        }
+    }
+    free(idx);
+    free(r);
+}
+
+typedef struct {
+    double v;
+    int i;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+void fl_ranks(const double *x, int n, double *r) {
+    keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
+    if (!k) return;
+    for (int i = 0; i < n; i++) k[i] = (keyed){x[i], i};
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    for (int s = 0; s < n;) {
+        int e = s;
+        while (e + 1 < n && k[e + 1].v == k[s].v) e++;
+        double avg = 0.5 * (s + e) + 1.0; /* ties share the mean of their ranks */
+        for (int j = s; j <= e; j++) r[k[j].i] = avg;
+        s = e + 1;
+    }
+    free(k);
+}
+
+double fl_spearman(const double *x, const double *y, int n) {
+    double *rx = malloc((size_t)(n > 0 ? n : 1) * sizeof(double)), *ry = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    double rho = NAN;
+    if (rx && ry && n >= 2) {
+        fl_ranks(x, n, rx);
+        fl_ranks(y, n, ry);
+        double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+        for (int i = 0; i < n; i++) {
+            mx += rx[i];
+            my += ry[i];
+        }
+        mx /= n;
+        my /= n;
+        for (int i = 0; i < n; i++) {
+            sxy += (rx[i] - mx) * (ry[i] - my);
+            sxx += (rx[i] - mx) * (rx[i] - mx);
+            syy += (ry[i] - my) * (ry[i] - my);
+        }
+        if (sxx > 0 && syy > 0) rho = sxy / sqrt(sxx * syy);
+    }
+    free(rx);
+    free(ry);
+    return rho;
+}
+
+int fl_pareto_keep(const double *a, const double *b, int n, double tol, int *keep) {
+    keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
+    double *best = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    int kept = 0;
+    if (!k || !best) goto out;
+    for (int i = 0; i < n; i++) k[i] = (keyed){a[i], i};
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    /* Sweep from the largest a down: best b among points with a >= a_i,
+     * ties in a included. */
+    double run = -INFINITY;
+    for (int s = n - 1; s >= 0;) {
+        int e = s;
+        while (e - 1 >= 0 && k[e - 1].v == k[s].v) e--;
+        for (int j = e; j <= s; j++) run = fmax(run, b[k[j].i]);
+        for (int j = e; j <= s; j++) best[k[j].i] = run;
+        s = e - 1;
+    }
+    for (int i = 0; i < n; i++) kept += keep[i] = b[i] >= best[i] - tol;
+out:
+    free(k);
+    free(best);
+    return kept;
+}
+
+/* For fixed c: least squares of y on [1, exp(c x)]; returns SSR. */
+static double exp_fit_given_c(const double *x, const double *y, int n, double c, double *a, double *b) {
+    double s1 = n, se = 0, see = 0, sy = 0, sey = 0;
+    for (int i = 0; i < n; i++) {
+        double e = exp(c * x[i]);
+        se += e;
+        see += e * e;
+        sy += y[i];
+        sey += e * y[i];
+    }
+    double det = s1 * see - se * se;
+    if (fabs(det) < 1e-12 * (s1 * see + 1e-300)) {
+        *a = sy / n;
+        *b = 0;
+    } else {
+        *a = (see * sy - se * sey) / det;
+        *b = (s1 * sey - se * sy) / det;
+    }
+    double ssr = 0;
+    for (int i = 0; i < n; i++) {
+        double r = y[i] - (*a + *b * exp(c * x[i]));
+        ssr += r * r;
+    }
+    return isfinite(ssr) ? ssr : INFINITY;
+}
+
+double fl_fit_exp(const double *x, const double *y, int n, double *p) {
+    /* Scan c over a range wide enough for accuracies in [0, 1], then refine
+     * the best bracket by golden-section search. */
+    const double lo = -60, hi = 60;
+    const int steps = 480;
+    double a, b, best = INFINITY, bc = 0;
+    for (int k = 0; k <= steps; k++) {
+        double c = lo + (hi - lo) * k / steps;
+        double s = exp_fit_given_c(x, y, n, c, &a, &b);
+        if (s < best) {
+            best = s;
+            bc = c;
+        }
+    }
+    double h = (hi - lo) / steps, l = bc - h, r = bc + h;
+    const double g = 0.5 * (sqrt(5.0) - 1);
+    for (int it = 0; it < 100; it++) {
+        double c1 = r - g * (r - l), c2 = l + g * (r - l);
+        if (exp_fit_given_c(x, y, n, c1, &a, &b) < exp_fit_given_c(x, y, n, c2, &a, &b))
+            r = c2;
+        else
+            l = c1;
+    }
+    double c = 0.5 * (l + r);
+    double s = exp_fit_given_c(x, y, n, c, &a, &b);
+    if (s > best) { /* refinement must not lose to the scan */
+        c = bc;
+        s = exp_fit_given_c(x, y, n, c, &a, &b);
+    }
+    p[0] = a;
+    p[1] = b;
+    p[2] = c;
+    return s;
+}
