@@ -51,4 +51,10 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
  * computed), act_l1, act_l2, cka. */
 cJSON *fl_measurement_json(const fl_measurement *r);
 
+/* The scalar figures of a measurement, in a fixed order: names[i] (static
+ * strings, the JSON keys above) and vals[i]. Returns their number
+ * (FL_MEASURE_NFIELDS). The per-layer ranks are not among them. */
+#define FL_MEASURE_NFIELDS 21
+int fl_measurement_fields(const fl_measurement *r, const char **names, double *vals);
+
 #endif

@@ -92,31 +92,31 @@ out:
     return rc;
 }
 
-static void add_divergences(cJSON *j, const fl_divergences *d, const char *suffix) {
-    const char *names[] = {"forward_kl", "reverse_kl", "tv", "l2_dist", "js"};
-    const double vals[] = {d->forward_kl, d->reverse_kl, d->tv, d->l2, d->js};
-    for (int i = 0; i < 5; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s_%s", names[i], suffix);
-        cJSON_AddNumberToObject(j, key, vals[i]);
+int fl_measurement_fields(const fl_measurement *r, const char **names, double *vals) {
+    static const char *const NAMES[FL_MEASURE_NFIELDS] = {
+        "new_acc_base", "new_acc", "prior_acc_base", "prior_acc", "forgetting",
+        "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new",
+        "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior",
+        "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka"};
+    const fl_divergences *dn = &r->new_div, *dp = &r->prior_div;
+    const double v[FL_MEASURE_NFIELDS] = {
+        r->new_acc_base, r->new_acc, r->prior_acc_base, r->prior_acc, r->forgetting,
+        dn->forward_kl, dn->reverse_kl, dn->tv, dn->l2, dn->js,
+        dp->forward_kl, dp->reverse_kl, dp->tv, dp->l2, dp->js,
+        r->weight_l1, r->weight_fisher_l2, r->weight_spectral, r->act.l1, r->act.l2, r->act.cka};
+    for (int i = 0; i < FL_MEASURE_NFIELDS; i++) {
+        if (names) names[i] = NAMES[i];
+        if (vals) vals[i] = v[i];
     }
+    return FL_MEASURE_NFIELDS;
 }
 
 cJSON *fl_measurement_json(const fl_measurement *r) {
+    const char *names[FL_MEASURE_NFIELDS];
+    double vals[FL_MEASURE_NFIELDS];
+    int n = fl_measurement_fields(r, names, vals);
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "new_acc_base", r->new_acc_base);
-    cJSON_AddNumberToObject(j, "new_acc", r->new_acc);
-    cJSON_AddNumberToObject(j, "prior_acc_base", r->prior_acc_base);
-    cJSON_AddNumberToObject(j, "prior_acc", r->prior_acc);
-    cJSON_AddNumberToObject(j, "forgetting", r->forgetting);
-    add_divergences(j, &r->new_div, "new");
-    add_divergences(j, &r->prior_div, "prior");
-    cJSON_AddNumberToObject(j, "weight_l1", r->weight_l1);
-    cJSON_AddNumberToObject(j, "weight_fisher_l2", r->weight_fisher_l2);
-    cJSON_AddNumberToObject(j, "weight_spectral", r->weight_spectral);
+    for (int i = 0; i < n; i++) cJSON_AddNumberToObject(j, names[i], vals[i]);
     if (r->nlayers > 0) cJSON_AddItemToObject(j, "weight_rank", cJSON_CreateIntArray(r->weight_rank, r->nlayers));
-    cJSON_AddNumberToObject(j, "act_l1", r->act.l1);
-    cJSON_AddNumberToObject(j, "act_l2", r->act.l2);
-    cJSON_AddNumberToObject(j, "cka", r->act.cka);
     return j;
 }

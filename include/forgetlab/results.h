@@ -1,0 +1,60 @@
+/* results.h: a study's results database (SQLite, WAL): one row per run and
+ * one per measured checkpoint, written as soon as each ends, so a killed
+ * study resumes where it stopped and several worker processes can write at
+ * once. */
+#ifndef FORGETLAB_RESULTS_H
+#define FORGETLAB_RESULTS_H
+
+#include "forgetlab/measure.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sqlite3 sqlite3;
+
+typedef struct {
+    sqlite3 *db;
+    char *path;
+} fl_results;
+
+/* What identifies a run of the sweep. */
+typedef struct {
+    const char *method;
+    double lr;
+    const char *schedule;
+    int epochs;
+    uint64_t seed;
+} fl_run_key;
+
+/* "grpo_lr3.16e-05_constant_e1_s0": stable, readable, a valid directory name. */
+void fl_run_id(const fl_run_key *k, char *buf, size_t n);
+
+int fl_results_open(fl_results *r, const char *path);
+void fl_results_close(fl_results *r);
+
+/* Whether the run finished in an earlier invocation. */
+int fl_results_run_done(fl_results *r, const char *run_id, int *done);
+/* Forgets the checkpoints of an unfinished earlier attempt of the run. */
+int fl_results_begin_run(fl_results *r, const char *run_id);
+int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,
+                              long step, double epoch, const fl_measurement *m);
+int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
+                          const fl_measurement *final, double wall_time_s);
+
+/* Every checkpoint row, for the fits: method name per row and the
+ * measurement fields (in fl_measurement_fields order). */
+typedef struct {
+    int n;
+    char (*method)[32];
+    double (*vals)[FL_MEASURE_NFIELDS];
+} fl_points;
+int fl_results_points(fl_results *r, fl_points *out);
+void fl_points_free(fl_points *p);
+/* Index of a field name in fl_measurement_fields order, or -1. */
+int fl_field_index(const char *name);
+
+/* Writes the checkpoint rows (run key columns, then every field) as CSV,
+ * atomically. */
+int fl_results_export_csv(fl_results *r, const char *path);
+
+#endif

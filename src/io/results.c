@@ -1,0 +1,236 @@
+/* results.c: the study's SQLite database: schema, resumable run
+ * bookkeeping, checkpoint rows, and the CSV export for pandas. */
+#include "forgetlab/results.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_COLS "run_id TEXT, method TEXT, lr REAL, schedule TEXT, epochs INTEGER, seed INTEGER"
+
+void fl_run_id(const fl_run_key *k, char *buf, size_t n) {
+    snprintf(buf, n, "%s_lr%.2e_%s_e%d_s%llu", k->method, k->lr, k->schedule, k->epochs,
+             (unsigned long long)k->seed);
+}
+
+int fl_field_index(const char *name) {
+    const char *names[FL_MEASURE_NFIELDS];
+    fl_measurement dummy = {0};
+    fl_measurement_fields(&dummy, names, NULL);
+    for (int i = 0; i < FL_MEASURE_NFIELDS; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+static int db_error(fl_results *r, const char *what) {
+    return fl_error_set("%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
+}
+
+static int exec(fl_results *r, const char *sql) {
+    char *err = NULL;
+    if (sqlite3_exec(r->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fl_error_set("%s: %s", r->path, err ? err : "SQL error");
+        sqlite3_free(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* "col1 REAL, col2 REAL, ..." for every measurement field. */
+static void field_columns(char *buf, size_t n, const char *suffix) {
+    const char *names[FL_MEASURE_NFIELDS];
+    fl_measurement dummy = {0};
+    fl_measurement_fields(&dummy, names, NULL);
+    size_t off = 0;
+    for (int i = 0; i < FL_MEASURE_NFIELDS && off < n; i++)
+        off += (size_t)snprintf(buf + off, n - off, ", %s%s", names[i], suffix);
+}
+
+int fl_results_open(fl_results *r, const char *path) {
+    memset(r, 0, sizeof *r);
+    r->path = strdup(path);
+    if (!r->path) return fl_error_set("out of memory");
+    if (sqlite3_open(path, &r->db) != SQLITE_OK) {
+        int rc = db_error(r, "cannot open");
+        fl_results_close(r);
+        return rc;
+    }
+    /* Several processes write at once: wait for the lock instead of failing. */
+    sqlite3_busy_timeout(r->db, 60000);
+    char cols[2048], sql[8192];
+    field_columns(cols, sizeof cols, " REAL");
+    snprintf(sql, sizeof sql,
+             "PRAGMA journal_mode=WAL;"
+             "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", wall_time_s REAL, weight_rank TEXT%s,"
+             " PRIMARY KEY (run_id));"
+             "CREATE TABLE IF NOT EXISTS checkpoints (" KEY_COLS ", idx INTEGER, step INTEGER,"
+             " epoch REAL%s, PRIMARY KEY (run_id, idx));",
+             cols, cols);
+    if (exec(r, sql)) {
+        fl_results_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+void fl_results_close(fl_results *r) {
+    if (r->db) sqlite3_close(r->db);
+    free(r->path);
+    memset(r, 0, sizeof *r);
+}
+
+int fl_results_run_done(fl_results *r, const char *run_id, int *done) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM runs WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *done = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
+}
+
+int fl_results_begin_run(fl_results *r, const char *run_id) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "DELETE FROM checkpoints WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "delete");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(r, "delete");
+}
+
+/* INSERT OR REPLACE INTO table (key cols, extra cols, fields) VALUES (...). */
+static int insert_row(fl_results *r, const char *table, const char *extra_cols, int nextra,
+                      const fl_run_key *k, const char *run_id, const double *extra,
+                      const char *text_extra, const fl_measurement *m) {
+    char cols[2048], sql[8192], qs[512];
+    field_columns(cols, sizeof cols, "");
+    int nq = 6 + nextra + (text_extra ? 1 : 0) + FL_MEASURE_NFIELDS;
+    size_t off = 0;
+    for (int i = 0; i < nq; i++) off += (size_t)snprintf(qs + off, sizeof qs - off, i ? ",?" : "?");
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO %s (run_id, method, lr, schedule, epochs, seed%s%s%s) VALUES (%s)",
+             table, extra_cols, text_extra ? ", weight_rank" : "", cols, qs);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "insert");
+    int c = 1;
+    sqlite3_bind_text(st, c++, run_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, c++, k->method, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, c++, k->lr);
+    sqlite3_bind_text(st, c++, k->schedule, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, c++, k->epochs);
+    sqlite3_bind_int64(st, c++, (sqlite3_int64)k->seed);
+    for (int i = 0; i < nextra; i++) sqlite3_bind_double(st, c++, extra[i]);
+    if (text_extra) sqlite3_bind_text(st, c++, text_extra, -1, SQLITE_TRANSIENT);
+    double vals[FL_MEASURE_NFIELDS];
+    fl_measurement_fields(m, NULL, vals);
+    for (int i = 0; i < FL_MEASURE_NFIELDS; i++) sqlite3_bind_double(st, c++, vals[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(r, "insert");
+}
+
+int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,
+                              long step, double epoch, const fl_measurement *m) {
+    double extra[3] = {idx, (double)step, epoch};
+    return insert_row(r, "checkpoints", ", idx, step, epoch", 3, k, run_id, extra, NULL, m);
+}
+
+int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
+                          const fl_measurement *final, double wall_time_s) {
+    char ranks[256] = "";
+    size_t off = 0;
+    for (int l = 0; l < final->nlayers && off < sizeof ranks; l++)
+        off += (size_t)snprintf(ranks + off, sizeof ranks - off, l ? " %d" : "%d", final->weight_rank[l]);
+    return insert_row(r, "runs", ", wall_time_s", 1, k, run_id, &wall_time_s, ranks, final);
+}
+
+int fl_results_points(fl_results *r, fl_points *out) {
+    memset(out, 0, sizeof *out);
+    char cols[2048], sql[4096];
+    field_columns(cols, sizeof cols, "");
+    snprintf(sql, sizeof sql, "SELECT method%s FROM checkpoints ORDER BY run_id, idx", cols);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
+    int cap = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            cap = cap ? 2 * cap : 256;
+            void *a = realloc(out->method, (size_t)cap * sizeof *out->method);
+            if (a) out->method = a;
+            void *b = realloc(out->vals, (size_t)cap * sizeof *out->vals);
+            if (b) out->vals = b;
+            if (!a || !b) {
+                sqlite3_finalize(st);
+                fl_points_free(out);
+                return fl_error_set("out of memory");
+            }
+        }
+        snprintf(out->method[out->n], sizeof out->method[0], "%s", (const char *)sqlite3_column_text(st, 0));
+        /* SQLite stores NaN as NULL; give it back as NaN. */
+        for (int i = 0; i < FL_MEASURE_NFIELDS; i++)
+            out->vals[out->n][i] = sqlite3_column_type(st, i + 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 1);
+        out->n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fl_points_free(out);
+        return db_error(r, "query");
+    }
+    return 0;
+}
+
+void fl_points_free(fl_points *p) {
+    free(p->method);
+    free(p->vals);
+    memset(p, 0, sizeof *p);
+}
+
+int fl_results_export_csv(fl_results *r, const char *path) {
+    char cols[2048], sql[4096];
+    field_columns(cols, sizeof cols, "");
+    snprintf(sql, sizeof sql,
+             "SELECT run_id, method, lr, schedule, epochs, seed, idx, step, epoch%s FROM checkpoints"
+             " ORDER BY method, lr, schedule, epochs, seed, idx", cols);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
+    fl_afile f;
+    if (fl_afile_open(&f, path)) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int ncol = sqlite3_column_count(st), rc;
+    char line[8192];
+    size_t off = 0;
+    for (int i = 0; i < ncol; i++) off += (size_t)snprintf(line + off, sizeof line - off, i ? ",%s" : "%s", sqlite3_column_name(st, i));
+    snprintf(line + off, sizeof line - off, "\n");
+    fl_afile_write(&f, line, strlen(line));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        off = 0;
+        for (int i = 0; i < ncol; i++) {
+            const char *sep = i ? "," : "";
+            if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                off += (size_t)snprintf(line + off, sizeof line - off, "%s", sep);
+            else if (sqlite3_column_type(st, i) == SQLITE_TEXT)
+                off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", sep, (const char *)sqlite3_column_text(st, i));
+            else if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+                off += (size_t)snprintf(line + off, sizeof line - off, "%s%lld", sep, (long long)sqlite3_column_int64(st, i));
+            else
+                off += (size_t)snprintf(line + off, sizeof line - off, "%s%.9g", sep, sqlite3_column_double(st, i));
+        }
+        snprintf(line + off, sizeof line - off, "\n");
+        fl_afile_write(&f, line, strlen(line));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fl_afile_abort(&f);
+        return db_error(r, "export");
+    }
+    return fl_afile_commit(&f);
+}
