@@ -47,6 +47,7 @@ typedef struct {
     uint64_t seed;
     int log_every;
     int progress;
+    int save_model;           /* write model.safetensors (default 1) */
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);

@@ -41,6 +41,10 @@ int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *ru
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
                           const fl_measurement *final, double wall_time_s);
 
+/* The finished run of a method with the highest final new-task accuracy
+ * (ties: least forgetting). */
+int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n);
+
 /* Every checkpoint row, for the fits: method name per row and the
  * measurement fields (in fl_measurement_fields order). */
 typedef struct {

@@ -151,6 +151,19 @@ int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id
     return insert_row(r, "runs", ", wall_time_s", 1, k, run_id, &wall_time_s, ranks, final);
 }
 
+int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ?"
+                           " ORDER BY new_acc DESC, forgetting ASC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    sqlite3_bind_text(st, 1, method, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) snprintf(id, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return fl_error_set("%s: no finished %s run", r->path, method);
+    return rc == SQLITE_ROW ? 0 : db_error(r, "query");
+}
+
 int fl_results_points(fl_results *r, fl_points *out) {
     memset(out, 0, sizeof *out);
     char cols[2048], sql[4096];

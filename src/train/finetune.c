@@ -56,6 +56,7 @@ void fl_finetune_defaults(fl_finetune_config *c) {
     c->checkpoint_every = 0.2;
     c->log_every = 10;
     c->progress = 1;
+    c->save_model = 1;
 }
 
 /* The fixed training targets of the offline methods, and the base model's
@@ -356,9 +357,11 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     if (train_loop(&s, mctx, &rd, on_ckpt, user)) goto out;
     fl_measurement meas;
     if (fl_measure_model(mctx, &m, 1, &meas)) goto out;
-    cfg_text = cJSON_PrintUnformatted(cfg);
-    path = fl_rundir_path(&rd, "model.safetensors");
-    if (!cfg_text || !path || fl_mlp_save(path, &m, cfg_text)) goto out;
+    if (c->save_model) {
+        cfg_text = cJSON_PrintUnformatted(cfg);
+        path = fl_rundir_path(&rd, "model.safetensors");
+        if (!cfg_text || !path || fl_mlp_save(path, &m, cfg_text)) goto out;
+    }
     sum = fl_measurement_json(&meas);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
     if (final) *final = meas;
