@@ -1,0 +1,34 @@
+/* report.h: the fitted figures of a study and the report built from them
+ * (plots in PNG and SVG, index.html). */
+#ifndef FORGETLAB_REPORT_H
+#define FORGETLAB_REPORT_H
+
+#include "forgetlab/results.h"
+#include "forgetlab/stats.h"
+
+/* How well one predictor explains forgetting: the pooled degree-2 fit. */
+typedef struct {
+    const char *name;
+    fl_r2_ci ci;
+    double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
+} fl_predictor_fit;
+
+/* One method's frontier of (new_acc, prior_acc): points within 2 accuracy
+ * points of the non-dominated set, fitted by prior = a + b exp(c new). */
+typedef struct {
+    char method[32];
+    double p[3];        /* a, b, c */
+    int n, n_kept;
+    double rss;
+} fl_frontier_fit;
+
+/* Fills fits (room for 16) and returns their number, or -1. */
+int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits);
+/* One fit per method present, at most max; returns the count. */
+int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
+
+/* Plots and index.html of a razor study directory. */
+int fl_razor_report(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
+                    const fl_frontier_fit *ff, int nf);
+
+#endif

@@ -1,0 +1,166 @@
+/* razor.c: the analysis of an RL's Razor study: from results.sqlite to
+ * results.csv, predictors.csv (R^2 of each predictor of forgetting, with a
+ * bootstrap interval), frontier.csv (each method's Pareto frontier and its
+ * exponential fit), the plots and index.html. */
+#include "forgetlab/study.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/report.h"
+#include "forgetlab/results.h"
+#include "forgetlab/stats.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The predictors judged, in the order of the paper's Table 1, then ours. */
+static const char *const PREDICTORS[] = {
+    "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "weight_l1",
+    "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "js_new",
+    "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka"};
+#define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
+
+static double *column(const fl_points *p, const char *name) {
+    int f = fl_field_index(name);
+    double *c = malloc((size_t)(p->n > 0 ? p->n : 1) * sizeof(double));
+    if (c)
+        for (int i = 0; i < p->n; i++) c[i] = p->vals[i][f];
+    return c;
+}
+
+/* Appends formatted text to a growing buffer (the CSVs are small). */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *b, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) return;
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) return;
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static int sb_write(strbuf *b, const char *dir, const char *name) {
+    char *path = fl_path_join(dir, name);
+    int rc = path ? fl_write_text_atomic(path, b->s ? b->s : "") : fl_error_set("out of memory");
+    free(path);
+    free(b->s);
+    memset(b, 0, sizeof *b);
+    return rc;
+}
+
+int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
+    double *y = column(p, "forgetting");
+    if (!y) return fl_error_set("out of memory");
+    for (int k = 0; k < NPRED; k++) {
+        double *x = column(p, PREDICTORS[k]);
+        if (!x) {
+            free(y);
+            return fl_error_set("out of memory");
+        }
+        fits[k].name = PREDICTORS[k];
+        fl_poly2_r2_bootstrap(x, y, p->n, 1000, 1, &fits[k].ci);
+        fl_poly2_r2(x, y, p->n, fits[k].coef);
+        free(x);
+    }
+    free(y);
+    return NPRED;
+}
+
+int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
+    int nm = 0;
+    double *a = column(p, "new_acc"), *b = column(p, "prior_acc");
+    double *xa = malloc((size_t)(p->n + 1) * sizeof(double)), *xb = malloc((size_t)(p->n + 1) * sizeof(double));
+    int *keep = malloc((size_t)(p->n + 1) * sizeof(int));
+    if (!a || !b || !xa || !xb || !keep) goto out;
+    for (int i = 0; i < p->n && nm < max; i++) {
+        int seen = 0;
+        for (int j = 0; j < nm; j++) seen |= strcmp(fits[j].method, p->method[i]) == 0;
+        if (seen) continue;
+        fl_frontier_fit *f = &fits[nm++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->method, sizeof f->method, "%s", p->method[i]);
+        int n = 0;
+        for (int j = 0; j < p->n; j++)
+            if (strcmp(p->method[j], f->method) == 0) {
+                xa[n] = a[j];
+                xb[n] = b[j];
+                n++;
+            }
+        f->n = n;
+        f->n_kept = fl_pareto_keep(xa, xb, n, 0.02, keep);
+        int m = 0;
+        for (int j = 0; j < n; j++)
+            if (keep[j]) {
+                xa[m] = xa[j];
+                xb[m] = xb[j];
+                m++;
+            }
+        f->rss = m >= 3 ? fl_fit_exp(xa, xb, m, f->p) : NAN;
+        if (m < 3) f->p[0] = f->p[1] = f->p[2] = NAN;
+    }
+out:
+    free(a);
+    free(b);
+    free(xa);
+    free(xb);
+    free(keep);
+    return nm;
+}
+
+int fl_razor_analyse(const char *dir) {
+    char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
+    fl_results db = {0};
+    fl_points pts = {0};
+    strbuf b = {0};
+    int rc = -1;
+    if (!path || !csv) goto out;
+    if (!fl_file_exists(path)) {
+        fl_error_set("%s: no results database (run the study first)", path);
+        goto out;
+    }
+    if (fl_results_open(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
+    if (pts.n == 0) {
+        fl_error_set("%s: no checkpoints yet", path);
+        goto out;
+    }
+    fl_predictor_fit pf[NPRED];
+    int np = fl_razor_predictors(&pts, pf);
+    if (np < 0) goto out;
+    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n\n");
+    for (int k = 0; k < np; k++)
+        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d\n", pf[k].name, pf[k].ci.r2, pf[k].ci.lo, pf[k].ci.hi, pf[k].ci.n);
+    if (sb_write(&b, dir, "predictors.csv")) goto out;
+    fl_frontier_fit ff[16];
+    int nf = fl_razor_frontiers(&pts, ff, 16);
+    sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");
+    for (int k = 0; k < nf; k++)
+        sb_printf(&b, "%s,%.9g,%.9g,%.9g,%d,%d,%.6g\n", ff[k].method, ff[k].p[0], ff[k].p[1], ff[k].p[2], ff[k].n,
+                  ff[k].n_kept, ff[k].rss);
+    if (sb_write(&b, dir, "frontier.csv")) goto out;
+    rc = fl_razor_report(dir, &pts, pf, np, ff, nf);
+out:
+    free(b.s);
+    fl_points_free(&pts);
+    if (db.db) fl_results_close(&db);
+    free(path);
+    free(csv);
+    return rc;
+}
