@@ -165,20 +165,16 @@ static float method_loss(run_state *s, const int *rows, int B, double *reward) {
     double hits = 0;
     switch (c->method) {
     case FL_FT_ORACLE:
-        if (!c->oracle_sample) {
-            loss = fl_soft_crossentropy_forward(NULL, logp, s->qb, B, V);
-            fl_soft_crossentropy_backward(dz, probs, s->qb, B, V, 1.0f / (float)B);
-            break;
-        }
-        /* Sampled oracle labels are plain SFT. */
-        loss = fl_crossentropy_forward(NULL, logp, s->yb, B, V);
-        fl_crossentropy_backward(dz, probs, s->yb, B, V, 1.0f / (float)B);
-        break;
     case FL_FT_SFT1:
     case FL_FT_SFT2:
     case FL_FT_DISTILL:
-        loss = fl_crossentropy_forward(NULL, logp, s->yb, B, V);
-        fl_crossentropy_backward(dz, probs, s->yb, B, V, 1.0f / (float)B);
+        if (c->method == FL_FT_ORACLE && !c->oracle_sample) {
+            loss = fl_soft_crossentropy_forward(NULL, logp, s->qb, B, V);
+            fl_soft_crossentropy_backward(dz, probs, s->qb, B, V, 1.0f / (float)B);
+        } else { /* hard labels; sampled oracle labels are plain SFT too */
+            loss = fl_crossentropy_forward(NULL, logp, s->yb, B, V);
+            fl_crossentropy_backward(dz, probs, s->yb, B, V, 1.0f / (float)B);
+        }
         break;
     case FL_FT_SIMPO:
         loss = fl_simpo_loss(dz, probs, logp, s->yb, s->ylb, B, V, (float)c->simpo_beta,
