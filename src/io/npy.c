@@ -1,0 +1,296 @@
+/* npy.c: NumPy .npy files of float32 ('<f4', C order), so arrays written
+ * here open with numpy.load() and arrays from NumPy can be read back.
+ *
+ * The data is written and read as raw host floats: the format asks for
+ * little-endian, and forgetlab only builds on little-endian hosts. */
+#include "forgetlab/npy.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "npy.c writes host floats as little-endian '<f4'"
+#endif
+
+static const char MAGIC[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+/* Version 2/3 headers may exceed 64 KiB; nothing sane needs more than this. */
+#define NPY_MAX_HEADER (1u << 20)
+
+/* Product of the dimensions, or -1 if a dimension is negative or the product
+ * overflows int64. */
+static int64_t numel_of(int ndim, const int64_t *shape) {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (shape[d] < 0) return -1;
+        if (shape[d] != 0 && n > INT64_MAX / shape[d]) return -1;
+        n *= shape[d];
+    }
+    return n;
+}
+
+int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *shape) {
+    if (ndim < 0 || ndim > FL_NPY_MAX_DIMS)
+        return fl_error_set("%s: cannot write a %d-dimensional array (0 to %d)", path, ndim,
+                            FL_NPY_MAX_DIMS);
+    int64_t numel = numel_of(ndim, shape);
+    if (numel < 0 || (uint64_t)numel > SIZE_MAX / sizeof(float))
+        return fl_error_set("%s: invalid array shape", path);
+    if (numel > 0 && !data) return fl_error_set("%s: no data to write", path);
+
+    /* Preamble (10 bytes) + dict + padding + '\n', a multiple of 64 bytes so
+     * the data that follows is aligned for memory mapping. */
+    char hdr[512];
+    int len = snprintf(hdr + 10, sizeof hdr - 10, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    for (int d = 0; d < ndim; d++)
+        len += snprintf(hdr + 10 + len, sizeof hdr - 10 - (size_t)len, "%lld,%s",
+                        (long long)shape[d], ndim == 1 ? "" : " ");
+    if (ndim > 1) len -= 2; /* Python writes (2, 3), but (3,) for one dimension */
+    len += snprintf(hdr + 10 + len, sizeof hdr - 10 - (size_t)len, "), }");
+    size_t total = 10 + (size_t)len + 1;
+    total = (total + 63) / 64 * 64;
+    memset(hdr + 10 + len, ' ', total - 10 - (size_t)len);
+    hdr[total - 1] = '\n';
+    memcpy(hdr, MAGIC, 6);
+    hdr[6] = 1;
+    hdr[7] = 0;
+    size_t hlen = total - 10;
+    hdr[8] = (char)(hlen & 0xff);
+    hdr[9] = (char)(hlen >> 8);
+
+    fl_afile f;
+    if (fl_afile_open(&f, path)) return -1;
+    if (fl_afile_write(&f, hdr, total) ||
+        fl_afile_write(&f, data, (size_t)numel * sizeof(float))) {
+        fl_afile_abort(&f);
+        return -1;
+    }
+    return fl_afile_commit(&f);
+}
+
+/* ---- reading: a parser for the one Python dict literal .npy headers use */
+
+typedef struct {
+    const char *s, *end;
+    const char *path;
+} cursor;
+
+static void skip_ws(cursor *c) {
+    while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' || *c->s == '\n' || *c->s == '\r'))
+        c->s++;
+}
+
+static int expect(cursor *c, char ch) {
+    skip_ws(c);
+    if (c->s >= c->end || *c->s != ch)
+        return fl_error_set("%s: malformed header: expected '%c'", c->path, ch);
+    c->s++;
+    return 0;
+}
+
+/* A '...' or "..." literal without escapes (none of the keys or dtypes we
+ * accept contain any), copied into out. */
+static int parse_string(cursor *c, char *out, size_t cap) {
+    skip_ws(c);
+    if (c->s >= c->end || (*c->s != '\'' && *c->s != '"'))
+        return fl_error_set("%s: malformed header: expected a string", c->path);
+    char q = *c->s++;
+    size_t n = 0;
+    while (c->s < c->end && *c->s != q) {
+        if (*c->s == '\\' || n + 1 >= cap)
+            return fl_error_set("%s: malformed header: unexpected string", c->path);
+        out[n++] = *c->s++;
+    }
+    if (c->s >= c->end) return fl_error_set("%s: malformed header: unterminated string", c->path);
+    c->s++;
+    out[n] = '\0';
+    return 0;
+}
+
+static int parse_bool(cursor *c, int *out) {
+    skip_ws(c);
+    size_t left = (size_t)(c->end - c->s);
+    if (left >= 4 && memcmp(c->s, "True", 4) == 0) {
+        c->s += 4;
+        *out = 1;
+        return 0;
+    }
+    if (left >= 5 && memcmp(c->s, "False", 5) == 0) {
+        c->s += 5;
+        *out = 0;
+        return 0;
+    }
+    return fl_error_set("%s: malformed header: fortran_order must be True or False", c->path);
+}
+
+/* A tuple of non-negative integers: (), (n,), (n, m), ... */
+static int parse_shape(cursor *c, int *ndim, int64_t *shape) {
+    if (expect(c, '(')) return -1;
+    *ndim = 0;
+    for (;;) {
+        skip_ws(c);
+        if (c->s < c->end && *c->s == ')') break;
+        if (c->s >= c->end || *c->s < '0' || *c->s > '9')
+            return fl_error_set("%s: malformed header: shape must be a tuple of non-negative integers",
+                                c->path);
+        int64_t v = 0;
+        while (c->s < c->end && *c->s >= '0' && *c->s <= '9') {
+            int digit = *c->s++ - '0';
+            if (v > (INT64_MAX - digit) / 10)
+                return fl_error_set("%s: shape dimension too large", c->path);
+            v = v * 10 + digit;
+        }
+        if (c->s < c->end && *c->s == 'L') c->s++; /* Python 2 long literal */
+        if (*ndim >= FL_NPY_MAX_DIMS)
+            return fl_error_set("%s: array has more than %d dimensions", c->path, FL_NPY_MAX_DIMS);
+        shape[(*ndim)++] = v;
+        skip_ws(c);
+        if (c->s < c->end && *c->s == ',') {
+            c->s++;
+            continue;
+        }
+        skip_ws(c);
+        if (c->s >= c->end || *c->s != ')')
+            return fl_error_set("%s: malformed header: bad shape tuple", c->path);
+        /* (n) is not a tuple in Python: a one-element tuple needs its comma. */
+        if (*ndim == 1) return fl_error_set("%s: malformed header: bad shape tuple", c->path);
+        break;
+    }
+    c->s++;
+    return 0;
+}
+
+static int parse_header(const char *path, const char *h, size_t n, int *ndim, int64_t *shape) {
+    cursor c = {h, h + n, path};
+    int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
+    char descr[32];
+    if (expect(&c, '{')) return -1;
+    for (;;) {
+        skip_ws(&c);
+        if (c.s < c.end && *c.s == '}') break;
+        char key[32];
+        if (parse_string(&c, key, sizeof key) || expect(&c, ':')) return -1;
+        if (strcmp(key, "descr") == 0 && !have_descr) {
+            if (parse_string(&c, descr, sizeof descr))
+                return fl_error_set("%s: unsupported dtype (only '<f4' is read)", path);
+            have_descr = 1;
+        } else if (strcmp(key, "fortran_order") == 0 && !have_order) {
+            if (parse_bool(&c, &fortran)) return -1;
+            have_order = 1;
+        } else if (strcmp(key, "shape") == 0 && !have_shape) {
+            if (parse_shape(&c, ndim, shape)) return -1;
+            have_shape = 1;
+        } else {
+            return fl_error_set("%s: malformed header: unexpected or repeated key '%s'", path, key);
+        }
+        skip_ws(&c);
+        if (c.s < c.end && *c.s == ',') {
+            c.s++;
+            continue;
+        }
+        if (c.s >= c.end || *c.s != '}')
+            return fl_error_set("%s: malformed header: expected ',' or '}'", path);
+        break;
+    }
+    c.s++;
+    skip_ws(&c);
+    if (c.s != c.end) return fl_error_set("%s: malformed header: text after the dict", path);
+    if (!have_descr || !have_order || !have_shape)
+        return fl_error_set("%s: malformed header: needs 'descr', 'fortran_order' and 'shape'", path);
+    if (strcmp(descr, "<f4") != 0)
+        return fl_error_set("%s: dtype '%s' is not supported (only '<f4', float32)", path, descr);
+    if (fortran)
+        return fl_error_set("%s: Fortran-order arrays are not supported (save with C order)", path);
+    return 0;
+}
+
+int fl_npy_read(const char *path, float **data, int *ndim, int64_t *shape) {
+    *data = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return fl_error_set("%s: cannot open: %s", path, strerror(errno));
+    char *hdr = NULL;
+    float *buf = NULL;
+    int rc = -1, nd = 0;
+    int64_t shp[FL_NPY_MAX_DIMS], numel;
+    uint64_t size, hlen, start, have;
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fl_error_set("%s: not a regular file", path);
+        goto out;
+    }
+    size = (uint64_t)st.st_size;
+    unsigned char pre[12];
+    if (size < 10 || fread(pre, 1, 10, fp) != 10) {
+        fl_error_set("%s: truncated (%llu bytes, too short for a .npy preamble)", path,
+                     (unsigned long long)size);
+        goto out;
+    }
+    if (memcmp(pre, MAGIC, 6) != 0) {
+        fl_error_set("%s: not a .npy file (bad magic)", path);
+        goto out;
+    }
+    if (pre[6] == 1 && pre[7] == 0) {
+        hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8;
+        start = 10;
+    } else if ((pre[6] == 2 || pre[6] == 3) && pre[7] == 0) {
+        if (size < 12 || fread(pre + 10, 1, 2, fp) != 2) {
+            fl_error_set("%s: truncated .npy preamble", path);
+            goto out;
+        }
+        hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 |
+               (uint64_t)pre[11] << 24;
+        start = 12;
+    } else {
+        fl_error_set("%s: unsupported .npy format version %d.%d", path, pre[6], pre[7]);
+        goto out;
+    }
+    if (hlen > size - start) {
+        fl_error_set("%s: header length %llu exceeds file size %llu", path,
+                     (unsigned long long)hlen, (unsigned long long)size);
+        goto out;
+    }
+    if (hlen > NPY_MAX_HEADER) {
+        fl_error_set("%s: header length %llu is implausibly large", path, (unsigned long long)hlen);
+        goto out;
+    }
+    hdr = fl_malloc((size_t)hlen, "npy header");
+    if (!hdr) goto out;
+    if (fread(hdr, 1, (size_t)hlen, fp) != hlen) {
+        fl_error_set("%s: truncated header", path);
+        goto out;
+    }
+    if (parse_header(path, hdr, (size_t)hlen, &nd, shp)) goto out;
+    numel = numel_of(nd, shp);
+    if (numel < 0) {
+        fl_error_set("%s: shape has too many elements", path);
+        goto out;
+    }
+    have = size - start - hlen;
+    if (have % sizeof(float) != 0 || have / sizeof(float) != (uint64_t)numel) {
+        fl_error_set("%s: shape needs %lld floats but the file holds %llu data bytes", path,
+                     (long long)numel, (unsigned long long)have);
+        goto out;
+    }
+    /* Only now is the size known to be backed by the file. */
+    buf = fl_malloc((size_t)have, "npy data");
+    if (!buf) goto out;
+    if (fread(buf, 1, (size_t)have, fp) != have) {
+        free(buf);
+        buf = NULL;
+        fl_error_set("%s: truncated data (file changed while reading?)", path);
+        goto out;
+    }
+    *data = buf;
+    *ndim = nd;
+    for (int d = 0; d < nd; d++) shape[d] = shp[d];
+    rc = 0;
+out:
+    free(hdr);
+    fclose(fp);
+    return rc;
+}
