@@ -31,4 +31,9 @@ int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
 int fl_razor_report(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
                     const fl_frontier_fit *ff, int nf);
 
+/* index.html: figures (names without extension, PNG shown, SVG linked) and
+ * the predictor and frontier tables. */
+int fl_razor_write_html(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
+                        const fl_frontier_fit *ff, int nf, const char *const *figures, int nfig);
+
 #endif
