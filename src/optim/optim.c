@@ -23,6 +23,9 @@ void fl_optim_sgd(fl_optim *o, float momentum, float weight_decay) {
     o->weight_decay = weight_decay;
 }
 
+/* The update loops are vectorised but not threaded: an OpenMP team here
+ * would spin-wait after the loop while the next step's GEMMs need the cores
+ * (OpenBLAS keeps its own pthread pool), which made steps up to 5x slower. */
 static void adamw_step(fl_optim *o, fl_blob *b, float lr) {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     /* Bias corrections in double: 1 - 0.999^t loses digits in float early on. */
@@ -32,7 +35,7 @@ static void adamw_step(fl_optim *o, fl_blob *b, float lr) {
     float *p = b->params, *m = b->m, *v = b->v;
     const float *g = b->grads;
     const size_t n = b->n;
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         m[i] = b1 * m[i] + (1.0f - b1) * g[i];
         v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
@@ -47,7 +50,7 @@ static void sgd_step(fl_optim *o, fl_blob *b, float lr) {
     float *p = b->params, *buf = b->m;
     const float *g = b->grads;
     const size_t n = b->n;
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float gi = g[i] + wd * p[i];
         if (mu != 0.0f) {
