@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# razor_quick.sh: `study razor --quick` end to end on the real data: every
+# file of the study directory, the paper's findings in miniature (forward KL
+# predicts forgetting; GRPO forgets less than SFT), resuming, `report`,
+# `measure` and `finetune --method distill`.
+source "$(dirname "$0")/lib.sh"
+S="$T/study"
+expect_exit 0 "study razor --quick" -- "$FL" study razor --quick --out "$S"
+for f in base/model.safetensors results.sqlite results.csv predictors.csv frontier.csv index.html; do
+    [ -s "$S/$f" ] && ok "$f written" || bad "$f missing"
+done
+/usr/bin/python3 - "$S" <<'PY' && ok "study results hold the expected rows and findings" || bad "study results"
+import csv, sqlite3, sys
+d = sys.argv[1]
+db = sqlite3.connect(f"{d}/results.sqlite")
+runs = db.execute("select count(*) from runs").fetchone()[0]
+ckpts = db.execute("select count(*) from checkpoints").fetchone()[0]
+assert runs == 35 and ckpts == 175, (runs, ckpts)
+rows = list(csv.DictReader(open(f"{d}/results.csv")))
+assert len(rows) == 175
+need = ["new_acc_base", "new_acc", "prior_acc_base", "prior_acc", "forgetting", "forward_kl_new",
+        "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "forward_kl_prior", "reverse_kl_prior",
+        "tv_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka"]
+assert all(k in rows[0] for k in need), [k for k in need if k not in rows[0]]
+pred = {r["predictor"]: r for r in csv.DictReader(open(f"{d}/predictors.csv"))}
+fkl = pred["forward_kl_new"]
+print("# forward KL R^2", fkl["r2"], "[", fkl["r2_lo"], fkl["r2_hi"], "]")
+assert float(fkl["r2"]) > 0.8 and float(fkl["r2_lo"]) <= float(fkl["r2"]) <= float(fkl["r2_hi"])
+# At lr 2.3e-4 every method has learned the new task (>= 0.92); GRPO
+# forgets far less than SFT, and the oracle (the KL-closest target) least.
+f = dict(db.execute("select method, forgetting from runs where lr between 1e-4 and 5e-4"))
+acc = dict(db.execute("select method, new_acc from runs where lr between 1e-4 and 5e-4"))
+print("# forgetting at lr 2.3e-4:", {k: round(v, 3) for k, v in f.items()})
+assert acc["grpo"] > 0.92 and acc["sft1"] > 0.92, acc
+assert f["grpo"] < 0.5 * f["sft1"] and f["grpo"] < 0.5 * f["sft2"], f
+assert f["oracle"] <= min(f.values()) + 1e-9, f
+PY
+start=$(date +%s)
+expect_exit 0 "rerunning the study resumes (nothing left to do)" -- "$FL" study razor --quick --out "$S"
+check "$(date +%s) - $start < 20" "resume skipped the finished runs"
+expect_exit 0 "report rebuilds the report" -- "$FL" report "$S"
+[ -s "$S/index.html" ] && ok "index.html rebuilt" || bad "index.html"
+expect_exit 1 "report of a directory without results" -- "$FL" report "$T"
+expect_stderr "results.sqlite" "missing results named"
+
+# finetune + measure on their own; distill from a GRPO teacher.
+expect_exit 0 "finetune grpo" -- "$FL" finetune --base "$S/base" --method grpo --lr 3e-4 --out "$T/grpo" --checkpoint-every 0.5
+expect_exit 0 "measure" -- "$FL" measure --base "$S/base" --model "$T/grpo"
+cp "$T/stdout" "$T/measure.json"
+/usr/bin/python3 - "$T/measure.json" "$T/grpo/summary.json" <<'PY' && ok "measure prints every key and agrees with the run's summary" || bad "measure output"
+import json, sys
+m, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+keys = ["new_acc_base", "new_acc", "prior_acc_base", "prior_acc", "forgetting", "forward_kl_new",
+        "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "forward_kl_prior", "reverse_kl_prior",
+        "tv_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka"]
+assert all(k in m for k in keys), [k for k in keys if k not in m]
+assert abs(m["forgetting"] - (m["prior_acc_base"] - m["prior_acc"])) < 1e-12
+for k in ["new_acc", "prior_acc", "forward_kl_new", "tv_prior"]:
+    assert abs(m[k] - s[k]) < 1e-9, (k, m[k], s[k])
+PY
+grep -c '"checkpoint":true' "$T/grpo/metrics.jsonl" | grep -qx 2 && ok "2 checkpoints at --checkpoint-every 0.5" || bad "checkpoint count"
+expect_exit 0 "distill from the GRPO model" -- "$FL" finetune --base "$S/base" --method distill --teacher "$T/grpo" --correct-only --lr 3e-4 --out "$T/distill"
+expect_exit 2 "distill without a teacher" -- "$FL" finetune --base "$S/base" --method distill --out "$T/x"
+expect_exit 2 "unknown method" -- "$FL" finetune --base "$S/base" --method ppo --out "$T/x"
+expect_stderr "unknown method 'ppo'" "unknown method named"
+finish
