@@ -234,7 +234,7 @@ double fl_fit_exp(const double *x, const double *y, int n, double *p) {
             bc = c;
         }
     }
-    double h = (hi - lo) / steps, l = bc - h, r = bc + h;
+    double h = (hi - lo) / steps, l = fmax(lo, bc - h), r = fmin(hi, bc + h);
     const double g = 0.5 * (sqrt(5.0) - 1);
     for (int it = 0; it < 100; it++) {
         double c1 = r - g * (r - l), c2 = l + g * (r - l);
