@@ -24,7 +24,7 @@ expect_exit() {
 
 # expect_stderr PATTERN DESCRIPTION: the last command's stderr matches PATTERN.
 expect_stderr() {
-    if grep -qE "$1" "$T/stderr"; then ok "$2"; else bad "$2: stderr was: $(head -c 400 "$T/stderr")"; fi
+    if grep -qE -e "$1" "$T/stderr"; then ok "$2"; else bad "$2: stderr was: $(head -c 400 "$T/stderr")"; fi
 }
 
 # json_get FILE KEY: a top-level number from a JSON file.
