@@ -22,18 +22,33 @@ typedef struct {
     double rss;
 } fl_frontier_fit;
 
+#define FL_MATCH_LEVELS 4
+#define FL_MAX_METHODS 16
+
+/* The whole analysis of a razor study, as the report draws it. */
+typedef struct {
+    fl_points pts;
+    fl_predictor_fit pred[16];
+    int npred;
+    fl_frontier_fit front[FL_MAX_METHODS];
+    int nfront;
+    /* Prior-task accuracy kept at matched new-task accuracy: for each
+     * method, the best prior_acc among its checkpoints with new_acc >=
+     * match_level[j] (NaN if it never gets there). */
+    double match_level[FL_MATCH_LEVELS];
+    double matched[FL_MAX_METHODS][FL_MATCH_LEVELS];
+} fl_razor_analysis;
+
 /* Fills fits (room for 16) and returns their number, or -1. */
 int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits);
 /* One fit per method present, at most max; returns the count. */
 int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
 
 /* Plots and index.html of a razor study directory. */
-int fl_razor_report(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
-                    const fl_frontier_fit *ff, int nf);
+int fl_razor_report(const char *dir, const fl_razor_analysis *a);
 
 /* index.html: figures (names without extension, PNG shown, SVG linked) and
- * the predictor and frontier tables. */
-int fl_razor_write_html(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
-                        const fl_frontier_fit *ff, int nf, const char *const *figures, int nfig);
+ * the predictor, matched-accuracy and frontier tables. */
+int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char *const *figures, int nfig);
 
 #endif

@@ -34,6 +34,8 @@ void fl_results_close(fl_results *r);
 
 /* Whether the run finished in an earlier invocation. */
 int fl_results_run_done(fl_results *r, const char *run_id, int *done);
+/* Rows so far: finished runs and measured checkpoints (progress). */
+int fl_results_count(fl_results *r, int *runs, int *checkpoints);
 /* Forgets the checkpoints of an unfinished earlier attempt of the run. */
 int fl_results_begin_run(fl_results *r, const char *run_id);
 int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,

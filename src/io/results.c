@@ -95,6 +95,20 @@ int fl_results_run_done(fl_results *r, const char *run_id, int *done) {
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
 }
 
+int fl_results_count(fl_results *r, int *runs, int *checkpoints) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM checkpoints)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *runs = sqlite3_column_int(st, 0);
+        *checkpoints = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_error(r, "query");
+}
+
 int fl_results_begin_run(fl_results *r, const char *run_id) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "DELETE FROM checkpoints WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)

@@ -125,40 +125,77 @@ out:
     return nm;
 }
 
+static void matched_accuracy(fl_razor_analysis *a) {
+    const double levels[FL_MATCH_LEVELS] = {0.92, 0.93, 0.94, 0.95};
+    int fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) a->match_level[j] = levels[j];
+    for (int m = 0; m < a->nfront; m++)
+        for (int j = 0; j < FL_MATCH_LEVELS; j++) {
+            double best = NAN;
+            for (int i = 0; i < a->pts.n; i++)
+                if (strcmp(a->pts.method[i], a->front[m].method) == 0 && a->pts.vals[i][fn] >= levels[j] &&
+                    !(a->pts.vals[i][fp] <= best))
+                    best = a->pts.vals[i][fp];
+            a->matched[m][j] = best;
+        }
+}
+
+static void print_summary(const fl_razor_analysis *a) {
+    printf("%-18s %6s  %-16s %5s\n", "predictor", "R^2", "95% interval", "n");
+    for (int k = 0; k < a->npred; k++)
+        printf("%-18s %6.3f  [%6.3f, %6.3f] %5d\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
+               a->pred[k].ci.hi, a->pred[k].ci.n);
+    printf("\nprior-task accuracy at matched new-task accuracy (best checkpoint with new_acc >= t)\n%-10s", "method");
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) printf("  t=%.2f", a->match_level[j]);
+    printf("\n");
+    for (int m = 0; m < a->nfront; m++) {
+        printf("%-10s", a->front[m].method);
+        for (int j = 0; j < FL_MATCH_LEVELS; j++)
+            if (isnan(a->matched[m][j])) printf("  %6s", "-");
+            else printf("  %6.3f", a->matched[m][j]);
+        printf("\n");
+    }
+}
+
 int fl_razor_analyse(const char *dir) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
-    fl_points pts = {0};
+    fl_razor_analysis *a = calloc(1, sizeof *a);
     strbuf b = {0};
     int rc = -1;
-    if (!path || !csv) goto out;
+    if (!path || !csv || !a) {
+        fl_error_set("out of memory");
+        goto out;
+    }
     if (!fl_file_exists(path)) {
         fl_error_set("%s: no results database (run the study first)", path);
         goto out;
     }
-    if (fl_results_open(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
-    if (pts.n == 0) {
+    if (fl_results_open(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &a->pts)) goto out;
+    if (a->pts.n == 0) {
         fl_error_set("%s: no checkpoints yet", path);
         goto out;
     }
-    fl_predictor_fit pf[NPRED];
-    int np = fl_razor_predictors(&pts, pf);
-    if (np < 0) goto out;
+    if ((a->npred = fl_razor_predictors(&a->pts, a->pred)) < 0) goto out;
     sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n\n");
-    for (int k = 0; k < np; k++)
-        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d\n", pf[k].name, pf[k].ci.r2, pf[k].ci.lo, pf[k].ci.hi, pf[k].ci.n);
+    for (int k = 0; k < a->npred; k++)
+        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
+                  a->pred[k].ci.hi, a->pred[k].ci.n);
     if (sb_write(&b, dir, "predictors.csv")) goto out;
-    fl_frontier_fit ff[16];
-    int nf = fl_razor_frontiers(&pts, ff, 16);
+    a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS);
     sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");
-    for (int k = 0; k < nf; k++)
-        sb_printf(&b, "%s,%.9g,%.9g,%.9g,%d,%d,%.6g\n", ff[k].method, ff[k].p[0], ff[k].p[1], ff[k].p[2], ff[k].n,
-                  ff[k].n_kept, ff[k].rss);
+    for (int k = 0; k < a->nfront; k++)
+        sb_printf(&b, "%s,%.9g,%.9g,%.9g,%d,%d,%.6g\n", a->front[k].method, a->front[k].p[0], a->front[k].p[1],
+                  a->front[k].p[2], a->front[k].n, a->front[k].n_kept, a->front[k].rss);
     if (sb_write(&b, dir, "frontier.csv")) goto out;
-    rc = fl_razor_report(dir, &pts, pf, np, ff, nf);
+    matched_accuracy(a);
+    if (fl_razor_report(dir, a)) goto out;
+    print_summary(a);
+    rc = 0;
 out:
     free(b.s);
-    fl_points_free(&pts);
+    if (a) fl_points_free(&a->pts);
+    free(a);
     if (db.db) fl_results_close(&db);
     free(path);
     free(csv);

@@ -26,8 +26,10 @@ static void num(FILE *f, double v, const char *fmt) {
     else fprintf(f, fmt, v);
 }
 
-int fl_razor_write_html(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
-                        const fl_frontier_fit *ff, int nf, const char *const *figures, int nfig) {
+int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char *const *figures, int nfig) {
+    const fl_predictor_fit *pf = a->pred;
+    const fl_frontier_fit *ff = a->front;
+    const int np = a->npred, nf = a->nfront;
     char *path = fl_path_join(dir, "index.html"), *tmp = NULL;
     if (!path) return fl_error_set("out of memory");
     size_t len = 0;
@@ -43,7 +45,7 @@ int fl_razor_write_html(const char *dir, const fl_points *p, const fl_predictor_
           ".figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}</style></head><body>\n", f);
     fprintf(f, "<h1>RL's Razor: forgetting and its predictors</h1>\n<p>%d checkpoints from %s. "
             "Forgetting = prior-task (FashionMNIST) accuracy of the base minus that of the fine-tuned "
-            "model; new task: ParityMNIST.</p>\n", p->n, "results.sqlite");
+            "model; new task: ParityMNIST.</p>\n", a->pts.n, "results.sqlite");
     fputs("<h2>Figures</h2><div class=\"figs\">\n", f);
     for (int i = 0; i < nfig; i++)
         fprintf(f, "<a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>\n", figures[i], figures[i], figures[i]);
@@ -61,6 +63,20 @@ int fl_razor_write_html(const char *dir, const fl_points *p, const fl_predictor_
         fprintf(f, "</td><td>%d</td><td>", pf[k].ci.n);
         num(f, paper_r2(pf[k].name), "%.2f");
         fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>Prior-task accuracy at matched new-task accuracy</h2>\n"
+          "<p>Per method, the best prior-task accuracy among its checkpoints whose new-task accuracy "
+          "is at least t.</p>\n<table><tr><th>method</th>", f);
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) fprintf(f, "<th>t = %.2f</th>", a->match_level[j]);
+    fputs("</tr>\n", f);
+    for (int m = 0; m < nf; m++) {
+        fprintf(f, "<tr><td>%s</td>", ff[m].method);
+        for (int j = 0; j < FL_MATCH_LEVELS; j++) {
+            fputs("<td>", f);
+            num(f, a->matched[m][j], "%.3f");
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
     }
     fputs("</table>\n<h2>Pareto frontiers</h2>\n<p>Per method, the checkpoints within 2 accuracy points "
           "of the non-dominated (new-task accuracy, prior-task accuracy) set, fitted by "

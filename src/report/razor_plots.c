@@ -1,7 +1,6 @@
 /* razor_plots.c: the figures of a razor study, then index.html. */
 #include "forgetlab/report.h"
 
-int fl_razor_report(const char *dir, const fl_points *p, const fl_predictor_fit *pf, int np,
-                    const fl_frontier_fit *ff, int nf) {
-    return fl_razor_write_html(dir, p, pf, np, ff, nf, NULL, 0);
+int fl_razor_report(const char *dir, const fl_razor_analysis *a) {
+    return fl_razor_write_html(dir, a, NULL, 0);
 }

@@ -125,15 +125,6 @@ static int worker(const sweep *sw, int threads) {
     return rc ? 1 : 0;
 }
 
-/* Runs done and checkpoints written so far, for the progress line. */
-static void count_done(fl_results *db, const planned_run *runs, int n, int *done) {
-    *done = 0;
-    for (int i = 0; i < n; i++) {
-        int d = 0;
-        if (fl_results_run_done(db, runs[i].id, &d) == 0) *done += d;
-    }
-}
-
 /* Forks the workers, draws progress until they exit. */
 static int run_sweep(sweep *sw, const char *label) {
     const fl_razor_config *c = sw->c;
@@ -141,6 +132,18 @@ static int run_sweep(sweep *sw, const char *label) {
     int jobs = c->jobs > 0 ? c->jobs : cores;
     if (jobs > sw->n) jobs = sw->n > 0 ? sw->n : 1;
     int per_job = cores / jobs > 0 ? cores / jobs : 1;
+    /* How many planned runs are left (a resumed study skips the rest), counted
+     * on a connection closed before the fork. */
+    int pending = sw->n;
+    char *path = fl_path_join(c->out_dir, "results.sqlite");
+    fl_results db = {0};
+    if (path && fl_results_open(&db, path) == 0) {
+        for (int i = 0; i < sw->n; i++) {
+            int d = 0;
+            if (fl_results_run_done(&db, sw->runs[i].id, &d) == 0) pending -= d;
+        }
+        fl_results_close(&db);
+    }
     sw->next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sw->next == MAP_FAILED) return fl_error_set("cannot map shared memory");
     *sw->next = 0;
@@ -155,11 +158,11 @@ static int run_sweep(sweep *sw, const char *label) {
         }
         if (p == 0) _exit(worker(sw, per_job));
     }
-    char *path = fl_path_join(c->out_dir, "results.sqlite");
-    fl_results db = {0};
     int have_db = path && fl_results_open(&db, path) == 0;
     fl_progress pb;
-    if (c->progress) fl_progress_start(&pb, label, sw->n);
+    int done0 = 0, ck0 = 0;
+    if (have_db) fl_results_count(&db, &done0, &ck0);
+    if (c->progress) fl_progress_start(&pb, label, pending);
     int alive = started;
     while (alive > 0) {
         int status;
@@ -171,11 +174,13 @@ static int run_sweep(sweep *sw, const char *label) {
         }
         if (p < 0) break;
         if (c->progress && have_db) {
-            int done;
-            count_done(&db, sw->runs, sw->n, &done);
-            char extra[64];
-            snprintf(extra, sizeof extra, "runs, %d jobs x %d threads", jobs, per_job);
-            fl_progress_update(&pb, done, extra);
+            int runs, ckpts;
+            if (fl_results_count(&db, &runs, &ckpts) == 0) {
+                char extra[96];
+                snprintf(extra, sizeof extra, "runs, %d checkpoints, %d jobs x %d threads", ckpts, jobs, per_job);
+                /* Runs finished by an earlier invocation are not this one's progress. */
+                fl_progress_update(&pb, runs - done0 > 0 ? runs - done0 : 0, extra);
+            }
         }
         nanosleep(&(struct timespec){0, 200000000L}, NULL);
     }
