@@ -58,6 +58,35 @@ assert abs(m["forgetting"] - (m["prior_acc_base"] - m["prior_acc"])) < 1e-12
 for k in ["new_acc", "prior_acc", "forward_kl_new", "tv_prior"]:
     assert abs(m[k] - s[k]) < 1e-9, (k, m[k], s[k])
 PY
+# measure's distribution predictors equal the same quantities recomputed in
+# NumPy from the logits `eval --logits-out` dumps.
+for who in base grpo; do
+    src="$S/base"; [ "$who" = grpo ] && src="$T/grpo"
+    for task in parity fashion; do
+        "$FL" eval --model "$src" --task "$task" --split test --logits-out "$T/$who-$task.npy" >/dev/null
+    done
+done
+/usr/bin/python3 - "$T" <<'PY' && ok "measure's KL, reverse KL and TV match NumPy on eval's logits" || bad "measure vs logits"
+import json, sys
+import numpy as np
+t = sys.argv[1]
+m = json.load(open(f"{t}/measure.json"))
+def logsoftmax(z):
+    z = z.astype(np.float64)
+    z = z - z.max(1, keepdims=True)
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+for task, suffix in [("parity", "new"), ("fashion", "prior")]:
+    lp0 = logsoftmax(np.load(f"{t}/base-{task}.npy"))
+    lp1 = logsoftmax(np.load(f"{t}/grpo-{task}.npy"))
+    p0, p1 = np.exp(lp0), np.exp(lp1)
+    want = {"forward_kl": (p0 * (lp0 - lp1)).sum(1).mean(),   # KL(base || fine-tuned)
+            "reverse_kl": (p1 * (lp1 - lp0)).sum(1).mean(),
+            "tv": 0.5 * np.abs(p0 - p1).sum(1).mean()}
+    for k, v in want.items():
+        got = m[f"{k}_{suffix}"]
+        assert abs(got - v) <= 1e-5 * max(1.0, abs(v)), (k, suffix, got, v)
+    print(f"# {suffix}: forward KL {want['forward_kl']:.6f} reverse {want['reverse_kl']:.6f} tv {want['tv']:.6f}")
+PY
 grep -c '"checkpoint":true' "$T/grpo/metrics.jsonl" | grep -qx 2 && ok "2 checkpoints at --checkpoint-every 0.5" || bad "checkpoint count"
 expect_exit 0 "distill from the GRPO model" -- "$FL" finetune --base "$S/base" --method distill --teacher "$T/grpo" --correct-only --lr 3e-4 --out "$T/distill"
 expect_exit 2 "distill without a teacher" -- "$FL" finetune --base "$S/base" --method distill --out "$T/x"
