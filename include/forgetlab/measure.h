@@ -31,6 +31,8 @@ typedef struct {
     double weight_l1, weight_fisher_l2, weight_spectral;
     int nlayers, weight_rank[FL_MLP_MAX_LAYERS];
     fl_act_change act;                   /* on the new task's test inputs */
+    double eval_s, predictors_s;         /* where the time went: accuracies and
+                                            log-probs; everything else */
 } fl_measurement;
 
 /* (ours) The Fisher is estimated on the first fisher_n images of the prior

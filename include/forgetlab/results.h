@@ -40,8 +40,9 @@ int fl_results_count(fl_results *r, int *runs, int *checkpoints);
 int fl_results_begin_run(fl_results *r, const char *run_id);
 int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,
                               long step, double epoch, const fl_measurement *m);
+/* times: wall, training, evaluation, predictors (seconds). */
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
-                          const fl_measurement *final, double wall_time_s);
+                          const fl_measurement *final, const double *times);
 
 /* The finished run of a method with the highest final new-task accuracy
  * (ties: least forgetting). */

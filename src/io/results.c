@@ -66,7 +66,8 @@ int fl_results_open(fl_results *r, const char *path) {
     field_columns(cols, sizeof cols, " REAL");
     snprintf(sql, sizeof sql,
              "PRAGMA journal_mode=WAL;"
-             "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", wall_time_s REAL, weight_rank TEXT%s,"
+             "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", wall_time_s REAL, train_s REAL, eval_s REAL,"
+             " predictors_s REAL, weight_rank TEXT%s,"
              " PRIMARY KEY (run_id));"
              "CREATE TABLE IF NOT EXISTS checkpoints (" KEY_COLS ", idx INTEGER, step INTEGER,"
              " epoch REAL%s, PRIMARY KEY (run_id, idx));",
@@ -157,12 +158,12 @@ int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *ru
 }
 
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
-                          const fl_measurement *final, double wall_time_s) {
+                          const fl_measurement *final, const double *times) {
     char ranks[256] = "";
     size_t off = 0;
     for (int l = 0; l < final->nlayers && off < sizeof ranks; l++)
         off += (size_t)snprintf(ranks + off, sizeof ranks - off, l ? " %d" : "%d", final->weight_rank[l]);
-    return insert_row(r, "runs", ", wall_time_s", 1, k, run_id, &wall_time_s, ranks, final);
+    return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s", 4, k, run_id, times, ranks, final);
 }
 
 int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {

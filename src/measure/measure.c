@@ -4,6 +4,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
+#include "forgetlab/threads.h"
 #include "forgetlab/weights.h"
 
 #include <stdio.h>
@@ -69,9 +70,12 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = alloc_logp(&ctx->prior_test);
     int rc = -1;
     if (!lp_new || !lp_prior) goto out;
+    double t0 = fl_now();
     if (task_logp(m, &ctx->new_test, lp_new, &out->new_acc) ||
         task_logp(m, &ctx->prior_test, lp_prior, &out->prior_acc))
         goto out;
+    double t1 = fl_now();
+    out->eval_s = t1 - t0;
     out->new_acc_base = ctx->new_acc_base;
     out->prior_acc_base = ctx->prior_acc_base;
     out->forgetting = out->prior_acc_base - out->prior_acc;
@@ -85,6 +89,7 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     out->nlayers = with_rank ? m->nlayers : 0;
     if (with_rank && fl_weight_ranks(base, m, out->weight_rank)) goto out;
     if (fl_activation_change(&out->act, base, m, ctx->new_test.x, ctx->new_test.n)) goto out;
+    out->predictors_s = fl_now() - t1;
     rc = 0;
 out:
     free(lp_new);

@@ -13,6 +13,7 @@
 #include "forgetlab/objectives.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/rundir.h"
+#include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
 #include <math.h>
@@ -138,6 +139,8 @@ typedef struct {
     fl_rng sample_rng;
     float *xb, *qb, *logp0b, *adv, *rewards;
     int *yb, *ylb, *actions, *labels;
+    double train_s, eval_s, predictors_s; /* time spent in each */
+    fl_measurement final;                 /* the last checkpoint's */
 } run_state;
 
 /* One optimisation step's loss and logit gradient on batch rows (indices
@@ -295,6 +298,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
     snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
     if (c->progress) fl_progress_start(&pb, label, total);
     int ckpt = 0, rc = -1;
+    double t_start = fl_now();
     for (long step = 0; step < total; step++) {
         const int *rows;
         int B = fl_batcher_next(&bt, &rows);
@@ -311,8 +315,13 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
         /* Checkpoint k falls on the step nearest k * checkpoint_every epochs. */
         long next = lround((ckpt + 1) * c->checkpoint_every * (double)spe);
         if (step + 1 >= next || step + 1 == total) {
+            /* The last checkpoint is the final model: measured once, with
+             * the per-layer ranks, and kept for summary.json. */
             fl_measurement meas;
-            if (fl_measure_model(mctx, s->m, 0, &meas)) goto out;
+            if (fl_measure_model(mctx, s->m, step + 1 == total, &meas)) goto out;
+            if (step + 1 == total) s->final = meas;
+            s->eval_s += meas.eval_s;
+            s->predictors_s += meas.predictors_s;
             if (log_line(rd, step + 1, epoch, loss, lr, reward, &meas)) goto out;
             if (on_ckpt && on_ckpt(user, ckpt, step + 1, epoch, &meas)) goto out;
             ckpt++;
@@ -326,6 +335,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
         }
     }
     if (c->progress) fl_progress_finish(&pb);
+    s->train_s = fl_now() - t_start - s->eval_s - s->predictors_s;
     rc = 0;
 out:
     fl_batcher_free(&bt);
@@ -334,7 +344,7 @@ out:
 
 int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_task_data *train,
                     const fl_measure_ctx *mctx, const char *out_dir, const char *base_dir,
-                    fl_checkpoint_fn on_ckpt, void *user, fl_measurement *final) {
+                    fl_checkpoint_fn on_ckpt, void *user, fl_measurement *final, double *train_s) {
     if (c->method == FL_FT_DISTILL && !c->teacher) return fl_error_set("distill needs a teacher model");
     targets t;
     if (build_targets(&t, c, base, train)) return -1;
@@ -351,16 +361,23 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
     if (fl_rundir_open(&rd, out_dir) || fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
     if (train_loop(&s, mctx, &rd, on_ckpt, user)) goto out;
-    fl_measurement meas;
-    if (fl_measure_model(mctx, &m, 1, &meas)) goto out;
+    fl_measurement meas = s.final;
     if (c->save_model) {
         cfg_text = cJSON_PrintUnformatted(cfg);
         path = fl_rundir_path(&rd, "model.safetensors");
         if (!cfg_text || !path || fl_mlp_save(path, &m, cfg_text)) goto out;
     }
     sum = fl_measurement_json(&meas);
+    cJSON_AddNumberToObject(sum, "train_s", s.train_s);
+    cJSON_AddNumberToObject(sum, "eval_s", s.eval_s);
+    cJSON_AddNumberToObject(sum, "predictors_s", s.predictors_s);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
-    if (final) *final = meas;
+    if (final) {
+        *final = meas;
+        final->eval_s = s.eval_s;
+        final->predictors_s = s.predictors_s;
+    }
+    if (train_s) *train_s = s.train_s;
     rc = 0;
 out:
     cJSON_Delete(cfg);

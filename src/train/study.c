@@ -100,9 +100,14 @@ static int run_one(const sweep *sw, fl_results *db, const planned_run *r) {
     double t0 = fl_now();
     ckpt_ctx k = {db, r};
     fl_measurement final;
-    int rc = dir ? fl_finetune_run(&r->ft, sw->base, sw->train, sw->mctx, dir, "base", on_checkpoint, &k, &final)
+    double times[4] = {0};
+    int rc = dir ? fl_finetune_run(&r->ft, sw->base, sw->train, sw->mctx, dir, "base", on_checkpoint, &k, &final,
+                                   &times[1])
                  : fl_error_set("out of memory");
-    if (rc == 0) rc = fl_results_finish_run(db, &r->key, r->id, &final, fl_now() - t0);
+    times[0] = fl_now() - t0;
+    times[2] = final.eval_s;
+    times[3] = final.predictors_s;
+    if (rc == 0) rc = fl_results_finish_run(db, &r->key, r->id, &final, times);
     if (rc) fl_error_wrap("run %s", r->id);
     free(runs_dir);
     free(dir);
