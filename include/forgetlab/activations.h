@@ -15,7 +15,25 @@ typedef struct {
     double l1, l2, cka;
 } fl_act_change;
 
-/* Both models must have the same widths and at least one hidden layer. */
+/* A model's hidden activations and logits on a set of inputs, recorded
+ * once so that a base model's side of every comparison is computed once per
+ * study, and a checkpoint's logits and activations come from one forward. */
+typedef struct {
+    int n, nhidden, out;
+    int width[FL_MLP_MAX_LAYERS];
+    float *hidden[FL_MLP_MAX_LAYERS];  /* [n, width[l]] post-ReLU, l < nhidden */
+    float *logits;                     /* [n, out] */
+    float *mem;
+} fl_act_record;
+
+int fl_act_record_run(fl_act_record *r, const fl_mlp *m, const float *x, int n);
+void fl_act_record_free(fl_act_record *r);
+
+/* Activation change between two records of the same inputs and widths
+ * (at least one hidden layer). */
+int fl_activation_compare(fl_act_change *out, const fl_act_record *base, const fl_act_record *m);
+
+/* Records both models on x and compares them. */
 int fl_activation_change(fl_act_change *out, const fl_mlp *base, const fl_mlp *m,
                          const float *x, int n);
 

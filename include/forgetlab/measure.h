@@ -21,6 +21,7 @@ typedef struct {
     fl_task_data new_test, prior_test;   /* ParityMNIST test, FashionMNIST test */
     float *logp0_new, *logp0_prior;      /* base log-probabilities [n, 10] */
     float *fisher;                       /* base diagonal Fisher, blob.n entries */
+    fl_act_record base_new;              /* base activations on new_test */
     double new_acc_base, prior_acc_base;
     uint64_t seed;                       /* for the spectral-norm starts */
 } fl_measure_ctx;

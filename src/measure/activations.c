@@ -46,55 +46,84 @@ double fl_linear_cka(const float *X, int p, const float *Y, int q, int n) {
     return cka;
 }
 
-int fl_activation_change(fl_act_change *out, const fl_mlp *base, const fl_mlp *m,
-                         const float *x, int n) {
+int fl_act_record_run(fl_act_record *r, const fl_mlp *m, const float *x, int n) {
     enum { CHUNK = 512 };
-    memset(out, 0, sizeof *out);
-    if (base->nlayers != m->nlayers || base->nlayers < 2)
-        return fl_error_set("activation change needs two MLPs of the same shape with a hidden layer");
-    for (int l = 0; l <= m->nlayers; l++)
-        if (base->dims[l] != m->dims[l]) return fl_error_set("activation change: models differ in width");
-    const int L = m->nlayers - 1, H = m->dims[L]; /* last hidden layer: post[L-1], width dims[L] */
-    fl_mlp_acts a0, a1;
-    float *h0 = malloc((size_t)n * H * sizeof(float)), *h1 = malloc((size_t)n * H * sizeof(float));
-    int rc = -1;
-    if (!h0 || !h1) {
-        fl_error_set("out of memory (activations of %d inputs)", n);
-        goto out_buf;
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->nhidden = m->nlayers - 1;
+    r->out = m->dims[m->nlayers];
+    size_t total = (size_t)n * r->out;
+    for (int l = 0; l < r->nhidden; l++) total += (size_t)n * (r->width[l] = m->dims[l + 1]);
+    fl_mlp_acts a;
+    if (!(r->mem = fl_malloc(total * sizeof(float), "activation record"))) return -1;
+    if (fl_mlp_acts_alloc(&a, m, CHUNK)) {
+        fl_act_record_free(r);
+        return -1;
     }
-    if (fl_mlp_acts_alloc(&a0, base, CHUNK)) goto out_buf;
-    if (fl_mlp_acts_alloc(&a1, m, CHUNK)) goto out_a0;
+    float *p = r->mem;
+    for (int l = 0; l < r->nhidden; l++) {
+        r->hidden[l] = p;
+        p += (size_t)n * r->width[l];
+    }
+    r->logits = p;
     for (int i = 0; i < n; i += CHUNK) {
         int B = n - i < CHUNK ? n - i : CHUNK;
-        const float *xb = x + (size_t)i * m->dims[0];
-        fl_mlp_forward(base, &a0, xb, B);
-        fl_mlp_forward(m, &a1, xb, B);
-        for (int b = 0; b < B; b++) {
-            double d1 = 0, d2 = 0;
-            for (int l = 0; l < L; l++) {
-                int W = m->dims[l + 1];
-                const float *p = a0.post[l] + (size_t)b * W, *q = a1.post[l] + (size_t)b * W;
-                for (int k = 0; k < W; k++) {
-                    double d = (double)q[k] - p[k];
-                    d1 += fabs(d);
-                    d2 += d * d;
-                }
-            }
-            out->l1 += d1;
-            out->l2 += sqrt(d2);
-        }
-        memcpy(h0 + (size_t)i * H, a0.post[L - 1], (size_t)B * H * sizeof(float));
-        memcpy(h1 + (size_t)i * H, a1.post[L - 1], (size_t)B * H * sizeof(float));
+        const float *z = fl_mlp_forward(m, &a, x + (size_t)i * m->dims[0], B);
+        for (int l = 0; l < r->nhidden; l++)
+            memcpy(r->hidden[l] + (size_t)i * r->width[l], a.post[l], (size_t)B * r->width[l] * sizeof(float));
+        memcpy(r->logits + (size_t)i * r->out, z, (size_t)B * r->out * sizeof(float));
     }
-    out->l1 /= n;
-    out->l2 /= n;
-    out->cka = fl_linear_cka(h0, H, h1, H, n);
-    rc = 0;
-    fl_mlp_acts_free(&a1);
-out_a0:
-    fl_mlp_acts_free(&a0);
-out_buf:
-    free(h0);
-    free(h1);
+    fl_mlp_acts_free(&a);
+    return 0;
+}
+
+void fl_act_record_free(fl_act_record *r) {
+    free(r->mem);
+    memset(r, 0, sizeof *r);
+}
+
+int fl_activation_compare(fl_act_change *out, const fl_act_record *base, const fl_act_record *m) {
+    memset(out, 0, sizeof *out);
+    if (base->n != m->n || base->nhidden != m->nhidden || base->nhidden < 1)
+        return fl_error_set("activation change needs two records of the same inputs with a hidden layer");
+    for (int l = 0; l < base->nhidden; l++)
+        if (base->width[l] != m->width[l]) return fl_error_set("activation change: models differ in width");
+    const int n = m->n;
+    for (int i = 0; i < n; i++) {
+        double d1 = 0, d2 = 0;
+        for (int l = 0; l < m->nhidden; l++) {
+            const int W = m->width[l];
+            const float *p = base->hidden[l] + (size_t)i * W, *q = m->hidden[l] + (size_t)i * W;
+            for (int k = 0; k < W; k++) {
+                double d = (double)q[k] - p[k];
+                d1 += fabs(d);
+                d2 += d * d;
+            }
+        }
+        out->l1 += d1;
+        out->l2 += sqrt(d2);
+    }
+    if (n > 0) {
+        out->l1 /= n;
+        out->l2 /= n;
+    }
+    const int L = m->nhidden - 1;
+    out->cka = fl_linear_cka(base->hidden[L], base->width[L], m->hidden[L], m->width[L], n);
+    return 0;
+}
+
+int fl_activation_change(fl_act_change *out, const fl_mlp *base, const fl_mlp *m,
+                         const float *x, int n) {
+    if (base->nlayers != m->nlayers)
+        return fl_error_set("activation change needs two MLPs of the same shape with a hidden layer");
+    fl_act_record rb, rm;
+    if (fl_act_record_run(&rb, base, x, n)) return -1;
+    if (fl_act_record_run(&rm, m, x, n)) {
+        fl_act_record_free(&rb);
+        return -1;
+    }
+    int rc = fl_activation_compare(out, &rb, &rm);
+    fl_act_record_free(&rb);
+    fl_act_record_free(&rm);
     return rc;
 }

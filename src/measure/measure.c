@@ -11,11 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Accuracy from logits[n, 10], which are then turned into log-probs. */
+static void logits_to_logp(const fl_task_data *td, float *logp, double *acc) {
+    *acc = fl_task_accuracy(td->task, logp, td->label, td->n);
+    fl_log_softmax_forward(logp, logp, td->n, FL_TASK_CLASSES);
+}
+
 /* Log-probabilities and accuracy of m on a task's data. */
 static int task_logp(const fl_mlp *m, const fl_task_data *td, float *logp, double *acc) {
     if (fl_mlp_logits(m, td->x, td->n, logp)) return -1;
-    *acc = fl_task_accuracy(td->task, logp, td->label, td->n);
-    fl_log_softmax_forward(logp, logp, td->n, FL_TASK_CLASSES);
+    logits_to_logp(td, logp, acc);
+    return 0;
+}
+
+/* On the new task, one forward gives the logits and the activations. */
+static int new_task_record(const fl_mlp *m, const fl_task_data *td, fl_act_record *rec, float *logp,
+                           double *acc) {
+    if (fl_act_record_run(rec, m, td->x, td->n)) return -1;
+    memcpy(logp, rec->logits, (size_t)td->n * FL_TASK_CLASSES * sizeof(float));
+    logits_to_logp(td, logp, acc);
     return 0;
 }
 
@@ -37,7 +51,7 @@ int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *dat
         !(ctx->logp0_prior = alloc_logp(&ctx->prior_test)) ||
         !(ctx->fisher = fl_malloc(base->blob.n * sizeof(float), "Fisher")))
         goto fail;
-    if (task_logp(base, &ctx->new_test, ctx->logp0_new, &ctx->new_acc_base) ||
+    if (new_task_record(base, &ctx->new_test, &ctx->base_new, ctx->logp0_new, &ctx->new_acc_base) ||
         task_logp(base, &ctx->prior_test, ctx->logp0_prior, &ctx->prior_acc_base))
         goto fail;
     fl_rng rng;
@@ -58,6 +72,7 @@ void fl_measure_ctx_free(fl_measure_ctx *ctx) {
     free(ctx->logp0_new);
     free(ctx->logp0_prior);
     free(ctx->fisher);
+    fl_act_record_free(&ctx->base_new);
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -68,10 +83,11 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     if (m->blob.n != base->blob.n || m->nlayers != base->nlayers)
         return fl_error_set("the model and its base have different architectures");
     float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = alloc_logp(&ctx->prior_test);
+    fl_act_record rec = {0};
     int rc = -1;
     if (!lp_new || !lp_prior) goto out;
     double t0 = fl_now();
-    if (task_logp(m, &ctx->new_test, lp_new, &out->new_acc) ||
+    if (new_task_record(m, &ctx->new_test, &rec, lp_new, &out->new_acc) ||
         task_logp(m, &ctx->prior_test, lp_prior, &out->prior_acc))
         goto out;
     double t1 = fl_now();
@@ -88,10 +104,11 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     out->weight_spectral = fl_weight_spectral(base, m, 30, &rng, NULL);
     out->nlayers = with_rank ? m->nlayers : 0;
     if (with_rank && fl_weight_ranks(base, m, out->weight_rank)) goto out;
-    if (fl_activation_change(&out->act, base, m, ctx->new_test.x, ctx->new_test.n)) goto out;
+    if (fl_activation_compare(&out->act, &ctx->base_new, &rec)) goto out;
     out->predictors_s = fl_now() - t1;
     rc = 0;
 out:
+    fl_act_record_free(&rec);
     free(lp_new);
     free(lp_prior);
     return rc;
