@@ -1,62 +1,19 @@
-/* data_fixtures.h: small datasets written on the fly for the data tests: a
- * scratch directory per test, IDX files (plain or gzip) and MNIST-style
- * digit JSON files whose pixels encode which image they are, so a test can
- * tell where every loaded image came from. Header-only because each test is
- * its own executable; everything is static inline so unused helpers do not
- * warn. */
+/* data_fixtures.h: small datasets written on the fly for the data tests,
+ * into the scratch directories of testutil.h: IDX files (plain or gzip) and
+ * MNIST-style digit JSON files whose pixels encode which image they are, so
+ * a test can tell where every loaded image came from. Header-only because
+ * each test is its own executable; everything is static inline so unused
+ * helpers do not warn. */
 #ifndef FORGETLAB_TEST_DATA_FIXTURES_H
 #define FORGETLAB_TEST_DATA_FIXTURES_H
 
-#include "forgetlab/fileio.h"
+#include "testutil.h"
 
-#include <dirent.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
-
-/* A fresh directory under $FORGETLAB_TEST_TMP (else /tmp), named after the
- * test, into buf. Returns 0 on success. */
-static inline int fx_mkscratch(char *buf, size_t n, const char *tag) {
-    const char *base = getenv("FORGETLAB_TEST_TMP");
-    if (!base || !*base) base = "/tmp";
-    if (fl_mkdirs(base)) return -1;
-    snprintf(buf, n, "%s/%s.XXXXXX", base, tag);
-    return mkdtemp(buf) ? 0 : -1;
-}
-
-static inline void fx_remove_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        chmod(path, 0755);
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char *sub = fl_path_join(path, e->d_name);
-            fx_remove_tree(sub);
-            free(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* dir/name, malloc'ed (the caller frees). */
 static inline char *fx_path(const char *dir, const char *name) { return fl_path_join(dir, name); }
-
-static inline int fx_write(const char *path, const void *data, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    if (!fp) return -1;
-    size_t w = n ? fwrite(data, 1, n, fp) : 0;
-    return (fclose(fp) == 0 && w == n) ? 0 : -1;
-}
 
 /* A gzip stream (as gzip(1) writes it) of data, malloc'ed. */
 static inline unsigned char *fx_gzip(const void *data, size_t n, size_t *out_n) {
@@ -107,10 +64,10 @@ static inline int fx_write_idx(const char *path, int gz, uint32_t magic, int ndi
     int rc;
     if (gz) {
         unsigned char *z = fx_gzip(b, n, &zn);
-        rc = z ? fx_write(path, z, zn) : -1;
+        rc = z ? tu_write_file(path, z, zn) : -1;
         free(z);
     } else {
-        rc = fx_write(path, b, n);
+        rc = tu_write_file(path, b, n);
     }
     free(b);
     return rc;
@@ -184,20 +141,6 @@ static inline int fx_mnist_dir(const char *dir, const int count[10]) {
     free(sub);
     for (int d = 0; d < 10 && rc == 0; d++) rc = fx_digit_json(dir, d, count[d]);
     return rc;
-}
-
-/* The number of entries of dir whose name starts with prefix. */
-static inline int fx_count_entries(const char *dir, const char *prefix) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strcmp(e->d_name, ".") &&
-            strcmp(e->d_name, ".."))
-            n++;
-    closedir(d);
-    return n;
 }
 
 #endif

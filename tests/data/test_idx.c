@@ -15,12 +15,12 @@ static char g_dir[4096];
 
 static int setup(void **state) {
     (void)state;
-    return fx_mkscratch(g_dir, sizeof g_dir, "idx");
+    return tu_mkscratch(g_dir, sizeof g_dir, "idx");
 }
 
 static int teardown(void **state) {
     (void)state;
-    fx_remove_tree(g_dir);
+    tu_remove_tree(g_dir);
     return 0;
 }
 
@@ -110,11 +110,11 @@ static void test_missing_file(void **state) {
     free(path);
 }
 
-/* Every proper prefix of a valid file, as written by fx_write. */
+/* Every proper prefix of a valid file, as written by tu_write_file. */
 static void refuse_prefixes(const unsigned char *b, size_t n, int images) {
     char *path = fx_path(g_dir, "cut");
     for (size_t k = 0; k < n; k++) {
-        assert_int_equal(fx_write(path, b, k), 0);
+        assert_int_equal(tu_write_file(path, b, k), 0);
         float *x;
         int *lab, cnt, r, c;
         int rc = images ? fl_idx_read_images(path, &x, &cnt, &r, &c)
@@ -230,7 +230,7 @@ static void test_corrupted_gzip(void **state) {
      * format or the trailer's CRC and length. */
     for (size_t k = 10; k < zn; k++) {
         z[k] ^= 0x5a;
-        assert_int_equal(fx_write(path, z, zn), 0);
+        assert_int_equal(tu_write_file(path, z, zn), 0);
         z[k] ^= 0x5a;
         float *x;
         int cnt, r, c;
@@ -240,7 +240,7 @@ static void test_corrupted_gzip(void **state) {
     }
     /* A damaged trailer is reported as a gzip problem. */
     z[zn - 6] ^= 0x5a;
-    assert_int_equal(fx_write(path, z, zn), 0);
+    assert_int_equal(tu_write_file(path, z, zn), 0);
     float *x;
     int cnt, r, c;
     assert_refused(fl_idx_read_images(path, &x, &cnt, &r, &c), path, "gzip");

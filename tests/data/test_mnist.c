@@ -29,13 +29,13 @@ static const int QUOTA[10] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 3};
 
 static int setup(void **state) {
     (void)state;
-    if (fx_mkscratch(g_dir, sizeof g_dir, "mnist")) return -1;
+    if (tu_mkscratch(g_dir, sizeof g_dir, "mnist")) return -1;
     return fx_mnist_dir(g_dir, COUNT);
 }
 
 static int teardown(void **state) {
     (void)state;
-    fx_remove_tree(g_dir);
+    tu_remove_tree(g_dir);
     return 0;
 }
 
@@ -147,7 +147,7 @@ static void edit_in_place(const char *path, const char *from, const char *to) {
     char *at = strstr(text, from);
     assert_non_null(at);
     memcpy(at, to, strlen(to));
-    assert_int_equal(fx_write(path, text, n), 0);
+    assert_int_equal(tu_write_file(path, text, n), 0);
     free(text);
     struct timespec times[2] = {st.st_atim, st.st_mtim};
     assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
@@ -162,7 +162,7 @@ static void test_cache_used_while_sources_unchanged(void **state) {
     load_all_ok(&first);
     assert_true(fl_file_exists(cache));
     /* The 10 sources and the cache: no temporary file left behind. */
-    assert_int_equal(fx_count_entries(mdir, ""), 11);
+    assert_int_equal(tu_count_entries(mdir, ""), 11);
     /* An edit the cache cannot see (same size and time) proves it is read:
      * image 0 of digit 3 starts with pixel values 0 and 0.1875. */
     edit_in_place(three, "[0,0.1875,", "[1,0.1875,");
@@ -225,7 +225,7 @@ static void test_cache_rebuilt_when_damaged(void **state) {
             bad[bn++] = 'x';
         else
             bn = 0;
-        assert_int_equal(fx_write(cache, bad, bn), 0);
+        assert_int_equal(tu_write_file(cache, bad, bn), 0);
         free(bad);
         load_all_ok(&im);
         assert_same_images(&good, &im);
@@ -237,7 +237,7 @@ static void test_cache_rebuilt_when_damaged(void **state) {
         assert_memory_equal(now, valid, n);
         free(now);
     }
-    assert_int_equal(fx_count_entries(mdir, "digits.cache"), 1);
+    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 1);
     free(valid);
     fl_images_free(&good);
     free(cache);
@@ -256,7 +256,7 @@ static void test_cache_unwritable(void **state) {
     load_all_ok(&im);
     assert_same_images(&good, &im);
     fl_images_free(&im);
-    assert_int_equal(fx_count_entries(mdir, "digits.cache"), 1);
+    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 1);
     rmdir(cache);
     /* A read-only directory (meaningless for root, who writes anyway). */
     if (geteuid() != 0) {
@@ -276,7 +276,7 @@ static void test_cache_unwritable(void **state) {
  * and contains needle; nothing is returned and no cache file is left. */
 static void assert_json_refused(const char *text, const char *needle) {
     char *path = mnist_path("4.json"), *mdir = fx_path(g_dir, "mnist");
-    assert_int_equal(fx_write(path, text, strlen(text)), 0);
+    assert_int_equal(tu_write_file(path, text, strlen(text)), 0);
     fl_images im;
     int rc = fl_mnist_load_all(g_dir, &im);
     const char *msg = fl_error_msg();
@@ -286,7 +286,7 @@ static void assert_json_refused(const char *text, const char *needle) {
     assert_null(im.x);
     assert_null(im.label);
     assert_int_equal(im.n, 0);
-    assert_int_equal(fx_count_entries(mdir, "digits.cache"), 0);
+    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 0);
     free(path);
     free(mdir);
 }

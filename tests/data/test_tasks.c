@@ -113,7 +113,7 @@ static void test_accuracy(void **state) {
 static void test_load(void **state) {
     (void)state;
     char dir[4096];
-    assert_int_equal(fx_mkscratch(dir, sizeof dir, "tasks"), 0);
+    assert_int_equal(tu_mkscratch(dir, sizeof dir, "tasks"), 0);
     const int count[10] = {5, 5, 5, 5, 5, 5, 5, 5, 5, 5};
     assert_int_equal(fx_mnist_dir(dir, count), 0);
     assert_int_equal(fx_fashion_split(dir, "train", 12, 12, 28, 28, 3, -1), 0);
@@ -141,7 +141,7 @@ static void test_load(void **state) {
     assert_int_equal(fl_task_load(&td, FL_TASK_FASHION, dir, "dev"), -1);
     assert_null(td.x);
     fl_task_free(&td);
-    fx_remove_tree(dir);
+    tu_remove_tree(dir);
     assert_int_equal(fl_task_load(&td, FL_TASK_PARITY, dir, "train"), -1);
     assert_non_null(strstr(fl_error_msg(), "0.json"));
     fl_task_free(&td);

@@ -1,20 +1,7 @@
 /* test_fileio.c: atomic writes leave either the old or the new file and never
  * a temporary one, reads return whole files, appends add whole lines, and
  * the path helpers behave like their shell counterparts. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "testutil.h"
 
 static char g_dir[4096];
 
@@ -22,54 +9,16 @@ static char g_dir[4096];
  * code under test left behind. */
 static int setup(void **state) {
     (void)state;
-    const char *base = getenv("FORGETLAB_TEST_TMP");
-    if (!base || !*base) base = "/tmp";
-    if (fl_mkdirs(base)) return -1;
-    snprintf(g_dir, sizeof g_dir, "%s/fileio.XXXXXX", base);
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static void remove_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char *sub = fl_path_join(path, e->d_name);
-            remove_tree(sub);
-            free(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
+    return tu_mkscratch(g_dir, sizeof g_dir, "fileio");
 }
 
 static int teardown(void **state) {
     (void)state;
-    remove_tree(g_dir);
+    tu_remove_tree(g_dir);
     return 0;
 }
 
 static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
-
-/* The directory holds exactly one entry, named name. */
-static void assert_only_entry(const char *dir, const char *name) {
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        n++;
-        if (!name || strcmp(e->d_name, name) != 0) fail_msg("unexpected entry %s in %s", e->d_name, dir);
-    }
-    closedir(d);
-    assert_int_equal(n, name ? 1 : 0);
-}
 
 static void assert_file_is(const char *path, const char *want, size_t wn) {
     char *data;
@@ -87,13 +36,13 @@ static void test_write_read_roundtrip(void **state) {
     const char bin[] = {'a', '\0', 'b', '\n', (char)0xff};
     assert_int_equal(fl_write_file_atomic(p, bin, sizeof bin), 0);
     assert_file_is(p, bin, sizeof bin);
-    assert_only_entry(g_dir, "blob.bin");
+    tu_assert_only_entry(g_dir, "blob.bin");
     /* Overwriting replaces the content in one piece. */
     assert_int_equal(fl_write_text_atomic(p, "second version\n"), 0);
     assert_file_is(p, "second version\n", 15);
     assert_int_equal(fl_write_text_atomic(p, ""), 0);
     assert_file_is(p, "", 0);
-    assert_only_entry(g_dir, "blob.bin");
+    tu_assert_only_entry(g_dir, "blob.bin");
     free(p);
 }
 
@@ -130,7 +79,7 @@ static void test_abort_keeps_old_file(void **state) {
     assert_int_equal(fl_afile_write(&f, "new and half-writ", 17), 0);
     fl_afile_abort(&f);
     assert_file_is(p, "old", 3);
-    assert_only_entry(g_dir, "model.bin");
+    tu_assert_only_entry(g_dir, "model.bin");
     /* A write that failed part-way makes commit refuse and clean up. */
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "new", 3), 0);
@@ -139,7 +88,7 @@ static void test_abort_keeps_old_file(void **state) {
     assert_int_equal(fl_afile_commit(&f), -1);
     assert_non_null(strstr(fl_error_msg(), "model.bin"));
     assert_file_is(p, "old", 3);
-    assert_only_entry(g_dir, "model.bin");
+    tu_assert_only_entry(g_dir, "model.bin");
     free(p);
 }
 
@@ -151,7 +100,7 @@ static void test_abort_of_new_file_leaves_nothing(void **state) {
     assert_int_equal(fl_afile_write(&f, "x", 1), 0);
     fl_afile_abort(&f);
     assert_false(fl_file_exists(p));
-    assert_only_entry(g_dir, NULL);
+    tu_assert_only_entry(g_dir, NULL);
     free(p);
 }
 
@@ -174,7 +123,7 @@ static void test_errors_name_the_file(void **state) {
     assert_int_equal(fl_write_text_atomic(p, "x"), -1);
     assert_non_null(strstr(fl_error_msg(), "out.bin"));
     assert_null(strchr(fl_error_msg(), '\n'));
-    assert_only_entry(g_dir, NULL);
+    tu_assert_only_entry(g_dir, NULL);
 
     char *data = (char *)1;
     size_t n = 99;
@@ -197,7 +146,7 @@ static void test_errors_name_the_file(void **state) {
     fl_error_clear();
     assert_int_equal(fl_write_text_atomic(d, "x"), -1);
     assert_non_null(strstr(fl_error_msg(), "adir"));
-    assert_only_entry(g_dir, "adir");
+    tu_assert_only_entry(g_dir, "adir");
     free(inner);
     free(d);
     free(p);

@@ -1,21 +1,9 @@
 /* test_npy.c: .npy round trips in every rank NumPy users meet, byte-exact
  * headers, NumPy itself reading what we write (and the reverse), and a clean
  * refusal of every truncated, malformed or unsupported file. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
 #include "forgetlab/npy.h"
-
-#include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PYTHON "/usr/bin/python3"
 
@@ -23,45 +11,16 @@ static char g_dir[4096];
 
 static int setup(void **state) {
     (void)state;
-    const char *base = getenv("FORGETLAB_TEST_TMP");
-    if (!base || !*base) base = "/tmp";
-    if (fl_mkdirs(base)) return -1;
-    snprintf(g_dir, sizeof g_dir, "%s/npy.XXXXXX", base);
-    return mkdtemp(g_dir) ? 0 : -1;
+    return tu_mkscratch(g_dir, sizeof g_dir, "npy");
 }
 
 static int teardown(void **state) {
     (void)state;
-    DIR *d = opendir(g_dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = fl_path_join(g_dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    if (d) closedir(d);
-    rmdir(g_dir);
+    tu_remove_tree(g_dir);
     return 0;
 }
 
 static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
-
-static int count_entries(void) {
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d) closedir(d);
-    return n;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
-}
 
 /* A hand-made .npy: version major.0, the given dict (padded to 64 bytes with
  * a final '\n'), then nfloats floats 0, 1, 2, ... */
@@ -81,7 +40,7 @@ static void write_raw(const char *path, int major, const char *dict, int nfloats
         float v = (float)i;
         memcpy(buf + total + 4 * (size_t)i, &v, 4);
     }
-    write_bytes(path, buf, total + (size_t)nfloats * 4);
+    tu_write_bytes(path, buf, total + (size_t)nfloats * 4);
 }
 
 /* Reading fails cleanly: -1, one line naming the file, nothing allocated. */
@@ -92,11 +51,7 @@ static void assert_refused(const char *path, const char *needle) {
     fl_error_clear();
     assert_int_equal(fl_npy_read(path, &data, &ndim, shape), -1);
     assert_null(data);
-    const char *msg = fl_error_msg();
-    assert_true(strlen(msg) > 0);
-    assert_null(strchr(msg, '\n'));
-    assert_non_null(strstr(msg, path));
-    if (needle && !strstr(msg, needle)) fail_msg("'%s' does not mention '%s'", msg, needle);
+    tu_assert_error_mentions(path, needle);
 }
 
 static void roundtrip(int ndim, const int64_t *shape, const char *dict) {
@@ -128,7 +83,7 @@ static void roundtrip(int ndim, const int64_t *shape, const char *dict) {
     free(y);
     free(x);
     free(p);
-    assert_int_equal(count_entries(), 1);
+    assert_int_equal(tu_count_entries(g_dir, ""), 1);
 }
 
 static void test_roundtrips(void **state) {
@@ -218,26 +173,26 @@ static void test_refuses_bad_preamble(void **state) {
     assert_int_equal(fl_read_file(p, &raw, &len), 0);
 
     raw[0] = 'X'; /* bad magic */
-    write_bytes(p, raw, len);
+    tu_write_bytes(p, raw, len);
     assert_refused(p, "magic");
     raw[0] = '\x93';
     raw[6] = 4; /* unknown version */
-    write_bytes(p, raw, len);
+    tu_write_bytes(p, raw, len);
     assert_refused(p, "version");
     raw[6] = 1;
     raw[7] = 1;
-    write_bytes(p, raw, len);
+    tu_write_bytes(p, raw, len);
     assert_refused(p, "version");
     raw[7] = 0;
     raw[8] = (char)0xff; /* header length beyond the file */
     raw[9] = (char)0xff;
-    write_bytes(p, raw, len);
+    tu_write_bytes(p, raw, len);
     assert_refused(p, "exceeds file size");
     raw[9] = 0; /* header length that eats the data */
     raw[8] = (char)(len - 10 - 4);
-    write_bytes(p, raw, len);
+    tu_write_bytes(p, raw, len);
     assert_refused(p, NULL);
-    write_bytes(p, "text, not an array", 18);
+    tu_write_bytes(p, "text, not an array", 18);
     assert_refused(p, "magic");
     free(raw);
     assert_refused(g_dir, NULL); /* a directory */
@@ -250,14 +205,7 @@ static void test_every_truncation_is_refused(void **state) {
     float x[6] = {1, 2, 3, 4, 5, 6};
     int64_t shape[] = {2, 3};
     assert_int_equal(fl_npy_write(p, x, 2, shape), 0);
-    char *raw;
-    size_t len;
-    assert_int_equal(fl_read_file(p, &raw, &len), 0);
-    for (size_t cut = 0; cut < len; cut++) {
-        write_bytes(t, raw, cut);
-        assert_refused(t, NULL);
-    }
-    free(raw);
+    tu_assert_prefixes_refused(p, t, assert_refused);
     free(t);
     free(p);
 }
@@ -275,7 +223,7 @@ static void test_write_errors(void **state) {
     assert_int_equal(fl_npy_write(p, NULL, 1, (int64_t[]){4}), -1);
     char *q = scratch("missing/w.npy");
     assert_int_equal(fl_npy_write(q, x, 1, (int64_t[]){4}), -1);
-    assert_int_equal(count_entries(), 0);
+    assert_int_equal(tu_count_entries(g_dir, ""), 0);
     free(q);
     free(p);
 }

@@ -2,21 +2,11 @@
  * follow the format (checked independently with Python's json and struct),
  * and every truncated, malformed or inconsistent file is refused before any
  * tensor memory is allocated. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
 #include "forgetlab/safetensors.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #define PYTHON "/usr/bin/python3"
 
@@ -24,45 +14,16 @@ static char g_dir[4096];
 
 static int setup(void **state) {
     (void)state;
-    const char *base = getenv("FORGETLAB_TEST_TMP");
-    if (!base || !*base) base = "/tmp";
-    if (fl_mkdirs(base)) return -1;
-    snprintf(g_dir, sizeof g_dir, "%s/safetensors.XXXXXX", base);
-    return mkdtemp(g_dir) ? 0 : -1;
+    return tu_mkscratch(g_dir, sizeof g_dir, "safetensors");
 }
 
 static int teardown(void **state) {
     (void)state;
-    DIR *d = opendir(g_dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char *p = fl_path_join(g_dir, e->d_name);
-        unlink(p);
-        free(p);
-    }
-    if (d) closedir(d);
-    rmdir(g_dir);
+    tu_remove_tree(g_dir);
     return 0;
 }
 
 static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
-
-static int count_entries(void) {
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d) closedir(d);
-    return n;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
-}
 
 /* A hand-made file: the header as given (no padding), then ndata bytes. */
 static void write_raw(const char *path, const char *header, size_t ndata) {
@@ -71,7 +32,7 @@ static void write_raw(const char *path, const char *header, size_t ndata) {
     assert_non_null(buf);
     for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
     memcpy(buf + 8, header, hl);
-    write_bytes(path, buf, 8 + hl + ndata);
+    tu_write_bytes(path, buf, 8 + hl + ndata);
     free(buf);
 }
 
@@ -82,11 +43,7 @@ static void assert_refused(const char *path, const char *needle) {
     assert_int_equal(st.ntensors, 0);
     assert_null(st.tensors);
     assert_int_equal(st.nmeta, 0);
-    const char *msg = fl_error_msg();
-    assert_true(strlen(msg) > 0);
-    assert_null(strchr(msg, '\n'));
-    assert_non_null(strstr(msg, path));
-    if (needle && !strstr(msg, needle)) fail_msg("'%s' does not mention '%s'", msg, needle);
+    tu_assert_error_mentions(path, needle);
     fl_safetensors_free(&st); /* harmless after a failure */
 }
 
@@ -109,7 +66,7 @@ static void test_roundtrip(void **state) {
     char *p = scratch("model.safetensors");
     make_tensors();
     assert_int_equal(fl_safetensors_write(p, g_ts, 4, g_keys, g_vals, 2), 0);
-    assert_int_equal(count_entries(), 1);
+    assert_int_equal(tu_count_entries(g_dir, ""), 1);
 
     char *raw;
     size_t len;
@@ -159,7 +116,7 @@ static void test_roundtrip(void **state) {
     assert_int_equal(fl_safetensors_read(p, &st), 0);
     assert_int_equal(st.ntensors, 0);
     fl_safetensors_free(&st);
-    assert_int_equal(count_entries(), 1);
+    assert_int_equal(tu_count_entries(g_dir, ""), 1);
     free(p);
 }
 
@@ -168,14 +125,7 @@ static void test_every_truncation_is_refused(void **state) {
     char *p = scratch("full.safetensors"), *t = scratch("cut.safetensors");
     make_tensors();
     assert_int_equal(fl_safetensors_write(p, g_ts, 3, g_keys, g_vals, 1), 0);
-    char *raw;
-    size_t len;
-    assert_int_equal(fl_read_file(p, &raw, &len), 0);
-    for (size_t cut = 0; cut < len; cut++) {
-        write_bytes(t, raw, cut);
-        assert_refused(t, NULL);
-    }
-    free(raw);
+    tu_assert_prefixes_refused(p, t, assert_refused);
     free(t);
     free(p);
 }
@@ -248,19 +198,19 @@ static void test_refuses_bad_lengths(void **state) {
     (void)state;
     char *p = scratch("len.safetensors");
     assert_refused(p, "cannot open");
-    write_bytes(p, "abc", 3);
+    tu_write_bytes(p, "abc", 3);
     assert_refused(p, "too short");
-    write_bytes(p, "not a model at all, just text", 29);
+    tu_write_bytes(p, "not a model at all, just text", 29);
     assert_refused(p, "exceeds file size");
     unsigned char huge[16] = {0, 0, 0, 0, 0, 0, 0, 0x80, '{', '}'};
-    write_bytes(p, huge, sizeof huge);
+    tu_write_bytes(p, huge, sizeof huge);
     assert_refused(p, "header length 9223372036854775808 exceeds file size 16");
     /* A header length under the file size but over the 100 MB cap, in a
      * sparse file so the test costs no disk. */
     unsigned char big[8];
     uint64_t n = 150000000;
     for (int i = 0; i < 8; i++) big[i] = (unsigned char)(n >> (8 * i));
-    write_bytes(p, big, 8);
+    tu_write_bytes(p, big, 8);
     int fd = open(p, O_WRONLY);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, 200000000), 0);
@@ -299,7 +249,7 @@ static void test_writer_refuses_bad_input(void **state) {
     char *q = scratch("missing/w.safetensors");
     assert_int_equal(fl_safetensors_write(q, g_ts, 1, NULL, NULL, 0), -1);
     free(q);
-    assert_int_equal(count_entries(), 0);
+    assert_int_equal(tu_count_entries(g_dir, ""), 0);
     free(p);
 }
 
