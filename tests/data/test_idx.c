@@ -11,17 +11,9 @@
 #include "forgetlab/data.h"
 #include "forgetlab/error.h"
 
-static char g_dir[4096];
-
 static int setup(void **state) {
     (void)state;
-    return tu_mkscratch(g_dir, sizeof g_dir, "idx");
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tu_remove_tree(g_dir);
-    return 0;
+    return tu_scratch_setup("idx");
 }
 
 /* The call failed and said so in one line that starts with "path: ". */
@@ -51,13 +43,13 @@ static void image_bytes(unsigned char *b) {
 static char *write_images(const char *name, int gz) {
     unsigned char px[N_IMG * ROWS * COLS];
     image_bytes(px);
-    char *path = fx_path(g_dir, name);
+    char *path = tu_scratch(name);
     assert_int_equal(fx_write_idx(path, gz, 0x803, 3, IMG_DIMS, px, sizeof px), 0);
     return path;
 }
 
 static char *write_labels(const char *name, int gz) {
-    char *path = fx_path(g_dir, name);
+    char *path = tu_scratch(name);
     assert_int_equal(fx_write_idx(path, gz, 0x801, 1, LAB_DIMS, LABELS, sizeof LABELS), 0);
     return path;
 }
@@ -98,7 +90,7 @@ static void test_round_trip(void **state) {
 
 static void test_missing_file(void **state) {
     (void)state;
-    char *path = fx_path(g_dir, "absent-idx3-ubyte.gz");
+    char *path = tu_scratch("absent-idx3-ubyte.gz");
     float *x = (float *)1;
     int n = 7, r, c;
     assert_refused(fl_idx_read_images(path, &x, &n, &r, &c), path, "No such file");
@@ -112,7 +104,7 @@ static void test_missing_file(void **state) {
 
 /* Every proper prefix of a valid file, as written by tu_write_file. */
 static void refuse_prefixes(const unsigned char *b, size_t n, int images) {
-    char *path = fx_path(g_dir, "cut");
+    char *path = tu_scratch("cut");
     for (size_t k = 0; k < n; k++) {
         assert_int_equal(tu_write_file(path, b, k), 0);
         float *x;
@@ -141,7 +133,7 @@ static void test_every_truncation(void **state) {
         free(z);
     }
     /* The messages say what went wrong, not just that something did. */
-    char *path = fx_path(g_dir, "short");
+    char *path = tu_scratch("short");
     unsigned char px[N_IMG * ROWS * COLS] = {0};
     assert_int_equal(fx_write_idx(path, 0, 0x803, 3, IMG_DIMS, px, sizeof px - 1), 0);
     float *x;
@@ -171,7 +163,7 @@ static void test_bad_magic(void **state) {
 
 static void test_absurd_dims(void **state) {
     (void)state;
-    char *path = fx_path(g_dir, "dims.gz");
+    char *path = tu_scratch("dims.gz");
     static const struct {
         uint32_t dims[3];
         const char *why;
@@ -207,7 +199,7 @@ static void test_trailing_bytes(void **state) {
     unsigned char px[N_IMG * ROWS * COLS + 1];
     image_bytes(px);
     px[sizeof px - 1] = 42;
-    char *path = fx_path(g_dir, "trail");
+    char *path = tu_scratch("trail");
     for (int gz = 0; gz < 2; gz++) {
         assert_int_equal(fx_write_idx(path, gz, 0x803, 3, IMG_DIMS, px, sizeof px), 0);
         float *x;
@@ -224,7 +216,7 @@ static void test_corrupted_gzip(void **state) {
     size_t n, zn;
     unsigned char *b = fx_idx_bytes(0x803, 3, IMG_DIMS, px, sizeof px, &n);
     unsigned char *z = fx_gzip(b, n, &zn);
-    char *path = fx_path(g_dir, "bad.gz");
+    char *path = tu_scratch("bad.gz");
     /* The first 10 bytes are the gzip header, whose time stamp and OS byte
      * nothing checks; from there on, every byte is covered by the deflate
      * format or the trailer's CRC and length. */
@@ -251,10 +243,10 @@ static void test_corrupted_gzip(void **state) {
 
 static void test_fashion_load(void **state) {
     (void)state;
-    assert_int_equal(fx_fashion_split(g_dir, "train", 12, 12, 4, 5, 1, -1), 0);
-    assert_int_equal(fx_fashion_split(g_dir, "t10k", 7, 7, 4, 5, 2, -1), 0);
+    assert_int_equal(fx_fashion_split(tu_dir, "train", 12, 12, 4, 5, 1, -1), 0);
+    assert_int_equal(fx_fashion_split(tu_dir, "t10k", 7, 7, 4, 5, 2, -1), 0);
     fl_images im;
-    assert_int_equal(fl_fashion_load(g_dir, "train", &im), 0);
+    assert_int_equal(fl_fashion_load(tu_dir, "train", &im), 0);
     assert_int_equal(im.n, 12);
     assert_int_equal(im.rows, 4);
     assert_int_equal(im.cols, 5);
@@ -265,29 +257,29 @@ static void test_fashion_load(void **state) {
     }
     fl_images_free(&im);
     assert_null(im.x);
-    assert_int_equal(fl_fashion_load(g_dir, "test", &im), 0);
+    assert_int_equal(fl_fashion_load(tu_dir, "test", &im), 0);
     assert_int_equal(im.n, 7);
     assert_true(im.x[0] == fx_pixel_byte(2, 0, 0) / 255.0f);
     fl_images_free(&im);
-    assert_int_equal(fl_fashion_load(g_dir, "validation", &im), -1);
+    assert_int_equal(fl_fashion_load(tu_dir, "validation", &im), -1);
     assert_non_null(strstr(fl_error_msg(), "validation"));
 }
 
 static void test_fashion_refusals(void **state) {
     (void)state;
-    char *lab = fx_path(g_dir, "fashion-mnist/train-labels-idx1-ubyte.gz");
-    char *img = fx_path(g_dir, "fashion-mnist/train-images-idx3-ubyte.gz");
+    char *lab = tu_scratch("fashion-mnist/train-labels-idx1-ubyte.gz");
+    char *img = tu_scratch("fashion-mnist/train-images-idx3-ubyte.gz");
     fl_images im;
-    assert_refused(fl_fashion_load(g_dir, "train", &im), img, "No such file");
+    assert_refused(fl_fashion_load(tu_dir, "train", &im), img, "No such file");
     assert_null(im.x);
-    assert_int_equal(fx_fashion_split(g_dir, "train", 6, 6, 2, 2, 0, 10), 0);
-    assert_refused(fl_fashion_load(g_dir, "train", &im), lab, "label 10 of item 0 is outside 0..9");
-    assert_int_equal(fx_fashion_split(g_dir, "train", 6, 5, 2, 2, 0, -1), 0);
-    assert_refused(fl_fashion_load(g_dir, "train", &im), lab, "5 labels for the 6 images");
+    assert_int_equal(fx_fashion_split(tu_dir, "train", 6, 6, 2, 2, 0, 10), 0);
+    assert_refused(fl_fashion_load(tu_dir, "train", &im), lab, "label 10 of item 0 is outside 0..9");
+    assert_int_equal(fx_fashion_split(tu_dir, "train", 6, 5, 2, 2, 0, -1), 0);
+    assert_refused(fl_fashion_load(tu_dir, "train", &im), lab, "5 labels for the 6 images");
     assert_null(im.x);
     assert_null(im.label);
     unlink(lab);
-    assert_refused(fl_fashion_load(g_dir, "train", &im), lab, "No such file");
+    assert_refused(fl_fashion_load(tu_dir, "train", &im), lab, "No such file");
     free(lab);
     free(img);
 }
@@ -321,15 +313,15 @@ static void test_real_fashion(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_magic, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_absurd_dims, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corrupted_gzip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fashion_load, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fashion_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_every_truncation, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_magic, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_absurd_dims, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_corrupted_gzip, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_load, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_fashion_refusals, setup, tu_scratch_teardown),
         cmocka_unit_test(test_real_fashion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static char g_dir[4096];
-
 /* 77 images: round(20%) = 15.4 -> 15 test images, with remainders that make
  * the largest-remainder rule matter (ties included). */
 static const int COUNT[10] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 14};
@@ -29,20 +27,14 @@ static const int QUOTA[10] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 3};
 
 static int setup(void **state) {
     (void)state;
-    if (tu_mkscratch(g_dir, sizeof g_dir, "mnist")) return -1;
-    return fx_mnist_dir(g_dir, COUNT);
-}
-
-static int teardown(void **state) {
-    (void)state;
-    tu_remove_tree(g_dir);
-    return 0;
+    if (tu_scratch_setup("mnist")) return -1;
+    return fx_mnist_dir(tu_dir, COUNT);
 }
 
 static char *mnist_path(const char *name) {
     char rel[64];
     snprintf(rel, sizeof rel, "mnist/%s", name);
-    return fx_path(g_dir, rel);
+    return tu_scratch(rel);
 }
 
 /* Image (digit d, index i in d.json) matches the fixture. */
@@ -56,7 +48,7 @@ static void assert_image(const float *x, int d, int i) {
 static int image_index(const float *x) { return (int)(x[0] * 256.0f + 0.5f); }
 
 static void load_all_ok(fl_images *im) {
-    if (fl_mnist_load_all(g_dir, im)) fail_msg("%s", fl_error_msg());
+    if (fl_mnist_load_all(tu_dir, im)) fail_msg("%s", fl_error_msg());
 }
 
 static void assert_same_images(const fl_images *a, const fl_images *b) {
@@ -101,8 +93,8 @@ static void test_split(void **state) {
     unsigned char want[10][16];
     reference_test_set(want);
     fl_images tr, te;
-    assert_int_equal(fl_mnist_load(g_dir, "train", &tr), 0);
-    assert_int_equal(fl_mnist_load(g_dir, "test", &te), 0);
+    assert_int_equal(fl_mnist_load(tu_dir, "train", &tr), 0);
+    assert_int_equal(fl_mnist_load(tu_dir, "test", &te), 0);
     assert_int_equal(te.n, TEST_N);
     assert_int_equal(tr.n, TOTAL - TEST_N);
     int seen[10][16] = {{0}};
@@ -127,12 +119,12 @@ static void test_split(void **state) {
         for (int i = 0; i < COUNT[d]; i++) assert_int_equal(seen[d][i], 1);
     /* Deterministic, from the cache as from the JSON. */
     fl_images again;
-    assert_int_equal(fl_mnist_load(g_dir, "test", &again), 0);
+    assert_int_equal(fl_mnist_load(tu_dir, "test", &again), 0);
     assert_same_images(&te, &again);
     fl_images_free(&again);
     fl_images_free(&tr);
     fl_images_free(&te);
-    assert_int_equal(fl_mnist_load(g_dir, "valid", &te), -1);
+    assert_int_equal(fl_mnist_load(tu_dir, "valid", &te), -1);
     assert_non_null(strstr(fl_error_msg(), "valid"));
 }
 
@@ -155,7 +147,7 @@ static void edit_in_place(const char *path, const char *from, const char *to) {
 
 static void test_cache_used_while_sources_unchanged(void **state) {
     (void)state;
-    char *mdir = fx_path(g_dir, "mnist"), *cache = mnist_path("digits.cache");
+    char *mdir = tu_scratch("mnist"), *cache = mnist_path("digits.cache");
     char *three = mnist_path("3.json");
     fl_images first, second;
     assert_false(fl_file_exists(cache));
@@ -192,7 +184,7 @@ static void test_cache_rebuilt_when_a_source_changes(void **state) {
     fl_images_free(&im);
     struct stat before, after;
     assert_int_equal(stat(cache, &before), 0);
-    assert_int_equal(fx_digit_json(g_dir, 5, COUNT[5] + 1), 0);
+    assert_int_equal(fx_digit_json(tu_dir, 5, COUNT[5] + 1), 0);
     load_all_ok(&im);
     assert_int_equal(im.n, TOTAL + 1);
     assert_int_equal(im.label[COUNT[0] + COUNT[1] + COUNT[2] + COUNT[3] + COUNT[4] + COUNT[5]], 5);
@@ -204,7 +196,7 @@ static void test_cache_rebuilt_when_a_source_changes(void **state) {
 
 static void test_cache_rebuilt_when_damaged(void **state) {
     (void)state;
-    char *cache = mnist_path("digits.cache"), *mdir = fx_path(g_dir, "mnist");
+    char *cache = mnist_path("digits.cache"), *mdir = tu_scratch("mnist");
     fl_images good, im;
     load_all_ok(&good);
     char *valid;
@@ -246,7 +238,7 @@ static void test_cache_rebuilt_when_damaged(void **state) {
 
 static void test_cache_unwritable(void **state) {
     (void)state;
-    char *cache = mnist_path("digits.cache"), *mdir = fx_path(g_dir, "mnist");
+    char *cache = mnist_path("digits.cache"), *mdir = tu_scratch("mnist");
     fl_images good, im;
     load_all_ok(&good);
     unlink(cache);
@@ -275,10 +267,10 @@ static void test_cache_unwritable(void **state) {
 /* 4.json holds text; loading fails with a message that starts with its path
  * and contains needle; nothing is returned and no cache file is left. */
 static void assert_json_refused(const char *text, const char *needle) {
-    char *path = mnist_path("4.json"), *mdir = fx_path(g_dir, "mnist");
+    char *path = mnist_path("4.json"), *mdir = tu_scratch("mnist");
     assert_int_equal(tu_write_file(path, text, strlen(text)), 0);
     fl_images im;
-    int rc = fl_mnist_load_all(g_dir, &im);
+    int rc = fl_mnist_load_all(tu_dir, &im);
     const char *msg = fl_error_msg();
     if (rc != -1) fail_msg("accepted 4.json = %.60s", text);
     if (strncmp(msg, path, strlen(path)) != 0 || !strstr(msg, needle) || strchr(msg, '\n'))
@@ -330,10 +322,10 @@ static void test_missing_file(void **state) {
     char *path = mnist_path("7.json");
     unlink(path);
     fl_images im;
-    assert_int_equal(fl_mnist_load_all(g_dir, &im), -1);
+    assert_int_equal(fl_mnist_load_all(tu_dir, &im), -1);
     assert_int_equal(strncmp(fl_error_msg(), path, strlen(path)), 0);
     assert_non_null(strstr(fl_error_msg(), "No such file"));
-    assert_int_equal(fl_mnist_load(g_dir, "train", &im), -1);
+    assert_int_equal(fl_mnist_load(tu_dir, "train", &im), -1);
     assert_int_equal(strncmp(fl_error_msg(), path, strlen(path)), 0);
     assert_null(im.x);
     free(path);
@@ -371,14 +363,14 @@ static void test_real_mnist(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_split, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_used_while_sources_unchanged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_a_source_changes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_damaged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cache_unwritable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_all, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_split, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_used_while_sources_unchanged, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_a_source_changes, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_damaged, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_unwritable, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_json, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, tu_scratch_teardown),
         cmocka_unit_test(test_real_mnist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

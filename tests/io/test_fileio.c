@@ -3,22 +3,12 @@
  * the path helpers behave like their shell counterparts. */
 #include "testutil.h"
 
-static char g_dir[4096];
-
 /* A fresh, empty directory per test, so listing it shows exactly what the
  * code under test left behind. */
 static int setup(void **state) {
     (void)state;
-    return tu_mkscratch(g_dir, sizeof g_dir, "fileio");
+    return tu_scratch_setup("fileio");
 }
-
-static int teardown(void **state) {
-    (void)state;
-    tu_remove_tree(g_dir);
-    return 0;
-}
-
-static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
 
 static void assert_file_is(const char *path, const char *want, size_t wn) {
     char *data;
@@ -32,23 +22,23 @@ static void assert_file_is(const char *path, const char *want, size_t wn) {
 
 static void test_write_read_roundtrip(void **state) {
     (void)state;
-    char *p = scratch("blob.bin");
+    char *p = tu_scratch("blob.bin");
     const char bin[] = {'a', '\0', 'b', '\n', (char)0xff};
     assert_int_equal(fl_write_file_atomic(p, bin, sizeof bin), 0);
     assert_file_is(p, bin, sizeof bin);
-    tu_assert_only_entry(g_dir, "blob.bin");
+    tu_assert_only_entry(tu_dir, "blob.bin");
     /* Overwriting replaces the content in one piece. */
     assert_int_equal(fl_write_text_atomic(p, "second version\n"), 0);
     assert_file_is(p, "second version\n", 15);
     assert_int_equal(fl_write_text_atomic(p, ""), 0);
     assert_file_is(p, "", 0);
-    tu_assert_only_entry(g_dir, "blob.bin");
+    tu_assert_only_entry(tu_dir, "blob.bin");
     free(p);
 }
 
 static void test_large_file_and_pseudo_file(void **state) {
     (void)state;
-    char *p = scratch("big.bin");
+    char *p = tu_scratch("big.bin");
     size_t n = 300000;
     char *buf = malloc(n);
     assert_non_null(buf);
@@ -72,14 +62,14 @@ static void test_large_file_and_pseudo_file(void **state) {
 
 static void test_abort_keeps_old_file(void **state) {
     (void)state;
-    char *p = scratch("model.bin");
+    char *p = tu_scratch("model.bin");
     assert_int_equal(fl_write_text_atomic(p, "old"), 0);
     fl_afile f;
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "new and half-writ", 17), 0);
     fl_afile_abort(&f);
     assert_file_is(p, "old", 3);
-    tu_assert_only_entry(g_dir, "model.bin");
+    tu_assert_only_entry(tu_dir, "model.bin");
     /* A write that failed part-way makes commit refuse and clean up. */
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "new", 3), 0);
@@ -88,25 +78,25 @@ static void test_abort_keeps_old_file(void **state) {
     assert_int_equal(fl_afile_commit(&f), -1);
     assert_non_null(strstr(fl_error_msg(), "model.bin"));
     assert_file_is(p, "old", 3);
-    tu_assert_only_entry(g_dir, "model.bin");
+    tu_assert_only_entry(tu_dir, "model.bin");
     free(p);
 }
 
 static void test_abort_of_new_file_leaves_nothing(void **state) {
     (void)state;
-    char *p = scratch("never.bin");
+    char *p = tu_scratch("never.bin");
     fl_afile f;
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "x", 1), 0);
     fl_afile_abort(&f);
     assert_false(fl_file_exists(p));
-    tu_assert_only_entry(g_dir, NULL);
+    tu_assert_only_entry(tu_dir, NULL);
     free(p);
 }
 
 static void test_permissions_follow_umask(void **state) {
     (void)state;
-    char *p = scratch("perm.txt");
+    char *p = tu_scratch("perm.txt");
     mode_t old = umask(022);
     assert_int_equal(fl_write_text_atomic(p, "x"), 0);
     umask(old);
@@ -118,12 +108,12 @@ static void test_permissions_follow_umask(void **state) {
 
 static void test_errors_name_the_file(void **state) {
     (void)state;
-    char *p = scratch("no/such/dir/out.bin");
+    char *p = tu_scratch("no/such/dir/out.bin");
     fl_error_clear();
     assert_int_equal(fl_write_text_atomic(p, "x"), -1);
     assert_non_null(strstr(fl_error_msg(), "out.bin"));
     assert_null(strchr(fl_error_msg(), '\n'));
-    tu_assert_only_entry(g_dir, NULL);
+    tu_assert_only_entry(tu_dir, NULL);
 
     char *data = (char *)1;
     size_t n = 99;
@@ -132,21 +122,21 @@ static void test_errors_name_the_file(void **state) {
     assert_null(data);
     assert_non_null(strstr(fl_error_msg(), "out.bin"));
     fl_error_clear();
-    assert_int_equal(fl_read_file(g_dir, &data, &n), -1); /* a directory */
+    assert_int_equal(fl_read_file(tu_dir, &data, &n), -1); /* a directory */
     assert_null(data);
     assert_true(strlen(fl_error_msg()) > 0);
     fl_error_clear();
     assert_int_equal(fl_append_line(p, "x"), -1);
     assert_non_null(strstr(fl_error_msg(), "out.bin"));
     /* A directory in the destination's place: rename fails, nothing left. */
-    char *d = scratch("adir");
+    char *d = tu_scratch("adir");
     assert_int_equal(fl_mkdirs(d), 0);
     char *inner = fl_path_join(d, "keep");
     assert_int_equal(fl_write_text_atomic(inner, "k"), 0);
     fl_error_clear();
     assert_int_equal(fl_write_text_atomic(d, "x"), -1);
     assert_non_null(strstr(fl_error_msg(), "adir"));
-    tu_assert_only_entry(g_dir, "adir");
+    tu_assert_only_entry(tu_dir, "adir");
     free(inner);
     free(d);
     free(p);
@@ -154,7 +144,7 @@ static void test_errors_name_the_file(void **state) {
 
 static void test_append_line(void **state) {
     (void)state;
-    char *p = scratch("metrics.jsonl");
+    char *p = tu_scratch("metrics.jsonl");
     assert_int_equal(fl_append_line(p, "{\"step\":1}"), 0);
     assert_int_equal(fl_append_line(p, "{\"step\":2}"), 0);
     assert_int_equal(fl_append_line(p, ""), 0);
@@ -165,17 +155,17 @@ static void test_append_line(void **state) {
 
 static void test_mkdirs(void **state) {
     (void)state;
-    char *p = scratch("a/b//c/");
+    char *p = tu_scratch("a/b//c/");
     assert_int_equal(fl_mkdirs(p), 0);
     assert_int_equal(fl_mkdirs(p), 0); /* idempotent */
-    char *c = scratch("a/b/c");
+    char *c = tu_scratch("a/b/c");
     struct stat st;
     assert_int_equal(stat(c, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     /* A regular file in the way. */
-    char *f = scratch("a/file");
+    char *f = tu_scratch("a/file");
     assert_int_equal(fl_write_text_atomic(f, "x"), 0);
-    char *under = scratch("a/file/sub");
+    char *under = tu_scratch("a/file/sub");
     fl_error_clear();
     assert_int_equal(fl_mkdirs(under), -1);
     assert_non_null(strstr(fl_error_msg(), "a/file"));
@@ -204,25 +194,25 @@ static void test_path_join_and_exists(void **state) {
     assert_string_equal(j, "/m");
     free(j);
 
-    char *p = scratch("here.txt");
+    char *p = tu_scratch("here.txt");
     assert_false(fl_file_exists(p));
     assert_int_equal(fl_write_text_atomic(p, "x"), 0);
     assert_true(fl_file_exists(p));
-    assert_true(fl_file_exists(g_dir));
+    assert_true(fl_file_exists(tu_dir));
     free(p);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_file_and_pseudo_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_keeps_old_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_of_new_file_leaves_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_permissions_follow_umask, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_append_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_path_join_and_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_large_file_and_pseudo_file, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_keeps_old_file, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_of_new_file_leaves_nothing, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_permissions_follow_umask, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_append_line, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_mkdirs, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_path_join_and_exists, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,20 +7,10 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static char g_dir[4096];
-
 static int setup(void **state) {
     (void)state;
-    return tu_mkscratch(g_dir, sizeof g_dir, "npy");
+    return tu_scratch_setup("npy");
 }
-
-static int teardown(void **state) {
-    (void)state;
-    tu_remove_tree(g_dir);
-    return 0;
-}
-
-static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
 
 /* A hand-made .npy: version major.0, the given dict (padded to 64 bytes with
  * a final '\n'), then nfloats floats 0, 1, 2, ... */
@@ -55,7 +45,7 @@ static void assert_refused(const char *path, const char *needle) {
 }
 
 static void roundtrip(int ndim, const int64_t *shape, const char *dict) {
-    char *p = scratch("a.npy");
+    char *p = tu_scratch("a.npy");
     int64_t n = 1;
     for (int d = 0; d < ndim; d++) n *= shape[d];
     float *x = malloc((size_t)(n ? n : 1) * sizeof *x);
@@ -83,7 +73,7 @@ static void roundtrip(int ndim, const int64_t *shape, const char *dict) {
     free(y);
     free(x);
     free(p);
-    assert_int_equal(tu_count_entries(g_dir, ""), 1);
+    assert_int_equal(tu_count_entries(tu_dir, ""), 1);
 }
 
 static void test_roundtrips(void **state) {
@@ -101,7 +91,7 @@ static void test_roundtrips(void **state) {
 
 static void test_accepts_other_writers(void **state) {
     (void)state;
-    char *p = scratch("b.npy");
+    char *p = tu_scratch("b.npy");
     float *y;
     int nd;
     int64_t sh[FL_NPY_MAX_DIMS];
@@ -125,7 +115,7 @@ static void test_accepts_other_writers(void **state) {
 
 static void test_refuses_bad_headers(void **state) {
     (void)state;
-    char *p = scratch("bad.npy");
+    char *p = tu_scratch("bad.npy");
     static const struct {
         const char *dict;
         int nfloats;
@@ -165,7 +155,7 @@ static void test_refuses_bad_headers(void **state) {
 
 static void test_refuses_bad_preamble(void **state) {
     (void)state;
-    char *p = scratch("pre.npy");
+    char *p = tu_scratch("pre.npy");
     assert_refused(p, "cannot open"); /* missing */
     write_raw(p, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 3);
     char *raw;
@@ -195,13 +185,13 @@ static void test_refuses_bad_preamble(void **state) {
     tu_write_bytes(p, "text, not an array", 18);
     assert_refused(p, "magic");
     free(raw);
-    assert_refused(g_dir, NULL); /* a directory */
+    assert_refused(tu_dir, NULL); /* a directory */
     free(p);
 }
 
 static void test_every_truncation_is_refused(void **state) {
     (void)state;
-    char *p = scratch("full.npy"), *t = scratch("cut.npy");
+    char *p = tu_scratch("full.npy"), *t = tu_scratch("cut.npy");
     float x[6] = {1, 2, 3, 4, 5, 6};
     int64_t shape[] = {2, 3};
     assert_int_equal(fl_npy_write(p, x, 2, shape), 0);
@@ -212,7 +202,7 @@ static void test_every_truncation_is_refused(void **state) {
 
 static void test_write_errors(void **state) {
     (void)state;
-    char *p = scratch("w.npy");
+    char *p = tu_scratch("w.npy");
     float x[4] = {0};
     int64_t neg[] = {-1}, big[] = {INT64_MAX, 4}, nine[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     fl_error_clear();
@@ -221,9 +211,9 @@ static void test_write_errors(void **state) {
     assert_int_equal(fl_npy_write(p, x, 1, neg), -1);
     assert_int_equal(fl_npy_write(p, x, 2, big), -1);
     assert_int_equal(fl_npy_write(p, NULL, 1, (int64_t[]){4}), -1);
-    char *q = scratch("missing/w.npy");
+    char *q = tu_scratch("missing/w.npy");
     assert_int_equal(fl_npy_write(q, x, 1, (int64_t[]){4}), -1);
-    assert_int_equal(tu_count_entries(g_dir, ""), 0);
+    assert_int_equal(tu_count_entries(tu_dir, ""), 0);
     free(q);
     free(p);
 }
@@ -233,7 +223,7 @@ static void test_numpy_interop(void **state) {
     (void)state;
     if (access(PYTHON, X_OK) != 0) skip();
     if (system(PYTHON " -c 'import numpy' 2>/dev/null") != 0) skip();
-    char *p = scratch("ours.npy"), *z = scratch("scalar.npy"), *q = scratch("theirs.npy");
+    char *p = tu_scratch("ours.npy"), *z = tu_scratch("scalar.npy"), *q = tu_scratch("theirs.npy");
     float x[6];
     for (int i = 0; i < 6; i++) x[i] = (float)i * 0.5f - 1.0f;
     assert_int_equal(fl_npy_write(p, x, 2, (int64_t[]){2, 3}), 0);
@@ -278,13 +268,13 @@ static void test_numpy_interop(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrips, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_accepts_other_writers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_preamble, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_write_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_numpy_interop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrips, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_accepts_other_writers, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_bad_headers, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_bad_preamble, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_write_errors, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_numpy_interop, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,20 +10,10 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static char g_dir[4096];
-
 static int setup(void **state) {
     (void)state;
-    return tu_mkscratch(g_dir, sizeof g_dir, "safetensors");
+    return tu_scratch_setup("safetensors");
 }
-
-static int teardown(void **state) {
-    (void)state;
-    tu_remove_tree(g_dir);
-    return 0;
-}
-
-static char *scratch(const char *name) { return fl_path_join(g_dir, name); }
 
 /* A hand-made file: the header as given (no padding), then ndata bytes. */
 static void write_raw(const char *path, const char *header, size_t ndata) {
@@ -63,10 +53,10 @@ static void make_tensors(void) {
 
 static void test_roundtrip(void **state) {
     (void)state;
-    char *p = scratch("model.safetensors");
+    char *p = tu_scratch("model.safetensors");
     make_tensors();
     assert_int_equal(fl_safetensors_write(p, g_ts, 4, g_keys, g_vals, 2), 0);
-    assert_int_equal(tu_count_entries(g_dir, ""), 1);
+    assert_int_equal(tu_count_entries(tu_dir, ""), 1);
 
     char *raw;
     size_t len;
@@ -116,13 +106,13 @@ static void test_roundtrip(void **state) {
     assert_int_equal(fl_safetensors_read(p, &st), 0);
     assert_int_equal(st.ntensors, 0);
     fl_safetensors_free(&st);
-    assert_int_equal(tu_count_entries(g_dir, ""), 1);
+    assert_int_equal(tu_count_entries(tu_dir, ""), 1);
     free(p);
 }
 
 static void test_every_truncation_is_refused(void **state) {
     (void)state;
-    char *p = scratch("full.safetensors"), *t = scratch("cut.safetensors");
+    char *p = tu_scratch("full.safetensors"), *t = tu_scratch("cut.safetensors");
     make_tensors();
     assert_int_equal(fl_safetensors_write(p, g_ts, 3, g_keys, g_vals, 1), 0);
     tu_assert_prefixes_refused(p, t, assert_refused);
@@ -132,7 +122,7 @@ static void test_every_truncation_is_refused(void **state) {
 
 static void test_refuses_bad_files(void **state) {
     (void)state;
-    char *p = scratch("bad.safetensors");
+    char *p = tu_scratch("bad.safetensors");
     static const struct {
         const char *header;
         size_t ndata;
@@ -196,7 +186,7 @@ static void test_refuses_bad_files(void **state) {
 
 static void test_refuses_bad_lengths(void **state) {
     (void)state;
-    char *p = scratch("len.safetensors");
+    char *p = tu_scratch("len.safetensors");
     assert_refused(p, "cannot open");
     tu_write_bytes(p, "abc", 3);
     assert_refused(p, "too short");
@@ -216,13 +206,13 @@ static void test_refuses_bad_lengths(void **state) {
     assert_int_equal(ftruncate(fd, 200000000), 0);
     close(fd);
     assert_refused(p, "limit");
-    assert_refused(g_dir, NULL);
+    assert_refused(tu_dir, NULL);
     free(p);
 }
 
 static void test_writer_refuses_bad_input(void **state) {
     (void)state;
-    char *p = scratch("w.safetensors");
+    char *p = tu_scratch("w.safetensors");
     make_tensors();
     fl_st_tensor ts[2] = {g_ts[0], g_ts[0]};
     fl_error_clear();
@@ -246,10 +236,10 @@ static void test_writer_refuses_bad_input(void **state) {
     const char *const dup[] = {"arch", "arch"};
     assert_int_equal(fl_safetensors_write(p, g_ts, 1, dup, dup, 2), -1);
     assert_non_null(strstr(fl_error_msg(), "'arch'"));
-    char *q = scratch("missing/w.safetensors");
+    char *q = tu_scratch("missing/w.safetensors");
     assert_int_equal(fl_safetensors_write(q, g_ts, 1, NULL, NULL, 0), -1);
     free(q);
-    assert_int_equal(tu_count_entries(g_dir, ""), 0);
+    assert_int_equal(tu_count_entries(tu_dir, ""), 0);
     free(p);
 }
 
@@ -257,7 +247,7 @@ static void test_writer_refuses_bad_input(void **state) {
 static void test_python_reads_it(void **state) {
     (void)state;
     if (access(PYTHON, X_OK) != 0) skip();
-    char *p = scratch("model.safetensors");
+    char *p = tu_scratch("model.safetensors");
     make_tensors();
     assert_int_equal(fl_safetensors_write(p, g_ts, 4, g_keys, g_vals, 2), 0);
     char cmd[8192];
@@ -290,12 +280,12 @@ static void test_python_reads_it(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_lengths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_python_reads_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_bad_files, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_bad_lengths, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_python_reads_it, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
