@@ -44,6 +44,8 @@ typedef struct {
     double checkpoint_every;  /* fraction of an epoch */
     int oracle_sample, correct_only;
     const fl_mlp *teacher;    /* distill */
+    const float *base_probs;  /* optional: the base's probabilities on the
+                                 training set [n, 10], shared by a study's runs */
     uint64_t seed;
     int log_every;
     int progress;
@@ -51,6 +53,9 @@ typedef struct {
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);
+
+/* Softmax outputs of m on td, [td->n, 10], malloc'ed. */
+float *fl_model_probs(const fl_mlp *m, const fl_task_data *td);
 
 /* Called after each checkpoint is measured (index 0, 1, ...). A non-zero
  * return stops the run with that error. */

@@ -86,6 +86,15 @@ static int probs_of(const fl_mlp *m, const fl_task_data *td, float *probs) {
     return 0;
 }
 
+float *fl_model_probs(const fl_mlp *m, const fl_task_data *td) {
+    float *p = fl_malloc((size_t)td->n * V * sizeof(float), "probabilities");
+    if (p && probs_of(m, td, p)) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
 static int build_targets(targets *t, const fl_finetune_config *c, const fl_mlp *base,
                          const fl_task_data *td) {
     const int n = td->n;
@@ -99,7 +108,10 @@ static int build_targets(targets *t, const fl_finetune_config *c, const fl_mlp *
     t->logp0 = fl_malloc((size_t)n * V * sizeof(float), "targets");
     float *p = fl_malloc((size_t)n * V * sizeof(float), "targets"), correct[V];
     if (!t->idx || !t->y || !t->y_l || !t->q || !t->logp0 || !p) goto fail;
-    if (probs_of(base, td, p)) goto fail;
+    if (c->base_probs)
+        memcpy(p, c->base_probs, (size_t)n * V * sizeof(float));
+    else if (probs_of(base, td, p))
+        goto fail;
     for (int i = 0; i < n * V; i++) t->logp0[i] = logf(p[i]);
     if (c->method == FL_FT_DISTILL && probs_of(c->teacher, td, p)) goto fail;
     for (int i = 0; i < n; i++) {

@@ -44,7 +44,7 @@ static const fl_ft_method SWEEP[] = {FL_FT_SFT1, FL_FT_SFT2, FL_FT_ORACLE, FL_FT
                                      FL_FT_GRPO_KL, FL_FT_REINFORCE, FL_FT_SIMPO};
 
 static void plan_grid(const fl_razor_config *c, const fl_ft_method *methods, int nmethods,
-                      const fl_mlp *teacher, planned_run *runs, int *n) {
+                      const fl_mlp *teacher, const float *base_probs, planned_run *runs, int *n) {
     const int nlr = c->quick ? 5 : 15, nsched = c->quick ? 1 : 2, nep = c->quick ? 1 : 2;
     const fl_sched_kind scheds[2] = {FL_SCHED_CONSTANT, FL_SCHED_COSINE};
     for (int s = 0; s < c->seeds; s++)
@@ -62,6 +62,7 @@ static void plan_grid(const fl_razor_config *c, const fl_ft_method *methods, int
                         r->ft.seed = (uint64_t)s;
                         r->ft.checkpoint_every = c->checkpoint_every;
                         r->ft.teacher = teacher;
+                        r->ft.base_probs = base_probs;
                         r->ft.progress = 0;
                         r->ft.save_model = c->keep_models || (c->with_distill && methods[m] == FL_FT_GRPO);
                         r->key = (fl_run_key){fl_ft_method_name(methods[m]), r->ft.lr,
@@ -76,6 +77,7 @@ typedef struct {
     const fl_mlp *base;
     const fl_task_data *train;
     const fl_measure_ctx *mctx;
+    const float *base_probs; /* the base on the training set, once per study */
     planned_run *runs;
     int n;
     int *next; /* shared counter in an anonymous shared mapping */
@@ -235,7 +237,7 @@ static int distill_phase(sweep *sw, const fl_razor_config *c) {
     if (!model || fl_mlp_load(model, &teacher, NULL)) goto out;
     const fl_ft_method m = FL_FT_DISTILL;
     sw->n = 0;
-    plan_grid(c, &m, 1, &teacher, sw->runs, &sw->n);
+    plan_grid(c, &m, 1, &teacher, sw->base_probs, sw->runs, &sw->n);
     rc = run_sweep(sw, "distill");
 out:
     fl_mlp_free(&teacher);
@@ -250,6 +252,7 @@ int fl_razor_run(const fl_razor_config *c) {
     fl_task_data train = {0};
     fl_measure_ctx mctx = {0};
     planned_run *runs = NULL;
+    float *base_probs = NULL;
     int rc = -1;
     if (fl_mkdirs(c->out_dir)) return -1;
     fl_set_threads(c->threads);
@@ -258,16 +261,18 @@ int fl_razor_run(const fl_razor_config *c) {
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
     /* The base model's outputs and Fisher: once, shared by every run. */
     if (fl_measure_ctx_init(&mctx, &base, dir, 2000, 0)) goto out;
+    if (!(base_probs = fl_model_probs(&base, &train))) goto out;
     const int nm = (int)(sizeof SWEEP / sizeof *SWEEP), max_runs = nm * 15 * 2 * 2 * c->seeds;
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");
     if (!runs) goto out;
-    sweep sw = {c, &base, &train, &mctx, runs, 0, NULL};
-    plan_grid(c, SWEEP, nm, NULL, runs, &sw.n);
+    sweep sw = {c, &base, &train, &mctx, base_probs, runs, 0, NULL};
+    plan_grid(c, SWEEP, nm, NULL, base_probs, runs, &sw.n);
     if (run_sweep(&sw, "sweep")) goto out;
     if (c->with_distill && distill_phase(&sw, c)) goto out;
     rc = fl_razor_analyse(c->out_dir);
 out:
     free(runs);
+    free(base_probs);
     fl_measure_ctx_free(&mctx);
     fl_task_free(&train);
     fl_mlp_free(&base);
