@@ -18,6 +18,7 @@ typedef struct {
 typedef struct {
     char method[32];
     double p[3];        /* a, b, c */
+    double lo, hi;      /* new-task accuracy range of the kept points */
     int n, n_kept;
     double rss;
 } fl_frontier_fit;

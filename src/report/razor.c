@@ -84,19 +84,39 @@ int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
     return NPRED;
 }
 
+/* Methods in a fixed order (so each keeps its colour in every figure):
+ * the sweep's order, then any other method in order of appearance. */
+static int method_order(const fl_points *p, char (*names)[32], int max) {
+    static const char *const ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+    int n = 0;
+    for (size_t k = 0; k < sizeof ORDER / sizeof *ORDER; k++)
+        for (int i = 0; i < p->n; i++)
+            if (strcmp(p->method[i], ORDER[k]) == 0) {
+                if (n < max) snprintf(names[n++], 32, "%s", ORDER[k]);
+                break;
+            }
+    for (int i = 0; i < p->n && n < max; i++) {
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= strcmp(names[j], p->method[i]) == 0;
+        if (!seen) snprintf(names[n++], 32, "%s", p->method[i]);
+    }
+    return n;
+}
+
 int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
-    int nm = 0;
+    char names[FL_MAX_METHODS][32];
+    int nm = method_order(p, names, max < FL_MAX_METHODS ? max : FL_MAX_METHODS);
     double *a = column(p, "new_acc"), *b = column(p, "prior_acc");
     double *xa = malloc((size_t)(p->n + 1) * sizeof(double)), *xb = malloc((size_t)(p->n + 1) * sizeof(double));
     int *keep = malloc((size_t)(p->n + 1) * sizeof(int));
-    if (!a || !b || !xa || !xb || !keep) goto out;
-    for (int i = 0; i < p->n && nm < max; i++) {
-        int seen = 0;
-        for (int j = 0; j < nm; j++) seen |= strcmp(fits[j].method, p->method[i]) == 0;
-        if (seen) continue;
-        fl_frontier_fit *f = &fits[nm++];
+    if (!a || !b || !xa || !xb || !keep) {
+        nm = 0;
+        goto out;
+    }
+    for (int k = 0; k < nm; k++) {
+        fl_frontier_fit *f = &fits[k];
         memset(f, 0, sizeof *f);
-        snprintf(f->method, sizeof f->method, "%s", p->method[i]);
+        snprintf(f->method, sizeof f->method, "%s", names[k]);
         int n = 0;
         for (int j = 0; j < p->n; j++)
             if (strcmp(p->method[j], f->method) == 0) {
@@ -107,10 +127,14 @@ int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
         f->n = n;
         f->n_kept = fl_pareto_keep(xa, xb, n, 0.02, keep);
         int m = 0;
+        f->lo = INFINITY;
+        f->hi = -INFINITY;
         for (int j = 0; j < n; j++)
             if (keep[j]) {
                 xa[m] = xa[j];
                 xb[m] = xb[j];
+                f->lo = fmin(f->lo, xa[m]);
+                f->hi = fmax(f->hi, xa[m]);
                 m++;
             }
         f->rss = m >= 3 ? fl_fit_exp(xa, xb, m, f->p) : NAN;

@@ -1,0 +1,424 @@
+/* test_plot.c: tick placement and labels, and that every kind of figure
+ * (linear and log axes, NaNs and values a log axis cannot show, a single
+ * point, no data, heatmaps) comes out as a decodable PNG at twice the
+ * nominal size plus a complete SVG, with no temporary file left behind and
+ * a clear error for a path that cannot be written. */
+#include "testutil.h"
+
+#include "forgetlab/plot.h"
+
+#include <cairo.h>
+#include <math.h>
+#include <stdint.h>
+
+/* fontconfig (2.14) loses a few hundred bytes while parsing its
+ * configuration, once per process, when cairo first looks up a font. That
+ * is not ours to fix. The leak checker of the sanitizer build is told to
+ * ignore blocks fontconfig itself allocated (the library is built without
+ * frame pointers, so the stack it records stops there), and still reports
+ * any cairo object the plotting code fails to release. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+
+static int setup(void **state) {
+    (void)state;
+    return tu_scratch_setup("plot");
+}
+
+/* ---- ticks --------------------------------------------------------------- */
+
+static void assert_ticks(double lo, double hi, int max, const double *want, int nwant) {
+    double t[64];
+    int n = fl_nice_ticks(lo, hi, max, t);
+    if (n != nwant) fail_msg("[%g, %g] max %d: %d ticks, want %d", lo, hi, max, n, nwant);
+    for (int i = 0; i < n; i++)
+        if (fabs(t[i] - want[i]) > 1e-12 * fmax(1, fabs(want[i])))
+            fail_msg("[%g, %g] max %d: tick %d is %.17g, want %g", lo, hi, max, i, t[i], want[i]);
+}
+
+static void test_nice_ticks(void **state) {
+    (void)state;
+    assert_ticks(0, 1, 6, (double[]){0, 0.2, 0.4, 0.6, 0.8, 1}, 6);
+    assert_ticks(0, 10, 5, (double[]){0, 5, 10}, 3);
+    assert_ticks(10, 0, 5, (double[]){0, 5, 10}, 3); /* reversed bounds */
+    assert_ticks(0, 10, 11, (double[]){0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 11);
+    /* Zero comes out as exactly 0, not 1e-17. */
+    assert_ticks(-0.3, 0.7, 6, (double[]){-0.2, 0, 0.2, 0.4, 0.6}, 5);
+    assert_ticks(1e-6, 5e-6, 5, (double[]){1e-6, 2e-6, 3e-6, 4e-6, 5e-6}, 5);
+    assert_ticks(0, 1e9, 6, (double[]){0, 2e8, 4e8, 6e8, 8e8, 1e9}, 6);
+    assert_ticks(-1, 1, 5, (double[]){-1, -0.5, 0, 0.5, 1}, 5);
+    assert_ticks(0.1, 0.9, 2, (double[]){0.5}, 1);
+    assert_ticks(3, 3, 5, (double[]){3}, 1);
+    assert_ticks(997, 1003, 4, (double[]){998, 1000, 1002}, 3);
+    double t[8];
+    assert_int_equal(fl_nice_ticks(NAN, 1, 5, t), 0);
+    assert_int_equal(fl_nice_ticks(0, INFINITY, 5, t), 0);
+    assert_int_equal(fl_nice_ticks(0, 1, 0, t), 0);
+}
+
+/* Over many ranges: at least one tick, never more than asked, all inside,
+ * evenly spaced by a 1-2-5 step. */
+static void test_nice_ticks_sweep(void **state) {
+    (void)state;
+    unsigned s = 12345;
+    for (int it = 0; it < 20000; it++) {
+        s = s * 1103515245u + 12345u;
+        double lo = ((double)(s >> 8) / (1 << 24) - 0.5) * pow(10, (int)(s % 13) - 6);
+        s = s * 1103515245u + 12345u;
+        double hi = lo + (double)(s >> 8) / (1 << 24) * pow(10, (int)(s % 15) - 7) + 1e-9;
+        int max = 2 + (int)(s % 9);
+        double t[16];
+        int n = fl_nice_ticks(lo, hi, max, t);
+        if (n < 1 || n > max) fail_msg("[%.17g, %.17g] max %d: %d ticks", lo, hi, max, n);
+        for (int i = 0; i < n; i++) {
+            double tol = 1e-9 * (hi - lo);
+            if (t[i] < lo - tol || t[i] > hi + tol) fail_msg("[%g, %g]: tick %g outside", lo, hi, t[i]);
+        }
+        if (n >= 2) {
+            /* Differences of large ticks carry their rounding error. */
+            double step = t[1] - t[0], tol = 1e-9 + 1e-15 * fmax(fabs(lo), fabs(hi)) / step;
+            double m = step / pow(10, floor(log10(step) + 1e-9));
+            if (fabs(m - 1) > tol && fabs(m - 2) > 2 * tol && fabs(m - 5) > 5 * tol && fabs(m - 10) > 10 * tol)
+                fail_msg("[%.17g, %.17g]: step %.17g is not 1, 2 or 5 x 10^k", lo, hi, step);
+            for (int i = 2; i < n; i++) assert_true(fabs(t[i] - t[i - 1] - step) <= 2 * tol * step);
+        }
+    }
+}
+
+static void assert_label(double v, double step, const char *want) {
+    char buf[32];
+    fl_format_tick(v, step, buf, sizeof buf);
+    if (strcmp(buf, want) != 0) fail_msg("tick %g (step %g): '%s', want '%s'", v, step, buf, want);
+}
+
+static void test_format_tick(void **state) {
+    (void)state;
+    assert_label(0.25, 0.05, "0.25");
+    assert_label(0.4, 0.2, "0.4");
+    assert_label(0, 0.5, "0.0");
+    assert_label(1e-17, 0.1, "0.0"); /* rounding noise at zero */
+    assert_label(-0.3, 0.1, "-0.3");
+    assert_label(3, 1, "3");
+    assert_label(1000, 500, "1000");
+    assert_label(0.001, 0.001, "0.001");
+    assert_label(1e-5, 1e-5, "1e-5");
+    assert_label(1.5e-4, 5e-5, "1.5e-4");
+    assert_label(0, 1e-5, "0");
+    assert_label(2.5e6, 5e5, "2.5e6");
+    assert_label(2e6, 5e5, "2e6");
+    assert_label(-1e6, 5e5, "-1e6");
+    assert_label(0.02, 0, "0.02"); /* no step: from the value */
+    assert_label(NAN, 1, "nan");
+    assert_label(-INFINITY, 1, "-inf");
+    char small[4];
+    fl_format_tick(123456.0, 1, small, sizeof small);
+    assert_int_equal(strlen(small), 3);
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* name.svg is a complete SVG of w x h nominal px and name.png a decodable
+ * PNG of twice that, with a white corner. w and h 0: any size within
+ * max_w x max_h, the same for both. */
+static void assert_figure_within(const char *name, int w, int h, int max_w, int max_h) {
+    char png_name[256], svg_name[256];
+    snprintf(png_name, sizeof png_name, "%s.png", name);
+    snprintf(svg_name, sizeof svg_name, "%s.svg", name);
+    char *png = tu_scratch(png_name), *svg = tu_scratch(svg_name);
+    char *data;
+    size_t n;
+    assert_int_equal(fl_read_file(svg, &data, &n), 0);
+    assert_int_equal(strncmp(data, "<?xml", 5), 0);
+    assert_non_null(strstr(data, "<svg"));
+    assert_non_null(strstr(data, "</svg>"));
+    const char *vb = strstr(data, "viewBox=\"0 0 ");
+    assert_non_null(vb);
+    int sw = 0, sh = 0;
+    assert_int_equal(sscanf(vb, "viewBox=\"0 0 %d %d\"", &sw, &sh), 2);
+    free(data);
+    if (w > 0) {
+        assert_int_equal(sw, w);
+        assert_int_equal(sh, h);
+    } else {
+        assert_true(sw >= 100 && sw <= max_w);
+        assert_true(sh >= 80 && sh <= max_h);
+    }
+
+    assert_int_equal(fl_read_file(png, &data, &n), 0);
+    assert_true(n > 33);
+    assert_memory_equal(data, "\x89PNG\r\n\x1a\n", 8);
+    assert_memory_equal(data + 12, "IHDR", 4);
+    assert_int_equal(be32((unsigned char *)data + 16), (uint32_t)(2 * sw));
+    assert_int_equal(be32((unsigned char *)data + 20), (uint32_t)(2 * sh));
+    free(data);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    assert_int_equal(cairo_image_surface_get_width(img), 2 * sw);
+    cairo_surface_flush(img);
+    uint32_t corner = *(const uint32_t *)cairo_image_surface_get_data(img);
+    assert_int_equal(corner & 0xffffff, 0xffffff);
+    cairo_surface_destroy(img);
+    free(png);
+    free(svg);
+}
+
+static void assert_figure(const char *name, int w, int h) { assert_figure_within(name, w, h, w, h); }
+
+/* A heatmap is cropped to its content, at most 640 x 540. */
+static void assert_heatmap(const char *name) { assert_figure_within(name, 0, 0, 640, 540); }
+
+/* The scratch directory holds exactly name.png and name.svg. */
+static void assert_only_figure(const char *name) {
+    char want[256];
+    assert_int_equal(tu_count_entries(tu_dir, ""), 2);
+    snprintf(want, sizeof want, "%s.png", name);
+    assert_int_equal(tu_count_entries(tu_dir, want), 1);
+    snprintf(want, sizeof want, "%s.svg", name);
+    assert_int_equal(tu_count_entries(tu_dir, want), 1);
+}
+
+static int save(const fl_plot *p, const char *name) {
+    char *base = tu_scratch(name);
+    int rc = fl_plot_save(p, base);
+    if (rc != 0) print_error("fl_plot_save: %s\n", fl_error_msg());
+    free(base);
+    return rc;
+}
+
+static double xs[100], ys[3][100], fit[3][100];
+
+static void fill_data(void) {
+    unsigned s = 7;
+    for (int i = 0; i < 100; i++) {
+        xs[i] = pow(10, -3 + 3.0 * i / 99);
+        for (int k = 0; k < 3; k++) {
+            s = s * 1103515245u + 12345u;
+            fit[k][i] = 0.1 * (k + 1) * (log10(xs[i]) + 3);
+            ys[k][i] = fit[k][i] + 0.05 * ((double)(s >> 8) / (1 << 24) - 0.5);
+        }
+    }
+}
+
+static void test_plot_linear(void **state) {
+    (void)state;
+    fill_data();
+    fl_series s[6];
+    const char *names[3] = {"SGD", "EWC", "RL"};
+    for (int k = 0; k < 3; k++) {
+        s[2 * k] = (fl_series){names[k], xs, ys[k], 100, FL_MARK_POINTS, FL_COLOR_NEXT};
+        s[2 * k + 1] = (fl_series){NULL, xs, fit[k], 100, FL_MARK_LINE, FL_COLOR_SAME};
+    }
+    fl_plot p = {.title = "Forgetting vs KL", .xlabel = "KL", .ylabel = "forgetting", .series = s, .nseries = 6,
+                 .note = "R\xc2\xb2 = 0.96\nn = 300"};
+    assert_int_equal(save(&p, "lin"), 0);
+    assert_figure("lin", 640, 480);
+    assert_only_figure("lin");
+    /* Saving again replaces the pair, still without leftovers. */
+    p.width = 400;
+    p.height = 300;
+    p.title = NULL;
+    assert_int_equal(save(&p, "lin"), 0);
+    assert_figure("lin", 400, 300);
+    assert_only_figure("lin");
+}
+
+static void test_plot_log_and_bad_values(void **state) {
+    (void)state;
+    fill_data();
+    double x[8] = {1e-4, NAN, 0, -1, 1e-2, INFINITY, 1, 10};
+    double y[8] = {1, 2, 3, 4, NAN, 5, -INFINITY, 1e3};
+    fl_series s[3] = {{"points", x, y, 8, FL_MARK_POINTS, 2},
+                      {"line", x, y, 8, FL_MARK_LINE_POINTS, FL_COLOR_NEXT},
+                      {"fit", xs, ys[0], 100, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_plot p = {.title = "log-log", .xlabel = "x", .ylabel = "y", .logx = 1, .logy = 1, .series = s, .nseries = 3};
+    assert_int_equal(save(&p, "log"), 0);
+    assert_figure("log", 640, 480);
+    assert_only_figure("log");
+    /* Explicit bounds that cut data off, one axis log, the other not. */
+    p.logy = 0;
+    p.xmin = 1e-3;
+    p.xmax = NAN;
+    p.ymin = -1;
+    p.ymax = 2;
+    assert_int_equal(save(&p, "log"), 0);
+    assert_figure("log", 640, 480);
+    /* Data wholly beyond a given bound still gives a usable range. */
+    p.xmin = 1e6;
+    assert_int_equal(save(&p, "log"), 0);
+    assert_only_figure("log");
+}
+
+static void test_plot_degenerate(void **state) {
+    (void)state;
+    double one_x = 5, one_y = 0.3;
+    fl_series s = {"one", &one_x, &one_y, 1, FL_MARK_LINE_POINTS, FL_COLOR_NEXT};
+    fl_plot p = {.xlabel = "x", .ylabel = "y", .series = &s, .nseries = 1};
+    assert_int_equal(save(&p, "one"), 0);
+    assert_figure("one", 640, 480);
+    p.logx = p.logy = 1;
+    assert_int_equal(save(&p, "one"), 0);
+    assert_figure("one", 640, 480);
+    /* All x equal (0: no magnitude to go by), y varying. */
+    double zx[3] = {0, 0, 0}, zy[3] = {1, 2, 3};
+    fl_series z = {"vertical", zx, zy, 3, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_plot pz = {.title = "all x equal", .series = &z, .nseries = 1};
+    assert_int_equal(save(&pz, "one"), 0);
+    /* Empty series, no series, and only values a log axis must skip. */
+    fl_series e[2] = {{"empty", NULL, NULL, 0, FL_MARK_POINTS, FL_COLOR_NEXT},
+                      {"none", zx, zy, 3, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_plot pe = {.title = "empty", .logx = 1, .series = e, .nseries = 2};
+    assert_int_equal(save(&pe, "one"), 0);
+    assert_figure("one", 640, 480);
+    fl_plot nothing = {0};
+    assert_int_equal(save(&nothing, "one"), 0);
+    assert_figure("one", 640, 480);
+    assert_only_figure("one");
+}
+
+/* Text that is not valid UTF-8 (a Latin-1 label, a cut sequence, a
+ * surrogate) is drawn with '?' for the bad bytes instead of failing. */
+static void test_bad_text(void **state) {
+    (void)state;
+    double x[2] = {1, 2};
+    fl_series s[2] = {{"caf\xe9", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT},
+                      {"\xed\xa0\x80 surrogate", x, x, 2, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_plot p = {.title = "cut \xcf", .xlabel = "\xff\xfe", .ylabel = "ok \xc2\xb2", .series = s, .nseries = 2,
+                 .note = "\xc0\xaf overlong"};
+    assert_int_equal(save(&p, "text"), 0);
+    assert_figure("text", 640, 480);
+    const char *lab[2] = {"\xe9t\xe9", "fine"};
+    double m[4] = {1, 0, 0, 1};
+    char *base = tu_scratch("text");
+    assert_int_equal(fl_heatmap_save("\x80", m, 2, 2, lab, lab, -1, 1, base), 0);
+    free(base);
+    assert_only_figure("text");
+}
+
+/* Ranges at the edges of what a double holds. */
+static void test_plot_extremes(void **state) {
+    (void)state;
+    double x[4] = {1e-300, 1e-100, 1e100, 1e300}, y[4] = {1, 2, 3, 4};
+    fl_series s = {"wide", x, y, 4, FL_MARK_LINE_POINTS, FL_COLOR_NEXT};
+    fl_plot p = {.logx = 1, .series = &s, .nseries = 1};
+    assert_int_equal(save(&p, "ext"), 0);
+    assert_figure("ext", 640, 480);
+    /* A line to points far beyond explicit bounds is cut at the edge. */
+    p.logx = 0;
+    p.xmin = 0;
+    p.xmax = 1;
+    assert_int_equal(save(&p, "ext"), 0);
+    double close[3] = {1, 1 + 1e-13, 1 + 2e-13};
+    fl_series sc = {"close", close, close, 3, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_plot pc = {.series = &sc, .nseries = 1};
+    assert_int_equal(save(&pc, "ext"), 0);
+    assert_only_figure("ext");
+    /* Padding 5% around +-DBL_MAX overflows: refused, not drawn wrong. */
+    double big[2] = {-1.7e308, 1.7e308};
+    fl_series sb = {"big", big, y, 2, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_plot pb = {.series = &sb, .nseries = 1};
+    char *base = tu_scratch("ext");
+    assert_int_equal(fl_plot_save(&pb, base), -1);
+    tu_assert_error_mentions(base, "x values");
+    free(base);
+    assert_only_figure("ext");
+}
+
+static void test_heatmap(void **state) {
+    (void)state;
+    double m[36];
+    const char *lab[6] = {"forward KL", "reverse KL", "weight L2", "feature drift", "CKA", "grad norm"};
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) m[i * 6 + j] = i == j ? 1 : cos(i * j + i + j);
+    m[7] = NAN;
+    char *base = tu_scratch("heat");
+    assert_int_equal(fl_heatmap_save("Spearman", m, 6, 6, lab, lab, -1, 1, base), 0);
+    assert_heatmap("heat");
+    assert_only_figure("heat");
+    /* Automatic bounds, no labels, too many cells for values, 1 x 1. */
+    double big[15 * 20];
+    for (int i = 0; i < 15 * 20; i++) big[i] = sin(i) * 3 + 1;
+    assert_int_equal(fl_heatmap_save(NULL, big, 15, 20, NULL, NULL, NAN, NAN, base), 0);
+    assert_heatmap("heat");
+    double single = 0.5;
+    assert_int_equal(fl_heatmap_save("one cell", &single, 1, 1, NULL, NULL, NAN, NAN, base), 0);
+    assert_heatmap("heat");
+    /* Cells far smaller than a line of text, labels far wider than one. */
+    enum { K = 300 };
+    double *huge = malloc(sizeof(double) * K * K);
+    assert_non_null(huge);
+    for (int i = 0; i < K * K; i++) huge[i] = (i % 7) - 3.0;
+    assert_int_equal(fl_heatmap_save("300 x 300", huge, K, K, NULL, NULL, NAN, NAN, base), 0);
+    assert_heatmap("heat");
+    free(huge);
+    const char *longer[2] = {"a label much longer than any sensible heatmap row label would ever be",
+                             "short"};
+    assert_int_equal(fl_heatmap_save("long labels", m, 2, 2, longer, longer, -1, 1, base), 0);
+    assert_heatmap("heat");
+    double nans[4] = {NAN, NAN, NAN, NAN};
+    assert_int_equal(fl_heatmap_save("no values", nans, 2, 2, NULL, NULL, NAN, NAN, base), 0);
+    assert_only_figure("heat");
+    free(base);
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    double x[2] = {1, 2};
+    fl_series s = {"s", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_plot p = {.series = &s, .nseries = 1};
+    /* A directory that does not exist: nothing can be written. */
+    char *bad = tu_scratch("missing/fig");
+    assert_int_equal(fl_plot_save(&p, bad), -1);
+    tu_assert_error_mentions(bad, NULL);
+    double m[4] = {0, 1, 2, 3};
+    assert_int_equal(fl_heatmap_save("t", m, 2, 2, NULL, NULL, NAN, NAN, bad), -1);
+    tu_assert_error_mentions(bad, NULL);
+    free(bad);
+    /* Inputs that cannot be drawn are refused before anything is written. */
+    char *base = tu_scratch("fig");
+    p.logx = 1;
+    p.xmin = 0;
+    p.xmax = 10;
+    assert_int_equal(fl_plot_save(&p, base), -1);
+    tu_assert_error_mentions(base, "log");
+    p.logx = 0;
+    p.xmin = 5;
+    p.xmax = 1;
+    assert_int_equal(fl_plot_save(&p, base), -1);
+    tu_assert_error_mentions(base, "xmin");
+    fl_series broken = {"broken", NULL, x, 2, FL_MARK_LINE, FL_COLOR_NEXT};
+    fl_plot pb = {.series = &broken, .nseries = 1};
+    assert_int_equal(fl_plot_save(&pb, base), -1);
+    tu_assert_error_mentions(base, "broken");
+    fl_plot huge = {.width = 100000};
+    assert_int_equal(fl_plot_save(&huge, base), -1);
+    tu_assert_error_mentions(base, "size");
+    assert_int_equal(fl_heatmap_save("t", m, 0, 2, NULL, NULL, NAN, NAN, base), -1);
+    tu_assert_error_mentions(base, NULL);
+    assert_int_equal(fl_heatmap_save("t", m, 2, 2, NULL, NULL, 1, -1, base), -1);
+    tu_assert_error_mentions(base, "vmin");
+    assert_int_equal(tu_count_entries(tu_dir, ""), 0);
+    free(base);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nice_ticks),
+        cmocka_unit_test(test_nice_ticks_sweep),
+        cmocka_unit_test(test_format_tick),
+        cmocka_unit_test_setup_teardown(test_plot_linear, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_plot_log_and_bad_values, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_plot_degenerate, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_text, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_plot_extremes, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_heatmap, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_errors, setup, tu_scratch_teardown),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    /* cairo keeps font and pattern caches for the process' lifetime. */
+    cairo_debug_reset_static_data();
+    return failed;
+}
