@@ -70,6 +70,22 @@ int fl_heatmap_save(const char *title, const double *m, int rows, int cols,
                     const char *const *row_labels, const char *const *col_labels,
                     double vmin, double vmax, const char *path_without_extension);
 
+/* Horizontal bars, one labelled row per category from top to bottom, each
+ * from 0 to value[i], with a whisker over [lo[i], hi[i]] (lo/hi may be NULL;
+ * NaN: no whisker) and an optional reference mark ref[i] (a hollow diamond,
+ * named ref_label in a one-entry legend; ref may be NULL). xmin/xmax NaN:
+ * from the data (bars always include 0). The figure is 640 px wide and as
+ * tall as its rows. */
+typedef struct {
+    const char *title, *xlabel;
+    const char *const *labels;
+    const double *value, *lo, *hi, *ref;
+    const char *ref_label;
+    int n;
+    double xmin, xmax;
+} fl_bars;
+int fl_bars_save(const fl_bars *b, const char *path_without_extension);
+
 /* Tick positions for a linear axis over [lo, hi]: the multiples of the
  * "nice" step (1, 2 or 5 x 10^k) that gives the most ticks inside the range
  * without exceeding max_ticks (ties go to the larger step), ascending,

@@ -45,6 +45,9 @@ int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits);
 /* One fit per method present, at most max; returns the count. */
 int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
 
+/* The paper's R^2 for a predictor (Table 1, ParityMNIST), NaN if absent. */
+double fl_paper_r2(const char *name);
+
 /* Plots and index.html of a razor study directory. */
 int fl_razor_report(const char *dir, const fl_razor_analysis *a);
 

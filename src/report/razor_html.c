@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* Paper values of Table 1 (ParityMNIST), for the side-by-side column. */
-static double paper_r2(const char *name) {
+double fl_paper_r2(const char *name) {
     static const struct { const char *name; double r2; } T[] = {
         {"forward_kl_new", 0.96}, {"reverse_kl_new", 0.93}, {"tv_new", 0.80}, {"l2_dist_new", 0.56},
         {"weight_l1", 0.34}, {"weight_fisher_l2", 0.58}, {"weight_spectral", 0.58},
@@ -61,7 +61,7 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
         fputs(" &ndash; ", f);
         num(f, pf[k].ci.hi, "%.3f");
         fprintf(f, "</td><td>%d</td><td>", pf[k].ci.n);
-        num(f, paper_r2(pf[k].name), "%.2f");
+        num(f, fl_paper_r2(pf[k].name), "%.2f");
         fputs("</td></tr>\n", f);
     }
     fputs("</table>\n<h2>Prior-task accuracy at matched new-task accuracy</h2>\n"

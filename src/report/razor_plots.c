@@ -113,8 +113,28 @@ out:
     return rc;
 }
 
+/* R^2 of each predictor with its bootstrap interval, the paper's Table 1
+ * values beside them. */
+static int plot_r2(const char *dir, const fl_razor_analysis *a) {
+    const char *labels[16];
+    double v[16], lo[16], hi[16], ref[16];
+    for (int k = 0; k < a->npred; k++) {
+        labels[k] = a->pred[k].name;
+        v[k] = a->pred[k].ci.r2;
+        lo[k] = a->pred[k].ci.lo;
+        hi[k] = a->pred[k].ci.hi;
+        ref[k] = fl_paper_r2(a->pred[k].name);
+    }
+    fl_bars b = {"How well each predictor explains forgetting", "R\xc2\xb2 of the quadratic fit (95% bootstrap interval)",
+                 labels, v, lo, hi, ref, "paper (ParityMNIST)", a->npred, 0.0, 1.0};
+    char *path = fl_path_join(dir, "r2_predictors");
+    int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");
+    free(path);
+    return rc;
+}
+
 int fl_razor_report(const char *dir, const fl_razor_analysis *a) {
-    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier"};
-    if (plot_forgetting_kl(dir, a) || plot_frontier(dir, a)) return -1;
-    return fl_razor_write_html(dir, a, FIGS, 2);
+    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors"};
+    if (plot_forgetting_kl(dir, a) || plot_frontier(dir, a) || plot_r2(dir, a)) return -1;
+    return fl_razor_write_html(dir, a, FIGS, 3);
 }
