@@ -116,7 +116,7 @@ int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
     for (int k = 0; k < nm; k++) {
         fl_frontier_fit *f = &fits[k];
         memset(f, 0, sizeof *f);
-        snprintf(f->method, sizeof f->method, "%s", names[k]);
+        snprintf(f->method, sizeof f->method, "%.31s", names[k]);
         int n = 0;
         for (int j = 0; j < p->n; j++)
             if (strcmp(p->method[j], f->method) == 0) {
