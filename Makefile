@@ -4,7 +4,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 DATA       ?= data
 JOBS       ?= $(shell nproc)
-RUN_OUT    ?= runs/default
+RUN_OUT    ?= runs/razor
 
 .PHONY: all setup build run test test-unit test-asan bench clean
 
@@ -19,10 +19,12 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: $(BUILD)/Makefile
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The default job: pretrain the RL's Razor base model, then evaluate it.
+# The default job: the RL's Razor study on its quick grid (35 runs, about a
+# minute on 2 cores; rerunning resumes). The full grid (420 runs, about 15-20
+# minutes on 2 cores) is `build/forgetlab study razor --out runs/razor-full`.
 run: setup build
-	$(BUILD)/forgetlab pretrain --out $(RUN_OUT)
-	$(BUILD)/forgetlab eval --model $(RUN_OUT)
+	$(BUILD)/forgetlab study razor --quick --out $(RUN_OUT)
+	@echo "report: $(RUN_OUT)/index.html"
 
 $(ASAN_BUILD)/Makefile: CMakeLists.txt
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFORGETLAB_SANITIZE=ON >/dev/null
