@@ -18,6 +18,20 @@ typedef struct {
     double label_w, top, W, H;
 } bars_ctx;
 
+/* The reference mark: a hollow diamond of half-width r centred at (x, y). */
+static void diamond(cairo_t *cr, double x, double y, double r) {
+    cairo_move_to(cr, x, y - r);
+    cairo_line_to(cr, x + r, y);
+    cairo_line_to(cr, x, y + r);
+    cairo_line_to(cr, x - r, y);
+    cairo_close_path(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.835, 0.369, 0.0); /* Okabe-Ito vermillion */
+    cairo_set_line_width(cr, 1.5);
+    cairo_stroke(cr);
+}
+
 static int draw_bars(cairo_t *cr, const void *vctx) {
     const bars_ctx *c = vctx;
     const fl_bars *b = c->b;
@@ -67,17 +81,7 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
             cairo_stroke(cr);
         }
         if (b->ref && isfinite(b->ref[i])) {
-            double x = fl_axes_x(&ax, b->ref[i]), r = ROW_H * 0.28;
-            cairo_move_to(cr, x, yc - r);
-            cairo_line_to(cr, x + r, yc);
-            cairo_line_to(cr, x, yc + r);
-            cairo_line_to(cr, x - r, yc);
-            cairo_close_path(cr);
-            cairo_set_source_rgb(cr, 1, 1, 1);
-            cairo_fill_preserve(cr);
-            cairo_set_source_rgb(cr, 0.835, 0.369, 0.0); /* Okabe-Ito vermillion */
-            cairo_set_line_width(cr, 1.5);
-            cairo_stroke(cr);
+            diamond(cr, fl_axes_x(&ax, b->ref[i]), yc, ROW_H * 0.28);
             any_ref = 1;
         }
     }
@@ -89,14 +93,7 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
         /* A one-entry legend, top right above the rows. */
         double r = ROW_H * 0.28, w = fl_text_width(cr, b->ref_label, FL_FS_LEGEND);
         double x = ax.area.x + ax.area.w - w - 2 * r - 6, y = c->top - ROW_H * 0.6;
-        cairo_move_to(cr, x, y - r);
-        cairo_line_to(cr, x + r, y);
-        cairo_line_to(cr, x, y + r);
-        cairo_line_to(cr, x - r, y);
-        cairo_close_path(cr);
-        cairo_set_source_rgb(cr, 0.835, 0.369, 0.0);
-        cairo_set_line_width(cr, 1.5);
-        cairo_stroke(cr);
+        diamond(cr, x, y, r);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
         fl_draw_text(cr, b->ref_label, x + r + 6, y, FL_FS_LEGEND, 0, 0.5);
     }
