@@ -233,6 +233,18 @@ static int distill_phase(sweep *sw, const fl_razor_config *c) {
     runs = fl_path_join(c->out_dir, "runs");
     char *rundir = runs ? fl_path_join(runs, id) : NULL;
     model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
+    if (model && !fl_file_exists(model)) {
+        /* The sweep ran without --with-distill, so it kept no models: train
+         * the teacher again (same seed, same numbers) and keep it this time. */
+        for (int i = 0; i < sw->n; i++)
+            if (strcmp(sw->runs[i].id, id) == 0) {
+                fl_finetune_config ft = sw->runs[i].ft;
+                ft.save_model = 1;
+                if (fl_finetune_run(&ft, sw->base, sw->train, sw->mctx, rundir, "base", NULL, NULL, NULL, NULL))
+                    fl_error_wrap("retraining the distill teacher %s", id);
+                break;
+            }
+    }
     free(rundir);
     if (!model || fl_mlp_load(model, &teacher, NULL)) goto out;
     const fl_ft_method m = FL_FT_DISTILL;

@@ -32,6 +32,11 @@ json_get() {
     /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
+# sql DB QUERY: the first column of the first row.
+sql() {
+    /usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$1" "$2"
+}
+
 # check COND DESCRIPTION: COND is a Python expression.
 check() {
     if /usr/bin/python3 -c "import sys; sys.exit(0 if ($1) else 1)"; then ok "$2"; else bad "$2 ($1)"; fi

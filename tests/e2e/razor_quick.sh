@@ -38,6 +38,8 @@ PY
 start=$(date +%s)
 expect_exit 0 "rerunning the study resumes (nothing left to do)" -- "$FL" study razor --quick --out "$S"
 check "$(date +%s) - $start < 20" "resume skipped the finished runs"
+expect_exit 0 "--with-distill adds distill runs taught by the best grpo run" -- "$FL" study razor --quick --with-distill --out "$S"
+check "$(sql "$S/results.sqlite" "select count(*) from runs where method = 'distill'") == 5" "5 distill runs"
 expect_exit 0 "report rebuilds the report" -- "$FL" report "$S"
 [ -s "$S/index.html" ] && ok "index.html rebuilt" || bad "index.html"
 expect_exit 1 "report of a directory without results" -- "$FL" report "$T"
