@@ -68,7 +68,8 @@ typedef int (*fl_checkpoint_fn)(void *user, int index, long step, double epoch,
  * measurement). mctx holds the base's share of the measurements. final
  * (optional) receives the final model's measurement, its eval_s and
  * predictors_s summed over every checkpoint; train_s (optional) the time
- * spent in optimisation steps. */
+ * spent in optimisation steps. Returns 0, -1 on failure, or FL_DIVERGED
+ * (train.h) when the loss, gradients or weights became non-finite. */
 int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_task_data *train,
                     const fl_measure_ctx *mctx, const char *out_dir, const char *base_dir,
                     fl_checkpoint_fn on_checkpoint, void *user, fl_measurement *final, double *train_s);

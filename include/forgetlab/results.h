@@ -48,6 +48,11 @@ int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id
  * (ties: least forgetting). */
 int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n);
 
+/* Records a run that diverged (status 'diverged', the error line): it
+ * counts as finished, so a resumed study does not retry it. */
+int fl_results_mark_diverged(fl_results *r, const fl_run_key *k, const char *run_id, const char *error);
+int fl_results_count_diverged(fl_results *r, int *n);
+
 /* Every checkpoint row, for the fits: method name per row and the
  * measurement fields (in fl_measurement_fields order). */
 typedef struct {

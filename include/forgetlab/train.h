@@ -46,4 +46,13 @@ void fl_cls_step_free(fl_cls_step *s);
 float fl_cls_ce_step(fl_mlp *m, fl_cls_step *s, const float *x, const int *y,
                      const float *soft, int B);
 
+/* Returned by training loops (instead of -1) when a run diverged. */
+#define FL_DIVERGED (-2)
+
+/* Divergence check: the loss, and when b is not NULL the gradients
+ * (grads_too) or the weights. Records "diverged at step N: the loss is
+ * nan" (or which tensor became non-finite) and returns -1 when something is
+ * not finite. */
+int fl_check_finite(float loss, const fl_blob *b, long step, int grads_too);
+
 #endif

@@ -66,7 +66,7 @@ int fl_results_open(fl_results *r, const char *path) {
     field_columns(cols, sizeof cols, " REAL");
     snprintf(sql, sizeof sql,
              "PRAGMA journal_mode=WAL;"
-             "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", wall_time_s REAL, train_s REAL, eval_s REAL,"
+             "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", status TEXT, error TEXT, wall_time_s REAL, train_s REAL, eval_s REAL,"
              " predictors_s REAL, weight_rank TEXT%s,"
              " PRIMARY KEY (run_id));"
              "CREATE TABLE IF NOT EXISTS checkpoints (" KEY_COLS ", idx INTEGER, step INTEGER,"
@@ -129,9 +129,12 @@ static int insert_row(fl_results *r, const char *table, const char *extra_cols, 
     int nq = 6 + nextra + (text_extra ? 1 : 0) + FL_MEASURE_NFIELDS;
     size_t off = 0;
     for (int i = 0; i < nq; i++) off += (size_t)snprintf(qs + off, sizeof qs - off, i ? ",?" : "?");
+    /* A row of runs written here is a finished run: status 'done'. */
+    int is_run = strcmp(table, "runs") == 0;
     snprintf(sql, sizeof sql,
-             "INSERT OR REPLACE INTO %s (run_id, method, lr, schedule, epochs, seed%s%s%s) VALUES (%s)",
-             table, extra_cols, text_extra ? ", weight_rank" : "", cols, qs);
+             "INSERT OR REPLACE INTO %s (run_id, method, lr, schedule, epochs, seed%s%s%s%s) VALUES (%s%s)",
+             table, extra_cols, text_extra ? ", weight_rank" : "", cols, is_run ? ", status" : "", qs,
+             is_run ? ",'done'" : "");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "insert");
     int c = 1;
@@ -141,6 +144,7 @@ static int insert_row(fl_results *r, const char *table, const char *extra_cols, 
     sqlite3_bind_text(st, c++, k->schedule, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, c++, k->epochs);
     sqlite3_bind_int64(st, c++, (sqlite3_int64)k->seed);
+    (void)is_run; /* the status is a literal in the statement */
     for (int i = 0; i < nextra; i++) sqlite3_bind_double(st, c++, extra[i]);
     if (text_extra) sqlite3_bind_text(st, c++, text_extra, -1, SQLITE_TRANSIENT);
     double vals[FL_MEASURE_NFIELDS];
@@ -166,9 +170,36 @@ int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id
     return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s", 4, k, run_id, times, ranks, final);
 }
 
+int fl_results_mark_diverged(fl_results *r, const fl_run_key *k, const char *run_id, const char *error) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO runs (run_id, method, lr, schedule, epochs, seed, status, error)"
+                           " VALUES (?, ?, ?, ?, ?, ?, 'diverged', ?)", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "insert");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, k->method, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 3, k->lr);
+    sqlite3_bind_text(st, 4, k->schedule, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 5, k->epochs);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)k->seed);
+    sqlite3_bind_text(st, 7, error, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(r, "insert");
+}
+
+int fl_results_count_diverged(fl_results *r, int *n) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT count(*) FROM runs WHERE status = 'diverged'", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_error(r, "query");
+}
+
 int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ?"
+    if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ? AND status = 'done'"
                            " ORDER BY new_acc DESC, forgetting ASC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return db_error(r, "query");
     sqlite3_bind_text(st, 1, method, -1, SQLITE_TRANSIENT);

@@ -215,6 +215,9 @@ int fl_razor_analyse(const char *dir) {
     matched_accuracy(a);
     if (fl_razor_report(dir, a)) goto out;
     print_summary(a);
+    int diverged = 0;
+    if (fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)
+        printf("\n%d run(s) diverged (status 'diverged' in results.sqlite, with the error)\n", diverged);
     rc = 0;
 out:
     free(b.s);

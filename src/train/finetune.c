@@ -317,15 +317,22 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
         double reward = 0;
         fl_blob_zero_grads(&s->m->blob);
         float loss = method_loss(s, rows, B, &reward);
-        if (!isfinite(loss)) {
-            fl_error_set("training diverged: loss is %g at step %ld (try a lower --lr)", loss, step);
+        /* The loss every step; gradients and weights (a pass over every
+         * parameter) at each logged step and checkpoint. */
+        long next = lround((ckpt + 1) * c->checkpoint_every * (double)spe);
+        int full = (step + 1) % c->log_every == 0 || step + 1 >= next || step + 1 == total;
+        if (fl_check_finite(loss, full ? &s->m->blob : NULL, step + 1, 1)) {
+            rc = FL_DIVERGED;
             goto out;
         }
         float lr = fl_schedule_lr(&sched, step);
         fl_optim_step(&opt, &s->m->blob, lr);
+        if (full && fl_check_finite(0.0f, &s->m->blob, step + 1, 0)) {
+            rc = FL_DIVERGED;
+            goto out;
+        }
         double epoch = (double)(step + 1) / (double)spe;
         /* Checkpoint k falls on the step nearest k * checkpoint_every epochs. */
-        long next = lround((ckpt + 1) * c->checkpoint_every * (double)spe);
         if (step + 1 >= next || step + 1 == total) {
             /* The last checkpoint is the final model: measured once, with
              * the per-layer ranks, and kept for summary.json. */
@@ -372,7 +379,11 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     s.m = &m;
     if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
     if (fl_rundir_open(&rd, out_dir) || fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
-    if (train_loop(&s, mctx, &rd, on_ckpt, user)) goto out;
+    int trc = train_loop(&s, mctx, &rd, on_ckpt, user);
+    if (trc) {
+        rc = trc;
+        goto out;
+    }
     fl_measurement meas = s.final;
     if (c->save_model) {
         cfg_text = cJSON_PrintUnformatted(cfg);

@@ -137,10 +137,7 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts,
         fl_gather_ints(yb, ts->y, idx, B);
         fl_blob_zero_grads(&m->blob);
         float loss = fl_cls_ce_step(m, &st, xb, yb, NULL, B);
-        if (!isfinite(loss)) {
-            fl_error_set("training diverged: loss is %g at step %ld (try a lower --lr)", loss, step);
-            goto out_all;
-        }
+        if (fl_check_finite(loss, (step + 1) % c->log_every ? NULL : &m->blob, step + 1, 1)) goto out_all;
         if (c->clip > 0) fl_clip_grad_norm(&m->blob, (float)c->clip);
         fl_optim_step(&opt, &m->blob, (float)c->lr);
         *final_loss = loss;

@@ -5,6 +5,7 @@
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +90,26 @@ float fl_cls_ce_step(fl_mlp *m, fl_cls_step *s, const float *x, const int *y,
     }
     fl_mlp_backward(m, &s->acts, s->dlogits, NULL, B);
     return loss;
+}
+
+/* The first view of a slab holding a non-finite value, or NULL. */
+static const char *nonfinite_view(const fl_blob *b, const float *slab) {
+    for (int v = 0; v < b->nviews; v++) {
+        const float *p = slab + b->views[v].offset;
+        float acc = 0.0f;
+        /* inf - inf and NaN propagate into the sum: one pass, no branch. */
+        for (size_t i = 0; i < b->views[v].numel; i++) acc += p[i] * 0.0f;
+        if (acc != 0.0f) return b->views[v].name;
+    }
+    return NULL;
+}
+
+int fl_check_finite(float loss, const fl_blob *b, long step, int grads_too) {
+    if (!isfinite(loss)) return fl_error_set("diverged at step %ld: the loss is %g (try a lower --lr)", step, loss);
+    if (!b) return 0;
+    const char *bad = nonfinite_view(b, grads_too ? b->grads : b->params);
+    if (bad)
+        return fl_error_set("diverged at step %ld: the %s of %s is not finite (try a lower --lr)", step,
+                            grads_too ? "gradient" : "value", bad);
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include "forgetlab/progress.h"
 #include "forgetlab/results.h"
 #include "forgetlab/threads.h"
+#include "forgetlab/train.h"
 
 #include <math.h>
 #include <signal.h>
@@ -101,7 +102,7 @@ static int run_one(const sweep *sw, fl_results *db, const planned_run *r) {
     char *runs_dir = fl_path_join(sw->c->out_dir, "runs"), *dir = runs_dir ? fl_path_join(runs_dir, r->id) : NULL;
     double t0 = fl_now();
     ckpt_ctx k = {db, r};
-    fl_measurement final;
+    fl_measurement final = {0};
     double times[4] = {0};
     int rc = dir ? fl_finetune_run(&r->ft, sw->base, sw->train, sw->mctx, dir, "base", on_checkpoint, &k, &final,
                                    &times[1])
@@ -109,7 +110,13 @@ static int run_one(const sweep *sw, fl_results *db, const planned_run *r) {
     times[0] = fl_now() - t0;
     times[2] = final.eval_s;
     times[3] = final.predictors_s;
-    if (rc == 0) rc = fl_results_finish_run(db, &r->key, r->id, &final, times);
+    if (rc == FL_DIVERGED) {
+        /* One run's divergence is a result, not a failure of the study. */
+        fprintf(stderr, "forgetlab study: run %s: %s\n", r->id, fl_error_msg());
+        rc = fl_results_mark_diverged(db, &r->key, r->id, fl_error_msg());
+    } else if (rc == 0) {
+        rc = fl_results_finish_run(db, &r->key, r->id, &final, times);
+    }
     if (rc) fl_error_wrap("run %s", r->id);
     free(runs_dir);
     free(dir);
