@@ -182,7 +182,7 @@ static int circuits(args *a) {
     int *idx = NULL, *count = NULL, *lab = NULL, *tgt = NULL;
     float *x = NULL, *xc = NULL, *logits = NULL, *mean = NULL, *scores = NULL, *vec = NULL;
     double *rho = NULL;
-    char (*names)[16] = NULL;
+    char (*names)[24] = NULL;
     const char **np = NULL;
     if (fl_mlp_load(a->model, &m, NULL)) goto out;
     if (m.dims[0] != FL_TASK_DIM || m.dims[m.nlayers] != FL_TASK_CLASSES || m.nlayers < 2) {
@@ -198,7 +198,12 @@ static int circuits(args *a) {
     if (!idx || !count || !names || !np) { fl_error_set("out of memory"); goto out; }
     if (pick(a, &td, k, per, idx, count)) goto out;
     for (int s = 0; s < k; s++) {
-        snprintf(names[s], sizeof names[s], a->k ? "group %d" : "%d", s);
+        /* Fashion classes by name, digits by value, random groups by number. */
+        static const char *const FASHION[10] = {"T-shirt", "trouser", "pullover", "dress", "coat",
+                                                "sandal", "shirt", "sneaker", "bag", "boot"};
+        if (a->k) snprintf(names[s], sizeof names[s], "group %d", s);
+        else if (a->task == FL_TASK_FASHION) snprintf(names[s], sizeof names[s], "%s", FASHION[s]);
+        else snprintf(names[s], sizeof names[s], "%d", s);
         np[s] = names[s];
         if (!count[s]) { fl_error_set("subtask %s has no test examples", names[s]); goto out; }
         /* Close the gaps left by classes with fewer examples than asked. */
