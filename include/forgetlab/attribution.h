@@ -90,6 +90,13 @@ int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float
                        const int *target, int n, int layer, int unit, const float *value,
                        float *losses);
 
+/* Circuit vectors of k subtasks: the examples x[n] (with corrupted xc and
+ * true labels) are grouped by subtask, count[s] consecutive examples each;
+ * vec[s, ncomponents] is the mean AP score of subtask s's examples, with the
+ * targets of fl_ap_targets for task t. */
+int fl_circuit_vectors(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x,
+                       const float *xc, const int *label, const int *count, int k, float *vec);
+
 /* Circuit stability of k circuit vectors vec[k, c]: rho[k, k] their Spearman
  * correlations (average ranks for ties; NaN if a vector is constant). */
 void fl_cs_matrix(const float *vec, int k, int c, double *rho);

@@ -179,8 +179,8 @@ static int circuits(args *a) {
     fl_mlp m = {0};
     fl_task_data td = {0};
     int rc = -1, k = a->k ? (int)a->k : FL_TASK_CLASSES, per = (int)a->examples, nc = 0, n = 0;
-    int *idx = NULL, *count = NULL, *lab = NULL, *tgt = NULL;
-    float *x = NULL, *xc = NULL, *logits = NULL, *mean = NULL, *scores = NULL, *vec = NULL;
+    int *idx = NULL, *count = NULL, *lab = NULL;
+    float *x = NULL, *xc = NULL, *mean = NULL, *vec = NULL;
     double *rho = NULL;
     char (*names)[24] = NULL;
     const char **np = NULL;
@@ -212,12 +212,10 @@ static int circuits(args *a) {
     }
     x = fl_malloc((size_t)n * FL_TASK_DIM * sizeof(float), "circuits inputs");
     xc = fl_malloc((size_t)n * FL_TASK_DIM * sizeof(float), "circuits inputs");
-    logits = fl_malloc((size_t)n * FL_TASK_CLASSES * sizeof(float), "circuits logits");
-    lab = fl_malloc((size_t)n * sizeof(int), "labels"), tgt = fl_malloc((size_t)n * sizeof(int), "labels");
-    scores = fl_malloc((size_t)n * nc * sizeof(float), "scores");
+    lab = fl_malloc((size_t)n * sizeof(int), "labels");
     vec = fl_calloc((size_t)k * nc, sizeof(float), "circuit vectors");
     rho = fl_malloc((size_t)k * k * sizeof(double), "spearman");
-    if (!x || !xc || !logits || !lab || !tgt || !scores || !vec || !rho) goto out;
+    if (!x || !xc || !lab || !vec || !rho) goto out;
     fl_rng r;
     fl_rng_init(&r, (uint64_t)a->seed, FL_STREAM_SAMPLE);
     for (int i = 0; i < n; i++) {
@@ -237,25 +235,15 @@ static int circuits(args *a) {
         a->ap.mean_acts = mean;
     }
     a->ap.parity = a->task == FL_TASK_PARITY;
-    if (fl_mlp_logits(&m, x, n, logits)) goto out;
-    fl_ap_targets(a->task, logits, lab, n, tgt);
-    if (fl_ap_scores(&m, &a->ap, x, xc, tgt, n, scores)) goto out;
-    for (int s = 0, i = 0; s < k; s++) {
-        double *acc = calloc((size_t)nc, sizeof(double));
-        if (!acc) { fl_error_set("out of memory"); goto out; }
-        for (int e = 0; e < count[s]; e++, i++)
-            for (int c = 0; c < nc; c++) acc[c] += scores[(size_t)i * nc + c];
-        for (int c = 0; c < nc; c++) vec[(size_t)s * nc + c] = (float)(acc[c] / count[s]);
-        free(acc);
-    }
+    if (fl_circuit_vectors(&m, &a->ap, a->task, x, xc, lab, count, k, vec)) goto out;
     fl_cs_matrix(vec, k, nc, rho);
     if (fl_mkdirs(a->out) || write_outputs(a, &m, k, np, count, vec, rho)) goto out;
     printf("circuits: %s, %d subtasks x %d components, CS = %.4f -> %s\n", fl_task_name(a->task), k, nc,
            fl_cs_mean(rho, k), a->out);
     rc = 0;
 out:
-    free(idx), free(count), free(lab), free(tgt), free(names), free(np);
-    free(x), free(xc), free(logits), free(mean), free(scores), free(vec), free(rho);
+    free(idx), free(count), free(lab), free(names), free(np);
+    free(x), free(xc), free(mean), free(vec), free(rho);
     fl_task_free(&td);
     fl_mlp_free(&m);
     return rc;

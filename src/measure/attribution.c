@@ -279,3 +279,30 @@ int fl_cs_classes(const double *rho, int k, double thr, int *cls) {
     free(stack);
     return ncls;
 }
+
+int fl_circuit_vectors(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x,
+                       const float *xc, const int *label, const int *count, int k, float *vec) {
+    int n = 0, nc = fl_ap_ncomponents(m), V = m->dims[m->nlayers], rc = -1;
+    for (int s = 0; s < k; s++) n += count[s];
+    float *logits = fl_malloc((size_t)n * V * sizeof(float), "circuit vectors");
+    float *scores = fl_malloc((size_t)n * nc * sizeof(float), "circuit vectors");
+    int *target = fl_malloc((size_t)n * sizeof(int), "circuit vectors");
+    double *acc = fl_malloc((size_t)nc * sizeof(double), "circuit vectors");
+    if (!logits || !scores || !target || !acc) goto out;
+    if (fl_mlp_logits(m, x, n, logits)) goto out;
+    fl_ap_targets(t, logits, label, n, target);
+    if (fl_ap_scores(m, o, x, xc, target, n, scores)) goto out;
+    for (int s = 0, i = 0; s < k; s++) {
+        for (int c = 0; c < nc; c++) acc[c] = 0;
+        for (int e = 0; e < count[s]; e++, i++)
+            for (int c = 0; c < nc; c++) acc[c] += scores[(size_t)i * nc + c];
+        for (int c = 0; c < nc; c++) vec[(size_t)s * nc + c] = count[s] ? (float)(acc[c] / count[s]) : NAN;
+    }
+    rc = 0;
+out:
+    free(logits);
+    free(scores);
+    free(target);
+    free(acc);
+    return rc;
+}
