@@ -16,12 +16,32 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+/* The prior task's circuit probe (circuit_drift.c): per_class test images
+ * of each FashionMNIST class with counterfactual partners, and the base
+ * model's circuit vectors on them. */
+typedef struct {
+    float *x, *xc;                       /* [n, 785], grouped by class */
+    int *label;
+    int count[FL_TASK_CLASSES];
+    int nc;                              /* components per circuit vector */
+    float *base_vec;                     /* [10, nc] */
+} fl_circuit_probe;
+
+int fl_circuit_probe_init(fl_circuit_probe *p, const fl_mlp *base, const fl_task_data *prior_test,
+                          int per_class, uint64_t seed);
+void fl_circuit_probe_free(fl_circuit_probe *p);
+/* Circuit vectors of m (into vec [10, nc] if not NULL), their circuit
+ * stability (mean off-diagonal Spearman) and, if drift is not NULL, the mean
+ * Spearman of each class's vector with the base's. */
+int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *vec, double *cs, double *drift);
+
 typedef struct {
     const fl_mlp *base;
     fl_task_data new_test, prior_test;   /* ParityMNIST test, FashionMNIST test */
     float *logp0_new, *logp0_prior;      /* base log-probabilities [n, 10] */
     float *fisher;                       /* base diagonal Fisher, blob.n entries */
     fl_act_record base_new;              /* base activations on new_test */
+    fl_circuit_probe probe;              /* prior-task circuits of the base */
     double new_acc_base, prior_acc_base;
     uint64_t seed;                       /* for the spectral-norm starts */
 } fl_measure_ctx;
@@ -32,6 +52,7 @@ typedef struct {
     double weight_l1, weight_fisher_l2, weight_spectral;
     int nlayers, weight_rank[FL_MLP_MAX_LAYERS];
     fl_act_change act;                   /* on the new task's test inputs */
+    double circuit_stability, circuit_drift; /* on the prior task's classes */
     double eval_s, predictors_s;         /* where the time went: accuracies and
                                             log-probs; everything else */
 } fl_measurement;
@@ -51,13 +72,13 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
  * forgetting, forward_kl_new, reverse_kl_new, tv_new, l2_dist_new, js_new,
  * forward_kl_prior, reverse_kl_prior, tv_prior, l2_dist_prior, js_prior,
  * weight_l1, weight_fisher_l2, weight_spectral, weight_rank (array, when
- * computed), act_l1, act_l2, cka. */
+ * computed), act_l1, act_l2, cka, circuit_stability, circuit_drift. */
 cJSON *fl_measurement_json(const fl_measurement *r);
 
 /* The scalar figures of a measurement, in a fixed order: names[i] (static
  * strings, the JSON keys above) and vals[i]. Returns their number
  * (FL_MEASURE_NFIELDS). The per-layer ranks are not among them. */
-#define FL_MEASURE_NFIELDS 21
+#define FL_MEASURE_NFIELDS 23
 int fl_measurement_fields(const fl_measurement *r, const char **names, double *vals);
 
 #endif

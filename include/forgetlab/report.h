@@ -24,12 +24,13 @@ typedef struct {
 } fl_frontier_fit;
 
 #define FL_MATCH_LEVELS 4
+#define FL_MAX_PREDICTORS 24
 #define FL_MAX_METHODS 16
 
 /* The whole analysis of a razor study, as the report draws it. */
 typedef struct {
     fl_points pts;
-    fl_predictor_fit pred[16];
+    fl_predictor_fit pred[FL_MAX_PREDICTORS];
     int npred;
     fl_frontier_fit front[FL_MAX_METHODS];
     int nfront;
@@ -40,7 +41,7 @@ typedef struct {
     double matched[FL_MAX_METHODS][FL_MATCH_LEVELS];
 } fl_razor_analysis;
 
-/* Fills fits (room for 16) and returns their number, or -1. */
+/* Fills fits (room for FL_MAX_PREDICTORS) and returns their number, or -1. */
 int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits);
 /* One fit per method present, at most max; returns the count. */
 int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);

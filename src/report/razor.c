@@ -20,8 +20,10 @@
 static const char *const PREDICTORS[] = {
     "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "weight_l1",
     "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "js_new",
-    "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka"};
+    "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka",
+    "circuit_stability", "circuit_drift"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
+_Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
 static double *column(const fl_points *p, const char *name) {
     int f = fl_field_index(name);

@@ -116,8 +116,8 @@ out:
 /* R^2 of each predictor with its bootstrap interval, the paper's Table 1
  * values beside them. */
 static int plot_r2(const char *dir, const fl_razor_analysis *a) {
-    const char *labels[16];
-    double v[16], lo[16], hi[16], ref[16];
+    const char *labels[FL_MAX_PREDICTORS];
+    double v[FL_MAX_PREDICTORS], lo[FL_MAX_PREDICTORS], hi[FL_MAX_PREDICTORS], ref[FL_MAX_PREDICTORS];
     for (int k = 0; k < a->npred; k++) {
         labels[k] = a->pred[k].name;
         v[k] = a->pred[k].ci.r2;
