@@ -6,11 +6,16 @@ expect_exit 0 "forgetlab --help" -- "$FL" --help
 grep -q "pretrain" "$T/stdout" && ok "--help lists pretrain" || bad "--help lists pretrain"
 expect_exit 0 "forgetlab --version" -- "$FL" --version
 grep -qE '^forgetlab [0-9]+\.[0-9]+\.[0-9]+$' "$T/stdout" && ok "version format" || bad "version format"
-for cmd in pretrain eval; do
+for cmd in pretrain eval finetune measure circuits report; do
     expect_exit 0 "$cmd --help" -- "$FL" "$cmd" --help
     grep -q "usage: forgetlab $cmd" "$T/stdout" && ok "$cmd --help text" || bad "$cmd --help text"
 done
 expect_exit 2 "no command" -- "$FL"
+expect_exit 0 "study --help" -- "$FL" study --help
+grep -q "usage: forgetlab study razor" "$T/stdout" && ok "study --help text" || bad "study --help text"
+expect_exit 2 "study without a study name" -- "$FL" study
+expect_exit 2 "study of an unknown kind" -- "$FL" study grokking --out "$T/x"
+expect_exit 2 "study razor without --out" -- "$FL" study razor --quick
 expect_exit 2 "unknown command" -- "$FL" frobnicate
 expect_stderr "unknown command 'frobnicate'" "unknown command named"
 expect_exit 2 "unknown option" -- "$FL" pretrain --out "$T/x" --bogus
