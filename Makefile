@@ -27,6 +27,9 @@ run: setup build
 	$(BUILD)/forgetlab study razor --out $(RUN_OUT) $(RUN_ARGS)
 	@echo "report: $(RUN_OUT)/index.html"
 
+# Under ASan+UBSan: every unit test and the short end-to-end runs.
+ASAN_TESTS = ^test_|^e2e_(cli_basics|bad_input|determinism|circuits)$$
+
 $(ASAN_BUILD)/Makefile: CMakeLists.txt
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFORGETLAB_SANITIZE=ON >/dev/null
 
@@ -34,7 +37,8 @@ test: setup build $(ASAN_BUILD)/Makefile
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		ctest --output-on-failure -L unit -j $(JOBS)
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		ctest --output-on-failure -j $(JOBS) -R '$(ASAN_TESTS)'
 
 bench: setup build
 	bash bench/mlp_step.sh

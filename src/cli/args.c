@@ -60,7 +60,7 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
     while (opts && opts[n].name) n++;
     struct option all[64];
     if (n > 62) n = 62;
-    memcpy(all, opts, (size_t)n * sizeof *all);
+    if (n) memcpy(all, opts, (size_t)n * sizeof *all);
     all[n] = (struct option){"help", no_argument, NULL, 'h'};
     all[n + 1] = (struct option){0, 0, 0, 0};
 
