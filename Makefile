@@ -40,8 +40,13 @@ test: setup build $(ASAN_BUILD)/Makefile
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure -j $(JOBS) -R '$(ASAN_TESTS)'
 
+# Benchmarks beside PyTorch (Debian's python3-torch, installed if missing).
 bench: setup build
+	@dpkg-query -W -f='$${Status}' python3-torch 2>/dev/null | grep -q "install ok installed" || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch)
 	bash bench/mlp_step.sh
+	bash bench/razor_quick.sh
+	bash bench/circuits_fashion.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
