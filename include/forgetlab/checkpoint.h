@@ -8,6 +8,7 @@
 #define FORGETLAB_CHECKPOINT_H
 
 #include "forgetlab/mlp.h"
+#include "forgetlab/transformer.h"
 
 /* Writes the model atomically. config_json may be NULL. */
 int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json);

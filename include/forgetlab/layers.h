@@ -52,4 +52,43 @@ void fl_soft_crossentropy_backward(float *dlogits, const float *probs,
 /* Index of the largest value of each row of x[B,V] (first on ties). */
 void fl_argmax_rows(int *out, const float *x, int B, int V);
 
+/* ---- sequence layers (the transformer; src/nn/layers_seq.c) ----
+ * T is the sequence length, C the model width, NH the number of heads and
+ * HS = C / NH the head size. Activations are [B, T, C], row-major. */
+
+/* Token plus learned positional embedding:
+ * out[b,t,:] = wte[tok[b,t], :] + wpe[t, :].  tok[B,T] in [0, V). */
+void fl_embedding_forward(float *out, const int *tok, const float *wte,
+                          const float *wpe, int B, int T, int C);
+/* dwte[tok[b,t], :] += dout[b,t,:];  dwpe[t, :] += sum_b dout[b,t,:]. */
+void fl_embedding_backward(float *dwte, float *dwpe, const float *dout,
+                           const int *tok, int B, int T, int C);
+
+/* LayerNorm over the last dimension of N rows of width C (eps 1e-5, as
+ * PyTorch): out = (inp - mean) * rstd * w + b; mean[N] and rstd[N] are kept
+ * for the backward pass. */
+void fl_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                          const float *w, const float *b, int N, int C);
+void fl_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
+                           const float *inp, const float *w, const float *mean,
+                           const float *rstd, int N, int C);
+
+/* GELU, the exact form PyTorch's nn.GELU() uses: x * Phi(x). */
+void fl_gelu_forward(float *out, const float *inp, long N);
+void fl_gelu_backward(float *dinp, const float *dout, const float *inp, long N);
+
+/* Causal multi-head attention of the Tq queries at the LAST Tq positions
+ * (t = T-Tq .. T-1) over the keys and values at positions 0..T-1: a query at
+ * position t sees keys 0..t. Tq = T is ordinary causal self-attention;
+ * Tq = 1 is what a loss at the last position needs from the last layer.
+ *   q[B,Tq,C]  k[B,T,C]  v[B,T,C]  (head h owns columns h*HS .. h*HS+HS-1)
+ *   att[B,NH,Tq,T]  the softmax weights (0 where masked), kept for backward
+ *   out[B,Tq,C]     each head's weighted sum of values, heads side by side
+ * Scores are scaled by 1/sqrt(HS). */
+void fl_attention_forward(float *out, float *att, const float *q, const float *k,
+                          const float *v, int B, int T, int Tq, int NH, int HS);
+void fl_attention_backward(float *dq, float *dk, float *dv, const float *dout,
+                           const float *att, const float *q, const float *k,
+                           const float *v, int B, int T, int Tq, int NH, int HS);
+
 #endif

@@ -1,18 +1,21 @@
-/* checkpoint.c: an MLP to and from a safetensors file, with the
- * architecture in __metadata__ so a file describes itself. */
+/* checkpoint.c: models to and from safetensors files, with the
+ * architecture in __metadata__ so a file describes itself. The MLP and the
+ * transformer share the code: a model is a blob of named views plus a spec
+ * string its constructor understands. */
 #include "forgetlab/checkpoint.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/safetensors.h"
+#include "forgetlab/transformer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json) {
-    const fl_blob *b = &m->blob;
+static int save_blob(const char *path, const fl_blob *b, const char *arch, const char *spec,
+                     const char *activation, const char *config_json) {
     fl_st_tensor ts[FL_MAX_VIEWS];
     for (int i = 0; i < b->nviews; i++) {
         const fl_view *v = &b->views[i];
@@ -23,12 +26,22 @@ int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json) {
         ts[i].numel = (int64_t)v->numel;
         ts[i].data = b->params + v->offset;
     }
+    const char *keys[] = {"format", "arch", "spec", "activation", "version", "config"};
+    const char *vals[] = {"forgetlab", arch, spec, activation, FORGETLAB_VERSION, config_json ? config_json : "{}"};
+    return fl_safetensors_write(path, ts, b->nviews, keys, vals, 6);
+}
+
+int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json) {
     char spec[256];
     fl_mlp_spec_string(m, spec, sizeof spec);
-    const char *keys[] = {"format", "arch", "spec", "activation", "version", "config"};
-    const char *vals[] = {"forgetlab", "mlp", spec, "relu", FORGETLAB_VERSION,
-                          config_json ? config_json : "{}"};
-    return fl_safetensors_write(path, ts, b->nviews, keys, vals, 6);
+    return save_blob(path, &m->blob, "mlp", spec, "relu", config_json);
+}
+
+int fl_tf_save(const char *path, const fl_transformer *m, const char *config_json) {
+    char spec[256];
+    fl_tf_spec_string(&m->cfg, spec, sizeof spec);
+    return save_blob(path, &m->blob, "transformer", spec, m->cfg.act == FL_TF_GELU ? "gelu" : "relu",
+                     config_json);
 }
 
 /* A directory means its model.safetensors. */
@@ -38,29 +51,36 @@ static char *resolve_path(const char *path) {
     return strdup(path);
 }
 
-static int load_into(fl_mlp *m, const fl_safetensors *st, const char *path) {
+/* Builds a model of the stored spec (create), then fills its blob. */
+typedef int (*create_fn)(void *model, const char *spec);
+typedef fl_blob *(*blob_fn)(void *model);
+
+static int load_into(void *model, const fl_safetensors *st, const char *path, const char *want_arch,
+                     create_fn create, blob_fn blob_of) {
     const char *arch = fl_safetensors_meta(st, "arch");
     const char *spec = fl_safetensors_meta(st, "spec");
-    if (!arch || strcmp(arch, "mlp") != 0)
-        return fl_error_set("%s: not an MLP checkpoint (metadata arch = %s)", path, arch ? arch : "missing");
+    if (!arch || strcmp(arch, want_arch) != 0)
+        return fl_error_set("%s: not a checkpoint of arch '%s' (metadata arch = %s)", path, want_arch,
+                            arch ? arch : "missing");
     if (!spec) return fl_error_set("%s: metadata has no model spec", path);
-    if (fl_mlp_create_from_spec(m, spec)) return fl_error_wrap("%s", path);
-    if (st->ntensors != m->blob.nviews)
-        return fl_error_set("%s: %d tensors, spec %s needs %d", path, st->ntensors, spec, m->blob.nviews);
-    for (int i = 0; i < m->blob.nviews; i++) {
-        const fl_view *v = &m->blob.views[i];
+    if (create(model, spec)) return fl_error_wrap("%s", path);
+    fl_blob *b = blob_of(model);
+    if (st->ntensors != b->nviews)
+        return fl_error_set("%s: %d tensors, spec %s needs %d", path, st->ntensors, spec, b->nviews);
+    for (int i = 0; i < b->nviews; i++) {
+        const fl_view *v = &b->views[i];
         const fl_st_tensor *t = fl_safetensors_get(st, v->name);
         if (!t) return fl_error_set("%s: tensor %s missing", path, v->name);
         int ok = t->ndim == v->ndim;
         for (int d = 0; ok && d < v->ndim; d++) ok = t->shape[d] == v->shape[d];
         if (!ok) return fl_error_set("%s: tensor %s has the wrong shape for spec %s", path, v->name, spec);
-        memcpy(m->blob.params + v->offset, t->data, v->numel * sizeof(float));
+        memcpy(b->params + v->offset, t->data, v->numel * sizeof(float));
     }
     return 0;
 }
 
-int fl_mlp_load(const char *path, fl_mlp *m, char **config_json) {
-    memset(m, 0, sizeof *m);
+static int load_model(const char *path, void *model, char **config_json, const char *arch, create_fn create,
+                      blob_fn blob_of) {
     char *file = resolve_path(path);
     if (!file) return fl_error_set("out of memory");
     fl_safetensors st;
@@ -68,13 +88,32 @@ int fl_mlp_load(const char *path, fl_mlp *m, char **config_json) {
         free(file);
         return -1;
     }
-    int rc = load_into(m, &st, file);
+    int rc = load_into(model, &st, file, arch, create, blob_of);
     if (rc == 0 && config_json) {
         const char *cfg = fl_safetensors_meta(&st, "config");
         *config_json = strdup(cfg ? cfg : "{}");
     }
-    if (rc) fl_mlp_free(m);
+    if (rc) fl_blob_free(blob_of(model));
     fl_safetensors_free(&st);
     free(file);
     return rc;
+}
+
+static int mlp_create(void *m, const char *spec) { return fl_mlp_create_from_spec(m, spec); }
+static fl_blob *mlp_blob(void *m) { return &((fl_mlp *)m)->blob; }
+
+static int tf_create(void *m, const char *spec) {
+    fl_tf_config c;
+    return fl_tf_parse_spec(spec, &c) ? -1 : fl_tf_create(m, &c);
+}
+static fl_blob *tf_blob(void *m) { return &((fl_transformer *)m)->blob; }
+
+int fl_mlp_load(const char *path, fl_mlp *m, char **config_json) {
+    memset(m, 0, sizeof *m);
+    return load_model(path, m, config_json, "mlp", mlp_create, mlp_blob);
+}
+
+int fl_tf_load(const char *path, fl_transformer *m, char **config_json) {
+    memset(m, 0, sizeof *m);
+    return load_model(path, m, config_json, "transformer", tf_create, tf_blob);
 }

@@ -20,40 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EPS 1e-6
-#define TOL 2e-4
-
-static fl_rng g_rng;
-
-static void fill(float *x, int n, float scale) {
-    for (int i = 0; i < n; i++) x[i] = scale * (float)fl_rng_normal(&g_rng);
-}
-
-static void assert_close(double got, double want, double tol, const char *what, int i) {
-    double err = fabs(got - want), lim = tol * fmax(1.0, fabs(want));
-    if (!(err <= lim)) fail_msg("%s[%d]: got %.9g, want %.9g (|diff| %.3g > %.3g)", what, i, got, want, err, lim);
-}
-
-/* ---- a generic FD harness: f maps a double parameter vector to L ---- */
-typedef double (*scalar_fn)(const double *theta, void *ctx);
-
-/* Checks grad[i] (float, analytic) against dL/dtheta_i by central
- * differences of f at theta (float values, promoted). */
-static void check_grad(scalar_fn f, void *ctx, const float *theta_f, int n, const float *grad,
-                       const char *what) {
-    double *theta = malloc((size_t)n * sizeof(double));
-    for (int i = 0; i < n; i++) theta[i] = theta_f[i];
-    for (int i = 0; i < n; i++) {
-        double keep = theta[i];
-        theta[i] = keep + EPS;
-        double up = f(theta, ctx);
-        theta[i] = keep - EPS;
-        double down = f(theta, ctx);
-        theta[i] = keep;
-        assert_close(grad[i], (up - down) / (2 * EPS), TOL, what, i);
-    }
-    free(theta);
-}
+#include "fdcheck.h"
 
 /* ---- linear ---- */
 typedef struct {

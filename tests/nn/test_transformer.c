@@ -1,0 +1,201 @@
+/* test_transformer.c: the whole transformer against PyTorch, and its
+ * checkpoint round trip.
+ *
+ * tf_fixture.safetensors (made by make_tf_fixture.py in this folder) holds
+ * two small models run by PyTorch in float64: "a." (2 layers, pre-LN, GELU,
+ * loss at every position) and "b." (1 layer, no LN, ReLU, loss at the last
+ * position: the grokking model's shape). Each layer is checked against
+ * finite differences in test_layers_seq.c; this test checks that the blocks,
+ * chained, compute what PyTorch does: names, layouts, the causal mask, the
+ * last-position shortcut, and every parameter's gradient of the mean
+ * cross-entropy. Tolerance 1e-4 relative, 1e-6 absolute (float32 against a
+ * float64 reference). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+#include "forgetlab/safetensors.h"
+#include "forgetlab/transformer.h"
+#include "../testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIXTURE "tf_fixture.safetensors"
+#define RTOL 1e-4
+#define ATOL 1e-6
+
+static fl_safetensors g_st;
+
+static const float *tensor(const char *prefix, const char *name, int64_t numel) {
+    char full[FL_NAME_MAX + 16];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    const fl_st_tensor *t = fl_safetensors_get(&g_st, full);
+    if (!t) fail_msg("fixture has no tensor '%s'", full);
+    if (numel >= 0 && t->numel != numel) fail_msg("fixture tensor '%s' has %lld values", full, (long long)t->numel);
+    return t->data;
+}
+
+static void assert_all_close(const float *got, const float *want, size_t n, const char *what) {
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]), lim = fmax(RTOL * fabs((double)want[i]), ATOL);
+        if (!(err <= lim))
+            fail_msg("%s[%zu]: got %.9g, want %.9g (|diff| %.3g > %.3g)", what, i, (double)got[i],
+                     (double)want[i], err, lim);
+    }
+}
+
+/* The fixture's model `prefix` ("a." / "b."), weights copied by name. */
+static void load_case(const char *prefix, fl_transformer *m) {
+    const char *spec = fl_safetensors_meta(&g_st, prefix[0] == 'a' ? "a" : "b");
+    assert_non_null(spec);
+    fl_tf_config c;
+    assert_int_equal(fl_tf_parse_spec(spec, &c), 0);
+    assert_int_equal(fl_tf_create(m, &c), 0);
+    for (int v = 0; v < m->blob.nviews; v++) {
+        const fl_view *vw = &m->blob.views[v];
+        memcpy(fl_blob_param(&m->blob, v), tensor(prefix, vw->name, (int64_t)vw->numel), vw->numel * sizeof(float));
+    }
+}
+
+static void check_case(const char *prefix) {
+    fl_transformer m;
+    load_case(prefix, &m);
+    const fl_tf_config *c = &m.cfg;
+    const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
+    const int B = (int)tt->shape[0], T = c->ctx, Tq = fl_tf_out_positions(&m), V = c->n_out, N = B * Tq;
+    assert_int_equal(tt->shape[1], T);
+    int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
+    const float *ty = tensor(prefix, "y", N);
+    for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
+    for (int i = 0; i < N; i++) y[i] = (int)ty[i];
+
+    fl_tf_acts a;
+    assert_int_equal(fl_tf_acts_alloc(&a, &m, B + 2), 0); /* capacity above B: offsets must not assume B */
+    const float *logits = fl_tf_forward(&m, &a, tok, B);
+    assert_all_close(logits, tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits");
+
+    float *probs = malloc(sizeof(float) * N * V), *logp = malloc(sizeof(float) * N * V);
+    float *dlogits = calloc((size_t)N * V, sizeof(float));
+    fl_softmax_forward(probs, logits, N, V);
+    fl_log_softmax_forward(logp, logits, N, V);
+    float loss = fl_crossentropy_forward(NULL, logp, y, N, V);
+    assert_all_close(&loss, tensor(prefix, "loss", 1), 1, "loss");
+    fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
+    fl_blob_zero_grads(&m.blob);
+    fl_tf_backward(&m, &a, dlogits);
+    for (int v = 0; v < m.blob.nviews; v++) {
+        const fl_view *vw = &m.blob.views[v];
+        char name[FL_NAME_MAX + 8];
+        snprintf(name, sizeof name, "grad.%s", vw->name);
+        assert_all_close(fl_blob_grad(&m.blob, v), tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
+    }
+    /* A second backward adds the same gradients again (+= convention), and
+     * the activation gradients are reset rather than accumulated. */
+    fl_tf_backward(&m, &a, dlogits);
+    for (int v = 0; v < m.blob.nviews; v++) {
+        const fl_view *vw = &m.blob.views[v];
+        char name[FL_NAME_MAX + 8];
+        snprintf(name, sizeof name, "grad.%s", vw->name);
+        const float *want = tensor(prefix, name, (int64_t)vw->numel);
+        float *got = fl_blob_grad(&m.blob, v);
+        for (size_t i = 0; i < vw->numel; i++) got[i] *= 0.5f;
+        assert_all_close(got, want, vw->numel, "twice accumulated gradient / 2");
+    }
+    free(probs), free(logp), free(dlogits), free(tok), free(y);
+    fl_tf_acts_free(&a);
+    fl_tf_free(&m);
+}
+
+static void test_prenorm_gelu_all_positions(void **state) {
+    (void)state;
+    check_case("a.");
+}
+
+static void test_no_norm_relu_last_position(void **state) {
+    (void)state;
+    check_case("b.");
+}
+
+static void test_names_and_spec(void **state) {
+    (void)state;
+    fl_tf_config c = {.vocab = 114, .n_out = 113, .ctx = 3, .n_layers = 1, .d_model = 128, .n_heads = 4,
+                      .d_mlp = 512, .act = FL_TF_RELU, .layernorm = 0, .loss_last = 1};
+    fl_transformer m;
+    assert_int_equal(fl_tf_create(&m, &c), 0);
+    assert_string_equal(m.blob.views[0].name, "embed.weight");
+    assert_string_equal(m.blob.views[m.blk[0].q_w].name, "blocks.0.attn.q.weight");
+    assert_string_equal(m.blob.views[m.blk[0].in_w].name, "blocks.0.mlp.fc_in.weight");
+    assert_int_equal(m.blob.views[m.blk[0].in_w].shape[0], 512);
+    assert_int_equal(m.blob.views[m.blk[0].in_w].shape[1], 128);
+    assert_int_equal(m.blk[0].ln1_w, -1);
+    assert_int_equal(m.blob.n, 114 * 128 + 3 * 128 + 4 * (128 * 128 + 128) + 2 * 128 * 512 + 512 + 128 +
+                                   113 * 128 + 113);
+    char spec[256];
+    fl_tf_config back;
+    fl_tf_spec_string(&c, spec, sizeof spec);
+    assert_int_equal(fl_tf_parse_spec(spec, &back), 0);
+    assert_memory_equal(&back, &c, sizeof c);
+    fl_tf_free(&m);
+    /* Bad configurations are refused with a reason. */
+    c.n_heads = 3;
+    assert_int_equal(fl_tf_create(&m, &c), -1);
+    assert_non_null(strstr(fl_error_msg(), "divisible"));
+    assert_int_equal(fl_tf_parse_spec("ctx=3 layers=1", &back), -1);
+}
+
+static void test_checkpoint_roundtrip(void **state) {
+    (void)state;
+    char dir[4096];
+    assert_int_equal(tu_mkscratch(dir, sizeof dir, "tfckpt"), 0);
+    char *path = fl_path_join(dir, "model.safetensors");
+    fl_transformer m, back;
+    fl_mlp mlp;
+    load_case("a.", &m);
+    assert_int_equal(fl_tf_save(path, &m, "{\"seed\": 1}"), 0);
+    char *cfg = NULL;
+    assert_int_equal(fl_tf_load(dir, &back, &cfg), 0);
+    assert_string_equal(cfg, "{\"seed\": 1}");
+    assert_memory_equal(&back.cfg, &m.cfg, sizeof m.cfg);
+    assert_int_equal(back.blob.n, m.blob.n);
+    assert_memory_equal(back.blob.params, m.blob.params, m.blob.n * sizeof(float));
+    /* A transformer is not an MLP, and the error says so. */
+    assert_int_equal(fl_mlp_load(path, &mlp, NULL), -1);
+    assert_non_null(strstr(fl_error_msg(), "arch"));
+    free(cfg);
+    free(path);
+    fl_tf_free(&m);
+    fl_tf_free(&back);
+    tu_remove_tree(dir);
+}
+
+static int setup(void **state) {
+    (void)state;
+    if (fl_safetensors_read(FIXTURE, &g_st)) {
+        fprintf(stderr, "%s\n", fl_error_msg());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    fl_safetensors_free(&g_st);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prenorm_gelu_all_positions),
+        cmocka_unit_test(test_no_norm_relu_last_position),
+        cmocka_unit_test(test_names_and_spec),
+        cmocka_unit_test(test_checkpoint_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
