@@ -18,6 +18,12 @@ typedef struct {
 
 /* Creates dir (mkdir -p) and starts a fresh metrics.jsonl. */
 int fl_rundir_open(fl_rundir *r, const char *dir);
+/* Reopens dir to continue a run from a checkpoint taken at `upto`: keeps
+ * the metrics.jsonl lines whose numeric field `key` is <= upto and drops
+ * the rest (logged after the checkpoint, so they will be logged again),
+ * rewriting the file atomically. A line that is not JSON (a torn last line
+ * of a killed run) is dropped too. */
+int fl_rundir_resume(fl_rundir *r, const char *dir, const char *key, double upto);
 void fl_rundir_close(fl_rundir *r);
 
 /* Writes obj as DIR/name (pretty JSON), atomically. */

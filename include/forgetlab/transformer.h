@@ -95,9 +95,15 @@ int fl_tf_config_check(const fl_tf_config *c);
 /* Allocates the model (parameters zero). */
 int fl_tf_create(fl_transformer *m, const fl_tf_config *c);
 void fl_tf_free(fl_transformer *m);
-/* PyTorch's defaults: nn.Embedding N(0, 1); nn.Linear U(+-1/sqrt(in));
- * LayerNorm weight 1, bias 0. Draws in view order from rng. */
-void fl_tf_init(fl_transformer *m, fl_rng *rng);
+/* Initialisation schemes. FL_TF_INIT_TORCH is PyTorch's default:
+ * nn.Embedding N(0, 1), nn.Linear U(+-1/sqrt(in)) for weight and bias.
+ * FL_TF_INIT_SCALED is Nanda et al.'s: every matrix N(0, 1/fan_in) with
+ * fan_in = d_model for the embeddings, biases 0; its much smaller initial
+ * weight norm is what lets weight decay reach the generalising solution
+ * within their 40k epochs. LayerNorms start at weight 1, bias 0 in both.
+ * Draws in view order from rng. */
+typedef enum { FL_TF_INIT_TORCH, FL_TF_INIT_SCALED } fl_tf_init_kind;
+void fl_tf_init(fl_transformer *m, fl_tf_init_kind kind, fl_rng *rng);
 
 int fl_tf_acts_alloc(fl_tf_acts *a, const fl_transformer *m, int cap_B);
 void fl_tf_acts_free(fl_tf_acts *a);

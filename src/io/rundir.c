@@ -27,6 +27,42 @@ int fl_rundir_open(fl_rundir *r, const char *dir) {
     return 0;
 }
 
+int fl_rundir_resume(fl_rundir *r, const char *dir, const char *key, double upto) {
+    memset(r, 0, sizeof *r);
+    r->dir = strdup(dir);
+    r->metrics_path = fl_path_join(dir, "metrics.jsonl");
+    char *text = NULL, *kept = NULL;
+    size_t n = 0, used = 0;
+    if (!r->dir || !r->metrics_path) goto oom;
+    if (!fl_file_exists(r->metrics_path)) return fl_write_text_atomic(r->metrics_path, "");
+    if (fl_read_file(r->metrics_path, &text, &n)) goto fail;
+    if (!(kept = malloc(n + 1))) goto oom;
+    for (char *line = text; line < text + n;) {
+        char *end = memchr(line, '\n', (size_t)(text + n - line));
+        if (!end) break; /* no newline: a line cut short by a kill */
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)(end - line));
+        const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
+        if (cJSON_IsNumber(v) && v->valuedouble <= upto) {
+            memcpy(kept + used, line, (size_t)(end - line) + 1);
+            used += (size_t)(end - line) + 1;
+        }
+        cJSON_Delete(j);
+        line = end + 1;
+    }
+    kept[used] = '\0';
+    if (fl_write_text_atomic(r->metrics_path, kept)) goto fail;
+    free(text);
+    free(kept);
+    return 0;
+oom:
+    fl_error_set("out of memory");
+fail:
+    free(text);
+    free(kept);
+    fl_rundir_close(r);
+    return -1;
+}
+
 void fl_rundir_close(fl_rundir *r) {
     free(r->dir);
     free(r->metrics_path);

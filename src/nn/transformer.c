@@ -83,25 +83,22 @@ int fl_tf_create(fl_transformer *m, const fl_tf_config *c) {
 
 void fl_tf_free(fl_transformer *m) { fl_blob_free(&m->blob); }
 
-void fl_tf_init(fl_transformer *m, fl_rng *rng) {
+void fl_tf_init(fl_transformer *m, fl_tf_init_kind kind, fl_rng *rng) {
     fl_blob *b = &m->blob;
     for (int i = 0; i < b->nviews; i++) {
         const fl_view *v = &b->views[i];
         float *p = fl_blob_param(b, i);
         const char *name = v->name;
-        size_t len = strlen(name);
-        int is_ln = strstr(name, "ln1.") || strstr(name, "ln2.") || strncmp(name, "ln_f.", 5) == 0;
-        if (i == m->wte || i == m->wpe) {
-            for (size_t j = 0; j < v->numel; j++) p[j] = (float)fl_rng_normal(rng);
-        } else if (is_ln) {
-            float val = strcmp(name + len - 7, ".weight") == 0 ? 1.0f : 0.0f;
-            for (size_t j = 0; j < v->numel; j++) p[j] = val;
-        } else {
-            /* A Linear's weight or bias: the bound uses the fan-in, which is
-             * the weight's second dimension; a bias follows its weight. */
-            const fl_view *w = v->ndim == 2 ? v : &b->views[i - 1];
-            float bound = 1.0f / sqrtf((float)w->shape[1]);
-            for (size_t j = 0; j < v->numel; j++) p[j] = bound * (2.0f * fl_rng_float(rng) - 1.0f);
+        const int is_ln = strstr(name, "ln1.") || strstr(name, "ln2.") || strncmp(name, "ln_f.", 5) == 0;
+        const int is_embed = i == m->wte || i == m->wpe, is_bias = v->ndim == 1;
+        /* The fan-in of a Linear is its weight's second dimension; a bias
+         * follows its weight. */
+        const int fan_in = is_embed ? m->cfg.d_model : (is_bias ? &b->views[i - 1] : v)->shape[1];
+        for (size_t j = 0; j < v->numel; j++) {
+            if (is_ln) p[j] = is_bias ? 0.0f : 1.0f;
+            else if (kind == FL_TF_INIT_SCALED) p[j] = is_bias ? 0.0f : (float)(fl_rng_normal(rng) / sqrt(fan_in));
+            else if (is_embed) p[j] = (float)fl_rng_normal(rng);
+            else p[j] = (2.0f * fl_rng_float(rng) - 1.0f) / sqrtf((float)fan_in);
         }
     }
 }
@@ -109,8 +106,8 @@ void fl_tf_init(fl_transformer *m, fl_rng *rng) {
 int fl_tf_out_positions(const fl_transformer *m) { return m->cfg.loss_last ? 1 : m->cfg.ctx; }
 
 /* ---- activation buffers ----
- * Laid out twice: once to count (base NULL), once to assign. Every
- * gradient buffer comes after every activation, so one memset clears them. */
+ * Laid out twice: once to count (base NULL), once to assign; pass 0 of
+ * the loop lays out the activations, pass 1 their gradients. */
 typedef struct {
     float *base;
     size_t used;
@@ -122,12 +119,11 @@ static float *take(arena *ar, size_t n) {
     return p;
 }
 
-static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base, size_t *grad_off) {
+static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base) {
     const fl_tf_config *c = &m->cfg;
     const size_t T = c->ctx, d = c->d_model, dm = c->d_mlp, H = c->n_heads;
     arena ar = {base, 0};
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1) *grad_off = ar.used;
         for (int l = 0; l < c->n_layers; l++) {
             fl_tf_block_acts *k = &a->blk[l];
             const size_t Tq = (l == c->n_layers - 1 && c->loss_last) ? 1 : T;
@@ -179,11 +175,11 @@ static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base,
 
 int fl_tf_acts_alloc(fl_tf_acts *a, const fl_transformer *m, int cap_B) {
     memset(a, 0, sizeof *a);
-    size_t goff, n = layout(a, m, cap_B, NULL, &goff);
+    size_t n = layout(a, m, cap_B, NULL);
     a->mem = aligned_alloc(64, n * sizeof(float));
     if (!a->mem) return fl_error_set("transformer: cannot allocate activations for batch %d", cap_B);
     memset(a->mem, 0, n * sizeof(float));
-    layout(a, m, cap_B, a->mem, &goff);
+    layout(a, m, cap_B, a->mem);
     a->cap_B = cap_B;
     return 0;
 }
@@ -213,6 +209,25 @@ static void add(float *out, const float *x, const float *y, size_t n) {
 
 static void acc(float *out, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] += x[i];
+}
+
+/* Clears the B sequences' rows of every activation gradient (buffers are
+ * sized for cap_B; an aliased buffer is simply cleared twice). */
+static void zero_grads(fl_tf_acts *a, const fl_transformer *m, int B) {
+    const fl_tf_config *c = &m->cfg;
+    const size_t T = c->ctx, d = c->d_model, dm = c->d_mlp;
+    for (int l = 0; l < c->n_layers; l++) {
+        fl_tf_block_acts *k = &a->blk[l];
+        const size_t Tq = k->Tq, full = B * T * d, part = B * Tq * d;
+        float *bufs[] = {k->dx, k->dh, k->dk, k->dv, k->dhq, k->dxq, k->dq, k->dz, k->dattn, k->dmid, k->dh2, k->dmlp};
+        const size_t sizes[] = {full, full, full, full, part, part, part, part, part, part, part, part};
+        for (int i = 0; i < 12; i++) memset(bufs[i], 0, sizes[i] * sizeof(float));
+        memset(k->dpre, 0, B * Tq * dm * sizeof(float));
+        memset(k->dpost, 0, B * Tq * dm * sizeof(float));
+    }
+    const size_t out = (size_t)B * fl_tf_out_positions(m) * d;
+    memset(a->dres, 0, out * sizeof(float));
+    memset(a->dhf, 0, out * sizeof(float));
 }
 
 #define P(view) fl_blob_param(&m->blob, (view))
@@ -258,9 +273,7 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
 void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
     const fl_tf_config *c = &m->cfg;
     const int T = c->ctx, d = c->d_model, dm = c->d_mlp, H = c->n_heads, HS = m->d_head, B = a->B;
-    /* The gradient buffers run from blk[0].dx to the end of dhf/dres. */
-    float *g0 = a->blk[0].dx, *g1 = (c->layernorm ? a->dhf : a->dres) + (size_t)B * fl_tf_out_positions(m) * d;
-    memset(g0, 0, (size_t)(g1 - g0) * sizeof(float));
+    zero_grads(a, m, B);
     const int No = B * fl_tf_out_positions(m);
     fl_linear_backward(a->dhf, G(m->wu), G(m->bu), dlogits, a->hf, P(m->wu), No, d, c->n_out);
     if (c->layernorm)

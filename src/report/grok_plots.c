@@ -1,0 +1,140 @@
+/* grok_plots.c: the figures of a grok run, rebuilt from its metrics.jsonl
+ * and model.safetensors: accuracy and loss over epochs (log x), the
+ * progress measures (restricted and excluded loss beside the train and test
+ * loss; the weight norm) and the embedding's Fourier spectrum. */
+#include "forgetlab/grok.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/fourier.h"
+#include "forgetlab/plot.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The metrics columns the plots use; NaN where a line lacks the field. */
+enum { EPOCH, TRAIN_ACC, TEST_ACC, TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED, WNORM, CS, NCOLS };
+static const char *const COLS[NCOLS] = {"epoch", "train_acc", "test_acc", "train_loss", "test_loss",
+                                        "restricted_loss", "excluded_loss", "weight_norm", "cs"};
+
+typedef struct {
+    int n;
+    double *col[NCOLS];
+} table;
+
+static void table_free(table *t) {
+    for (int k = 0; k < NCOLS; k++) free(t->col[k]);
+}
+
+static int read_metrics(const char *dir, table *t) {
+    memset(t, 0, sizeof *t);
+    char *path = fl_path_join(dir, "metrics.jsonl"), *text = NULL;
+    size_t len;
+    if (!path || fl_read_file(path, &text, &len)) {
+        free(path);
+        return -1;
+    }
+    int lines = 0;
+    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+    for (int k = 0; k < NCOLS; k++)
+        if (!(t->col[k] = malloc(sizeof(double) * (lines + 1)))) {
+            free(path), free(text);
+            return fl_error_set("out of memory");
+        }
+    for (char *line = text, *end; line < text + len && (end = memchr(line, '\n', text + len - line));
+         line = end + 1) {
+        cJSON *j = cJSON_ParseWithLength(line, (size_t)(end - line));
+        if (!j) continue;
+        for (int k = 0; k < NCOLS; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, COLS[k]);
+            t->col[k][t->n] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+        }
+        cJSON_Delete(j);
+        t->n++;
+    }
+    free(path), free(text);
+    return 0;
+}
+
+static int save(const fl_plot *pl, const char *dir, const char *name) {
+    char *path = fl_path_join(dir, name);
+    int rc = path ? fl_plot_save(pl, path) : fl_error_set("out of memory");
+    free(path);
+    return rc;
+}
+
+/* One figure of some columns against the epoch. */
+static int plot_columns(const char *dir, const char *name, const table *t, const int *cols, const char *const *labels,
+                        int ncols, const char *ylabel, int logy, double ymin, double ymax, const char *note) {
+    fl_series s[NCOLS];
+    int ns = 0;
+    for (int i = 0; i < ncols; i++) {
+        int any = 0;
+        for (int r = 0; r < t->n && !any; r++) any = isfinite(t->col[cols[i]][r]);
+        if (any) s[ns++] = (fl_series){labels[i], t->col[EPOCH], t->col[cols[i]], t->n, FL_MARK_LINE, i};
+    }
+    if (ns == 0) return 0;
+    fl_plot pl = {.xlabel = "epoch", .ylabel = ylabel, .logx = 1, .logy = logy, .xmin = NAN, .xmax = NAN,
+                  .ymin = ymin, .ymax = ymax, .series = s, .nseries = ns, .note = note};
+    return save(&pl, dir, name);
+}
+
+/* The norm of each frequency of the final embedding, key ones noted. */
+static int plot_spectrum(const char *dir) {
+    fl_transformer m;
+    if (fl_tf_load(dir, &m, NULL)) return -1;
+    const int p = m.cfg.n_out, nf = p / 2 + 1;
+    double *k = malloc(sizeof(double) * nf), *norms = malloc(sizeof(double) * nf);
+    int rc = -1, key[5];
+    if (!k || !norms) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    fl_fourier_embed_norms(fl_blob_param(&m.blob, m.wte), p, m.cfg.d_model, norms);
+    for (int i = 0; i < nf; i++) k[i] = i;
+    int nkey = fl_fourier_key_freqs(norms, p, 5, key);
+    char note[128] = "largest: k =";
+    for (int i = 0; i < nkey; i++)
+        snprintf(note + strlen(note), sizeof note - strlen(note), "%s %d", i ? "," : "", key[i]);
+    fl_series s = {"embedding", k, norms, nf, FL_MARK_LINE_POINTS, 0};
+    fl_plot pl = {.title = "Fourier spectrum of the token embedding", .xlabel = "frequency k (w = 2 pi k / p)",
+                  .ylabel = "norm of the embedding's component", .xmin = 0, .xmax = nf - 1, .ymin = 0,
+                  .ymax = NAN, .series = &s, .nseries = 1, .note = note};
+    rc = save(&pl, dir, "spectrum");
+out:
+    free(k), free(norms);
+    fl_tf_free(&m);
+    return rc;
+}
+
+int fl_grok_plots(const char *dir) {
+    table t;
+    if (read_metrics(dir, &t)) return fl_error_wrap("grok plots");
+    int rc = -1;
+    if (t.n == 0) {
+        fl_error_set("%s/metrics.jsonl: no metrics to plot", dir);
+        goto out;
+    }
+    const int acc[] = {TRAIN_ACC, TEST_ACC, CS};
+    const char *acc_l[] = {"train accuracy", "test accuracy", "circuit stability (CS)"};
+    const int loss[] = {TRAIN_LOSS, TEST_LOSS};
+    const char *loss_l[] = {"train loss", "test loss"};
+    const int prog[] = {TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED};
+    const char *prog_l[] = {"train loss", "test loss", "restricted loss", "excluded loss"};
+    const int wn[] = {WNORM};
+    const char *wn_l[] = {"total weight norm"};
+    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 3, "accuracy", 0, 0, 1.02, NULL) ||
+        plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN, NAN, NULL) ||
+        plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN,
+                     "restricted: key-frequency logits only\nexcluded: key frequencies removed (train)") ||
+        plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN, NAN, NULL))
+        goto out;
+    rc = plot_spectrum(dir);
+out:
+    table_free(&t);
+    return rc;
+}

@@ -1,0 +1,479 @@
+/* grok.c: `forgetlab grok`: a transformer trained on a o b mod p, with
+ * the accuracy curves, the progress measures, resumable checkpoints, and
+ * the memorised and grokked epochs (see grok.h). */
+#include "forgetlab/grok.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/fourier.h"
+#include "forgetlab/layers.h"
+#include "forgetlab/optim.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/rundir.h"
+#include "forgetlab/safetensors.h"
+#include "forgetlab/threads.h"
+#include "forgetlab/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMORIZED_ACC 0.99
+#define GROKKED_ACC 0.95
+#define EVAL_CHUNK 4096
+
+void fl_grok_defaults(fl_grok_config *c) {
+    memset(c, 0, sizeof *c);
+    c->preset = "nanda";
+    c->p = 113;
+    c->ops[0] = FL_OP_ADD;
+    c->nops = 1;
+    c->frac = 0.3;
+    c->layers = 1, c->d_model = 128, c->heads = 4, c->d_mlp = 512;
+    c->act = FL_TF_RELU;
+    c->init = FL_TF_INIT_SCALED;
+    c->lr = 1e-3, c->wd = 1.0, c->beta1 = 0.9, c->beta2 = 0.98;
+    c->warmup = 10;
+    c->epochs = 40000;
+    c->log_every = 10;
+    c->measure_every = 100;
+    c->checkpoint_every = 1000;
+    c->key_freqs = 5;
+    c->progress = 1;
+}
+
+int fl_grok_preset(fl_grok_config *c, const char *name) {
+    uint64_t seed = c->seed;
+    int threads = c->threads, progress = c->progress;
+    if (strcmp(name, "nanda") == 0) {
+        fl_grok_defaults(c);
+    } else if (strcmp(name, "quick") == 0) {
+        /* A smaller p and model and more data: memorised by epoch ~200,
+         * grokked by ~1,500, then cleaned up (docs/grokking.md). */
+        fl_grok_defaults(c);
+        c->preset = "quick";
+        c->p = 59;
+        c->frac = 0.5;
+        c->d_model = 64, c->heads = 4, c->d_mlp = 256;
+        c->epochs = 3000;
+        c->measure_every = 50;
+        c->checkpoint_every = 500;
+    } else {
+        return fl_error_set("unknown preset '%s' (expected nanda or quick)", name);
+    }
+    c->seed = seed, c->threads = threads, c->progress = progress;
+    return 0;
+}
+
+/* Everything one run holds. */
+typedef struct {
+    const fl_grok_config *c;
+    fl_modarith d;
+    fl_transformer m;
+    fl_tf_acts acts;
+    fl_optim opt;
+    fl_rng order;             /* minibatch order (FL_STREAM_DATA) */
+    int cap;                  /* rows of acts and of the loss buffers */
+    int *btok, *by, *perm;    /* the batch's tokens and labels; the epoch's order */
+    float *probs, *logp, *dlogits;
+    float *logits_all;        /* [n, p] from the last evaluation */
+    unsigned char *is_train;  /* [n] */
+    long epoch;               /* epochs completed */
+    long memorized, grokked;  /* -1 until they happen */
+} run;
+
+/* Training loss of one batch: forward, cross-entropy at the last position,
+ * backward into the blob's (zeroed) grads. */
+static float batch_step(run *r, int B, int *correct) {
+    const int V = r->d.p;
+    const float *z = fl_tf_forward(&r->m, &r->acts, r->btok, B);
+    fl_softmax_forward(r->probs, z, B, V);
+    fl_log_softmax_forward(r->logp, z, B, V);
+    float loss = fl_crossentropy_forward(NULL, r->logp, r->by, B, V);
+    int *pred = r->perm + r->d.n_train; /* scratch past the order */
+    fl_argmax_rows(pred, z, B, V);
+    for (int i = 0; i < B; i++) *correct += pred[i] == r->by[i];
+    memset(r->dlogits, 0, sizeof(float) * B * V);
+    fl_crossentropy_backward(r->dlogits, r->probs, r->by, B, V, 1.0f / B);
+    fl_tf_backward(&r->m, &r->acts, r->dlogits);
+    return loss;
+}
+
+static void gather_batch(run *r, const int *idx, int B) {
+    const int T = r->d.ctx;
+    for (int i = 0; i < B; i++) {
+        memcpy(r->btok + (size_t)i * T, r->d.tok + (size_t)idx[i] * T, sizeof(int) * T);
+        r->by[i] = r->d.y[idx[i]];
+    }
+}
+
+/* One epoch: a full-batch step, or minibatches in a fresh order. */
+static int train_epoch(run *r, long *step, float *loss_out) {
+    const fl_grok_config *c = r->c;
+    const int n = r->d.n_train, B = c->batch > 0 && c->batch < n ? c->batch : n;
+    if (B < n) fl_rng_shuffle(&r->order, r->perm, n);
+    double loss_sum = 0;
+    int correct = 0;
+    for (int at = 0; at < n; at += B) {
+        const int b = n - at < B ? n - at : B;
+        gather_batch(r, r->perm + at, b);
+        fl_blob_zero_grads(&r->m.blob);
+        float loss = batch_step(r, b, &correct);
+        if (fl_check_finite(loss, &r->m.blob, *step + 1, 1)) return FL_DIVERGED;
+        float lr = (float)c->lr * (c->warmup > 0 && *step < c->warmup ? (float)(*step + 1) / c->warmup : 1.0f);
+        fl_optim_step(&r->opt, &r->m.blob, lr);
+        (*step)++;
+        loss_sum += (double)loss * b;
+    }
+    if (fl_check_finite(0.0f, &r->m.blob, *step, 0)) return FL_DIVERGED;
+    *loss_out = (float)(loss_sum / n);
+    return 0;
+}
+
+/* Logits of every equation into logits_all, and the loss and accuracy of
+ * each split. */
+static void evaluate(run *r, double loss[2], double acc[2]) {
+    const int V = r->d.p, T = r->d.ctx;
+    double ls[2] = {0, 0};
+    long right[2] = {0, 0}, cnt[2] = {0, 0};
+    for (int at = 0; at < r->d.n; at += r->cap) {
+        const int B = r->d.n - at < r->cap ? r->d.n - at : r->cap;
+        const float *z = fl_tf_forward(&r->m, &r->acts, r->d.tok + (size_t)at * T, B);
+        memcpy(r->logits_all + (size_t)at * V, z, sizeof(float) * B * V);
+        fl_log_softmax_forward(r->logp, z, B, V);
+        for (int i = 0; i < B; i++) {
+            const int e = at + i, s = r->is_train[e] ? 0 : 1;
+            const float *row = z + (size_t)i * V;
+            int best = 0;
+            for (int v = 1; v < V; v++) best = row[v] > row[best] ? v : best;
+            ls[s] -= r->logp[(size_t)i * V + r->d.y[e]];
+            right[s] += best == r->d.y[e];
+            cnt[s]++;
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        loss[s] = ls[s] / (double)cnt[s];
+        acc[s] = (double)right[s] / (double)cnt[s];
+    }
+}
+
+static double weight_norm(const fl_blob *b) {
+    double s = 0;
+    for (size_t i = 0; i < b->n; i++) s += (double)b->params[i] * b->params[i];
+    return sqrt(s);
+}
+
+/* The progress measures need the answer to be a + b or a - b of one
+ * operation over every pair. */
+static int fourier_sign(const fl_modarith *d) {
+    if (d->nops != 1) return 0;
+    return d->ops[0] == FL_OP_ADD ? 1 : d->ops[0] == FL_OP_SUB ? -1 : 0;
+}
+
+static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss) {
+    const fl_grok_config *c = r->c;
+    double loss[2], acc[2];
+    evaluate(r, loss, acc);
+    if (r->memorized < 0 && acc[0] >= MEMORIZED_ACC) r->memorized = r->epoch;
+    if (r->grokked < 0 && acc[1] >= GROKKED_ACC) r->grokked = r->epoch;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "epoch", (double)r->epoch);
+    cJSON_AddNumberToObject(j, "train_loss", loss[0]);
+    cJSON_AddNumberToObject(j, "train_acc", acc[0]);
+    cJSON_AddNumberToObject(j, "test_loss", loss[1]);
+    cJSON_AddNumberToObject(j, "test_acc", acc[1]);
+    cJSON_AddNumberToObject(j, "step_loss", train_step_loss);
+    cJSON_AddNumberToObject(j, "weight_norm", weight_norm(&r->m.blob));
+    const int sign = fourier_sign(&r->d);
+    if (sign && (r->epoch % c->measure_every == 0 || r->epoch == c->epochs)) {
+        const int p = r->d.p, nf = p / 2 + 1;
+        double *norms = malloc(sizeof(double) * nf), rl, el;
+        int key[64], nkey;
+        if (!norms) {
+            cJSON_Delete(j);
+            return fl_error_set("out of memory");
+        }
+        fl_fourier_embed_norms(fl_blob_param(&r->m.blob, r->m.wte), p, c->d_model, norms);
+        nkey = fl_fourier_key_freqs(norms, p, c->key_freqs < 64 ? c->key_freqs : 64, key);
+        free(norms);
+        if (fl_fourier_losses(r->logits_all, r->d.a, r->d.b, r->d.y, r->is_train, r->d.n, p, sign, key, nkey, &rl,
+                              &el) == 0) {
+            cJSON_AddItemToObject(j, "key_freqs", cJSON_CreateIntArray(key, nkey));
+            cJSON_AddNumberToObject(j, "restricted_loss", rl);
+            cJSON_AddNumberToObject(j, "excluded_loss", el);
+        }
+    }
+    int rc = fl_rundir_log(rd, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* ---- configuration and resumable state ---- */
+
+static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "grok");
+    cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
+    if (c->preset) cJSON_AddStringToObject(j, "preset", c->preset);
+    cJSON_AddNumberToObject(j, "p", c->p);
+    cJSON *ops = cJSON_AddArrayToObject(j, "ops");
+    for (int k = 0; k < c->nops; k++) cJSON_AddItemToArray(ops, cJSON_CreateString(fl_mod_op_name(c->ops[k])));
+    cJSON_AddNumberToObject(j, "frac", c->frac);
+    cJSON_AddNumberToObject(j, "n_train", d->n_train);
+    cJSON_AddNumberToObject(j, "n_test", d->n_test);
+    cJSON_AddNumberToObject(j, "layers", c->layers);
+    cJSON_AddNumberToObject(j, "d_model", c->d_model);
+    cJSON_AddNumberToObject(j, "heads", c->heads);
+    cJSON_AddNumberToObject(j, "d_mlp", c->d_mlp);
+    cJSON_AddStringToObject(j, "activation", c->act == FL_TF_GELU ? "gelu" : "relu");
+    cJSON_AddBoolToObject(j, "layernorm", c->layernorm);
+    cJSON_AddStringToObject(j, "init", c->init == FL_TF_INIT_SCALED ? "scaled" : "torch");
+    cJSON_AddStringToObject(j, "optimizer", "adamw");
+    cJSON_AddNumberToObject(j, "lr", c->lr);
+    cJSON_AddNumberToObject(j, "wd", c->wd);
+    cJSON_AddNumberToObject(j, "beta1", c->beta1);
+    cJSON_AddNumberToObject(j, "beta2", c->beta2);
+    cJSON_AddNumberToObject(j, "warmup", c->warmup);
+    cJSON_AddNumberToObject(j, "epochs", (double)c->epochs);
+    cJSON_AddNumberToObject(j, "batch", c->batch > 0 && c->batch < d->n_train ? c->batch : d->n_train);
+    cJSON_AddNumberToObject(j, "log_every", c->log_every);
+    cJSON_AddNumberToObject(j, "measure_every", c->measure_every);
+    cJSON_AddNumberToObject(j, "key_freqs", c->key_freqs);
+    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
+    cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
+    cJSON_AddNumberToObject(streams, "init", FL_STREAM_INIT);
+    cJSON_AddNumberToObject(streams, "split", FL_STREAM_SPLIT);
+    cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
+    return j;
+}
+
+#define STATE_FILE "state.safetensors"
+
+/* The state's tensors: the weights under their names, then the AdamW
+ * moments as adam_m.<name> and adam_v.<name>. names[] owns 2*nviews
+ * strings. */
+static int save_state(run *r, const fl_rundir *rd, const char *cfg_text) {
+    const fl_blob *b = &r->m.blob;
+    const int nv = b->nviews;
+    fl_st_tensor *ts = calloc((size_t)3 * nv, sizeof *ts);
+    char(*names)[FL_NAME_MAX + 8] = calloc((size_t)2 * nv, sizeof *names);
+    char *path = fl_rundir_path(rd, STATE_FILE);
+    int rc = -1;
+    if (!ts || !names || !path) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    for (int part = 0; part < 3; part++)
+        for (int i = 0; i < nv; i++) {
+            const fl_view *v = &b->views[i];
+            fl_st_tensor *t = &ts[part * nv + i];
+            if (part == 0) t->name = (char *)v->name;
+            else snprintf(t->name = names[(part - 1) * nv + i], FL_NAME_MAX + 8, "%s.%s", part == 1 ? "adam_m" : "adam_v", v->name);
+            t->ndim = v->ndim;
+            for (int k = 0; k < v->ndim; k++) t->shape[k] = v->shape[k];
+            t->numel = (int64_t)v->numel;
+            t->data = (part == 0 ? b->params : part == 1 ? b->m : b->v) + v->offset;
+        }
+    char epoch[32], t[32], mem[32], grk[32], rng[80];
+    snprintf(epoch, sizeof epoch, "%ld", r->epoch);
+    snprintf(t, sizeof t, "%ld", r->opt.t);
+    snprintf(mem, sizeof mem, "%ld", r->memorized);
+    snprintf(grk, sizeof grk, "%ld", r->grokked);
+    snprintf(rng, sizeof rng, "%016llx %016llx %016llx %016llx", (unsigned long long)r->order.s[0],
+             (unsigned long long)r->order.s[1], (unsigned long long)r->order.s[2], (unsigned long long)r->order.s[3]);
+    const char *keys[] = {"format", "epoch", "adam_t", "memorized", "grokked", "order_rng", "config"};
+    const char *vals[] = {"forgetlab-grok-state", epoch, t, mem, grk, rng, cfg_text};
+    rc = fl_safetensors_write(path, ts, 3 * nv, keys, vals, 7);
+out:
+    free(ts), free(names), free(path);
+    return rc;
+}
+
+static int meta_long(const fl_safetensors *st, const char *key, const char *path, long *out) {
+    const char *s = fl_safetensors_meta(st, key);
+    char *end;
+    if (!s || (*out = strtol(s, &end, 10), *end != '\0'))
+        return fl_error_set("%s: metadata '%s' missing or malformed", path, key);
+    return 0;
+}
+
+/* Loads the state when it exists and was written by this configuration:
+ * returns 1 when resumed, 0 when there is nothing to resume, -1 on error. */
+static int load_state(run *r, const char *dir, const char *cfg_text) {
+    char *path = fl_path_join(dir, STATE_FILE);
+    fl_safetensors st = {0};
+    int rc = -1;
+    if (!path) return fl_error_set("out of memory");
+    if (!fl_file_exists(path)) {
+        free(path);
+        return 0;
+    }
+    if (fl_safetensors_read(path, &st)) goto out;
+    const char *cfg = fl_safetensors_meta(&st, "config");
+    if (!cfg || strcmp(cfg, cfg_text) != 0) {
+        fl_error_set("%s: written by a different configuration; use another --out or remove the directory", path);
+        goto out;
+    }
+    long mem, grk;
+    if (meta_long(&st, "epoch", path, &r->epoch) || meta_long(&st, "adam_t", path, &r->opt.t) ||
+        meta_long(&st, "memorized", path, &mem) || meta_long(&st, "grokked", path, &grk))
+        goto out;
+    r->memorized = mem, r->grokked = grk;
+    const char *rng = fl_safetensors_meta(&st, "order_rng");
+    unsigned long long s[4];
+    if (!rng || sscanf(rng, "%llx %llx %llx %llx", &s[0], &s[1], &s[2], &s[3]) != 4) {
+        fl_error_set("%s: metadata 'order_rng' missing or malformed", path);
+        goto out;
+    }
+    for (int k = 0; k < 4; k++) r->order.s[k] = s[k];
+    fl_blob *b = &r->m.blob;
+    for (int part = 0; part < 3; part++)
+        for (int i = 0; i < b->nviews; i++) {
+            const fl_view *v = &b->views[i];
+            char name[FL_NAME_MAX + 8];
+            snprintf(name, sizeof name, "%s%s%s", part == 0 ? "" : part == 1 ? "adam_m" : "adam_v",
+                     part ? "." : "", v->name);
+            const fl_st_tensor *t = fl_safetensors_get(&st, name);
+            if (!t || t->numel != (int64_t)v->numel) {
+                fl_error_set("%s: tensor %s missing or of the wrong size", path, name);
+                goto out;
+            }
+            memcpy((part == 0 ? b->params : part == 1 ? b->m : b->v) + v->offset, t->data, v->numel * sizeof(float));
+        }
+    rc = 1;
+out:
+    fl_safetensors_free(&st);
+    free(path);
+    return rc;
+}
+
+static void run_free(run *r) {
+    fl_modarith_free(&r->d);
+    fl_tf_acts_free(&r->acts);
+    fl_tf_free(&r->m);
+    free(r->btok), free(r->by), free(r->perm), free(r->probs), free(r->logp), free(r->dlogits);
+    free(r->logits_all), free(r->is_train);
+}
+
+static int run_alloc(run *r, const fl_grok_config *c) {
+    memset(r, 0, sizeof *r);
+    r->c = c;
+    r->memorized = r->grokked = -1;
+    if (fl_modarith_build(&r->d, c->p, c->ops, c->nops, c->frac, c->seed)) return -1;
+    fl_tf_config tc = {.vocab = r->d.vocab, .n_out = r->d.p, .ctx = r->d.ctx, .n_layers = c->layers,
+                       .d_model = c->d_model, .n_heads = c->heads, .d_mlp = c->d_mlp, .act = c->act,
+                       .layernorm = c->layernorm, .loss_last = 1};
+    if (fl_tf_create(&r->m, &tc)) return -1;
+    const int n = r->d.n_train, B = c->batch > 0 && c->batch < n ? c->batch : n;
+    r->cap = B > EVAL_CHUNK ? B : (r->d.n < EVAL_CHUNK ? r->d.n : EVAL_CHUNK);
+    if (fl_tf_acts_alloc(&r->acts, &r->m, r->cap)) return -1;
+    const size_t V = (size_t)r->d.p;
+    r->btok = malloc(sizeof(int) * B * r->d.ctx);
+    r->by = malloc(sizeof(int) * B);
+    r->perm = malloc(sizeof(int) * (n + B));
+    r->probs = malloc(sizeof(float) * r->cap * V);
+    r->logp = malloc(sizeof(float) * r->cap * V);
+    r->dlogits = malloc(sizeof(float) * r->cap * V);
+    r->logits_all = malloc(sizeof(float) * r->d.n * V);
+    r->is_train = calloc((size_t)r->d.n, 1);
+    if (!r->btok || !r->by || !r->perm || !r->probs || !r->logp || !r->dlogits || !r->logits_all || !r->is_train)
+        return fl_error_set("out of memory for a batch of %d", B);
+    for (int i = 0; i < n; i++) r->is_train[r->d.train[i]] = 1, r->perm[i] = r->d.train[i];
+    fl_rng init;
+    fl_rng_init(&init, c->seed, FL_STREAM_INIT);
+    fl_tf_init(&r->m, c->init, &init);
+    fl_rng_init(&r->order, c->seed, FL_STREAM_DATA);
+    fl_optim_adamw(&r->opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->wd);
+    return 0;
+}
+
+static int write_summary(run *r, const fl_rundir *rd, double wall, long epochs_run, int stopped) {
+    double loss[2], acc[2];
+    evaluate(r, loss, acc);
+    cJSON *s = cJSON_CreateObject();
+    if (r->memorized >= 0) cJSON_AddNumberToObject(s, "memorized_epoch", (double)r->memorized);
+    else cJSON_AddNullToObject(s, "memorized_epoch");
+    if (r->grokked >= 0) cJSON_AddNumberToObject(s, "grokked_epoch", (double)r->grokked);
+    else cJSON_AddNullToObject(s, "grokked_epoch");
+    cJSON_AddNumberToObject(s, "epochs", (double)r->epoch);
+    cJSON_AddBoolToObject(s, "stopped_at_grok", stopped);
+    cJSON_AddNumberToObject(s, "train_loss", loss[0]);
+    cJSON_AddNumberToObject(s, "train_acc", acc[0]);
+    cJSON_AddNumberToObject(s, "test_loss", loss[1]);
+    cJSON_AddNumberToObject(s, "test_acc", acc[1]);
+    cJSON_AddNumberToObject(s, "weight_norm", weight_norm(&r->m.blob));
+    cJSON_AddNumberToObject(s, "wall_time_s", wall);
+    cJSON_AddNumberToObject(s, "ms_per_epoch", epochs_run > 0 ? 1000.0 * wall / (double)epochs_run : 0.0);
+    int rc = fl_rundir_write_json(rd, "summary.json", s);
+    cJSON_Delete(s);
+    return rc;
+}
+
+int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
+    if (c->log_every < 1 || c->measure_every < 1 || c->measure_every % c->log_every)
+        return fl_error_set("--measure-every must be a positive multiple of --log-every");
+    if (c->checkpoint_every < 1 || c->checkpoint_every % c->log_every)
+        return fl_error_set("--checkpoint-every must be a positive multiple of --log-every");
+    const double t0 = fl_now();
+    fl_set_threads(c->threads);
+    run r;
+    fl_rundir rd = {0};
+    cJSON *cfg = NULL;
+    char *cfg_text = NULL, *model_path = NULL;
+    int rc = -1;
+    if (run_alloc(&r, c) || fl_mkdirs(out_dir)) goto out;
+    cfg = make_config(c, &r.d);
+    cfg_text = cJSON_PrintUnformatted(cfg);
+    if (!cfg_text) goto out;
+    int resumed = load_state(&r, out_dir, cfg_text);
+    if (resumed < 0) goto out;
+    if (resumed ? fl_rundir_resume(&rd, out_dir, "epoch", (double)r.epoch) : fl_rundir_open(&rd, out_dir)) goto out;
+    /* config.json also records the thread count: results are bitwise
+     * reproducible for the same seed and thread count. It stays out of the
+     * state's config so a resumed run may use other threads. */
+    cJSON_AddNumberToObject(cfg, "threads", fl_get_threads());
+    cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
+    if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    if (resumed) fprintf(stderr, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
+
+    fl_progress pb;
+    if (c->progress) fl_progress_start(&pb, "grok", c->epochs);
+    const long first = r.epoch;
+    long step = r.opt.t;
+    int stopped = 0;
+    float step_loss = 0;
+    while (r.epoch < c->epochs && !stopped) {
+        int e = train_epoch(&r, &step, &step_loss);
+        if (e) {
+            rc = e;
+            goto out;
+        }
+        r.epoch++;
+        if (r.epoch % c->log_every == 0 || r.epoch == c->epochs) {
+            if (log_epoch(&r, &rd, step_loss)) goto out;
+            stopped = c->stop_at_grok && r.grokked >= 0;
+        }
+        if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped)
+            if (save_state(&r, &rd, cfg_text)) goto out;
+        if (c->progress) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "loss %.4f  mem %ld  grok %ld", step_loss, r.memorized, r.grokked);
+            fl_progress_update(&pb, r.epoch, extra);
+        }
+    }
+    if (c->progress) fl_progress_finish(&pb);
+    model_path = fl_rundir_path(&rd, "model.safetensors");
+    if (!model_path || fl_tf_save(model_path, &r.m, cfg_text)) goto out;
+    if (save_state(&r, &rd, cfg_text)) goto out;
+    if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
+    rc = fl_grok_plots(out_dir);
+out:
+    if (rc == FL_DIVERGED) fl_error_wrap("%s", out_dir);
+    cJSON_Delete(cfg);
+    free(cfg_text);
+    free(model_path);
+    fl_rundir_close(&rd);
+    run_free(&r);
+    return rc;
+}
