@@ -67,20 +67,27 @@ static int save(const fl_plot *pl, const char *dir, const char *name) {
     return rc;
 }
 
-/* One figure of some columns against the epoch. */
+/* One figure of some columns against the epoch. Each series keeps only its
+ * finite rows: the progress measures are logged every few lines, and the
+ * gaps between them must not break the line. */
 static int plot_columns(const char *dir, const char *name, const table *t, const int *cols, const char *const *labels,
                         int ncols, const char *ylabel, int logy, double ymin, double ymax, const char *note) {
     fl_series s[NCOLS];
-    int ns = 0;
+    double *xy = malloc(sizeof(double) * 2 * (size_t)t->n * ncols);
+    int ns = 0, rc;
+    if (!xy) return fl_error_set("out of memory");
     for (int i = 0; i < ncols; i++) {
-        int any = 0;
-        for (int r = 0; r < t->n && !any; r++) any = isfinite(t->col[cols[i]][r]);
-        if (any) s[ns++] = (fl_series){labels[i], t->col[EPOCH], t->col[cols[i]], t->n, FL_MARK_LINE, i};
+        double *x = xy + (size_t)2 * i * t->n, *y = x + t->n;
+        int n = 0;
+        for (int r = 0; r < t->n; r++)
+            if (isfinite(t->col[cols[i]][r])) x[n] = t->col[EPOCH][r], y[n++] = t->col[cols[i]][r];
+        if (n) s[ns++] = (fl_series){labels[i], x, y, n, FL_MARK_LINE, i};
     }
-    if (ns == 0) return 0;
     fl_plot pl = {.xlabel = "epoch", .ylabel = ylabel, .logx = 1, .logy = logy, .xmin = NAN, .xmax = NAN,
                   .ymin = ymin, .ymax = ymax, .series = s, .nseries = ns, .note = note};
-    return save(&pl, dir, name);
+    rc = ns ? save(&pl, dir, name) : 0;
+    free(xy);
+    return rc;
 }
 
 /* The norm of each frequency of the final embedding, key ones noted. */
@@ -100,7 +107,7 @@ static int plot_spectrum(const char *dir) {
     char note[128] = "largest: k =";
     for (int i = 0; i < nkey; i++)
         snprintf(note + strlen(note), sizeof note - strlen(note), "%s %d", i ? "," : "", key[i]);
-    fl_series s = {"embedding", k, norms, nf, FL_MARK_LINE_POINTS, 0};
+    fl_series s = {NULL, k, norms, nf, FL_MARK_LINE_POINTS, 0};
     fl_plot pl = {.title = "Fourier spectrum of the token embedding", .xlabel = "frequency k (w = 2 pi k / p)",
                   .ylabel = "norm of the embedding's component", .xmin = 0, .xmax = nf - 1, .ymin = 0,
                   .ymax = NAN, .series = &s, .nseries = 1, .note = note};
@@ -124,13 +131,13 @@ int fl_grok_plots(const char *dir) {
     const int loss[] = {TRAIN_LOSS, TEST_LOSS};
     const char *loss_l[] = {"train loss", "test loss"};
     const int prog[] = {TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED};
-    const char *prog_l[] = {"train loss", "test loss", "restricted loss", "excluded loss"};
+    const char *prog_l[] = {"train loss", "test loss", "restricted loss (key frequencies only)",
+                            "excluded loss (key frequencies removed, train)"};
     const int wn[] = {WNORM};
     const char *wn_l[] = {"total weight norm"};
     if (plot_columns(dir, "accuracy", &t, acc, acc_l, 3, "accuracy", 0, 0, 1.02, NULL) ||
         plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN, NAN, NULL) ||
-        plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN,
-                     "restricted: key-frequency logits only\nexcluded: key frequencies removed (train)") ||
+        plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN, NULL) ||
         plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN, NAN, NULL))
         goto out;
     rc = plot_spectrum(dir);
