@@ -3,7 +3,9 @@
  * after, with Nanda et al.'s progress measures along the way.
  *
  * The run directory holds config.json, metrics.jsonl (epoch, train_loss,
- * train_acc, test_loss, test_acc, weight_norm, and every measure_every
+ * train_acc, test_loss, test_acc, weight_norm, step_loss (the training
+ * batch's loss before the epoch's last update), epoch_ms (that epoch's
+ * training time, evaluation excluded), and every measure_every
  * epochs key_freqs, restricted_loss, excluded_loss), summary.json
  * (memorized_epoch, grokked_epoch, final accuracies, wall time),
  * model.safetensors, state.safetensors (the resumable state: weights, AdamW

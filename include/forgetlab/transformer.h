@@ -19,10 +19,15 @@
  * Head h of a block owns rows h*d_head .. (h+1)*d_head-1 of q, k and v's
  * weights and the same columns of o's.
  *
- * With loss_last set, the loss reads the last position only, and the last
- * block computes only what that needs: keys and values at every position,
- * but the query, the attention output, the MLP and the unembedding at the
- * last position alone. */
+ * Two shortcuts compute only what the loss needs. With loss_last set, the
+ * loss reads the last position only, and the last block computes only what
+ * that needs: keys and values at every position, but the query, the
+ * attention output, the MLP and the unembedding at the last position alone.
+ * And block 0's input at a position depends on nothing but the token and
+ * the position, so its LayerNorm and its q, k, v projections are computed
+ * once per (token, position) pair, vocab * ctx rows (342 for the grokking
+ * model instead of 3 * 3,830 per step), and gathered per sequence; their
+ * gradients are summed back per pair. */
 #ifndef FORGETLAB_TRANSFORMER_H
 #define FORGETLAB_TRANSFORMER_H
 
@@ -64,6 +69,8 @@ typedef struct {
  *   h      [B,T,d]   LN1(x), or x itself without LayerNorm
  *   hq     [B,Tq,d]  h at the query positions (h itself when Tq = T)
  *   xq     [B,Tq,d]  x at the query positions (x itself when Tq = T)
+ * Block 0 has no h or hq (NULL): it reads the (token, position) tables of
+ * fl_tf_acts, and of x only the query positions xq are filled.
  *   q [B,Tq,d]  k, v [B,T,d]  att [B,heads,Tq,T]
  *   z      [B,Tq,d]  the heads' outputs side by side, before o
  *   attn   [B,Tq,d]  o(z): the attention layer's output
@@ -81,6 +88,12 @@ typedef struct {
 typedef struct {
     int cap_B, B;
     const int *tok;              /* [B,T], borrowed from the caller */
+    /* Block 0 per (token v, position t) pair, row v*T + t of U = vocab*T:
+     * the embedding xt, ht = LN1(xt) (or xt), and its projections. */
+    int U;
+    int *ttok;                   /* [U] the token of each row: v */
+    float *xt, *ht, *qt, *kt, *vt, *tln_mean, *tln_rstd;
+    float *dxt, *dht, *dqt, *dkt, *dvt;
     fl_tf_block_acts blk[FL_TF_MAX_LAYERS];
     float *res, *dres;           /* [B,Tq,d] the final residual stream */
     float *hf, *dhf;             /* [B,Tq,d] LN_f(res), or res itself */

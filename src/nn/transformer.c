@@ -136,11 +136,11 @@ static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base)
             float **mid = pass ? &k->dmid : &k->mid, **h2 = pass ? &k->dh2 : &k->h2;
             float **pre = pass ? &k->dpre : &k->pre, **post = pass ? &k->dpost : &k->post;
             float **mlp = pass ? &k->dmlp : &k->mlp;
-            /* Block l's input is block l-1's output; block 0's is the
-             * embedding. */
+            /* Block l's input is block l-1's output; block 0's comes from
+             * the (token, position) tables below. */
             *x = take(&ar, B * T * d);
-            *h = ln ? take(&ar, B * T * d) : *x;
-            *hq = sub ? take(&ar, B * Tq * d) : *h;
+            *h = l == 0 ? NULL : ln ? take(&ar, B * T * d) : *x;
+            *hq = l == 0 ? NULL : sub ? take(&ar, B * Tq * d) : *h;
             *xq = sub ? take(&ar, B * Tq * d) : *x;
             *q = take(&ar, B * Tq * d);
             *kk = take(&ar, B * T * d);
@@ -159,6 +159,17 @@ static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base)
                 k->ln2_mean = take(&ar, B * Tq);
                 k->ln2_rstd = take(&ar, B * Tq);
             }
+        }
+        const size_t U = (size_t)c->vocab * T;
+        float **xt = pass ? &a->dxt : &a->xt, **ht = pass ? &a->dht : &a->ht;
+        *xt = take(&ar, U * d);
+        *ht = c->layernorm ? take(&ar, U * d) : *xt;
+        *(pass ? &a->dqt : &a->qt) = take(&ar, U * d);
+        *(pass ? &a->dkt : &a->kt) = take(&ar, U * d);
+        *(pass ? &a->dvt : &a->vt) = take(&ar, U * d);
+        if (pass == 0) {
+            a->tln_mean = take(&ar, U);
+            a->tln_rstd = take(&ar, U);
         }
         const size_t Tq = fl_tf_out_positions(m);
         float **res = pass ? &a->dres : &a->res, **hf = pass ? &a->dhf : &a->hf;
@@ -181,11 +192,18 @@ int fl_tf_acts_alloc(fl_tf_acts *a, const fl_transformer *m, int cap_B) {
     memset(a->mem, 0, n * sizeof(float));
     layout(a, m, cap_B, a->mem);
     a->cap_B = cap_B;
+    a->U = m->cfg.vocab * m->cfg.ctx;
+    if (!(a->ttok = malloc(sizeof(int) * a->U))) {
+        fl_tf_acts_free(a);
+        return fl_error_set("transformer: out of memory");
+    }
+    for (int r = 0; r < a->U; r++) a->ttok[r] = r / m->cfg.ctx;
     return 0;
 }
 
 void fl_tf_acts_free(fl_tf_acts *a) {
     free(a->mem);
+    free(a->ttok);
     memset(a, 0, sizeof *a);
 }
 
@@ -193,6 +211,27 @@ void fl_tf_acts_free(fl_tf_acts *a) {
 static void gather_last(float *dst, const float *src, int B, int T, int d) {
     for (int b = 0; b < B; b++)
         memcpy(dst + (size_t)b * d, src + ((size_t)b * T + T - 1) * d, (size_t)d * sizeof(float));
+}
+
+/* dst[b, i, :] = table[tok[b, t] * T + t, :] with t = t0 + i, i < n: the
+ * rows of a (token, position) table that positions t0 .. t0+n-1 use. */
+static void gather_table(float *dst, const float *table, const int *tok, int B, int T, int t0, int n, int d) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) {
+            const int t = t0 + i;
+            memcpy(dst + ((size_t)b * n + i) * d, table + ((size_t)tok[b * T + t] * T + t) * d, sizeof(float) * d);
+        }
+}
+
+/* The adjoint of gather_table: table rows += the gradients of their uses. */
+static void scatter_add_table(float *table, const float *src, const int *tok, int B, int T, int t0, int n, int d) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < n; i++) {
+            const int t = t0 + i;
+            float *o = table + ((size_t)tok[b * T + t] * T + t) * d;
+            const float *g = src + ((size_t)b * n + i) * d;
+            for (int c = 0; c < d; c++) o[c] += g[c];
+        }
 }
 
 static void scatter_add_last(float *dst, const float *src, int B, int T, int d) {
@@ -221,10 +260,13 @@ static void zero_grads(fl_tf_acts *a, const fl_transformer *m, int B) {
         const size_t Tq = k->Tq, full = B * T * d, part = B * Tq * d;
         float *bufs[] = {k->dx, k->dh, k->dk, k->dv, k->dhq, k->dxq, k->dq, k->dz, k->dattn, k->dmid, k->dh2, k->dmlp};
         const size_t sizes[] = {full, full, full, full, part, part, part, part, part, part, part, part};
-        for (int i = 0; i < 12; i++) memset(bufs[i], 0, sizes[i] * sizeof(float));
+        for (int i = 0; i < 12; i++)
+            if (bufs[i]) memset(bufs[i], 0, sizes[i] * sizeof(float));
         memset(k->dpre, 0, B * Tq * dm * sizeof(float));
         memset(k->dpost, 0, B * Tq * dm * sizeof(float));
     }
+    float *tables[] = {a->dxt, a->dht, a->dqt, a->dkt, a->dvt};
+    for (int i = 0; i < 5; i++) memset(tables[i], 0, (size_t)a->U * d * sizeof(float));
     const size_t out = (size_t)B * fl_tf_out_positions(m) * d;
     memset(a->dres, 0, out * sizeof(float));
     memset(a->dhf, 0, out * sizeof(float));
@@ -238,20 +280,33 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
     const int T = c->ctx, d = c->d_model, dm = c->d_mlp, H = c->n_heads, HS = m->d_head;
     a->B = B;
     a->tok = tok;
-    fl_embedding_forward(a->blk[0].x, tok, P(m->wte), P(m->wpe), B, T, d);
     for (int l = 0; l < c->n_layers; l++) {
         const fl_tf_block_views *w = &m->blk[l];
         fl_tf_block_acts *k = &a->blk[l];
         const int Tq = k->Tq, Nq = B * Tq;
-        if (c->layernorm)
-            fl_layernorm_forward(k->h, k->ln1_mean, k->ln1_rstd, k->x, P(w->ln1_w), P(w->ln1_b), B * T, d);
-        if (Tq < T) {
-            gather_last(k->hq, k->h, B, T, d);
-            gather_last(k->xq, k->x, B, T, d);
+        if (l == 0) {
+            const int U = a->U;
+            fl_embedding_forward(a->xt, a->ttok, P(m->wte), P(m->wpe), c->vocab, T, d);
+            if (c->layernorm)
+                fl_layernorm_forward(a->ht, a->tln_mean, a->tln_rstd, a->xt, P(w->ln1_w), P(w->ln1_b), U, d);
+            fl_linear_forward(a->qt, a->ht, P(w->q_w), P(w->q_b), U, d, d);
+            fl_linear_forward(a->kt, a->ht, P(w->k_w), P(w->k_b), U, d, d);
+            fl_linear_forward(a->vt, a->ht, P(w->v_w), P(w->v_b), U, d, d);
+            gather_table(k->q, a->qt, tok, B, T, T - Tq, Tq, d);
+            gather_table(k->k, a->kt, tok, B, T, 0, T, d);
+            gather_table(k->v, a->vt, tok, B, T, 0, T, d);
+            gather_table(k->xq, a->xt, tok, B, T, T - Tq, Tq, d);
+        } else {
+            if (c->layernorm)
+                fl_layernorm_forward(k->h, k->ln1_mean, k->ln1_rstd, k->x, P(w->ln1_w), P(w->ln1_b), B * T, d);
+            if (Tq < T) {
+                gather_last(k->hq, k->h, B, T, d);
+                gather_last(k->xq, k->x, B, T, d);
+            }
+            fl_linear_forward(k->q, k->hq, P(w->q_w), P(w->q_b), Nq, d, d);
+            fl_linear_forward(k->k, k->h, P(w->k_w), P(w->k_b), B * T, d, d);
+            fl_linear_forward(k->v, k->h, P(w->v_w), P(w->v_b), B * T, d, d);
         }
-        fl_linear_forward(k->q, k->hq, P(w->q_w), P(w->q_b), Nq, d, d);
-        fl_linear_forward(k->k, k->h, P(w->k_w), P(w->k_b), B * T, d, d);
-        fl_linear_forward(k->v, k->h, P(w->v_w), P(w->v_b), B * T, d, d);
         fl_attention_forward(k->z, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
         fl_linear_forward(k->attn, k->z, P(w->o_w), P(w->o_b), Nq, d, d);
         add(k->mid, k->xq, k->attn, (size_t)Nq * d);
@@ -268,6 +323,26 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
     if (c->layernorm) fl_layernorm_forward(a->hf, a->lnf_mean, a->lnf_rstd, a->res, P(m->lnf_w), P(m->lnf_b), No, d);
     fl_linear_forward(a->logits, a->hf, P(m->wu), P(m->bu), No, d, c->n_out);
     return a->logits;
+}
+
+/* Block 0 from its q, k, v and residual gradients back to the embeddings,
+ * through the (token, position) tables. */
+static void block0_backward(fl_transformer *m, fl_tf_acts *a, int B) {
+    const fl_tf_config *c = &m->cfg;
+    const fl_tf_block_views *w = &m->blk[0];
+    fl_tf_block_acts *k = &a->blk[0];
+    const int T = c->ctx, d = c->d_model, Tq = k->Tq, U = a->U;
+    scatter_add_table(a->dqt, k->dq, a->tok, B, T, T - Tq, Tq, d);
+    scatter_add_table(a->dkt, k->dk, a->tok, B, T, 0, T, d);
+    scatter_add_table(a->dvt, k->dv, a->tok, B, T, 0, T, d);
+    scatter_add_table(a->dxt, k->dxq, a->tok, B, T, T - Tq, Tq, d);
+    fl_linear_backward(a->dht, G(w->q_w), G(w->q_b), a->dqt, a->ht, P(w->q_w), U, d, d);
+    fl_linear_backward(a->dht, G(w->k_w), G(w->k_b), a->dkt, a->ht, P(w->k_w), U, d, d);
+    fl_linear_backward(a->dht, G(w->v_w), G(w->v_b), a->dvt, a->ht, P(w->v_w), U, d, d);
+    if (c->layernorm)
+        fl_layernorm_backward(a->dxt, G(w->ln1_w), G(w->ln1_b), a->dht, a->xt, P(w->ln1_w), a->tln_mean,
+                              a->tln_rstd, U, d);
+    fl_embedding_backward(G(m->wte), G(m->wpe), a->dxt, a->ttok, c->vocab, T, d);
 }
 
 void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
@@ -297,6 +372,10 @@ void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
         acc(k->dattn, k->dmid, (size_t)Nq * d);
         fl_linear_backward(k->dz, G(w->o_w), G(w->o_b), k->dattn, k->z, P(w->o_w), Nq, d, d);
         fl_attention_backward(k->dq, k->dk, k->dv, k->dz, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
+        if (l == 0) {
+            block0_backward(m, a, B);
+            continue;
+        }
         fl_linear_backward(k->dhq, G(w->q_w), G(w->q_b), k->dq, k->hq, P(w->q_w), Nq, d, d);
         fl_linear_backward(k->dh, G(w->k_w), G(w->k_b), k->dk, k->h, P(w->k_w), B * T, d, d);
         fl_linear_backward(k->dh, G(w->v_w), G(w->v_b), k->dv, k->h, P(w->v_w), B * T, d, d);
@@ -308,7 +387,6 @@ void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
             fl_layernorm_backward(k->dx, G(w->ln1_w), G(w->ln1_b), k->dh, k->x, P(w->ln1_w), k->ln1_mean,
                                   k->ln1_rstd, B * T, d);
     }
-    fl_embedding_backward(G(m->wte), G(m->wpe), a->blk[0].dx, a->tok, B, T, d);
 }
 
 #undef P

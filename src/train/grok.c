@@ -171,7 +171,7 @@ static int fourier_sign(const fl_modarith *d) {
     return d->ops[0] == FL_OP_ADD ? 1 : d->ops[0] == FL_OP_SUB ? -1 : 0;
 }
 
-static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss) {
+static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double epoch_ms) {
     const fl_grok_config *c = r->c;
     double loss[2], acc[2];
     evaluate(r, loss, acc);
@@ -184,6 +184,7 @@ static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss) {
     cJSON_AddNumberToObject(j, "test_loss", loss[1]);
     cJSON_AddNumberToObject(j, "test_acc", acc[1]);
     cJSON_AddNumberToObject(j, "step_loss", train_step_loss);
+    cJSON_AddNumberToObject(j, "epoch_ms", epoch_ms);
     cJSON_AddNumberToObject(j, "weight_norm", weight_norm(&r->m.blob));
     const int sign = fourier_sign(&r->d);
     if (sign && (r->epoch % c->measure_every == 0 || r->epoch == c->epochs)) {
@@ -435,6 +436,11 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     cJSON_AddNumberToObject(cfg, "threads", fl_get_threads());
     cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
     if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    if (resumed && (r.epoch >= c->epochs || (c->stop_at_grok && r.grokked >= 0))) {
+        fprintf(stderr, "grok: %s is complete (epoch %ld); nothing to do\n", out_dir, r.epoch);
+        rc = 0;
+        goto out;
+    }
     if (resumed) fprintf(stderr, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
 
     fl_progress pb;
@@ -444,14 +450,16 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     int stopped = 0;
     float step_loss = 0;
     while (r.epoch < c->epochs && !stopped) {
+        const double te = fl_now();
         int e = train_epoch(&r, &step, &step_loss);
+        const double epoch_ms = 1000.0 * (fl_now() - te);
         if (e) {
             rc = e;
             goto out;
         }
         r.epoch++;
         if (r.epoch % c->log_every == 0 || r.epoch == c->epochs) {
-            if (log_epoch(&r, &rd, step_loss)) goto out;
+            if (log_epoch(&r, &rd, step_loss, epoch_ms)) goto out;
             stopped = c->stop_at_grok && r.grokked >= 0;
         }
         if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped)
