@@ -44,7 +44,17 @@ static int load_into(fl_mlp *m, const fl_safetensors *st, const char *path) {
     if (!arch || strcmp(arch, "mlp") != 0)
         return fl_error_set("%s: not an MLP checkpoint (metadata arch = %s)", path, arch ? arch : "missing");
     if (!spec) return fl_error_set("%s: metadata has no model spec", path);
-    if (fl_mlp_create_from_spec(m, spec)) return fl_error_wrap("%s", path);
+    int nlayers, dims[FL_MLP_MAX_LAYERS + 1];
+    if (fl_mlp_parse_spec(spec, &nlayers, dims)) return fl_error_wrap("%s", path);
+    /* The spec is a few bytes of metadata that could ask for gigabytes; the
+     * tensors are backed by the file. Compare sizes before allocating. */
+    int64_t want = 0, have = 0;
+    for (int l = 0; l < nlayers; l++) want += (int64_t)dims[l + 1] * (dims[l] + 1);
+    for (int i = 0; i < st->ntensors; i++) have += st->tensors[i].numel;
+    if (want != have)
+        return fl_error_set("%s: the tensors hold %lld parameters, spec %s needs %lld", path,
+                            (long long)have, spec, (long long)want);
+    if (fl_mlp_create(m, nlayers, dims)) return fl_error_wrap("%s", path);
     if (st->ntensors != m->blob.nviews)
         return fl_error_set("%s: %d tensors, spec %s needs %d", path, st->ntensors, spec, m->blob.nviews);
     for (int i = 0; i < m->blob.nviews; i++) {
