@@ -113,6 +113,10 @@ static void safetensors_seeds(void) {
     check(fl_safetensors_write(seed("checkpoint", "spec_mismatch.safetensors"), w, 2, mk, mv, 2),
           "spec_mismatch");
     fl_mlp_free(&m);
+    /* No tensors, and a spec that would need 9.6 GB. */
+    const char *hv[] = {"mlp", "30000-20000"};
+    check(fl_safetensors_write(seed("checkpoint", "huge_spec.safetensors"), NULL, 0, mk, hv, 2),
+          "huge_spec");
 }
 
 /* ---- npy */
@@ -249,9 +253,19 @@ static void results_seeds(void) {
     check(fl_read_file(p, &all, &n), p);
     const char *q = seed("results", "study_rollback.sqlite");
     check(fl_write_file_atomic(q, all, n), q);
-    free(all);
     if (sqlite3_open(q, &db) != SQLITE_OK ||
         sqlite3_exec(db, "PRAGMA journal_mode=DELETE;", NULL, NULL, NULL) != SQLITE_OK)
+        check(-1, q);
+    sqlite3_close(db);
+    /* Rows forgetlab never writes: NULL keys and methods, a long value. */
+    q = seed("results", "foreign_rows.sqlite");
+    check(fl_write_file_atomic(q, all, n), q);
+    free(all);
+    if (sqlite3_open(q, &db) != SQLITE_OK ||
+        sqlite3_exec(db, "UPDATE checkpoints SET run_id = replace(hex(zeroblob(500)), '0', 'r');"
+                         "INSERT INTO checkpoints (run_id, method, idx) VALUES ('x', NULL, 1);"
+                         "INSERT INTO runs (run_id, method, status) VALUES (NULL, 'grpo', 'done');",
+                     NULL, NULL, NULL) != SQLITE_OK)
         check(-1, q);
     sqlite3_close(db);
 }
