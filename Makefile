@@ -48,5 +48,26 @@ bench: setup build
 	bash bench/razor_quick.sh
 	bash bench/circuits_fashion.sh
 
+# Fuzzing: each reader under libFuzzer with ASan+UBSan (clang, build-fuzz/),
+# FUZZ_SECONDS each from the seeds in fuzz/corpus/; fails on any finding.
+# Installs clang and its fuzzer runtime when missing.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
+FUZZ_PKGS     = clang libclang-rt-14-dev libomp-dev
+.PHONY: fuzz
+
+$(FUZZ_BUILD)/Makefile: CMakeLists.txt
+	@missing=""; for p in $(FUZZ_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; [ -z "$$missing" ] || (apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing)
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFORGETLAB_FUZZ=ON >/dev/null
+
+fuzz: setup $(FUZZ_BUILD)/Makefile
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(FUZZ_TARGETS)
+	@bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(FUZZ_BUILD)

@@ -34,6 +34,8 @@
 #include "forgetlab/blob.h"
 #include "forgetlab/rng.h"
 
+#include <stdint.h>
+
 #define FL_TF_MAX_LAYERS 8
 
 typedef enum { FL_TF_RELU, FL_TF_GELU } fl_tf_act;
@@ -107,6 +109,9 @@ typedef struct {
 int fl_tf_config_check(const fl_tf_config *c);
 /* Allocates the model (parameters zero). */
 int fl_tf_create(fl_transformer *m, const fl_tf_config *c);
+/* The number of parameters fl_tf_create would allocate (-1 with an error
+ * when the configuration is invalid), without allocating them. */
+int64_t fl_tf_param_count(const fl_tf_config *c);
 void fl_tf_free(fl_transformer *m);
 /* Initialisation schemes. FL_TF_INIT_TORCH is PyTorch's default:
  * nn.Embedding N(0, 1), nn.Linear U(+-1/sqrt(in)) for weight and bias.

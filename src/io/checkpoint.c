@@ -51,20 +51,34 @@ static char *resolve_path(const char *path) {
     return strdup(path);
 }
 
-/* Builds a model of the stored spec (create), then fills its blob. */
-typedef int (*create_fn)(void *model, const char *spec);
-typedef fl_blob *(*blob_fn)(void *model);
+/* How an architecture is rebuilt from its spec: the parameter count the
+ * spec implies (-1 with an error if malformed), the model itself, and its
+ * blob. */
+typedef struct {
+    const char *arch;
+    int64_t (*count)(const char *spec);
+    int (*create)(void *model, const char *spec);
+    fl_blob *(*blob_of)(void *model);
+} arch_ops;
 
-static int load_into(void *model, const fl_safetensors *st, const char *path, const char *want_arch,
-                     create_fn create, blob_fn blob_of) {
+static int load_into(void *model, const fl_safetensors *st, const char *path, const arch_ops *ops) {
+    const char *want_arch = ops->arch;
     const char *arch = fl_safetensors_meta(st, "arch");
     const char *spec = fl_safetensors_meta(st, "spec");
     if (!arch || strcmp(arch, want_arch) != 0)
         return fl_error_set("%s: not a checkpoint of arch '%s' (metadata arch = %s)", path, want_arch,
                             arch ? arch : "missing");
     if (!spec) return fl_error_set("%s: metadata has no model spec", path);
-    if (create(model, spec)) return fl_error_wrap("%s", path);
-    fl_blob *b = blob_of(model);
+    /* The spec is a few bytes of metadata that could ask for gigabytes; the
+     * tensors are backed by the file. Compare sizes before allocating. */
+    int64_t want = ops->count(spec), have = 0;
+    if (want < 0) return fl_error_wrap("%s", path);
+    for (int i = 0; i < st->ntensors; i++) have += st->tensors[i].numel;
+    if (want != have)
+        return fl_error_set("%s: the tensors hold %lld parameters, spec %s needs %lld", path, (long long)have, spec,
+                            (long long)want);
+    if (ops->create(model, spec)) return fl_error_wrap("%s", path);
+    fl_blob *b = ops->blob_of(model);
     if (st->ntensors != b->nviews)
         return fl_error_set("%s: %d tensors, spec %s needs %d", path, st->ntensors, spec, b->nviews);
     for (int i = 0; i < b->nviews; i++) {
@@ -79,8 +93,7 @@ static int load_into(void *model, const fl_safetensors *st, const char *path, co
     return 0;
 }
 
-static int load_model(const char *path, void *model, char **config_json, const char *arch, create_fn create,
-                      blob_fn blob_of) {
+static int load_model(const char *path, void *model, char **config_json, const arch_ops *ops) {
     char *file = resolve_path(path);
     if (!file) return fl_error_set("out of memory");
     fl_safetensors st;
@@ -88,32 +101,46 @@ static int load_model(const char *path, void *model, char **config_json, const c
         free(file);
         return -1;
     }
-    int rc = load_into(model, &st, file, arch, create, blob_of);
+    int rc = load_into(model, &st, file, ops);
     if (rc == 0 && config_json) {
         const char *cfg = fl_safetensors_meta(&st, "config");
         *config_json = strdup(cfg ? cfg : "{}");
     }
-    if (rc) fl_blob_free(blob_of(model));
+    if (rc) fl_blob_free(ops->blob_of(model));
     fl_safetensors_free(&st);
     free(file);
     return rc;
 }
 
+static int64_t mlp_count(const char *spec) {
+    int nlayers, dims[FL_MLP_MAX_LAYERS + 1];
+    if (fl_mlp_parse_spec(spec, &nlayers, dims)) return -1;
+    int64_t n = 0;
+    for (int l = 0; l < nlayers; l++) n += (int64_t)dims[l + 1] * (dims[l] + 1);
+    return n;
+}
 static int mlp_create(void *m, const char *spec) { return fl_mlp_create_from_spec(m, spec); }
 static fl_blob *mlp_blob(void *m) { return &((fl_mlp *)m)->blob; }
 
+static int64_t tf_count(const char *spec) {
+    fl_tf_config c;
+    return fl_tf_parse_spec(spec, &c) ? -1 : fl_tf_param_count(&c);
+}
 static int tf_create(void *m, const char *spec) {
     fl_tf_config c;
     return fl_tf_parse_spec(spec, &c) ? -1 : fl_tf_create(m, &c);
 }
 static fl_blob *tf_blob(void *m) { return &((fl_transformer *)m)->blob; }
 
+static const arch_ops MLP_OPS = {"mlp", mlp_count, mlp_create, mlp_blob};
+static const arch_ops TF_OPS = {"transformer", tf_count, tf_create, tf_blob};
+
 int fl_mlp_load(const char *path, fl_mlp *m, char **config_json) {
     memset(m, 0, sizeof *m);
-    return load_model(path, m, config_json, "mlp", mlp_create, mlp_blob);
+    return load_model(path, m, config_json, &MLP_OPS);
 }
 
 int fl_tf_load(const char *path, fl_transformer *m, char **config_json) {
     memset(m, 0, sizeof *m);
-    return load_model(path, m, config_json, "transformer", tf_create, tf_blob);
+    return load_model(path, m, config_json, &TF_OPS);
 }

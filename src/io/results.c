@@ -197,6 +197,13 @@ int fl_results_count_diverged(fl_results *r, int *n) {
     return rc == SQLITE_ROW ? 0 : db_error(r, "query");
 }
 
+/* A text column, "" for NULL (SQLite allows NULL even in a TEXT PRIMARY
+ * KEY), where printf's %s needs a string. */
+static const char *column_str(sqlite3_stmt *st, int i) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ? AND status = 'done'"
@@ -204,7 +211,7 @@ int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {
         return db_error(r, "query");
     sqlite3_bind_text(st, 1, method, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) snprintf(id, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (rc == SQLITE_ROW) snprintf(id, n, "%s", column_str(st, 0));
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) return fl_error_set("%s: no finished %s run", r->path, method);
     return rc == SQLITE_ROW ? 0 : db_error(r, "query");
@@ -231,7 +238,7 @@ int fl_results_points(fl_results *r, fl_points *out) {
                 return fl_error_set("out of memory");
             }
         }
-        snprintf(out->method[out->n], sizeof out->method[0], "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->method[out->n], sizeof out->method[0], "%s", column_str(st, 0));
         /* SQLite stores NaN as NULL; give it back as NaN. */
         for (int i = 0; i < FL_MEASURE_NFIELDS; i++)
             out->vals[out->n][i] = sqlite3_column_type(st, i + 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 1);
@@ -251,6 +258,13 @@ void fl_points_free(fl_points *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* One CSV field, straight to the file: a database need not be ours, and a
+ * value has no length limit. */
+static void put_field(fl_afile *f, int i, const char *v) {
+    if (i) fl_afile_write(f, ",", 1);
+    if (v) fl_afile_write(f, v, strlen(v));
+}
+
 int fl_results_export_csv(fl_results *r, const char *path) {
     char cols[2048], sql[4096];
     field_columns(cols, sizeof cols, "");
@@ -265,26 +279,24 @@ int fl_results_export_csv(fl_results *r, const char *path) {
         return -1;
     }
     int ncol = sqlite3_column_count(st), rc;
-    char line[8192];
-    size_t off = 0;
-    for (int i = 0; i < ncol; i++) off += (size_t)snprintf(line + off, sizeof line - off, i ? ",%s" : "%s", sqlite3_column_name(st, i));
-    snprintf(line + off, sizeof line - off, "\n");
-    fl_afile_write(&f, line, strlen(line));
+    for (int i = 0; i < ncol; i++) put_field(&f, i, sqlite3_column_name(st, i));
+    fl_afile_write(&f, "\n", 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        off = 0;
         for (int i = 0; i < ncol; i++) {
-            const char *sep = i ? "," : "";
-            if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                off += (size_t)snprintf(line + off, sizeof line - off, "%s", sep);
-            else if (sqlite3_column_type(st, i) == SQLITE_TEXT)
-                off += (size_t)snprintf(line + off, sizeof line - off, "%s%s", sep, (const char *)sqlite3_column_text(st, i));
-            else if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
-                off += (size_t)snprintf(line + off, sizeof line - off, "%s%lld", sep, (long long)sqlite3_column_int64(st, i));
+            char num[32];
+            const char *v = num;
+            int type = sqlite3_column_type(st, i);
+            if (type == SQLITE_NULL)
+                v = "";
+            else if (type == SQLITE_TEXT)
+                v = (const char *)sqlite3_column_text(st, i);
+            else if (type == SQLITE_INTEGER)
+                snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(st, i));
             else
-                off += (size_t)snprintf(line + off, sizeof line - off, "%s%.9g", sep, sqlite3_column_double(st, i));
+                snprintf(num, sizeof num, "%.9g", sqlite3_column_double(st, i));
+            put_field(&f, i, v);
         }
-        snprintf(line + off, sizeof line - off, "\n");
-        fl_afile_write(&f, line, strlen(line));
+        fl_afile_write(&f, "\n", 1);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {

@@ -44,7 +44,8 @@ static int add_layernorm(fl_blob *b, const char *prefix, int d, int *w, int *bia
     return *w < 0 || *bias < 0 ? -1 : 0;
 }
 
-int fl_tf_create(fl_transformer *m, const fl_tf_config *c) {
+/* Declares the model's views in m->blob (nothing allocated yet). */
+static int declare(fl_transformer *m, const fl_tf_config *c) {
     memset(m, 0, sizeof *m);
     if (fl_tf_config_check(c)) return -1;
     m->cfg = *c;
@@ -74,8 +75,18 @@ int fl_tf_create(fl_transformer *m, const fl_tf_config *c) {
     m->lnf_w = m->lnf_b = -1;
     if (c->layernorm) rc |= add_layernorm(b, "ln_f", d, &m->lnf_w, &m->lnf_b);
     rc |= add_linear(b, "unembed", d, c->n_out, &m->wu, &m->bu);
-    if (rc || fl_blob_alloc(b)) {
-        fl_blob_free(b);
+    return rc ? fl_error_set("transformer: too many tensors") : 0;
+}
+
+int64_t fl_tf_param_count(const fl_tf_config *c) {
+    fl_transformer m;
+    return declare(&m, c) ? -1 : (int64_t)m.blob.n;
+}
+
+int fl_tf_create(fl_transformer *m, const fl_tf_config *c) {
+    if (declare(m, c)) return -1;
+    if (fl_blob_alloc(&m->blob)) {
+        fl_blob_free(&m->blob);
         return fl_error_set("transformer: cannot allocate the model");
     }
     return 0;

@@ -1,0 +1,102 @@
+/* test_checkpoint.c: a model survives fl_mlp_save / fl_mlp_load, and a
+ * checkpoint whose metadata does not describe its tensors is refused before
+ * the model is allocated: the spec is a few bytes an attacker (or a damaged
+ * file) controls, the tensors are backed by the file. */
+#include "testutil.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/safetensors.h"
+
+static int setup(void **state) {
+    (void)state;
+    return tu_scratch_setup("checkpoint");
+}
+
+static void fill(fl_mlp *m) {
+    for (size_t i = 0; i < m->blob.n; i++) m->blob.params[i] = (float)i / 8.0f - 1.0f;
+}
+
+static void assert_refused(const char *path, const char *needle) {
+    fl_mlp m;
+    char *cfg = NULL;
+    fl_error_clear();
+    assert_int_equal(fl_mlp_load(path, &m, &cfg), -1);
+    assert_null(cfg);
+    assert_null(m.blob.mem);
+    tu_assert_error_mentions(path, needle);
+}
+
+static void test_roundtrip(void **state) {
+    (void)state;
+    char *p = tu_scratch("model.safetensors");
+    fl_mlp a, b;
+    assert_int_equal(fl_mlp_create_from_spec(&a, "4-3-2"), 0);
+    fill(&a);
+    assert_int_equal(fl_mlp_save(p, &a, "{\"seed\":7}"), 0);
+    char *cfg = NULL;
+    assert_int_equal(fl_mlp_load(tu_dir, &b, &cfg), 0); /* a run directory works too */
+    assert_string_equal(cfg, "{\"seed\":7}");
+    assert_int_equal(b.nlayers, 2);
+    assert_int_equal(b.blob.n, a.blob.n);
+    assert_memory_equal(b.blob.params, a.blob.params, a.blob.n * sizeof(float));
+    free(cfg);
+    fl_mlp_free(&a);
+    fl_mlp_free(&b);
+    free(p);
+}
+
+/* The tensors of a 4-3-2 model under the given arch and spec metadata. */
+static void write_with_spec(const char *path, const char *spec) {
+    fl_mlp m;
+    assert_int_equal(fl_mlp_create_from_spec(&m, "4-3-2"), 0);
+    fill(&m);
+    fl_st_tensor ts[4];
+    for (int i = 0; i < m.blob.nviews; i++) {
+        const fl_view *v = &m.blob.views[i];
+        ts[i] = (fl_st_tensor){.name = (char *)v->name, .ndim = v->ndim,
+                               .data = m.blob.params + v->offset};
+        for (int d = 0; d < v->ndim; d++) ts[i].shape[d] = v->shape[d];
+    }
+    const char *keys[] = {"arch", "spec"}, *vals[] = {"mlp", spec};
+    assert_int_equal(fl_safetensors_write(path, ts, m.blob.nviews, keys, vals, 2), 0);
+    fl_mlp_free(&m);
+}
+
+static void test_refuses_spec_that_does_not_match(void **state) {
+    (void)state;
+    char *p = tu_scratch("model.safetensors");
+    write_with_spec(p, "4-3-3");
+    assert_refused(p, "hold 23 parameters, spec 4-3-3 needs 27");
+    /* As many parameters, but in other tensors. */
+    write_with_spec(p, "22-1");
+    assert_refused(p, "4 tensors, spec 22-1 needs 2");
+    write_with_spec(p, "4-3-x");
+    assert_refused(p, "model spec");
+    free(p);
+}
+
+/* A 64-byte file without tensors whose spec asked for a 30000-20000 network
+ * made the loader allocate and zero 9.6 GB (16 TB for 1000000-1000000)
+ * before it looked at the tensors; fuzz/fuzz_checkpoint reports it as an
+ * out-of-memory. */
+static void test_refuses_huge_spec_without_allocating(void **state) {
+    (void)state;
+    char *p = tu_scratch("huge.safetensors");
+    const char *keys[] = {"arch", "spec"};
+    const char *specs[] = {"30000-20000", "1000000-1000000", "1000000-1000000-1000000-1000000"};
+    for (int i = 0; i < 3; i++) {
+        const char *vals[] = {"mlp", specs[i]};
+        assert_int_equal(fl_safetensors_write(p, NULL, 0, keys, vals, 2), 0);
+        assert_refused(p, "the tensors hold 0 parameters");
+    }
+    free(p);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_spec_that_does_not_match, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_huge_spec_without_allocating, setup, tu_scratch_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
