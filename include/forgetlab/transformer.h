@@ -87,9 +87,22 @@ typedef struct {
     float *dx, *dh, *dhq, *dxq, *dq, *dk, *dv, *dz, *dattn, *dmid, *dh2, *dpre, *dpost, *dmlp;
 } fl_tf_block_acts;
 
+/* Activation patching: the forward pass overwrites one component's
+ * activation with values[B, Tq, width] (width: d_head for a head, d_model
+ * for the MLP's output, 1 for one neuron) right after computing it, so
+ * everything downstream sees the patched value. */
+typedef enum { FL_TF_HEAD, FL_TF_MLP, FL_TF_NEURON } fl_tf_component;
+typedef struct {
+    int layer;
+    fl_tf_component kind;
+    int index;                   /* head or neuron; unused for the MLP */
+    const float *values;
+} fl_tf_patch;
+
 typedef struct {
     int cap_B, B;
     const int *tok;              /* [B,T], borrowed from the caller */
+    const fl_tf_patch *patch;    /* NULL: an ordinary forward pass */
     /* Block 0 per (token v, position t) pair, row v*T + t of U = vocab*T:
      * the embedding xt, ht = LN1(xt) (or xt), and its projections. */
     int U;

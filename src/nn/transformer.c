@@ -283,6 +283,17 @@ static void zero_grads(fl_tf_acts *a, const fl_transformer *m, int B) {
     memset(a->dhf, 0, out * sizeof(float));
 }
 
+/* Overwrites columns [index*width, (index+1)*width) of the N rows of
+ * act[N, cols] with the patch's values when it targets (layer, kind). */
+static void apply_patch(const fl_tf_acts *a, int layer, fl_tf_component kind, float *act, int N, int cols,
+                        int width) {
+    const fl_tf_patch *p = a->patch;
+    if (!p || p->layer != layer || p->kind != kind) return;
+    const int c0 = kind == FL_TF_MLP ? 0 : p->index * width;
+    for (int r = 0; r < N; r++)
+        memcpy(act + (size_t)r * cols + c0, p->values + (size_t)r * width, sizeof(float) * width);
+}
+
 #define P(view) fl_blob_param(&m->blob, (view))
 #define G(view) fl_blob_grad(&m->blob, (view))
 
@@ -319,6 +330,7 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
             fl_linear_forward(k->v, k->h, P(w->v_w), P(w->v_b), B * T, d, d);
         }
         fl_attention_forward(k->z, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
+        apply_patch(a, l, FL_TF_HEAD, k->z, Nq, d, HS);
         fl_linear_forward(k->attn, k->z, P(w->o_w), P(w->o_b), Nq, d, d);
         add(k->mid, k->xq, k->attn, (size_t)Nq * d);
         if (c->layernorm)
@@ -326,7 +338,9 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
         fl_linear_forward(k->pre, k->h2, P(w->in_w), P(w->in_b), Nq, d, dm);
         if (c->act == FL_TF_RELU) fl_relu_forward(k->post, k->pre, (long)Nq * dm);
         else fl_gelu_forward(k->post, k->pre, (long)Nq * dm);
+        apply_patch(a, l, FL_TF_NEURON, k->post, Nq, dm, 1);
         fl_linear_forward(k->mlp, k->post, P(w->out_w), P(w->out_b), Nq, dm, d);
+        apply_patch(a, l, FL_TF_MLP, k->mlp, Nq, d, d);
         float *out = l + 1 < c->n_layers ? a->blk[l + 1].x : a->res;
         add(out, k->mid, k->mlp, (size_t)Nq * d);
     }

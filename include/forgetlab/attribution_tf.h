@@ -1,0 +1,67 @@
+/* attribution_tf.h: attribution patching for the transformer (SCIENCE.md
+ * section 5), with the conventions of attribution.h: scores are
+ * (a' - a) . dL/da at the CLEAN run, summed over positions and dimensions,
+ * signed, positive when the corrupted value would raise the loss.
+ *
+ * Nodes, per block l, in this order:
+ *   blocks.{l}.attn.head.{h}     head h's output z_h before the output
+ *                                projection (patching z_h and patching the
+ *                                head's contribution z_h W_O,h^T to the
+ *                                residual stream are the same thing, and give
+ *                                the same first-order score);
+ *   blocks.{l}.mlp               the MLP's output (d_model);
+ *   blocks.{l}.mlp.neuron.{j}    neuron j after its activation.
+ *
+ * Edges (EAP): score(u -> v) = (out_u(x') - out_u(x)) . dL/d(input of v)|x,
+ * where out_u is u's write into the residual stream (the embedding, a head's
+ * z_h W_O,h^T, an MLP's output) and the input of v is what v reads from the
+ * stream along its own path only: a head's query, key or value input (three
+ * separate nodes), an MLP's input, or the unembedding's. Every u earlier in
+ * the stream than v gives an edge. Edges need a model without LayerNorm
+ * (the path gradients of a LayerNorm'd stream are not separable per node).
+ *
+ * Models must have loss_last set (one output position). The model's
+ * gradient slab is used as scratch and left zeroed. */
+#ifndef FORGETLAB_ATTRIBUTION_TF_H
+#define FORGETLAB_ATTRIBUTION_TF_H
+
+#include "forgetlab/attribution.h"
+#include "forgetlab/transformer.h"
+
+int fl_tfap_ncomponents(const fl_transformer *m);
+void fl_tfap_component_name(const fl_transformer *m, int c, char *buf, int n);
+/* The component c's (layer, kind, index). */
+void fl_tfap_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index);
+
+/* Floats per example of every node's activation stacked (for mean
+ * ablation): per block z [Tq, d], mlp [Tq, d], post [Tq, d_mlp]. */
+size_t fl_tfap_nacts(const fl_transformer *m);
+/* Mean of the stacked activations over tok[n, ctx] (mean[nacts]). */
+int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean);
+
+/* Node scores of n examples: scores[n, ncomponents]. tokc[n, ctx]: the
+ * counterfactual inputs (COUNTERFACTUAL only). target[n]: the class the
+ * loss is about. */
+int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
+                   int n, float *scores);
+
+/* Per-example loss with one component patched (fl_tf_patch); patch NULL:
+ * the clean loss. The quantity node scores estimate. */
+int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, int n,
+                         const fl_tf_patch *patch, float *losses);
+
+/* Edges: their number, names ("embed->blocks.0.attn.head.1.q", ...), and
+ * EAP scores[n, nedges] (COUNTERFACTUAL or ZERO corruption: the upstream
+ * outputs of tokc, or 0). */
+int fl_eap_nedges(const fl_transformer *m);
+void fl_eap_edge_name(const fl_transformer *m, int e, char *buf, int n);
+int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
+                  int n, float *scores);
+
+/* Circuit vectors of k subtasks of consecutive examples (count[s] each):
+ * vec[s, ncomponents] (edges: nedges when edges is set) is the mean score
+ * over subtask s. */
+int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
+                          const int *target, const int *count, int k, float *vec);
+
+#endif

@@ -1,0 +1,212 @@
+/* attribution_tf.c: node and edge attribution patching for the transformer
+ * (see attribution_tf.h), real activation patching to check them, and
+ * circuit vectors per subtask. */
+#include "forgetlab/attribution_tf.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Examples per pass: bounds the memory of two runs whatever n. */
+enum { CHUNK = 512 };
+
+static int check_model(const fl_transformer *m) {
+    if (!m->cfg.loss_last) return fl_error_set("attribution: the transformer must output at the last position only");
+    return 0;
+}
+
+int fl_tfap_ncomponents(const fl_transformer *m) {
+    return m->cfg.n_layers * (m->cfg.n_heads + 1 + m->cfg.d_mlp);
+}
+
+void fl_tfap_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index) {
+    const int H = m->cfg.n_heads, per = H + 1 + m->cfg.d_mlp, r = c % per;
+    *layer = c / per;
+    *kind = r < H ? FL_TF_HEAD : r == H ? FL_TF_MLP : FL_TF_NEURON;
+    *index = r < H ? r : r == H ? 0 : r - H - 1;
+}
+
+void fl_tfap_component_name(const fl_transformer *m, int c, char *buf, int n) {
+    int l, i;
+    fl_tf_component k;
+    fl_tfap_component(m, c, &l, &k, &i);
+    if (k == FL_TF_HEAD) snprintf(buf, (size_t)n, "blocks.%d.attn.head.%d", l, i);
+    else if (k == FL_TF_MLP) snprintf(buf, (size_t)n, "blocks.%d.mlp", l);
+    else snprintf(buf, (size_t)n, "blocks.%d.mlp.neuron.%d", l, i);
+}
+
+/* Where block l's activations start in the stacked per-example vector. */
+static size_t stack_offset(const fl_transformer *m, int layer) {
+    const size_t d = m->cfg.d_model, dm = m->cfg.d_mlp;
+    size_t off = 0;
+    for (int l = 0; l < layer; l++) {
+        const size_t Tq = l == m->cfg.n_layers - 1 ? 1 : m->cfg.ctx;
+        off += Tq * (2 * d + dm);
+    }
+    return off;
+}
+
+size_t fl_tfap_nacts(const fl_transformer *m) { return stack_offset(m, m->cfg.n_layers); }
+
+int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean) {
+    if (check_model(m)) return -1;
+    const size_t na = fl_tfap_nacts(m), d = m->cfg.d_model, dm = m->cfg.d_mlp, T = m->cfg.ctx;
+    double *acc = calloc(na, sizeof(double));
+    fl_tf_acts a;
+    if (!acc) return fl_error_set("out of memory");
+    if (fl_tf_acts_alloc(&a, m, CHUNK)) {
+        free(acc);
+        return -1;
+    }
+    for (int i = 0; i < n; i += CHUNK) {
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        fl_tf_forward(m, &a, tok + (size_t)i * T, B);
+        for (int l = 0; l < m->cfg.n_layers; l++) {
+            const fl_tf_block_acts *k = &a.blk[l];
+            const size_t Tq = k->Tq, off = stack_offset(m, l);
+            for (int b = 0; b < B; b++)
+                for (size_t j = 0; j < Tq * d; j++) {
+                    acc[off + j] += k->z[b * Tq * d + j];
+                    acc[off + Tq * d + j] += k->mlp[b * Tq * d + j];
+                }
+            for (int b = 0; b < B; b++)
+                for (size_t j = 0; j < Tq * dm; j++) acc[off + 2 * Tq * d + j] += k->post[b * Tq * dm + j];
+        }
+    }
+    for (size_t j = 0; j < na; j++) mean[j] = (float)(acc[j] / n);
+    free(acc);
+    fl_tf_acts_free(&a);
+    return 0;
+}
+
+/* a' for one activation element: 0, the mean, or the counterfactual run's
+ * value. */
+static float corrupted(const fl_ap_opts *o, const float *cf, size_t cf_i, size_t mean_i) {
+    return o->corrupt == FL_AP_CORRUPT_ZERO ? 0.0f : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[mean_i] : cf[cf_i];
+}
+
+/* The clean run of a chunk with its loss gradient, and the counterfactual
+ * run when there is one. */
+typedef struct {
+    fl_tf_acts a, ac;
+    float *losses, *dlogits;
+} runs;
+
+static int runs_alloc(runs *r, fl_transformer *m, int counterfactual) {
+    memset(r, 0, sizeof *r);
+    r->losses = malloc(sizeof(float) * CHUNK);
+    r->dlogits = malloc(sizeof(float) * CHUNK * m->cfg.n_out);
+    if (!r->losses || !r->dlogits || fl_tf_acts_alloc(&r->a, m, CHUNK) ||
+        (counterfactual && fl_tf_acts_alloc(&r->ac, m, CHUNK)))
+        return fl_error_set("attribution: out of memory");
+    return 0;
+}
+
+static void runs_free(runs *r) {
+    fl_tf_acts_free(&r->a);
+    fl_tf_acts_free(&r->ac);
+    free(r->losses), free(r->dlogits);
+}
+
+static void run_chunk(fl_transformer *m, runs *r, const fl_ap_opts *o, const int *tok, const int *tokc,
+                      const int *target, int B) {
+    if (r->ac.mem) fl_tf_forward(m, &r->ac, tokc, B);
+    const float *z = fl_tf_forward(m, &r->a, tok, B);
+    fl_ap_loss_eval(o->loss, 0, z, target, B, m->cfg.n_out, r->losses, r->dlogits);
+    fl_blob_zero_grads(&m->blob);
+    fl_tf_backward(m, &r->a, r->dlogits);
+}
+
+int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
+                   int n, float *scores) {
+    if (check_model(m)) return -1;
+    const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, H = m->cfg.n_heads, HS = m->d_head;
+    const int nc = fl_tfap_ncomponents(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
+    runs r;
+    if (runs_alloc(&r, m, cf)) {
+        runs_free(&r);
+        return -1;
+    }
+    for (int i = 0; i < n; i += CHUNK) {
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        run_chunk(m, &r, o, tok + (size_t)i * T, cf ? tokc + (size_t)i * T : NULL, target + i, B);
+        for (int b = 0; b < B; b++) {
+            float *s = scores + (size_t)(i + b) * nc;
+            for (int l = 0; l < m->cfg.n_layers; l++) {
+                const fl_tf_block_acts *k = &r.a.blk[l], *kc = &r.ac.blk[l];
+                const int Tq = k->Tq;
+                const size_t off = stack_offset(m, l);
+                float *sl = s + l * (H + 1 + dm);
+                for (int h = 0; h <= H; h++) sl[h] = 0.0f;
+                for (int t = 0; t < Tq; t++) {
+                    const size_t row = ((size_t)b * Tq + t) * d;
+                    for (int c = 0; c < d; c++) {
+                        const size_t mi = off + (size_t)t * d + c;
+                        sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * k->dz[row + c];
+                        sl[H] += (corrupted(o, kc->mlp, row + c, mi + (size_t)Tq * d) - k->mlp[row + c]) *
+                                 k->dmlp[row + c];
+                    }
+                }
+                for (int j = 0; j < dm; j++) {
+                    float tot = 0.0f;
+                    for (int t = 0; t < Tq; t++) {
+                        const size_t at = ((size_t)b * Tq + t) * dm + j;
+                        const size_t mi = off + 2 * (size_t)Tq * d + (size_t)t * dm + j;
+                        tot += (corrupted(o, kc->post, at, mi) - k->post[at]) * k->dpost[at];
+                    }
+                    sl[H + 1 + j] = tot;
+                }
+            }
+        }
+    }
+    fl_blob_zero_grads(&m->blob);
+    runs_free(&r);
+    return 0;
+}
+
+int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, int n,
+                         const fl_tf_patch *patch, float *losses) {
+    if (check_model(m)) return -1;
+    const int T = m->cfg.ctx, V = m->cfg.n_out;
+    fl_tf_acts a;
+    if (fl_tf_acts_alloc(&a, m, CHUNK)) return -1;
+    for (int i = 0; i < n; i += CHUNK) {
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        fl_tf_patch p;
+        if (patch) {
+            const int Tq = a.blk[patch->layer].Tq;
+            const int width = patch->kind == FL_TF_HEAD ? m->d_head : patch->kind == FL_TF_MLP ? m->cfg.d_model : 1;
+            p = *patch;
+            p.values = patch->values + (size_t)i * Tq * width;
+            a.patch = &p;
+        }
+        const float *z = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
+        fl_ap_loss_eval(loss, 0, z, target + i, B, V, losses + i, NULL);
+    }
+    fl_tf_acts_free(&a);
+    return 0;
+}
+
+int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
+                          const int *target, const int *count, int k, float *vec) {
+    int n = 0;
+    for (int s = 0; s < k; s++) n += count[s];
+    const int nc = edges ? fl_eap_nedges(m) : fl_tfap_ncomponents(m);
+    float *sc = malloc(sizeof(float) * (size_t)n * nc);
+    if (!sc) return fl_error_set("circuit vectors: out of memory for %d x %d scores", n, nc);
+    int rc = edges ? fl_eap_scores(m, o, tok, tokc, target, n, sc) : fl_tfap_scores(m, o, tok, tokc, target, n, sc);
+    for (int s = 0, at = 0; rc == 0 && s < k; at += count[s++]) {
+        float *v = vec + (size_t)s * nc;
+        for (int c = 0; c < nc; c++) {
+            double tot = 0;
+            for (int e = at; e < at + count[s]; e++) tot += sc[(size_t)e * nc + c];
+            v[c] = count[s] ? (float)(tot / count[s]) : 0.0f;
+        }
+    }
+    free(sc);
+    return rc;
+}
