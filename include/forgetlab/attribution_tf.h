@@ -26,6 +26,7 @@
 #define FORGETLAB_ATTRIBUTION_TF_H
 
 #include "forgetlab/attribution.h"
+#include "forgetlab/modarith.h"
 #include "forgetlab/transformer.h"
 
 int fl_tfap_ncomponents(const fl_transformer *m);
@@ -63,5 +64,28 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
  * over subtask s. */
 int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
                           const int *target, const int *count, int k, float *vec);
+
+/* Subtasks of a modular-arithmetic task: one per value of a (k = p), one
+ * per answer c (k = p), or k random groups. */
+typedef enum { FL_MOD_SUB_BY_A, FL_MOD_SUB_BY_ANSWER, FL_MOD_SUB_RANDOM } fl_mod_sub_kind;
+typedef struct {
+    fl_mod_sub_kind kind;
+    int k;          /* number of subtasks (p for by-a and by-answer) */
+    int per;        /* examples per subtask at most */
+    uint64_t seed;  /* example order and counterfactual draws (FL_STREAM_EVAL) */
+} fl_mod_subtasks;
+
+/* Parses "by-a", "by-answer" or "random:K" for modulus p into sub (per and
+ * seed untouched). */
+int fl_mod_subtasks_parse(const char *s, int p, fl_mod_subtasks *sub);
+
+/* Circuit vectors vec[k, ncomponents] (nedges with edges set) of a
+ * modular-arithmetic model over all its equations, train and test: each
+ * subtask's first `per` equations of a seeded shuffle, the loss about the
+ * true answer; the counterfactual of a o b is a o b' with b' != b drawn
+ * uniformly (b' != 0 for division), so the answer changes. count[k]
+ * receives each subtask's number of examples. */
+int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges,
+                           const fl_mod_subtasks *sub, float *vec, int *count);
 
 #endif

@@ -6,7 +6,9 @@
  * train_acc, test_loss, test_acc, weight_norm, step_loss (the training
  * batch's loss before the epoch's last update), epoch_ms (that epoch's
  * training time, evaluation excluded), and every measure_every
- * epochs key_freqs, restricted_loss, excluded_loss), summary.json
+ * epochs cs (circuit stability across the subtasks a = 0 .. p-1, node
+ * attribution patching with b as the counterfactual) and, for + and -,
+ * key_freqs, restricted_loss, excluded_loss), summary.json
  * (memorized_epoch, grokked_epoch, final accuracies, wall time),
  * model.safetensors, state.safetensors (the resumable state: weights, AdamW
  * moments, epoch) and the plots. */

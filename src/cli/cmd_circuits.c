@@ -1,7 +1,7 @@
 /* cmd_circuits.c: `forgetlab circuits`, the circuit vectors of a model's
  * subtasks by attribution patching, and their circuit stability (Spearman
  * matrix, its mean, classes of equivalent circuits); see docs/circuits.md. */
-#include "cli.h"
+#include "circuits.h"
 
 #include "forgetlab/attribution.h"
 #include "forgetlab/checkpoint.h"
@@ -17,23 +17,27 @@
 #include <string.h>
 
 static const char HELP[] =
-    "usage: forgetlab circuits --model PATH --task parity|fashion --subtasks SPEC --out DIR [OPTIONS]\n"
+    "usage: forgetlab circuits --model PATH --task parity|fashion|modarith --subtasks SPEC --out DIR [OPTIONS]\n"
     "\n"
-    "Scores every hidden unit and hidden layer of the model by attribution patching\n"
-    "on the task's test split, averages the scores over each subtask's examples\n"
+    "Scores every hidden unit and hidden layer of an MLP (parity, fashion: on the\n"
+    "task's test split), or every head, MLP and MLP neuron of a grok transformer\n"
+    "(modarith: over all its equations; with --method eap every edge of its\n"
+    "residual graph), by attribution patching, averages the scores over each subtask's examples\n"
     "(its circuit vector), and compares the subtasks' vectors by Spearman rank\n"
     "correlation. Writes DIR/vectors.npy, spearman.npy, components.json,\n"
     "summary.json (cs, classes), spearman.png/.svg and config.json.\n"
     "\n"
     "Options:\n"
     "  --model PATH       the model (run directory or .safetensors)\n"
-    "  --task T           parity or fashion\n"
-    "  --subtasks S       by-class (one subtask per digit / class) or random:K\n"
-    "                     (K random groups of test examples)\n"
-    "  --method M         ap (attribution patching; the only method for MLPs)\n"
+    "  --task T           parity, fashion (an MLP from pretrain / finetune) or\n"
+    "                     modarith (a transformer from grok)\n"
+    "  --subtasks S       by-class (parity, fashion: one per digit / class), by-a or\n"
+    "                     by-answer (modarith: one per value of a / of the answer),\n"
+    "                     or random:K (K random groups of examples)\n"
+    "  --method M         ap (node attribution patching) or eap (edges; modarith)\n"
     "  --corrupt C        counterfactual (default: an image of the other parity /\n"
-    "                     another class), mean (mean activation over the test split)\n"
-    "                     or zero\n"
+    "                     another class; modarith: a o b' with another b), mean\n"
+    "                     (mean activation; not for eap) or zero\n"
     "  --loss L           ce (default) or logit-diff\n"
     "  --examples N       examples per subtask (default 200)\n"
     "  --seed N           seed of the example and counterfactual draws (default 0)\n"
@@ -53,30 +57,27 @@ static const struct option OPTS[] = {
     {"data-dir", required_argument, 0, O_DATA},   {"out", required_argument, 0, O_OUT},
     {0, 0, 0, 0}};
 
-typedef struct {
-    const char *model, *data_dir, *out, *subtasks;
-    fl_task_id task;
-    int have_task;
-    fl_ap_opts ap;
-    long examples, seed, threads, k; /* k: 0 = by-class */
-    double threshold;
-} args;
-
 static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
+    circuits_args *a = ctx;
     switch (opt) {
     case O_MODEL: a->model = v; return 0;
     case O_OUT: a->out = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
-    case O_TASK: a->have_task = 1; return fl_task_parse(v, &a->task);
+    case O_TASK:
+        a->have_task = 1;
+        if (!strcmp(v, "modarith")) return a->modarith = 1, 0;
+        return fl_task_parse(v, &a->task);
     case O_SUB:
         a->subtasks = v;
         if (!strcmp(v, "by-class")) return a->k = 0, 0;
+        if (!strcmp(v, "by-a") || !strcmp(v, "by-answer")) return 0; /* modarith: checked there */
         if (!strncmp(v, "random:", 7)) return fl_arg_long("subtasks random:K", v + 7, 2, 1000, &a->k);
-        return fl_error_set("--subtasks: expected by-class or random:K");
+        return fl_error_set("--subtasks: expected by-class, by-a, by-answer or random:K");
     case O_METHOD:
-        if (!strcmp(v, "ap")) return 0;
-        return fl_error_set("--method %s: not available yet for MLPs (only ap)", v);
+        if (!strcmp(v, "ap")) return a->edges = 0, 0;
+        if (!strcmp(v, "eap")) return a->edges = 1, 0;
+        if (!strcmp(v, "eap-ig")) return fl_error_set("--method eap-ig: not available yet (ap or eap)");
+        return fl_error_set("--method %s: expected ap or eap", v);
     case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
     case O_LOSS:
         if (!strcmp(v, "kl"))
@@ -98,7 +99,7 @@ const fl_command fl_cmd_circuits = {"circuits", "circuit vectors of a model's su
  * contiguous), count[k]. By class: the first `per` of each class in a
  * seeded shuffle (fewer if the class has fewer); random:K: consecutive
  * groups of one seeded shuffle. */
-static int pick(const args *a, const fl_task_data *td, int k, int per, int *idx, int *count) {
+static int pick(const circuits_args *a, const fl_task_data *td, int k, int per, int *idx, int *count) {
     fl_rng r;
     fl_rng_init(&r, (uint64_t)a->seed, FL_STREAM_EVAL);
     int *perm = fl_malloc((size_t)td->n * sizeof(int), "circuits");
@@ -114,9 +115,10 @@ static int pick(const args *a, const fl_task_data *td, int k, int per, int *idx,
     return 0;
 }
 
-static int write_outputs(const args *a, const fl_mlp *m, int k, const char *const *names, const int *count,
-                         const float *vec, const double *rho) {
-    int nc = fl_ap_ncomponents(m), rc = -1, *cls = malloc((size_t)k * sizeof(int));
+int fl_circuits_write(const circuits_args *a, const char *task, const char *spec, int k, const char *const *names,
+                      const int *count, int nc, component_name_fn name_of, const void *model, const float *vec,
+                      const double *rho) {
+    int rc = -1, *cls = malloc((size_t)k * sizeof(int));
     float *rf = malloc((size_t)k * k * sizeof(float));
     char *p = NULL;
     cJSON *comp = cJSON_CreateArray(), *sum = cJSON_CreateObject(), *cfg = cJSON_CreateObject();
@@ -126,8 +128,8 @@ static int write_outputs(const args *a, const fl_mlp *m, int k, const char *cons
 #define PATH(name) (free(p), p = fl_path_join(a->out, name))
     if (fl_npy_write(PATH("vectors.npy"), vec, 2, vs) || fl_npy_write(PATH("spearman.npy"), rf, 2, rs)) goto out;
     for (int c = 0; c < nc; c++) {
-        char nm[64];
-        fl_ap_component_name(m, c, nm, sizeof nm);
+        char nm[160];
+        name_of(model, c, nm, sizeof nm);
         cJSON_AddItemToArray(comp, cJSON_CreateString(nm));
     }
     if (fl_json_write_file(PATH("components.json"), comp)) goto out;
@@ -147,25 +149,27 @@ static int write_outputs(const args *a, const fl_mlp *m, int k, const char *cons
     cJSON_AddNumberToObject(sum, "components", nc);
     if (fl_json_write_file(PATH("summary.json"), sum)) goto out;
     char title[160];
-    snprintf(title, sizeof title, "Spearman of circuit vectors, %s (CS = %.3f)", fl_task_name(a->task), cs);
+    snprintf(title, sizeof title, "Spearman of circuit vectors, %s (CS = %.3f)", task, cs);
     if (fl_heatmap_save(title, rho, k, k, names, names, -1, 1, PATH("spearman"))) goto out;
-    char spec[128];
-    fl_mlp_spec_string(m, spec, sizeof spec);
     cJSON_AddStringToObject(cfg, "command", "circuits");
     cJSON_AddStringToObject(cfg, "version", FORGETLAB_VERSION);
     cJSON_AddStringToObject(cfg, "model", a->model);
     cJSON_AddStringToObject(cfg, "spec", spec);
-    cJSON_AddStringToObject(cfg, "task", fl_task_name(a->task));
+    cJSON_AddStringToObject(cfg, "task", task);
     cJSON_AddStringToObject(cfg, "subtasks", a->subtasks);
-    cJSON_AddStringToObject(cfg, "method", "ap");
+    cJSON_AddStringToObject(cfg, "method", a->edges ? "eap" : "ap");
     cJSON_AddStringToObject(cfg, "corrupt", fl_ap_corrupt_name(a->ap.corrupt));
     cJSON_AddStringToObject(cfg, "loss", fl_ap_loss_name(a->ap.loss));
     cJSON_AddNumberToObject(cfg, "examples", (double)a->examples);
     cJSON_AddNumberToObject(cfg, "seed", (double)a->seed);
     cJSON_AddStringToObject(cfg, "streams", "examples: eval (5), counterfactuals: sample (4)");
     cJSON_AddNumberToObject(cfg, "threshold", a->threshold);
-    cJSON_AddStringToObject(cfg, "data_dir", fl_data_dir(a->data_dir));
-    cJSON_AddStringToObject(cfg, "split", "test");
+    if (!a->modarith) {
+        cJSON_AddStringToObject(cfg, "data_dir", fl_data_dir(a->data_dir));
+        cJSON_AddStringToObject(cfg, "split", "test");
+    } else {
+        cJSON_AddStringToObject(cfg, "split", "all equations");
+    }
     if (fl_json_write_file(PATH("config.json"), cfg)) goto out;
 #undef PATH
     rc = 0;
@@ -175,7 +179,9 @@ out:
     return rc;
 }
 
-static int circuits(args *a) {
+static void mlp_component_name(const void *m, int c, char *buf, int n) { fl_ap_component_name(m, c, buf, n); }
+
+static int circuits(circuits_args *a) {
     fl_mlp m = {0};
     fl_task_data td = {0};
     int rc = -1, k = a->k ? (int)a->k : FL_TASK_CLASSES, per = (int)a->examples, nc = 0, n = 0;
@@ -237,7 +243,11 @@ static int circuits(args *a) {
     a->ap.parity = a->task == FL_TASK_PARITY;
     if (fl_circuit_vectors(&m, &a->ap, a->task, x, xc, lab, count, k, vec)) goto out;
     fl_cs_matrix(vec, k, nc, rho);
-    if (fl_mkdirs(a->out) || write_outputs(a, &m, k, np, count, vec, rho)) goto out;
+    char spec[128];
+    fl_mlp_spec_string(&m, spec, sizeof spec);
+    if (fl_mkdirs(a->out) || fl_circuits_write(a, fl_task_name(a->task), spec, k, np, count, nc, mlp_component_name,
+                                               &m, vec, rho))
+        goto out;
     printf("circuits: %s, %d subtasks x %d components, CS = %.4f -> %s\n", fl_task_name(a->task), k, nc,
            fl_cs_mean(rho, k), a->out);
     rc = 0;
@@ -250,12 +260,22 @@ out:
 }
 
 static int run(int argc, char **argv) {
-    args a = {.examples = 200, .threshold = 0.5};
+    circuits_args a = {.examples = 200, .threshold = 0.5};
     int rc = fl_parse_args(argc, argv, &fl_cmd_circuits, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!a.model || !a.have_task || !a.subtasks || !a.out)
         return fl_usage_error("circuits", "--model, --task, --subtasks and --out are required");
+    /* Combinations that cannot mean anything are usage errors. */
+    const int by_operand = !strcmp(a.subtasks, "by-a") || !strcmp(a.subtasks, "by-answer");
+    if (!a.modarith && (a.edges || by_operand))
+        return fl_usage_error("circuits", "%s is for transformers (--task modarith)",
+                              a.edges ? "--method eap" : "--subtasks by-a / by-answer");
+    if (a.modarith && !strcmp(a.subtasks, "by-class"))
+        return fl_usage_error("circuits", "--task modarith: subtasks are by-a, by-answer or random:K");
+    if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
+        return fl_usage_error("circuits", "--method eap: corruption must be counterfactual or zero");
     fl_set_threads((int)a.threads);
+    if (a.modarith) return fl_circuits_modarith(&a) ? fl_fail("circuits") : FL_EXIT_OK;
     return circuits(&a) ? fl_fail("circuits") : FL_EXIT_OK;
 }

@@ -135,7 +135,7 @@ int fl_grok_plots(const char *dir) {
                             "excluded loss (key frequencies removed, train)"};
     const int wn[] = {WNORM};
     const char *wn_l[] = {"total weight norm"};
-    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 3, "accuracy", 0, 0, 1.02, NULL) ||
+    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 3, "accuracy / CS", 0, NAN, 1.02, NULL) ||
         plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN, NAN, NULL) ||
         plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN, NULL) ||
         plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN, NAN, NULL))

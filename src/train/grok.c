@@ -3,6 +3,8 @@
  * the memorised and grokked epochs (see grok.h). */
 #include "forgetlab/grok.h"
 
+#include "forgetlab/attribution_tf.h"
+
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/fourier.h"
@@ -171,6 +173,28 @@ static int fourier_sign(const fl_modarith *d) {
     return d->ops[0] == FL_OP_ADD ? 1 : d->ops[0] == FL_OP_SUB ? -1 : 0;
 }
 
+/* Circuit stability across the subtasks "a = 0", ..., "a = p-1": node
+ * attribution patching over every equation, with b changed as the
+ * counterfactual, the same draws at every measurement. The loss is the
+ * logit difference: cross-entropy saturates once the training set is
+ * memorised, and its vanishing gradients would leave only noise. */
+static int circuit_stability(run *r, double *cs) {
+    const int nc = fl_tfap_ncomponents(&r->m), k = r->d.p;
+    fl_mod_subtasks sub = {.kind = FL_MOD_SUB_BY_A, .k = k, .per = r->d.n, .seed = r->c->seed};
+    fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
+    float *vec = malloc(sizeof(float) * (size_t)k * nc);
+    int *count = malloc(sizeof(int) * k), rc = -1;
+    double *rho = malloc(sizeof(double) * (size_t)k * k);
+    if (!vec || !count || !rho) fl_error_set("circuit stability: out of memory");
+    else if (fl_mod_circuit_vectors(&r->m, &r->d, &o, 0, &sub, vec, count) == 0) {
+        fl_cs_matrix(vec, k, nc, rho);
+        *cs = fl_cs_mean(rho, k);
+        rc = 0;
+    }
+    free(vec), free(count), free(rho);
+    return rc;
+}
+
 static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double epoch_ms) {
     const fl_grok_config *c = r->c;
     double loss[2], acc[2];
@@ -186,8 +210,17 @@ static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double 
     cJSON_AddNumberToObject(j, "step_loss", train_step_loss);
     cJSON_AddNumberToObject(j, "epoch_ms", epoch_ms);
     cJSON_AddNumberToObject(j, "weight_norm", weight_norm(&r->m.blob));
+    const int measure = r->epoch % c->measure_every == 0 || r->epoch == c->epochs;
+    double cs;
+    if (measure) {
+        if (circuit_stability(r, &cs)) {
+            cJSON_Delete(j);
+            return -1;
+        }
+        cJSON_AddItemToObject(j, "cs", cs == cs ? cJSON_CreateNumber(cs) : cJSON_CreateNull());
+    }
     const int sign = fourier_sign(&r->d);
-    if (sign && (r->epoch % c->measure_every == 0 || r->epoch == c->epochs)) {
+    if (sign && measure) {
         const int p = r->d.p, nf = p / 2 + 1;
         double *norms = malloc(sizeof(double) * nf), rl, el;
         int key[64], nkey;

@@ -1,0 +1,91 @@
+/* circuits_modarith.c: `forgetlab circuits --task modarith`: circuit
+ * vectors of a grok transformer's subtasks (by a, by answer, random
+ * groups) over all its equations, by node or edge attribution patching. */
+#include "circuits.h"
+
+#include "forgetlab/attribution_tf.h"
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/stats.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The dataset the model was trained on, from the configuration its
+ * checkpoint carries (p, operations, fraction, seed). */
+static int dataset_of(const char *model, const char *cfg_text, fl_modarith *d) {
+    cJSON *cfg = cJSON_Parse(cfg_text), *ops = cfg ? cJSON_GetObjectItem(cfg, "ops") : NULL;
+    const cJSON *p = cfg ? cJSON_GetObjectItem(cfg, "p") : NULL, *frac = cfg ? cJSON_GetObjectItem(cfg, "frac") : NULL;
+    const cJSON *seed = cfg ? cJSON_GetObjectItem(cfg, "seed") : NULL;
+    fl_mod_op op[FL_NOPS];
+    int nops = 0, rc = -1;
+    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(frac) || !cJSON_IsNumber(seed) || !cJSON_IsArray(ops)) {
+        fl_error_set("%s: not a grok model (its config lacks p, ops, frac or seed)", model);
+        goto out;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, ops) {
+        if (nops == FL_NOPS || !cJSON_IsString(o) || fl_mod_op_parse(o->valuestring, &op[nops++])) {
+            fl_error_wrap("%s: config ops", model);
+            goto out;
+        }
+    }
+    rc = fl_modarith_build(d, p->valueint, op, nops, frac->valuedouble, (uint64_t)seed->valuedouble);
+    if (rc) fl_error_wrap("%s", model);
+out:
+    cJSON_Delete(cfg);
+    return rc;
+}
+
+static void node_name(const void *m, int c, char *buf, int n) { fl_tfap_component_name(m, c, buf, n); }
+static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name(m, e, buf, n); }
+
+int fl_circuits_modarith(circuits_args *a) {
+    fl_transformer m = {0};
+    fl_modarith d = {0};
+    char *cfg = NULL, (*names)[32] = NULL, spec[256];
+    const char **np = NULL;
+    float *vec = NULL, *mean = NULL;
+    double *rho = NULL;
+    int *count = NULL, rc = -1;
+    fl_mod_subtasks sub = {.per = (int)a->examples, .seed = (uint64_t)a->seed};
+    if (fl_tf_load(a->model, &m, &cfg) || dataset_of(a->model, cfg, &d)) goto out;
+    if (fl_mod_subtasks_parse(a->subtasks, d.p, &sub)) goto out;
+    if (a->edges && a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
+        fl_error_set("--method eap: corruption must be counterfactual or zero");
+        goto out;
+    }
+    const int k = sub.k, nc = a->edges ? fl_eap_nedges(&m) : fl_tfap_ncomponents(&m);
+    vec = malloc(sizeof(float) * (size_t)k * nc), rho = malloc(sizeof(double) * (size_t)k * k);
+    count = malloc(sizeof(int) * k), names = malloc(sizeof *names * k), np = malloc(sizeof *np * k);
+    if (!vec || !rho || !count || !names || !np) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    if (a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
+        if (!(mean = malloc(sizeof(float) * fl_tfap_nacts(&m))) || fl_tfap_mean_acts(&m, d.tok, d.n, mean)) goto out;
+        a->ap.mean_acts = mean;
+    }
+    if (fl_mod_circuit_vectors(&m, &d, &a->ap, a->edges, &sub, vec, count)) goto out;
+    fl_cs_matrix(vec, k, nc, rho);
+    for (int s = 0; s < k; s++) {
+        if (sub.kind == FL_MOD_SUB_RANDOM) snprintf(names[s], sizeof names[s], "group %d", s);
+        else snprintf(names[s], sizeof names[s], "%s=%d", sub.kind == FL_MOD_SUB_BY_A ? "a" : "c", s);
+        np[s] = names[s];
+    }
+    fl_tf_spec_string(&m.cfg, spec, sizeof spec);
+    if (fl_mkdirs(a->out) || fl_circuits_write(a, "modarith", spec, k, np, count, nc, a->edges ? edge_name : node_name,
+                                               &m, vec, rho))
+        goto out;
+    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc, a->edges ? "edges" : "components",
+           fl_cs_mean(rho, k), a->out);
+    rc = 0;
+out:
+    free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count);
+    fl_modarith_free(&d);
+    fl_tf_free(&m);
+    return rc;
+}
