@@ -101,6 +101,7 @@ static void test_first_order(void **state) {
         double e2 = first_order_error(&m, comps[i], FL_AP_LOSS_CE, 1e-2, NULL);
         char name[64];
         fl_tfap_component_name(&m, comps[i], name, sizeof name);
+        if (getenv("ATTRIBUTION_VERBOSE")) print_message("%-28s relative error %.3g (eps 0.1), %.3g (eps 0.01)\n", name, e1, e2);
         if (!(e2 < 0.05 && e2 < e1 * 0.5))
             fail_msg("%s: relative error %.3g at eps 0.1, %.3g at eps 0.01: not first order", name, e1, e2);
     }
@@ -113,6 +114,7 @@ static void test_linear_component_is_exact(void **state) {
     make_model(&m, 1, 6);
     double change, err = first_order_error(&m, m.cfg.n_heads, FL_AP_LOSS_LOGIT_DIFF, 1e-2, &change);
     assert_true(fabs(change) > 1e-4);
+    if (getenv("ATTRIBUTION_VERBOSE")) print_message("MLP output, logit difference: relative error %.3g\n", err);
     if (!(err < 1e-3)) fail_msg("MLP output, logit difference: relative error %.3g, expected exact", err);
     fl_tf_free(&m);
 }
