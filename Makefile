@@ -28,7 +28,7 @@ run: setup build
 	@echo "report: $(RUN_OUT)/index.html"
 
 # Under ASan+UBSan: every unit test and the short end-to-end runs.
-ASAN_TESTS = ^test_|^e2e_(cli_basics|bad_input|determinism|circuits)$$
+ASAN_TESTS = ^test_|^e2e_(cli_basics|bad_input|determinism|circuits|grok_small)$$
 
 $(ASAN_BUILD)/Makefile: CMakeLists.txt
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFORGETLAB_SANITIZE=ON >/dev/null

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# grok_small.sh: a tiny grok run and its circuits, fast enough for the
+# ASan/UBSan build: every grok code path (training, evaluation, progress
+# measures, circuit stability, checkpoint, resume of a finished run, plots)
+# and circuits --task modarith with ap, eap, mean and zero corruption.
+source "$(dirname "$0")/lib.sh"
+G="$T/g"
+ARGS=(grok --p 11 --frac 0.5 --d-model 16 --heads 2 --d-mlp 24 --epochs 40 --log-every 10 --measure-every 20
+      --checkpoint-every 20 --threads 1 --out "$G")
+expect_exit 0 "tiny grok run" -- "$FL" "${ARGS[@]}"
+check "len(open('$G/metrics.jsonl').readlines()) == 4" "4 metrics lines"
+check "'cs' in __import__('json').loads(open('$G/metrics.jsonl').readlines()[1])" "cs logged at a measure epoch"
+[ -s "$G/spectrum.png" ] && ok "plots written" || bad "plots missing"
+expect_exit 0 "rerun of a finished run" -- "$FL" "${ARGS[@]}"
+expect_stderr "nothing to do" "  ... says it is complete"
+expect_exit 0 "report rebuilds a grok run's plots" -- "$FL" report "$G"
+for m in "ap counterfactual" "ap mean" "ap zero" "eap counterfactual" "eap zero"; do
+    set -- $m
+    expect_exit 0 "circuits modarith $1 $2" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
+        --method "$1" --corrupt "$2" --out "$T/c-$1-$2"
+done
+expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$FL" grok --p 7 --op +,x2+y2 \
+    --layers 2 --layernorm --act gelu --batch 16 --d-model 8 --heads 2 --d-mlp 8 --epochs 20 --log-every 10 \
+    --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
+expect_exit 0 "its node circuits" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-answer --out "$T/c2"
+expect_exit 1 "eap refuses LayerNorm models" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-a \
+    --method eap --out "$T/c3"
+finish
