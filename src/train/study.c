@@ -79,7 +79,7 @@ int study_in_shard(const fl_razor_config *c, int i) {
 }
 
 void study_grid_string(const fl_razor_config *c, char *buf, size_t n) {
-    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.17g", c->quick, c->seeds, c->checkpoint_every);
+    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g", c->quick, c->seeds, c->checkpoint_every);
 }
 
 int study_run_threads(const fl_razor_config *c, int nplan) {
