@@ -223,9 +223,10 @@ static int ensure_base(const fl_razor_config *c, fl_mlp *base) {
     return rc;
 }
 
-/* What the shards of one study must agree on, for `merge` to check. */
+/* What the shards of one study must agree on, for `merge` to check; c's
+ * threads are resolved (the threads of the shared work). */
 static int record_study(const fl_razor_config *c, int run_threads) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[64];
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32];
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
@@ -236,10 +237,12 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     else
         snprintf(shard, sizeof shard, "all");
     snprintf(threads, sizeof threads, "%d", run_threads);
+    snprintf(setup, sizeof setup, "%d", c->threads);
     rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
     if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
     if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
+    if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
     fl_results_close(&db);
     return rc;
 }

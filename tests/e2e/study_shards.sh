@@ -27,7 +27,7 @@ check "$(sql "$T/partial/results.sqlite" "select count(*) from runs") == 18" "18
 
 expect_exit 0 "rerunning the killed shard finishes it" -- "$FL" study razor --quick --shard 2/2 --out "$T/s2"
 check "$(sql "$T/s2/results.sqlite" "select count(*) from runs") == 17" "shard 2/2 holds its 17 runs"
-check "$(sql "$T/s2/results.sqlite" "select value from study where key = 'shard'") == '2/2'" "shard recorded"
+check "'$(sql "$T/s2/results.sqlite" "select value from study where key = 'shard'")' == '2/2'" "shard recorded"
 cmp -s "$T/s1/base/model.safetensors" "$T/s2/base/model.safetensors" && ok "both shards pretrained the same base model" \
     || bad "the shards' base models differ"
 expect_exit 0 "merge" -- "$FL" merge "$T/s1" "$T/s2" --out "$T/m"
@@ -51,6 +51,9 @@ expect_exit 1 "merge refuses another version" -- "$FL" merge "$T/s1" "$T/ver" --
 expect_stderr "$T/ver: made by forgetlab 0.0.1" "the other version named"
 cp -r "$T/s2" "$T/thr"; edit "$T/thr" "update study set value = '2' where key = 'run_threads'"
 expect_exit 1 "merge refuses other threads per run" -- "$FL" merge "$T/s1" "$T/thr" --out "$T/x"
+cp -r "$T/s2" "$T/setup"; edit "$T/setup" "update study set value = '7' where key = 'setup_threads'"
+expect_exit 1 "merge refuses other threads for the shared work" -- "$FL" merge "$T/s1" "$T/setup" --out "$T/x"
+expect_stderr "$T/setup: measured with 7 thread" "the other thread count named"
 cp -r "$T/s2" "$T/base2"; printf 'x' >>"$T/base2/base/model.safetensors"
 expect_exit 1 "merge refuses another base model" -- "$FL" merge "$T/s1" "$T/base2" --out "$T/x"
 expect_stderr "$T/base2: its base model differs" "the other base named"
