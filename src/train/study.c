@@ -343,7 +343,8 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");
     todo = fl_malloc((size_t)max_runs * sizeof *todo, "runs to do");
     if (!runs || !todo) goto out;
-    sweep sw = {&c, &base, &train, &mctx, base_probs, runs, 0, todo, 0, 1, "sweep"};
+    sweep sw = {.c = &c, .base = &base, .train = &train, .mctx = &mctx, .base_probs = base_probs,
+                .runs = runs, .todo = todo, .run_threads = 1, .label = "sweep"};
     study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, base_probs, runs, &sw.n);
     if (w->rank == 0 && record_study(&c, study_run_threads(&c, sw.n))) goto out;
     if (run_phase(w, &sw)) goto out;

@@ -152,7 +152,10 @@ static int worker_sweep(const study_world *w, sweep *sw) {
     for (;;) {
         void *buf = NULL;
         size_t n = 0;
-        if (have && study_record_pack(&rec, &buf, &n)) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (have && study_record_pack(&rec, &buf, &n)) {
+            fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
         MPI_Send(buf, (int)n, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
         free(buf);
         study_record_free(&rec);
@@ -274,8 +277,11 @@ static int root_sweep(const study_world *w, sweep *sw) {
             double t0 = fl_now();
             int n = 0, from = st.MPI_SOURCE, reply, bad = 0;
             MPI_Get_count(&st, MPI_BYTE, &n);
-            void *buf = malloc(n > 0 ? (size_t)n : 1);
-            if (!buf) MPI_Abort(MPI_COMM_WORLD, 1);
+            void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run record");
+            if (!buf) {
+                fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+                MPI_Abort(MPI_COMM_WORLD, 1);
+            }
             MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             if (n > 0) {
                 run_record rec;
