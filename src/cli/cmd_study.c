@@ -1,13 +1,15 @@
-/* cmd_study.c: `forgetlab study razor`, the whole RL's Razor study. */
+/* cmd_study.c: `forgetlab study razor`, the whole RL's Razor study, on one
+ * machine, over MPI ranks, or one shard of it. */
 #include "cli.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/study.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: forgetlab study razor --out DIR [OPTIONS]\n"
     "\n"
     "The RL's Razor study: pretrains the base model (or reuses DIR/base), fine-tunes\n"
@@ -27,15 +29,44 @@ static const char HELP[] =
     "  --keep-models        keep every run's model.safetensors (2 MB each)\n"
     "  --checkpoint-every X epochs between measured checkpoints (default 0.2)\n"
     "  --data-dir DIR       datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
-    "  --help               show this help\n";
+    "  --shard I/N          run only the I-th of N disjoint parts of the grid (1 <= I <= N),\n"
+    "                       each into its own --out; 'forgetlab merge' combines them\n"
+    "  --help               show this help\n"
+    "\n"
+    "Under 'mpirun -np N' (or srun) the runs are spread over the N ranks; rank 0\n"
+    "writes results.sqlite. DIR must be on a file system every rank sees. The\n"
+    "numbers equal a single-process study's run with the same --threads and --jobs\n"
+    "(they set the threads per run: threads / jobs). See docs/scaling.md.\n";
 
-enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA };
+/* The help ends with whether this build has MPI. */
+#define HELP_MPI_YES "MPI: built in.\n"
+#define HELP_MPI_NO "MPI: not built in (needs libopenmpi-dev at build time).\n"
+static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
+
+enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
     {"threads", required_argument, 0, O_THREADS}, {"with-distill", no_argument, 0, O_DISTILL},
     {"keep-models", no_argument, 0, O_KEEP},    {"checkpoint-every", required_argument, 0, O_CKPT},
-    {"data-dir", required_argument, 0, O_DATA}, {0, 0, 0, 0}};
+    {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
+    {0, 0, 0, 0}};
+
+/* "I/N", 1 <= I <= N: shard I of N (1-based, as SLURM's --array=1-N). */
+static int parse_shard(const char *v, int *index, int *count) {
+    char *end;
+    long i = strtol(v, &end, 10), n = 0;
+    int ok = end != v && *end == '/';
+    if (ok) {
+        const char *ns = end + 1;
+        n = strtol(ns, &end, 10);
+        ok = end != ns && *end == '\0' && n >= 1 && n <= 100000 && i >= 1 && i <= n;
+    }
+    if (!ok) return fl_error_set("--shard: expected I/N with 1 <= I <= N (e.g. 2/8), got '%s'", v);
+    *index = (int)i;
+    *count = (int)n;
+    return 0;
+}
 
 static int handle(int opt, const char *v, void *ctx) {
     fl_razor_config *c = ctx;
@@ -50,6 +81,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_SEEDS: if (fl_arg_long("seeds", v, 1, 1000, &n)) return -1; c->seeds = (int)n; return 0;
     case O_JOBS: if (fl_arg_long("jobs", v, 1, 256, &n)) return -1; c->jobs = (int)n; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; c->threads = (int)n; return 0;
+    case O_SHARD: return parse_shard(v, &c->shard_index, &c->shard_count);
     case O_CKPT: if (fl_arg_double("checkpoint-every", v, 1e-3, 100, &x)) return -1; c->checkpoint_every = x; return 0;
     }
     return -1;
@@ -60,6 +92,7 @@ const fl_command fl_cmd_study = {"study", "run a whole study: 'study razor' (SFT
                                  run, HELP};
 
 static int run(int argc, char **argv) {
+    snprintf(HELP, sizeof HELP, "%s\n%s", HELP_HEAD, fl_razor_has_mpi() ? HELP_MPI_YES : HELP_MPI_NO);
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
         fputs(HELP, stdout);
         return FL_EXIT_OK;
@@ -73,5 +106,8 @@ static int run(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!c.out_dir) return fl_usage_error("study", "--out DIR is required");
+    /* The distill runs' teacher is the best grpo run of the whole grid. */
+    if (c.with_distill && c.shard_count > 1)
+        return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");
     return fl_razor_run(&c) ? fl_fail("study") : FL_EXIT_OK;
 }

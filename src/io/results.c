@@ -70,7 +70,8 @@ int fl_results_open(fl_results *r, const char *path) {
              " predictors_s REAL, weight_rank TEXT%s,"
              " PRIMARY KEY (run_id));"
              "CREATE TABLE IF NOT EXISTS checkpoints (" KEY_COLS ", idx INTEGER, step INTEGER,"
-             " epoch REAL%s, PRIMARY KEY (run_id, idx));",
+             " epoch REAL%s, PRIMARY KEY (run_id, idx));"
+             "CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT);",
              cols, cols);
     if (exec(r, sql)) {
         fl_results_close(r);
@@ -118,6 +119,94 @@ int fl_results_begin_run(fl_results *r, const char *run_id) {
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_error(r, "delete");
+}
+
+int fl_results_begin(fl_results *r) {
+    /* IMMEDIATE: take the write lock now (waiting up to the busy timeout),
+     * not at the first insert, where a conflict could not be waited out. */
+    return exec(r, "BEGIN IMMEDIATE");
+}
+
+int fl_results_commit(fl_results *r) { return exec(r, "COMMIT"); }
+
+void fl_results_rollback(fl_results *r) { sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL); }
+
+int fl_results_set_meta(fl_results *r, const char *key, const char *value) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO study (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "insert");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(r, "insert");
+}
+
+int fl_results_get_meta(fl_results *r, const char *key, char *buf, size_t n, int *found) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT value FROM study WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    const unsigned char *v = *found ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(buf, n, "%s", v ? (const char *)v : "");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
+}
+
+/* The first column of the first row of sql, an integer or text (0 / "" when
+ * there is none). */
+static int query_one(fl_results *r, const char *sql, long long *num, char *text, size_t n) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
+    int rc = sqlite3_step(st);
+    if (num) *num = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (text) {
+        const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        snprintf(text, n, "%s", v ? (const char *)v : "");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
+}
+
+int fl_results_import(fl_results *r, const char *other_path, int *copied, int *dups) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK) return db_error(r, "attach");
+    sqlite3_bind_text(st, 1, other_path, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return fl_error_set("%s: cannot read: %s", other_path, sqlite3_errmsg(r->db));
+    /* Rows are copied column by column (SELECT *): both tables must be the
+     * same, which the CREATE statements SQLite keeps show. */
+    static const char *const SCHEMA =
+        "SELECT group_concat(sql, ';') FROM (SELECT sql FROM %s.sqlite_master"
+        " WHERE name IN ('runs', 'checkpoints') ORDER BY name)";
+    char sql[512], mine[8192], theirs[8192];
+    long long n_dups = 0, n_copied = 0;
+    snprintf(sql, sizeof sql, SCHEMA, "main");
+    rc = query_one(r, sql, NULL, mine, sizeof mine);
+    snprintf(sql, sizeof sql, SCHEMA, "src");
+    if (rc == 0) rc = query_one(r, sql, NULL, theirs, sizeof theirs);
+    if (rc == 0 && strcmp(mine, theirs) != 0)
+        rc = fl_error_set("%s: its tables differ from this version's (made by another forgetlab?)", other_path);
+    if (rc == 0)
+        rc = query_one(r, "SELECT count(*) FROM src.runs WHERE run_id IN (SELECT run_id FROM main.runs)", &n_dups,
+                       NULL, 0);
+    if (rc == 0 && (rc = fl_results_begin(r)) == 0) {
+        /* Checkpoints first, while main.runs still tells which runs are new;
+         * only those of finished runs (an unfinished run is redone). */
+        rc = exec(r, "INSERT INTO main.checkpoints SELECT * FROM src.checkpoints"
+                     " WHERE run_id IN (SELECT run_id FROM src.runs) AND run_id NOT IN (SELECT run_id FROM main.runs);"
+                     "INSERT INTO main.runs SELECT * FROM src.runs WHERE run_id NOT IN (SELECT run_id FROM main.runs)");
+        n_copied = rc == 0 ? sqlite3_changes(r->db) : 0;
+        if (rc == 0) rc = fl_results_commit(r);
+        if (rc) fl_results_rollback(r);
+    }
+    sqlite3_exec(r->db, "DETACH DATABASE src", NULL, NULL, NULL);
+    *copied = (int)n_copied;
+    *dups = (int)n_dups;
+    return rc;
 }
 
 /* INSERT OR REPLACE INTO table (key cols, extra cols, fields) VALUES (...). */

@@ -1,16 +1,17 @@
-/* study.c: the RL's Razor sweep: the grid of runs, worker processes that
- * claim runs from a shared counter and write every checkpoint to SQLite, a
- * resumable plan (finished runs are skipped), and the progress line. */
+/* study.c: the RL's Razor sweep: the grid of runs, its shards, a resumable
+ * plan (finished runs are skipped), worker processes that claim runs from a
+ * shared counter and write each finished run to SQLite, the progress line,
+ * and the order of the study's phases, on one machine or over MPI ranks
+ * (study_mpi.c). */
 /* MAP_ANONYMOUS is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
-#include "forgetlab/study.h"
+#include "study_int.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/finetune.h"
 #include "forgetlab/progress.h"
-#include "forgetlab/results.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
@@ -34,19 +35,16 @@ void fl_razor_defaults(fl_razor_config *c) {
     fl_pretrain_defaults(&c->pretrain);
 }
 
-typedef struct {
-    fl_finetune_config ft;
-    fl_run_key key;
-    char id[128];
-} planned_run;
-
 /* The sweep methods: the paper's 2x2 (on-policy vs offline, with vs without
  * negatives) plus the SFT variants and the oracle. */
-static const fl_ft_method SWEEP[] = {FL_FT_SFT1, FL_FT_SFT2, FL_FT_ORACLE, FL_FT_GRPO,
-                                     FL_FT_GRPO_KL, FL_FT_REINFORCE, FL_FT_SIMPO};
+const fl_ft_method STUDY_SWEEP[] = {FL_FT_SFT1, FL_FT_SFT2, FL_FT_ORACLE, FL_FT_GRPO,
+                                    FL_FT_GRPO_KL, FL_FT_REINFORCE, FL_FT_SIMPO};
+const int STUDY_NSWEEP = (int)(sizeof STUDY_SWEEP / sizeof *STUDY_SWEEP);
 
-static void plan_grid(const fl_razor_config *c, const fl_ft_method *methods, int nmethods,
-                      const fl_mlp *teacher, const float *base_probs, planned_run *runs, int *n) {
+int study_max_runs(const fl_razor_config *c) { return STUDY_NSWEEP * 15 * 2 * 2 * c->seeds; }
+
+void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const fl_mlp *teacher,
+                const float *base_probs, planned_run *runs, int *n) {
     const int nlr = c->quick ? 5 : 15, nsched = c->quick ? 1 : 2, nep = c->quick ? 1 : 2;
     const fl_sched_kind scheds[2] = {FL_SCHED_CONSTANT, FL_SCHED_COSINE};
     for (int s = 0; s < c->seeds; s++)
@@ -73,67 +71,58 @@ static void plan_grid(const fl_razor_config *c, const fl_ft_method *methods, int
                     }
 }
 
-/* What a worker needs; shared by fork (copy-on-write). */
-typedef struct {
-    const fl_razor_config *c;
-    const fl_mlp *base;
-    const fl_task_data *train;
-    const fl_measure_ctx *mctx;
-    const float *base_probs; /* the base on the training set, once per study */
-    planned_run *runs;
-    int n;
-    int *next; /* shared counter in an anonymous shared mapping */
-} sweep;
-
-typedef struct {
-    fl_results *db;
-    const planned_run *run;
-} ckpt_ctx;
-
-static int on_checkpoint(void *user, int idx, long step, double epoch, const fl_measurement *m) {
-    ckpt_ctx *k = user;
-    return fl_results_add_checkpoint(k->db, &k->run->key, k->run->id, idx, step, epoch, m);
+/* Round robin, not contiguous blocks: the grid is ordered by method and
+ * learning rate, and run times vary with both, so every shard gets a mix
+ * and the shards of a job array end together. */
+int study_in_shard(const fl_razor_config *c, int i) {
+    return c->shard_count <= 1 || i % c->shard_count == c->shard_index - 1;
 }
 
-static int run_one(const sweep *sw, fl_results *db, const planned_run *r) {
-    int done;
-    if (fl_results_run_done(db, r->id, &done)) return -1;
-    if (done) return 0;
-    if (fl_results_begin_run(db, r->id)) return -1;
-    char *runs_dir = fl_path_join(sw->c->out_dir, "runs"), *dir = runs_dir ? fl_path_join(runs_dir, r->id) : NULL;
-    double t0 = fl_now();
-    ckpt_ctx k = {db, r};
-    fl_measurement final = {0};
-    double times[4] = {0};
-    int rc = dir ? fl_finetune_run(&r->ft, sw->base, sw->train, sw->mctx, dir, "base", on_checkpoint, &k, &final,
-                                   &times[1])
-                 : fl_error_set("out of memory");
-    times[0] = fl_now() - t0;
-    times[2] = final.eval_s;
-    times[3] = final.predictors_s;
-    if (rc == FL_DIVERGED) {
-        /* One run's divergence is a result, not a failure of the study. */
-        fprintf(stderr, "forgetlab study: run %s: %s\n", r->id, fl_error_msg());
-        rc = fl_results_mark_diverged(db, &r->key, r->id, fl_error_msg());
-    } else if (rc == 0) {
-        rc = fl_results_finish_run(db, &r->key, r->id, &final, times);
+void study_grid_string(const fl_razor_config *c, char *buf, size_t n) {
+    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g", c->quick, c->seeds, c->checkpoint_every);
+}
+
+int study_run_threads(const fl_razor_config *c, int nplan) {
+    int cores = c->threads > 0 ? c->threads : fl_cpu_count();
+    int jobs = c->jobs > 0 ? c->jobs : cores;
+    if (jobs > nplan) jobs = nplan > 0 ? nplan : 1;
+    return cores / jobs > 0 ? cores / jobs : 1;
+}
+
+/* sw->todo: the runs of the plan in this shard that no earlier invocation
+ * finished. */
+static int find_todo(sweep *sw) {
+    char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
+    fl_results db;
+    int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
+    free(path);
+    if (rc) return -1;
+    sw->ntodo = 0;
+    for (int i = 0; rc == 0 && i < sw->n; i++) {
+        int done = 0;
+        if (!study_in_shard(sw->c, i)) continue;
+        rc = fl_results_run_done(&db, sw->runs[i].id, &done);
+        if (rc == 0 && !done) sw->todo[sw->ntodo++] = i;
     }
-    if (rc) fl_error_wrap("run %s", r->id);
-    free(runs_dir);
-    free(dir);
+    fl_results_close(&db);
     return rc;
 }
 
-static int worker(const sweep *sw, int threads) {
-    fl_set_threads(threads);
+static int fork_worker(const sweep *sw, int *next) {
+    fl_set_threads(sw->run_threads);
     char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : -1;
     free(path);
     while (rc == 0) {
-        int i = __atomic_fetch_add(sw->next, 1, __ATOMIC_SEQ_CST);
-        if (i >= sw->n) break;
-        rc = run_one(sw, &db, &sw->runs[i]);
+        int k = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST), done = 0;
+        if (k >= sw->ntodo) break;
+        /* Another study on the same directory may have finished it since. */
+        if ((rc = fl_results_run_done(&db, sw->runs[sw->todo[k]].id, &done)) || done) continue;
+        run_record rec;
+        rc = study_record_run(sw, sw->todo[k], &rec);
+        if (rc == 0) rc = study_record_commit(&db, sw, &rec);
+        study_record_free(&rec);
     }
     if (rc) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
     if (db.db) fl_results_close(&db);
@@ -141,27 +130,15 @@ static int worker(const sweep *sw, int threads) {
 }
 
 /* Forks the workers, draws progress until they exit. */
-static int run_sweep(sweep *sw, const char *label) {
+static int fork_sweep(sweep *sw) {
     const fl_razor_config *c = sw->c;
     int cores = c->threads > 0 ? c->threads : fl_cpu_count();
     int jobs = c->jobs > 0 ? c->jobs : cores;
-    if (jobs > sw->n) jobs = sw->n > 0 ? sw->n : 1;
-    int per_job = cores / jobs > 0 ? cores / jobs : 1;
-    /* How many planned runs are left (a resumed study skips the rest), counted
-     * on a connection closed before the fork. */
-    int pending = sw->n;
-    char *path = fl_path_join(c->out_dir, "results.sqlite");
-    fl_results db = {0};
-    if (path && fl_results_open(&db, path) == 0) {
-        for (int i = 0; i < sw->n; i++) {
-            int d = 0;
-            if (fl_results_run_done(&db, sw->runs[i].id, &d) == 0) pending -= d;
-        }
-        fl_results_close(&db);
-    }
-    sw->next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sw->next == MAP_FAILED) return fl_error_set("cannot map shared memory");
-    *sw->next = 0;
+    if (jobs > sw->ntodo) jobs = sw->ntodo;
+    if (jobs == 0) return 0;
+    int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (next == MAP_FAILED) return fl_error_set("cannot map shared memory");
+    *next = 0;
     fflush(NULL);
     int started = 0, failed = 0;
     const pid_t parent = getpid();
@@ -177,14 +154,17 @@ static int run_sweep(sweep *sw, const char *label) {
              * not race orphans still writing the same runs. */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent) _exit(1);
-            _exit(worker(sw, per_job));
+            _exit(fork_worker(sw, next));
         }
     }
+    char *path = fl_path_join(c->out_dir, "results.sqlite");
+    fl_results db = {0};
     int have_db = path && fl_results_open(&db, path) == 0;
+    free(path);
     fl_progress pb;
     int done0 = 0, ck0 = 0;
     if (have_db) fl_results_count(&db, &done0, &ck0);
-    if (c->progress) fl_progress_start(&pb, label, pending);
+    if (c->progress) fl_progress_start(&pb, sw->label, sw->ntodo);
     int alive = started;
     while (alive > 0) {
         int status;
@@ -199,7 +179,8 @@ static int run_sweep(sweep *sw, const char *label) {
             int runs, ckpts;
             if (fl_results_count(&db, &runs, &ckpts) == 0) {
                 char extra[96];
-                snprintf(extra, sizeof extra, "runs, %d checkpoints, %d jobs x %d threads", ckpts, jobs, per_job);
+                snprintf(extra, sizeof extra, "runs, %d checkpoints, %d jobs x %d threads", ckpts, jobs,
+                         sw->run_threads);
                 /* Runs finished by an earlier invocation are not this one's progress. */
                 fl_progress_update(&pb, runs - done0 > 0 ? runs - done0 : 0, extra);
             }
@@ -208,10 +189,17 @@ static int run_sweep(sweep *sw, const char *label) {
     }
     if (c->progress) fl_progress_finish(&pb);
     if (have_db) fl_results_close(&db);
-    free(path);
-    munmap(sw->next, sizeof(int));
-    if (failed) return fl_error_set("%s: a worker failed (its error is above); rerun to resume", label);
+    munmap(next, sizeof(int));
+    if (failed) return fl_error_set("%s: a worker failed (its error is above); rerun to resume", sw->label);
     return 0;
+}
+
+/* One phase: rank 0 (or the only process) finds what is left to do; the
+ * runs go to forked workers, or over the MPI ranks. */
+static int run_phase(const study_world *w, sweep *sw) {
+    sw->run_threads = study_run_threads(sw->c, sw->n);
+    if (w->rank == 0 && find_todo(sw)) return -1;
+    return w->size > 1 ? study_mpi_sweep(w, sw) : fork_sweep(sw);
 }
 
 /* The base model: DIR/base, pretrained now unless an earlier invocation did. */
@@ -235,73 +223,146 @@ static int ensure_base(const fl_razor_config *c, fl_mlp *base) {
     return rc;
 }
 
-static int distill_phase(sweep *sw, const fl_razor_config *c) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), id[128], *runs = NULL, *model = NULL;
+/* What the shards of one study must agree on, for `merge` to check; c's
+ * threads are resolved (the threads of the shared work). */
+static int record_study(const fl_razor_config *c, int run_threads) {
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32];
     fl_results db;
-    fl_mlp teacher = {0};
-    int rc = -1;
-    if (!path || fl_results_open(&db, path)) goto out;
-    rc = fl_results_best_run(&db, "grpo", id, sizeof id);
-    fl_results_close(&db);
-    if (rc) goto out;
-    rc = -1;
-    runs = fl_path_join(c->out_dir, "runs");
-    char *rundir = runs ? fl_path_join(runs, id) : NULL;
-    model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
-    if (model && !fl_file_exists(model)) {
-        /* The sweep ran without --with-distill, so it kept no models: train
-         * the teacher again (same seed, same numbers) and keep it this time. */
-        for (int i = 0; i < sw->n; i++)
-            if (strcmp(sw->runs[i].id, id) == 0) {
-                fl_finetune_config ft = sw->runs[i].ft;
-                ft.save_model = 1;
-                if (fl_finetune_run(&ft, sw->base, sw->train, sw->mctx, rundir, "base", NULL, NULL, NULL, NULL))
-                    fl_error_wrap("retraining the distill teacher %s", id);
-                break;
-            }
-    }
-    free(rundir);
-    if (!model || fl_mlp_load(model, &teacher, NULL)) goto out;
-    const fl_ft_method m = FL_FT_DISTILL;
-    sw->n = 0;
-    plan_grid(c, &m, 1, &teacher, sw->base_probs, sw->runs, &sw->n);
-    rc = run_sweep(sw, "distill");
-out:
-    fl_mlp_free(&teacher);
+    int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
+    if (rc) return -1;
+    study_grid_string(c, grid, sizeof grid);
+    if (c->shard_count > 1)
+        snprintf(shard, sizeof shard, "%d/%d", c->shard_index, c->shard_count);
+    else
+        snprintf(shard, sizeof shard, "all");
+    snprintf(threads, sizeof threads, "%d", run_threads);
+    snprintf(setup, sizeof setup, "%d", c->threads);
+    rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
+    if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
+    if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
+    if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
+    if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
+    fl_results_close(&db);
+    return rc;
+}
+
+/* The teacher of the distill runs: the best grpo run's model, trained again
+ * (same seed, same numbers) and kept if the sweep did not keep models.
+ * Rank 0 only; its plan index in *teacher. */
+static int find_teacher(sweep *sw, int *teacher) {
+    char *path = fl_path_join(sw->c->out_dir, "results.sqlite"), id[128];
+    fl_results db;
+    if (!path || fl_results_open(&db, path)) {
+        free(path);
+        return -1;
+    }
+    free(path);
+    int rc = fl_results_best_run(&db, "grpo", id, sizeof id);
+    fl_results_close(&db);
+    if (rc) return -1;
+    for (int i = 0; i < sw->n; i++)
+        if (strcmp(sw->runs[i].id, id) == 0) *teacher = i;
+    if (*teacher < 0) return fl_error_set("the best grpo run %s is not in this grid", id);
+    char *runs = fl_path_join(sw->c->out_dir, "runs"), *rundir = runs ? fl_path_join(runs, id) : NULL;
+    char *model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
+    rc = model ? 0 : fl_error_set("out of memory");
+    if (rc == 0 && !fl_file_exists(model)) {
+        fl_finetune_config ft = sw->runs[*teacher].ft;
+        ft.save_model = 1;
+        fl_set_threads(sw->run_threads);
+        rc = fl_finetune_run(&ft, sw->base, sw->train, sw->mctx, rundir, "base", NULL, NULL, NULL, NULL);
+        if (rc) fl_error_wrap("retraining the distill teacher %s", id);
+    }
     free(runs);
+    free(rundir);
     free(model);
     return rc;
 }
 
-int fl_razor_run(const fl_razor_config *c) {
+static int distill_phase(const study_world *w, sweep *sw) {
+    int teacher = -1;
+    int rc = w->rank == 0 ? find_teacher(sw, &teacher) : 0;
+    teacher = study_mpi_share(w, rc ? -1 : teacher);
+    if (teacher < 0) return -1;
+    char *runs = fl_path_join(sw->c->out_dir, "runs"), *rundir = runs ? fl_path_join(runs, sw->runs[teacher].id) : NULL;
+    char *model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
+    fl_mlp t = {0};
+    rc = model ? fl_mlp_load(model, &t, NULL) : fl_error_set("out of memory");
+    if (rc == 0) {
+        const fl_ft_method m = FL_FT_DISTILL;
+        sw->n = 0;
+        sw->label = "distill";
+        study_plan(sw->c, &m, 1, &t, sw->base_probs, sw->runs, &sw->n);
+        rc = run_phase(w, sw);
+    }
+    fl_mlp_free(&t);
+    free(runs);
+    free(rundir);
+    free(model);
+    return rc;
+}
+
+/* The base model, on every rank: rank 0 pretrains it (or finds it) and
+ * tells the others the thread count of the shared work (what the
+ * single-process study would use), which they then load it with. */
+static int setup_base(const study_world *w, fl_razor_config *c, fl_mlp *base) {
+    int cores = -1;
+    if (w->rank == 0) {
+        fl_set_threads(c->threads);
+        if (fl_mkdirs(c->out_dir) == 0 && ensure_base(c, base) == 0) cores = fl_get_threads();
+    }
+    cores = study_mpi_share(w, cores);
+    if (cores < 0) return -1;
+    c->threads = cores;
+    fl_set_threads(cores);
+    if (w->rank == 0) return 0;
+    char *dir = fl_path_join(c->out_dir, "base"), *file = dir ? fl_path_join(dir, "model.safetensors") : NULL;
+    int rc = file ? fl_mlp_load(file, base, NULL) : fl_error_set("out of memory");
+    free(dir);
+    free(file);
+    return rc;
+}
+
+static int razor_run(const study_world *w, const fl_razor_config *config) {
+    fl_razor_config c = *config;
     fl_mlp base = {0};
     fl_task_data train = {0};
     fl_measure_ctx mctx = {0};
     planned_run *runs = NULL;
+    int *todo = NULL;
     float *base_probs = NULL;
     int rc = -1;
-    if (fl_mkdirs(c->out_dir)) return -1;
-    fl_set_threads(c->threads);
-    if (ensure_base(c, &base)) goto out;
-    const char *dir = fl_data_dir(c->data_dir);
+    if (setup_base(w, &c, &base)) goto out;
+    const char *dir = fl_data_dir(c.data_dir);
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
     /* The base model's outputs and Fisher: once, shared by every run. */
     if (fl_measure_ctx_init(&mctx, &base, dir, 2000, 0)) goto out;
     if (!(base_probs = fl_model_probs(&base, &train))) goto out;
-    const int nm = (int)(sizeof SWEEP / sizeof *SWEEP), max_runs = nm * 15 * 2 * 2 * c->seeds;
+    const int max_runs = study_max_runs(&c);
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");
-    if (!runs) goto out;
-    sweep sw = {c, &base, &train, &mctx, base_probs, runs, 0, NULL};
-    plan_grid(c, SWEEP, nm, NULL, base_probs, runs, &sw.n);
-    if (run_sweep(&sw, "sweep")) goto out;
-    if (c->with_distill && distill_phase(&sw, c)) goto out;
-    rc = fl_razor_analyse(c->out_dir);
+    todo = fl_malloc((size_t)max_runs * sizeof *todo, "runs to do");
+    if (!runs || !todo) goto out;
+    sweep sw = {.c = &c, .base = &base, .train = &train, .mctx = &mctx, .base_probs = base_probs,
+                .runs = runs, .todo = todo, .run_threads = 1, .label = "sweep"};
+    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, base_probs, runs, &sw.n);
+    if (w->rank == 0 && record_study(&c, study_run_threads(&c, sw.n))) goto out;
+    if (run_phase(w, &sw)) goto out;
+    if (c.with_distill && distill_phase(w, &sw)) goto out;
+    /* A shard's analysis covers its part only: `merge` gives the study's. */
+    rc = w->rank == 0 ? fl_razor_analyse(c.out_dir) : 0;
 out:
     free(runs);
+    free(todo);
     free(base_probs);
     fl_measure_ctx_free(&mctx);
     fl_task_free(&train);
     fl_mlp_free(&base);
     return rc;
+}
+
+int fl_razor_run(const fl_razor_config *c) {
+    study_world w;
+    if (study_mpi_init(&w)) return -1;
+    return study_mpi_finish(&w, razor_run(&w, c));
 }

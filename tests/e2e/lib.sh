@@ -46,3 +46,32 @@ finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
 }
+
+# The single-process quick study that the scaling tests compare against,
+# in $REF. Under ctest the fixture e2e_study_reference builds it once before
+# them; run by hand, a test builds it when it is missing or older than $FL.
+REF="$TMP_ROOT/study-reference"
+reference_study() {
+    if [ -s "$REF/results.csv" ] && [ "$REF/results.csv" -nt "$FL" ]; then return 0; fi
+    rm -rf "$REF"
+    if "$FL" study razor --quick --out "$REF" >"$T/ref.out" 2>"$T/ref.err"; then ok "reference study (one process)"
+    else bad "reference study: $(tail -1 "$T/ref.err")"; return 1; fi
+}
+
+# same_rows A B DESCRIPTION: two CSV files hold the same lines, in any order.
+# (results.csv has no timing columns: every number must match to the bit.)
+same_rows() {
+    if cmp -s <(sort "$1") <(sort "$2"); then ok "$3"; else
+        bad "$3: $(diff <(sort "$1") <(sort "$2") | head -3 | cut -c1-200)"; fi
+}
+
+# wait_runs DB N SECONDS: waits until DB holds N finished runs (0) or the
+# time is up (1).
+wait_runs() {
+    local i
+    for ((i = 0; i < $3 * 5; i++)); do
+        if [ -f "$1" ] && [ "$(sql "$1" "select count(*) from runs" 2>/dev/null || echo 0)" -ge "$2" ]; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}

@@ -1,0 +1,115 @@
+/* study_int.h: what the parts of the study share (study.c plans and runs it
+ * on one machine, study_record.c turns one run into a record and a record
+ * into rows, study_mpi.c spreads the runs over MPI ranks, study_merge.c
+ * combines shard directories). Not a public interface. */
+#ifndef FORGETLAB_STUDY_INT_H
+#define FORGETLAB_STUDY_INT_H
+
+#include "forgetlab/finetune.h"
+#include "forgetlab/results.h"
+#include "forgetlab/study.h"
+
+#include <stddef.h>
+
+typedef struct {
+    fl_finetune_config ft;
+    fl_run_key key;
+    char id[128];
+} planned_run;
+
+/* One phase of the study (the sweep, then the distill runs): its plan, the
+ * runs of it still to do, and what every run reads. Workers get it by fork
+ * (copy-on-write) or, under MPI, build the same one on every rank. */
+typedef struct {
+    const fl_razor_config *c;
+    const fl_mlp *base;
+    const fl_task_data *train;
+    const fl_measure_ctx *mctx;
+    const float *base_probs;  /* the base on the training set, once per study */
+    planned_run *runs;
+    int n;                    /* planned runs (the whole grid of the phase) */
+    int *todo, ntodo;         /* plan indices this process still has to run */
+    int run_threads;          /* BLAS/OpenMP threads of every run */
+    const char *label;        /* "sweep" or "distill", for messages */
+} sweep;
+
+/* Threads per run: the cores (--threads, else all) shared by the concurrent
+ * runs (--jobs, else one per core) of a whole phase of nplan runs. It
+ * depends on the grid, never on how the grid is split over ranks or shards:
+ * the same count everywhere gives the same numbers as one process. */
+int study_run_threads(const fl_razor_config *c, int nplan);
+
+/* The grid of a phase: every method x learning rate x schedule x epochs x
+ * seed, in a fixed order (the order shards are cut from). */
+void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const fl_mlp *teacher,
+                const float *base_probs, planned_run *runs, int *n);
+/* The sweep's methods and the most runs a plan can hold. */
+extern const fl_ft_method STUDY_SWEEP[];
+extern const int STUDY_NSWEEP;
+int study_max_runs(const fl_razor_config *c);
+/* Whether plan index i belongs to the config's shard (every index does
+ * without --shard). */
+int study_in_shard(const fl_razor_config *c, int i);
+
+/* "quick=1 seeds=1 checkpoint_every=0.2": what makes two studies' grids
+ * the same, as recorded in results.sqlite (table study, key grid). */
+void study_grid_string(const fl_razor_config *c, char *buf, size_t n);
+
+/* One measured checkpoint of a run. */
+typedef struct {
+    int idx;
+    long step;
+    double epoch;
+    fl_measurement m;
+} run_checkpoint;
+
+enum { RUN_DONE = 0, RUN_DIVERGED = 1, RUN_FAILED = 2 };
+
+/* Everything a finished run contributes to the database, held in memory
+ * until it is written in one transaction (here, or by MPI rank 0 after
+ * the bytes of study_record_pack travelled). */
+typedef struct {
+    int run;                 /* plan index */
+    int status;              /* RUN_DONE, RUN_DIVERGED or RUN_FAILED */
+    char error[512];         /* for RUN_DIVERGED and RUN_FAILED */
+    double times[4];         /* wall, training, evaluation, predictors (s) */
+    fl_measurement final;
+    int nckpt, cap;
+    run_checkpoint *ckpt;
+} run_record;
+
+/* Runs plan[i] (its directory under DIR/runs) into rec. Always gives an
+ * outcome (RUN_FAILED with its error when the run could not be done);
+ * returns 0. */
+int study_record_run(const sweep *sw, int i, run_record *rec);
+/* Writes a record's rows (checkpoints, then the run) in one transaction.
+ * A RUN_FAILED record writes nothing and returns -1 with its error. */
+int study_record_commit(fl_results *db, const sweep *sw, const run_record *rec);
+void study_record_free(run_record *rec);
+
+/* A record as bytes and back: ranks run the same build on the same kind of
+ * machine, so the structures travel as they are, behind a header that
+ * says which build made them. */
+int study_record_pack(const run_record *rec, void **buf, size_t *n);
+int study_record_unpack(const void *buf, size_t n, run_record *rec);
+
+/* The MPI world of this process: size 1 when it was not started by an MPI
+ * launcher with several processes, or the build has no MPI. */
+typedef struct {
+    int rank, size;
+} study_world;
+
+/* Starts MPI when mpirun (or srun) started several processes. Fails when
+ * it did but the build has no MPI. */
+int study_mpi_init(study_world *w);
+/* Ends MPI; every rank returns rank 0's outcome (rc on rank 0). */
+int study_mpi_finish(study_world *w, int rc);
+/* Rank 0 sends v to every other rank, which returns it. The others wait
+ * without spinning (a rank waiting must not take a core from one at work). */
+int study_mpi_share(const study_world *w, int v);
+/* Runs sw->todo (meaningful on rank 0 only) over the ranks: rank 0 hands
+ * out plan indices one at a time and writes every record into the
+ * database; every rank, rank 0 included, runs what it is handed. */
+int study_mpi_sweep(const study_world *w, sweep *sw);
+
+#endif

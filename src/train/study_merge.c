@@ -1,0 +1,260 @@
+/* study_merge.c: `forgetlab merge`: combines the shard directories of one
+ * study (--shard I/N, run anywhere, e.g. as a SLURM job array) into one
+ * study directory, then analyses it as if one process had run the grid.
+ *
+ * It refuses what would not give that study: directories of different
+ * versions, grids, threads per run or base models, two copies of one shard,
+ * and (unless partial) runs of the grid that no directory finished. Merging
+ * again into the same directory adds what is new and keeps what is there. */
+#define _DEFAULT_SOURCE /* realpath, DT_* */
+#include "study_int.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* What a study directory says about itself (results.sqlite, table study). */
+typedef struct {
+    char version[32], grid[160], shard[48], threads[32], setup[32];
+    int shard_index, shard_count; /* 0 0: the whole grid */
+} study_info;
+
+static char *db_path(const char *dir) { return fl_path_join(dir, "results.sqlite"); }
+
+/* Reads dir's record; need_db: a missing database is an error (else *found 0). */
+static int read_info(const char *dir, study_info *info, int need_db, int *found) {
+    memset(info, 0, sizeof *info);
+    *found = 0;
+    char *path = db_path(dir);
+    if (!path) return fl_error_set("out of memory");
+    if (!fl_file_exists(path)) {
+        free(path);
+        return need_db ? fl_error_set("%s: no results.sqlite (not a study directory)", dir) : 0;
+    }
+    fl_results db;
+    int rc = fl_results_open(&db, path), have = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0;
+    free(path);
+    if (rc) return -1;
+    rc = fl_results_get_meta(&db, "grid", info->grid, sizeof info->grid, &have);
+    if (rc == 0) rc = fl_results_get_meta(&db, "version", info->version, sizeof info->version, &h2);
+    if (rc == 0) rc = fl_results_get_meta(&db, "shard", info->shard, sizeof info->shard, &h3);
+    if (rc == 0) rc = fl_results_get_meta(&db, "run_threads", info->threads, sizeof info->threads, &h4);
+    if (rc == 0) rc = fl_results_get_meta(&db, "setup_threads", info->setup, sizeof info->setup, &h5);
+    fl_results_close(&db);
+    if (rc) return -1;
+    if (!have || !h2 || !h3 || !h4 || !h5)
+        return fl_error_set("%s: results.sqlite has no study record (made before shards existed: run the study "
+                            "again with this version)", dir);
+    if (strcmp(info->shard, "all") != 0 &&
+        sscanf(info->shard, "%d/%d", &info->shard_index, &info->shard_count) != 2)
+        return fl_error_set("%s: unreadable shard '%s' in results.sqlite", dir, info->shard);
+    *found = 1;
+    return 0;
+}
+
+/* The fields two parts of one study must share; what differs, named. */
+static int same_study(const char *dir, const study_info *a, const char *dir0, const study_info *b) {
+    if (strcmp(a->version, b->version) != 0)
+        return fl_error_set("%s: made by forgetlab %s, %s by %s", dir, a->version, dir0, b->version);
+    if (strcmp(a->grid, b->grid) != 0)
+        return fl_error_set("%s: grid '%s' differs from %s's '%s'", dir, a->grid, dir0, b->grid);
+    if (strcmp(a->threads, b->threads) != 0)
+        return fl_error_set("%s: ran %s thread(s) per run, %s ran %s (the numbers would differ in the last bits: "
+                            "give every part the same --threads and --jobs)", dir, a->threads, dir0, b->threads);
+    if (strcmp(a->setup, b->setup) != 0)
+        return fl_error_set("%s: measured with %s thread(s), %s with %s (the numbers would differ in the last bits: "
+                            "give every part the same --threads)", dir, a->setup, dir0, b->setup);
+    return 0;
+}
+
+/* Whether two files hold the same bytes. */
+static int same_file(const char *a, const char *b, int *same) {
+    char *da = NULL, *db = NULL;
+    size_t na = 0, nb = 0;
+    int rc = fl_read_file(a, &da, &na);
+    if (rc == 0) rc = fl_read_file(b, &db, &nb);
+    *same = rc == 0 && na == nb && memcmp(da, db, na) == 0;
+    free(da);
+    free(db);
+    return rc;
+}
+
+static int same_base(const char *dir, const char *dir0) {
+    char *b = fl_path_join(dir, "base"), *b0 = fl_path_join(dir0, "base");
+    char *m = b ? fl_path_join(b, "model.safetensors") : NULL, *m0 = b0 ? fl_path_join(b0, "model.safetensors") : NULL;
+    int same = 0, rc = m && m0 ? same_file(m, m0, &same) : fl_error_set("out of memory");
+    if (rc == 0 && !same)
+        rc = fl_error_set("%s: its base model differs from %s's (the parts must share one base model: "
+                          "docs/scaling.md)", dir, dir0);
+    free(b);
+    free(b0);
+    free(m);
+    free(m0);
+    return rc;
+}
+
+/* Copies the regular files of src into dst (created), skipping those dst
+ * already has; with depth 1, each subdirectory the same way (runs/ID/). */
+static int copy_files(const char *src, const char *dst, int depth) {
+    DIR *d = opendir(src);
+    if (!d) return 0; /* nothing to copy: a part without runs/ */
+    int rc = fl_mkdirs(dst);
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char *s = fl_path_join(src, e->d_name), *t = fl_path_join(dst, e->d_name);
+        struct stat st;
+        if (!s || !t) {
+            rc = fl_error_set("out of memory");
+        } else if (stat(s, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (depth > 0) rc = copy_files(s, t, depth - 1);
+        } else if (S_ISREG(st.st_mode) && !fl_file_exists(t)) {
+            char *data = NULL;
+            size_t n = 0;
+            rc = fl_read_file(s, &data, &n);
+            if (rc == 0) rc = fl_write_file_atomic(t, data, n);
+            free(data);
+        }
+        free(s);
+        free(t);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int copy_subdir(const char *from, const char *to, const char *name, int depth) {
+    char *s = fl_path_join(from, name), *t = fl_path_join(to, name);
+    int rc = s && t ? copy_files(s, t, depth) : fl_error_set("out of memory");
+    free(s);
+    free(t);
+    return rc;
+}
+
+/* Which runs of the plan each directory finished: a run finished by two
+ * parts is reported, one finished by none is missing. */
+static int check_runs(const char *const *dirs, int n, const char *out, const study_info *info, int partial) {
+    fl_razor_config c;
+    fl_razor_defaults(&c);
+    if (sscanf(info->grid, "quick=%d seeds=%d checkpoint_every=%lf", &c.quick, &c.seeds, &c.checkpoint_every) != 3 ||
+        c.seeds < 1 || c.seeds > 1000)
+        return fl_error_set("%s: unreadable grid '%s'", dirs[0], info->grid);
+    planned_run *runs = fl_malloc((size_t)study_max_runs(&c) * sizeof *runs, "run plan");
+    int *where = runs ? fl_malloc((size_t)study_max_runs(&c) * sizeof *where, "run owners") : NULL;
+    int nplan = 0, rc = where ? 0 : -1, missing = 0, dups = 0, first_missing = -1, first_dup = -1, dup_dir = 0;
+    if (rc == 0) study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, NULL, runs, &nplan);
+    for (int i = 0; i < nplan && rc == 0; i++) where[i] = -1;
+    /* Directory n is out: what an earlier merge there already holds. */
+    for (int k = 0; k <= n && rc == 0; k++) {
+        const char *dir = k < n ? dirs[k] : out;
+        char *path = db_path(dir);
+        fl_results db;
+        if (!path || (k == n && !fl_file_exists(path))) {
+            free(path);
+            continue;
+        }
+        rc = fl_results_open(&db, path);
+        free(path);
+        for (int i = 0; i < nplan && rc == 0; i++) {
+            int done = 0;
+            rc = fl_results_run_done(&db, runs[i].id, &done);
+            if (rc || !done) continue;
+            if (where[i] >= 0 && k < n && dups++ == 0) {
+                first_dup = i;
+                dup_dir = k;
+            }
+            if (where[i] < 0) where[i] = k;
+        }
+        if (db.db) fl_results_close(&db);
+    }
+    for (int i = 0; i < nplan && rc == 0; i++)
+        if (where[i] < 0 && missing++ == 0) first_missing = i;
+    if (rc == 0 && dups > 0)
+        fprintf(stderr, "forgetlab merge: %d run(s) finished in more than one directory (e.g. %s in %s and %s); "
+                "kept the first copy\n", dups, runs[first_dup].id, dirs[where[first_dup]], dirs[dup_dir]);
+    if (rc == 0 && missing > 0) {
+        char shard[64] = "";
+        if (info->shard_count > 1)
+            snprintf(shard, sizeof shard, " of shard %d/%d", first_missing % info->shard_count + 1, info->shard_count);
+        if (!partial)
+            rc = fl_error_set("%d of %d runs are missing (e.g. %s%s): finish or add that part (rerunning its "
+                              "command resumes it), or merge with --partial", missing, nplan, runs[first_missing].id,
+                              shard);
+        else
+            fprintf(stderr, "forgetlab merge: %d of %d runs missing (e.g. %s%s); merged the rest (--partial)\n",
+                    missing, nplan, runs[first_missing].id, shard);
+    }
+    free(runs);
+    free(where);
+    return rc;
+}
+
+/* Checks every part against the first (and out, if an earlier merge wrote
+ * it), and that no shard is given twice. */
+static int check_parts(const char *const *dirs, int n, const char *out, study_info *info0) {
+    char real_out[PATH_MAX];
+    int have_out = realpath(out, real_out) != NULL, found;
+    study_info *info = fl_calloc((size_t)n, sizeof *info, "study records");
+    int rc = info ? 0 : -1;
+    for (int k = 0; k < n && rc == 0; k++) {
+        char real[PATH_MAX];
+        if (have_out && realpath(dirs[k], real) && strcmp(real, real_out) == 0)
+            rc = fl_error_set("%s: the output directory is one of the parts: merge into a new directory", dirs[k]);
+        if (rc == 0) rc = read_info(dirs[k], &info[k], 1, &found);
+        if (rc == 0 && k > 0) rc = same_study(dirs[k], &info[k], dirs[0], &info[0]);
+        if (rc == 0 && k > 0 && info[k].shard_count != info[0].shard_count)
+            rc = fl_error_set("%s: shard %s, but %s is shard %s: parts of different splits", dirs[k], info[k].shard,
+                              dirs[0], info[0].shard);
+        for (int j = 0; j < k && rc == 0; j++)
+            if (info[k].shard_count > 1 && info[j].shard_index == info[k].shard_index)
+                rc = fl_error_set("%s: shard %s given twice (also %s)", dirs[k], info[k].shard, dirs[j]);
+        if (rc == 0 && k > 0) rc = same_base(dirs[k], dirs[0]);
+    }
+    if (rc == 0) *info0 = info[0];
+    free(info);
+    if (rc) return -1;
+    study_info prev;
+    if (read_info(out, &prev, 0, &found)) return fl_error_wrap("merging into %s", out);
+    if (found && same_study(out, &prev, dirs[0], info0)) return -1;
+    if (found && strcmp(prev.shard, "all") != 0)
+        return fl_error_set("%s: holds shard %s, not a merged study: merge into a new directory", out, prev.shard);
+    return 0;
+}
+
+int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial) {
+    study_info info;
+    if (check_parts(dirs, n, out, &info) || check_runs(dirs, n, out, &info, partial)) return -1;
+    if (fl_mkdirs(out)) return -1;
+    char *path = db_path(out);
+    fl_results db;
+    if (!path || fl_results_open(&db, path)) {
+        free(path);
+        return -1;
+    }
+    free(path);
+    int rc = 0, copied = 0, total = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        char *src = db_path(dirs[k]);
+        int dups = 0;
+        rc = src ? fl_results_import(&db, src, &copied, &dups) : fl_error_set("out of memory");
+        total += copied;
+        free(src);
+        if (rc == 0) rc = copy_subdir(dirs[k], out, "runs", 1);
+    }
+    if (rc == 0) rc = fl_results_set_meta(&db, "version", info.version);
+    if (rc == 0) rc = fl_results_set_meta(&db, "grid", info.grid);
+    if (rc == 0) rc = fl_results_set_meta(&db, "shard", "all");
+    if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", info.threads);
+    if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", info.setup);
+    fl_results_close(&db);
+    /* The base model too: resuming, or adding --with-distill, needs it. */
+    if (rc == 0) rc = copy_subdir(dirs[0], out, "base", 0);
+    if (rc) return -1;
+    printf("merged %d part(s) into %s: %d new run(s)\n\n", n, out, total);
+    return fl_razor_analyse(out);
+}

@@ -1,0 +1,350 @@
+/* study_mpi.c: a study spread over MPI ranks (built with -DFORGETLAB_MPI=ON).
+ *
+ * Rank 0 is the scheduler and the only writer of results.sqlite: a rank
+ * asks for a run, runs it, sends back its record (study_record.c) and is
+ * handed the next run, so fast ranks take more runs (dynamic scheduling).
+ * Rank 0 also runs runs itself, in a second thread, because it spends most
+ * of its time waiting: on 2 cores, 2 ranks then match 2 forked workers.
+ *
+ * A rank waits by polling and sleeping, never in a blocking MPI call: Open
+ * MPI spins in those, which would take a core from a rank at work.
+ *
+ * Without MPI in the build, only the launcher check is left: a study
+ * started by mpirun with several processes is refused instead of running
+ * the whole grid in every process. */
+#include "study_int.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/threads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* How many processes an MPI launcher started with this one: Open MPI's
+ * mpirun, then PMI (MPICH's hydra, srun --mpi=pmi2), then srun's own count
+ * when PMIx gives none. 0: not started by a launcher. */
+static int launched_size(void) {
+    static const char *const VARS[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof VARS / sizeof *VARS; i++) {
+        const char *v = getenv(VARS[i]);
+        if (v && atoi(v) > 0) return atoi(v);
+    }
+    const char *steps = getenv("SLURM_STEP_NUM_TASKS");
+    if (getenv("PMIX_RANK") && steps && atoi(steps) > 0) return atoi(steps);
+    return 0;
+}
+
+#ifndef FORGETLAB_MPI
+
+int fl_razor_has_mpi(void) { return 0; }
+
+int study_mpi_init(study_world *w) {
+    w->rank = 0;
+    w->size = 1;
+    int n = launched_size();
+    if (n > 1)
+        return fl_error_set("started by an MPI launcher with %d processes, but this forgetlab was built without MPI "
+                            "(install libopenmpi-dev and rebuild: docs/scaling.md)", n);
+    return 0;
+}
+
+int study_mpi_finish(study_world *w, int rc) { return rc; }
+
+int study_mpi_share(const study_world *w, int v) { return v; }
+
+int study_mpi_sweep(const study_world *w, sweep *sw) {
+    return fl_error_set("%s: MPI sweep in a build without MPI", sw->label);
+}
+
+#else
+
+#include <mpi.h>
+#include <pthread.h>
+
+enum { TAG_SHARE = 1, TAG_RESULT = 2, TAG_RUN = 3 };
+
+static int g_started;       /* this process called MPI_Init */
+static int g_root_stopped;  /* rank 0 said it failed: no more messages come */
+
+int fl_razor_has_mpi(void) { return 1; }
+
+/* Sleeps a little longer each time, up to 2 ms: a message waits at most
+ * that long, against runs that take seconds. */
+static void nap(long *ns) {
+    nanosleep(&(struct timespec){0, *ns}, NULL);
+    *ns = *ns * 2 < 2000000L ? *ns * 2 : 2000000L;
+}
+
+/* Waits, sleeping, for a message from src with tag (either may be a
+ * wildcard); its envelope in *st. */
+static void wait_for(int src, int tag, MPI_Status *st) {
+    long ns = 20000;
+    int flag = 0;
+    for (;;) {
+        MPI_Iprobe(src, tag, MPI_COMM_WORLD, &flag, st);
+        if (flag) return;
+        nap(&ns);
+    }
+}
+
+int study_mpi_init(study_world *w) {
+    w->rank = 0;
+    w->size = 1;
+    if (launched_size() <= 1) return 0;
+    /* FUNNELED: only the main thread calls MPI; rank 0's run thread never does. */
+    int provided = 0;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return fl_error_set("MPI_Init failed");
+    g_started = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &w->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &w->size);
+    if (provided < MPI_THREAD_FUNNELED) {
+        MPI_Finalize();
+        g_started = 0;
+        return fl_error_set("this MPI library does not allow threads (MPI_THREAD_FUNNELED)");
+    }
+    return 0;
+}
+
+int study_mpi_share(const study_world *w, int v) {
+    if (w->size <= 1) return v;
+    if (w->rank == 0) {
+        for (int r = 1; r < w->size; r++) MPI_Send(&v, 1, MPI_INT, r, TAG_SHARE, MPI_COMM_WORLD);
+        return v;
+    }
+    MPI_Status st;
+    wait_for(0, TAG_SHARE, &st);
+    MPI_Recv(&v, 1, MPI_INT, 0, TAG_SHARE, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (v < 0) {
+        g_root_stopped = 1;
+        fl_error_set("rank %d: stopped because rank 0 failed (its error is above)", w->rank);
+    }
+    return v;
+}
+
+int study_mpi_finish(study_world *w, int rc) {
+    if (!g_started) return rc;
+    if (w->rank == 0) {
+        study_mpi_share(w, rc ? -1 : 0);
+    } else if (rc && !g_root_stopped) {
+        /* Rank 0 does not know: stop the job; what rank 0 wrote stays, and
+         * rerunning the command resumes. */
+        fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    } else if (!g_root_stopped) {
+        rc = study_mpi_share(w, 0) < 0 ? -1 : 0;
+    }
+    MPI_Finalize();
+    g_started = 0;
+    return rc;
+}
+
+/* A rank other than 0: ask for a run (sending the last one's record), run
+ * it, until rank 0 answers -1. */
+static int worker_sweep(const study_world *w, sweep *sw) {
+    fl_set_threads(sw->run_threads);
+    run_record rec = {0};
+    int have = 0;
+    for (;;) {
+        void *buf = NULL;
+        size_t n = 0;
+        if (have && study_record_pack(&rec, &buf, &n)) {
+            fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        MPI_Send(buf, (int)n, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+        free(buf);
+        study_record_free(&rec);
+        have = 0;
+        /* Rank 0 may instead have failed before the phase began (TAG_SHARE). */
+        MPI_Status st;
+        int i;
+        wait_for(0, MPI_ANY_TAG, &st);
+        MPI_Recv(&i, 1, MPI_INT, 0, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (st.MPI_TAG == TAG_SHARE) {
+            g_root_stopped = 1;
+            return fl_error_set("rank %d: stopped because rank 0 failed (its error is above)", w->rank);
+        }
+        if (i < 0) return 0;
+        if (i >= sw->n) return fl_error_set("rank %d: run %d is not in the plan of %d runs", w->rank, i, sw->n);
+        study_record_run(sw, i, &rec);
+        have = 1;
+    }
+}
+
+/* Rank 0's side: the runs still to hand out, and its own run thread's
+ * finished records, waiting for the main thread to write them. */
+typedef struct {
+    pthread_mutex_t mu;
+    sweep *sw;
+    int next;          /* position in sw->todo */
+    run_record *queue;
+    int nq, capq;
+    int running;       /* the run thread has not ended */
+} root_state;
+
+static int take_next(root_state *s) {
+    pthread_mutex_lock(&s->mu);
+    int i = s->next < s->sw->ntodo ? s->sw->todo[s->next++] : -1;
+    pthread_mutex_unlock(&s->mu);
+    return i;
+}
+
+static void *root_runs(void *arg) {
+    root_state *s = arg;
+    /* OpenMP's thread count is per thread: set it in this one too. */
+    fl_set_threads(s->sw->run_threads);
+    int i, failed = 0;
+    while (!failed && (i = take_next(s)) >= 0) {
+        run_record rec;
+        study_record_run(s->sw, i, &rec);
+        failed = rec.status == RUN_FAILED;
+        pthread_mutex_lock(&s->mu);
+        if (s->nq == s->capq) {
+            int cap = s->capq ? 2 * s->capq : 8;
+            run_record *q = realloc(s->queue, (size_t)cap * sizeof *q);
+            if (q) {
+                s->queue = q;
+                s->capq = cap;
+            }
+        }
+        if (s->nq < s->capq) {
+            s->queue[s->nq++] = rec;
+        } else {
+            study_record_free(&rec);
+            failed = 1;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    pthread_mutex_lock(&s->mu);
+    s->running = 0;
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Writes a record; a failure is printed here (the study goes on with the
+ * other runs, as with forked workers) and counted. */
+static int commit(fl_results *db, const sweep *sw, const run_record *rec, int from, double *busy_s) {
+    if (rec->run < 0 || rec->run >= sw->n) {
+        fprintf(stderr, "forgetlab study: rank %d sent run %d, not in the plan\n", from, rec->run);
+        return 1;
+    }
+    double t0 = fl_now();
+    int rc = db->db ? study_record_commit(db, sw, rec) : -1;
+    *busy_s += fl_now() - t0;
+    if (rc == 0) return 0;
+    fprintf(stderr, "forgetlab study: rank %d: %s\n", from, db->db ? fl_error_msg() : "no results database");
+    return 1;
+}
+
+/* Whether rank 0 runs runs as well (FORGETLAB_MPI_ROOT_RUNS=0: only
+ * schedules and writes, for measuring what that costs). */
+static int root_runs_too(void) {
+    const char *v = getenv("FORGETLAB_MPI_ROOT_RUNS");
+    return !v || strcmp(v, "0") != 0;
+}
+
+static int root_sweep(const study_world *w, sweep *sw) {
+    char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
+    fl_results db = {0};
+    int failed = path && fl_results_open(&db, path) == 0 ? 0 : 1;
+    free(path);
+    if (failed) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+    root_state s = {.sw = sw, .next = failed ? sw->ntodo : 0};
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_t thread;
+    fl_set_threads(sw->run_threads);
+    if (!failed && sw->ntodo > 0 && root_runs_too()) {
+        s.running = 1;
+        if (pthread_create(&thread, NULL, root_runs, &s) != 0) s.running = 0;
+    }
+    const int joined = s.running;
+    fl_progress pb;
+    if (sw->c->progress) fl_progress_start(&pb, sw->label, sw->ntodo);
+    int told_done = 0, written = 0, ckpts = 0, requests = 0;
+    double write_s = 0, answer_s = 0; /* rank 0's own cost: writing records, answering ranks */
+    long ns = 20000;
+    for (;;) {
+        int busy = 0, flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
+        if (flag) {
+            busy = 1;
+            double t0 = fl_now();
+            int n = 0, from = st.MPI_SOURCE, reply, bad = 0;
+            MPI_Get_count(&st, MPI_BYTE, &n);
+            void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run record");
+            if (!buf) {
+                fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+                MPI_Abort(MPI_COMM_WORLD, 1);
+            }
+            MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            if (n > 0) {
+                run_record rec;
+                if (study_record_unpack(buf, (size_t)n, &rec)) {
+                    fprintf(stderr, "forgetlab study: rank %d: %s\n", from, fl_error_msg());
+                    bad = 1;
+                } else {
+                    bad = commit(&db, sw, &rec, from, &write_s);
+                    written++;
+                    ckpts += rec.nckpt;
+                }
+                study_record_free(&rec);
+            }
+            failed += bad;
+            /* A rank whose run failed stops, as a failed forked worker does. */
+            reply = bad ? -1 : take_next(&s);
+            told_done += reply < 0;
+            MPI_Send(&reply, 1, MPI_INT, from, TAG_RUN, MPI_COMM_WORLD);
+            free(buf);
+            answer_s += fl_now() - t0;
+            requests++;
+        }
+        pthread_mutex_lock(&s.mu);
+        run_record *q = s.queue;
+        int nq = s.nq, running = s.running;
+        s.queue = NULL;
+        s.nq = s.capq = 0;
+        pthread_mutex_unlock(&s.mu);
+        for (int k = 0; k < nq; k++) {
+            failed += commit(&db, sw, &q[k], 0, &write_s);
+            written++;
+            ckpts += q[k].nckpt;
+            study_record_free(&q[k]);
+        }
+        free(q);
+        busy |= nq > 0;
+        if (sw->c->progress && busy) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "runs, %d checkpoints, %d ranks x %d threads", ckpts, w->size,
+                     sw->run_threads);
+            fl_progress_update(&pb, written, extra);
+        }
+        if (told_done == w->size - 1 && !running && nq == 0) break;
+        if (busy)
+            ns = 20000;
+        else
+            nap(&ns);
+    }
+    if (joined) pthread_join(thread, NULL);
+    if (sw->c->progress) fl_progress_finish(&pb);
+    pthread_mutex_destroy(&s.mu);
+    if (db.db) fl_results_close(&db);
+    /* What scheduling costs, for docs/scaling.md's reasoning at scale. */
+    if (written > 0)
+        printf("%s: %d run(s) over %d ranks x %d thread(s); rank 0 wrote a run in %.2f ms and answered a request "
+               "in %.2f ms (writing included)\n", sw->label, written, w->size, sw->run_threads,
+               1e3 * write_s / written, requests ? 1e3 * answer_s / requests : 0.0);
+    if (failed) return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", sw->label, failed);
+    return 0;
+}
+
+int study_mpi_sweep(const study_world *w, sweep *sw) {
+    return w->rank == 0 ? root_sweep(w, sw) : worker_sweep(w, sw);
+}
+
+#endif
