@@ -20,12 +20,15 @@ typedef struct {
     uint64_t seed;
     int threads;           /* 0: all cores */
     int log_every;         /* steps between metrics lines */
+    int checkpoint_every;  /* epochs between resumable states (DIR/state.safetensors) */
     int progress;          /* draw a progress bar (when stderr is a tty) */
 } fl_pretrain_config;
 
 void fl_pretrain_defaults(fl_pretrain_config *c);
 
-/* Trains, evaluates, and writes the run directory out_dir. */
+/* Trains, evaluates, and writes the run directory out_dir. A state left
+ * in out_dir by a killed run of the same configuration (and thread count)
+ * is resumed: the result is the uninterrupted run's. */
 int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir);
 
 /* Accuracy of m on a task's data; logits_out[n, 10] receives the logits when

@@ -29,10 +29,12 @@ static const char HELP[] =
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --log-every N      steps between metrics.jsonl lines (default 10)\n"
+    "  --checkpoint-every N  epochs between resumable states (default 5); rerunning\n"
+    "                     the same command after a kill resumes from the last one\n"
     "  --help             show this help\n";
 
 enum { O_OUT = 256, O_PER_TASK, O_EPOCHS, O_BATCH, O_LR, O_WD, O_CLIP, O_MODEL, O_SEED,
-       O_THREADS, O_DATA, O_LOG };
+       O_THREADS, O_DATA, O_LOG, O_CKPT };
 
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},
@@ -47,6 +49,7 @@ static const struct option OPTS[] = {
     {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},
     {"log-every", required_argument, 0, O_LOG},
+    {"checkpoint-every", required_argument, 0, O_CKPT},
     {0, 0, 0, 0}};
 
 typedef struct {
@@ -72,6 +75,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_EPOCHS: if (fl_arg_long("epochs", v, 1, 100000, &n)) return -1; c->epochs = (int)n; return 0;
     case O_BATCH: if (fl_arg_long("batch", v, 1, 65536, &n)) return -1; c->batch = (int)n; return 0;
     case O_LOG: if (fl_arg_long("log-every", v, 1, 1L << 30, &n)) return -1; c->log_every = (int)n; return 0;
+    case O_CKPT: if (fl_arg_long("checkpoint-every", v, 1, 100000, &n)) return -1; c->checkpoint_every = (int)n; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; c->threads = (int)n; return 0;
     case O_SEED: if (fl_arg_long("seed", v, 0, INT64_MAX, &n)) return -1; c->seed = (uint64_t)n; return 0;
     case O_LR: if (fl_arg_double("lr", v, 1e-12, 10.0, &x)) return -1; c->lr = x; return 0;

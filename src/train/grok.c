@@ -12,7 +12,7 @@
 #include "forgetlab/optim.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/rundir.h"
-#include "forgetlab/safetensors.h"
+#include "forgetlab/trainstate.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
@@ -284,100 +284,16 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
 
 #define STATE_FILE "state.safetensors"
 
-/* The state's tensors: the weights under their names, then the AdamW
- * moments as adam_m.<name> and adam_v.<name>. names[] owns 2*nviews
- * strings. */
-static int save_state(run *r, const fl_rundir *rd, const char *cfg_text) {
-    const fl_blob *b = &r->m.blob;
-    const int nv = b->nviews;
-    fl_st_tensor *ts = calloc((size_t)3 * nv, sizeof *ts);
-    char(*names)[FL_NAME_MAX + 8] = calloc((size_t)2 * nv, sizeof *names);
-    char *path = fl_rundir_path(rd, STATE_FILE);
-    int rc = -1;
-    if (!ts || !names || !path) {
-        fl_error_set("out of memory");
-        goto out;
-    }
-    for (int part = 0; part < 3; part++)
-        for (int i = 0; i < nv; i++) {
-            const fl_view *v = &b->views[i];
-            fl_st_tensor *t = &ts[part * nv + i];
-            if (part == 0) t->name = (char *)v->name;
-            else snprintf(t->name = names[(part - 1) * nv + i], FL_NAME_MAX + 8, "%s.%s", part == 1 ? "adam_m" : "adam_v", v->name);
-            t->ndim = v->ndim;
-            for (int k = 0; k < v->ndim; k++) t->shape[k] = v->shape[k];
-            t->numel = (int64_t)v->numel;
-            t->data = (part == 0 ? b->params : part == 1 ? b->m : b->v) + v->offset;
-        }
-    char epoch[32], t[32], mem[32], grk[32], rng[80];
-    snprintf(epoch, sizeof epoch, "%ld", r->epoch);
-    snprintf(t, sizeof t, "%ld", r->opt.t);
-    snprintf(mem, sizeof mem, "%ld", r->memorized);
-    snprintf(grk, sizeof grk, "%ld", r->grokked);
-    snprintf(rng, sizeof rng, "%016llx %016llx %016llx %016llx", (unsigned long long)r->order.s[0],
-             (unsigned long long)r->order.s[1], (unsigned long long)r->order.s[2], (unsigned long long)r->order.s[3]);
-    const char *keys[] = {"format", "epoch", "adam_t", "memorized", "grokked", "order_rng", "config"};
-    const char *vals[] = {"forgetlab-grok-state", epoch, t, mem, grk, rng, cfg_text};
-    rc = fl_safetensors_write(path, ts, 3 * nv, keys, vals, 7);
-out:
-    free(ts), free(names), free(path);
-    return rc;
-}
-
-static int meta_long(const fl_safetensors *st, const char *key, const char *path, long *out) {
-    const char *s = fl_safetensors_meta(st, key);
-    char *end;
-    if (!s || (*out = strtol(s, &end, 10), *end != '\0'))
-        return fl_error_set("%s: metadata '%s' missing or malformed", path, key);
-    return 0;
-}
-
-/* Loads the state when it exists and was written by this configuration:
- * returns 1 when resumed, 0 when there is nothing to resume, -1 on error. */
-static int load_state(run *r, const char *dir, const char *cfg_text) {
+/* What a checkpoint holds beyond the weights and moments: the epoch, the
+ * memorised / grokked epochs so far, the minibatch order's stream. */
+static int state_io(run *r, const char *dir, const char *cfg_text, int save) {
     char *path = fl_path_join(dir, STATE_FILE);
-    fl_safetensors st = {0};
-    int rc = -1;
     if (!path) return fl_error_set("out of memory");
-    if (!fl_file_exists(path)) {
-        free(path);
-        return 0;
-    }
-    if (fl_safetensors_read(path, &st)) goto out;
-    const char *cfg = fl_safetensors_meta(&st, "config");
-    if (!cfg || strcmp(cfg, cfg_text) != 0) {
-        fl_error_set("%s: written by a different configuration; use another --out or remove the directory", path);
-        goto out;
-    }
-    long mem, grk;
-    if (meta_long(&st, "epoch", path, &r->epoch) || meta_long(&st, "adam_t", path, &r->opt.t) ||
-        meta_long(&st, "memorized", path, &mem) || meta_long(&st, "grokked", path, &grk))
-        goto out;
-    r->memorized = mem, r->grokked = grk;
-    const char *rng = fl_safetensors_meta(&st, "order_rng");
-    unsigned long long s[4];
-    if (!rng || sscanf(rng, "%llx %llx %llx %llx", &s[0], &s[1], &s[2], &s[3]) != 4) {
-        fl_error_set("%s: metadata 'order_rng' missing or malformed", path);
-        goto out;
-    }
-    for (int k = 0; k < 4; k++) r->order.s[k] = s[k];
-    fl_blob *b = &r->m.blob;
-    for (int part = 0; part < 3; part++)
-        for (int i = 0; i < b->nviews; i++) {
-            const fl_view *v = &b->views[i];
-            char name[FL_NAME_MAX + 8];
-            snprintf(name, sizeof name, "%s%s%s", part == 0 ? "" : part == 1 ? "adam_m" : "adam_v",
-                     part ? "." : "", v->name);
-            const fl_st_tensor *t = fl_safetensors_get(&st, name);
-            if (!t || t->numel != (int64_t)v->numel) {
-                fl_error_set("%s: tensor %s missing or of the wrong size", path, name);
-                goto out;
-            }
-            memcpy((part == 0 ? b->params : part == 1 ? b->m : b->v) + v->offset, t->data, v->numel * sizeof(float));
-        }
-    rc = 1;
-out:
-    fl_safetensors_free(&st);
+    const fl_ts_rng rngs[] = {{"order_rng", &r->order}};
+    const fl_ts_long longs[] = {{"epoch", &r->epoch}, {"memorized", &r->memorized}, {"grokked", &r->grokked}};
+    const fl_trainstate st = {.kind = "grok", .config = cfg_text, .blob = &r->m.blob, .opt_t = &r->opt.t,
+                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3};
+    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
     free(path);
     return rc;
 }
@@ -460,7 +376,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     cfg = make_config(c, &r.d);
     cfg_text = cJSON_PrintUnformatted(cfg);
     if (!cfg_text) goto out;
-    int resumed = load_state(&r, out_dir, cfg_text);
+    int resumed = state_io(&r, out_dir, cfg_text, 0);
     if (resumed < 0) goto out;
     if (resumed ? fl_rundir_resume(&rd, out_dir, "epoch", (double)r.epoch) : fl_rundir_open(&rd, out_dir)) goto out;
     /* config.json also records the thread count: results are bitwise
@@ -496,7 +412,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
             stopped = c->stop_at_grok && r.grokked >= 0;
         }
         if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped)
-            if (save_state(&r, &rd, cfg_text)) goto out;
+            if (state_io(&r, out_dir, cfg_text, 1)) goto out;
         if (c->progress) {
             char extra[96];
             snprintf(extra, sizeof extra, "loss %.4f  mem %ld  grok %ld", step_loss, r.memorized, r.grokked);
@@ -506,7 +422,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (c->progress) fl_progress_finish(&pb);
     model_path = fl_rundir_path(&rd, "model.safetensors");
     if (!model_path || fl_tf_save(model_path, &r.m, cfg_text)) goto out;
-    if (save_state(&r, &rd, cfg_text)) goto out;
+    if (state_io(&r, out_dir, cfg_text, 1)) goto out;
     if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
     rc = fl_grok_plots(out_dir);
 out:

@@ -5,11 +5,13 @@
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
 #include "forgetlab/optim.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
+#include "forgetlab/trainstate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +30,7 @@ void fl_pretrain_defaults(fl_pretrain_config *c) {
     c->beta2 = 0.999;
     c->seed = 0;
     c->log_every = 10;
+    c->checkpoint_every = 5;
     c->progress = 1;
 }
 
@@ -92,6 +95,7 @@ static cJSON *make_config(const fl_pretrain_config *c, const char *data_dir) {
     cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
     cJSON_AddNumberToObject(j, "mnist_split_seed", (double)FL_SPLIT_SEED);
     cJSON_AddNumberToObject(j, "threads", fl_get_threads());
+    cJSON_AddNumberToObject(j, "checkpoint_every", c->checkpoint_every);
     cJSON_AddStringToObject(j, "data_dir", data_dir);
     cJSON *files = cJSON_AddArrayToObject(j, "data_files");
     const char *names[] = {"mnist/0.json ... mnist/9.json",
@@ -115,34 +119,71 @@ static int log_step(const fl_rundir *rd, long step, double epoch, float loss, fl
     return rc;
 }
 
-/* The training loop proper; the caller owns and frees everything. */
-static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts,
-                 const fl_rundir *rd, fl_rng *data_rng, float *final_loss, long *steps_out) {
+/* The loop's resumable state beyond the weights and moments: the data
+ * stream, the minibatch order and position, the step, the last loss (as
+ * its bits) and the training time so far. */
+typedef struct {
+    fl_optim opt;
     fl_batcher bt;
+    long step, pos, epoch, loss_bits, train_ms;
+} loop_state;
+
+static int state_io(const char *dir, const char *cfg_text, fl_mlp *m, fl_rng *data_rng, loop_state *ls, int save) {
+    char *path = fl_path_join(dir, "state.safetensors");
+    if (!path) return fl_error_set("out of memory");
+    ls->pos = ls->bt.pos, ls->epoch = ls->bt.epoch;
+    const fl_ts_rng rngs[] = {{"data_rng", data_rng}};
+    const fl_ts_long longs[] = {{"step", &ls->step}, {"batch_pos", &ls->pos}, {"batch_epoch", &ls->epoch},
+                                {"loss_bits", &ls->loss_bits}, {"train_ms", &ls->train_ms}};
+    const fl_ts_ints ints[] = {{"batch_order", ls->bt.order, ls->bt.n}};
+    const fl_trainstate st = {.kind = "pretrain", .config = cfg_text, .blob = &m->blob, .opt_t = &ls->opt.t,
+                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 5, .ints = ints, .nints = 1};
+    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
+    ls->bt.pos = (int)ls->pos, ls->bt.epoch = ls->epoch;
+    free(path);
+    return rc;
+}
+
+/* The training loop proper, resumed from out_dir's state when there is
+ * one; opens rd. The caller owns and frees everything else. */
+static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl_rundir *rd, const char *out_dir,
+                 const cJSON *cfg, const char *cfg_text, fl_rng *data_rng, float *final_loss, long *steps_out, double *train_s) {
+    loop_state ls = {0};
     fl_cls_step st;
     float *xb = fl_malloc((size_t)c->batch * FL_TASK_DIM * sizeof(float), "batch");
     int *yb = fl_malloc((size_t)c->batch * sizeof(int), "batch labels");
     int rc = -1;
-    if (!xb || !yb || fl_batcher_init(&bt, ts->n, c->batch, data_rng)) goto out_buf;
+    if (!xb || !yb || fl_batcher_init(&ls.bt, ts->n, c->batch, data_rng)) goto out_buf;
     if (fl_cls_step_alloc(&st, m, c->batch)) goto out_bt;
-    fl_optim opt;
-    fl_optim_adamw(&opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->weight_decay);
-    long spe = fl_batcher_steps_per_epoch(&bt), total = spe * c->epochs;
+    fl_optim_adamw(&ls.opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->weight_decay);
+    int resumed = state_io(out_dir, cfg_text, m, data_rng, &ls, 0);
+    if (resumed < 0) goto out_all;
+    if (resumed ? fl_rundir_resume(rd, out_dir, "step", (double)ls.step) : fl_rundir_open(rd, out_dir)) goto out_all;
+    if (fl_rundir_write_json(rd, "config.json", cfg)) goto out_all;
+    memcpy(final_loss, &ls.loss_bits, sizeof *final_loss);
+    const double t0 = fl_now() - ls.train_ms / 1000.0;
+    long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
     fl_progress pb;
     if (c->progress) fl_progress_start(&pb, "pretrain", total);
-    for (long step = 0; step < total; step++) {
+    for (long step = ls.step; step < total; step++) {
         const int *idx;
-        int B = fl_batcher_next(&bt, &idx);
+        int B = fl_batcher_next(&ls.bt, &idx);
         fl_gather_rows(xb, ts->x, FL_TASK_DIM, idx, B);
         fl_gather_ints(yb, ts->y, idx, B);
         fl_blob_zero_grads(&m->blob);
         float loss = fl_cls_ce_step(m, &st, xb, yb, NULL, B);
         if (fl_check_finite(loss, (step + 1) % c->log_every ? NULL : &m->blob, step + 1, 1)) goto out_all;
         if (c->clip > 0) fl_clip_grad_norm(&m->blob, (float)c->clip);
-        fl_optim_step(&opt, &m->blob, (float)c->lr);
+        fl_optim_step(&ls.opt, &m->blob, (float)c->lr);
         *final_loss = loss;
         if ((step + 1) % c->log_every == 0 || step + 1 == total)
             if (log_step(rd, step + 1, (double)(step + 1) / (double)spe, loss, (float)c->lr)) goto out_all;
+        if ((step + 1) % (spe * c->checkpoint_every) == 0 && step + 1 < total) {
+            ls.step = step + 1;
+            memcpy(&ls.loss_bits, final_loss, sizeof *final_loss);
+            ls.train_ms = lround(1000.0 * (fl_now() - t0));
+            if (state_io(out_dir, cfg_text, m, data_rng, &ls, 1)) goto out_all;
+        }
         if (c->progress) {
             char extra[32];
             snprintf(extra, sizeof extra, "loss %.4f", loss);
@@ -150,12 +191,17 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts,
         }
     }
     if (c->progress) fl_progress_finish(&pb);
+    ls.step = total;
+    memcpy(&ls.loss_bits, final_loss, sizeof *final_loss);
+    ls.train_ms = lround(1000.0 * (fl_now() - t0));
+    if (state_io(out_dir, cfg_text, m, data_rng, &ls, 1)) goto out_all;
     *steps_out = total;
+    *train_s = ls.train_ms / 1000.0;
     rc = 0;
 out_all:
     fl_cls_step_free(&st);
 out_bt:
-    fl_batcher_free(&bt);
+    fl_batcher_free(&ls.bt);
 out_buf:
     free(xb);
     free(yb);
@@ -197,26 +243,27 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
     for (int t = 0; t < 2; t++)
         if (pick_examples(&ts, &at, &tasks[t][0], c->per_task, &data_rng, &label_rng)) goto out;
 
-    if (fl_rundir_open(&rd, out_dir)) goto out;
     cfg = make_config(c, data_dir);
-    if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    cfg_text = cJSON_PrintUnformatted(cfg);
+    if (!cfg_text || fl_mkdirs(out_dir)) goto out;
     float final_loss = 0;
     long steps = 0;
+    double train_s = 0;
     /* The batch order continues the data stream after the subset draws. */
-    if (train(c, &m, &ts, &rd, &data_rng, &final_loss, &steps)) goto out;
+    if (train(c, &m, &ts, &rd, out_dir, cfg, cfg_text, &data_rng, &final_loss, &steps, &train_s)) goto out;
 
     double acc[2];
     for (int t = 0; t < 2; t++)
         if (fl_eval_task(&m, &tasks[t][1], &acc[t], NULL)) goto out;
-    cfg_text = cJSON_PrintUnformatted(cfg);
     model_path = fl_rundir_path(&rd, "model.safetensors");
-    if (!cfg_text || !model_path || fl_mlp_save(model_path, &m, cfg_text)) goto out;
+    if (!model_path || fl_mlp_save(model_path, &m, cfg_text)) goto out;
     sum = cJSON_CreateObject();
     cJSON_AddNumberToObject(sum, "parity_acc", acc[FL_TASK_PARITY]);
     cJSON_AddNumberToObject(sum, "fashion_acc", acc[FL_TASK_FASHION]);
     cJSON_AddNumberToObject(sum, "final_loss", final_loss);
     cJSON_AddNumberToObject(sum, "steps", (double)steps);
     cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    cJSON_AddNumberToObject(sum, "train_time_s", train_s);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
     rc = 0;
 out:

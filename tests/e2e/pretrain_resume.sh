@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# pretrain_resume.sh: pretrain killed (kill -9) mid-training three times,
+# each time after more steps, then rerun to the end, gives the same model,
+# metrics and accuracies as an uninterrupted run; a state of another
+# configuration is refused.
+source "$(dirname "$0")/lib.sh"
+ARGS=(pretrain --per-task 300 --epochs 8 --checkpoint-every 1 --threads 2)
+expect_exit 0 "uninterrupted pretrain" -- "$FL" "${ARGS[@]}" --out "$T/ref"
+# Kill once the log (a line every 10 steps of 8 x 19 = 152) has 4, 10, 14
+# lines: mid-epoch, between states, and near the end.
+for lines in 4 10 14; do
+    "$FL" "${ARGS[@]}" --out "$T/killed" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 400); do
+        [ "$(wc -l < "$T/killed/metrics.jsonl" 2>/dev/null || echo 0)" -ge "$lines" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "# killed after $(wc -l < "$T/killed/metrics.jsonl" 2>/dev/null || echo 0) metrics lines"
+done
+expect_exit 0 "the killed pretrain resumes to the end" -- "$FL" "${ARGS[@]}" --out "$T/killed"
+cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
+cmp -s "$T/ref/metrics.jsonl" "$T/killed/metrics.jsonl" && ok "metrics.jsonl identical" || bad "metrics differ"
+check "$(json_get "$T/ref/summary.json" parity_acc) == $(json_get "$T/killed/summary.json" parity_acc)" "same accuracy"
+expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-3 --out "$T/killed"
+expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
+finish
