@@ -50,6 +50,8 @@ typedef struct {
     int log_every;
     int progress;
     int save_model;           /* write model.safetensors (default 1) */
+    int resumable;            /* keep DIR/state.safetensors at every checkpoint and resume
+                                 from it (the finetune command; a study redoes whole runs) */
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);

@@ -8,6 +8,8 @@
 #include "forgetlab/finetune.h"
 
 #include "forgetlab/checkpoint.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/trainstate.h"
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
 #include "forgetlab/objectives.h"
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { V = FL_TASK_CLASSES };
 
@@ -293,27 +296,57 @@ static void free_state(run_state *s) {
     fl_cls_step_free(&s->st);
 }
 
-/* The optimisation loop with its checkpoints. */
-static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir *rd,
-                      fl_checkpoint_fn on_ckpt, void *user) {
-    const fl_finetune_config *c = s->c;
-    fl_rng data_rng;
-    fl_rng_init(&data_rng, c->seed, FL_STREAM_DATA);
-    fl_batcher bt;
-    if (fl_batcher_init(&bt, s->t->n, c->batch, &data_rng)) return -1;
+/* The loop's resumable state beyond the weights and moments. */
+typedef struct {
     fl_optim opt;
-    fl_optim_adamw(&opt, 0.9f, 0.999f, 1e-8f, 0.0f);
-    const long spe = fl_batcher_steps_per_epoch(&bt), total = spe * c->epochs;
+    fl_batcher bt;
+    fl_rng data_rng;
+    long step, ckpt, pos, epoch, train_ms, eval_ms, pred_ms;
+} loop_state;
+
+/* Saves (save = 1) or loads the state after a measured checkpoint. */
+static int state_io(run_state *s, loop_state *ls, const char *dir, const char *cfg_text, int save) {
+    char *path = fl_path_join(dir, "state.safetensors");
+    if (!path) return fl_error_set("out of memory");
+    ls->pos = ls->bt.pos, ls->epoch = ls->bt.epoch;
+    const fl_ts_rng rngs[] = {{"data_rng", &ls->data_rng}, {"sample_rng", &s->sample_rng}};
+    const fl_ts_long longs[] = {{"step", &ls->step},         {"checkpoint", &ls->ckpt}, {"batch_pos", &ls->pos},
+                                {"batch_epoch", &ls->epoch}, {"train_ms", &ls->train_ms}, {"eval_ms", &ls->eval_ms},
+                                {"predictors_ms", &ls->pred_ms}};
+    const fl_ts_ints ints[] = {{"batch_order", ls->bt.order, ls->bt.n}};
+    const fl_trainstate st = {.kind = "finetune", .config = cfg_text, .blob = &s->m->blob, .opt_t = &ls->opt.t,
+                              .rngs = rngs, .nrngs = 2, .longs = longs, .nlongs = 7, .ints = ints, .nints = 1};
+    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
+    ls->bt.pos = (int)ls->pos, ls->bt.epoch = ls->epoch;
+    free(path);
+    return rc;
+}
+
+/* The optimisation loop with its checkpoints; with c->resumable, resumed
+ * from dir's state when there is one (rd is opened here either way). */
+static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, const char *dir,
+                      const char *cfg_text, const cJSON *cfg, fl_checkpoint_fn on_ckpt, void *user) {
+    const fl_finetune_config *c = s->c;
+    loop_state ls = {0};
+    fl_rng_init(&ls.data_rng, c->seed, FL_STREAM_DATA);
+    if (fl_batcher_init(&ls.bt, s->t->n, c->batch, &ls.data_rng)) return -1;
+    fl_optim_adamw(&ls.opt, 0.9f, 0.999f, 1e-8f, 0.0f);
+    int rc = -1, resumed = c->resumable ? state_io(s, &ls, dir, cfg_text, 0) : 0;
+    if (resumed < 0 || (resumed ? fl_rundir_resume(rd, dir, "step", (double)ls.step) : fl_rundir_open(rd, dir)) ||
+        fl_rundir_write_json(rd, "config.json", cfg))
+        goto out;
+    s->eval_s = ls.eval_ms / 1000.0, s->predictors_s = ls.pred_ms / 1000.0;
+    const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
     fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
     fl_progress pb;
     char label[64];
     snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
     if (c->progress) fl_progress_start(&pb, label, total);
-    int ckpt = 0, rc = -1;
-    double t_start = fl_now();
-    for (long step = 0; step < total; step++) {
+    int ckpt = (int)ls.ckpt;
+    const double t_start = fl_now() - (ls.train_ms + ls.eval_ms + ls.pred_ms) / 1000.0;
+    for (long step = ls.step; step < total; step++) {
         const int *rows;
-        int B = fl_batcher_next(&bt, &rows);
+        int B = fl_batcher_next(&ls.bt, &rows);
         double reward = 0;
         fl_blob_zero_grads(&s->m->blob);
         float loss = method_loss(s, rows, B, &reward);
@@ -326,7 +359,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
             goto out;
         }
         float lr = fl_schedule_lr(&sched, step);
-        fl_optim_step(&opt, &s->m->blob, lr);
+        fl_optim_step(&ls.opt, &s->m->blob, lr);
         if (full && fl_check_finite(0.0f, &s->m->blob, step + 1, 0)) {
             rc = FL_DIVERGED;
             goto out;
@@ -344,6 +377,12 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
             if (log_line(rd, step + 1, epoch, loss, lr, reward, &meas)) goto out;
             if (on_ckpt && on_ckpt(user, ckpt, step + 1, epoch, &meas)) goto out;
             ckpt++;
+            if (c->resumable && step + 1 < total) {
+                ls.step = step + 1, ls.ckpt = ckpt;
+                ls.eval_ms = lround(1000.0 * s->eval_s), ls.pred_ms = lround(1000.0 * s->predictors_s);
+                ls.train_ms = lround(1000.0 * (fl_now() - t_start)) - ls.eval_ms - ls.pred_ms;
+                if (state_io(s, &ls, dir, cfg_text, 1)) goto out;
+            }
         } else if ((step + 1) % c->log_every == 0) {
             if (log_line(rd, step + 1, epoch, loss, lr, reward, NULL)) goto out;
         }
@@ -357,7 +396,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, const fl_rundir 
     s->train_s = fl_now() - t_start - s->eval_s - s->predictors_s;
     rc = 0;
 out:
-    fl_batcher_free(&bt);
+    fl_batcher_free(&ls.bt);
     return rc;
 }
 
@@ -378,17 +417,22 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     memcpy(m.blob.params, base->blob.params, base->blob.n * sizeof(float));
     s.m = &m;
     if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
-    if (fl_rundir_open(&rd, out_dir) || fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
-    int trc = train_loop(&s, mctx, &rd, on_ckpt, user);
+    if (!(cfg_text = cJSON_PrintUnformatted(cfg)) || fl_mkdirs(out_dir)) goto out;
+    int trc = train_loop(&s, mctx, &rd, out_dir, cfg_text, cfg, on_ckpt, user);
     if (trc) {
         rc = trc;
         goto out;
     }
     fl_measurement meas = s.final;
     if (c->save_model) {
-        cfg_text = cJSON_PrintUnformatted(cfg);
         path = fl_rundir_path(&rd, "model.safetensors");
-        if (!cfg_text || !path || fl_mlp_save(path, &m, cfg_text)) goto out;
+        if (!path || fl_mlp_save(path, &m, cfg_text)) goto out;
+    }
+    if (c->resumable) {
+        /* The run is complete: a rerun starts afresh rather than resuming. */
+        char *state = fl_rundir_path(&rd, "state.safetensors");
+        if (state) unlink(state);
+        free(state);
     }
     sum = fl_measurement_json(&meas);
     cJSON_AddNumberToObject(sum, "train_s", s.train_s);

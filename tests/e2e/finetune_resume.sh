@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# finetune_resume.sh: finetune (GRPO, the on-policy method with the most
+# random state: minibatch order and sampled actions) killed (kill -9) three
+# times, then rerun, ends with the uninterrupted run's model and metrics
+# (timings aside); a different configuration's state is refused.
+source "$(dirname "$0")/lib.sh"
+expect_exit 0 "a small base" -- "$FL" pretrain --per-task 200 --epochs 3 --threads 2 --out "$T/base"
+ARGS=(finetune --base "$T/base" --method grpo --lr 1e-4 --epochs 2 --checkpoint-every 0.2 --threads 2)
+expect_exit 0 "uninterrupted finetune" -- "$FL" "${ARGS[@]}" --out "$T/ref"
+for lines in 3 7 12; do
+    "$FL" "${ARGS[@]}" --out "$T/killed" >/dev/null 2>&1 &
+    pid=$!
+    for _ in $(seq 500); do
+        [ "$(grep -c checkpoint "$T/killed/metrics.jsonl" 2>/dev/null || echo 0)" -ge "$lines" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "# killed after $(grep -c checkpoint "$T/killed/metrics.jsonl" 2>/dev/null || echo 0) checkpoints"
+done
+expect_exit 0 "the killed finetune resumes to the end" -- "$FL" "${ARGS[@]}" --out "$T/killed"
+cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
+/usr/bin/python3 - "$T/ref/metrics.jsonl" "$T/killed/metrics.jsonl" <<'PY' \
+    && ok "metrics.jsonl identical (timings aside)" || bad "metrics.jsonl differs"
+import json, sys
+a, b = ([{k: v for k, v in json.loads(l).items() if not k.endswith("_s")} for l in open(f)] for f in sys.argv[1:])
+assert a == b, next(((x, y) for x, y in zip(a, b) if x != y), (len(a), len(b)))
+PY
+[ ! -e "$T/killed/state.safetensors" ] && ok "a finished run leaves no state" || bad "state left behind"
+"$FL" "${ARGS[@]}" --out "$T/other" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 500); do [ -e "$T/other/state.safetensors" ] && break; sleep 0.02; done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-4 --out "$T/other"
+expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
+finish
