@@ -51,6 +51,7 @@ typedef struct {
     fl_ap_corrupt corrupt;
     int parity;              /* non-zero: logit-diff's wrong classes are the other parity */
     const float *mean_acts;  /* MEAN: [fl_ap_nunits] from fl_ap_mean_acts */
+    int ig_steps;            /* transformer edges: EAP-IG's m (0: plain EAP) */
 } fl_ap_opts;
 
 /* Hidden units in all (sum of hidden widths) and components (units + one

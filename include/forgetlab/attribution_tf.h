@@ -17,7 +17,10 @@
  * z_h W_O,h^T, an MLP's output) and the input of v is what v reads from the
  * stream along its own path only: a head's query, key or value input (three
  * separate nodes), an MLP's input, or the unembedding's. Every u earlier in
- * the stream than v gives an edge. Edges need a model without LayerNorm
+ * the stream than v gives an edge. EAP-IG (o->ig_steps = m >= 1) averages
+ * that gradient over m runs whose block-0 input is the interpolated
+ * embedding e(x') + k/m (e(x) - e(x')), k = 1..m (e(x') = 0 for zero
+ * corruption); the loss keeps the clean target. Edges need a model without LayerNorm
  * (the path gradients of a LayerNorm'd stream are not separable per node).
  *
  * Models must have loss_last set (one output position). The model's

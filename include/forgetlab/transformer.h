@@ -71,8 +71,9 @@ typedef struct {
  *   h      [B,T,d]   LN1(x), or x itself without LayerNorm
  *   hq     [B,Tq,d]  h at the query positions (h itself when Tq = T)
  *   xq     [B,Tq,d]  x at the query positions (x itself when Tq = T)
- * Block 0 has no h or hq (NULL): it reads the (token, position) tables of
- * fl_tf_acts, and of x only the query positions xq are filled.
+ * Block 0 reads the (token, position) tables of fl_tf_acts instead of h
+ * and hq, and of x only the query positions xq are filled (all of them,
+ * and h and hq too, when fl_tf_acts.embeds is set).
  *   q [B,Tq,d]  k, v [B,T,d]  att [B,heads,Tq,T]
  *   z      [B,Tq,d]  the heads' outputs side by side, before o
  *   attn   [B,Tq,d]  o(z): the attention layer's output
@@ -103,6 +104,11 @@ typedef struct {
     int cap_B, B;
     const int *tok;              /* [B,T], borrowed from the caller */
     const fl_tf_patch *patch;    /* NULL: an ordinary forward pass */
+    /* Not NULL: block 0's input [B, T, d] instead of the embedding of tok
+     * (for integrated gradients along interpolated embeddings). Block 0
+     * then runs per sequence, and the backward pass stops at blk[0].dx:
+     * the embedding weights get no gradient. */
+    const float *embeds;
     /* Block 0 per (token v, position t) pair, row v*T + t of U = vocab*T:
      * the embedding xt, ht = LN1(xt) (or xt), and its projections. */
     int U;

@@ -17,6 +17,7 @@ typedef struct {
     int edges;      /* --method eap */
     fl_ap_opts ap;
     long examples, seed, threads, k; /* k: 0 = by-class */
+    long steps;     /* --steps (eap-ig); 0 when not given */
     double threshold;
 } circuits_args;
 

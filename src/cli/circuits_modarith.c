@@ -80,7 +80,8 @@ int fl_circuits_modarith(circuits_args *a) {
     if (fl_mkdirs(a->out) || fl_circuits_write(a, "modarith", spec, k, np, count, nc, a->edges ? edge_name : node_name,
                                                &m, vec, rho))
         goto out;
-    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc, a->edges ? "edges" : "components",
+    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc,
+           a->ap.ig_steps ? "edges (EAP-IG)" : a->edges ? "edges" : "components",
            fl_cs_mean(rho, k), a->out);
     rc = 0;
 out:

@@ -34,7 +34,9 @@ static const char HELP[] =
     "  --subtasks S       by-class (parity, fashion: one per digit / class), by-a or\n"
     "                     by-answer (modarith: one per value of a / of the answer),\n"
     "                     or random:K (K random groups of examples)\n"
-    "  --method M         ap (node attribution patching) or eap (edges; modarith)\n"
+    "  --method M         ap (node attribution patching), eap (edges; modarith) or\n"
+    "                     eap-ig (edges, gradients integrated over --steps points)\n"
+    "  --steps M          eap-ig: interpolation steps (default 5)\n"
     "  --corrupt C        counterfactual (default: an image of the other parity /\n"
     "                     another class; modarith: a o b' with another b), mean\n"
     "                     (mean activation; not for eap) or zero\n"
@@ -47,7 +49,8 @@ static const char HELP[] =
     "  --out DIR          output directory\n"
     "  --help             show this help\n";
 
-enum { O_MODEL = 256, O_TASK, O_SUB, O_METHOD, O_CORRUPT, O_LOSS, O_EX, O_SEED, O_THR, O_THREADS, O_DATA, O_OUT };
+enum { O_MODEL = 256, O_TASK, O_SUB, O_METHOD, O_CORRUPT, O_LOSS, O_EX, O_SEED, O_THR, O_THREADS, O_DATA, O_OUT,
+       O_STEPS };
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},     {"task", required_argument, 0, O_TASK},
     {"subtasks", required_argument, 0, O_SUB},    {"method", required_argument, 0, O_METHOD},
@@ -55,6 +58,7 @@ static const struct option OPTS[] = {
     {"examples", required_argument, 0, O_EX},     {"seed", required_argument, 0, O_SEED},
     {"threshold", required_argument, 0, O_THR},   {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},   {"out", required_argument, 0, O_OUT},
+    {"steps", required_argument, 0, O_STEPS},
     {0, 0, 0, 0}};
 
 static int handle(int opt, const char *v, void *ctx) {
@@ -76,8 +80,9 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_METHOD:
         if (!strcmp(v, "ap")) return a->edges = 0, 0;
         if (!strcmp(v, "eap")) return a->edges = 1, 0;
-        if (!strcmp(v, "eap-ig")) return fl_error_set("--method eap-ig: not available yet (ap or eap)");
-        return fl_error_set("--method %s: expected ap or eap", v);
+        if (!strcmp(v, "eap-ig")) return a->edges = 1, a->ap.ig_steps = a->ap.ig_steps ? a->ap.ig_steps : 5, 0;
+        return fl_error_set("--method %s: expected ap, eap or eap-ig", v);
+    case O_STEPS: return fl_arg_long("steps", v, 1, 1000, &a->steps);
     case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
     case O_LOSS:
         if (!strcmp(v, "kl"))
@@ -157,7 +162,8 @@ int fl_circuits_write(const circuits_args *a, const char *task, const char *spec
     cJSON_AddStringToObject(cfg, "spec", spec);
     cJSON_AddStringToObject(cfg, "task", task);
     cJSON_AddStringToObject(cfg, "subtasks", a->subtasks);
-    cJSON_AddStringToObject(cfg, "method", a->edges ? "eap" : "ap");
+    cJSON_AddStringToObject(cfg, "method", a->ap.ig_steps ? "eap-ig" : a->edges ? "eap" : "ap");
+    if (a->ap.ig_steps) cJSON_AddNumberToObject(cfg, "steps", a->ap.ig_steps);
     cJSON_AddStringToObject(cfg, "corrupt", fl_ap_corrupt_name(a->ap.corrupt));
     cJSON_AddStringToObject(cfg, "loss", fl_ap_loss_name(a->ap.loss));
     cJSON_AddNumberToObject(cfg, "examples", (double)a->examples);
@@ -266,6 +272,10 @@ static int run(int argc, char **argv) {
     if (rc) return FL_EXIT_USAGE;
     if (!a.model || !a.have_task || !a.subtasks || !a.out)
         return fl_usage_error("circuits", "--model, --task, --subtasks and --out are required");
+    if (a.steps) {
+        if (!a.ap.ig_steps) return fl_usage_error("circuits", "--steps is for --method eap-ig");
+        a.ap.ig_steps = (int)a.steps;
+    }
     /* Combinations that cannot mean anything are usage errors. */
     const int by_operand = !strcmp(a.subtasks, "by-a") || !strcmp(a.subtasks, "by-answer");
     if (!a.modarith && (a.edges || by_operand))

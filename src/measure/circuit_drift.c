@@ -66,7 +66,7 @@ void fl_circuit_probe_free(fl_circuit_probe *p) {
 }
 
 int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *vec, double *cs, double *drift) {
-    fl_ap_opts o = {FL_AP_LOSS_CE, FL_AP_CORRUPT_COUNTERFACTUAL, 0, NULL};
+    fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
     float *own = vec ? vec : fl_malloc((size_t)K * p->nc * sizeof(float), "circuit vectors");
     double *rho = fl_malloc((size_t)K * K * sizeof(double), "circuit vectors");
     double *a = fl_malloc((size_t)p->nc * sizeof(double), "circuit vectors");

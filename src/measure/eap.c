@@ -156,7 +156,8 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
     const int T = m->cfg.ctx, d = m->cfg.d_model, V = m->cfg.n_out, nu = n_up(m), nd = n_down(m);
     const int ne = fl_eap_nedges(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
     const size_t per_node = (size_t)CHUNK * T * d;
-    float *mem = calloc(per_node * (2 * nu + nd), sizeof(float));
+    const int m_ig = o->ig_steps;
+    float *mem = calloc(per_node * (2 * nu + nd + (m_ig ? nd + 1 : 0)), sizeof(float));
     float *losses = malloc(sizeof(float) * CHUNK), *dlogits = malloc(sizeof(float) * CHUNK * V);
     node_tensor *up = calloc(nu, sizeof *up), *upc = calloc(nu, sizeof *upc), *dn = calloc(nd, sizeof *dn);
     int *eu = malloc(sizeof(int) * ne), *ev = malloc(sizeof(int) * ne);
@@ -169,6 +170,8 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
     }
     for (int i = 0; i < nu; i++) up[i].x = mem + per_node * i, upc[i].x = mem + per_node * (nu + i);
     for (int i = 0; i < nd; i++) dn[i].x = mem + per_node * (2 * nu + i);
+    /* EAP-IG: the averaged reads, and the interpolated embedding. */
+    float *avg = m_ig ? mem + per_node * (2 * nu + nd) : NULL, *emb = m_ig ? avg + per_node * nd : NULL;
     for (int e = 0; e < ne; e++) edge_nodes(m, e, &eu[e], &ev[e]);
     for (int i = 0; i < n; i += CHUNK) {
         const int B = n - i < CHUNK ? n - i : CHUNK;
@@ -182,6 +185,26 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
         fl_tf_backward(m, &a, dlogits);
         upstream_writes(m, &a, B, up);
         downstream_reads(m, &a, B, dn);
+        if (m_ig) {
+            memset(avg, 0, sizeof(float) * per_node * nd);
+            for (int k = 1; k <= m_ig; k++) {
+                const float f = (float)k / m_ig;
+                for (size_t j = 0; j < (size_t)B * T * d; j++) {
+                    const float e0 = cf ? upc[0].x[j] : 0.0f;
+                    emb[j] = e0 + f * (up[0].x[j] - e0);
+                }
+                a.embeds = emb;
+                const float *zk = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
+                fl_ap_loss_eval(o->loss, 0, zk, target + i, B, V, losses, dlogits);
+                fl_blob_zero_grads(&m->blob);
+                fl_tf_backward(m, &a, dlogits);
+                a.embeds = NULL;
+                downstream_reads(m, &a, B, dn);
+                for (int v = 0; v < nd; v++)
+                    for (size_t j = 0; j < (size_t)B * dn[v].Tn * d; j++) avg[per_node * v + j] += dn[v].x[j] / m_ig;
+            }
+            for (int v = 0; v < nd; v++) memcpy(dn[v].x, avg + per_node * v, sizeof(float) * B * dn[v].Tn * d);
+        }
         for (int e = 0; e < ne; e++) {
             const node_tensor *U = &up[eu[e]], *Uc = &upc[eu[e]], *D = &dn[ev[e]];
             const int t0 = U->t0 > D->t0 ? U->t0 : D->t0;

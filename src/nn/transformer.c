@@ -148,10 +148,10 @@ static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base)
             float **pre = pass ? &k->dpre : &k->pre, **post = pass ? &k->dpost : &k->post;
             float **mlp = pass ? &k->dmlp : &k->mlp;
             /* Block l's input is block l-1's output; block 0's comes from
-             * the (token, position) tables below. */
+             * the (token, position) tables below, or from acts.embeds. */
             *x = take(&ar, B * T * d);
-            *h = l == 0 ? NULL : ln ? take(&ar, B * T * d) : *x;
-            *hq = l == 0 ? NULL : sub ? take(&ar, B * Tq * d) : *h;
+            *h = ln ? take(&ar, B * T * d) : *x;
+            *hq = sub ? take(&ar, B * Tq * d) : *h;
             *xq = sub ? take(&ar, B * Tq * d) : *x;
             *q = take(&ar, B * Tq * d);
             *kk = take(&ar, B * T * d);
@@ -306,7 +306,7 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
         const fl_tf_block_views *w = &m->blk[l];
         fl_tf_block_acts *k = &a->blk[l];
         const int Tq = k->Tq, Nq = B * Tq;
-        if (l == 0) {
+        if (l == 0 && !a->embeds) {
             const int U = a->U;
             fl_embedding_forward(a->xt, a->ttok, P(m->wte), P(m->wpe), c->vocab, T, d);
             if (c->layernorm)
@@ -319,6 +319,7 @@ const float *fl_tf_forward(const fl_transformer *m, fl_tf_acts *a, const int *to
             gather_table(k->v, a->vt, tok, B, T, 0, T, d);
             gather_table(k->xq, a->xt, tok, B, T, T - Tq, Tq, d);
         } else {
+            if (l == 0) memcpy(k->x, a->embeds, sizeof(float) * B * T * d);
             if (c->layernorm)
                 fl_layernorm_forward(k->h, k->ln1_mean, k->ln1_rstd, k->x, P(w->ln1_w), P(w->ln1_b), B * T, d);
             if (Tq < T) {
@@ -397,7 +398,7 @@ void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
         acc(k->dattn, k->dmid, (size_t)Nq * d);
         fl_linear_backward(k->dz, G(w->o_w), G(w->o_b), k->dattn, k->z, P(w->o_w), Nq, d, d);
         fl_attention_backward(k->dq, k->dk, k->dv, k->dz, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
-        if (l == 0) {
+        if (l == 0 && !a->embeds) {
             block0_backward(m, a, B);
             continue;
         }

@@ -26,7 +26,7 @@ expect_exit 0 "mean ablation" -- "$FL" circuits --model "$B" --task parity --sub
 expect_exit 2 "eap is refused" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --method eap --out "$T/c4"
 expect_stderr "for transformers" "eap refusal names the reason"
 expect_exit 2 "by-a is refused for an MLP" -- "$FL" circuits --model "$B" --task parity --subtasks by-a --out "$T/c4"
-expect_exit 2 "eap-ig is not offered yet" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --method eap-ig --out "$T/c4"
+expect_exit 2 "eap-ig is refused for an MLP" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --method eap-ig --out "$T/c4"
 expect_exit 2 "kl loss is refused" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --loss kl --out "$T/c4"
 expect_exit 2 "missing --out" -- "$FL" circuits --model "$B" --task parity --subtasks by-class
 expect_exit 2 "bad --subtasks" -- "$FL" circuits --model "$B" --task parity --subtasks random:1 --out "$T/c4"

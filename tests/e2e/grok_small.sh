@@ -14,7 +14,7 @@ check "'cs' in __import__('json').loads(open('$G/metrics.jsonl').readlines()[1])
 expect_exit 0 "rerun of a finished run" -- "$FL" "${ARGS[@]}"
 expect_stderr "nothing to do" "  ... says it is complete"
 expect_exit 0 "report rebuilds a grok run's plots" -- "$FL" report "$G"
-for m in "ap counterfactual" "ap mean" "ap zero" "eap counterfactual" "eap zero"; do
+for m in "ap counterfactual" "ap mean" "ap zero" "eap counterfactual" "eap zero" "eap-ig counterfactual"; do
     set -- $m
     expect_exit 0 "circuits modarith $1 $2" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
         --method "$1" --corrupt "$2" --out "$T/c-$1-$2"
@@ -23,6 +23,7 @@ expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$
     --layers 2 --layernorm --act gelu --batch 16 --d-model 8 --heads 2 --d-mlp 8 --epochs 20 --log-every 10 \
     --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
 expect_exit 0 "its node circuits" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-answer --out "$T/c2"
+expect_exit 2 "--steps without eap-ig" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a --steps 3 --out "$T/c4"
 expect_exit 1 "eap refuses LayerNorm models" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-a \
     --method eap --out "$T/c3"
 finish

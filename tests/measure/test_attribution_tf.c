@@ -165,11 +165,41 @@ static void test_edges_sum_to_nodes(void **state) {
     fl_tf_free(&m);
 }
 
+/* EAP-IG with one step evaluates the gradient at the clean input: plain
+ * EAP. With more steps it differs, and stays finite. */
+static void test_eap_ig(void **state) {
+    (void)state;
+    fl_transformer m;
+    make_model(&m, 1, 8);
+    enum { N = 4 };
+    int tok[N * T] = {1, 2, V, 3, 0, V, 6, 6, V, 2, 5, V}, tokc[N * T] = {1, 4, V, 3, 1, V, 6, 2, V, 2, 0, V};
+    int target[N] = {3, 3, 5, 0};
+    const int ne = fl_eap_nedges(&m);
+    float *eap = malloc(sizeof(float) * N * ne), *ig1 = malloc(sizeof(float) * N * ne), *ig5 = malloc(sizeof(float) * N * ne);
+    fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
+    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, eap), 0);
+    o.ig_steps = 1;
+    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, ig1), 0);
+    o.ig_steps = 5;
+    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, ig5), 0);
+    double diff = 0;
+    for (int i = 0; i < N * ne; i++) {
+        if (!(fabs(ig1[i] - eap[i]) <= 1e-5 * fmax(1.0, fabs(eap[i]))))
+            fail_msg("edge %d: EAP-IG with 1 step %.7g, EAP %.7g", i % ne, ig1[i], eap[i]);
+        assert_true(isfinite(ig5[i]));
+        diff += fabs(ig5[i] - eap[i]);
+    }
+    assert_true(diff > 1e-6);
+    free(eap), free(ig1), free(ig5);
+    fl_tf_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_order),
         cmocka_unit_test(test_linear_component_is_exact),
         cmocka_unit_test(test_edges_sum_to_nodes),
+        cmocka_unit_test(test_eap_ig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

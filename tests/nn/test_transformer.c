@@ -123,6 +123,57 @@ static void test_no_norm_relu_last_position(void **state) {
     check_case("b.");
 }
 
+/* Block 0 fed its embeddings directly (the integrated-gradients path, one
+ * row per sequence) computes what the (token, position) tables do. */
+static void check_embeds_path(const char *prefix) {
+    fl_transformer m;
+    load_case(prefix, &m);
+    const fl_tf_config *c = &m.cfg;
+    const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
+    const int B = (int)tt->shape[0], T = c->ctx, d = c->d_model, N = B * fl_tf_out_positions(&m), V = c->n_out;
+    int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
+    const float *ty = tensor(prefix, "y", N);
+    float *emb = malloc(sizeof(float) * B * T * d);
+    for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
+    for (int i = 0; i < N; i++) y[i] = (int)ty[i];
+    fl_embedding_forward(emb, tok, fl_blob_param(&m.blob, m.wte), fl_blob_param(&m.blob, m.wpe), B, T, d);
+    fl_tf_acts a;
+    assert_int_equal(fl_tf_acts_alloc(&a, &m, B), 0);
+    a.embeds = emb;
+    const float *logits = fl_tf_forward(&m, &a, tok, B);
+    assert_all_close(logits, tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits from embeddings");
+    float *probs = malloc(sizeof(float) * N * V), *dlogits = calloc((size_t)N * V, sizeof(float));
+    fl_softmax_forward(probs, logits, N, V);
+    fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
+    fl_blob_zero_grads(&m.blob);
+    fl_tf_backward(&m, &a, dlogits);
+    for (int v = 0; v < m.blob.nviews; v++) {
+        if (v == m.wte || v == m.wpe) continue; /* the path stops at the embeddings */
+        const fl_view *vw = &m.blob.views[v];
+        char name[FL_NAME_MAX + 8];
+        snprintf(name, sizeof name, "grad.%s", vw->name);
+        assert_all_close(fl_blob_grad(&m.blob, v), tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
+    }
+    /* blk[0].dx is the gradient of the embeddings: summed per position it
+     * is the positional embedding's gradient. */
+    const float *want = tensor(prefix, "grad.pos_embed.weight", (int64_t)T * d);
+    for (int t = 0; t < T; t++)
+        for (int j = 0; j < d; j++) {
+            float g = 0;
+            for (int b = 0; b < B; b++) g += a.blk[0].dx[((size_t)b * T + t) * d + j];
+            assert_all_close(&g, &want[t * d + j], 1, "embedding gradient");
+        }
+    free(tok), free(y), free(emb), free(probs), free(dlogits);
+    fl_tf_acts_free(&a);
+    fl_tf_free(&m);
+}
+
+static void test_embeds_path(void **state) {
+    (void)state;
+    check_embeds_path("a.");
+    check_embeds_path("b.");
+}
+
 static void test_names_and_spec(void **state) {
     (void)state;
     fl_tf_config c = {.vocab = 114, .n_out = 113, .ctx = 3, .n_layers = 1, .d_model = 128, .n_heads = 4,
@@ -194,6 +245,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prenorm_gelu_all_positions),
         cmocka_unit_test(test_no_norm_relu_last_position),
+        cmocka_unit_test(test_embeds_path),
         cmocka_unit_test(test_names_and_spec),
         cmocka_unit_test(test_checkpoint_roundtrip),
     };
