@@ -7,17 +7,8 @@ source "$(dirname "$0")/lib.sh"
 expect_exit 0 "a small base" -- "$FL" pretrain --per-task 200 --epochs 3 --threads 2 --out "$T/base"
 ARGS=(finetune --base "$T/base" --method grpo --lr 1e-4 --epochs 2 --checkpoint-every 0.2 --threads 2)
 expect_exit 0 "uninterrupted finetune" -- "$FL" "${ARGS[@]}" --out "$T/ref"
-for lines in 3 7 12; do
-    "$FL" "${ARGS[@]}" --out "$T/killed" >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 500); do
-        [ "$(grep -c checkpoint "$T/killed/metrics.jsonl" 2>/dev/null || echo 0)" -ge "$lines" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    echo "# killed after $(grep -c checkpoint "$T/killed/metrics.jsonl" 2>/dev/null || echo 0) checkpoints"
+for lines in 3 6 9; do
+    kill_when "$lines" checkpoint "$T/killed/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/killed"
 done
 expect_exit 0 "the killed finetune resumes to the end" -- "$FL" "${ARGS[@]}" --out "$T/killed"
 cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
@@ -28,11 +19,7 @@ a, b = ([{k: v for k, v in json.loads(l).items() if not k.endswith("_s")} for l 
 assert a == b, next(((x, y) for x, y in zip(a, b) if x != y), (len(a), len(b)))
 PY
 [ ! -e "$T/killed/state.safetensors" ] && ok "a finished run leaves no state" || bad "state left behind"
-"$FL" "${ARGS[@]}" --out "$T/other" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 500); do [ -e "$T/other/state.safetensors" ] && break; sleep 0.02; done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+kill_when 1 checkpoint "$T/other/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/other"
 expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-4 --out "$T/other"
 expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
 finish

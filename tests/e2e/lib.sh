@@ -42,6 +42,23 @@ check() {
     if /usr/bin/python3 -c "import sys; sys.exit(0 if ($1) else 1)"; then ok "$2"; else bad "$2 ($1)"; fi
 }
 
+# kill_when N PATTERN FILE -- CMD...: runs CMD in the background and kills
+# it (kill -9) as soon as FILE has N lines matching PATTERN, or when it ends
+# on its own; says how far it got.
+kill_when() {
+    local n="$1" pattern="$2" file="$3"; shift 4
+    "$@" >/dev/null 2>&1 &
+    local pid=$!
+    for _ in $(seq 1000); do
+        [ "$(grep -c -e "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ] 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.02
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "# killed with $(grep -c -e "$pattern" "$file" 2>/dev/null || true) lines matching '$pattern' in $(basename "$file")"
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

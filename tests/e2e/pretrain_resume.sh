@@ -9,16 +9,7 @@ expect_exit 0 "uninterrupted pretrain" -- "$FL" "${ARGS[@]}" --out "$T/ref"
 # Kill once the log (a line every 10 steps of 8 x 19 = 152) has 4, 10, 14
 # lines: mid-epoch, between states, and near the end.
 for lines in 4 10 14; do
-    "$FL" "${ARGS[@]}" --out "$T/killed" >/dev/null 2>&1 &
-    pid=$!
-    for _ in $(seq 400); do
-        [ "$(wc -l < "$T/killed/metrics.jsonl" 2>/dev/null || echo 0)" -ge "$lines" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.02
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    echo "# killed after $(wc -l < "$T/killed/metrics.jsonl" 2>/dev/null || echo 0) metrics lines"
+    kill_when "$lines" step "$T/killed/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/killed"
 done
 expect_exit 0 "the killed pretrain resumes to the end" -- "$FL" "${ARGS[@]}" --out "$T/killed"
 cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
