@@ -27,8 +27,10 @@
  * digit of the right parity, the model's own argmax when that is of the
  * right parity, else the true digit (fl_ap_targets), and with parity set
  * the "wrong" classes are the digits of the other parity.
- * KL(clean output || output) is not offered: its gradient is zero at the
- * clean run, so every first-order AP score would be 0.
+ *   FL_AP_LOSS_KL          KL(clean output || output). It is 0 with a zero
+ *                          gradient at the clean run, so AP and EAP scores
+ *                          would all be 0: it serves EAP-IG alone, whose
+ *                          gradients are taken away from the clean run.
  *
  * Scores are computed on the clean point's gradient with one forward on x,
  * one on x' (counterfactual only) and one backward, for a batch of examples
@@ -39,7 +41,7 @@
 #include "forgetlab/mlp.h"
 #include "forgetlab/tasks.h"
 
-typedef enum { FL_AP_LOSS_CE = 0, FL_AP_LOSS_LOGIT_DIFF = 1 } fl_ap_loss;
+typedef enum { FL_AP_LOSS_CE = 0, FL_AP_LOSS_LOGIT_DIFF = 1, FL_AP_LOSS_KL = 2 } fl_ap_loss;
 typedef enum {
     FL_AP_CORRUPT_COUNTERFACTUAL = 0, /* a' = activation on the caller's x' */
     FL_AP_CORRUPT_MEAN = 1,           /* a' = mean activation over a reference set */
@@ -71,7 +73,8 @@ const char *fl_ap_corrupt_name(fl_ap_corrupt c);
 void fl_ap_targets(fl_task_id t, const float *logits, const int *label, int n, int *target);
 
 /* Per-example loss of logits[n, V] (losses[n]); dlogits[n, V] (may be NULL)
- * receives dloss_b / dlogits_b (overwritten, not accumulated). */
+ * receives dloss_b / dlogits_b (overwritten, not accumulated). KL is taken
+ * at the clean run itself here: 0, with a zero gradient. */
 void fl_ap_loss_eval(fl_ap_loss loss, int parity, const float *logits, const int *target,
                      int n, int V, float *losses, float *dlogits);
 

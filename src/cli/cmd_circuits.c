@@ -40,7 +40,8 @@ static const char HELP[] =
     "  --corrupt C        counterfactual (default: an image of the other parity /\n"
     "                     another class; modarith: a o b' with another b), mean\n"
     "                     (mean activation; not for eap) or zero\n"
-    "  --loss L           ce (default) or logit-diff\n"
+    "  --loss L           ce (default), logit-diff, or kl (KL from the clean output;\n"
+    "                     eap-ig only: its gradient vanishes at the clean run)\n"
     "  --examples N       examples per subtask (default 200)\n"
     "  --seed N           seed of the example and counterfactual draws (default 0)\n"
     "  --threshold X      Spearman at or above which two subtasks share a class (0.5)\n"
@@ -85,8 +86,6 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_STEPS: return fl_arg_long("steps", v, 1, 1000, &a->steps);
     case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
     case O_LOSS:
-        if (!strcmp(v, "kl"))
-            return fl_error_set("--loss kl: its gradient vanishes at the clean run, so AP scores are all 0");
         return fl_ap_loss_parse(v, &a->ap.loss);
     case O_EX: return fl_arg_long("examples", v, 1, 100000, &a->examples);
     case O_SEED: return fl_arg_long("seed", v, 0, INT64_MAX, &a->seed);
@@ -283,6 +282,9 @@ static int run(int argc, char **argv) {
                               a.edges ? "--method eap" : "--subtasks by-a / by-answer");
     if (a.modarith && !strcmp(a.subtasks, "by-class"))
         return fl_usage_error("circuits", "--task modarith: subtasks are by-a, by-answer or random:K");
+    if (a.ap.loss == FL_AP_LOSS_KL && !a.ap.ig_steps)
+        return fl_usage_error("circuits", "--loss kl: its gradient vanishes at the clean run, so AP and EAP scores "
+                                          "are all 0 (use --method eap-ig)");
     if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
         return fl_usage_error("circuits", "--method eap: corruption must be counterfactual or zero");
     fl_set_threads((int)a.threads);

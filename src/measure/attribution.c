@@ -38,7 +38,8 @@ void fl_ap_component_name(const fl_mlp *m, int c, char *buf, int n) {
 int fl_ap_loss_parse(const char *s, fl_ap_loss *out) {
     if (!strcmp(s, "ce")) *out = FL_AP_LOSS_CE;
     else if (!strcmp(s, "logit-diff")) *out = FL_AP_LOSS_LOGIT_DIFF;
-    else return fl_error_set("loss '%s': expected ce or logit-diff", s);
+    else if (!strcmp(s, "kl")) *out = FL_AP_LOSS_KL;
+    else return fl_error_set("loss '%s': expected ce, logit-diff or kl", s);
     return 0;
 }
 
@@ -50,7 +51,9 @@ int fl_ap_corrupt_parse(const char *s, fl_ap_corrupt *out) {
     return 0;
 }
 
-const char *fl_ap_loss_name(fl_ap_loss l) { return l == FL_AP_LOSS_CE ? "ce" : "logit-diff"; }
+const char *fl_ap_loss_name(fl_ap_loss l) {
+    return l == FL_AP_LOSS_CE ? "ce" : l == FL_AP_LOSS_LOGIT_DIFF ? "logit-diff" : "kl";
+}
 
 const char *fl_ap_corrupt_name(fl_ap_corrupt c) {
     return c == FL_AP_CORRUPT_COUNTERFACTUAL ? "counterfactual" : c == FL_AP_CORRUPT_MEAN ? "mean" : "zero";
@@ -79,7 +82,9 @@ void fl_ap_loss_eval(fl_ap_loss loss, int parity, const float *logits, const int
         float *dz = dlogits ? dlogits + (size_t)b * V : NULL;
         int t = target[b];
         if (dz) memset(dz, 0, (size_t)V * sizeof(float));
-        if (loss == FL_AP_LOSS_CE) {
+        if (loss == FL_AP_LOSS_KL) {
+            losses[b] = 0.0f;
+        } else if (loss == FL_AP_LOSS_CE) {
             float mx = z[0];
             for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
             double s = 0;

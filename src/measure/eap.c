@@ -9,6 +9,7 @@
 #include "forgetlab/attribution_tf.h"
 
 #include "forgetlab/error.h"
+#include "forgetlab/layers.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -159,11 +160,12 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
     const int m_ig = o->ig_steps;
     float *mem = calloc(per_node * (2 * nu + nd + (m_ig ? nd + 1 : 0)), sizeof(float));
     float *losses = malloc(sizeof(float) * CHUNK), *dlogits = malloc(sizeof(float) * CHUNK * V);
+    float *pclean = malloc(sizeof(float) * CHUNK * V); /* KL: the clean run's probabilities */
     node_tensor *up = calloc(nu, sizeof *up), *upc = calloc(nu, sizeof *upc), *dn = calloc(nd, sizeof *dn);
     int *eu = malloc(sizeof(int) * ne), *ev = malloc(sizeof(int) * ne);
     fl_tf_acts a = {0}, ac = {0};
     int rc = -1;
-    if (!mem || !losses || !dlogits || !up || !upc || !dn || !eu || !ev || fl_tf_acts_alloc(&a, m, CHUNK) ||
+    if (!mem || !losses || !dlogits || !pclean || !up || !upc || !dn || !eu || !ev || fl_tf_acts_alloc(&a, m, CHUNK) ||
         (cf && fl_tf_acts_alloc(&ac, m, CHUNK))) {
         fl_error_set("EAP: out of memory");
         goto out;
@@ -186,6 +188,7 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
         upstream_writes(m, &a, B, up);
         downstream_reads(m, &a, B, dn);
         if (m_ig) {
+            if (o->loss == FL_AP_LOSS_KL) fl_softmax_forward(pclean, z, B, V);
             memset(avg, 0, sizeof(float) * per_node * nd);
             for (int k = 1; k <= m_ig; k++) {
                 const float f = (float)k / m_ig;
@@ -195,7 +198,13 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
                 }
                 a.embeds = emb;
                 const float *zk = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-                fl_ap_loss_eval(o->loss, 0, zk, target + i, B, V, losses, dlogits);
+                if (o->loss == FL_AP_LOSS_KL) {
+                    /* d KL(p_clean || p) / d logits = p - p_clean. */
+                    fl_softmax_forward(dlogits, zk, B, V);
+                    for (size_t j = 0; j < (size_t)B * V; j++) dlogits[j] -= pclean[j];
+                } else {
+                    fl_ap_loss_eval(o->loss, 0, zk, target + i, B, V, losses, dlogits);
+                }
                 fl_blob_zero_grads(&m->blob);
                 fl_tf_backward(m, &a, dlogits);
                 a.embeds = NULL;
@@ -225,6 +234,6 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
 out:
     fl_tf_acts_free(&a);
     fl_tf_acts_free(&ac);
-    free(mem), free(losses), free(dlogits), free(up), free(upc), free(dn), free(eu), free(ev);
+    free(mem), free(losses), free(dlogits), free(pclean), free(up), free(upc), free(dn), free(eu), free(ev);
     return rc;
 }

@@ -27,7 +27,8 @@ expect_exit 2 "eap is refused" -- "$FL" circuits --model "$B" --task parity --su
 expect_stderr "for transformers" "eap refusal names the reason"
 expect_exit 2 "by-a is refused for an MLP" -- "$FL" circuits --model "$B" --task parity --subtasks by-a --out "$T/c4"
 expect_exit 2 "eap-ig is refused for an MLP" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --method eap-ig --out "$T/c4"
-expect_exit 2 "kl loss is refused" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --loss kl --out "$T/c4"
+expect_exit 2 "kl loss is refused for ap" -- "$FL" circuits --model "$B" --task parity --subtasks by-class --loss kl --out "$T/c4"
+expect_stderr "use --method eap-ig" "  ... and says what it is for"
 expect_exit 2 "missing --out" -- "$FL" circuits --model "$B" --task parity --subtasks by-class
 expect_exit 2 "bad --subtasks" -- "$FL" circuits --model "$B" --task parity --subtasks random:1 --out "$T/c4"
 expect_exit 1 "missing model" -- "$FL" circuits --model "$T/nope" --task parity --subtasks by-class --out "$T/c4"

@@ -23,6 +23,8 @@ expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$
     --layers 2 --layernorm --act gelu --batch 16 --d-model 8 --heads 2 --d-mlp 8 --epochs 20 --log-every 10 \
     --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
 expect_exit 0 "its node circuits" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-answer --out "$T/c2"
+expect_exit 0 "eap-ig with the KL loss" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
+    --method eap-ig --steps 3 --loss kl --out "$T/c-kl"
 expect_exit 2 "--steps without eap-ig" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a --steps 3 --out "$T/c4"
 expect_exit 1 "eap refuses LayerNorm models" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-a \
     --method eap --out "$T/c3"
