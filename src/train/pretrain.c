@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void fl_pretrain_defaults(fl_pretrain_config *c) {
     memset(c, 0, sizeof *c);
@@ -265,6 +266,11 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
     cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
     cJSON_AddNumberToObject(sum, "train_time_s", train_s);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    /* The run is complete: a rerun starts afresh (a few seconds) rather
+     * than resuming. */
+    char *state = fl_rundir_path(&rd, "state.safetensors");
+    if (state) unlink(state);
+    free(state);
     rc = 0;
 out:
     cJSON_Delete(cfg);

@@ -15,6 +15,8 @@ expect_exit 0 "the killed pretrain resumes to the end" -- "$FL" "${ARGS[@]}" --o
 cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
 cmp -s "$T/ref/metrics.jsonl" "$T/killed/metrics.jsonl" && ok "metrics.jsonl identical" || bad "metrics differ"
 check "$(json_get "$T/ref/summary.json" parity_acc) == $(json_get "$T/killed/summary.json" parity_acc)" "same accuracy"
-expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-3 --out "$T/killed"
+[ ! -e "$T/killed/state.safetensors" ] && ok "a finished run leaves no state" || bad "state left behind"
+kill_when 6 step "$T/other/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/other"
+expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-3 --out "$T/other"
 expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
 finish
