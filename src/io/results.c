@@ -348,10 +348,23 @@ void fl_points_free(fl_points *p) {
 }
 
 /* One CSV field, straight to the file: a database need not be ours, and a
- * value has no length limit. */
+ * value has no length limit. A value holding a comma, a quote or a line
+ * break is quoted as RFC 4180 says (inner quotes doubled), so pandas and
+ * the csv module read back exactly what the database holds. */
 static void put_field(fl_afile *f, int i, const char *v) {
     if (i) fl_afile_write(f, ",", 1);
-    if (v) fl_afile_write(f, v, strlen(v));
+    if (!v) return;
+    if (!v[strcspn(v, ",\"\r\n")]) {
+        fl_afile_write(f, v, strlen(v));
+        return;
+    }
+    fl_afile_write(f, "\"", 1);
+    for (const char *q; (q = strchr(v, '"')); v = q + 1) {
+        fl_afile_write(f, v, (size_t)(q - v) + 1);  /* up to and with the quote */
+        fl_afile_write(f, "\"", 1);
+    }
+    fl_afile_write(f, v, strlen(v));
+    fl_afile_write(f, "\"", 1);
 }
 
 int fl_results_export_csv(fl_results *r, const char *path) {

@@ -115,10 +115,31 @@ static void test_foreign_rows(void **state) {
     free(db);
 }
 
+/* Text holding a comma, a quote or a line break is quoted (RFC 4180), so a
+ * CSV reader gets the database's value back, not extra columns. */
+static void test_csv_quoting(void **state) {
+    (void)state;
+    char *db = tu_scratch("results.sqlite"), *csv = tu_scratch("results.csv");
+    write_study(db);
+    exec_sql(db, "UPDATE checkpoints SET method = 'a,b \"c\"' || char(10) || 'd', schedule = 'plain';");
+    fl_results r;
+    assert_int_equal(fl_results_open(&r, db), 0);
+    assert_int_equal(fl_results_export_csv(&r, csv), 0);
+    fl_results_close(&r);
+    char *text;
+    size_t n;
+    assert_int_equal(fl_read_file(csv, &text, &n), 0);
+    assert_non_null(strstr(text, "\ngrpo_lr1.00e-04_constant_e1_s0,\"a,b \"\"c\"\"\nd\",0.0001,plain,1,"));
+    free(text);
+    free(csv);
+    free(db);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_foreign_rows, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_csv_quoting, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
