@@ -146,4 +146,19 @@ echo "forgetlab:"
 table "$cdir/results.csv"
 echo "torch:"
 table "$tdir/results.csv"
+
+# Where the time goes, last repetition, in process-seconds summed over the
+# 35 runs (both workers). The evaluation (forward passes of each checkpoint
+# on the 12,000 test images) is dense GEMM work that both implementations
+# must do; half its sum is a floor on the sweep's wall time on 2 cores.
+echo
+echo "time summed over the 35 runs, last repetition (process-seconds):"
+"$py" - "$cdir/results.sqlite" <<'PY'
+import sqlite3, sys
+train, ev, pred = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT sum(train_s), sum(eval_s), sum(predictors_s) FROM runs").fetchone()
+print("forgetlab: train %.2f s, eval %.2f s, other predictors %.2f s" % (train, ev, pred))
+print("           eval alone on 2 cores: at least %.2f s of wall time" % (ev / 2))
+PY
+sed -n '/^time summed/,/^phases/p' "$tdir/stdout.log" | sed 's/^/torch: /'
 [[ -z "${KEEP:-}" ]] || echo "kept: ${dirs[*]}"
