@@ -54,6 +54,11 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
 int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, int n,
                          const fl_tf_patch *patch, float *losses);
 
+/* Real activation patching of every node, the quantity its score
+ * estimates to first order: change[n, ncomponents] = L(x with the node set
+ * to its corrupted value) - L(x), one patched pass per node. */
+int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
+                            const int *target, int n, float *change);
 /* Edges: their number, names ("embed->blocks.0.attn.head.1.q", ...), and
  * EAP scores[n, nedges] (COUNTERFACTUAL or ZERO corruption: the upstream
  * outputs of tokc, or 0). */
@@ -81,6 +86,16 @@ typedef struct {
 /* Parses "by-a", "by-answer" or "random:K" for modulus p into sub (per and
  * seed untouched). */
 int fl_mod_subtasks_parse(const char *s, int p, fl_mod_subtasks *sub);
+
+/* The examples of those subtasks, subtask after subtask: tok and tokc
+ * [n, ctx] (the counterfactual changes b), target[n]; count[k] per
+ * subtask. Freed with fl_mod_examples_free. */
+typedef struct {
+    int n;
+    int *tok, *tokc, *target;
+} fl_mod_examples;
+int fl_mod_examples_build(const fl_modarith *d, const fl_mod_subtasks *sub, fl_mod_examples *ex, int *count);
+void fl_mod_examples_free(fl_mod_examples *ex);
 
 /* Circuit vectors vec[k, ncomponents] (nedges with edges set) of a
  * modular-arithmetic model over all its equations, train and test: each

@@ -18,6 +18,7 @@ typedef struct {
     fl_ap_opts ap;
     long examples, seed, threads, k; /* k: 0 = by-class */
     long steps;     /* --steps (eap-ig); 0 when not given */
+    long check_patching; /* --check-patching N; 0: no check */
     double threshold;
 } circuits_args;
 
@@ -29,6 +30,10 @@ typedef void (*component_name_fn)(const void *model, int c, char *buf, int n);
 int fl_circuits_write(const circuits_args *a, const char *task, const char *spec, int k, const char *const *names,
                       const int *count, int nc, component_name_fn name_of, const void *model, const float *vec,
                       const double *rho);
+
+/* DIR/patching.json: Spearman between the node scores score[n, nc] and
+ * the real patched loss changes change[n, nc] of the same examples. */
+int fl_circuits_write_patching(const circuits_args *a, int n, int nc, const float *score, const float *change);
 
 /* The modarith half. */
 int fl_circuits_modarith(circuits_args *a);

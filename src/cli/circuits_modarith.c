@@ -40,6 +40,43 @@ out:
     return rc;
 }
 
+/* N of the subtasks' examples, evenly spaced so every subtask is drawn
+ * from, scored and patched for real (fl_tfap_patched_changes). */
+static int check_patching(const circuits_args *a, fl_transformer *m, const fl_modarith *d,
+                          const fl_mod_subtasks *sub) {
+    const int T = d->ctx, nc = fl_tfap_ncomponents(m);
+    fl_mod_examples ex;
+    int *count = malloc(sizeof(int) * sub->k), rc = -1;
+    if (!count) return fl_error_set("out of memory");
+    if (fl_mod_examples_build(d, sub, &ex, count)) {
+        free(count);
+        return -1;
+    }
+    const int n = a->check_patching < ex.n ? (int)a->check_patching : ex.n;
+    int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
+    int *target = malloc(sizeof(int) * n);
+    float *score = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
+    if (!tok || !tokc || !target || !score || !change) {
+        fl_error_set("--check-patching: out of memory for %d examples", n);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const int e = (int)((long)i * ex.n / n);
+        memcpy(tok + (size_t)i * T, ex.tok + (size_t)e * T, sizeof(int) * T);
+        memcpy(tokc + (size_t)i * T, ex.tokc + (size_t)e * T, sizeof(int) * T);
+        target[i] = ex.target[e];
+    }
+    if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
+        fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
+        fl_circuits_write_patching(a, n, nc, score, change))
+        goto out;
+    rc = 0;
+out:
+    free(count), free(tok), free(tokc), free(target), free(score), free(change);
+    fl_mod_examples_free(&ex);
+    return rc;
+}
+
 static void node_name(const void *m, int c, char *buf, int n) { fl_tfap_component_name(m, c, buf, n); }
 static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name(m, e, buf, n); }
 
@@ -83,6 +120,7 @@ int fl_circuits_modarith(circuits_args *a) {
     printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc,
            a->ap.ig_steps ? "edges (EAP-IG)" : a->edges ? "edges" : "components",
            fl_cs_mean(rho, k), a->out);
+    if (a->check_patching && check_patching(a, &m, &d, &sub)) goto out;
     rc = 0;
 out:
     free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count);

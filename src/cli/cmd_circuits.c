@@ -45,13 +45,16 @@ static const char HELP[] =
     "  --examples N       examples per subtask (default 200)\n"
     "  --seed N           seed of the example and counterfactual draws (default 0)\n"
     "  --threshold X      Spearman at or above which two subtasks share a class (0.5)\n"
+    "  --check-patching N modarith, ap: also patch every component for real on N of\n"
+    "                     the examples and write the Spearman between scores and\n"
+    "                     patched loss changes to DIR/patching.json\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --out DIR          output directory\n"
     "  --help             show this help\n";
 
 enum { O_MODEL = 256, O_TASK, O_SUB, O_METHOD, O_CORRUPT, O_LOSS, O_EX, O_SEED, O_THR, O_THREADS, O_DATA, O_OUT,
-       O_STEPS };
+       O_STEPS, O_CHECK };
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},     {"task", required_argument, 0, O_TASK},
     {"subtasks", required_argument, 0, O_SUB},    {"method", required_argument, 0, O_METHOD},
@@ -59,7 +62,7 @@ static const struct option OPTS[] = {
     {"examples", required_argument, 0, O_EX},     {"seed", required_argument, 0, O_SEED},
     {"threshold", required_argument, 0, O_THR},   {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},   {"out", required_argument, 0, O_OUT},
-    {"steps", required_argument, 0, O_STEPS},
+    {"steps", required_argument, 0, O_STEPS},    {"check-patching", required_argument, 0, O_CHECK},
     {0, 0, 0, 0}};
 
 static int handle(int opt, const char *v, void *ctx) {
@@ -84,6 +87,7 @@ static int handle(int opt, const char *v, void *ctx) {
         if (!strcmp(v, "eap-ig")) return a->edges = 1, a->ap.ig_steps = a->ap.ig_steps ? a->ap.ig_steps : 5, 0;
         return fl_error_set("--method %s: expected ap, eap or eap-ig", v);
     case O_STEPS: return fl_arg_long("steps", v, 1, 1000, &a->steps);
+    case O_CHECK: return fl_arg_long("check-patching", v, 1, 100000, &a->check_patching);
     case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
     case O_LOSS:
         return fl_ap_loss_parse(v, &a->ap.loss);
@@ -285,6 +289,9 @@ static int run(int argc, char **argv) {
     if (a.ap.loss == FL_AP_LOSS_KL && !a.ap.ig_steps)
         return fl_usage_error("circuits", "--loss kl: its gradient vanishes at the clean run, so AP and EAP scores "
                                           "are all 0 (use --method eap-ig)");
+    if (a.check_patching && (!a.modarith || a.edges))
+        return fl_usage_error("circuits", "--check-patching is for node attribution (--method ap) of transformers "
+                                          "(--task modarith)");
     if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
         return fl_usage_error("circuits", "--method eap: corruption must be counterfactual or zero");
     fl_set_threads((int)a.threads);

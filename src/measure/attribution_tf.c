@@ -52,35 +52,53 @@ static size_t stack_offset(const fl_transformer *m, int layer) {
 
 size_t fl_tfap_nacts(const fl_transformer *m) { return stack_offset(m, m->cfg.n_layers); }
 
-int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean) {
+/* Copies each example's node activations from a forward pass of B
+ * examples into dst[B, nacts], stacked as stack_offset lays them out. */
+static void stack_chunk(const fl_transformer *m, const fl_tf_acts *a, int B, float *dst) {
+    const size_t na = fl_tfap_nacts(m), d = m->cfg.d_model, dm = m->cfg.d_mlp;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        const fl_tf_block_acts *k = &a->blk[l];
+        const size_t Tq = k->Tq, off = stack_offset(m, l);
+        for (int b = 0; b < B; b++) {
+            float *o = dst + (size_t)b * na + off;
+            memcpy(o, k->z + b * Tq * d, sizeof(float) * Tq * d);
+            memcpy(o + Tq * d, k->mlp + b * Tq * d, sizeof(float) * Tq * d);
+            memcpy(o + 2 * Tq * d, k->post + b * Tq * dm, sizeof(float) * Tq * dm);
+        }
+    }
+}
+
+/* Every example's stacked activations (stack[n, nacts]), or with mean set
+ * their mean over the examples (mean[nacts]) without keeping them all. */
+static int stack_acts(fl_transformer *m, const int *tok, int n, float *stack, float *mean) {
     if (check_model(m)) return -1;
-    const size_t na = fl_tfap_nacts(m), d = m->cfg.d_model, dm = m->cfg.d_mlp, T = m->cfg.ctx;
-    double *acc = calloc(na, sizeof(double));
+    const size_t na = fl_tfap_nacts(m), T = m->cfg.ctx;
+    double *acc = mean ? calloc(na, sizeof(double)) : NULL;
+    float *buf = mean ? malloc(sizeof(float) * CHUNK * na) : NULL;
     fl_tf_acts a;
-    if (!acc) return fl_error_set("out of memory");
+    if (mean && (!acc || !buf)) {
+        free(acc), free(buf);
+        return fl_error_set("out of memory");
+    }
     if (fl_tf_acts_alloc(&a, m, CHUNK)) {
-        free(acc);
+        free(acc), free(buf);
         return -1;
     }
     for (int i = 0; i < n; i += CHUNK) {
         const int B = n - i < CHUNK ? n - i : CHUNK;
         fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-        for (int l = 0; l < m->cfg.n_layers; l++) {
-            const fl_tf_block_acts *k = &a.blk[l];
-            const size_t Tq = k->Tq, off = stack_offset(m, l);
-            for (int b = 0; b < B; b++)
-                for (size_t j = 0; j < Tq * d; j++) {
-                    acc[off + j] += k->z[b * Tq * d + j];
-                    acc[off + Tq * d + j] += k->mlp[b * Tq * d + j];
-                }
-            for (int b = 0; b < B; b++)
-                for (size_t j = 0; j < Tq * dm; j++) acc[off + 2 * Tq * d + j] += k->post[b * Tq * dm + j];
-        }
+        stack_chunk(m, &a, B, mean ? buf : stack + (size_t)i * na);
+        for (int b = 0; mean && b < B; b++)
+            for (size_t j = 0; j < na; j++) acc[j] += buf[(size_t)b * na + j];
     }
-    for (size_t j = 0; j < na; j++) mean[j] = (float)(acc[j] / n);
-    free(acc);
+    for (size_t j = 0; mean && j < na; j++) mean[j] = (float)(acc[j] / n);
+    free(acc), free(buf);
     fl_tf_acts_free(&a);
     return 0;
+}
+
+int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean) {
+    return stack_acts(m, tok, n, NULL, mean);
 }
 
 /* a' for one activation element: 0, the mean, or the counterfactual run's
@@ -208,5 +226,57 @@ int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, con
         }
     }
     free(sc);
+    return rc;
+}
+
+/* Node c's place in a stacked activation vector: its first value, how many
+ * positions it has (Tq), the stride between positions and its width. */
+static void node_slice(const fl_transformer *m, int c, size_t *off, int *Tq, int *stride, int *width) {
+    int l, idx;
+    fl_tf_component k;
+    fl_tfap_component(m, c, &l, &k, &idx);
+    const int d = m->cfg.d_model, dm = m->cfg.d_mlp;
+    *Tq = l == m->cfg.n_layers - 1 ? 1 : m->cfg.ctx;
+    *off = stack_offset(m, l);
+    if (k == FL_TF_HEAD) *off += (size_t)idx * m->d_head, *width = m->d_head, *stride = d;
+    else if (k == FL_TF_MLP) *off += (size_t)*Tq * d, *width = d, *stride = d;
+    else *off += 2 * (size_t)*Tq * d + idx, *width = 1, *stride = dm;
+}
+
+int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
+                            const int *target, int n, float *change) {
+    if (check_model(m)) return -1;
+    const size_t na = fl_tfap_nacts(m);
+    const int nc = fl_tfap_ncomponents(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
+    float *stack = cf ? malloc(sizeof(float) * (size_t)n * na) : NULL;
+    float *clean = malloc(sizeof(float) * n), *patched = malloc(sizeof(float) * n);
+    float *values = malloc(sizeof(float) * (size_t)n * na);
+    int rc = -1;
+    if ((cf && !stack) || !clean || !patched || !values) {
+        fl_error_set("activation patching: out of memory for %d examples", n);
+        goto out;
+    }
+    if ((cf && stack_acts(m, tokc, n, stack, NULL)) || fl_tfap_patched_loss(m, o->loss, tok, target, n, NULL, clean))
+        goto out;
+    for (int c = 0; c < nc; c++) {
+        size_t off;
+        int Tq, stride, width, l, idx;
+        node_slice(m, c, &off, &Tq, &stride, &width);
+        for (int e = 0; e < n; e++)
+            for (int t = 0; t < Tq; t++)
+                for (int j = 0; j < width; j++) {
+                    const size_t at = off + (size_t)t * stride + j;
+                    values[((size_t)e * Tq + t) * width + j] =
+                        corrupted(o, cf ? stack + (size_t)e * na : NULL, at, at);
+                }
+        fl_tf_component kind;
+        fl_tfap_component(m, c, &l, &kind, &idx);
+        const fl_tf_patch p = {.layer = l, .kind = kind, .index = idx, .values = values};
+        if (fl_tfap_patched_loss(m, o->loss, tok, target, n, &p, patched)) goto out;
+        for (int e = 0; e < n; e++) change[(size_t)e * nc + c] = patched[e] - clean[e];
+    }
+    rc = 0;
+out:
+    free(stack), free(clean), free(patched), free(values);
     return rc;
 }

@@ -23,13 +23,13 @@ int fl_mod_subtasks_parse(const char *s, int p, fl_mod_subtasks *sub) {
     return 0;
 }
 
-int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges,
-                           const fl_mod_subtasks *sub, float *vec, int *count) {
+int fl_mod_examples_build(const fl_modarith *d, const fl_mod_subtasks *sub, fl_mod_examples *ex, int *count) {
     const int k = sub->k, per = sub->per, T = d->ctx, n_all = d->n;
-    int *perm = malloc(sizeof(int) * n_all), *idx = malloc(sizeof(int) * (size_t)k * per);
-    int *tok = malloc(sizeof(int) * (size_t)k * per * T), *tokc = malloc(sizeof(int) * (size_t)k * per * T);
-    int *target = malloc(sizeof(int) * (size_t)k * per), rc = -1, n = 0;
-    if (!perm || !idx || !tok || !tokc || !target) {
+    int *perm = malloc(sizeof(int) * n_all), *idx = malloc(sizeof(int) * (size_t)k * per), rc = -1, n = 0;
+    memset(ex, 0, sizeof *ex);
+    ex->tok = malloc(sizeof(int) * (size_t)k * per * T), ex->tokc = malloc(sizeof(int) * (size_t)k * per * T);
+    ex->target = malloc(sizeof(int) * (size_t)k * per);
+    if (!perm || !idx || !ex->tok || !ex->tokc || !ex->target) {
         fl_error_set("circuit vectors: out of memory");
         goto out;
     }
@@ -47,21 +47,37 @@ int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_
     for (int s = 0; s < k; s++)
         for (int j = 0; j < count[s]; j++, n++) {
             const int e = idx[s * per + j], bpos = d->nops == 1 ? 1 : 2;
-            memcpy(tok + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
-            memcpy(tokc + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
-            target[n] = d->y[e];
+            memcpy(ex->tok + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
+            memcpy(ex->tokc + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
+            ex->target[n] = d->y[e];
             int b2;
             do b2 = (int)fl_rng_below(&r, (uint32_t)d->p);
             while (b2 == d->b[e] || fl_mod_apply(d->ops[d->op[e]], d->a[e], b2, d->p) < 0);
-            tokc[(size_t)n * T + bpos] = b2;
+            ex->tokc[(size_t)n * T + bpos] = b2;
         }
+    ex->n = n;
     for (int s = 0; s < k; s++)
         if (count[s] == 0) {
             fl_error_set("circuit vectors: subtask %d has no examples", s);
             goto out;
         }
-    rc = fl_tf_circuit_vectors(m, o, edges, tok, tokc, target, count, k, vec);
+    rc = 0;
 out:
-    free(perm), free(idx), free(tok), free(tokc), free(target);
+    free(perm), free(idx);
+    if (rc) fl_mod_examples_free(ex);
+    return rc;
+}
+
+void fl_mod_examples_free(fl_mod_examples *ex) {
+    free(ex->tok), free(ex->tokc), free(ex->target);
+    memset(ex, 0, sizeof *ex);
+}
+
+int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges,
+                           const fl_mod_subtasks *sub, float *vec, int *count) {
+    fl_mod_examples ex;
+    if (fl_mod_examples_build(d, sub, &ex, count)) return -1;
+    int rc = fl_tf_circuit_vectors(m, o, edges, ex.tok, ex.tokc, ex.target, count, sub->k, vec);
+    fl_mod_examples_free(&ex);
     return rc;
 }

@@ -22,7 +22,12 @@ done
 expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$FL" grok --p 7 --op +,x2+y2 \
     --layers 2 --layernorm --act gelu --batch 16 --d-model 8 --heads 2 --d-mlp 8 --epochs 20 --log-every 10 \
     --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
-expect_exit 0 "its node circuits" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-answer --out "$T/c2"
+expect_exit 0 "its node circuits, checked against real patching" -- "$FL" circuits --model "$T/g2" --task modarith \
+    --subtasks by-answer --check-patching 20 --out "$T/c2"
+check "(lambda r: r['examples'] == 20 and r['components'] == 2 * (2 + 1 + 8) and -1 <= r['spearman_pairs'] <= 1 \
+       and -1 <= r['spearman_means'] <= 1)(__import__('json').load(open('$T/c2/patching.json')))" "patching.json"
+expect_exit 2 "--check-patching with eap" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a \
+    --method eap --check-patching 5 --out "$T/c5"
 expect_exit 0 "eap-ig with the KL loss" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
     --method eap-ig --steps 3 --loss kl --out "$T/c-kl"
 expect_exit 2 "--steps without eap-ig" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a --steps 3 --out "$T/c4"

@@ -33,6 +33,16 @@ static void make_model(fl_transformer *m, int layers, uint64_t seed) {
     fl_tf_init(m, FL_TF_INIT_TORCH, &r);
 }
 
+/* n sums a + b with their counterfactuals: b changed, and a too when
+ * both is set. */
+static void make_examples(int n, int both, int *tok, int *tokc, int *target) {
+    for (int i = 0; i < n; i++) {
+        tok[i * T] = i % V, tok[i * T + 1] = (3 * i + 1) % V, tok[i * T + 2] = V;
+        tokc[i * T] = both ? (i + 2) % V : tok[i * T], tokc[i * T + 1] = (5 * i + 4) % V, tokc[i * T + 2] = V;
+        target[i] = (tok[i * T] + tok[i * T + 1]) % V;
+    }
+}
+
 /* The stacked clean activations of one example (a mean over one). */
 static float *clean_acts(fl_transformer *m, const int *tok) {
     float *a = malloc(sizeof(float) * fl_tfap_nacts(m));
@@ -125,11 +135,7 @@ static void test_edges_sum_to_nodes(void **state) {
     make_model(&m, 2, 7);
     enum { N = 5 };
     int tok[N * T], tokc[N * T], target[N];
-    for (int i = 0; i < N; i++) {
-        tok[i * T] = i % V, tok[i * T + 1] = (3 * i + 1) % V, tok[i * T + 2] = V;
-        tokc[i * T] = (i + 2) % V, tokc[i * T + 1] = (5 * i + 4) % V, tokc[i * T + 2] = V;
-        target[i] = (tok[i * T] + tok[i * T + 1]) % V;
-    }
+    make_examples(N, 1, tok, tokc, target);
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
     const int nc = fl_tfap_ncomponents(&m), ne = fl_eap_nedges(&m), H = m.cfg.n_heads;
     float *node = malloc(sizeof(float) * N * nc), *edge = malloc(sizeof(float) * N * ne);
@@ -162,6 +168,50 @@ static void test_edges_sum_to_nodes(void **state) {
     fl_eap_edge_name(&m, ne - 1, name, sizeof name);
     assert_string_equal(name, "blocks.1.mlp->unembed");
     free(node), free(edge);
+    fl_tf_free(&m);
+}
+
+/* Batched real patching of every node (fl_tfap_patched_changes) against
+ * one patched pass per example and node, whose values come from that
+ * example's counterfactual run through this file's own slicing; and the
+ * last MLP's score under the logit difference equals its change. */
+static void test_patched_changes(void **state) {
+    (void)state;
+    fl_transformer m;
+    make_model(&m, 2, 8);
+    enum { N = 5 };
+    int tok[N * T], tokc[N * T], target[N];
+    make_examples(N, 0, tok, tokc, target);
+    const int nc = fl_tfap_ncomponents(&m);
+    float *change = malloc(sizeof(float) * N * nc), *score = malloc(sizeof(float) * N * nc);
+    fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
+    assert_int_equal(fl_tfap_patched_changes(&m, &o, tok, tokc, target, N, change), 0);
+    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, score), 0);
+    for (int b = 0; b < N; b++) {
+        float *cf = clean_acts(&m, tokc + b * T), clean, patched;
+        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, 1, NULL, &clean), 0);
+        for (int c = 0; c < nc; c++) {
+            size_t off;
+            int count, stride, width, l, idx;
+            component_slice(&m, c, &off, &count, &stride, &width);
+            float values[3 * 16];
+            for (int t = 0; t < count; t++)
+                for (int j = 0; j < width; j++) values[t * width + j] = cf[off + (size_t)t * stride + j];
+            fl_tf_component k;
+            fl_tfap_component(&m, c, &l, &k, &idx);
+            fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
+            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, 1, &p, &patched), 0);
+            const double want = (double)patched - clean, got = change[b * nc + c];
+            if (!(fabs(got - want) <= 1e-5 * fmax(1.0, fabs(want))))
+                fail_msg("node %d, example %d: batched change %.7g, single patch %.7g", c, b, got, want);
+        }
+        const int last_mlp = nc - 1 - m.cfg.d_mlp;
+        const double s = score[b * nc + last_mlp], ch = change[b * nc + last_mlp];
+        if (!(fabs(s - ch) <= 1e-4 * fmax(1.0, fabs(ch))))
+            fail_msg("last MLP, example %d: score %.7g, patched change %.7g (linear: exact)", b, s, ch);
+        free(cf);
+    }
+    free(change), free(score);
     fl_tf_free(&m);
 }
 
@@ -199,6 +249,7 @@ int main(void) {
         cmocka_unit_test(test_first_order),
         cmocka_unit_test(test_linear_component_is_exact),
         cmocka_unit_test(test_edges_sum_to_nodes),
+        cmocka_unit_test(test_patched_changes),
         cmocka_unit_test(test_eap_ig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
