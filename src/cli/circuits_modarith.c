@@ -42,29 +42,21 @@ out:
 
 /* N of the subtasks' examples, evenly spaced so every subtask is drawn
  * from, scored and patched for real (fl_tfap_patched_changes). */
-static int check_patching(const circuits_args *a, fl_transformer *m, const fl_modarith *d,
-                          const fl_mod_subtasks *sub) {
-    const int T = d->ctx, nc = fl_tfap_ncomponents(m);
-    fl_mod_examples ex;
-    int *count = malloc(sizeof(int) * sub->k), rc = -1;
-    if (!count) return fl_error_set("out of memory");
-    if (fl_mod_examples_build(d, sub, &ex, count)) {
-        free(count);
-        return -1;
-    }
-    const int n = a->check_patching < ex.n ? (int)a->check_patching : ex.n;
+static int check_patching(const circuits_args *a, fl_transformer *m, const fl_mod_examples *ex) {
+    const int T = m->cfg.ctx, nc = fl_tfap_ncomponents(m);
+    const int n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
     int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
-    int *target = malloc(sizeof(int) * n);
+    int *target = malloc(sizeof(int) * n), rc = -1;
     float *score = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
     if (!tok || !tokc || !target || !score || !change) {
         fl_error_set("--check-patching: out of memory for %d examples", n);
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        const int e = (int)((long)i * ex.n / n);
-        memcpy(tok + (size_t)i * T, ex.tok + (size_t)e * T, sizeof(int) * T);
-        memcpy(tokc + (size_t)i * T, ex.tokc + (size_t)e * T, sizeof(int) * T);
-        target[i] = ex.target[e];
+        const int e = (int)((long)i * ex->n / n);
+        memcpy(tok + (size_t)i * T, ex->tok + (size_t)e * T, sizeof(int) * T);
+        memcpy(tokc + (size_t)i * T, ex->tokc + (size_t)e * T, sizeof(int) * T);
+        target[i] = ex->target[e];
     }
     if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
         fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
@@ -72,8 +64,7 @@ static int check_patching(const circuits_args *a, fl_transformer *m, const fl_mo
         goto out;
     rc = 0;
 out:
-    free(count), free(tok), free(tokc), free(target), free(score), free(change);
-    fl_mod_examples_free(&ex);
+    free(tok), free(tokc), free(target), free(score), free(change);
     return rc;
 }
 
@@ -83,6 +74,7 @@ static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name
 int fl_circuits_modarith(circuits_args *a) {
     fl_transformer m = {0};
     fl_modarith d = {0};
+    fl_mod_examples ex = {0};
     char *cfg = NULL, (*names)[32] = NULL, spec[256];
     const char **np = NULL;
     float *vec = NULL, *mean = NULL;
@@ -106,7 +98,10 @@ int fl_circuits_modarith(circuits_args *a) {
         if (!(mean = malloc(sizeof(float) * fl_tfap_nacts(&m))) || fl_tfap_mean_acts(&m, d.tok, d.n, mean)) goto out;
         a->ap.mean_acts = mean;
     }
-    if (fl_mod_circuit_vectors(&m, &d, &a->ap, a->edges, &sub, vec, count)) goto out;
+    /* The examples once: the circuit vectors and the patching check share them. */
+    if (fl_mod_examples_build(&d, &sub, &ex, count) ||
+        fl_tf_circuit_vectors(&m, &a->ap, a->edges, ex.tok, ex.tokc, ex.target, count, k, vec))
+        goto out;
     fl_cs_matrix(vec, k, nc, rho);
     for (int s = 0; s < k; s++) {
         if (sub.kind == FL_MOD_SUB_RANDOM) snprintf(names[s], sizeof names[s], "group %d", s);
@@ -120,10 +115,11 @@ int fl_circuits_modarith(circuits_args *a) {
     printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc,
            a->ap.ig_steps ? "edges (EAP-IG)" : a->edges ? "edges" : "components",
            fl_cs_mean(rho, k), a->out);
-    if (a->check_patching && check_patching(a, &m, &d, &sub)) goto out;
+    if (a->check_patching && check_patching(a, &m, &ex)) goto out;
     rc = 0;
 out:
     free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count);
+    fl_mod_examples_free(&ex);
     fl_modarith_free(&d);
     fl_tf_free(&m);
     return rc;

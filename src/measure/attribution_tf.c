@@ -87,11 +87,16 @@ static int stack_acts(fl_transformer *m, const int *tok, int n, float *stack, fl
     for (int i = 0; i < n; i += CHUNK) {
         const int B = n - i < CHUNK ? n - i : CHUNK;
         fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-        stack_chunk(m, &a, B, mean ? buf : stack + (size_t)i * na);
-        for (int b = 0; mean && b < B; b++)
+        if (!mean) {
+            stack_chunk(m, &a, B, stack + (size_t)i * na);
+            continue;
+        }
+        stack_chunk(m, &a, B, buf);
+        for (int b = 0; b < B; b++)
             for (size_t j = 0; j < na; j++) acc[j] += buf[(size_t)b * na + j];
     }
-    for (size_t j = 0; mean && j < na; j++) mean[j] = (float)(acc[j] / n);
+    if (mean)
+        for (size_t j = 0; j < na; j++) mean[j] = (float)(acc[j] / n);
     free(acc), free(buf);
     fl_tf_acts_free(&a);
     return 0;
@@ -250,7 +255,8 @@ int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *t
     const int nc = fl_tfap_ncomponents(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
     float *stack = cf ? malloc(sizeof(float) * (size_t)n * na) : NULL;
     float *clean = malloc(sizeof(float) * n), *patched = malloc(sizeof(float) * n);
-    float *values = malloc(sizeof(float) * (size_t)n * na);
+    /* The widest node is an MLP output: ctx positions of d_model at most. */
+    float *values = malloc(sizeof(float) * (size_t)n * m->cfg.ctx * m->cfg.d_model);
     int rc = -1;
     if ((cf && !stack) || !clean || !patched || !values) {
         fl_error_set("activation patching: out of memory for %d examples", n);
