@@ -19,7 +19,9 @@ a, b = ([{k: v for k, v in json.loads(l).items() if not k.endswith("_s")} for l 
 assert a == b, next(((x, y) for x, y in zip(a, b) if x != y), (len(a), len(b)))
 PY
 [ ! -e "$T/killed/state.safetensors" ] && ok "a finished run leaves no state" || bad "state left behind"
-kill_when 1 checkpoint "$T/other/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/other"
+# Killed once its state exists (the state follows the metrics line it
+# belongs to, so waiting for a line could kill the run before the state).
+kill_when 1 __metadata__ "$T/other/state.safetensors" -- "$FL" "${ARGS[@]}" --out "$T/other"
 expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-4 --out "$T/other"
 expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
 finish

@@ -16,7 +16,9 @@ cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights i
 cmp -s "$T/ref/metrics.jsonl" "$T/killed/metrics.jsonl" && ok "metrics.jsonl identical" || bad "metrics differ"
 check "$(json_get "$T/ref/summary.json" parity_acc) == $(json_get "$T/killed/summary.json" parity_acc)" "same accuracy"
 [ ! -e "$T/killed/state.safetensors" ] && ok "a finished run leaves no state" || bad "state left behind"
-kill_when 6 step "$T/other/metrics.jsonl" -- "$FL" "${ARGS[@]}" --out "$T/other"
+# Killed once its state exists (the state follows the metrics line it
+# belongs to, so waiting for a line could kill the run before the state).
+kill_when 1 __metadata__ "$T/other/state.safetensors" -- "$FL" "${ARGS[@]}" --out "$T/other"
 expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-3 --out "$T/other"
 expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
 finish
