@@ -29,6 +29,7 @@
 #define FORGETLAB_ATTRIBUTION_TF_H
 
 #include "forgetlab/attribution.h"
+#include "forgetlab/stability.h"
 #include "forgetlab/modarith.h"
 #include "forgetlab/transformer.h"
 
@@ -43,16 +44,21 @@ size_t fl_tfap_nacts(const fl_transformer *m);
 /* Mean of the stacked activations over tok[n, ctx] (mean[nacts]). */
 int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean);
 
-/* Node scores of n examples: scores[n, ncomponents]. tokc[n, ctx]: the
- * counterfactual inputs (COUNTERFACTUAL only). target[n]: the class the
- * loss is about. */
+/* Node scores of n examples, AP or with ig_steps = M > 0 AP-IG (the
+ * gradients averaged over block-0 inputs interpolated from e(x') to e(x),
+ * attribution.h): scores[n, ncomponents]. tokc[n, ctx]: the corrupted
+ * inputs (WITHIN and COUNTERFACTUAL only). target[n]: the class the loss is
+ * about. */
 int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                    int n, float *scores);
 
 /* Per-example loss with one component patched (fl_tf_patch); patch NULL:
- * the clean loss. The quantity node scores estimate. */
-int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, int n,
-                         const fl_tf_patch *patch, float *losses);
+ * the clean loss. The quantity node scores estimate. ref[n, n_out]: KL's
+ * reference, the clean logits (fl_tf_logits); NULL where the loss is not KL. */
+int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
+                         int n, const fl_tf_patch *patch, float *losses);
+/* The logits [n, n_out] of tok[n, ctx] (loss_last models). */
+int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits);
 
 /* Real activation patching of every node, the quantity its score
  * estimates to first order: change[n, ncomponents] = L(x with the node set
@@ -60,18 +66,18 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
 int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
                             const int *target, int n, float *change);
 /* Edges: their number, names ("embed->blocks.0.attn.head.1.q", ...), and
- * EAP scores[n, nedges] (COUNTERFACTUAL or ZERO corruption: the upstream
+ * EAP scores[n, nedges] (WITHIN, COUNTERFACTUAL or ZERO corruption: the upstream
  * outputs of tokc, or 0). */
 int fl_eap_nedges(const fl_transformer *m);
 void fl_eap_edge_name(const fl_transformer *m, int e, char *buf, int n);
 int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                   int n, float *scores);
 
-/* Circuit vectors of k subtasks of consecutive examples (count[s] each):
- * vec[s, ncomponents] (edges: nedges when edges is set) is the mean score
- * over subtask s. */
-int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
-                          const int *target, const int *count, int k, float *vec);
+/* Per-example scores[n, ncomponents] (edges: [n, nedges]) of nodes (AP,
+ * AP-IG) or edges (EAP, EAP-IG); circuit vectors and stability follow from
+ * them (stability.h). */
+int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
+                 const int *target, int n, float *scores);
 
 /* Subtasks of a modular-arithmetic task: one per value of a (k = p), one
  * per answer c (k = p), or k random groups. */
@@ -80,16 +86,23 @@ typedef struct {
     fl_mod_sub_kind kind;
     int k;          /* number of subtasks (p for by-a and by-answer) */
     int per;        /* examples per subtask at most */
-    uint64_t seed;  /* example order and counterfactual draws (FL_STREAM_EVAL) */
+    uint64_t seed;  /* example order and counterfactual draws (FL_STREAM_EVAL),
+                       within-subtask partners (FL_STREAM_CORRUPT) */
+    fl_ap_corrupt corrupt; /* what tokc holds: COUNTERFACTUAL, WITHIN, else a copy of tok */
 } fl_mod_subtasks;
 
 /* Parses "by-a", "by-answer" or "random:K" for modulus p into sub (per and
  * seed untouched). */
 int fl_mod_subtasks_parse(const char *s, int p, fl_mod_subtasks *sub);
 
-/* The examples of those subtasks, subtask after subtask: tok and tokc
- * [n, ctx] (the counterfactual changes b), target[n]; count[k] per
- * subtask. Freed with fl_mod_examples_free. */
+/* The examples of those subtasks over all the task's equations, train and
+ * test, subtask after subtask: each subtask's first `per` equations of a
+ * seeded shuffle, tok and tokc [n, ctx], target[n] (the true answer);
+ * count[k] per subtask. tokc: for COUNTERFACTUAL a o b' with b' != b drawn
+ * uniformly (b' != 0 for division), so the answer changes; for WITHIN
+ * another equation of the same subtask (fl_within_partners). A subtask with
+ * no equations, or one equation under WITHIN: FL_BAD_REQUEST. Freed with
+ * fl_mod_examples_free. */
 typedef struct {
     int n;
     int *tok, *tokc, *target;
@@ -97,13 +110,10 @@ typedef struct {
 int fl_mod_examples_build(const fl_modarith *d, const fl_mod_subtasks *sub, fl_mod_examples *ex, int *count);
 void fl_mod_examples_free(fl_mod_examples *ex);
 
-/* Circuit vectors vec[k, ncomponents] (nedges with edges set) of a
- * modular-arithmetic model over all its equations, train and test: each
- * subtask's first `per` equations of a seeded shuffle, the loss about the
- * true answer; the counterfactual of a o b is a o b' with b' != b drawn
- * uniformly (b' != 0 for division), so the answer changes. count[k]
- * receives each subtask's number of examples. */
-int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges,
-                           const fl_mod_subtasks *sub, float *vec, int *count);
+/* Circuit stability of a modular-arithmetic model over sub's subtasks
+ * (examples as fl_mod_examples_build draws them), with its random-split
+ * baseline of `draws` draws (stability.h). */
+int fl_mod_cs(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges, const fl_mod_subtasks *sub,
+              int draws, fl_cs_stats *st);
 
 #endif

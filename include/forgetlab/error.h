@@ -16,6 +16,11 @@
 #define FL_PRINTF(a, b)
 #endif
 
+/* Returned instead of -1 (message set alike) where what failed is the
+ * request itself, not the data or the machine: a subtask too small for the
+ * corruption asked for, say. The CLI reports it as a usage error (exit 2). */
+#define FL_BAD_REQUEST (-2)
+
 /* Records the message (printf-style) and returns -1, so a failing path can
  * read `return fl_error_set("...: %s", path);`. */
 int fl_error_set(const char *fmt, ...) FL_PRINTF(1, 2);

@@ -69,7 +69,7 @@ typedef int (*fl_checkpoint_fn)(void *user, int index, long step, double epoch,
  * per checkpoint, model.safetensors, summary.json with the final
  * measurement). mctx holds the base's share of the measurements. final
  * (optional) receives the final model's measurement, its eval_s and
- * predictors_s summed over every checkpoint; train_s (optional) the time
+ * predictors_s and circuit_s summed over every checkpoint; train_s (optional) the time
  * spent in optimisation steps. Returns 0, -1 on failure, or FL_DIVERGED
  * (train.h) when the loss, gradients or weights became non-finite. */
 int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_task_data *train,

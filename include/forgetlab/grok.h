@@ -11,7 +11,8 @@
  * key_freqs, restricted_loss, excluded_loss), summary.json
  * (memorized_epoch, grokked_epoch, final accuracies, wall time),
  * model.safetensors, state.safetensors (the resumable state: weights, AdamW
- * moments, epoch) and the plots. */
+ * moments, epoch), the plots and, with snapshot_every, the weights every
+ * that many epochs in snapshots/epoch_NNNNNN.safetensors. */
 #ifndef FORGETLAB_GROK_H
 #define FORGETLAB_GROK_H
 
@@ -38,6 +39,8 @@ typedef struct {
     int measure_every;        /* epochs between progress measures (multiple of log_every) */
     int checkpoint_every;     /* epochs between resumable checkpoints */
     int key_freqs;            /* how many key frequencies the measures use */
+    int cs_examples;          /* equations per subtask for circuit stability (32) */
+    int snapshot_every;       /* epochs between kept weight snapshots (0: none) */
     int stop_at_grok;         /* stop at the first logged epoch with test_acc >= 0.95 */
     uint64_t seed;
     int threads;
@@ -56,6 +59,10 @@ int fl_grok_preset(fl_grok_config *c, const char *name);
  * loss, a gradient or a weight became non-finite: the error says where),
  * or -1. */
 int fl_grok_run(const fl_grok_config *c, const char *out_dir);
+
+/* The dataset a grok model was trained on (p, operations, fraction, seed),
+ * from the configuration its checkpoint carries; `model` names it in errors. */
+int fl_grok_dataset(const char *model, const char *cfg_text, fl_modarith *d);
 
 /* The plots of a finished or running grok directory, from metrics.jsonl
  * and model.safetensors: curves (accuracy and loss over epochs), progress

@@ -9,6 +9,7 @@
 #define FORGETLAB_MEASURE_H
 
 #include "forgetlab/activations.h"
+#include "forgetlab/attribution.h"
 #include "forgetlab/divergence.h"
 #include "forgetlab/mlp.h"
 #include "forgetlab/tasks.h"
@@ -16,24 +17,35 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-/* The prior task's circuit probe (circuit_drift.c): per_class test images
- * of each FashionMNIST class with counterfactual partners, and the base
- * model's circuit vectors on them. */
+/* The prior task's circuit probe (circuit_probe.c): `per_class` Fashion
+ * test images of each class with their corruption partners, the probe's
+ * options, and the base model's circuit vectors on them. */
 typedef struct {
-    float *x, *xc;                       /* [n, 785], grouped by class */
-    int *label;
-    int count[FL_TASK_CLASSES];
+    fl_ap_opts opts;                     /* the probe (fl_circuit_probe_default) */
+    fl_ap_examples ex;                   /* images and partners for opts.corrupt */
+    fl_ap_examples ex_cf;                /* the same images, counterfactual partners
+                                            (circuit_stability_ce_ap) */
     int nc;                              /* components per circuit vector */
     float *base_vec;                     /* [10, nc] */
+    uint64_t seed;
 } fl_circuit_probe;
 
+typedef struct {
+    double cs, cs_random, cs_random_lo, cs_random_hi; /* the probe's CS and its baseline */
+    double drift;                        /* mean Spearman with the base's vectors */
+    double cs_ce_ap;                     /* CS of the first probe (CE, AP, counterfactual) */
+} fl_circuit_probe_result;
+
+/* The default probe: KL from the clean output, AP-IG with 5 steps, within-
+ * class corruptions (the circuit-stability code's configuration). */
+void fl_circuit_probe_default(fl_ap_opts *o);
+/* opts NULL: the default. */
 int fl_circuit_probe_init(fl_circuit_probe *p, const fl_mlp *base, const fl_task_data *prior_test,
-                          int per_class, uint64_t seed);
+                          int per_class, const fl_ap_opts *opts, uint64_t seed);
 void fl_circuit_probe_free(fl_circuit_probe *p);
-/* Circuit vectors of m (into vec [10, nc] if not NULL), their circuit
- * stability (mean off-diagonal Spearman) and, if drift is not NULL, the mean
- * Spearman of each class's vector with the base's. */
-int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *vec, double *cs, double *drift);
+/* The probe's figures for m, and its circuit vectors into vec [10, nc]
+ * when vec is not NULL. */
+int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *vec, fl_circuit_probe_result *out);
 
 typedef struct {
     const fl_mlp *base;
@@ -52,15 +64,17 @@ typedef struct {
     double weight_l1, weight_fisher_l2, weight_spectral;
     int nlayers, weight_rank[FL_MLP_MAX_LAYERS];
     fl_act_change act;                   /* on the new task's test inputs */
-    double circuit_stability, circuit_drift; /* on the prior task's classes */
+    fl_circuit_probe_result circuit;     /* on the prior task's classes */
     double eval_s, predictors_s;         /* where the time went: accuracies and
                                             log-probs; everything else */
+    double circuit_s;                    /* of predictors_s, the circuit probe's */
 } fl_measurement;
 
 /* (ours) The Fisher is estimated on the first fisher_n images of the prior
  * task's TRAINING split with one label sampled per image from the base. */
+/* probe: the circuit probe's options (NULL: fl_circuit_probe_default). */
 int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir,
-                        int fisher_n, uint64_t seed);
+                        int fisher_n, const fl_ap_opts *probe, uint64_t seed);
 void fl_measure_ctx_free(fl_measure_ctx *ctx);
 
 /* with_rank: also the SVD-based numerical rank of each layer's update (the
@@ -72,13 +86,14 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
  * forgetting, forward_kl_new, reverse_kl_new, tv_new, l2_dist_new, js_new,
  * forward_kl_prior, reverse_kl_prior, tv_prior, l2_dist_prior, js_prior,
  * weight_l1, weight_fisher_l2, weight_spectral, weight_rank (array, when
- * computed), act_l1, act_l2, cka, circuit_stability, circuit_drift. */
+ * computed), act_l1, act_l2, cka, circuit_stability, circuit_stability_random,
+ * circuit_drift, circuit_stability_ce_ap. */
 cJSON *fl_measurement_json(const fl_measurement *r);
 
 /* The scalar figures of a measurement, in a fixed order: names[i] (static
  * strings, the JSON keys above) and vals[i]. Returns their number
  * (FL_MEASURE_NFIELDS). The per-layer ranks are not among them. */
-#define FL_MEASURE_NFIELDS 23
+#define FL_MEASURE_NFIELDS 25
 int fl_measurement_fields(const fl_measurement *r, const char **names, double *vals);
 
 #endif

@@ -13,7 +13,9 @@
 typedef enum {
     FL_MARK_POINTS,      /* small filled circles, translucent so overlaps show */
     FL_MARK_LINE,        /* a polyline through the points in the given order */
-    FL_MARK_LINE_POINTS  /* both */
+    FL_MARK_LINE_POINTS, /* both */
+    FL_MARK_BAND         /* a translucent area from y (lower edge) to y_hi
+                            (upper edge), e.g. a baseline's interval */
 } fl_mark;
 
 /* Colours come from the 8-colour Okabe-Ito palette (colour-blind safe);
@@ -30,12 +32,14 @@ typedef struct {
     int n;
     fl_mark mark;
     int color;           /* palette index, FL_COLOR_NEXT or FL_COLOR_SAME */
+    const double *y_hi;  /* FL_MARK_BAND: the upper edge (n values) */
 } fl_series;
 
 /* An x-y plot. A zero-initialised struct is a valid empty plot: for each
  * axis, a NaN bound is chosen from the data (its range padded 5%), and
- * min == max (e.g. both 0) makes both bounds automatic. Points are drawn
- * before lines, so a fitted curve stays visible over its scatter. */
+ * min == max (e.g. both 0) makes both bounds automatic. Bands are drawn
+ * first, then points, then lines, so a fitted curve stays visible over its
+ * scatter. */
 typedef struct {
     const char *title, *xlabel, *ylabel; /* NULL or "" to leave out */
     int logx, logy;                      /* non-zero: logarithmic axis */

@@ -40,7 +40,8 @@ int fl_results_count(fl_results *r, int *runs, int *checkpoints);
 int fl_results_begin_run(fl_results *r, const char *run_id);
 int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,
                               long step, double epoch, const fl_measurement *m);
-/* times: wall, training, evaluation, predictors (seconds). */
+/* times: wall, training, evaluation, predictors, the circuit probe within
+ * the predictors (seconds). */
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
                           const fl_measurement *final, const double *times);
 

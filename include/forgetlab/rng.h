@@ -22,7 +22,9 @@ enum {
     FL_STREAM_LABELS = 3,  /* labels drawn once per example (ParityMNIST) */
     FL_STREAM_SAMPLE = 4,  /* actions sampled from a policy */
     FL_STREAM_EVAL = 5,    /* sampling inside measurements */
-    FL_STREAM_SPLIT = 6    /* the fixed MNIST train/test split */
+    FL_STREAM_SPLIT = 6,   /* the fixed MNIST train/test split */
+    FL_STREAM_CORRUPT = 7, /* corruption partners of attribution (within-subtask) */
+    FL_STREAM_BASELINE = 8 /* random-split baselines of circuit stability */
 };
 
 /* Seed used for the MNIST 8,000/2,000 split: fixed, so every run of every

@@ -22,15 +22,18 @@ typedef struct {
 void fl_poly2_r2_bootstrap(const double *x, const double *y, int n, int reps, uint64_t seed,
                            fl_r2_ci *out);
 
+/* Pearson's correlation; NaN if either input is constant or n < 2. */
+double fl_pearson(const double *x, const double *y, int n);
 /* Spearman's rank correlation (ties get average ranks); NaN if either input
- * is constant. */
+ * is constant (or memory ran out). */
 double fl_spearman(const double *x, const double *y, int n);
-/* Average ranks (1-based) of x into r. */
-void fl_ranks(const double *x, int n, double *r);
+/* Average ranks (1-based) of x into r; -1 (error set) when out of memory. */
+int fl_ranks(const double *x, int n, double *r);
 
 /* keep[i] = 1 for the points within tol of the non-dominated frontier of
  * (a, b), both to be maximised: b_i >= F(a_i) - tol, where F(t) is the best
- * b among points with a >= t. Returns the number kept. */
+ * b among points with a >= t. Returns the number kept, or -1 (error set)
+ * when out of memory. */
 int fl_pareto_keep(const double *a, const double *b, int n, double tol, int *keep);
 
 /* Least-squares fit y = p[0] + p[1] exp(p[2] x), by variable projection:

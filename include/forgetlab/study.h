@@ -19,6 +19,7 @@
 #ifndef FORGETLAB_STUDY_H
 #define FORGETLAB_STUDY_H
 
+#include "forgetlab/attribution.h"
 #include "forgetlab/pretrain.h"
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
     int shard_index;    /* 1 .. shard_count; shard_count 0: the whole grid */
     int shard_count;
     fl_pretrain_config pretrain;
+    fl_ap_opts probe;   /* the circuit probe (fl_circuit_probe_default) */
 } fl_razor_config;
 
 void fl_razor_defaults(fl_razor_config *c);

@@ -5,40 +5,14 @@
 
 #include "forgetlab/attribution_tf.h"
 #include "forgetlab/checkpoint.h"
+#include "forgetlab/circuits_out.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/grok.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The dataset the model was trained on, from the configuration its
- * checkpoint carries (p, operations, fraction, seed). */
-static int dataset_of(const char *model, const char *cfg_text, fl_modarith *d) {
-    cJSON *cfg = cJSON_Parse(cfg_text), *ops = cfg ? cJSON_GetObjectItem(cfg, "ops") : NULL;
-    const cJSON *p = cfg ? cJSON_GetObjectItem(cfg, "p") : NULL, *frac = cfg ? cJSON_GetObjectItem(cfg, "frac") : NULL;
-    const cJSON *seed = cfg ? cJSON_GetObjectItem(cfg, "seed") : NULL;
-    fl_mod_op op[FL_NOPS];
-    int nops = 0, rc = -1;
-    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(frac) || !cJSON_IsNumber(seed) || !cJSON_IsArray(ops)) {
-        fl_error_set("%s: not a grok model (its config lacks p, ops, frac or seed)", model);
-        goto out;
-    }
-    const cJSON *o;
-    cJSON_ArrayForEach(o, ops) {
-        if (nops == FL_NOPS || !cJSON_IsString(o) || fl_mod_op_parse(o->valuestring, &op[nops++])) {
-            fl_error_wrap("%s: config ops", model);
-            goto out;
-        }
-    }
-    rc = fl_modarith_build(d, p->valueint, op, nops, frac->valuedouble, (uint64_t)seed->valuedouble);
-    if (rc) fl_error_wrap("%s", model);
-out:
-    cJSON_Delete(cfg);
-    return rc;
-}
 
 /* N of the subtasks' examples, evenly spaced so every subtask is drawn
  * from, scored and patched for real (fl_tfap_patched_changes). */
@@ -48,6 +22,7 @@ static int check_patching(const circuits_args *a, fl_transformer *m, const fl_mo
     int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
     int *target = malloc(sizeof(int) * n), rc = -1;
     float *score = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
+    double pairs, means;
     if (!tok || !tokc || !target || !score || !change) {
         fl_error_set("--check-patching: out of memory for %d examples", n);
         goto out;
@@ -60,8 +35,10 @@ static int check_patching(const circuits_args *a, fl_transformer *m, const fl_mo
     }
     if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
         fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
-        fl_circuits_write_patching(a, n, nc, score, change))
+        fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means))
         goto out;
+    printf("circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     rc = 0;
 out:
     free(tok), free(tokc), free(target), free(score), free(change);
@@ -77,14 +54,13 @@ int fl_circuits_modarith(circuits_args *a) {
     fl_mod_examples ex = {0};
     char *cfg = NULL, (*names)[32] = NULL, spec[256];
     const char **np = NULL;
-    float *vec = NULL, *mean = NULL;
+    float *vec = NULL, *mean = NULL, *scores = NULL;
     double *rho = NULL;
     int *count = NULL, rc = -1;
-    fl_mod_subtasks sub = {.per = (int)a->examples, .seed = (uint64_t)a->seed};
-    if (fl_tf_load(a->model, &m, &cfg) || dataset_of(a->model, cfg, &d)) goto out;
-    if (fl_mod_subtasks_parse(a->subtasks, d.p, &sub)) goto out;
-    if (a->edges && a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
-        fl_error_set("--method eap: corruption must be counterfactual or zero");
+    fl_mod_subtasks sub = {.per = (int)a->examples, .seed = (uint64_t)a->seed, .corrupt = a->ap.corrupt};
+    if (fl_tf_load(a->model, &m, &cfg) || fl_grok_dataset(a->model, cfg, &d)) goto out;
+    if (fl_mod_subtasks_parse(a->subtasks, d.p, &sub)) {
+        rc = FL_BAD_REQUEST;
         goto out;
     }
     const int k = sub.k, nc = a->edges ? fl_eap_nedges(&m) : fl_tfap_ncomponents(&m);
@@ -99,26 +75,36 @@ int fl_circuits_modarith(circuits_args *a) {
         a->ap.mean_acts = mean;
     }
     /* The examples once: the circuit vectors and the patching check share them. */
-    if (fl_mod_examples_build(&d, &sub, &ex, count) ||
-        fl_tf_circuit_vectors(&m, &a->ap, a->edges, ex.tok, ex.tokc, ex.target, count, k, vec))
+    if ((rc = fl_mod_examples_build(&d, &sub, &ex, count)) != 0) goto out;
+    rc = -1;
+    if (!(scores = malloc(sizeof(float) * (size_t)ex.n * nc))) {
+        fl_error_set("out of memory for %d x %d scores", ex.n, nc);
         goto out;
-    fl_cs_matrix(vec, k, nc, rho);
+    }
+    const int cf = fl_ap_corrupt_is_input(a->ap.corrupt);
+    fl_cs_stats st;
+    if (fl_tf_scores(&m, &a->ap, a->edges, ex.tok, cf ? ex.tokc : NULL, ex.target, ex.n, scores) ||
+        fl_cs_compute(scores, nc, count, k, (int)a->baseline, (uint64_t)a->seed, vec, rho, &st))
+        goto out;
     for (int s = 0; s < k; s++) {
         if (sub.kind == FL_MOD_SUB_RANDOM) snprintf(names[s], sizeof names[s], "group %d", s);
         else snprintf(names[s], sizeof names[s], "%s=%d", sub.kind == FL_MOD_SUB_BY_A ? "a" : "c", s);
         np[s] = names[s];
     }
     fl_tf_spec_string(&m.cfg, spec, sizeof spec);
-    if (fl_mkdirs(a->out) || fl_circuits_write(a, "modarith", spec, k, np, count, nc, a->edges ? edge_name : node_name,
-                                               &m, vec, rho))
-        goto out;
-    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f -> %s\n", k, nc,
-           a->ap.ig_steps ? "edges (EAP-IG)" : a->edges ? "edges" : "components",
-           fl_cs_mean(rho, k), a->out);
+    const fl_circuits_result res = {.model_path = a->model, .task = "modarith", .spec = spec,
+                                    .subtasks = a->subtasks, .method = a->method, .data_dir = NULL, .opts = &a->ap,
+                                    .examples = a->examples, .seed = a->seed, .threshold = a->threshold, .k = k,
+                                    .names = np, .count = count, .nc = nc,
+                                    .name_of = a->edges ? edge_name : node_name, .model = &m, .vec = vec,
+                                    .rho = rho, .stats = &st};
+    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
+    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
+           a->edges ? "edges" : "components", st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching(a, &m, &ex)) goto out;
     rc = 0;
 out:
-    free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count);
+    free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count), free(scores);
     fl_mod_examples_free(&ex);
     fl_modarith_free(&d);
     fl_tf_free(&m);

@@ -52,12 +52,15 @@ static const char HELP[] =
     "  --checkpoint-every N   epochs between resumable checkpoints (multiple of --log-every)\n"
     "  --key-freqs N          key frequencies the measures keep (default 5)\n"
     "  --stop-at-grok         stop at the first logged epoch with test accuracy >= 0.95\n"
+    "  --cs-examples N        equations per subtask for circuit stability (default 32)\n"
+    "  --snapshot-every N     keep the weights every N epochs in DIR/snapshots/ (for\n"
+    "                         'forgetlab circuits' over training; default 0: none)\n"
     "  --seed N               seed of the initialisation, split and order (default 0)\n"
     "  --threads N            threads for BLAS and OpenMP (default: all cores)\n"
     "  --help                 show this help\n";
 
 enum { O_OUT = 256, O_PRESET, O_P, O_OP, O_FRAC, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ACT, O_LN, O_INIT, O_LR, O_WD,
-       O_B1, O_B2, O_WARMUP, O_EPOCHS, O_BATCH, O_LOG, O_MEASURE, O_CKPT, O_KEY, O_STOP, O_SEED, O_THREADS };
+       O_B1, O_B2, O_WARMUP, O_EPOCHS, O_BATCH, O_LOG, O_MEASURE, O_CKPT, O_KEY, O_STOP, O_SEED, O_THREADS, O_CSEX, O_SNAP };
 
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},         {"preset", required_argument, 0, O_PRESET},
@@ -72,7 +75,8 @@ static const struct option OPTS[] = {
     {"log-every", required_argument, 0, O_LOG},   {"measure-every", required_argument, 0, O_MEASURE},
     {"checkpoint-every", required_argument, 0, O_CKPT}, {"key-freqs", required_argument, 0, O_KEY},
     {"stop-at-grok", no_argument, 0, O_STOP},     {"seed", required_argument, 0, O_SEED},
-    {"threads", required_argument, 0, O_THREADS}, {0, 0, 0, 0}};
+    {"threads", required_argument, 0, O_THREADS}, {"cs-examples", required_argument, 0, O_CSEX},
+    {"snapshot-every", required_argument, 0, O_SNAP}, {0, 0, 0, 0}};
 
 typedef struct {
     fl_grok_config cfg;
@@ -100,7 +104,7 @@ static int handle(int opt, const char *v, void *ctx) {
     fl_grok_config *c = &a->cfg;
     long n;
     double x;
-    if (opt != O_OUT && opt != O_SEED && opt != O_THREADS && opt != O_PRESET) a->customised = 1;
+    if (opt != O_OUT && opt != O_SEED && opt != O_THREADS && opt != O_PRESET && opt != O_SNAP) a->customised = 1;
     switch (opt) {
     case O_OUT: a->out = v; return 0;
     case O_PRESET:
@@ -140,6 +144,8 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_CKPT: if (fl_arg_long("checkpoint-every", v, 1, 1 << 30, &n)) return -1; c->checkpoint_every = (int)n; return 0;
     case O_KEY: if (fl_arg_long("key-freqs", v, 1, 64, &n)) return -1; c->key_freqs = (int)n; return 0;
     case O_STOP: c->stop_at_grok = 1; return 0;
+    case O_CSEX: if (fl_arg_long("cs-examples", v, 2, 1 << 20, &n)) return -1; c->cs_examples = (int)n; return 0;
+    case O_SNAP: if (fl_arg_long("snapshot-every", v, 0, 1 << 30, &n)) return -1; c->snapshot_every = (int)n; return 0;
     case O_SEED: if (fl_arg_long("seed", v, 0, INT64_MAX, &n)) return -1; c->seed = (uint64_t)n; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; c->threads = (int)n; return 0;
     }

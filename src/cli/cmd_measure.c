@@ -63,7 +63,8 @@ static int measure(const args *a) {
     fl_measurement r;
     int rc = -1;
     if (fl_mlp_load(a->base, &base, NULL) || fl_mlp_load(a->model, &m, NULL)) goto out;
-    if (fl_measure_ctx_init(&ctx, &base, fl_data_dir(a->data_dir), (int)a->fisher_n, (uint64_t)a->seed)) goto out;
+    if (fl_measure_ctx_init(&ctx, &base, fl_data_dir(a->data_dir), (int)a->fisher_n, NULL,
+                            (uint64_t)a->seed)) goto out;
     if (fl_measure_model(&ctx, &m, 1, &r)) goto out;
     cJSON *j = fl_measurement_json(&r);
     char *text = cJSON_Print(j);

@@ -31,6 +31,12 @@ static const char HELP_HEAD[] =
     "  --data-dir DIR       datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --shard I/N          run only the I-th of N disjoint parts of the grid (1 <= I <= N),\n"
     "                       each into its own --out; 'forgetlab merge' combines them\n"
+    "  --cs-method M        circuit probe at every checkpoint (docs/circuits.md): ap-ig\n"
+    "                       (default) or ap\n"
+    "  --cs-steps M         its integrated-gradient steps (default 5)\n"
+    "  --cs-loss L          kl (default: KL from the model's clean output), ce or logit-diff\n"
+    "  --cs-corrupt C       within (default: another image of the same class) or\n"
+    "                       counterfactual (an image of another class)\n"
     "  --help               show this help\n"
     "\n"
     "Under 'mpirun -np N' (or srun) the runs are spread over the N ranks; rank 0\n"
@@ -43,13 +49,16 @@ static const char HELP_HEAD[] =
 #define HELP_MPI_NO "MPI: not built in (needs libopenmpi-dev at build time).\n"
 static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
 
-enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD };
+enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD,
+       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
     {"threads", required_argument, 0, O_THREADS}, {"with-distill", no_argument, 0, O_DISTILL},
     {"keep-models", no_argument, 0, O_KEEP},    {"checkpoint-every", required_argument, 0, O_CKPT},
     {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
+    {"cs-method", required_argument, 0, O_CS_METHOD}, {"cs-steps", required_argument, 0, O_CS_STEPS},
+    {"cs-loss", required_argument, 0, O_CS_LOSS}, {"cs-corrupt", required_argument, 0, O_CS_CORRUPT},
     {0, 0, 0, 0}};
 
 /* "I/N", 1 <= I <= N: shard I of N (1-based, as SLURM's --array=1-N). */
@@ -68,6 +77,10 @@ static int parse_shard(const char *v, int *index, int *count) {
     return 0;
 }
 
+/* The probe's method and steps, applied once every option is read, so
+ * their order does not matter. */
+static int cs_plain, cs_steps;
+
 static int handle(int opt, const char *v, void *ctx) {
     fl_razor_config *c = ctx;
     long n;
@@ -82,6 +95,16 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_JOBS: if (fl_arg_long("jobs", v, 1, 256, &n)) return -1; c->jobs = (int)n; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; c->threads = (int)n; return 0;
     case O_SHARD: return parse_shard(v, &c->shard_index, &c->shard_count);
+    case O_CS_METHOD:
+        if (strcmp(v, "ap") && strcmp(v, "ap-ig")) return fl_error_set("--cs-method %s: expected ap-ig or ap", v);
+        cs_plain = !strcmp(v, "ap");
+        return 0;
+    case O_CS_STEPS: if (fl_arg_long("cs-steps", v, 1, 1000, &n)) return -1; cs_steps = (int)n; return 0;
+    case O_CS_LOSS: return fl_ap_loss_parse(v, &c->probe.loss);
+    case O_CS_CORRUPT:
+        if (fl_ap_corrupt_parse(v, &c->probe.corrupt)) return -1;
+        if (fl_ap_corrupt_is_input(c->probe.corrupt)) return 0;
+        return fl_error_set("--cs-corrupt: expected within or counterfactual");
     case O_CKPT: if (fl_arg_double("checkpoint-every", v, 1e-3, 100, &x)) return -1; c->checkpoint_every = x; return 0;
     }
     return -1;
@@ -106,6 +129,9 @@ static int run(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!c.out_dir) return fl_usage_error("study", "--out DIR is required");
+    if (cs_plain && cs_steps) return fl_usage_error("study", "--cs-steps is for --cs-method ap-ig");
+    c.probe.ig_steps = cs_plain ? 0 : cs_steps ? cs_steps : c.probe.ig_steps;
+    if (fl_ap_check(&c.probe, 1)) return fl_usage_error("study", "--cs-*: %s", fl_error_msg());
     /* The distill runs' teacher is the best grpo run of the whole grid. */
     if (c.with_distill && c.shard_count > 1)
         return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");

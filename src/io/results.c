@@ -67,7 +67,7 @@ int fl_results_open(fl_results *r, const char *path) {
     snprintf(sql, sizeof sql,
              "PRAGMA journal_mode=WAL;"
              "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", status TEXT, error TEXT, wall_time_s REAL, train_s REAL, eval_s REAL,"
-             " predictors_s REAL, weight_rank TEXT%s,"
+             " predictors_s REAL, circuit_s REAL, weight_rank TEXT%s,"
              " PRIMARY KEY (run_id));"
              "CREATE TABLE IF NOT EXISTS checkpoints (" KEY_COLS ", idx INTEGER, step INTEGER,"
              " epoch REAL%s, PRIMARY KEY (run_id, idx));"
@@ -256,7 +256,7 @@ int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id
     size_t off = 0;
     for (int l = 0; l < final->nlayers && off < sizeof ranks; l++)
         off += (size_t)snprintf(ranks + off, sizeof ranks - off, l ? " %d" : "%d", final->weight_rank[l]);
-    return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s", 4, k, run_id, times, ranks, final);
+    return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s, circuit_s", 5, k, run_id, times, ranks, final);
 }
 
 int fl_results_mark_diverged(fl_results *r, const fl_run_key *k, const char *run_id, const char *error) {

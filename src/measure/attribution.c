@@ -47,7 +47,8 @@ int fl_ap_corrupt_parse(const char *s, fl_ap_corrupt *out) {
     if (!strcmp(s, "counterfactual")) *out = FL_AP_CORRUPT_COUNTERFACTUAL;
     else if (!strcmp(s, "mean")) *out = FL_AP_CORRUPT_MEAN;
     else if (!strcmp(s, "zero")) *out = FL_AP_CORRUPT_ZERO;
-    else return fl_error_set("corruption '%s': expected counterfactual, mean or zero", s);
+    else if (!strcmp(s, "within")) *out = FL_AP_CORRUPT_WITHIN;
+    else return fl_error_set("corruption '%s': expected within, counterfactual, mean or zero", s);
     return 0;
 }
 
@@ -56,7 +57,25 @@ const char *fl_ap_loss_name(fl_ap_loss l) {
 }
 
 const char *fl_ap_corrupt_name(fl_ap_corrupt c) {
-    return c == FL_AP_CORRUPT_COUNTERFACTUAL ? "counterfactual" : c == FL_AP_CORRUPT_MEAN ? "mean" : "zero";
+    return c == FL_AP_CORRUPT_COUNTERFACTUAL ? "counterfactual"
+           : c == FL_AP_CORRUPT_MEAN         ? "mean"
+           : c == FL_AP_CORRUPT_WITHIN       ? "within"
+                                             : "zero";
+}
+
+int fl_ap_method_parse(const char *s, fl_ap_opts *o) {
+    if (!strcmp(s, "ap")) o->ig_steps = 0;
+    else if (!strcmp(s, "ap-ig")) o->ig_steps = o->ig_steps > 0 ? o->ig_steps : 5;
+    else return fl_error_set("method '%s': expected ap or ap-ig", s);
+    return 0;
+}
+
+void fl_ap_opts_string(const fl_ap_opts *o, char *buf, int n) {
+    if (o->ig_steps > 0)
+        snprintf(buf, (size_t)n, "ap-ig steps=%d loss=%s corrupt=%s", o->ig_steps, fl_ap_loss_name(o->loss),
+                 fl_ap_corrupt_name(o->corrupt));
+    else
+        snprintf(buf, (size_t)n, "ap loss=%s corrupt=%s", fl_ap_loss_name(o->loss), fl_ap_corrupt_name(o->corrupt));
 }
 
 void fl_ap_targets(fl_task_id t, const float *logits, const int *label, int n, int *target) {
@@ -75,7 +94,7 @@ static int best_wrong(const float *z, int V, int t, int parity) {
     return w;
 }
 
-void fl_ap_loss_eval(fl_ap_loss loss, int parity, const float *logits, const int *target,
+void fl_ap_loss_eval(fl_ap_loss loss, int parity, const float *logits, const int *target, const float *ref,
                      int n, int V, float *losses, float *dlogits) {
     for (int b = 0; b < n; b++) {
         const float *z = logits + (size_t)b * V;
@@ -83,7 +102,24 @@ void fl_ap_loss_eval(fl_ap_loss loss, int parity, const float *logits, const int
         int t = target[b];
         if (dz) memset(dz, 0, (size_t)V * sizeof(float));
         if (loss == FL_AP_LOSS_KL) {
-            losses[b] = 0.0f;
+            /* KL(p_ref || p) = sum_j p_ref,j (log p_ref,j - log p_j), and its
+             * gradient in the logits is p - p_ref. With no reference the
+             * clean run is its own: 0, with a zero gradient. */
+            if (!ref) {
+                losses[b] = 0.0f;
+                continue;
+            }
+            const float *r = ref + (size_t)b * V;
+            double mz = z[0], mr = r[0], sz = 0, sr = 0, kl = 0;
+            for (int j = 1; j < V; j++) mz = z[j] > mz ? z[j] : mz, mr = r[j] > mr ? r[j] : mr;
+            for (int j = 0; j < V; j++) sz += exp(z[j] - mz), sr += exp(r[j] - mr);
+            const double lz = mz + log(sz), lr = mr + log(sr);
+            for (int j = 0; j < V; j++) {
+                const double pr = exp(r[j] - lr);
+                kl += pr * ((r[j] - lr) - (z[j] - lz));
+                if (dz) dz[j] = (float)(exp(z[j] - lz) - pr);
+            }
+            losses[b] = (float)kl;
         } else if (loss == FL_AP_LOSS_CE) {
             float mx = z[0];
             for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
@@ -144,42 +180,134 @@ static void backward_to_hidden(const fl_mlp *m, fl_mlp_acts *a, const float *dlo
     }
 }
 
-int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc,
-                 const int *target, int n, float *scores) {
-    if (o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL && !xc)
-        return fl_error_set("attribution: counterfactual corruption needs corrupted inputs");
+int fl_ap_check(const fl_ap_opts *o, int have_inputs) {
+    const int input = fl_ap_corrupt_is_input(o->corrupt);
+    if (input && !have_inputs)
+        return fl_error_set("attribution: %s corruption needs corrupted inputs", fl_ap_corrupt_name(o->corrupt));
     if (o->corrupt == FL_AP_CORRUPT_MEAN && !o->mean_acts)
         return fl_error_set("attribution: mean ablation needs the mean activations");
-    int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), nc = fl_ap_ncomponents(m);
-    int in = m->dims[0];
-    fl_mlp_acts a, ac;
-    memset(&ac, 0, sizeof ac);
-    float *dlogits = fl_malloc((size_t)CHUNK * V * sizeof(float), "attribution");
-    float *losses = fl_malloc((size_t)CHUNK * sizeof(float), "attribution");
-    int rc = -1;
-    if (!dlogits || !losses || fl_mlp_acts_alloc(&a, m, CHUNK)) {
-        free(dlogits);
-        free(losses);
-        return -1;
+    if (o->ig_steps > 0 && !input)
+        return fl_error_set("attribution: integrated gradients run along the path from x' to x, so the corruption "
+                            "must be an input (within or counterfactual), not %s", fl_ap_corrupt_name(o->corrupt));
+    if (o->ig_steps <= 0 && o->loss == FL_AP_LOSS_KL)
+        return fl_error_set("attribution: the KL from the clean output has a zero gradient at the clean run, so "
+                            "plain attribution patching scores are all 0 (use integrated gradients)");
+    return 0;
+}
+
+/* Rows of interpolated inputs per pass: enough for BLAS to run at speed,
+ * few enough that M = 64 steps do not need 64 copies of a chunk. */
+enum { IG_ROWS = 1280 };
+
+/* AP-IG along the interpolated inputs x_j = x' + (j/M)(x - x'), the loss
+ * keeping the clean run's target and (KL) the clean logits z as its
+ * reference. Into acc[l][b, unit]:
+ *   FL_IG_PATH     the score itself, -sum_{j=1..M} (g_{j-1} + g_j)/2 .
+ *                  (a(x_j) - a(x_{j-1})) with g_j = dL/da(x_j), x_0 = x':
+ *                  the trapezoidal rule of a path integral (M + 1 points),
+ *                  so a layer's scores sum to L(x') - L(x) up to O(1/M^2);
+ *   FL_IG_AVERAGE  the mean gradient (1/M) sum_{j=1..M} g_j, to be
+ *                  multiplied by (a' - a).
+ * Linear 0 is affine, so its pre-activation at x_j is the same
+ * interpolation of the clean and corrupted pre-activations: the widest GEMM
+ * runs once per example, not once per step. prev[l] and gprev[l] are
+ * scratch [B, width]: the previous point's activations and gradients. */
+static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_acts *ac, fl_mlp_acts *ai,
+                          const float *z, const int *target, const fl_ap_opts *o, int B, float **acc, float **prev,
+                          float **gprev, int *rep_target, float *rep_ref, float *dlogits, float *losses) {
+    const int nl = m->nlayers, V = m->dims[nl], M = o->ig_steps, h0 = m->dims[1];
+    const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1, path = o->ig_form == FL_IG_PATH;
+    for (int l = 0; l < nl - 1; l++) {
+        const size_t n = (size_t)B * m->dims[l + 1];
+        memset(acc[l], 0, sizeof(float) * n);
+        memcpy(prev[l], ac->post[l], sizeof(float) * n);
     }
-    if (o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL && fl_mlp_acts_alloc(&ac, m, CHUNK)) goto out;
+    for (int k0 = path ? 0 : 1; k0 <= M; k0 += per) {
+        const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
+        for (int s = 0; s < S; s++) {
+            const float alpha = (float)(k0 + s) / (float)M;
+            for (int b = 0; b < B; b++) {
+                const float *p = a->pre[0] + (size_t)b * h0, *pc = ac->pre[0] + (size_t)b * h0;
+                float *pi = ai->pre[0] + ((size_t)s * B + b) * h0;
+                for (int j = 0; j < h0; j++) pi[j] = pc[j] + alpha * (p[j] - pc[j]);
+            }
+            memcpy(rep_target + (size_t)s * B, target, sizeof(int) * B);
+            memcpy(rep_ref + (size_t)s * B * V, z, sizeof(float) * B * V);
+        }
+        const float *h = ai->pre[0];
+        for (int l = 0; l < nl; l++) {
+            const int C = m->dims[l], OC = m->dims[l + 1];
+            if (l > 0)
+                fl_linear_forward(ai->pre[l], h, fl_blob_param(&m->blob, m->w_view[l]),
+                                  fl_blob_param(&m->blob, m->b_view[l]), R, C, OC);
+            if (l == nl - 1) break;
+            fl_relu_forward(ai->post[l], ai->pre[l], (long)R * OC);
+            h = ai->post[l];
+        }
+        fl_ap_loss_eval(o->loss, o->parity, ai->pre[nl - 1], rep_target, rep_ref, R, V, losses, dlogits);
+        backward_to_hidden(m, ai, dlogits, R);
+        for (int l = 0; l < nl - 1; l++) {
+            const size_t n = (size_t)B * m->dims[l + 1];
+            for (int s = 0; s < S; s++) {
+                const float *as = ai->post[l] + s * n, *gs = ai->dpost[l] + s * n;
+                if (!path) {
+                    for (size_t i = 0; i < n; i++) acc[l][i] += gs[i] / M;
+                    continue;
+                }
+                if (k0 + s > 0)
+                    for (size_t i = 0; i < n; i++) acc[l][i] -= 0.5f * (gprev[l][i] + gs[i]) * (as[i] - prev[l][i]);
+                memcpy(prev[l], as, sizeof(float) * n);
+                memcpy(gprev[l], gs, sizeof(float) * n);
+            }
+        }
+    }
+}
+
+int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc,
+                 const int *target, int n, float *scores) {
+    if (fl_ap_check(o, xc != NULL)) return -1;
+    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), in = m->dims[0];
+    const int input = fl_ap_corrupt_is_input(o->corrupt), M = o->ig_steps, path = M > 0 && o->ig_form == FL_IG_PATH;
+    const int rows = M > 0 ? IG_ROWS : CHUNK; /* IG_ROWS is a multiple of CHUNK */
+    fl_mlp_acts a = {0}, ac = {0}, ai = {0};
+    float *dlogits = fl_malloc((size_t)rows * V * sizeof(float), "attribution");
+    float *losses = fl_malloc((size_t)rows * sizeof(float), "attribution");
+    float *ref = M > 0 ? fl_malloc((size_t)rows * V * sizeof(float), "attribution") : NULL;
+    int *rep = M > 0 ? fl_malloc((size_t)rows * sizeof(int), "attribution") : NULL;
+    /* AP-IG: per layer the accumulated scores or mean gradients, and the
+     * previous step's activations. */
+    float *g[FL_MLP_MAX_LAYERS] = {0}, *prev[FL_MLP_MAX_LAYERS] = {0}, *gprev[FL_MLP_MAX_LAYERS] = {0};
+    float *gmem = M > 0 ? fl_malloc((size_t)3 * CHUNK * nu * sizeof(float), "attribution") : NULL;
+    int rc = -1;
+    if (!dlogits || !losses || (M > 0 && (!ref || !rep || !gmem)) || fl_mlp_acts_alloc(&a, m, CHUNK) ||
+        (input && fl_mlp_acts_alloc(&ac, m, CHUNK)) || (M > 0 && fl_mlp_acts_alloc(&ai, m, rows)))
+        goto out;
+    for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
+        g[l] = M > 0 ? gmem + (size_t)CHUNK * off : a.dpost[l];
+        prev[l] = M > 0 ? gmem + (size_t)CHUNK * (nu + off) : NULL;
+        gprev[l] = M > 0 ? gmem + (size_t)CHUNK * (2 * nu + off) : NULL;
+    }
     for (int i = 0; i < n; i += CHUNK) {
         int B = n - i < CHUNK ? n - i : CHUNK;
         const float *z = fl_mlp_forward(m, &a, x + (size_t)i * in, B);
-        fl_ap_loss_eval(o->loss, o->parity, z, target + i, B, V, losses, dlogits);
-        backward_to_hidden(m, &a, dlogits, B);
-        if (ac.mem) fl_mlp_forward(m, &ac, xc + (size_t)i * in, B);
+        if (input) fl_mlp_forward(m, &ac, xc + (size_t)i * in, B);
+        if (M > 0) {
+            ig_accumulate(m, &a, &ac, &ai, z, target + i, o, B, g, prev, gprev, rep, ref, dlogits, losses);
+        } else {
+            fl_ap_loss_eval(o->loss, o->parity, z, target + i, NULL, B, V, losses, dlogits);
+            backward_to_hidden(m, &a, dlogits, B);
+        }
         for (int b = 0; b < B; b++) {
-            float *s = scores + (size_t)(i + b) * nc;
+            float *s = scores + (size_t)(i + b) * fl_ap_ncomponents(m);
             for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
                 int w = m->dims[l + 1];
-                const float *ab = a.post[l] + (size_t)b * w, *g = a.dpost[l] + (size_t)b * w;
+                const float *ab = a.post[l] + (size_t)b * w, *gb = g[l] + (size_t)b * w;
                 double tot = 0;
                 for (int j = 0; j < w; j++) {
                     float ap = o->corrupt == FL_AP_CORRUPT_ZERO ? 0.0f
                                : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[off + j]
                                                                  : ac.post[l][(size_t)b * w + j];
-                    s[off + j] = (ap - ab[j]) * g[j];
+                    s[off + j] = path ? gb[j] : (ap - ab[j]) * gb[j];
                     tot += s[off + j];
                 }
                 s[nu + l] = (float)tot;
@@ -190,13 +318,13 @@ int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const flo
 out:
     fl_mlp_acts_free(&a);
     if (ac.mem) fl_mlp_acts_free(&ac);
-    free(dlogits);
-    free(losses);
+    if (ai.mem) fl_mlp_acts_free(&ai);
+    free(dlogits), free(losses), free(ref), free(rep), free(gmem);
     return rc;
 }
 
 int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float *x,
-                       const int *target, int n, int layer, int unit, const float *value,
+                       const int *target, const float *ref, int n, int layer, int unit, const float *value,
                        float *losses) {
     int nl = m->nlayers, in = m->dims[0];
     if (layer >= nl - 1 || (layer >= 0 && unit >= m->dims[layer + 1]))
@@ -223,91 +351,21 @@ int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float
             }
             h = a.post[l];
         }
-        fl_ap_loss_eval(loss, parity, a.pre[nl - 1], target + i, B, m->dims[nl], losses + i, NULL);
+        fl_ap_loss_eval(loss, parity, a.pre[nl - 1], target + i, ref ? ref + (size_t)i * m->dims[nl] : NULL, B,
+                        m->dims[nl], losses + i, NULL);
     }
     fl_mlp_acts_free(&a);
     return 0;
 }
 
-void fl_cs_matrix(const float *vec, int k, int c, double *rho) {
-    double *x = malloc((size_t)c * sizeof(double)), *y = malloc((size_t)c * sizeof(double));
-    for (int i = 0; i < k; i++)
-        for (int j = i; j < k; j++) {
-            double r = NAN;
-            if (x && y) {
-                for (int t = 0; t < c; t++) {
-                    x[t] = vec[(size_t)i * c + t];
-                    y[t] = vec[(size_t)j * c + t];
-                }
-                r = fl_spearman(x, y, c);
-            }
-            rho[i * k + j] = rho[j * k + i] = r;
-        }
-    free(x);
-    free(y);
-}
-
-double fl_cs_mean(const double *rho, int k) {
-    double s = 0;
-    int n = 0;
-    for (int i = 0; i < k; i++)
-        for (int j = 0; j < k; j++)
-            if (i != j && isfinite(rho[i * k + j])) {
-                s += rho[i * k + j];
-                n++;
-            }
-    return n ? s / n : NAN;
-}
-
-int fl_cs_classes(const double *rho, int k, double thr, int *cls) {
-    for (int i = 0; i < k; i++) cls[i] = -1;
-    int ncls = 0;
-    /* Flood fill from each unlabelled vertex in index order, so classes are
-     * numbered by their smallest member. NaN never makes an edge. */
-    int *stack = malloc((size_t)(k > 0 ? k : 1) * sizeof(int));
-    if (!stack) return -1;
-    for (int s = 0; s < k; s++) {
-        if (cls[s] >= 0) continue;
-        int top = 0;
-        stack[top++] = s;
-        cls[s] = ncls;
-        while (top) {
-            int u = stack[--top];
-            for (int v = 0; v < k; v++)
-                if (cls[v] < 0 && rho[u * k + v] >= thr) {
-                    cls[v] = ncls;
-                    stack[top++] = v;
-                }
-        }
-        ncls++;
+int fl_ap_task_scores(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x, const float *xc,
+                      const int *label, int n, float *scores) {
+    float *logits = fl_malloc((size_t)n * m->dims[m->nlayers] * sizeof(float), "attribution");
+    int *target = fl_malloc((size_t)n * sizeof(int), "attribution"), rc = -1;
+    if (logits && target && fl_mlp_logits(m, x, n, logits) == 0) {
+        fl_ap_targets(t, logits, label, n, target);
+        rc = fl_ap_scores(m, o, x, xc, target, n, scores);
     }
-    free(stack);
-    return ncls;
-}
-
-int fl_circuit_vectors(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x,
-                       const float *xc, const int *label, const int *count, int k, float *vec) {
-    int n = 0, nc = fl_ap_ncomponents(m), V = m->dims[m->nlayers], rc = -1;
-    for (int s = 0; s < k; s++) n += count[s];
-    float *logits = fl_malloc((size_t)n * V * sizeof(float), "circuit vectors");
-    float *scores = fl_malloc((size_t)n * nc * sizeof(float), "circuit vectors");
-    int *target = fl_malloc((size_t)n * sizeof(int), "circuit vectors");
-    double *acc = fl_malloc((size_t)nc * sizeof(double), "circuit vectors");
-    if (!logits || !scores || !target || !acc) goto out;
-    if (fl_mlp_logits(m, x, n, logits)) goto out;
-    fl_ap_targets(t, logits, label, n, target);
-    if (fl_ap_scores(m, o, x, xc, target, n, scores)) goto out;
-    for (int s = 0, i = 0; s < k; s++) {
-        for (int c = 0; c < nc; c++) acc[c] = 0;
-        for (int e = 0; e < count[s]; e++, i++)
-            for (int c = 0; c < nc; c++) acc[c] += scores[(size_t)i * nc + c];
-        for (int c = 0; c < nc; c++) vec[(size_t)s * nc + c] = count[s] ? (float)(acc[c] / count[s]) : NAN;
-    }
-    rc = 0;
-out:
-    free(logits);
-    free(scores);
-    free(target);
-    free(acc);
+    free(logits), free(target);
     return rc;
 }

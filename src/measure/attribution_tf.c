@@ -139,27 +139,116 @@ static void run_chunk(fl_transformer *m, runs *r, const fl_ap_opts *o, const int
                       const int *target, int B) {
     if (r->ac.mem) fl_tf_forward(m, &r->ac, tokc, B);
     const float *z = fl_tf_forward(m, &r->a, tok, B);
-    fl_ap_loss_eval(o->loss, 0, z, target, B, m->cfg.n_out, r->losses, r->dlogits);
+    fl_ap_loss_eval(o->loss, 0, z, target, NULL, B, m->cfg.n_out, r->losses, r->dlogits);
     fl_blob_zero_grads(&m->blob);
     fl_tf_backward(m, &r->a, r->dlogits);
 }
 
+/* Rows per interpolated pass of AP-IG (examples x steps). */
+enum { IG_ROWS = 1024 };
+
+/* Gradients of the node activations of block l for the scores: the clean
+ * run's (AP) or their mean over the interpolated runs (AP-IG). */
+typedef struct {
+    float *dz[FL_TF_MAX_LAYERS], *dmlp[FL_TF_MAX_LAYERS], *dpost[FL_TF_MAX_LAYERS];
+    float *mem;
+} node_grads;
+
+/* AP-IG: the node gradients averaged over block-0 inputs interpolated
+ * from e(x') to e(x), alpha = j/M, j = 1..M, the loss keeping the clean
+ * target and (KL) the clean logits z as its reference. r->a holds the clean
+ * run, r->ac the corrupted one; ai runs up to IG_ROWS interpolated rows. */
+static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_ap_opts *o, const int *tok,
+                          const int *target, const float *z, int B, node_grads *g, float *emb, int *rtok,
+                          int *rtarget, float *rref, float *rdlogits, float *rlosses) {
+    const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, V = m->cfg.n_out, M = o->ig_steps;
+    const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        const size_t Tq = (size_t)r->a.blk[l].Tq;
+        memset(g->dz[l], 0, sizeof(float) * B * Tq * d);
+        memset(g->dmlp[l], 0, sizeof(float) * B * Tq * d);
+        memset(g->dpost[l], 0, sizeof(float) * B * Tq * dm);
+    }
+    for (int k0 = 1; k0 <= M; k0 += per) {
+        const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
+        for (int s = 0; s < S; s++) {
+            const float alpha = (float)(k0 + s) / (float)M;
+            for (int b = 0; b < B; b++)
+                for (int t = 0; t < T; t++) {
+                    const float *e = r->a.xt + ((size_t)tok[b * T + t] * T + t) * d;
+                    const float *ec = r->ac.xt + ((size_t)r->ac.tok[b * T + t] * T + t) * d;
+                    float *ei = emb + (((size_t)s * B + b) * T + t) * d;
+                    for (int c = 0; c < d; c++) ei[c] = ec[c] + alpha * (e[c] - ec[c]);
+                }
+            memcpy(rtok + (size_t)s * B * T, tok, sizeof(int) * B * T);
+            memcpy(rtarget + (size_t)s * B, target, sizeof(int) * B);
+            memcpy(rref + (size_t)s * B * V, z, sizeof(float) * B * V);
+        }
+        ai->embeds = emb;
+        const float *zi = fl_tf_forward(m, ai, rtok, R);
+        fl_ap_loss_eval(o->loss, 0, zi, rtarget, rref, R, V, rlosses, rdlogits);
+        fl_blob_zero_grads(&m->blob);
+        fl_tf_backward(m, ai, rdlogits);
+        ai->embeds = NULL;
+        for (int l = 0; l < m->cfg.n_layers; l++) {
+            const fl_tf_block_acts *k = &ai->blk[l];
+            const size_t nz = (size_t)B * k->Tq * d, np = (size_t)B * k->Tq * dm;
+            for (int s = 0; s < S; s++)
+                for (size_t j = 0; j < np; j++) {
+                    if (j < nz) {
+                        g->dz[l][j] += k->dz[s * nz + j] / M;
+                        g->dmlp[l][j] += k->dmlp[s * nz + j] / M;
+                    }
+                    g->dpost[l][j] += k->dpost[s * np + j] / M;
+                }
+        }
+    }
+}
+
 int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                    int n, float *scores) {
-    if (check_model(m)) return -1;
+    if (check_model(m) || fl_ap_check(o, tokc != NULL)) return -1;
     const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, H = m->cfg.n_heads, HS = m->d_head;
-    const int nc = fl_tfap_ncomponents(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
+    const int V = m->cfg.n_out, L = m->cfg.n_layers, M = o->ig_steps;
+    const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
+    const int rows = M > 1 ? (int)IG_ROWS : CHUNK; /* IG_ROWS >= CHUNK */
     runs r;
-    if (runs_alloc(&r, m, cf)) {
-        runs_free(&r);
-        return -1;
+    fl_tf_acts ai = {0};
+    node_grads g = {0};
+    float *emb = NULL, *rref = NULL, *rdl = NULL, *rloss = NULL;
+    int *rtok = NULL, *rtarget = NULL, rc = -1;
+    if (runs_alloc(&r, m, cf)) goto out;
+    if (M > 0) {
+        emb = malloc(sizeof(float) * (size_t)rows * T * d), rref = malloc(sizeof(float) * (size_t)rows * V);
+        rdl = malloc(sizeof(float) * (size_t)rows * V), rloss = malloc(sizeof(float) * rows);
+        rtok = malloc(sizeof(int) * (size_t)rows * T), rtarget = malloc(sizeof(int) * rows);
+        g.mem = malloc(sizeof(float) * (size_t)CHUNK * fl_tfap_nacts(m));
+        if (!emb || !rref || !rdl || !rloss || !rtok || !rtarget || !g.mem || fl_tf_acts_alloc(&ai, m, rows)) {
+            fl_error_set("attribution: out of memory for %d interpolated rows", rows);
+            goto out;
+        }
+        float *p = g.mem;
+        for (int l = 0; l < L; l++) {
+            const size_t Tq = l == L - 1 ? 1 : (size_t)T;
+            g.dz[l] = p, p += (size_t)CHUNK * Tq * d;
+            g.dmlp[l] = p, p += (size_t)CHUNK * Tq * d;
+            g.dpost[l] = p, p += (size_t)CHUNK * Tq * dm;
+        }
     }
     for (int i = 0; i < n; i += CHUNK) {
         const int B = n - i < CHUNK ? n - i : CHUNK;
-        run_chunk(m, &r, o, tok + (size_t)i * T, cf ? tokc + (size_t)i * T : NULL, target + i, B);
+        if (M > 0) {
+            if (cf) fl_tf_forward(m, &r.ac, tokc + (size_t)i * T, B);
+            const float *z = fl_tf_forward(m, &r.a, tok + (size_t)i * T, B);
+            ig_node_grads(m, &r, &ai, o, tok + (size_t)i * T, target + i, z, B, &g, emb, rtok, rtarget, rref, rdl,
+                          rloss);
+        } else {
+            run_chunk(m, &r, o, tok + (size_t)i * T, cf ? tokc + (size_t)i * T : NULL, target + i, B);
+            for (int l = 0; l < L; l++) g.dz[l] = r.a.blk[l].dz, g.dmlp[l] = r.a.blk[l].dmlp, g.dpost[l] = r.a.blk[l].dpost;
+        }
         for (int b = 0; b < B; b++) {
             float *s = scores + (size_t)(i + b) * nc;
-            for (int l = 0; l < m->cfg.n_layers; l++) {
+            for (int l = 0; l < L; l++) {
                 const fl_tf_block_acts *k = &r.a.blk[l], *kc = &r.ac.blk[l];
                 const int Tq = k->Tq;
                 const size_t off = stack_offset(m, l);
@@ -169,9 +258,9 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
                     const size_t row = ((size_t)b * Tq + t) * d;
                     for (int c = 0; c < d; c++) {
                         const size_t mi = off + (size_t)t * d + c;
-                        sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * k->dz[row + c];
+                        sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * g.dz[l][row + c];
                         sl[H] += (corrupted(o, kc->mlp, row + c, mi + (size_t)Tq * d) - k->mlp[row + c]) *
-                                 k->dmlp[row + c];
+                                 g.dmlp[l][row + c];
                     }
                 }
                 for (int j = 0; j < dm; j++) {
@@ -179,20 +268,37 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
                     for (int t = 0; t < Tq; t++) {
                         const size_t at = ((size_t)b * Tq + t) * dm + j;
                         const size_t mi = off + 2 * (size_t)Tq * d + (size_t)t * dm + j;
-                        tot += (corrupted(o, kc->post, at, mi) - k->post[at]) * k->dpost[at];
+                        tot += (corrupted(o, kc->post, at, mi) - k->post[at]) * g.dpost[l][at];
                     }
                     sl[H + 1 + j] = tot;
                 }
             }
         }
     }
+    rc = 0;
+out:
     fl_blob_zero_grads(&m->blob);
     runs_free(&r);
+    fl_tf_acts_free(&ai);
+    free(emb), free(rref), free(rdl), free(rloss), free(rtok), free(rtarget), free(g.mem);
+    return rc;
+}
+
+int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits) {
+    if (check_model(m)) return -1;
+    const int T = m->cfg.ctx, V = m->cfg.n_out;
+    fl_tf_acts a;
+    if (fl_tf_acts_alloc(&a, m, CHUNK)) return -1;
+    for (int i = 0; i < n; i += CHUNK) {
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        memcpy(logits + (size_t)i * V, fl_tf_forward(m, &a, tok + (size_t)i * T, B), sizeof(float) * B * V);
+    }
+    fl_tf_acts_free(&a);
     return 0;
 }
 
-int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, int n,
-                         const fl_tf_patch *patch, float *losses) {
+int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
+                         int n, const fl_tf_patch *patch, float *losses) {
     if (check_model(m)) return -1;
     const int T = m->cfg.ctx, V = m->cfg.n_out;
     fl_tf_acts a;
@@ -208,30 +314,15 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
             a.patch = &p;
         }
         const float *z = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-        fl_ap_loss_eval(loss, 0, z, target + i, B, V, losses + i, NULL);
+        fl_ap_loss_eval(loss, 0, z, target + i, ref ? ref + (size_t)i * V : NULL, B, V, losses + i, NULL);
     }
     fl_tf_acts_free(&a);
     return 0;
 }
 
-int fl_tf_circuit_vectors(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
-                          const int *target, const int *count, int k, float *vec) {
-    int n = 0;
-    for (int s = 0; s < k; s++) n += count[s];
-    const int nc = edges ? fl_eap_nedges(m) : fl_tfap_ncomponents(m);
-    float *sc = malloc(sizeof(float) * (size_t)n * nc);
-    if (!sc) return fl_error_set("circuit vectors: out of memory for %d x %d scores", n, nc);
-    int rc = edges ? fl_eap_scores(m, o, tok, tokc, target, n, sc) : fl_tfap_scores(m, o, tok, tokc, target, n, sc);
-    for (int s = 0, at = 0; rc == 0 && s < k; at += count[s++]) {
-        float *v = vec + (size_t)s * nc;
-        for (int c = 0; c < nc; c++) {
-            double tot = 0;
-            for (int e = at; e < at + count[s]; e++) tot += sc[(size_t)e * nc + c];
-            v[c] = count[s] ? (float)(tot / count[s]) : 0.0f;
-        }
-    }
-    free(sc);
-    return rc;
+int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
+                 const int *target, int n, float *scores) {
+    return edges ? fl_eap_scores(m, o, tok, tokc, target, n, scores) : fl_tfap_scores(m, o, tok, tokc, target, n, scores);
 }
 
 /* Node c's place in a stacked activation vector: its first value, how many
@@ -252,17 +343,20 @@ int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *t
                             const int *target, int n, float *change) {
     if (check_model(m)) return -1;
     const size_t na = fl_tfap_nacts(m);
-    const int nc = fl_tfap_ncomponents(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
+    const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
     float *stack = cf ? malloc(sizeof(float) * (size_t)n * na) : NULL;
     float *clean = malloc(sizeof(float) * n), *patched = malloc(sizeof(float) * n);
+    /* KL's reference: the clean run's logits. */
+    float *ref = o->loss == FL_AP_LOSS_KL ? malloc(sizeof(float) * (size_t)n * m->cfg.n_out) : NULL;
     /* The widest node is an MLP output: ctx positions of d_model at most. */
     float *values = malloc(sizeof(float) * (size_t)n * m->cfg.ctx * m->cfg.d_model);
     int rc = -1;
-    if ((cf && !stack) || !clean || !patched || !values) {
+    if ((cf && !stack) || !clean || !patched || !values || (o->loss == FL_AP_LOSS_KL && !ref)) {
         fl_error_set("activation patching: out of memory for %d examples", n);
         goto out;
     }
-    if ((cf && stack_acts(m, tokc, n, stack, NULL)) || fl_tfap_patched_loss(m, o->loss, tok, target, n, NULL, clean))
+    if ((cf && stack_acts(m, tokc, n, stack, NULL)) || (ref && fl_tf_logits(m, tok, n, ref)) ||
+        fl_tfap_patched_loss(m, o->loss, tok, target, ref, n, NULL, clean))
         goto out;
     for (int c = 0; c < nc; c++) {
         size_t off;
@@ -278,11 +372,11 @@ int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *t
         fl_tf_component kind;
         fl_tfap_component(m, c, &l, &kind, &idx);
         const fl_tf_patch p = {.layer = l, .kind = kind, .index = idx, .values = values};
-        if (fl_tfap_patched_loss(m, o->loss, tok, target, n, &p, patched)) goto out;
+        if (fl_tfap_patched_loss(m, o->loss, tok, target, ref, n, &p, patched)) goto out;
         for (int e = 0; e < n; e++) change[(size_t)e * nc + c] = patched[e] - clean[e];
     }
     rc = 0;
 out:
-    free(stack), free(clean), free(patched), free(values);
+    free(stack), free(clean), free(patched), free(values), free(ref);
     return rc;
 }

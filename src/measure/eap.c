@@ -153,19 +153,21 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
                   int n, float *scores) {
     if (!m->cfg.loss_last) return fl_error_set("EAP: the transformer must output at the last position only");
     if (m->cfg.layernorm) return fl_error_set("EAP: models with LayerNorm are not supported");
-    if (o->corrupt == FL_AP_CORRUPT_MEAN) return fl_error_set("EAP: corruption must be counterfactual or zero");
+    if (o->corrupt == FL_AP_CORRUPT_MEAN) return fl_error_set("EAP: corruption must be within, counterfactual or zero");
+    if (o->loss == FL_AP_LOSS_KL && o->ig_steps <= 0)
+        return fl_error_set("EAP: the KL from the clean output has a zero gradient at the clean run (use EAP-IG)");
     const int T = m->cfg.ctx, d = m->cfg.d_model, V = m->cfg.n_out, nu = n_up(m), nd = n_down(m);
-    const int ne = fl_eap_nedges(m), cf = o->corrupt == FL_AP_CORRUPT_COUNTERFACTUAL;
+    const int ne = fl_eap_nedges(m), cf = fl_ap_corrupt_is_input(o->corrupt);
     const size_t per_node = (size_t)CHUNK * T * d;
     const int m_ig = o->ig_steps;
     float *mem = calloc(per_node * (2 * nu + nd + (m_ig ? nd + 1 : 0)), sizeof(float));
     float *losses = malloc(sizeof(float) * CHUNK), *dlogits = malloc(sizeof(float) * CHUNK * V);
-    float *pclean = malloc(sizeof(float) * CHUNK * V); /* KL: the clean run's probabilities */
+    float *zclean = malloc(sizeof(float) * CHUNK * V);
     node_tensor *up = calloc(nu, sizeof *up), *upc = calloc(nu, sizeof *upc), *dn = calloc(nd, sizeof *dn);
     int *eu = malloc(sizeof(int) * ne), *ev = malloc(sizeof(int) * ne);
     fl_tf_acts a = {0}, ac = {0};
     int rc = -1;
-    if (!mem || !losses || !dlogits || !pclean || !up || !upc || !dn || !eu || !ev || fl_tf_acts_alloc(&a, m, CHUNK) ||
+    if (!mem || !losses || !dlogits || !zclean || !up || !upc || !dn || !eu || !ev || fl_tf_acts_alloc(&a, m, CHUNK) ||
         (cf && fl_tf_acts_alloc(&ac, m, CHUNK))) {
         fl_error_set("EAP: out of memory");
         goto out;
@@ -182,13 +184,13 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
             upstream_writes(m, &ac, B, upc);
         }
         const float *z = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-        fl_ap_loss_eval(o->loss, 0, z, target + i, B, V, losses, dlogits);
+        fl_ap_loss_eval(o->loss, 0, z, target + i, NULL, B, V, losses, dlogits);
         fl_blob_zero_grads(&m->blob);
         fl_tf_backward(m, &a, dlogits);
         upstream_writes(m, &a, B, up);
         downstream_reads(m, &a, B, dn);
         if (m_ig) {
-            if (o->loss == FL_AP_LOSS_KL) fl_softmax_forward(pclean, z, B, V);
+            memcpy(zclean, z, sizeof(float) * B * V); /* the KL's reference */
             memset(avg, 0, sizeof(float) * per_node * nd);
             for (int k = 1; k <= m_ig; k++) {
                 const float f = (float)k / m_ig;
@@ -198,13 +200,7 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
                 }
                 a.embeds = emb;
                 const float *zk = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-                if (o->loss == FL_AP_LOSS_KL) {
-                    /* d KL(p_clean || p) / d logits = p - p_clean. */
-                    fl_softmax_forward(dlogits, zk, B, V);
-                    for (size_t j = 0; j < (size_t)B * V; j++) dlogits[j] -= pclean[j];
-                } else {
-                    fl_ap_loss_eval(o->loss, 0, zk, target + i, B, V, losses, dlogits);
-                }
+                fl_ap_loss_eval(o->loss, 0, zk, target + i, zclean, B, V, losses, dlogits);
                 fl_blob_zero_grads(&m->blob);
                 fl_tf_backward(m, &a, dlogits);
                 a.embeds = NULL;
@@ -234,6 +230,6 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
 out:
     fl_tf_acts_free(&a);
     fl_tf_acts_free(&ac);
-    free(mem), free(losses), free(dlogits), free(pclean), free(up), free(upc), free(dn), free(eu), free(ev);
+    free(mem), free(losses), free(dlogits), free(zclean), free(up), free(upc), free(dn), free(eu), free(ev);
     return rc;
 }

@@ -38,7 +38,7 @@ static float *alloc_logp(const fl_task_data *td) {
 }
 
 int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir,
-                        int fisher_n, uint64_t seed) {
+                        int fisher_n, const fl_ap_opts *probe, uint64_t seed) {
     memset(ctx, 0, sizeof *ctx);
     ctx->base = base;
     ctx->seed = seed;
@@ -58,8 +58,8 @@ int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *dat
     fl_rng_init(&rng, seed, FL_STREAM_EVAL);
     int n = fisher_n < prior_train.n ? fisher_n : prior_train.n;
     if (fl_fisher_diag(ctx->fisher, base, prior_train.x, n, 1, &rng)) goto fail;
-    /* 50 images per class: about 20 ms per checkpoint. */
-    if (fl_circuit_probe_init(&ctx->probe, base, &ctx->prior_test, 50, seed)) goto fail;
+    /* 50 images per class (docs/circuits.md: cost and variance). */
+    if (fl_circuit_probe_init(&ctx->probe, base, &ctx->prior_test, 50, probe, seed)) goto fail;
     fl_task_free(&prior_train);
     return 0;
 fail:
@@ -108,7 +108,9 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     out->nlayers = with_rank ? m->nlayers : 0;
     if (with_rank && fl_weight_ranks(base, m, out->weight_rank)) goto out;
     if (fl_activation_compare(&out->act, &ctx->base_new, &rec)) goto out;
-    if (fl_circuit_probe_measure(&ctx->probe, m, NULL, &out->circuit_stability, &out->circuit_drift)) goto out;
+    double t2 = fl_now();
+    if (fl_circuit_probe_measure(&ctx->probe, m, NULL, &out->circuit)) goto out;
+    out->circuit_s = fl_now() - t2;
     out->predictors_s = fl_now() - t1;
     rc = 0;
 out:
@@ -124,14 +126,14 @@ int fl_measurement_fields(const fl_measurement *r, const char **names, double *v
         "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new",
         "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior",
         "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka",
-        "circuit_stability", "circuit_drift"};
+        "circuit_stability", "circuit_stability_random", "circuit_drift", "circuit_stability_ce_ap"};
     const fl_divergences *dn = &r->new_div, *dp = &r->prior_div;
     const double v[FL_MEASURE_NFIELDS] = {
         r->new_acc_base, r->new_acc, r->prior_acc_base, r->prior_acc, r->forgetting,
         dn->forward_kl, dn->reverse_kl, dn->tv, dn->l2, dn->js,
         dp->forward_kl, dp->reverse_kl, dp->tv, dp->l2, dp->js,
         r->weight_l1, r->weight_fisher_l2, r->weight_spectral, r->act.l1, r->act.l2, r->act.cka,
-        r->circuit_stability, r->circuit_drift};
+        r->circuit.cs, r->circuit.cs_random, r->circuit.drift, r->circuit.cs_ce_ap};
     for (int i = 0; i < FL_MEASURE_NFIELDS; i++) {
         if (names) names[i] = NAMES[i];
         if (vals) vals[i] = v[i];

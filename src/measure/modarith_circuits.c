@@ -1,10 +1,12 @@
-/* modarith_circuits.c: circuit vectors of a transformer trained on modular
- * arithmetic, per subtask (by a, by answer, random groups), with
- * counterfactuals that change one operand (attribution_tf.h). */
+/* modarith_circuits.c: the examples of a circuit probe of a transformer
+ * trained on modular arithmetic, per subtask (by a, by answer, random
+ * groups), with counterfactuals that change one operand or partners from
+ * the same subtask (attribution_tf.h). */
 #include "forgetlab/attribution_tf.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/rng.h"
+#include "forgetlab/stability.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,12 @@ int fl_mod_examples_build(const fl_modarith *d, const fl_mod_subtasks *sub, fl_m
         const int s = sub->kind == FL_MOD_SUB_BY_A ? d->a[e] : sub->kind == FL_MOD_SUB_BY_ANSWER ? d->y[e] : i % k;
         if (s < k && count[s] < per) idx[s * per + count[s]++] = e;
     }
+    for (int s = 0; s < k; s++)
+        if (count[s] == 0) {
+            fl_error_set("subtask %d has no equations", s);
+            rc = FL_BAD_REQUEST;
+            goto out;
+        }
     /* Subtasks become contiguous runs of examples. */
     for (int s = 0; s < k; s++)
         for (int j = 0; j < count[s]; j++, n++) {
@@ -50,17 +58,27 @@ int fl_mod_examples_build(const fl_modarith *d, const fl_mod_subtasks *sub, fl_m
             memcpy(ex->tok + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
             memcpy(ex->tokc + (size_t)n * T, d->tok + (size_t)e * T, sizeof(int) * T);
             ex->target[n] = d->y[e];
+            if (sub->corrupt != FL_AP_CORRUPT_COUNTERFACTUAL) continue;
             int b2;
             do b2 = (int)fl_rng_below(&r, (uint32_t)d->p);
             while (b2 == d->b[e] || fl_mod_apply(d->ops[d->op[e]], d->a[e], b2, d->p) < 0);
             ex->tokc[(size_t)n * T + bpos] = b2;
         }
     ex->n = n;
-    for (int s = 0; s < k; s++)
-        if (count[s] == 0) {
-            fl_error_set("circuit vectors: subtask %d has no examples", s);
+    if (sub->corrupt == FL_AP_CORRUPT_WITHIN) {
+        /* Another equation of the same subtask (FL_STREAM_CORRUPT). */
+        int *partner = malloc(sizeof(int) * (n > 0 ? n : 1));
+        if (!partner) {
+            fl_error_set("circuit vectors: out of memory");
             goto out;
         }
+        if ((rc = fl_within_partners(count, k, sub->seed, partner)) != 0) {
+            free(partner);
+            goto out;
+        }
+        for (int i = 0; i < n; i++) memcpy(ex->tokc + (size_t)i * T, ex->tok + (size_t)partner[i] * T, sizeof(int) * T);
+        free(partner);
+    }
     rc = 0;
 out:
     free(perm), free(idx);
@@ -73,11 +91,23 @@ void fl_mod_examples_free(fl_mod_examples *ex) {
     memset(ex, 0, sizeof *ex);
 }
 
-int fl_mod_circuit_vectors(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges,
-                           const fl_mod_subtasks *sub, float *vec, int *count) {
+int fl_mod_cs(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges, const fl_mod_subtasks *sub,
+              int draws, fl_cs_stats *st) {
     fl_mod_examples ex;
-    if (fl_mod_examples_build(d, sub, &ex, count)) return -1;
-    int rc = fl_tf_circuit_vectors(m, o, edges, ex.tok, ex.tokc, ex.target, count, sub->k, vec);
+    int *count = malloc(sizeof(int) * (size_t)sub->k), rc = -1;
+    if (!count) return fl_error_set("circuit stability: out of memory");
+    if ((rc = fl_mod_examples_build(d, sub, &ex, count)) != 0) {
+        free(count);
+        return rc;
+    }
+    rc = -1;
+    const int nc = edges ? fl_eap_nedges(m) : fl_tfap_ncomponents(m);
+    float *scores = malloc(sizeof(float) * (size_t)ex.n * nc);
+    if (!scores) fl_error_set("circuit stability: out of memory for %d x %d scores", ex.n, nc);
+    else if (fl_tf_scores(m, o, edges, ex.tok, fl_ap_corrupt_is_input(o->corrupt) ? ex.tokc : NULL, ex.target, ex.n,
+                          scores) == 0)
+        rc = fl_cs_compute(scores, nc, count, sub->k, draws, sub->seed, NULL, NULL, st);
+    free(scores), free(count);
     fl_mod_examples_free(&ex);
     return rc;
 }

@@ -2,6 +2,7 @@
  * frontier: the statistics that turn a sweep into the paper's numbers. */
 #include "forgetlab/stats.h"
 
+#include "forgetlab/error.h"
 #include "forgetlab/rng.h"
 
 #include <math.h>
@@ -130,9 +131,9 @@ static int cmp_keyed(const void *a, const void *b) {
     return (x->v > y->v) - (x->v < y->v);
 }
 
-void fl_ranks(const double *x, int n, double *r) {
+int fl_ranks(const double *x, int n, double *r) {
     keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
-    if (!k) return;
+    if (!k) return fl_error_set("ranks: out of memory for %d values", n);
     for (int i = 0; i < n; i++) k[i] = (keyed){x[i], i};
     qsort(k, (size_t)n, sizeof *k, cmp_keyed);
     for (int s = 0; s < n;) {
@@ -143,28 +144,30 @@ void fl_ranks(const double *x, int n, double *r) {
         s = e + 1;
     }
     free(k);
+    return 0;
+}
+
+double fl_pearson(const double *x, const double *y, int n) {
+    if (n < 2) return NAN;
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= n;
+    my /= n;
+    for (int i = 0; i < n; i++) {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
 }
 
 double fl_spearman(const double *x, const double *y, int n) {
     double *rx = malloc((size_t)(n > 0 ? n : 1) * sizeof(double)), *ry = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     double rho = NAN;
-    if (rx && ry && n >= 2) {
-        fl_ranks(x, n, rx);
-        fl_ranks(y, n, ry);
-        double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-        for (int i = 0; i < n; i++) {
-            mx += rx[i];
-            my += ry[i];
-        }
-        mx /= n;
-        my /= n;
-        for (int i = 0; i < n; i++) {
-            sxy += (rx[i] - mx) * (ry[i] - my);
-            sxx += (rx[i] - mx) * (rx[i] - mx);
-            syy += (ry[i] - my) * (ry[i] - my);
-        }
-        if (sxx > 0 && syy > 0) rho = sxy / sqrt(sxx * syy);
-    }
+    if (rx && ry && n >= 2 && fl_ranks(x, n, rx) == 0 && fl_ranks(y, n, ry) == 0) rho = fl_pearson(rx, ry, n);
     free(rx);
     free(ry);
     return rho;
@@ -174,7 +177,10 @@ int fl_pareto_keep(const double *a, const double *b, int n, double tol, int *kee
     keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
     double *best = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     int kept = 0;
-    if (!k || !best) goto out;
+    if (!k || !best) {
+        kept = fl_error_set("Pareto frontier: out of memory for %d points", n);
+        goto out;
+    }
     for (int i = 0; i < n; i++) k[i] = (keyed){a[i], i};
     qsort(k, (size_t)n, sizeof *k, cmp_keyed);
     /* Sweep from the largest a down: best b among points with a >= a_i,

@@ -1,7 +1,8 @@
 /* grok_plots.c: the figures of a grok run, rebuilt from its metrics.jsonl
  * and model.safetensors: accuracy and loss over epochs (log x), the
  * progress measures (restricted and excluded loss beside the train and test
- * loss; the weight norm) and the embedding's Fourier spectrum. */
+ * loss; the weight norm), circuit stability with its random-split baseline,
+ * and the embedding's Fourier spectrum. */
 #include "forgetlab/grok.h"
 
 #include "forgetlab/checkpoint.h"
@@ -17,9 +18,12 @@
 #include <string.h>
 
 /* The metrics columns the plots use; NaN where a line lacks the field. */
-enum { EPOCH, TRAIN_ACC, TEST_ACC, TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED, WNORM, CS, NCOLS };
+enum { EPOCH, TRAIN_ACC, TEST_ACC, TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED, WNORM, CS_A, CS_A_LO, CS_A_HI,
+       CS_ANS, CS_ANS_LO, CS_ANS_HI, NCOLS };
 static const char *const COLS[NCOLS] = {"epoch", "train_acc", "test_acc", "train_loss", "test_loss",
-                                        "restricted_loss", "excluded_loss", "weight_norm", "cs"};
+                                        "restricted_loss", "excluded_loss", "weight_norm", "cs_by_a",
+                                        "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer",
+                                        "cs_by_answer_random_lo", "cs_by_answer_random_hi"};
 
 typedef struct {
     int n;
@@ -81,12 +85,47 @@ static int plot_columns(const char *dir, const char *name, const table *t, const
         int n = 0;
         for (int r = 0; r < t->n; r++)
             if (isfinite(t->col[cols[i]][r])) x[n] = t->col[EPOCH][r], y[n++] = t->col[cols[i]][r];
-        if (n) s[ns++] = (fl_series){labels[i], x, y, n, FL_MARK_LINE, i};
+        if (n) s[ns++] = (fl_series){labels[i], x, y, n, FL_MARK_LINE, i, NULL};
     }
     fl_plot pl = {.xlabel = "epoch", .ylabel = ylabel, .logx = 1, .logy = logy, .xmin = NAN, .xmax = NAN,
                   .ymin = ymin, .ymax = ymax, .series = s, .nseries = ns, .note = note};
     rc = ns ? save(&pl, dir, name) : 0;
     free(xy);
+    return rc;
+}
+
+/* Circuit stability by a and by answer over training, each over the band
+ * of its random-split baseline (2.5%-97.5%), with the test accuracy for
+ * when the model groks. */
+static int plot_cs(const char *dir, const table *t) {
+    double *mem = malloc(sizeof(double) * 3 * 2 * (size_t)t->n + sizeof(double) * 2 * (size_t)t->n);
+    if (!mem) return fl_error_set("out of memory");
+    fl_series s[5];
+    int ns = 0;
+    static const int COL[2][3] = {{CS_A, CS_A_LO, CS_A_HI}, {CS_ANS, CS_ANS_LO, CS_ANS_HI}};
+    static const char *const LABEL[2][2] = {{"CS by a", "random splits, 95% (by a)"},
+                                            {"CS by answer", "random splits, 95% (by answer)"}};
+    for (int g = 0; g < 2; g++) {
+        double *x = mem + (size_t)g * 4 * t->n, *y = x + t->n, *lo = y + t->n, *hi = lo + t->n;
+        int n = 0;
+        for (int r = 0; r < t->n; r++)
+            if (isfinite(t->col[COL[g][0]][r]))
+                x[n] = t->col[EPOCH][r], y[n] = t->col[COL[g][0]][r], lo[n] = t->col[COL[g][1]][r],
+                hi[n++] = t->col[COL[g][2]][r];
+        if (!n) continue;
+        s[ns++] = (fl_series){LABEL[g][1], x, lo, n, FL_MARK_BAND, g == 0 ? 5 : 3, hi};
+        s[ns++] = (fl_series){LABEL[g][0], x, y, n, FL_MARK_LINE, g == 0 ? 0 : 1, NULL};
+    }
+    double *ax = mem + (size_t)8 * t->n, *ay = ax + t->n;
+    int n = 0;
+    for (int r = 0; r < t->n; r++)
+        if (isfinite(t->col[TEST_ACC][r])) ax[n] = t->col[EPOCH][r], ay[n++] = t->col[TEST_ACC][r];
+    if (ns) s[ns++] = (fl_series){"test accuracy", ax, ay, n, FL_MARK_LINE, 6, NULL};
+    fl_plot pl = {.title = "Circuit stability across subtasks (KL, AP-IG, within-subtask corruption)",
+                  .xlabel = "epoch", .ylabel = "mean Spearman between subtasks / accuracy", .logx = 1,
+                  .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = 1.02, .series = s, .nseries = ns};
+    int rc = ns ? save(&pl, dir, "circuit_stability") : 0;
+    free(mem);
     return rc;
 }
 
@@ -107,7 +146,7 @@ static int plot_spectrum(const char *dir) {
     char note[128] = "largest: k =";
     for (int i = 0; i < nkey; i++)
         snprintf(note + strlen(note), sizeof note - strlen(note), "%s %d", i ? "," : "", key[i]);
-    fl_series s = {NULL, k, norms, nf, FL_MARK_LINE_POINTS, 0};
+    fl_series s = {NULL, k, norms, nf, FL_MARK_LINE_POINTS, 0, NULL};
     fl_plot pl = {.title = "Fourier spectrum of the token embedding", .xlabel = "frequency k (w = 2 pi k / p)",
                   .ylabel = "norm of the embedding's component", .xmin = 0, .xmax = nf - 1, .ymin = 0,
                   .ymax = NAN, .series = &s, .nseries = 1, .note = note};
@@ -126,8 +165,8 @@ int fl_grok_plots(const char *dir) {
         fl_error_set("%s/metrics.jsonl: no metrics to plot", dir);
         goto out;
     }
-    const int acc[] = {TRAIN_ACC, TEST_ACC, CS};
-    const char *acc_l[] = {"train accuracy", "test accuracy", "circuit stability (CS)"};
+    const int acc[] = {TRAIN_ACC, TEST_ACC};
+    const char *acc_l[] = {"train accuracy", "test accuracy"};
     const int loss[] = {TRAIN_LOSS, TEST_LOSS};
     const char *loss_l[] = {"train loss", "test loss"};
     const int prog[] = {TRAIN_LOSS, TEST_LOSS, RESTRICTED, EXCLUDED};
@@ -135,7 +174,7 @@ int fl_grok_plots(const char *dir) {
                             "excluded loss (key frequencies removed, train)"};
     const int wn[] = {WNORM};
     const char *wn_l[] = {"total weight norm"};
-    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 3, "accuracy / CS", 0, NAN, 1.02, NULL) ||
+    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 2, "accuracy", 0, NAN, 1.02, NULL) || plot_cs(dir, &t) ||
         plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN, NAN, NULL) ||
         plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN, NULL) ||
         plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN, NAN, NULL))

@@ -35,8 +35,10 @@ static const double PALETTE[8][3] = {
 
 typedef struct {
     const char *label;
-    int color, line, points;
+    int color, line, points, band;
 } entry;
+
+#define BAND_ALPHA 0.2
 
 typedef struct {
     const fl_plot *p;
@@ -255,6 +257,11 @@ static void layout_plot(cairo_t *cr, const plot_ctx *c, layout *L) {
 
 static void draw_swatch(cairo_t *cr, const entry *e, double x, double y) {
     cairo_new_path(cr);
+    if (e->band) {
+        cairo_rectangle(cr, x, y - 5, SWATCH_W, 10);
+        set_rgb(cr, e->color, 1, BAND_ALPHA);
+        cairo_fill(cr);
+    }
     if (e->line) {
         set_rgb(cr, e->color, 1, 1);
         cairo_set_line_width(cr, LINE_W);
@@ -326,6 +333,26 @@ static void draw_points(cairo_t *cr, const plot_ctx *c, const fl_axes *ax, int k
         cairo_fill_preserve(cr);
         set_rgb(cr, c->color[k], 0.6, 0.9);
         cairo_stroke(cr);
+    }
+}
+
+/* The area between a band's edges, one closed shape per run of points that
+ * can be drawn (both edges finite). */
+static void draw_band(cairo_t *cr, const plot_ctx *c, const fl_axes *ax, int k) {
+    const fl_series *s = &c->p->series[k];
+    if (!s->y_hi) return;
+    for (int i = 0; i < s->n;) {
+        int j = i;
+        while (j < s->n && point_ok(c, s, j) && fl_scale_ok(&c->sy, s->y_hi[j])) j++;
+        if (j - i >= 2) {
+            cairo_new_path(cr);
+            for (int t = i; t < j; t++) cairo_line_to(cr, fl_axes_x(ax, s->x[t]), fl_axes_y(ax, s->y[t]));
+            for (int t = j - 1; t >= i; t--) cairo_line_to(cr, fl_axes_x(ax, s->x[t]), fl_axes_y(ax, s->y_hi[t]));
+            cairo_close_path(cr);
+            set_rgb(cr, c->color[k], 1, BAND_ALPHA);
+            cairo_fill(cr);
+        }
+        i = j > i ? j : i + 1;
     }
 }
 
@@ -401,9 +428,11 @@ static int draw_plot(cairo_t *cr, const void *ctx) {
     /* Scatter first, lines over it (a fit stays visible through its
      * points), markers of line-with-points series on top. */
     for (int k = 0; k < p->nseries; k++)
+        if (p->series[k].mark == FL_MARK_BAND) draw_band(cr, c, &L.ax, k);
+    for (int k = 0; k < p->nseries; k++)
         if (p->series[k].mark == FL_MARK_POINTS) draw_points(cr, c, &L.ax, k, POINT_ALPHA);
     for (int k = 0; k < p->nseries; k++)
-        if (p->series[k].mark != FL_MARK_POINTS) draw_line(cr, c, &L.ax, k);
+        if (p->series[k].mark == FL_MARK_LINE || p->series[k].mark == FL_MARK_LINE_POINTS) draw_line(cr, c, &L.ax, k);
     for (int k = 0; k < p->nseries; k++)
         if (p->series[k].mark == FL_MARK_LINE_POINTS) draw_points(cr, c, &L.ax, k, 1);
     cairo_restore(cr);
@@ -415,8 +444,9 @@ static int draw_plot(cairo_t *cr, const void *ctx) {
 }
 
 static void add_marks(entry *e, fl_mark mark) {
-    e->line |= mark != FL_MARK_POINTS;
-    e->points |= mark != FL_MARK_LINE;
+    e->band |= mark == FL_MARK_BAND;
+    e->line |= mark == FL_MARK_LINE || mark == FL_MARK_LINE_POINTS;
+    e->points |= mark == FL_MARK_POINTS || mark == FL_MARK_LINE_POINTS;
 }
 
 /* Series colours, and legend entries: one per distinct label, showing the
@@ -441,7 +471,7 @@ static void resolve_series(plot_ctx *c) {
         while (i < c->nent && strcmp(c->ent[i].label, s->label) != 0) i++;
         if (i == c->nent) {
             if (c->nent == MAX_ENTRIES) continue;
-            c->ent[c->nent++] = (entry){s->label, c->color[k], 0, 0};
+            c->ent[c->nent++] = (entry){s->label, c->color[k], 0, 0, 0};
         }
         add_marks(&c->ent[i], s->mark);
     }
@@ -466,6 +496,8 @@ static void extent(const fl_plot *p, int axis_y, double *lo, double *hi) {
             if (!isfinite(x) || !isfinite(y) || (p->logx && x <= 0) || (p->logy && y <= 0)) continue;
             if (isnan(*lo) || v < *lo) *lo = v;
             if (isnan(*hi) || v > *hi) *hi = v;
+            const double u = s->mark == FL_MARK_BAND && s->y_hi && axis_y ? s->y_hi[i] : NAN;
+            if (isfinite(u) && !(p->logy && u <= 0) && u > *hi) *hi = u;
         }
     }
 }
@@ -480,6 +512,9 @@ int fl_plot_save(const fl_plot *p, const char *path) {
         if (s->n < 0 || (s->n > 0 && (!s->x || !s->y)))
             return fl_error_set("%s: series %d (%s) has %d points but no x or y values", name, k,
                                 has_text(s->label) ? s->label : "unlabelled", s->n);
+        if (s->mark == FL_MARK_BAND && s->n > 0 && !s->y_hi)
+            return fl_error_set("%s: band %d (%s) has no upper edge (y_hi)", name, k,
+                                has_text(s->label) ? s->label : "unlabelled");
     }
     plot_ctx c = {.p = p, .W = p->width > 0 ? p->width : 640, .H = p->height > 0 ? p->height : 480};
     if (p->width < 0 || p->height < 0 || c.W > MAX_SIDE || c.H > MAX_SIDE || c.W < 100 || c.H < 80)

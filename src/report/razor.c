@@ -21,7 +21,7 @@ static const char *const PREDICTORS[] = {
     "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "weight_l1",
     "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "js_new",
     "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka",
-    "circuit_stability", "circuit_drift"};
+    "circuit_stability", "circuit_drift", "circuit_stability_ce_ap"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
@@ -127,7 +127,10 @@ int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
                 n++;
             }
         f->n = n;
-        f->n_kept = fl_pareto_keep(xa, xb, n, 0.02, keep);
+        if ((f->n_kept = fl_pareto_keep(xa, xb, n, 0.02, keep)) < 0) {
+            nm = -1;
+            goto out;
+        }
         int m = 0;
         f->lo = INFINITY;
         f->hi = -INFINITY;
@@ -208,7 +211,7 @@ int fl_razor_analyse(const char *dir) {
         sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
                   a->pred[k].ci.hi, a->pred[k].ci.n);
     if (sb_write(&b, dir, "predictors.csv")) goto out;
-    a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS);
+    if ((a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS)) < 0) goto out;
     sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");
     for (int k = 0; k < a->nfront; k++)
         sb_printf(&b, "%s,%.9g,%.9g,%.9g,%d,%d,%.6g\n", a->front[k].method, a->front[k].p[0], a->front[k].p[1],

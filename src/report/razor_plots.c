@@ -48,7 +48,7 @@ static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     for (int m = 0; m < a->nfront; m++) {
         const fl_frontier_fit *f = &a->front[m];
         int n = method_xy(p, f->method, fn, fp, x + off, y + off);
-        s[ns++] = (fl_series){f->method, x + off, y + off, n, FL_MARK_POINTS, m};
+        s[ns++] = (fl_series){f->method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
         /* The fit describes the frontier: draw it where the frontier is. */
         const double lo = f->lo, hi = f->hi;
         if (isfinite(f->p[2]) && hi > lo) {
@@ -56,7 +56,7 @@ static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
                 cx[m][k] = lo + (hi - lo) * k / (CURVE - 1);
                 cy[m][k] = f->p[0] + f->p[1] * exp(f->p[2] * cx[m][k]);
             }
-            s[ns++] = (fl_series){NULL, cx[m], cy[m], CURVE, FL_MARK_LINE, m};
+            s[ns++] = (fl_series){NULL, cx[m], cy[m], CURVE, FL_MARK_LINE, m, NULL};
         }
         off += n;
     }
@@ -88,7 +88,7 @@ static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a) {
     if (!x || !y) goto out;
     for (int m = 0; m < a->nfront; m++) {
         int n = method_xy(p, a->front[m].method, fk, ff, x + off, y + off);
-        s[ns++] = (fl_series){a->front[m].method, x + off, y + off, n, FL_MARK_POINTS, m};
+        s[ns++] = (fl_series){a->front[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
         off += n;
     }
     for (int i = 0; i < off; i++) {
@@ -99,7 +99,7 @@ static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a) {
         cx[k] = lo + (hi - lo) * k / (CURVE - 1);
         cy[k] = fit->coef[0] + fit->coef[1] * cx[k] + fit->coef[2] * cx[k] * cx[k];
     }
-    s[ns++] = (fl_series){"quadratic fit", cx, cy, CURVE, FL_MARK_LINE, 6};
+    s[ns++] = (fl_series){"quadratic fit", cx, cy, CURVE, FL_MARK_LINE, 6, NULL};
     char note[96];
     snprintf(note, sizeof note, "R\xc2\xb2 = %.3f [%.3f, %.3f]\nn = %d", fit->ci.r2, fit->ci.lo, fit->ci.hi, fit->ci.n);
     fl_plot pl = {.title = "Forgetting vs forward KL on the new task",

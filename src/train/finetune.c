@@ -154,7 +154,7 @@ typedef struct {
     fl_rng sample_rng;
     float *xb, *qb, *logp0b, *adv, *rewards;
     int *yb, *ylb, *actions, *labels;
-    double train_s, eval_s, predictors_s; /* time spent in each */
+    double train_s, eval_s, predictors_s, circuit_s; /* time spent in each (circuit_s within predictors_s) */
     fl_measurement final;                 /* the last checkpoint's */
 } run_state;
 
@@ -301,7 +301,7 @@ typedef struct {
     fl_optim opt;
     fl_batcher bt;
     fl_rng data_rng;
-    long step, ckpt, pos, epoch, train_ms, eval_ms, pred_ms;
+    long step, ckpt, pos, epoch, train_ms, eval_ms, pred_ms, circuit_ms;
 } loop_state;
 
 /* Saves (save = 1) or loads the state after a measured checkpoint. */
@@ -312,7 +312,7 @@ static int state_io(run_state *s, loop_state *ls, const char *dir, const char *c
     const fl_ts_rng rngs[] = {{"data_rng", &ls->data_rng}, {"sample_rng", &s->sample_rng}};
     const fl_ts_long longs[] = {{"step", &ls->step},         {"checkpoint", &ls->ckpt}, {"batch_pos", &ls->pos},
                                 {"batch_epoch", &ls->epoch}, {"train_ms", &ls->train_ms}, {"eval_ms", &ls->eval_ms},
-                                {"predictors_ms", &ls->pred_ms}};
+                                {"predictors_ms", &ls->pred_ms}, {"circuit_ms", &ls->circuit_ms}};
     const fl_ts_ints ints[] = {{"batch_order", ls->bt.order, ls->bt.n}};
     const fl_trainstate st = {.kind = "finetune", .config = cfg_text, .blob = &s->m->blob, .opt_t = &ls->opt.t,
                               .rngs = rngs, .nrngs = 2, .longs = longs, .nlongs = 7, .ints = ints, .nints = 1};
@@ -335,7 +335,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
     if (resumed < 0 || (resumed ? fl_rundir_resume(rd, dir, "step", (double)ls.step) : fl_rundir_open(rd, dir)) ||
         fl_rundir_write_json(rd, "config.json", cfg))
         goto out;
-    s->eval_s = ls.eval_ms / 1000.0, s->predictors_s = ls.pred_ms / 1000.0;
+    s->eval_s = ls.eval_ms / 1000.0, s->predictors_s = ls.pred_ms / 1000.0, s->circuit_s = ls.circuit_ms / 1000.0;
     const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
     fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
     fl_progress pb;
@@ -374,12 +374,14 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
             if (step + 1 == total) s->final = meas;
             s->eval_s += meas.eval_s;
             s->predictors_s += meas.predictors_s;
+            s->circuit_s += meas.circuit_s;
             if (log_line(rd, step + 1, epoch, loss, lr, reward, &meas)) goto out;
             if (on_ckpt && on_ckpt(user, ckpt, step + 1, epoch, &meas)) goto out;
             ckpt++;
             if (c->resumable && step + 1 < total) {
                 ls.step = step + 1, ls.ckpt = ckpt;
                 ls.eval_ms = lround(1000.0 * s->eval_s), ls.pred_ms = lround(1000.0 * s->predictors_s);
+                ls.circuit_ms = lround(1000.0 * s->circuit_s);
                 ls.train_ms = lround(1000.0 * (fl_now() - t_start)) - ls.eval_ms - ls.pred_ms;
                 if (state_io(s, &ls, dir, cfg_text, 1)) goto out;
             }
@@ -438,11 +440,13 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     cJSON_AddNumberToObject(sum, "train_s", s.train_s);
     cJSON_AddNumberToObject(sum, "eval_s", s.eval_s);
     cJSON_AddNumberToObject(sum, "predictors_s", s.predictors_s);
+    cJSON_AddNumberToObject(sum, "circuit_s", s.circuit_s);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
     if (final) {
         *final = meas;
         final->eval_s = s.eval_s;
         final->predictors_s = s.predictors_s;
+        final->circuit_s = s.circuit_s;
     }
     if (train_s) *train_s = s.train_s;
     rc = 0;

@@ -24,6 +24,7 @@
 #define MEMORIZED_ACC 0.99
 #define GROKKED_ACC 0.95
 #define EVAL_CHUNK 4096
+#define CS_BASELINE_DRAWS 20
 
 void fl_grok_defaults(fl_grok_config *c) {
     memset(c, 0, sizeof *c);
@@ -42,12 +43,13 @@ void fl_grok_defaults(fl_grok_config *c) {
     c->measure_every = 100;
     c->checkpoint_every = 1000;
     c->key_freqs = 5;
+    c->cs_examples = 32;
     c->progress = 1;
 }
 
 int fl_grok_preset(fl_grok_config *c, const char *name) {
     uint64_t seed = c->seed;
-    int threads = c->threads, progress = c->progress;
+    int threads = c->threads, progress = c->progress, snapshot_every = c->snapshot_every;
     if (strcmp(name, "nanda") == 0) {
         fl_grok_defaults(c);
     } else if (strcmp(name, "quick") == 0) {
@@ -64,7 +66,7 @@ int fl_grok_preset(fl_grok_config *c, const char *name) {
     } else {
         return fl_error_set("unknown preset '%s' (expected nanda or quick)", name);
     }
-    c->seed = seed, c->threads = threads, c->progress = progress;
+    c->seed = seed, c->threads = threads, c->progress = progress, c->snapshot_every = snapshot_every;
     return 0;
 }
 
@@ -173,26 +175,28 @@ static int fourier_sign(const fl_modarith *d) {
     return d->ops[0] == FL_OP_ADD ? 1 : d->ops[0] == FL_OP_SUB ? -1 : 0;
 }
 
-/* Circuit stability across the subtasks "a = 0", ..., "a = p-1": node
- * attribution patching over every equation, with b changed as the
- * counterfactual, the same draws at every measurement. The loss is the
- * logit difference: cross-entropy saturates once the training set is
- * memorised, and its vanishing gradients would leave only noise. */
-static int circuit_stability(run *r, double *cs) {
-    const int nc = fl_tfap_ncomponents(&r->m), k = r->d.p;
-    fl_mod_subtasks sub = {.kind = FL_MOD_SUB_BY_A, .k = k, .per = r->d.n, .seed = r->c->seed};
-    fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    float *vec = malloc(sizeof(float) * (size_t)k * nc);
-    int *count = malloc(sizeof(int) * k), rc = -1;
-    double *rho = malloc(sizeof(double) * (size_t)k * k);
-    if (!vec || !count || !rho) fl_error_set("circuit stability: out of memory");
-    else if (fl_mod_circuit_vectors(&r->m, &r->d, &o, 0, &sub, vec, count) == 0) {
-        fl_cs_matrix(vec, k, nc, rho);
-        *cs = fl_cs_mean(rho, k);
-        rc = 0;
+/* Circuit stability across the subtasks "a = 0..p-1" and "answer = 0..p-1"
+ * with the default probe (KL from the clean output, AP-IG with 5 steps,
+ * another equation of the same subtask as the corruption), each with its
+ * random-split baseline, on the same draws at every measurement: at most
+ * cs_examples equations per subtask, from all equations, train and test. */
+static int log_cs(run *r, cJSON *j) {
+    static const char *const NAME[2] = {"cs_by_a", "cs_by_answer"};
+    fl_ap_opts o = {.loss = FL_AP_LOSS_KL, .corrupt = FL_AP_CORRUPT_WITHIN, .ig_steps = 5};
+    for (int g = 0; g < 2; g++) {
+        fl_mod_subtasks sub = {.kind = g ? FL_MOD_SUB_BY_ANSWER : FL_MOD_SUB_BY_A, .k = r->d.p,
+                               .per = r->c->cs_examples, .seed = r->c->seed, .corrupt = o.corrupt};
+        fl_cs_stats st;
+        if (fl_mod_cs(&r->m, &r->d, &o, 0, &sub, CS_BASELINE_DRAWS, &st)) return fl_error_wrap("%s", NAME[g]);
+        char key[48];
+        const double v[4] = {st.cs, st.random.mean, st.random.lo, st.random.hi};
+        static const char *const SUFFIX[4] = {"", "_random", "_random_lo", "_random_hi"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(key, sizeof key, "%s%s", NAME[g], SUFFIX[i]);
+            cJSON_AddItemToObject(j, key, v[i] == v[i] ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+        }
     }
-    free(vec), free(count), free(rho);
-    return rc;
+    return 0;
 }
 
 static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double epoch_ms) {
@@ -211,13 +215,9 @@ static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double 
     cJSON_AddNumberToObject(j, "epoch_ms", epoch_ms);
     cJSON_AddNumberToObject(j, "weight_norm", weight_norm(&r->m.blob));
     const int measure = r->epoch % c->measure_every == 0 || r->epoch == c->epochs;
-    double cs;
-    if (measure) {
-        if (circuit_stability(r, &cs)) {
-            cJSON_Delete(j);
-            return -1;
-        }
-        cJSON_AddItemToObject(j, "cs", cs == cs ? cJSON_CreateNumber(cs) : cJSON_CreateNull());
+    if (measure && log_cs(r, j)) {
+        cJSON_Delete(j);
+        return -1;
     }
     const int sign = fourier_sign(&r->d);
     if (sign && measure) {
@@ -274,11 +274,16 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
     cJSON_AddNumberToObject(j, "log_every", c->log_every);
     cJSON_AddNumberToObject(j, "measure_every", c->measure_every);
     cJSON_AddNumberToObject(j, "key_freqs", c->key_freqs);
+    cJSON_AddNumberToObject(j, "cs_examples", c->cs_examples);
+    cJSON_AddStringToObject(j, "cs_probe", "ap-ig steps=5 loss=kl corrupt=within; by-a and by-answer, 20 random splits");
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
     cJSON_AddNumberToObject(streams, "init", FL_STREAM_INIT);
     cJSON_AddNumberToObject(streams, "split", FL_STREAM_SPLIT);
     cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
+    cJSON_AddNumberToObject(streams, "cs_examples", FL_STREAM_EVAL);
+    cJSON_AddNumberToObject(streams, "cs_partners", FL_STREAM_CORRUPT);
+    cJSON_AddNumberToObject(streams, "cs_baseline", FL_STREAM_BASELINE);
     return j;
 }
 
@@ -360,6 +365,40 @@ static int write_summary(run *r, const fl_rundir *rd, double wall, long epochs_r
     return rc;
 }
 
+/* DIR/snapshots/epoch_NNNNNN.safetensors: the weights at this epoch, for
+ * analyses after the run (circuits over training, say). */
+static int snapshot(const run *r, const char *dir, const char *cfg_text) {
+    char *sdir = fl_path_join(dir, "snapshots"), name[64], *path = NULL;
+    snprintf(name, sizeof name, "epoch_%06ld.safetensors", r->epoch);
+    int rc = !sdir || fl_mkdirs(sdir) || !(path = fl_path_join(sdir, name)) ? -1 : fl_tf_save(path, &r->m, cfg_text);
+    free(sdir), free(path);
+    return rc;
+}
+
+int fl_grok_dataset(const char *model, const char *cfg_text, fl_modarith *d) {
+    cJSON *cfg = cfg_text ? cJSON_Parse(cfg_text) : NULL, *ops = cfg ? cJSON_GetObjectItem(cfg, "ops") : NULL;
+    const cJSON *p = cfg ? cJSON_GetObjectItem(cfg, "p") : NULL, *frac = cfg ? cJSON_GetObjectItem(cfg, "frac") : NULL;
+    const cJSON *seed = cfg ? cJSON_GetObjectItem(cfg, "seed") : NULL;
+    fl_mod_op op[FL_NOPS];
+    int nops = 0, rc = -1;
+    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(frac) || !cJSON_IsNumber(seed) || !cJSON_IsArray(ops)) {
+        fl_error_set("%s: not a grok model (its config lacks p, ops, frac or seed)", model);
+        goto out;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, ops) {
+        if (nops == FL_NOPS || !cJSON_IsString(o) || fl_mod_op_parse(o->valuestring, &op[nops++])) {
+            fl_error_wrap("%s: config ops", model);
+            goto out;
+        }
+    }
+    rc = fl_modarith_build(d, p->valueint, op, nops, frac->valuedouble, (uint64_t)seed->valuedouble);
+    if (rc) fl_error_wrap("%s", model);
+out:
+    cJSON_Delete(cfg);
+    return rc;
+}
+
 int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (c->log_every < 1 || c->measure_every < 1 || c->measure_every % c->log_every)
         return fl_error_set("--measure-every must be a positive multiple of --log-every");
@@ -384,6 +423,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
      * state's config so a resumed run may use other threads. */
     cJSON_AddNumberToObject(cfg, "threads", fl_get_threads());
     cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
+    cJSON_AddNumberToObject(cfg, "snapshot_every", c->snapshot_every);
     if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
     if (resumed && (r.epoch >= c->epochs || (c->stop_at_grok && r.grokked >= 0))) {
         fprintf(stderr, "grok: %s is complete (epoch %ld); nothing to do\n", out_dir, r.epoch);
@@ -411,6 +451,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
             if (log_epoch(&r, &rd, step_loss, epoch_ms)) goto out;
             stopped = c->stop_at_grok && r.grokked >= 0;
         }
+        if (c->snapshot_every > 0 && r.epoch % c->snapshot_every == 0 && snapshot(&r, out_dir, cfg_text)) goto out;
         if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped)
             if (state_io(&r, out_dir, cfg_text, 1)) goto out;
         if (c->progress) {

@@ -33,6 +33,7 @@ void fl_razor_defaults(fl_razor_config *c) {
     c->checkpoint_every = 0.2;
     c->progress = 1;
     fl_pretrain_defaults(&c->pretrain);
+    fl_circuit_probe_default(&c->probe);
 }
 
 /* The sweep methods: the paper's 2x2 (on-policy vs offline, with vs without
@@ -226,7 +227,7 @@ static int ensure_base(const fl_razor_config *c, fl_mlp *base) {
 /* What the shards of one study must agree on, for `merge` to check; c's
  * threads are resolved (the threads of the shared work). */
 static int record_study(const fl_razor_config *c, int run_threads) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32];
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32], probe[64];
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
@@ -243,6 +244,8 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
+    fl_ap_opts_string(&c->probe, probe, sizeof probe);
+    if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
     fl_results_close(&db);
     return rc;
 }
@@ -337,7 +340,7 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     const char *dir = fl_data_dir(c.data_dir);
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
     /* The base model's outputs and Fisher: once, shared by every run. */
-    if (fl_measure_ctx_init(&mctx, &base, dir, 2000, 0)) goto out;
+    if (fl_measure_ctx_init(&mctx, &base, dir, 2000, &c.probe, 0)) goto out;
     if (!(base_probs = fl_model_probs(&base, &train))) goto out;
     const int max_runs = study_max_runs(&c);
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");

@@ -72,7 +72,7 @@ typedef struct {
     int run;                 /* plan index */
     int status;              /* RUN_DONE, RUN_DIVERGED or RUN_FAILED */
     char error[512];         /* for RUN_DIVERGED and RUN_FAILED */
-    double times[4];         /* wall, training, evaluation, predictors (s) */
+    double times[5];         /* wall, training, evaluation, predictors, of which the circuit probe (s) */
     fl_measurement final;
     int nckpt, cap;
     run_checkpoint *ckpt;

@@ -44,6 +44,7 @@ int study_record_run(const sweep *sw, int i, run_record *rec) {
     rec->times[0] = fl_now() - t0;
     rec->times[2] = rec->final.eval_s;
     rec->times[3] = rec->final.predictors_s;
+    rec->times[4] = rec->final.circuit_s;
     /* One run's divergence is a result, not a failure of the study. */
     rec->status = rc == 0 ? RUN_DONE : rc == FL_DIVERGED ? RUN_DIVERGED : RUN_FAILED;
     if (rc) snprintf(rec->error, sizeof rec->error, "%s", fl_error_msg());

@@ -47,7 +47,7 @@ static double ap_error(const fl_mlp *m, fl_ap_loss loss, const float *x, const f
     for (int i = 0; i < n * in; i++) xc[i] = x[i] + (float)eps * d[i];
     fl_ap_opts o = {.loss = loss, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
     assert_int_equal(fl_ap_scores(m, &o, x, xc, target, n, s), 0);
-    assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, n, -1, 0, NULL, clean), 0);
+    assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, NULL, n, -1, 0, NULL, clean), 0);
     fl_mlp_acts a;
     assert_int_equal(fl_mlp_acts_alloc(&a, m, n), 0);
     fl_mlp_forward(m, &a, xc, n);
@@ -57,14 +57,14 @@ static double ap_error(const fl_mlp *m, fl_ap_loss loss, const float *x, const f
         assert_true(w <= 64);
         for (int j = 0; j < w; j++) {
             for (int b = 0; b < n; b++) val[b] = a.post[l][b * w + j];
-            assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, n, l, j, val, pl), 0);
+            assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, NULL, n, l, j, val, pl), 0);
             for (int b = 0; b < n; b++) {
                 double act = (double)pl[b] - clean[b], e = s[b * nc + off + j] - act;
                 num += e * e;
                 den += act * act;
             }
         }
-        assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, n, l, -1, a.post[l], pl), 0);
+        assert_int_equal(fl_patch_unit_loss(m, loss, 0, x, target, NULL, n, l, -1, a.post[l], pl), 0);
         for (int b = 0; b < n; b++) {
             double act = (double)pl[b] - clean[b], e = s[b * nc + nu + l] - act;
             num += e * e;
@@ -116,16 +116,16 @@ static void test_exact_when_linear(void **state) {
     assert_int_equal(fl_ap_ncomponents(&m), 15);
     fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
     assert_int_equal(fl_ap_scores(&m, &o, x, xc, target, N, s), 0);
-    assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, N, -1, 0, NULL, clean), 0);
+    assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, NULL, N, -1, 0, NULL, clean), 0);
     fl_mlp_acts a;
     assert_int_equal(fl_mlp_acts_alloc(&a, &m, N), 0);
     fl_mlp_forward(&m, &a, xc, N);
     for (int j = 0; j < 6; j++) {
         for (int b = 0; b < N; b++) val[b] = a.post[1][b * 6 + j];
-        assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, N, 1, j, val, pl), 0);
+        assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, NULL, N, 1, j, val, pl), 0);
         for (int b = 0; b < N; b++) assert_float_equal(s[b * 15 + 7 + j], pl[b] - clean[b], 1e-5);
     }
-    assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, N, 1, -1, a.post[1], pl), 0);
+    assert_int_equal(fl_patch_unit_loss(&m, o.loss, 0, x, target, NULL, N, 1, -1, a.post[1], pl), 0);
     for (int b = 0; b < N; b++) assert_float_equal(s[b * 15 + 14], pl[b] - clean[b], 1e-5);
     fl_mlp_acts_free(&a);
     char name[64];
@@ -193,11 +193,11 @@ static void test_targets(void **state) {
     /* Parity logit-diff: the best wrong logit is of the other parity only. */
     float zz[10] = {0, 0, 0, 9, 0, 8, 0, 0, 4, 0}, l, dz[10];
     int t3 = 3;
-    fl_ap_loss_eval(FL_AP_LOSS_LOGIT_DIFF, 1, zz, &t3, 1, 10, &l, dz);
+    fl_ap_loss_eval(FL_AP_LOSS_LOGIT_DIFF, 1, zz, &t3, NULL, 1, 10, &l, dz);
     assert_float_equal(l, 4 - 9, 1e-6);
     assert_float_equal(dz[8], 1, 0);
     assert_float_equal(dz[5], 0, 0);
-    fl_ap_loss_eval(FL_AP_LOSS_LOGIT_DIFF, 0, zz, &t3, 1, 10, &l, dz);
+    fl_ap_loss_eval(FL_AP_LOSS_LOGIT_DIFF, 0, zz, &t3, NULL, 1, 10, &l, dz);
     assert_float_equal(l, 8 - 9, 1e-6);
 }
 

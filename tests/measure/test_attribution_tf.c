@@ -90,8 +90,8 @@ static double first_order_error(fl_transformer *m, int c, fl_ap_loss loss, doubl
     fl_tf_component k;
     fl_tfap_component(m, c, &l, &k, &idx);
     fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
-    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, 1, NULL, &clean), 0);
-    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, 1, &p, &patched), 0);
+    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, NULL, 1, NULL, &clean), 0);
+    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, NULL, 1, &p, &patched), 0);
     double change = (double)patched - clean, err = fabs(scores[c] - change) / fmax(fabs(change), 1e-30);
     if (change_out) *change_out = change;
     free(a), free(ap), free(values), free(scores);
@@ -189,7 +189,7 @@ static void test_patched_changes(void **state) {
     assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, score), 0);
     for (int b = 0; b < N; b++) {
         float *cf = clean_acts(&m, tokc + b * T), clean, patched;
-        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, 1, NULL, &clean), 0);
+        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, NULL, 1, NULL, &clean), 0);
         for (int c = 0; c < nc; c++) {
             size_t off;
             int count, stride, width, l, idx;
@@ -200,7 +200,7 @@ static void test_patched_changes(void **state) {
             fl_tf_component k;
             fl_tfap_component(&m, c, &l, &k, &idx);
             fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
-            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, 1, &p, &patched), 0);
+            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, NULL, 1, &p, &patched), 0);
             const double want = (double)patched - clean, got = change[b * nc + c];
             if (!(fabs(got - want) <= 1e-5 * fmax(1.0, fabs(want))))
                 fail_msg("node %d, example %d: batched change %.7g, single patch %.7g", c, b, got, want);

@@ -209,8 +209,8 @@ static void test_plot_linear(void **state) {
     fl_series s[6];
     const char *names[3] = {"SGD", "EWC", "RL"};
     for (int k = 0; k < 3; k++) {
-        s[2 * k] = (fl_series){names[k], xs, ys[k], 100, FL_MARK_POINTS, FL_COLOR_NEXT};
-        s[2 * k + 1] = (fl_series){NULL, xs, fit[k], 100, FL_MARK_LINE, FL_COLOR_SAME};
+        s[2 * k] = (fl_series){names[k], xs, ys[k], 100, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
+        s[2 * k + 1] = (fl_series){NULL, xs, fit[k], 100, FL_MARK_LINE, FL_COLOR_SAME, NULL};
     }
     fl_plot p = {.title = "Forgetting vs KL", .xlabel = "KL", .ylabel = "forgetting", .series = s, .nseries = 6,
                  .note = "R\xc2\xb2 = 0.96\nn = 300"};
@@ -231,9 +231,9 @@ static void test_plot_log_and_bad_values(void **state) {
     fill_data();
     double x[8] = {1e-4, NAN, 0, -1, 1e-2, INFINITY, 1, 10};
     double y[8] = {1, 2, 3, 4, NAN, 5, -INFINITY, 1e3};
-    fl_series s[3] = {{"points", x, y, 8, FL_MARK_POINTS, 2},
-                      {"line", x, y, 8, FL_MARK_LINE_POINTS, FL_COLOR_NEXT},
-                      {"fit", xs, ys[0], 100, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_series s[3] = {{"points", x, y, 8, FL_MARK_POINTS, 2, NULL},
+                      {"line", x, y, 8, FL_MARK_LINE_POINTS, FL_COLOR_NEXT, NULL},
+                      {"fit", xs, ys[0], 100, FL_MARK_LINE, FL_COLOR_NEXT, NULL}};
     fl_plot p = {.title = "log-log", .xlabel = "x", .ylabel = "y", .logx = 1, .logy = 1, .series = s, .nseries = 3};
     assert_int_equal(save(&p, "log"), 0);
     assert_figure("log", 640, 480);
@@ -255,7 +255,7 @@ static void test_plot_log_and_bad_values(void **state) {
 static void test_plot_degenerate(void **state) {
     (void)state;
     double one_x = 5, one_y = 0.3;
-    fl_series s = {"one", &one_x, &one_y, 1, FL_MARK_LINE_POINTS, FL_COLOR_NEXT};
+    fl_series s = {"one", &one_x, &one_y, 1, FL_MARK_LINE_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot p = {.xlabel = "x", .ylabel = "y", .series = &s, .nseries = 1};
     assert_int_equal(save(&p, "one"), 0);
     assert_figure("one", 640, 480);
@@ -264,12 +264,12 @@ static void test_plot_degenerate(void **state) {
     assert_figure("one", 640, 480);
     /* All x equal (0: no magnitude to go by), y varying. */
     double zx[3] = {0, 0, 0}, zy[3] = {1, 2, 3};
-    fl_series z = {"vertical", zx, zy, 3, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_series z = {"vertical", zx, zy, 3, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot pz = {.title = "all x equal", .series = &z, .nseries = 1};
     assert_int_equal(save(&pz, "one"), 0);
     /* Empty series, no series, and only values a log axis must skip. */
-    fl_series e[2] = {{"empty", NULL, NULL, 0, FL_MARK_POINTS, FL_COLOR_NEXT},
-                      {"none", zx, zy, 3, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_series e[2] = {{"empty", NULL, NULL, 0, FL_MARK_POINTS, FL_COLOR_NEXT, NULL},
+                      {"none", zx, zy, 3, FL_MARK_LINE, FL_COLOR_NEXT, NULL}};
     fl_plot pe = {.title = "empty", .logx = 1, .series = e, .nseries = 2};
     assert_int_equal(save(&pe, "one"), 0);
     assert_figure("one", 640, 480);
@@ -284,8 +284,8 @@ static void test_plot_degenerate(void **state) {
 static void test_bad_text(void **state) {
     (void)state;
     double x[2] = {1, 2};
-    fl_series s[2] = {{"caf\xe9", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT},
-                      {"\xed\xa0\x80 surrogate", x, x, 2, FL_MARK_LINE, FL_COLOR_NEXT}};
+    fl_series s[2] = {{"caf\xe9", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT, NULL},
+                      {"\xed\xa0\x80 surrogate", x, x, 2, FL_MARK_LINE, FL_COLOR_NEXT, NULL}};
     fl_plot p = {.title = "cut \xcf", .xlabel = "\xff\xfe", .ylabel = "ok \xc2\xb2", .series = s, .nseries = 2,
                  .note = "\xc0\xaf overlong"};
     assert_int_equal(save(&p, "text"), 0);
@@ -302,7 +302,7 @@ static void test_bad_text(void **state) {
 static void test_plot_extremes(void **state) {
     (void)state;
     double x[4] = {1e-300, 1e-100, 1e100, 1e300}, y[4] = {1, 2, 3, 4};
-    fl_series s = {"wide", x, y, 4, FL_MARK_LINE_POINTS, FL_COLOR_NEXT};
+    fl_series s = {"wide", x, y, 4, FL_MARK_LINE_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot p = {.logx = 1, .series = &s, .nseries = 1};
     assert_int_equal(save(&p, "ext"), 0);
     assert_figure("ext", 640, 480);
@@ -312,13 +312,13 @@ static void test_plot_extremes(void **state) {
     p.xmax = 1;
     assert_int_equal(save(&p, "ext"), 0);
     double close[3] = {1, 1 + 1e-13, 1 + 2e-13};
-    fl_series sc = {"close", close, close, 3, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_series sc = {"close", close, close, 3, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot pc = {.series = &sc, .nseries = 1};
     assert_int_equal(save(&pc, "ext"), 0);
     assert_only_figure("ext");
     /* Padding 5% around +-DBL_MAX overflows: refused, not drawn wrong. */
     double big[2] = {-1.7e308, 1.7e308};
-    fl_series sb = {"big", big, y, 2, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_series sb = {"big", big, y, 2, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot pb = {.series = &sb, .nseries = 1};
     char *base = tu_scratch("ext");
     assert_int_equal(fl_plot_save(&pb, base), -1);
@@ -367,7 +367,7 @@ static void test_heatmap(void **state) {
 static void test_errors(void **state) {
     (void)state;
     double x[2] = {1, 2};
-    fl_series s = {"s", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT};
+    fl_series s = {"s", x, x, 2, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
     fl_plot p = {.series = &s, .nseries = 1};
     /* A directory that does not exist: nothing can be written. */
     char *bad = tu_scratch("missing/fig");
@@ -389,7 +389,7 @@ static void test_errors(void **state) {
     p.xmax = 1;
     assert_int_equal(fl_plot_save(&p, base), -1);
     tu_assert_error_mentions(base, "xmin");
-    fl_series broken = {"broken", NULL, x, 2, FL_MARK_LINE, FL_COLOR_NEXT};
+    fl_series broken = {"broken", NULL, x, 2, FL_MARK_LINE, FL_COLOR_NEXT, NULL};
     fl_plot pb = {.series = &broken, .nseries = 1};
     assert_int_equal(fl_plot_save(&pb, base), -1);
     tu_assert_error_mentions(base, "broken");

@@ -1,0 +1,187 @@
+/* stability.c: circuit stability from per-example attribution scores:
+ * circuit vectors, their Spearman matrix and mean, classes of equivalent
+ * circuits, the random-split baseline, and within-subtask corruption
+ * partners (see stability.h). */
+#include "forgetlab/stability.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/rng.h"
+#include "forgetlab/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fl_cs_group_means(const float *scores, int c, const int *count, int k, float *vec) {
+    size_t at = 0;
+    for (int s = 0; s < k; s++) {
+        float *v = vec + (size_t)s * c;
+        for (int j = 0; j < c; j++) {
+            double tot = 0;
+            for (int e = 0; e < count[s]; e++) tot += scores[(at + e) * c + j];
+            v[j] = count[s] ? (float)(tot / count[s]) : NAN;
+        }
+        at += (size_t)count[s];
+    }
+}
+
+/* Spearman matrix from vectors ranked once each: Spearman is the Pearson
+ * correlation of average ranks, so k vectors need k rankings, not k^2. */
+static int cs_matrix(const float *vec, int k, int c, double *rho) {
+    double *x = malloc(sizeof(double) * (size_t)(c > 0 ? c : 1));
+    double *r = malloc(sizeof(double) * (size_t)k * (c > 0 ? c : 1));
+    if (!x || !r) {
+        free(x), free(r);
+        for (int i = 0; i < k * k; i++) rho[i] = NAN;
+        return fl_error_set("circuit stability: out of memory for %d x %d ranks", k, c);
+    }
+    for (int i = 0; i < k; i++) {
+        for (int t = 0; t < c; t++) x[t] = vec[(size_t)i * c + t];
+        if (fl_ranks(x, c, r + (size_t)i * c)) {
+            free(x), free(r);
+            return -1;
+        }
+    }
+    for (int i = 0; i < k; i++)
+        for (int j = i; j < k; j++) rho[i * k + j] = rho[j * k + i] = fl_pearson(r + (size_t)i * c, r + (size_t)j * c, c);
+    free(x), free(r);
+    return 0;
+}
+
+void fl_cs_matrix(const float *vec, int k, int c, double *rho) { cs_matrix(vec, k, c, rho); }
+
+double fl_cs_mean(const double *rho, int k) {
+    double s = 0;
+    int n = 0;
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+            if (i != j && isfinite(rho[i * k + j])) {
+                s += rho[i * k + j];
+                n++;
+            }
+    return n ? s / n : NAN;
+}
+
+int fl_cs_classes(const double *rho, int k, double thr, int *cls) {
+    for (int i = 0; i < k; i++) cls[i] = -1;
+    int ncls = 0;
+    /* Flood fill from each unlabelled vertex in index order, so classes are
+     * numbered by their smallest member. NaN never makes an edge. */
+    int *stack = malloc((size_t)(k > 0 ? k : 1) * sizeof(int));
+    if (!stack) return fl_error_set("circuit classes: out of memory");
+    for (int s = 0; s < k; s++) {
+        if (cls[s] >= 0) continue;
+        int top = 0;
+        stack[top++] = s;
+        cls[s] = ncls;
+        while (top) {
+            int u = stack[--top];
+            for (int v = 0; v < k; v++)
+                if (cls[v] < 0 && rho[u * k + v] >= thr) {
+                    cls[v] = ncls;
+                    stack[top++] = v;
+                }
+        }
+        ncls++;
+    }
+    free(stack);
+    return ncls;
+}
+
+/* Quantile q of sorted x[n], linear between order statistics. */
+static double quantile(const double *x, int n, double q) {
+    double at = q * (n - 1);
+    int i = (int)floor(at);
+    if (i >= n - 1) return x[n - 1];
+    return x[i] + (at - i) * (x[i + 1] - x[i]);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int fl_cs_random_baseline(const float *scores, int c, const int *count, int k, int draws, uint64_t seed,
+                          fl_cs_baseline *out) {
+    int n = 0, rc = -1;
+    for (int s = 0; s < k; s++) n += count[s];
+    out->mean = out->lo = out->hi = NAN;
+    out->draws = 0;
+    int *perm = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    float *shuf = malloc(sizeof(float) * (size_t)n * c), *vec = malloc(sizeof(float) * (size_t)k * c);
+    double *rho = malloc(sizeof(double) * (size_t)k * k), *cs = malloc(sizeof(double) * (size_t)(draws > 0 ? draws : 1));
+    if (!perm || !shuf || !vec || !rho || !cs) {
+        fl_error_set("circuit stability baseline: out of memory for %d x %d scores", n, c);
+        goto out;
+    }
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_BASELINE);
+    for (int i = 0; i < n; i++) perm[i] = i;
+    int used = 0;
+    double sum = 0;
+    for (int d = 0; d < draws; d++) {
+        fl_rng_shuffle(&r, perm, n);
+        for (int i = 0; i < n; i++) memcpy(shuf + (size_t)i * c, scores + (size_t)perm[i] * c, sizeof(float) * c);
+        fl_cs_group_means(shuf, c, count, k, vec);
+        if (cs_matrix(vec, k, c, rho)) goto out;
+        double v = fl_cs_mean(rho, k);
+        if (isfinite(v)) cs[used++] = v, sum += v;
+    }
+    if (used) {
+        qsort(cs, (size_t)used, sizeof(double), cmp_double);
+        out->mean = sum / used;
+        out->lo = quantile(cs, used, 0.025);
+        out->hi = quantile(cs, used, 0.975);
+    }
+    out->draws = used;
+    rc = 0;
+out:
+    free(perm), free(shuf), free(vec), free(rho), free(cs);
+    return rc;
+}
+
+int fl_cs_compute(const float *scores, int c, const int *count, int k, int draws, uint64_t seed, float *vec,
+                  double *rho, fl_cs_stats *st) {
+    float *v = vec ? vec : malloc(sizeof(float) * (size_t)k * c);
+    double *r = rho ? rho : malloc(sizeof(double) * (size_t)k * k);
+    int rc = -1;
+    st->cs = NAN;
+    st->random = (fl_cs_baseline){NAN, NAN, NAN, 0};
+    if (!v || !r) {
+        fl_error_set("circuit stability: out of memory");
+        goto out;
+    }
+    fl_cs_group_means(scores, c, count, k, v);
+    if (cs_matrix(v, k, c, r)) goto out;
+    st->cs = fl_cs_mean(r, k);
+    rc = draws > 0 ? fl_cs_random_baseline(scores, c, count, k, draws, seed, &st->random) : 0;
+out:
+    if (v != vec) free(v);
+    if (r != rho) free(r);
+    return rc;
+}
+
+int fl_within_partners(const int *count, int k, uint64_t seed, int *partner) {
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_CORRUPT);
+    int at = 0, cap = 0;
+    for (int s = 0; s < k; s++) cap = count[s] > cap ? count[s] : cap;
+    int *order = malloc(sizeof(int) * (size_t)(cap > 0 ? cap : 1));
+    if (!order) return fl_error_set("within-subtask partners: out of memory");
+    for (int s = 0; s < k; s++) {
+        const int c = count[s];
+        if (c < 2) {
+            free(order);
+            fl_error_set("--corrupt within: subtask %d has %d example%s; within-subtask corruption needs at least "
+                         "two per subtask",
+                         s, c, c == 1 ? "" : "s");
+            return FL_BAD_REQUEST;
+        }
+        for (int i = 0; i < c; i++) order[i] = at + i;
+        fl_rng_shuffle(&r, order, c);
+        for (int i = 0; i < c; i++) partner[order[i]] = order[(i + 1) % c];
+        at += c;
+    }
+    free(order);
+    return 0;
+}
