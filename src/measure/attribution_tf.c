@@ -147,29 +147,43 @@ static void run_chunk(fl_transformer *m, runs *r, const fl_ap_opts *o, const int
 /* Rows per interpolated pass of AP-IG (examples x steps). */
 enum { IG_ROWS = 1024 };
 
-/* Gradients of the node activations of block l for the scores: the clean
- * run's (AP) or their mean over the interpolated runs (AP-IG). */
+/* Per block, over the nodes' activations (z, mlp, post): the clean run's
+ * gradients (AP); for AP-IG the accumulated scores (path form) or mean
+ * gradients (averaged form), with the previous point's activations and
+ * gradients as scratch (path form). */
 typedef struct {
     float *dz[FL_TF_MAX_LAYERS], *dmlp[FL_TF_MAX_LAYERS], *dpost[FL_TF_MAX_LAYERS];
-    float *mem;
+    float *mem;     /* [3][CHUNK * nacts]: accumulators, previous activations, previous gradients */
 } node_grads;
 
-/* AP-IG: the node gradients averaged over block-0 inputs interpolated
- * from e(x') to e(x), alpha = j/M, j = 1..M, the loss keeping the clean
- * target and (KL) the clean logits z as its reference. r->a holds the clean
- * run, r->ac the corrupted one; ai runs up to IG_ROWS interpolated rows. */
+/* acc -= (gprev + g)/2 (act - prev) (path form) or acc += g / M (averaged
+ * form) over n floats; the path form then keeps act and g as the previous
+ * point's. */
+static void ig_step(int path, int first, int M, size_t n, const float *act, const float *g, float *acc, float *prev,
+                    float *gprev) {
+    if (!path) {
+        for (size_t i = 0; i < n; i++) acc[i] += g[i] / M;
+        return;
+    }
+    if (!first)
+        for (size_t i = 0; i < n; i++) acc[i] -= 0.5f * (gprev[i] + g[i]) * (act[i] - prev[i]);
+    memcpy(prev, act, sizeof(float) * n);
+    memcpy(gprev, g, sizeof(float) * n);
+}
+
+/* AP-IG (attribution.h): block-0 inputs interpolated from e(x') to e(x),
+ * points j = 1..M (averaged form) or 0..M (path form, trapezoidal), the
+ * loss keeping the clean target and (KL) the clean logits z as its
+ * reference. r->a holds the clean run, r->ac the corrupted one; ai runs up
+ * to IG_ROWS interpolated rows. */
 static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_ap_opts *o, const int *tok,
                           const int *target, const float *z, int B, node_grads *g, float *emb, int *rtok,
                           int *rtarget, float *rref, float *rdlogits, float *rlosses) {
     const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, V = m->cfg.n_out, M = o->ig_steps;
-    const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1;
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        const size_t Tq = (size_t)r->a.blk[l].Tq;
-        memset(g->dz[l], 0, sizeof(float) * B * Tq * d);
-        memset(g->dmlp[l], 0, sizeof(float) * B * Tq * d);
-        memset(g->dpost[l], 0, sizeof(float) * B * Tq * dm);
-    }
-    for (int k0 = 1; k0 <= M; k0 += per) {
+    const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1, path = o->ig_form == FL_IG_PATH;
+    const size_t na = fl_tfap_nacts(m), stride = (size_t)CHUNK * na; /* accumulators, then prev, then gprev */
+    memset(g->mem, 0, sizeof(float) * stride);
+    for (int k0 = path ? 0 : 1; k0 <= M; k0 += per) {
         const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
         for (int s = 0; s < S; s++) {
             const float alpha = (float)(k0 + s) / (float)M;
@@ -193,14 +207,15 @@ static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_a
         for (int l = 0; l < m->cfg.n_layers; l++) {
             const fl_tf_block_acts *k = &ai->blk[l];
             const size_t nz = (size_t)B * k->Tq * d, np = (size_t)B * k->Tq * dm;
-            for (int s = 0; s < S; s++)
-                for (size_t j = 0; j < np; j++) {
-                    if (j < nz) {
-                        g->dz[l][j] += k->dz[s * nz + j] / M;
-                        g->dmlp[l][j] += k->dmlp[s * nz + j] / M;
-                    }
-                    g->dpost[l][j] += k->dpost[s * np + j] / M;
-                }
+            for (int s = 0; s < S; s++) {
+                const int first = k0 + s == 0;
+                ig_step(path, first, M, nz, k->z + s * nz, k->dz + s * nz, g->dz[l], g->dz[l] + stride,
+                        g->dz[l] + 2 * stride);
+                ig_step(path, first, M, nz, k->mlp + s * nz, k->dmlp + s * nz, g->dmlp[l], g->dmlp[l] + stride,
+                        g->dmlp[l] + 2 * stride);
+                ig_step(path, first, M, np, k->post + s * np, k->dpost + s * np, g->dpost[l], g->dpost[l] + stride,
+                        g->dpost[l] + 2 * stride);
+            }
         }
     }
 }
@@ -211,7 +226,8 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
     const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, H = m->cfg.n_heads, HS = m->d_head;
     const int V = m->cfg.n_out, L = m->cfg.n_layers, M = o->ig_steps;
     const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
-    const int rows = M > 1 ? (int)IG_ROWS : CHUNK; /* IG_ROWS >= CHUNK */
+    const int path = M > 0 && o->ig_form == FL_IG_PATH;
+    const int rows = M > 0 ? (int)IG_ROWS : CHUNK; /* IG_ROWS >= CHUNK */
     runs r;
     fl_tf_acts ai = {0};
     node_grads g = {0};
@@ -222,7 +238,7 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
         emb = malloc(sizeof(float) * (size_t)rows * T * d), rref = malloc(sizeof(float) * (size_t)rows * V);
         rdl = malloc(sizeof(float) * (size_t)rows * V), rloss = malloc(sizeof(float) * rows);
         rtok = malloc(sizeof(int) * (size_t)rows * T), rtarget = malloc(sizeof(int) * rows);
-        g.mem = malloc(sizeof(float) * (size_t)CHUNK * fl_tfap_nacts(m));
+        g.mem = malloc(sizeof(float) * 3 * (size_t)CHUNK * fl_tfap_nacts(m));
         if (!emb || !rref || !rdl || !rloss || !rtok || !rtarget || !g.mem || fl_tf_acts_alloc(&ai, m, rows)) {
             fl_error_set("attribution: out of memory for %d interpolated rows", rows);
             goto out;
@@ -258,6 +274,11 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
                     const size_t row = ((size_t)b * Tq + t) * d;
                     for (int c = 0; c < d; c++) {
                         const size_t mi = off + (size_t)t * d + c;
+                        if (path) {
+                            sl[c / HS] += g.dz[l][row + c];
+                            sl[H] += g.dmlp[l][row + c];
+                            continue;
+                        }
                         sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * g.dz[l][row + c];
                         sl[H] += (corrupted(o, kc->mlp, row + c, mi + (size_t)Tq * d) - k->mlp[row + c]) *
                                  g.dmlp[l][row + c];
@@ -268,7 +289,7 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
                     for (int t = 0; t < Tq; t++) {
                         const size_t at = ((size_t)b * Tq + t) * dm + j;
                         const size_t mi = off + 2 * (size_t)Tq * d + (size_t)t * dm + j;
-                        tot += (corrupted(o, kc->post, at, mi) - k->post[at]) * g.dpost[l][at];
+                        tot += path ? g.dpost[l][at] : (corrupted(o, kc->post, at, mi) - k->post[at]) * g.dpost[l][at];
                     }
                     sl[H + 1 + j] = tot;
                 }

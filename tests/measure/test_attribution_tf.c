@@ -244,6 +244,53 @@ static void test_eap_ig(void **state) {
     fl_tf_free(&m);
 }
 
+/* AP-IG on the transformer. In a 1-layer model the last position's
+ * residual stream is the "=" token's embedding (the same in x and x'), the
+ * heads' outputs and the MLP's, whose input is that embedding plus the
+ * heads' outputs: every path from a changed input to the output passes
+ * through the heads, so their scores together sum to L(x') - L(x) in the
+ * path form (completeness). The MLP's neurons sum to the MLP's score (its
+ * output is linear in them). With one step the averaged form is plain AP. */
+static void test_ig_nodes(void **state) {
+    (void)state;
+    enum { N = 40 };
+    fl_transformer m;
+    make_model(&m, 1, 8);
+    int tok[N * T], tokc[N * T], target[N];
+    make_examples(N, 1, tok, tokc, target);
+    const int H = m.cfg.n_heads, nc = fl_tfap_ncomponents(&m);
+    float *s = malloc(sizeof(float) * N * nc), *s1 = malloc(sizeof(float) * N * nc);
+    float z[N * V], l0[N], l1[N];
+    assert_int_equal(fl_tf_logits(&m, tok, N, z), 0);
+    static const fl_ap_loss LOSS[2] = {FL_AP_LOSS_KL, FL_AP_LOSS_CE};
+    for (int k = 0; k < 2; k++) {
+        fl_ap_opts o = {.loss = LOSS[k], .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL, .ig_steps = 64};
+        assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s), 0);
+        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], tok, target, z, N, NULL, l0), 0);
+        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], tokc, target, z, N, NULL, l1), 0);
+        double err = 0, tot = 0;
+        for (int b = 0; b < N; b++) {
+            const float *sb = s + (size_t)b * nc;
+            double cut = 0, neurons = 0;
+            for (int h = 0; h < H; h++) cut += sb[h];
+            for (int j = H + 1; j < nc; j++) neurons += sb[j];
+            assert_float_equal(neurons, sb[H], 1e-4 * (1 + fabs(sb[H])));
+            err += fabs(cut - ((double)l1[b] - l0[b]));
+            tot += fabs((double)l1[b] - l0[b]);
+        }
+        if (getenv("ATTRIBUTION_VERBOSE"))
+            print_message("%s: AP-IG (path, M = 64) completeness error %.4g of %.4g\n", fl_ap_loss_name(LOSS[k]), err / tot, tot);
+        assert_true(tot > 1e-2 && err / tot < 0.02);
+    }
+    fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
+    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s), 0);
+    o.ig_steps = 1, o.ig_form = FL_IG_AVERAGE;
+    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s1), 0);
+    for (int i = 0; i < N * nc; i++) assert_float_equal(s[i], s1[i], 1e-5 * (1 + fabsf(s[i])));
+    free(s), free(s1);
+    fl_tf_free(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_order),
@@ -251,6 +298,7 @@ int main(void) {
         cmocka_unit_test(test_edges_sum_to_nodes),
         cmocka_unit_test(test_patched_changes),
         cmocka_unit_test(test_eap_ig),
+        cmocka_unit_test(test_ig_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
