@@ -114,7 +114,9 @@ int fl_ap_corrupt_parse(const char *s, fl_ap_corrupt *out);
 const char *fl_ap_loss_name(fl_ap_loss l);
 /* "ap" (ig_steps = 0) or "ap-ig" (ig_steps = 5 unless already set). */
 int fl_ap_method_parse(const char *s, fl_ap_opts *o);
-/* "ap-ig steps=5 loss=kl corrupt=within": what a probe is, for configs. */
+/* "path" or "average". */
+int fl_ig_form_parse(const char *s, fl_ig_form *out);
+/* "ap-ig steps=5 form=path loss=kl corrupt=within": what a probe is, for configs. */
 void fl_ap_opts_string(const fl_ap_opts *o, char *buf, int n);
 const char *fl_ap_corrupt_name(fl_ap_corrupt c);
 

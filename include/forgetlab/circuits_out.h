@@ -1,5 +1,7 @@
 /* circuits_out.h: the output directory of `forgetlab circuits`:
  *
+ *   scores.npy       [n, c] every example's scores, subtask after subtask
+ *                    (summary.json's examples gives the group sizes)
  *   vectors.npy      [k, c] circuit vectors (float32)
  *   spearman.npy     [k, k] their Spearman matrix
  *   components.json  the c component (or edge) names
@@ -29,6 +31,7 @@ typedef struct {
     int nc;                      /* components (or edges) */
     fl_component_name_fn name_of;
     const void *model;
+    const float *scores;         /* [sum(count), nc] */
     const float *vec;            /* [k, nc] */
     const double *rho;           /* [k, k] */
     const fl_cs_stats *stats;

@@ -96,7 +96,7 @@ int fl_circuits_modarith(circuits_args *a) {
                                     .subtasks = a->subtasks, .method = a->method, .data_dir = NULL, .opts = &a->ap,
                                     .examples = a->examples, .seed = a->seed, .threshold = a->threshold, .k = k,
                                     .names = np, .count = count, .nc = nc,
-                                    .name_of = a->edges ? edge_name : node_name, .model = &m, .vec = vec,
+                                    .name_of = a->edges ? edge_name : node_name, .model = &m, .scores = scores, .vec = vec,
                                     .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
     printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,

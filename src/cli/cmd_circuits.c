@@ -24,9 +24,9 @@ static const char HELP[] =
     "subtask's examples (its circuit vector), and compares the subtasks' vectors by\n"
     "Spearman rank correlation. CS, their mean, comes with the CS of the same\n"
     "examples split into random groups of the same sizes: a CS inside that band is\n"
-    "what any grouping would give. Writes DIR/vectors.npy, spearman.npy,\n"
-    "components.json, summary.json (cs, cs_random, cs_random_lo, cs_random_hi,\n"
-    "classes), spearman.png/.svg and config.json.\n"
+    "what any grouping would give. Writes DIR/scores.npy (every example), vectors.npy,\n"
+    "spearman.npy, components.json, summary.json (cs, cs_random, cs_random_lo,\n"
+    "cs_random_hi, classes), spearman.png/.svg and config.json.\n"
     "\n"
     "The defaults are the circuit-stability papers' configuration: KL from the\n"
     "clean output, integrated gradients over 5 steps, another example of the same\n"
@@ -43,6 +43,10 @@ static const char HELP[] =
     "                     x' to x), ap (node attribution patching), eap or eap-ig\n"
     "                     (edges; modarith)\n"
     "  --steps M          ap-ig, eap-ig: interpolation steps (default 5)\n"
+    "  --ig-form F        ap-ig: path (default: the gradient integrated along the path\n"
+    "                     each activation takes, so a layer's scores sum to the loss\n"
+    "                     change) or average (the mean gradient times a' - a, as\n"
+    "                     EAP-IG; not complete behind ReLUs; docs/circuits.md)\n"
     "  --corrupt C        within (default: another example of the same subtask),\n"
     "                     counterfactual (an image of the other parity / another\n"
     "                     class; modarith: a o b' with another b), mean (mean\n"
@@ -62,7 +66,7 @@ static const char HELP[] =
     "  --help             show this help\n";
 
 enum { O_MODEL = 256, O_TASK, O_SUB, O_METHOD, O_CORRUPT, O_LOSS, O_EX, O_SEED, O_THR, O_THREADS, O_DATA, O_OUT,
-       O_STEPS, O_CHECK, O_BASELINE };
+       O_STEPS, O_CHECK, O_BASELINE, O_IGFORM };
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},     {"task", required_argument, 0, O_TASK},
     {"subtasks", required_argument, 0, O_SUB},    {"method", required_argument, 0, O_METHOD},
@@ -71,10 +75,13 @@ static const struct option OPTS[] = {
     {"threshold", required_argument, 0, O_THR},   {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},   {"out", required_argument, 0, O_OUT},
     {"steps", required_argument, 0, O_STEPS},     {"check-patching", required_argument, 0, O_CHECK},
-    {"baseline", required_argument, 0, O_BASELINE}, {0, 0, 0, 0}};
+    {"baseline", required_argument, 0, O_BASELINE}, {"ig-form", required_argument, 0, O_IGFORM},
+    {0, 0, 0, 0}};
 
-/* --steps, applied after every option is read (its order does not matter). */
+/* --steps and --ig-form, applied after every option is read (their order
+ * does not matter). */
 static long steps_given;
+static int form_given;
 
 static int handle(int opt, const char *v, void *ctx) {
     circuits_args *a = ctx;
@@ -98,6 +105,7 @@ static int handle(int opt, const char *v, void *ctx) {
         a->method = v;
         return 0;
     case O_STEPS: return fl_arg_long("steps", v, 1, 1000, &steps_given);
+    case O_IGFORM: return fl_ig_form_parse(v, &a->ap.ig_form) ? -1 : (form_given = 1, 0);
     case O_CHECK: return fl_arg_long("check-patching", v, 1, 100000, &a->check_patching);
     case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
     case O_LOSS: return fl_ap_loss_parse(v, &a->ap.loss);
@@ -172,7 +180,7 @@ static int circuits(circuits_args *a) {
                                     .data_dir = fl_data_dir(a->data_dir), .opts = &a->ap, .examples = a->examples,
                                     .seed = a->seed, .threshold = a->threshold, .k = k, .names = np,
                                     .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
-                                    .vec = vec, .rho = rho, .stats = &st};
+                                    .scores = scores, .vec = vec, .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
     printf("circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
            fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
@@ -188,7 +196,7 @@ out:
 static int run(int argc, char **argv) {
     circuits_args a = {.examples = 200, .threshold = 0.5, .baseline = 20, .method = "ap-ig"};
     a.ap.loss = FL_AP_LOSS_KL, a.ap.corrupt = FL_AP_CORRUPT_WITHIN;
-    steps_given = 0;
+    steps_given = 0, form_given = 0;
     int rc = fl_parse_args(argc, argv, &fl_cmd_circuits, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
@@ -197,6 +205,7 @@ static int run(int argc, char **argv) {
     const int ig = !strcmp(a.method, "ap-ig") || !strcmp(a.method, "eap-ig");
     a.edges = a.method[0] == 'e';
     if (steps_given && !ig) return fl_usage_error("circuits", "--steps is for --method ap-ig or eap-ig");
+    if (form_given && strcmp(a.method, "ap-ig")) return fl_usage_error("circuits", "--ig-form is for --method ap-ig");
     a.ap.ig_steps = ig ? (steps_given ? (int)steps_given : 5) : 0;
     /* Combinations that cannot mean anything are usage errors. */
     const int by_operand = !strcmp(a.subtasks, "by-a") || !strcmp(a.subtasks, "by-answer");

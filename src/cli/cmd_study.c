@@ -34,6 +34,7 @@ static const char HELP_HEAD[] =
     "  --cs-method M        circuit probe at every checkpoint (docs/circuits.md): ap-ig\n"
     "                       (default) or ap\n"
     "  --cs-steps M         its integrated-gradient steps (default 5)\n"
+    "  --cs-ig-form F       path (default) or average (see 'forgetlab circuits --help')\n"
     "  --cs-loss L          kl (default: KL from the model's clean output), ce or logit-diff\n"
     "  --cs-corrupt C       within (default: another image of the same class) or\n"
     "                       counterfactual (an image of another class)\n"
@@ -50,7 +51,7 @@ static const char HELP_HEAD[] =
 static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
 
 enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD,
-       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT };
+       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
@@ -59,6 +60,7 @@ static const struct option OPTS[] = {
     {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
     {"cs-method", required_argument, 0, O_CS_METHOD}, {"cs-steps", required_argument, 0, O_CS_STEPS},
     {"cs-loss", required_argument, 0, O_CS_LOSS}, {"cs-corrupt", required_argument, 0, O_CS_CORRUPT},
+    {"cs-ig-form", required_argument, 0, O_CS_FORM},
     {0, 0, 0, 0}};
 
 /* "I/N", 1 <= I <= N: shard I of N (1-based, as SLURM's --array=1-N). */
@@ -101,6 +103,7 @@ static int handle(int opt, const char *v, void *ctx) {
         return 0;
     case O_CS_STEPS: if (fl_arg_long("cs-steps", v, 1, 1000, &n)) return -1; cs_steps = (int)n; return 0;
     case O_CS_LOSS: return fl_ap_loss_parse(v, &c->probe.loss);
+    case O_CS_FORM: return fl_ig_form_parse(v, &c->probe.ig_form);
     case O_CS_CORRUPT:
         if (fl_ap_corrupt_parse(v, &c->probe.corrupt)) return -1;
         if (fl_ap_corrupt_is_input(c->probe.corrupt)) return 0;

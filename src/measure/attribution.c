@@ -70,10 +70,17 @@ int fl_ap_method_parse(const char *s, fl_ap_opts *o) {
     return 0;
 }
 
+int fl_ig_form_parse(const char *s, fl_ig_form *out) {
+    if (!strcmp(s, "path")) *out = FL_IG_PATH;
+    else if (!strcmp(s, "average")) *out = FL_IG_AVERAGE;
+    else return fl_error_set("integrated-gradient form '%s': expected path or average", s);
+    return 0;
+}
+
 void fl_ap_opts_string(const fl_ap_opts *o, char *buf, int n) {
     if (o->ig_steps > 0)
-        snprintf(buf, (size_t)n, "ap-ig steps=%d loss=%s corrupt=%s", o->ig_steps, fl_ap_loss_name(o->loss),
-                 fl_ap_corrupt_name(o->corrupt));
+        snprintf(buf, (size_t)n, "ap-ig steps=%d form=%s loss=%s corrupt=%s", o->ig_steps,
+                 o->ig_form == FL_IG_PATH ? "path" : "average", fl_ap_loss_name(o->loss), fl_ap_corrupt_name(o->corrupt));
     else
         snprintf(buf, (size_t)n, "ap loss=%s corrupt=%s", fl_ap_loss_name(o->loss), fl_ap_corrupt_name(o->corrupt));
 }

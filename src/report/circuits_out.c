@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* NaN is not JSON: it is written as null. */
 static cJSON *number_or_null(double x) { return x == x ? cJSON_CreateNumber(x) : cJSON_CreateNull(); }
@@ -48,6 +49,8 @@ static cJSON *config_json(const fl_circuits_result *r) {
     cJSON_AddStringToObject(cfg, "subtasks", r->subtasks);
     cJSON_AddStringToObject(cfg, "method", r->method);
     if (r->opts->ig_steps) cJSON_AddNumberToObject(cfg, "steps", r->opts->ig_steps);
+    if (r->opts->ig_steps && !strcmp(r->method, "ap-ig"))
+        cJSON_AddStringToObject(cfg, "ig_form", r->opts->ig_form == FL_IG_PATH ? "path" : "average");
     cJSON_AddStringToObject(cfg, "corrupt", fl_ap_corrupt_name(r->opts->corrupt));
     cJSON_AddStringToObject(cfg, "loss", fl_ap_loss_name(r->opts->loss));
     cJSON_AddNumberToObject(cfg, "examples", (double)r->examples);
@@ -77,9 +80,13 @@ int fl_circuits_write(const char *dir, const fl_circuits_result *r) {
         goto out;
     }
     for (int i = 0; i < k * k; i++) rf[i] = (float)r->rho[i];
-    int64_t vs[2] = {k, r->nc}, rs[2] = {k, k};
+    int64_t n = 0;
+    for (int s = 0; s < k; s++) n += r->count[s];
+    int64_t vs[2] = {k, r->nc}, rs[2] = {k, k}, ss[2] = {n, r->nc};
 #define PATH(name) (free(p), p = fl_path_join(dir, name))
-    if (fl_npy_write(PATH("vectors.npy"), r->vec, 2, vs) || fl_npy_write(PATH("spearman.npy"), rf, 2, rs)) goto out;
+    if (fl_npy_write(PATH("scores.npy"), r->scores, 2, ss) || fl_npy_write(PATH("vectors.npy"), r->vec, 2, vs) ||
+        fl_npy_write(PATH("spearman.npy"), rf, 2, rs))
+        goto out;
     for (int c = 0; c < r->nc; c++) {
         char nm[160];
         r->name_of(r->model, c, nm, sizeof nm);

@@ -98,7 +98,7 @@ static int plot_columns(const char *dir, const char *name, const table *t, const
  * of its random-split baseline (2.5%-97.5%), with the test accuracy for
  * when the model groks. */
 static int plot_cs(const char *dir, const table *t) {
-    double *mem = malloc(sizeof(double) * 3 * 2 * (size_t)t->n + sizeof(double) * 2 * (size_t)t->n);
+    double *mem = malloc(sizeof(double) * 10 * (size_t)t->n); /* 2 x (x, y, lo, hi), then accuracy x, y */
     if (!mem) return fl_error_set("out of memory");
     fl_series s[5];
     int ns = 0;

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 expect_exit 0 "grok --preset quick" -- "$FL" grok --preset quick --out "$T/quick" --threads 2
 S="$T/quick/summary.json"
 for f in config.json metrics.jsonl summary.json model.safetensors state.safetensors \
-         accuracy.png accuracy.svg loss.png progress.png weight_norm.png spectrum.png; do
+         accuracy.png accuracy.svg loss.png progress.png weight_norm.png spectrum.png circuit_stability.png; do
     [ -s "$T/quick/$f" ] && ok "quick: $f written" || bad "quick: $f missing"
 done
 mem=$(json_get "$S" memorized_epoch)
@@ -27,12 +27,12 @@ expect_exit 0 "circuits modarith by-a (ap)" -- "$FL" circuits --model "$T/quick"
     --loss logit-diff --out "$T/c-ap"
 cs=$(/usr/bin/python3 "$CHK" "$T/c-ap" 59 261) && ok "ap: spearman and CS match NumPy (CS $cs)" || bad "ap recomputation"
 expect_exit 0 "circuits modarith by-answer (eap)" -- "$FL" circuits --model "$T/quick" --task modarith \
-    --subtasks by-answer --method eap --out "$T/c-eap"
+    --subtasks by-answer --method eap --loss ce --out "$T/c-eap"
 cs=$(/usr/bin/python3 "$CHK" "$T/c-eap" 59 23) && ok "eap: spearman and CS match NumPy (CS $cs)" || bad "eap recomputation"
 check "__import__('json').load(open('$T/c-eap/components.json'))[0] == 'embed->blocks.0.attn.head.0.q'" "eap: edge names"
 expect_exit 2 "modarith by-class is refused" -- "$FL" circuits --model "$T/quick" --task modarith --subtasks by-class --out "$T/x"
 expect_exit 2 "eap with mean ablation is refused" -- "$FL" circuits --model "$T/quick" --task modarith \
-    --subtasks by-a --method eap --corrupt mean --out "$T/x"
+    --subtasks by-a --method eap --loss ce --corrupt mean --out "$T/x"
 expect_exit 1 "a missing model" -- "$FL" circuits --model "$T/nope" --task modarith --subtasks by-a --out "$T/x"
 
 # Resume: a short run interrupted with kill -9 several times, then rerun to

@@ -9,28 +9,37 @@ ARGS=(grok --p 11 --frac 0.5 --d-model 16 --heads 2 --d-mlp 24 --epochs 40 --log
       --checkpoint-every 20 --threads 1 --out "$G")
 expect_exit 0 "tiny grok run" -- "$FL" "${ARGS[@]}"
 check "len(open('$G/metrics.jsonl').readlines()) == 4" "4 metrics lines"
-check "'cs' in __import__('json').loads(open('$G/metrics.jsonl').readlines()[1])" "cs logged at a measure epoch"
+check "(lambda j: all(k in j for k in ('cs_by_a', 'cs_by_a_random', 'cs_by_a_random_lo', 'cs_by_a_random_hi', \
+       'cs_by_answer', 'cs_by_answer_random')) and j['cs_by_a_random_lo'] <= j['cs_by_a_random'] <= \
+       j['cs_by_a_random_hi'])(__import__('json').loads(open('$G/metrics.jsonl').readlines()[1]))" \
+      "CS by a and by answer, with baselines, logged at a measure epoch"
+[ -s "$G/circuit_stability.png" ] && ok "circuit stability plotted" || bad "circuit_stability.png missing"
 [ -s "$G/spectrum.png" ] && ok "plots written" || bad "plots missing"
 expect_exit 0 "rerun of a finished run" -- "$FL" "${ARGS[@]}"
 expect_stderr "nothing to do" "  ... says it is complete"
 expect_exit 0 "report rebuilds a grok run's plots" -- "$FL" report "$G"
-for m in "ap counterfactual" "ap mean" "ap zero" "eap counterfactual" "eap zero" "eap-ig counterfactual"; do
+for m in "ap counterfactual ce" "ap mean ce" "ap zero logit-diff" "ap within ce" "ap-ig within kl" \
+         "ap-ig counterfactual ce" "eap counterfactual ce" "eap zero ce" "eap-ig counterfactual kl" "eap-ig within kl"; do
     set -- $m
-    expect_exit 0 "circuits modarith $1 $2" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
-        --method "$1" --corrupt "$2" --out "$T/c-$1-$2"
+    expect_exit 0 "circuits modarith $1 $2 $3" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
+        --method "$1" --corrupt "$2" --loss "$3" --out "$T/c-$1-$2"
 done
+expect_exit 2 "random splits that leave a group empty" -- "$FL" circuits --model "$G" --task modarith \
+    --subtasks random:200 --out "$T/c6"
+expect_stderr "no equations" "  ... says which"
 expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$FL" grok --p 7 --op +,x2+y2 \
     --layers 2 --layernorm --act gelu --batch 16 --d-model 8 --heads 2 --d-mlp 8 --epochs 20 --log-every 10 \
     --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
-expect_exit 0 "its node circuits, checked against real patching" -- "$FL" circuits --model "$T/g2" --task modarith \
-    --subtasks by-answer --check-patching 20 --out "$T/c2"
+expect_exit 0 "its node circuits (ap-ig, kl), checked against real patching" -- "$FL" circuits --model "$T/g2" \
+    --task modarith --subtasks by-answer --check-patching 20 --out "$T/c2"
 check "(lambda r: r['examples'] == 20 and r['components'] == 2 * (2 + 1 + 8) and -1 <= r['spearman_pairs'] <= 1 \
        and -1 <= r['spearman_means'] <= 1)(__import__('json').load(open('$T/c2/patching.json')))" "patching.json"
 expect_exit 2 "--check-patching with eap" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a \
-    --method eap --check-patching 5 --out "$T/c5"
+    --method eap --loss ce --check-patching 5 --out "$T/c5"
 expect_exit 0 "eap-ig with the KL loss" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
     --method eap-ig --steps 3 --loss kl --out "$T/c-kl"
-expect_exit 2 "--steps without eap-ig" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a --steps 3 --out "$T/c4"
+expect_exit 2 "--steps without ap-ig or eap-ig" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a \
+    --method ap --loss ce --steps 3 --out "$T/c4"
 expect_exit 1 "eap refuses LayerNorm models" -- "$FL" circuits --model "$T/g2" --task modarith --subtasks by-a \
-    --method eap --out "$T/c3"
+    --method eap --loss ce --out "$T/c3"
 finish
