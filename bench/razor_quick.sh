@@ -155,9 +155,11 @@ echo
 echo "time summed over the 35 runs, last repetition (process-seconds):"
 "$py" - "$cdir/results.sqlite" <<'PY'
 import sqlite3, sys
-train, ev, pred = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT sum(train_s), sum(eval_s), sum(predictors_s) FROM runs").fetchone()
+wall, train, ev, pred, circ = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT sum(wall_time_s), sum(train_s), sum(eval_s), sum(predictors_s), sum(circuit_s) FROM runs").fetchone()
 print("forgetlab: train %.2f s, eval %.2f s, other predictors %.2f s" % (train, ev, pred))
+print("           of which the circuit probe %.2f s: %.1f%% of the runs' time (budget: 15%%)"
+      % (circ, 100 * circ / wall))
 print("           eval alone on 2 cores: at least %.2f s of wall time" % (ev / 2))
 PY
 sed -n '/^time summed/,/^phases/p' "$tdir/stdout.log" | sed 's/^/torch: /'

@@ -170,9 +170,14 @@ typedef struct {
     float *x, *xc;   /* [n, 785] */
     int *label;      /* [n] */
     int *count;      /* [k] */
+    int *partner;    /* within: xc[i] is x[partner[i]]; NULL otherwise */
 } fl_ap_examples;
 int fl_ap_examples_build(const fl_task_data *td, int random_k, int per, fl_ap_corrupt corrupt, uint64_t seed,
                          fl_ap_examples *ex);
 void fl_ap_examples_free(fl_ap_examples *ex);
+/* fl_ap_task_scores of a probe's examples; within-subtask partners share
+ * the first layer's work with the clean run. */
+int fl_ap_examples_scores(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const fl_ap_examples *ex,
+                          float *scores);
 
 #endif

@@ -11,6 +11,7 @@ typedef struct {
     const char *name;
     fl_r2_ci ci;
     double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
+    double spearman;    /* rank correlation with forgetting: the sign R^2 hides */
 } fl_predictor_fit;
 
 /* One method's frontier of (new_acc, prior_acc): points within 2 accuracy

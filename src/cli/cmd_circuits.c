@@ -170,7 +170,7 @@ static int circuits(circuits_args *a) {
     }
     a->ap.parity = a->task == FL_TASK_PARITY;
     fl_cs_stats st;
-    if (fl_ap_task_scores(&m, &a->ap, a->task, ex.x, ex.xc, ex.label, ex.n, scores) ||
+    if (fl_ap_examples_scores(&m, &a->ap, a->task, &ex, scores) ||
         fl_cs_compute(scores, nc, ex.count, k, (int)a->baseline, (uint64_t)a->seed, vec, rho, &st))
         goto out;
     char spec[128];

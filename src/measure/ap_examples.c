@@ -10,7 +10,7 @@
 #include <string.h>
 
 void fl_ap_examples_free(fl_ap_examples *ex) {
-    free(ex->x), free(ex->xc), free(ex->label), free(ex->count);
+    free(ex->x), free(ex->xc), free(ex->label), free(ex->count), free(ex->partner);
     memset(ex, 0, sizeof *ex);
 }
 
@@ -26,7 +26,7 @@ int fl_ap_examples_build(const fl_task_data *td, int random_k, int per, fl_ap_co
     memset(ex, 0, sizeof *ex);
     if (random_k && (long)k * per > td->n) per = td->n / k;
     int *perm = malloc(sizeof(int) * (size_t)(td->n > 0 ? td->n : 1)), *idx = malloc(sizeof(int) * (size_t)k * per);
-    int *partner = NULL, rc = -1;
+    int rc = -1;
     ex->k = k;
     ex->count = calloc((size_t)k, sizeof(int));
     if (!perm || !idx || !ex->count) {
@@ -57,8 +57,8 @@ int fl_ap_examples_build(const fl_task_data *td, int random_k, int per, fl_ap_co
     const int input = fl_ap_corrupt_is_input(corrupt);
     ex->x = malloc(sizeof(float) * (size_t)n * D), ex->label = malloc(sizeof(int) * n);
     ex->xc = input ? malloc(sizeof(float) * (size_t)n * D) : NULL;
-    partner = corrupt == FL_AP_CORRUPT_WITHIN ? malloc(sizeof(int) * n) : NULL;
-    if (!ex->x || !ex->label || (input && !ex->xc) || (corrupt == FL_AP_CORRUPT_WITHIN && !partner)) {
+    ex->partner = corrupt == FL_AP_CORRUPT_WITHIN ? malloc(sizeof(int) * n) : NULL;
+    if (!ex->x || !ex->label || (input && !ex->xc) || (corrupt == FL_AP_CORRUPT_WITHIN && !ex->partner)) {
         fl_error_set("circuit probe: out of memory for %d examples", n);
         goto out;
     }
@@ -67,8 +67,9 @@ int fl_ap_examples_build(const fl_task_data *td, int random_k, int per, fl_ap_co
         ex->label[i] = td->label[idx[i]];
     }
     if (corrupt == FL_AP_CORRUPT_WITHIN) {
-        if ((rc = fl_within_partners(ex->count, k, seed, partner)) != 0) goto out;
-        for (int i = 0; i < n; i++) memcpy(ex->xc + (size_t)i * D, ex->x + (size_t)partner[i] * D, sizeof(float) * D);
+        if ((rc = fl_within_partners(ex->count, k, seed, ex->partner)) != 0) goto out;
+        for (int i = 0; i < n; i++)
+            memcpy(ex->xc + (size_t)i * D, ex->x + (size_t)ex->partner[i] * D, sizeof(float) * D);
     } else if (corrupt == FL_AP_CORRUPT_COUNTERFACTUAL) {
         fl_rng_init(&r, seed, FL_STREAM_CORRUPT);
         for (int i = 0; i < n; i++) {
@@ -80,7 +81,7 @@ int fl_ap_examples_build(const fl_task_data *td, int random_k, int per, fl_ap_co
     }
     rc = 0;
 out:
-    free(perm), free(idx), free(partner);
+    free(perm), free(idx);
     if (rc) fl_ap_examples_free(ex);
     return rc;
 }

@@ -206,6 +206,21 @@ int fl_ap_check(const fl_ap_opts *o, int have_inputs) {
  * few enough that M = 64 steps do not need 64 copies of a chunk. */
 enum { IG_ROWS = 1280 };
 
+/* The forward pass from Linear 0's pre-activation, already in acts->pre[0],
+ * for R rows: its ReLU and every layer above. */
+static void tail_forward(const fl_mlp *m, fl_mlp_acts *acts, int R) {
+    const float *h = acts->pre[0];
+    for (int l = 0; l < m->nlayers; l++) {
+        const int C = m->dims[l], OC = m->dims[l + 1];
+        if (l > 0)
+            fl_linear_forward(acts->pre[l], h, fl_blob_param(&m->blob, m->w_view[l]),
+                              fl_blob_param(&m->blob, m->b_view[l]), R, C, OC);
+        if (l == m->nlayers - 1) break;
+        fl_relu_forward(acts->post[l], acts->pre[l], (long)R * OC);
+        h = acts->post[l];
+    }
+}
+
 /* AP-IG along the interpolated inputs x_j = x' + (j/M)(x - x'), the loss
  * keeping the clean run's target and (KL) the clean logits z as its
  * reference. Into acc[l][b, unit]:
@@ -224,11 +239,7 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
                           float **gprev, int *rep_target, float *rep_ref, float *dlogits, float *losses) {
     const int nl = m->nlayers, V = m->dims[nl], M = o->ig_steps, h0 = m->dims[1];
     const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1, path = o->ig_form == FL_IG_PATH;
-    for (int l = 0; l < nl - 1; l++) {
-        const size_t n = (size_t)B * m->dims[l + 1];
-        memset(acc[l], 0, sizeof(float) * n);
-        memcpy(prev[l], ac->post[l], sizeof(float) * n);
-    }
+    for (int l = 0; l < nl - 1; l++) memset(acc[l], 0, sizeof(float) * (size_t)B * m->dims[l + 1]);
     for (int k0 = path ? 0 : 1; k0 <= M; k0 += per) {
         const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
         for (int s = 0; s < S; s++) {
@@ -241,16 +252,7 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
             memcpy(rep_target + (size_t)s * B, target, sizeof(int) * B);
             memcpy(rep_ref + (size_t)s * B * V, z, sizeof(float) * B * V);
         }
-        const float *h = ai->pre[0];
-        for (int l = 0; l < nl; l++) {
-            const int C = m->dims[l], OC = m->dims[l + 1];
-            if (l > 0)
-                fl_linear_forward(ai->pre[l], h, fl_blob_param(&m->blob, m->w_view[l]),
-                                  fl_blob_param(&m->blob, m->b_view[l]), R, C, OC);
-            if (l == nl - 1) break;
-            fl_relu_forward(ai->post[l], ai->pre[l], (long)R * OC);
-            h = ai->post[l];
-        }
+        tail_forward(m, ai, R);
         fl_ap_loss_eval(o->loss, o->parity, ai->pre[nl - 1], rep_target, rep_ref, R, V, losses, dlogits);
         backward_to_hidden(m, ai, dlogits, R);
         for (int l = 0; l < nl - 1; l++) {
@@ -270,25 +272,38 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
     }
 }
 
-int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc,
-                 const int *target, int n, float *scores) {
-    if (fl_ap_check(o, xc != NULL)) return -1;
-    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), in = m->dims[0];
+/* The scores, with the targets given (target) or drawn from each chunk's
+ * clean logits and the true labels of task t (label): one forward fewer
+ * than computing the logits first. The corrupted inputs are xc, or with
+ * partner the examples x[partner[i]] themselves: their first layer is then
+ * computed once for clean and corrupted runs alike. The path form of AP-IG
+ * needs only the corrupted run's first pre-activation (its path starts
+ * there); everything else needs the whole corrupted run. */
+static int scores_impl(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc, const int *partner,
+                       const int *target, fl_task_id t, const int *label, int n, float *scores) {
+    if (fl_ap_check(o, xc != NULL || partner != NULL)) return -1;
+    int own[CHUNK];
+    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), in = m->dims[0], h0 = m->dims[1];
     const int input = fl_ap_corrupt_is_input(o->corrupt), M = o->ig_steps, path = M > 0 && o->ig_form == FL_IG_PATH;
     const int rows = M > 0 ? IG_ROWS : CHUNK; /* IG_ROWS is a multiple of CHUNK */
+    const float *W0 = fl_blob_param(&m->blob, m->w_view[0]), *b0 = fl_blob_param(&m->blob, m->b_view[0]);
     fl_mlp_acts a = {0}, ac = {0}, ai = {0};
     float *dlogits = fl_malloc((size_t)rows * V * sizeof(float), "attribution");
     float *losses = fl_malloc((size_t)rows * sizeof(float), "attribution");
     float *ref = M > 0 ? fl_malloc((size_t)rows * V * sizeof(float), "attribution") : NULL;
     int *rep = M > 0 ? fl_malloc((size_t)rows * sizeof(int), "attribution") : NULL;
+    float *pre0 = partner ? fl_malloc((size_t)n * h0 * sizeof(float), "attribution") : NULL;
     /* AP-IG: per layer the accumulated scores or mean gradients, and the
-     * previous step's activations. */
+     * previous step's activations and gradients. */
     float *g[FL_MLP_MAX_LAYERS] = {0}, *prev[FL_MLP_MAX_LAYERS] = {0}, *gprev[FL_MLP_MAX_LAYERS] = {0};
     float *gmem = M > 0 ? fl_malloc((size_t)3 * CHUNK * nu * sizeof(float), "attribution") : NULL;
     int rc = -1;
-    if (!dlogits || !losses || (M > 0 && (!ref || !rep || !gmem)) || fl_mlp_acts_alloc(&a, m, CHUNK) ||
-        (input && fl_mlp_acts_alloc(&ac, m, CHUNK)) || (M > 0 && fl_mlp_acts_alloc(&ai, m, rows)))
+    if (!dlogits || !losses || (M > 0 && (!ref || !rep || !gmem)) || (partner && !pre0) ||
+        fl_mlp_acts_alloc(&a, m, CHUNK) || (input && fl_mlp_acts_alloc(&ac, m, CHUNK)) ||
+        (M > 0 && fl_mlp_acts_alloc(&ai, m, rows)))
         goto out;
+    for (int i = 0; partner && i < n; i += CHUNK)
+        fl_linear_forward(pre0 + (size_t)i * h0, x + (size_t)i * in, W0, b0, n - i < CHUNK ? n - i : CHUNK, in, h0);
     for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
         g[l] = M > 0 ? gmem + (size_t)CHUNK * off : a.dpost[l];
         prev[l] = M > 0 ? gmem + (size_t)CHUNK * (nu + off) : NULL;
@@ -296,12 +311,25 @@ int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const flo
     }
     for (int i = 0; i < n; i += CHUNK) {
         int B = n - i < CHUNK ? n - i : CHUNK;
-        const float *z = fl_mlp_forward(m, &a, x + (size_t)i * in, B);
-        if (input) fl_mlp_forward(m, &ac, xc + (size_t)i * in, B);
-        if (M > 0) {
-            ig_accumulate(m, &a, &ac, &ai, z, target + i, o, B, g, prev, gprev, rep, ref, dlogits, losses);
+        const float *z;
+        if (partner) {
+            memcpy(a.pre[0], pre0 + (size_t)i * h0, sizeof(float) * B * h0);
+            tail_forward(m, &a, B);
+            z = a.pre[nl - 1];
+            for (int b = 0; b < B; b++)
+                memcpy(ac.pre[0] + (size_t)b * h0, pre0 + (size_t)partner[i + b] * h0, sizeof(float) * h0);
+            if (!path) tail_forward(m, &ac, B);
         } else {
-            fl_ap_loss_eval(o->loss, o->parity, z, target + i, NULL, B, V, losses, dlogits);
+            z = fl_mlp_forward(m, &a, x + (size_t)i * in, B);
+            if (input && path) fl_linear_forward(ac.pre[0], xc + (size_t)i * in, W0, b0, B, in, h0);
+            else if (input) fl_mlp_forward(m, &ac, xc + (size_t)i * in, B);
+        }
+        const int *tg = target ? target + i : own;
+        if (!target) fl_ap_targets(t, z, label + i, B, own);
+        if (M > 0) {
+            ig_accumulate(m, &a, &ac, &ai, z, tg, o, B, g, prev, gprev, rep, ref, dlogits, losses);
+        } else {
+            fl_ap_loss_eval(o->loss, o->parity, z, tg, NULL, B, V, losses, dlogits);
             backward_to_hidden(m, &a, dlogits, B);
         }
         for (int b = 0; b < B; b++) {
@@ -311,11 +339,14 @@ int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const flo
                 const float *ab = a.post[l] + (size_t)b * w, *gb = g[l] + (size_t)b * w;
                 double tot = 0;
                 for (int j = 0; j < w; j++) {
+                    if (path) {
+                        tot += s[off + j] = gb[j];
+                        continue;
+                    }
                     float ap = o->corrupt == FL_AP_CORRUPT_ZERO ? 0.0f
                                : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[off + j]
                                                                  : ac.post[l][(size_t)b * w + j];
-                    s[off + j] = path ? gb[j] : (ap - ab[j]) * gb[j];
-                    tot += s[off + j];
+                    tot += s[off + j] = (ap - ab[j]) * gb[j];
                 }
                 s[nu + l] = (float)tot;
             }
@@ -326,7 +357,7 @@ out:
     fl_mlp_acts_free(&a);
     if (ac.mem) fl_mlp_acts_free(&ac);
     if (ai.mem) fl_mlp_acts_free(&ai);
-    free(dlogits), free(losses), free(ref), free(rep), free(gmem);
+    free(dlogits), free(losses), free(ref), free(rep), free(gmem), free(pre0);
     return rc;
 }
 
@@ -365,14 +396,17 @@ int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float
     return 0;
 }
 
+int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc, const int *target, int n,
+                 float *scores) {
+    return scores_impl(m, o, x, xc, NULL, target, FL_TASK_FASHION, NULL, n, scores);
+}
+
 int fl_ap_task_scores(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x, const float *xc,
                       const int *label, int n, float *scores) {
-    float *logits = fl_malloc((size_t)n * m->dims[m->nlayers] * sizeof(float), "attribution");
-    int *target = fl_malloc((size_t)n * sizeof(int), "attribution"), rc = -1;
-    if (logits && target && fl_mlp_logits(m, x, n, logits) == 0) {
-        fl_ap_targets(t, logits, label, n, target);
-        rc = fl_ap_scores(m, o, x, xc, target, n, scores);
-    }
-    free(logits), free(target);
-    return rc;
+    return scores_impl(m, o, x, xc, NULL, NULL, t, label, n, scores);
+}
+
+int fl_ap_examples_scores(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const fl_ap_examples *ex,
+                          float *scores) {
+    return scores_impl(m, o, ex->x, ex->partner ? NULL : ex->xc, ex->partner, NULL, t, ex->label, ex->n, scores);
 }

@@ -93,7 +93,7 @@ int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *
     fl_cs_stats st;
     int rc = -1;
     if (!own || !scores || !a || !b) goto out;
-    if (fl_ap_task_scores(m, &p->opts, FL_TASK_FASHION, p->ex.x, p->ex.xc, p->ex.label, n, scores) ||
+    if (fl_ap_examples_scores(m, &p->opts, FL_TASK_FASHION, &p->ex, scores) ||
         fl_cs_compute(scores, nc, p->ex.count, K, BASELINE_DRAWS, p->seed, own, NULL, &st))
         goto out;
     out->cs = st.cs;
@@ -101,7 +101,7 @@ int fl_circuit_probe_measure(const fl_circuit_probe *p, const fl_mlp *m, float *
     out->cs_random_lo = st.random.lo;
     out->cs_random_hi = st.random.hi;
     out->drift = p->base_vec && vec != p->base_vec ? drift_of(p, own, a, b) : 1.0;
-    if (fl_ap_task_scores(m, &old, FL_TASK_FASHION, p->ex_cf.x, p->ex_cf.xc, p->ex_cf.label, p->ex_cf.n, scores) ||
+    if (fl_ap_examples_scores(m, &old, FL_TASK_FASHION, &p->ex_cf, scores) ||
         fl_cs_compute(scores, nc, p->ex_cf.count, K, 0, p->seed, NULL, NULL, &st))
         goto out;
     out->cs_ce_ap = st.cs;

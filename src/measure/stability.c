@@ -12,17 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-void fl_cs_group_means(const float *scores, int c, const int *count, int k, float *vec) {
+/* Group means of the rows idx[...] of scores (idx NULL: in order), row by
+ * row so memory is read contiguously; acc is scratch [c]. */
+static void group_means(const float *scores, int c, const int *idx, const int *count, int k, float *vec,
+                        double *acc) {
     size_t at = 0;
     for (int s = 0; s < k; s++) {
-        float *v = vec + (size_t)s * c;
-        for (int j = 0; j < c; j++) {
-            double tot = 0;
-            for (int e = 0; e < count[s]; e++) tot += scores[(at + e) * c + j];
-            v[j] = count[s] ? (float)(tot / count[s]) : NAN;
+        for (int j = 0; j < c; j++) acc[j] = 0;
+        for (int e = 0; e < count[s]; e++, at++) {
+            const float *row = scores + (size_t)(idx ? idx[at] : (int)at) * c;
+            for (int j = 0; j < c; j++) acc[j] += row[j];
         }
-        at += (size_t)count[s];
+        float *v = vec + (size_t)s * c;
+        for (int j = 0; j < c; j++) v[j] = count[s] ? (float)(acc[j] / count[s]) : NAN;
     }
+}
+
+void fl_cs_group_means(const float *scores, int c, const int *count, int k, float *vec) {
+    double *acc = malloc(sizeof(double) * (size_t)(c > 0 ? c : 1));
+    if (!acc) {
+        for (size_t i = 0; i < (size_t)k * c; i++) vec[i] = NAN;
+        return;
+    }
+    group_means(scores, c, NULL, count, k, vec, acc);
+    free(acc);
 }
 
 /* Spearman matrix from vectors ranked once each: Spearman is the Pearson
@@ -108,9 +121,10 @@ int fl_cs_random_baseline(const float *scores, int c, const int *count, int k, i
     out->mean = out->lo = out->hi = NAN;
     out->draws = 0;
     int *perm = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
-    float *shuf = malloc(sizeof(float) * (size_t)n * c), *vec = malloc(sizeof(float) * (size_t)k * c);
+    float *vec = malloc(sizeof(float) * (size_t)k * c);
+    double *acc = malloc(sizeof(double) * (size_t)(c > 0 ? c : 1));
     double *rho = malloc(sizeof(double) * (size_t)k * k), *cs = malloc(sizeof(double) * (size_t)(draws > 0 ? draws : 1));
-    if (!perm || !shuf || !vec || !rho || !cs) {
+    if (!perm || !vec || !acc || !rho || !cs) {
         fl_error_set("circuit stability baseline: out of memory for %d x %d scores", n, c);
         goto out;
     }
@@ -121,8 +135,7 @@ int fl_cs_random_baseline(const float *scores, int c, const int *count, int k, i
     double sum = 0;
     for (int d = 0; d < draws; d++) {
         fl_rng_shuffle(&r, perm, n);
-        for (int i = 0; i < n; i++) memcpy(shuf + (size_t)i * c, scores + (size_t)perm[i] * c, sizeof(float) * c);
-        fl_cs_group_means(shuf, c, count, k, vec);
+        group_means(scores, c, perm, count, k, vec, acc);
         if (cs_matrix(vec, k, c, rho)) goto out;
         double v = fl_cs_mean(rho, k);
         if (isfinite(v)) cs[used++] = v, sum += v;
@@ -136,7 +149,7 @@ int fl_cs_random_baseline(const float *scores, int c, const int *count, int k, i
     out->draws = used;
     rc = 0;
 out:
-    free(perm), free(shuf), free(vec), free(rho), free(cs);
+    free(perm), free(vec), free(acc), free(rho), free(cs);
     return rc;
 }
 

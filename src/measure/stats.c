@@ -131,11 +131,41 @@ static int cmp_keyed(const void *a, const void *b) {
     return (x->v > y->v) - (x->v < y->v);
 }
 
+/* Sorts k[n] by value: insertion sort of runs of 16, then bottom-up
+ * merges through tmp[n]. The comparison is inline, not a callback: circuit
+ * stability ranks many vectors of a few hundred values (its random-split
+ * baseline, at every checkpoint of a study), and qsort's calls dominated. */
+static void sort_keyed(keyed *k, keyed *tmp, int n) {
+    enum { RUN = 16 };
+    for (int s = 0; s < n; s += RUN) {
+        const int e = s + RUN < n ? s + RUN : n;
+        for (int i = s + 1; i < e; i++) {
+            keyed x = k[i];
+            int j = i - 1;
+            while (j >= s && k[j].v > x.v) k[j + 1] = k[j], j--;
+            k[j + 1] = x;
+        }
+    }
+    keyed *a = k, *b = tmp;
+    for (int w = RUN; w < n; w *= 2) {
+        for (int s = 0; s < n; s += 2 * w) {
+            const int m = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n;
+            int i = s, j = m, o = s;
+            while (i < m && j < e) b[o++] = a[j].v < a[i].v ? a[j++] : a[i++];
+            while (i < m) b[o++] = a[i++];
+            while (j < e) b[o++] = a[j++];
+        }
+        keyed *t = a;
+        a = b, b = t;
+    }
+    if (a != k) memcpy(k, a, sizeof *k * (size_t)n);
+}
+
 int fl_ranks(const double *x, int n, double *r) {
-    keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
+    keyed *k = malloc(2 * (size_t)(n > 0 ? n : 1) * sizeof *k);
     if (!k) return fl_error_set("ranks: out of memory for %d values", n);
     for (int i = 0; i < n; i++) k[i] = (keyed){x[i], i};
-    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    sort_keyed(k, k + n, n);
     for (int s = 0; s < n;) {
         int e = s;
         while (e + 1 < n && k[e + 1].v == k[s].v) e++;

@@ -1,6 +1,6 @@
 /* razor.c: the analysis of an RL's Razor study: from results.sqlite to
  * results.csv, predictors.csv (R^2 of each predictor of forgetting, with a
- * bootstrap interval), frontier.csv (each method's Pareto frontier and its
+ * bootstrap interval, and its Spearman correlation with forgetting: the sign), frontier.csv (each method's Pareto frontier and its
  * exponential fit), the plots and index.html. */
 #include "forgetlab/study.h"
 
@@ -68,6 +68,15 @@ static int sb_write(strbuf *b, const char *dir, const char *name) {
     return rc;
 }
 
+/* Spearman over the points where both values are finite (x and y are
+ * compacted in place). */
+static double finite_spearman(double *x, double *y, int n) {
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i]) && isfinite(y[i])) x[m] = x[i], y[m] = y[i], m++;
+    return fl_spearman(x, y, m);
+}
+
 int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
     double *y = column(p, "forgetting");
     if (!y) return fl_error_set("out of memory");
@@ -80,6 +89,7 @@ int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
         fits[k].name = PREDICTORS[k];
         fl_poly2_r2_bootstrap(x, y, p->n, 1000, 1, &fits[k].ci);
         fl_poly2_r2(x, y, p->n, fits[k].coef);
+        fits[k].spearman = finite_spearman(x, y, p->n);
         free(x);
     }
     free(y);
@@ -170,10 +180,10 @@ static void matched_accuracy(fl_razor_analysis *a) {
 }
 
 static void print_summary(const fl_razor_analysis *a) {
-    printf("%-18s %6s  %-16s %5s\n", "predictor", "R^2", "95% interval", "n");
+    printf("%-24s %6s  %-16s %5s %9s\n", "predictor", "R^2", "95% interval", "n", "spearman");
     for (int k = 0; k < a->npred; k++)
-        printf("%-18s %6.3f  [%6.3f, %6.3f] %5d\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
-               a->pred[k].ci.hi, a->pred[k].ci.n);
+        printf("%-24s %6.3f  [%6.3f, %6.3f] %5d %9.3f\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
+               a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman);
     printf("\nprior-task accuracy at matched new-task accuracy (best checkpoint with new_acc >= t)\n%-10s", "method");
     for (int j = 0; j < FL_MATCH_LEVELS; j++) printf("  t=%.2f", a->match_level[j]);
     printf("\n");
@@ -206,10 +216,10 @@ int fl_razor_analyse(const char *dir) {
         goto out;
     }
     if ((a->npred = fl_razor_predictors(&a->pts, a->pred)) < 0) goto out;
-    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n\n");
+    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman\n");
     for (int k = 0; k < a->npred; k++)
-        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
-                  a->pred[k].ci.hi, a->pred[k].ci.n);
+        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
+                  a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman);
     if (sb_write(&b, dir, "predictors.csv")) goto out;
     if ((a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS)) < 0) goto out;
     sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");

@@ -51,8 +51,11 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
         fprintf(f, "<a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>\n", figures[i], figures[i], figures[i]);
     fputs("</div>\n<h2>How well each predictor explains forgetting</h2>\n"
           "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
-          "checkpoint of every method; 95% interval from 1000 bootstrap resamples.</p>\n"
-          "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th><th>n</th><th>paper</th></tr>\n", f);
+          "checkpoint of every method; 95% interval from 1000 bootstrap resamples. R&sup2; hides the "
+          "sign: the Spearman correlation with forgetting gives it (negative: the predictor falls as "
+          "forgetting grows).</p>\n"
+          "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th><th>n</th><th>Spearman</th>"
+          "<th>paper</th></tr>\n", f);
     for (int k = 0; k < np; k++) {
         fprintf(f, "<tr><td>%s</td><td>", pf[k].name);
         num(f, pf[k].ci.r2, "%.3f");
@@ -61,6 +64,8 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
         fputs(" &ndash; ", f);
         num(f, pf[k].ci.hi, "%.3f");
         fprintf(f, "</td><td>%d</td><td>", pf[k].ci.n);
+        num(f, pf[k].spearman, "%+.3f");
+        fputs("</td><td>", f);
         num(f, fl_paper_r2(pf[k].name), "%.2f");
         fputs("</td></tr>\n", f);
     }

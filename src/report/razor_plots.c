@@ -114,12 +114,18 @@ out:
 }
 
 /* R^2 of each predictor with its bootstrap interval, the paper's Table 1
- * values beside them. */
+ * values beside them; predictors with a negative Spearman correlation
+ * with forgetting are marked in their label. */
 static int plot_r2(const char *dir, const fl_razor_analysis *a) {
     const char *labels[FL_MAX_PREDICTORS];
+    char marked[FL_MAX_PREDICTORS][64];
     double v[FL_MAX_PREDICTORS], lo[FL_MAX_PREDICTORS], hi[FL_MAX_PREDICTORS], ref[FL_MAX_PREDICTORS];
     for (int k = 0; k < a->npred; k++) {
-        labels[k] = a->pred[k].name;
+        /* R^2 hides the sign: a predictor that falls as forgetting grows is
+         * marked, so the chart says which way each one moves. */
+        snprintf(marked[k], sizeof marked[k], "%s%s", a->pred[k].name,
+                 a->pred[k].spearman < 0 ? " (\xe2\x88\x92, falls with forgetting)" : "");
+        labels[k] = marked[k];
         v[k] = a->pred[k].ci.r2;
         lo[k] = a->pred[k].ci.lo;
         hi[k] = a->pred[k].ci.hi;
