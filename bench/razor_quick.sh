@@ -153,13 +153,14 @@ table "$tdir/results.csv"
 # must do; half its sum is a floor on the sweep's wall time on 2 cores.
 echo
 echo "time summed over the 35 runs, last repetition (process-seconds):"
-"$py" - "$cdir/results.sqlite" <<'PY'
+"$py" - "$cdir/results.sqlite" "${c_times[-1]}" "$(nproc)" <<'PY'
 import sqlite3, sys
 wall, train, ev, pred, circ = sqlite3.connect(sys.argv[1]).execute(
     "SELECT sum(wall_time_s), sum(train_s), sum(eval_s), sum(predictors_s), sum(circuit_s) FROM runs").fetchone()
+study_wall, workers = float(sys.argv[2]), int(sys.argv[3])
 print("forgetlab: train %.2f s, eval %.2f s, other predictors %.2f s" % (train, ev, pred))
-print("           of which the circuit probe %.2f s: %.1f%% of the runs' time (budget: 15%%)"
-      % (circ, 100 * circ / wall))
+print("           of which the circuit probe %.2f s: %.1f%% of the runs' time, %.1f%% of the study's wall time"
+      " (%d workers; budget: 15%%)" % (circ, 100 * circ / wall, 100 * circ / workers / study_wall, workers))
 print("           eval alone on 2 cores: at least %.2f s of wall time" % (ev / 2))
 PY
 sed -n '/^time summed/,/^phases/p' "$tdir/stdout.log" | sed 's/^/torch: /'

@@ -23,7 +23,8 @@
 typedef struct {
     fl_ap_opts opts;                     /* the probe (fl_circuit_probe_default) */
     fl_ap_examples ex;                   /* images and partners for opts.corrupt */
-    fl_ap_examples ex_cf;                /* the same images, counterfactual partners
+    fl_ap_examples ex_cf;                /* the first 20 of each class's images,
+                                            counterfactual partners
                                             (circuit_stability_ce_ap) */
     int nc;                              /* components per circuit vector */
     float *base_vec;                     /* [10, nc] */

@@ -204,7 +204,7 @@ int fl_ap_check(const fl_ap_opts *o, int have_inputs) {
 
 /* Rows of interpolated inputs per pass: enough for BLAS to run at speed,
  * few enough that M = 64 steps do not need 64 copies of a chunk. */
-enum { IG_ROWS = 1280 };
+enum { IG_ROWS = 1536 };
 
 /* The forward pass from Linear 0's pre-activation, already in acts->pre[0],
  * for R rows: its ReLU and every layer above. */
@@ -239,9 +239,12 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
                           float **gprev, int *rep_target, float *rep_ref, float *dlogits, float *losses) {
     const int nl = m->nlayers, V = m->dims[nl], M = o->ig_steps, h0 = m->dims[1];
     const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1, path = o->ig_form == FL_IG_PATH;
+    /* The last point is the clean run itself; KL's gradient there is 0
+     * exactly (p - p_ref with p = p_ref), so it needs no pass. */
+    const int last = o->loss == FL_AP_LOSS_KL ? M - 1 : M;
     for (int l = 0; l < nl - 1; l++) memset(acc[l], 0, sizeof(float) * (size_t)B * m->dims[l + 1]);
-    for (int k0 = path ? 0 : 1; k0 <= M; k0 += per) {
-        const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
+    for (int k0 = path ? 0 : 1; k0 <= last; k0 += per) {
+        const int S = last - k0 + 1 < per ? last - k0 + 1 : per, R = S * B;
         for (int s = 0; s < S; s++) {
             const float alpha = (float)(k0 + s) / (float)M;
             for (int b = 0; b < B; b++) {
@@ -270,6 +273,11 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
             }
         }
     }
+    if (last < M && path)
+        for (int l = 0; l < nl - 1; l++) {
+            const size_t n = (size_t)B * m->dims[l + 1];
+            for (size_t i = 0; i < n; i++) acc[l][i] -= 0.5f * gprev[l][i] * (a->post[l][i] - prev[l][i]);
+        }
 }
 
 /* The scores, with the targets given (target) or drawn from each chunk's

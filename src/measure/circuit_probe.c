@@ -14,9 +14,10 @@
  *                            circuits did not move);
  *   circuit_stability_ce_ap  the first probe forgetlab shipped: plain AP,
  *                            cross-entropy of the true class, counterfactual
- *                            of another class. It rises with forgetting for
- *                            a mechanical reason (docs/circuits.md) and is
- *                            kept, under a name that says what it is, for
+ *                            of another class, on the first 20 of the
+ *                            images of each class. It rises with forgetting
+ *                            for a mechanical reason (docs/circuits.md) and
+ *                            is kept, under a name that says what it is, for
  *                            comparison. */
 #include "forgetlab/measure.h"
 
@@ -27,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K = FL_TASK_CLASSES, BASELINE_DRAWS = 20 };
+enum { K = FL_TASK_CLASSES, BASELINE_DRAWS = 20, LEGACY_PER = 50 };
 
 void fl_circuit_probe_default(fl_ap_opts *o) {
     memset(o, 0, sizeof *o);
@@ -46,10 +47,13 @@ int fl_circuit_probe_init(fl_circuit_probe *p, const fl_mlp *base, const fl_task
     if (fl_ap_check(&p->opts, fl_ap_corrupt_is_input(p->opts.corrupt))) goto fail;
     if (p->opts.corrupt == FL_AP_CORRUPT_MEAN) return fl_error_set("the study's circuit probe: mean ablation is "
                                                                    "not offered (its means would be the base's)");
-    /* The same images (the EVAL stream) for both probes; the partners
-     * differ with the corruption. */
+    /* The same shuffle (the EVAL stream) for both probes; the partners
+     * differ with the corruption. The first probe, kept for comparison,
+     * scores the first LEGACY_PER images of each class of the same
+     * selection, to keep the probe's cost within 15% of a study. */
     if (fl_ap_examples_build(td, 0, per, p->opts.corrupt, seed, &p->ex) ||
-        fl_ap_examples_build(td, 0, per, FL_AP_CORRUPT_COUNTERFACTUAL, seed, &p->ex_cf))
+        fl_ap_examples_build(td, 0, per < LEGACY_PER ? per : LEGACY_PER, FL_AP_CORRUPT_COUNTERFACTUAL, seed,
+                             &p->ex_cf))
         goto fail;
     p->base_vec = fl_malloc((size_t)K * p->nc * sizeof(float), "circuit probe");
     if (!p->base_vec) goto fail;

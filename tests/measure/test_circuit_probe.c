@@ -65,11 +65,14 @@ static void test_probe(void **state) {
         assert_int_equal(p.ex.label[i], i / PER); /* grouped by class */
         const int self = row_of(&td, p.ex.x + (size_t)i * FL_TASK_DIM);
         const int within = row_of(&td, p.ex.xc + (size_t)i * FL_TASK_DIM);
-        const int other = row_of(&td, p.ex_cf.xc + (size_t)i * FL_TASK_DIM);
-        assert_true(self >= 0 && within >= 0 && other >= 0);
-        assert_int_equal(row_of(&td, p.ex_cf.x + (size_t)i * FL_TASK_DIM), self); /* the same images */
+        assert_true(self >= 0 && within >= 0);
         assert_true(within != self && td.label[within] == td.label[self]);
-        assert_true(td.label[other] != td.label[self]);
+        assert_int_equal(p.ex.partner[i] / PER, i / PER); /* a partner of the same class */
+        assert_int_equal(row_of(&td, p.ex.x + (size_t)p.ex.partner[i] * FL_TASK_DIM), within);
+        /* The first probe: the same images (PER <= 20 of each class), partners of another class. */
+        const int other = row_of(&td, p.ex_cf.xc + (size_t)i * FL_TASK_DIM);
+        assert_int_equal(row_of(&td, p.ex_cf.x + (size_t)i * FL_TASK_DIM), self);
+        assert_true(other >= 0 && td.label[other] != td.label[self]);
     }
     fl_circuit_probe_result res;
     assert_int_equal(fl_circuit_probe_measure(&p, &base, NULL, &res), 0);
