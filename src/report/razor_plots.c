@@ -1,7 +1,7 @@
 /* razor_plots.c: the figures of a razor study (prior- vs new-task accuracy
  * with each method's fitted frontier; forgetting vs forward KL with the
- * pooled quadratic fit; R^2 per predictor with its interval), then
- * index.html. */
+ * pooled quadratic fit; R^2 per predictor with its interval; circuit
+ * stability vs forgetting over its random-split baseline), then index.html. */
 #include "forgetlab/report.h"
 
 #include "forgetlab/error.h"
@@ -113,6 +113,57 @@ out:
     return rc;
 }
 
+static int cmp_by_x(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Circuit stability of the prior task's classes vs forgetting, coloured by
+ * method, over the band of its random-split baseline: the checkpoints
+ * sorted by forgetting in 10 groups of equal size, each group's 2.5% and
+ * 97.5% quantiles of circuit_stability_random at its mean forgetting. */
+static int plot_cs(const char *dir, const fl_razor_analysis *a) {
+    enum { BINS = 10 };
+    const fl_points *p = &a->pts;
+    const int ff = fl_field_index("forgetting"), fc = fl_field_index("circuit_stability");
+    const int fr = fl_field_index("circuit_stability_random");
+    if (ff < 0 || fc < 0 || fr < 0 || p->n < 2 * BINS) return 0;
+    double *x = malloc(sizeof(double) * p->n), *y = malloc(sizeof(double) * p->n);
+    double (*pair)[2] = malloc(sizeof(double[2]) * p->n), *v = malloc(sizeof(double) * p->n);
+    double bx[BINS], blo[BINS], bhi[BINS];
+    fl_series s[FL_MAX_METHODS + 1];
+    int ns = 0, off = 0, rc = -1;
+    if (!x || !y || !pair || !v) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    for (int i = 0; i < p->n; i++) pair[i][0] = p->vals[i][ff], pair[i][1] = p->vals[i][fr];
+    qsort(pair, (size_t)p->n, sizeof *pair, cmp_by_x);
+    for (int b = 0; b < BINS; b++) {
+        const int s0 = b * p->n / BINS, s1 = (b + 1) * p->n / BINS;
+        double mx = 0;
+        for (int i = s0; i < s1; i++) mx += pair[i][0] / (s1 - s0), v[i - s0] = pair[i][1];
+        qsort(v, (size_t)(s1 - s0), sizeof *v, cmp_by_x);
+        bx[b] = mx;
+        blo[b] = v[(int)floor(0.025 * (s1 - s0 - 1))];
+        bhi[b] = v[(int)ceil(0.975 * (s1 - s0 - 1))];
+    }
+    s[ns++] = (fl_series){"random splits, 95%", bx, blo, BINS, FL_MARK_BAND, 7, bhi};
+    for (int m = 0; m < a->nfront; m++) {
+        int n = method_xy(p, a->front[m].method, ff, fc, x + off, y + off);
+        s[ns++] = (fl_series){a->front[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
+        off += n;
+    }
+    fl_plot pl = {.title = "Circuit stability across the prior task's classes vs forgetting",
+                  .xlabel = "forgetting (prior-task accuracy drop)",
+                  .ylabel = "circuit stability (mean Spearman across Fashion classes)",
+                  .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns};
+    rc = save(&pl, dir, "circuit_stability");
+out:
+    free(x), free(y), free(pair), free(v);
+    return rc;
+}
+
 /* R^2 of each predictor with its bootstrap interval, the paper's Table 1
  * values beside them; predictors with a negative Spearman correlation
  * with forgetting are marked in their label. */
@@ -140,7 +191,7 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a) {
 }
 
 int fl_razor_report(const char *dir, const fl_razor_analysis *a) {
-    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors"};
-    if (plot_forgetting_kl(dir, a) || plot_frontier(dir, a) || plot_r2(dir, a)) return -1;
-    return fl_razor_write_html(dir, a, FIGS, 3);
+    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors", "circuit_stability"};
+    if (plot_forgetting_kl(dir, a) || plot_frontier(dir, a) || plot_r2(dir, a) || plot_cs(dir, a)) return -1;
+    return fl_razor_write_html(dir, a, FIGS, 4);
 }
