@@ -227,7 +227,7 @@ static int ensure_base(const fl_razor_config *c, fl_mlp *base) {
 /* What the shards of one study must agree on, for `merge` to check; c's
  * threads are resolved (the threads of the shared work). */
 static int record_study(const fl_razor_config *c, int run_threads) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32], probe[64];
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32], probe[96];
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
@@ -244,7 +244,15 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
+    /* A study's checkpoints share one probe: a rerun with another would
+     * mix two measures in one column. */
+    char had[96];
+    int have = 0;
     fl_ap_opts_string(&c->probe, probe, sizeof probe);
+    if (rc == 0) rc = fl_results_get_meta(&db, "circuit_probe", had, sizeof had, &have);
+    if (rc == 0 && have && strcmp(had, probe) != 0)
+        rc = fl_error_set("%s holds a study measured with the circuit probe '%s'; this run asks for '%s' (use "
+                          "another --out)", c->out_dir, had, probe);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
     fl_results_close(&db);
     return rc;

@@ -21,7 +21,7 @@
 
 /* What a study directory says about itself (results.sqlite, table study). */
 typedef struct {
-    char version[32], grid[160], shard[48], threads[32], setup[32];
+    char version[32], grid[160], shard[48], threads[32], setup[32], probe[96];
     int shard_index, shard_count; /* 0 0: the whole grid */
 } study_info;
 
@@ -38,7 +38,7 @@ static int read_info(const char *dir, study_info *info, int need_db, int *found)
         return need_db ? fl_error_set("%s: no results.sqlite (not a study directory)", dir) : 0;
     }
     fl_results db;
-    int rc = fl_results_open(&db, path), have = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0;
+    int rc = fl_results_open(&db, path), have = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0;
     free(path);
     if (rc) return -1;
     rc = fl_results_get_meta(&db, "grid", info->grid, sizeof info->grid, &have);
@@ -46,9 +46,10 @@ static int read_info(const char *dir, study_info *info, int need_db, int *found)
     if (rc == 0) rc = fl_results_get_meta(&db, "shard", info->shard, sizeof info->shard, &h3);
     if (rc == 0) rc = fl_results_get_meta(&db, "run_threads", info->threads, sizeof info->threads, &h4);
     if (rc == 0) rc = fl_results_get_meta(&db, "setup_threads", info->setup, sizeof info->setup, &h5);
+    if (rc == 0) rc = fl_results_get_meta(&db, "circuit_probe", info->probe, sizeof info->probe, &h6);
     fl_results_close(&db);
     if (rc) return -1;
-    if (!have || !h2 || !h3 || !h4 || !h5)
+    if (!have || !h2 || !h3 || !h4 || !h5 || !h6)
         return fl_error_set("%s: results.sqlite has no study record (made before shards existed: run the study "
                             "again with this version)", dir);
     if (strcmp(info->shard, "all") != 0 &&
@@ -64,6 +65,8 @@ static int same_study(const char *dir, const study_info *a, const char *dir0, co
         return fl_error_set("%s: made by forgetlab %s, %s by %s", dir, a->version, dir0, b->version);
     if (strcmp(a->grid, b->grid) != 0)
         return fl_error_set("%s: grid '%s' differs from %s's '%s'", dir, a->grid, dir0, b->grid);
+    if (strcmp(a->probe, b->probe) != 0)
+        return fl_error_set("%s: circuit probe '%s' differs from %s's '%s'", dir, a->probe, dir0, b->probe);
     if (strcmp(a->threads, b->threads) != 0)
         return fl_error_set("%s: ran %s thread(s) per run, %s ran %s (the numbers would differ in the last bits: "
                             "give every part the same --threads and --jobs)", dir, a->threads, dir0, b->threads);
@@ -251,6 +254,7 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = fl_results_set_meta(&db, "shard", "all");
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", info.threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", info.setup);
+    if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", info.probe);
     fl_results_close(&db);
     /* The base model too: resuming, or adding --with-distill, needs it. */
     if (rc == 0) rc = copy_subdir(dirs[0], out, "base", 0);

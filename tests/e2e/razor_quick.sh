@@ -6,7 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 S="$T/study"
 expect_exit 0 "study razor --quick" -- "$FL" study razor --quick --out "$S"
-for f in base/model.safetensors results.sqlite results.csv predictors.csv frontier.csv index.html; do
+for f in base/model.safetensors results.sqlite results.csv predictors.csv frontier.csv index.html \
+         circuit_stability.png r2_predictors.png; do
     [ -s "$S/$f" ] && ok "$f written" || bad "$f missing"
 done
 /usr/bin/python3 - "$S" <<'PY' && ok "study results hold the expected rows and findings" || bad "study results"
@@ -20,9 +21,16 @@ rows = list(csv.DictReader(open(f"{d}/results.csv")))
 assert len(rows) == 175
 need = ["new_acc_base", "new_acc", "prior_acc_base", "prior_acc", "forgetting", "forward_kl_new",
         "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "forward_kl_prior", "reverse_kl_prior",
-        "tv_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka"]
+        "tv_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka",
+        "circuit_stability", "circuit_stability_random", "circuit_drift", "circuit_stability_ce_ap"]
 assert all(k in rows[0] for k in need), [k for k in need if k not in rows[0]]
+# The probe's baseline: random splits of the same images, a number at every checkpoint.
+assert all(-1 <= float(r["circuit_stability_random"]) <= 1 for r in rows)
+assert db.execute("select value from study where key = 'circuit_probe'").fetchone()[0] == \
+    "ap-ig steps=5 form=path loss=kl corrupt=within"
 pred = {r["predictor"]: r for r in csv.DictReader(open(f"{d}/predictors.csv"))}
+# The sign R^2 hides: forward KL rises with forgetting, CKA (a similarity) falls.
+assert float(pred["forward_kl_new"]["spearman"]) > 0.5 and float(pred["cka"]["spearman"]) < -0.5, pred["cka"]
 fkl = pred["forward_kl_new"]
 print("# forward KL R^2", fkl["r2"], "[", fkl["r2_lo"], fkl["r2_hi"], "]")
 assert float(fkl["r2"]) > 0.8 and float(fkl["r2_lo"]) <= float(fkl["r2"]) <= float(fkl["r2_hi"])
