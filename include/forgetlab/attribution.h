@@ -148,6 +148,14 @@ int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float
                        const int *target, const float *ref, int n, int layer, int unit, const float *value,
                        float *losses);
 
+/* Real activation patching of every component, the quantity the scores
+ * estimate: change[n, ncomponents] = L(x with the component set to its
+ * corrupted value) - L(x), for task t's examples (targets as
+ * fl_ap_task_scores; KL from the clean output). One patched pass per
+ * component. */
+int fl_ap_patched_changes(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x, const float *xc,
+                          const int *label, int n, float *change);
+
 /* Per-example AP / AP-IG scores[n, ncomponents] of task t's examples
  * x[n] (true labels label[n]; corrupted inputs xc[n] where the corruption
  * is an input), with the targets of fl_ap_targets. */

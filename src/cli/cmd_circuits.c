@@ -57,9 +57,9 @@ static const char HELP[] =
     "  --baseline R       random splits for the baseline (default 20; 0: none)\n"
     "  --seed N           seed of the example, corruption and baseline draws (default 0)\n"
     "  --threshold X      Spearman at or above which two subtasks share a class (0.5)\n"
-    "  --check-patching N modarith, ap or ap-ig: also patch every component for real\n"
-    "                     on N of the examples and write the Spearman between scores\n"
-    "                     and patched loss changes to DIR/patching.json\n"
+    "  --check-patching N ap or ap-ig: also patch every component for real on N of\n"
+    "                     the examples and write the Spearman between scores and\n"
+    "                     patched loss changes to DIR/patching.json\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --out DIR          output directory\n"
@@ -133,6 +133,37 @@ static void subtask_name(const circuits_args *a, int s, char *buf, size_t n) {
     else snprintf(buf, n, "%d", s);
 }
 
+/* --check-patching N: N of the examples, evenly spaced over the subtasks,
+ * every component patched for real, against its score. */
+static int check_patching(const circuits_args *a, const fl_mlp *m, const fl_ap_examples *ex, const float *scores) {
+    const int nc = fl_ap_ncomponents(m), n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
+    const int D = FL_TASK_DIM, input = ex->xc != NULL;
+    float *x = malloc(sizeof(float) * (size_t)n * D), *xc = input ? malloc(sizeof(float) * (size_t)n * D) : NULL;
+    float *sc = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
+    int *label = malloc(sizeof(int) * n), rc = -1;
+    double pairs, means;
+    if (!x || (input && !xc) || !sc || !change || !label) {
+        fl_error_set("--check-patching: out of memory for %d examples", n);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const int e = (int)((long)i * ex->n / n);
+        memcpy(x + (size_t)i * D, ex->x + (size_t)e * D, sizeof(float) * D);
+        if (input) memcpy(xc + (size_t)i * D, ex->xc + (size_t)e * D, sizeof(float) * D);
+        memcpy(sc + (size_t)i * nc, scores + (size_t)e * nc, sizeof(float) * nc);
+        label[i] = ex->label[e];
+    }
+    if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
+        fl_circuits_write_patching(a->out, n, nc, sc, change, &pairs, &means))
+        goto out;
+    printf("circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
+    rc = 0;
+out:
+    free(x), free(xc), free(sc), free(change), free(label);
+    return rc;
+}
+
 /* The MLP half: 0, -1, or FL_BAD_REQUEST. */
 static int circuits(circuits_args *a) {
     fl_mlp m = {0};
@@ -184,6 +215,7 @@ static int circuits(circuits_args *a) {
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
     printf("circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
            fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
+    if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;
     rc = 0;
 out:
     free(names), free(np), free(mean), free(vec), free(rho), free(scores);
@@ -222,9 +254,8 @@ static int run(int argc, char **argv) {
         return fl_usage_error("circuits", "--method %s integrates along the path from x' to x: --corrupt must be "
                                           "within or counterfactual",
                               a.method);
-    if (a.check_patching && (!a.modarith || a.edges))
-        return fl_usage_error("circuits", "--check-patching is for node attribution (--method ap or ap-ig) of "
-                                          "transformers (--task modarith)");
+    if (a.check_patching && a.edges)
+        return fl_usage_error("circuits", "--check-patching is for node attribution (--method ap or ap-ig)");
     if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
         return fl_usage_error("circuits", "--method %s: corruption must be within, counterfactual or zero", a.method);
     fl_set_threads((int)a.threads);

@@ -404,6 +404,56 @@ int fl_patch_unit_loss(const fl_mlp *m, fl_ap_loss loss, int parity, const float
     return 0;
 }
 
+int fl_ap_patched_changes(const fl_mlp *m, const fl_ap_opts *o, fl_task_id t, const float *x, const float *xc,
+                          const int *label, int n, float *change) {
+    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), nc = fl_ap_ncomponents(m);
+    const int input = fl_ap_corrupt_is_input(o->corrupt);
+    if (input && !xc) return fl_error_set("activation patching: %s corruption needs corrupted inputs",
+                                          fl_ap_corrupt_name(o->corrupt));
+    if (o->corrupt == FL_AP_CORRUPT_MEAN && !o->mean_acts)
+        return fl_error_set("activation patching: mean ablation needs the mean activations");
+    float *z = fl_malloc(sizeof(float) * (size_t)n * V, "activation patching");
+    float *clean = fl_malloc(sizeof(float) * n, "activation patching"), *pl = fl_malloc(sizeof(float) * n, "patching");
+    float *corr = fl_malloc(sizeof(float) * (size_t)n * nu, "activation patching");
+    float *val = fl_malloc(sizeof(float) * (size_t)n * (nu > 0 ? nu : 1), "activation patching");
+    int *target = fl_malloc(sizeof(int) * n, "activation patching"), rc = -1;
+    fl_mlp_acts a = {0};
+    if (!z || !clean || !pl || !corr || !val || !target || fl_mlp_acts_alloc(&a, m, CHUNK)) goto out;
+    if (fl_mlp_logits(m, x, n, z)) goto out;
+    fl_ap_targets(t, z, label, n, target);
+    const float *ref = o->loss == FL_AP_LOSS_KL ? z : NULL;
+    if (fl_patch_unit_loss(m, o->loss, o->parity, x, target, ref, n, -1, 0, NULL, clean)) goto out;
+    /* Every example's corrupted activation of every unit: [n, nu]. */
+    for (int i = 0; i < n; i += CHUNK) {
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        if (input) fl_mlp_forward(m, &a, xc + (size_t)i * m->dims[0], B);
+        for (int b = 0; b < B; b++)
+            for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++)
+                for (int j = 0; j < m->dims[l + 1]; j++)
+                    corr[(size_t)(i + b) * nu + off + j] =
+                        o->corrupt == FL_AP_CORRUPT_ZERO   ? 0.0f
+                        : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[off + j]
+                                                           : a.post[l][(size_t)b * m->dims[l + 1] + j];
+    }
+    for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
+        const int w = m->dims[l + 1];
+        for (int j = -1; j < w; j++) { /* j = -1: the whole layer */
+            for (int e = 0; e < n; e++) {
+                if (j >= 0) val[e] = corr[(size_t)e * nu + off + j];
+                else memcpy(val + (size_t)e * w, corr + (size_t)e * nu + off, sizeof(float) * w);
+            }
+            if (fl_patch_unit_loss(m, o->loss, o->parity, x, target, ref, n, l, j, val, pl)) goto out;
+            const int c = j >= 0 ? off + j : nu + l;
+            for (int e = 0; e < n; e++) change[(size_t)e * nc + c] = pl[e] - clean[e];
+        }
+    }
+    rc = 0;
+out:
+    fl_mlp_acts_free(&a);
+    free(z), free(clean), free(pl), free(corr), free(val), free(target);
+    return rc;
+}
+
 int fl_ap_scores(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc, const int *target, int n,
                  float *scores) {
     return scores_impl(m, o, x, xc, NULL, target, FL_TASK_FASHION, NULL, n, scores);

@@ -35,6 +35,10 @@ for cfg in "ap ce counterfactual" "ap logit-diff within" "ap-ig ce counterfactua
     expect_exit 0 "circuits fashion $1 $2 $3" -- "$FL" circuits --model "$B" --task fashion --subtasks by-class \
         --method "$1" --loss "$2" --corrupt "$3" --examples 40 --out "$T/c-$1-$2-$3"
 done
+expect_exit 0 "real activation patching of an MLP" -- "$FL" circuits --model "$B" --task fashion --subtasks by-class \
+    --method ap --loss ce --corrupt counterfactual --examples 20 --check-patching 30 --out "$T/c-patch"
+check "(lambda r: r['examples'] == 30 and r['components'] == 770 and r['spearman_pairs'] > 0.8)\
+       (__import__('json').load(open('$T/c-patch/patching.json')))" "AP ranks what patching measures (pairs > 0.8)"
 expect_exit 0 "ap-ig averaged form" -- "$FL" circuits --model "$B" --task fashion --subtasks by-class --ig-form average \
     --examples 40 --out "$T/c-avg"
 expect_exit 0 "circuits fashion random:3, zero ablation, logit-diff" -- "$FL" circuits --model "$B" --task fashion \
