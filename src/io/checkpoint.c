@@ -61,13 +61,56 @@ typedef struct {
     fl_blob *(*blob_of)(void *model);
 } arch_ops;
 
+/* A file without forgetlab's metadata, written by PyTorch say: an MLP
+ * when its tensors are exactly layers.{i}.weight [out, in] and
+ * layers.{i}.bias [out] for i = 0 .. L-1, each layer's in the previous
+ * one's out (ReLU between them, as forgetlab's MLPs). Its spec into buf, or
+ * 0 when the names and shapes do not say. */
+static int infer_mlp_spec(const fl_safetensors *st, char *buf, size_t n) {
+    const int L = st->ntensors / 2;
+    if (st->ntensors < 2 || st->ntensors % 2 || L > FL_MLP_MAX_LAYERS) return 0;
+    size_t off = 0;
+    int64_t prev_out = -1;
+    for (int l = 0; l < L; l++) {
+        char wn[32], bn[32];
+        snprintf(wn, sizeof wn, "layers.%d.weight", l);
+        snprintf(bn, sizeof bn, "layers.%d.bias", l);
+        const fl_st_tensor *w = fl_safetensors_get(st, wn), *b = fl_safetensors_get(st, bn);
+        if (!w || !b || w->ndim != 2 || b->ndim != 1 || b->shape[0] != w->shape[0]) return 0;
+        if (l > 0 && w->shape[1] != prev_out) return 0;
+        if (l == 0) off += (size_t)snprintf(buf + off, n - off, "%lld", (long long)w->shape[1]);
+        if (off < n) off += (size_t)snprintf(buf + off, n - off, "-%lld", (long long)w->shape[0]);
+        prev_out = w->shape[0];
+    }
+    return off < n;
+}
+
+/* Every weight finite: a NaN or infinity in a loaded model would poison
+ * every number computed from it, far from its cause. */
+static int check_finite(const fl_blob *b, const char *path) {
+    for (int i = 0; i < b->nviews; i++) {
+        const fl_view *v = &b->views[i];
+        const float *p = b->params + v->offset;
+        for (size_t j = 0; j < v->numel; j++)
+            if (!(p[j] - p[j] == 0.0f))
+                return fl_error_set("%s: tensor %s holds a non-finite value (%g) at index %zu", path, v->name,
+                                    (double)p[j], j);
+    }
+    return 0;
+}
+
 static int load_into(void *model, const fl_safetensors *st, const char *path, const arch_ops *ops) {
     const char *want_arch = ops->arch;
     const char *arch = fl_safetensors_meta(st, "arch");
     const char *spec = fl_safetensors_meta(st, "spec");
+    char inferred[256];
+    if (!arch && !strcmp(want_arch, "mlp") && infer_mlp_spec(st, inferred, sizeof inferred))
+        arch = "mlp", spec = inferred;
     if (!arch || strcmp(arch, want_arch) != 0)
-        return fl_error_set("%s: not a checkpoint of arch '%s' (metadata arch = %s)", path, want_arch,
-                            arch ? arch : "missing");
+        return fl_error_set(arch ? "%s: not a checkpoint of arch '%s' (its metadata says '%s')"
+                                 : "%s: not a checkpoint of arch '%s': no forgetlab metadata, and its tensors are "
+                                   "not an MLP's layers.{i}.weight / layers.{i}.bias%s",
+                            path, want_arch, arch ? arch : "");
     if (!spec) return fl_error_set("%s: metadata has no model spec", path);
     /* The spec is a few bytes of metadata that could ask for gigabytes; the
      * tensors are backed by the file. Compare sizes before allocating. */
@@ -90,7 +133,7 @@ static int load_into(void *model, const fl_safetensors *st, const char *path, co
         if (!ok) return fl_error_set("%s: tensor %s has the wrong shape for spec %s", path, v->name, spec);
         memcpy(b->params + v->offset, t->data, v->numel * sizeof(float));
     }
-    return 0;
+    return check_finite(b, path);
 }
 
 static int load_model(const char *path, void *model, char **config_json, const arch_ops *ops) {

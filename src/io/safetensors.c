@@ -301,8 +301,9 @@ static int read_header(const char *path, FILE *fp, uint64_t size, cJSON **root, 
     uint64_t hlen = 0;
     for (int i = 0; i < 8; i++) hlen |= (uint64_t)len8[i] << (8 * i);
     if (hlen > size - 8)
-        return fl_error_set("%s: header length %llu exceeds file size %llu", path,
-                            (unsigned long long)hlen, (unsigned long long)size);
+        return fl_error_set("%s: not a safetensors file: its first 8 bytes, read as the header's length, give "
+                            "%llu, but the file has %llu bytes",
+                            path, (unsigned long long)hlen, (unsigned long long)size);
     if (hlen > ST_MAX_HEADER)
         return fl_error_set("%s: header length %llu is larger than the %llu-byte limit", path,
                             (unsigned long long)hlen, ST_MAX_HEADER);
@@ -314,6 +315,11 @@ static int read_header(const char *path, FILE *fp, uint64_t size, cJSON **root, 
         return fl_error_set("%s: truncated header", path);
     }
     text[hlen] = '\0'; /* a guard for the parser; the length still rules */
+    if (text[0] != '{') {
+        free(text);
+        return fl_error_set("%s: not a safetensors file: the header after the 8-byte length does not start with "
+                            "'{'", path);
+    }
     const char *end = NULL;
     *root = cJSON_ParseWithLengthOpts(text, (size_t)hlen, &end, 0);
     int trailing = 0;

@@ -83,8 +83,12 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
                      fl_measurement *out) {
     memset(out, 0, sizeof *out);
     const fl_mlp *base = ctx->base;
-    if (m->blob.n != base->blob.n || m->nlayers != base->nlayers)
-        return fl_error_set("the model and its base have different architectures");
+    if (m->blob.n != base->blob.n || m->nlayers != base->nlayers) {
+        char a[128], b[128];
+        fl_mlp_spec_string(m, a, sizeof a);
+        fl_mlp_spec_string(base, b, sizeof b);
+        return fl_error_set("the model (%s) and its base (%s) have different architectures", a, b);
+    }
     float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = alloc_logp(&ctx->prior_test);
     fl_act_record rec = {0};
     int rc = -1;

@@ -55,4 +55,42 @@ done
 printf 'not a model at all, just text' >"$T/text.safetensors"
 expect_exit 1 "garbage model" -- "$FL" eval --model "$T/text.safetensors" --data-dir "$T/data"
 one_line "garbage model"
+# Models: non-finite weights are refused at load, naming the tensor and the
+# index, in every command; a text file is "not a safetensors file"; plain
+# PyTorch names without forgetlab's metadata load as an MLP.
+fresh_data
+expect_exit 0 "a small base" -- "$FL" "${small[@]}"
+/usr/bin/python3 - "$T/run/model.safetensors" "$T" <<'PY' && ok "rewritten without metadata, and with a NaN" || bad "rewrite"
+import json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+t = {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]], "<f4").reshape(v["shape"]).copy()
+     for k, v in head.items() if k != "__metadata__"}
+def save(path, ts):
+    hdr, off, blobs = {}, 0, []
+    for k, v in ts.items():
+        b = v.astype("<f4").tobytes()
+        hdr[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [off, off + len(b)]}
+        off += len(b)
+        blobs.append(b)
+    h = json.dumps(hdr).encode()
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+save(sys.argv[2] + "/plain.safetensors", t)
+t["layers.1.bias"][3] = np.nan
+save(sys.argv[2] + "/nan.safetensors", t)
+PY
+expect_exit 0 "eval of forgetlab's own copy" -- "$FL" eval --model "$T/run" --data-dir "$T/data"
+cp "$T/stdout" "$T/own.json"
+expect_exit 0 "eval of a plain PyTorch file (no metadata)" -- "$FL" eval --model "$T/plain.safetensors" --data-dir "$T/data"
+cmp -s "$T/stdout" "$T/own.json" && ok "  ... the same accuracies" || bad "plain file: other accuracies"
+for cmd in "eval --model $T/nan.safetensors" "measure --base $T/run --model $T/nan.safetensors" \
+           "finetune --base $T/nan.safetensors --method sft1 --epochs 1 --out $T/ft"; do
+    expect_exit 1 "NaN weight: ${cmd%% *}" -- "$FL" $cmd --data-dir "$T/data"
+    expect_stderr "layers.1.bias.*index 3" "  ... names layers.1.bias and the index"
+done
+expect_exit 1 "a text file as a model" -- "$FL" eval --model "$(dirname "$0")/lib.sh" --data-dir "$T/data"
+expect_stderr "not a safetensors file" "  ... says so"
+
 finish
