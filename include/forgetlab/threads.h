@@ -10,8 +10,9 @@
 /* Number of online cores. */
 int fl_cpu_count(void);
 
-/* Sets OpenBLAS and OpenMP to n threads (n <= 0 means all cores). Returns
- * the count in force. */
+/* Sets OpenBLAS and OpenMP to n threads (n <= 0 means all cores; more than
+ * the cores is capped to them, with a warning on stderr). Returns the count
+ * in force. */
 int fl_set_threads(int n);
 
 /* The count last set by fl_set_threads (all cores before any call). */

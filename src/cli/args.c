@@ -55,7 +55,8 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
                   int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
                   char ***pos, int *npos) {
     /* Build a long-option table with --help appended; every option is long
-     * only, so the short-option string is empty (":" reports missing args). */
+     * only but -h, the one short option everyone tries (":" reports
+     * missing args). */
     int n = 0;
     while (opts && opts[n].name) n++;
     struct option all[64];
@@ -68,7 +69,7 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
     opterr = 0;
     for (;;) {
         int idx = -1;
-        int c = getopt_long(argc, argv, ":", all, &idx);
+        int c = getopt_long(argc, argv, ":h", all, &idx);
         if (c == -1) break;
         if (c == 'h') {
             fputs(cmd->help, stdout);

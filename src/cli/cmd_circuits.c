@@ -113,7 +113,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_BASELINE: return fl_arg_long("baseline", v, 0, 10000, &a->baseline);
     case O_SEED: return fl_arg_long("seed", v, 0, INT64_MAX, &a->seed);
     case O_THR: return fl_arg_double("threshold", v, -1, 1, &a->threshold);
-    case O_THREADS: return fl_arg_long("threads", v, 0, 1024, &a->threads);
+    case O_THREADS: return fl_arg_long("threads", v, 0, 1 << 20, &a->threads);
     }
     return -1;
 }

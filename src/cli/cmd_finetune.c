@@ -127,6 +127,10 @@ static int run(int argc, char **argv) {
     if (!a.has_method) return fl_usage_error("finetune", "--method is required");
     if ((a.cfg.method == FL_FT_DISTILL) != (a.teacher != NULL))
         return fl_usage_error("finetune", "--teacher DIR goes with --method distill, and only with it");
+    if ((a.cfg.method == FL_FT_GRPO || a.cfg.method == FL_FT_GRPO_KL) && a.cfg.group_size < 2)
+        return fl_usage_error("finetune", "--group-size %d: %s normalises rewards within each group, so a group "
+                                          "of one has advantage 0 and learns nothing (use 2 or more)",
+                              a.cfg.group_size, fl_ft_method_name(a.cfg.method));
     fl_set_threads(a.threads);
     return finetune(&a) ? fl_fail("finetune") : FL_EXIT_OK;
 }

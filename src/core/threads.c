@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,7 +15,14 @@ int fl_cpu_count(void) {
 }
 
 int fl_set_threads(int n) {
-    if (n <= 0) n = fl_cpu_count();
+    const int cores = fl_cpu_count();
+    if (n <= 0) n = cores;
+    if (n > cores) {
+        /* More threads than cores only time-slice them: slower, never
+         * faster. Said once, on stderr, and capped. */
+        fprintf(stderr, "forgetlab: %d threads asked for, this machine has %d cores: using %d\n", n, cores, cores);
+        n = cores;
+    }
     openblas_set_num_threads(n);
     omp_set_num_threads(n);
     g_threads = n;

@@ -37,4 +37,11 @@ expect_stderr "nonexistent" "missing model named"
 expect_exit 1 "pretrain with a missing data dir" -- "$FL" pretrain --out "$T/x" --data-dir "$T/nodata"
 expect_stderr "$T/nodata" "missing data dir named"
 expect_exit 2 "bad model spec" -- "$FL" pretrain --out "$T/x" --model 785-0-10 --epochs 1
+expect_exit 0 "-h is --help" -- "$FL" eval -h
+grep -q "usage: forgetlab eval" "$T/stdout" && ok "  ... prints the help" || bad "-h: no help"
+expect_exit 2 "grpo with --group-size 1" -- "$FL" finetune --base "$T/none" --method grpo --group-size 1 --out "$T/x"
+expect_stderr "advantage 0" "  ... says why"
+expect_exit 1 "--threads beyond the cores" -- "$FL" circuits --model "$T/none" --task fashion --subtasks by-class \
+    --threads 100000 --out "$T/x"
+expect_stderr "threads asked for, this machine has [0-9]+ cores: using" "  ... is capped with a warning"
 finish
