@@ -85,6 +85,7 @@ typedef struct {
     unsigned char *is_train;  /* [n] */
     long epoch;               /* epochs completed */
     long memorized, grokked;  /* -1 until they happen */
+    long wall_ms, parts;      /* wall time and parts (runs, resumed or extended) up to the last checkpoint */
 } run;
 
 /* Training loss of one batch: forward, cross-entropy at the last position,
@@ -269,7 +270,6 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
     cJSON_AddNumberToObject(j, "beta1", c->beta1);
     cJSON_AddNumberToObject(j, "beta2", c->beta2);
     cJSON_AddNumberToObject(j, "warmup", c->warmup);
-    cJSON_AddNumberToObject(j, "epochs", (double)c->epochs);
     cJSON_AddNumberToObject(j, "batch", c->batch > 0 && c->batch < d->n_train ? c->batch : d->n_train);
     cJSON_AddNumberToObject(j, "log_every", c->log_every);
     cJSON_AddNumberToObject(j, "measure_every", c->measure_every);
@@ -290,14 +290,17 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
 #define STATE_FILE "state.safetensors"
 
 /* What a checkpoint holds beyond the weights and moments: the epoch, the
- * memorised / grokked epochs so far, the minibatch order's stream. */
+ * memorised / grokked epochs so far, the minibatch order's stream, and the
+ * wall time of every part so far (a killed part counts up to its last
+ * checkpoint: the epochs after it are redone and counted then). */
 static int state_io(run *r, const char *dir, const char *cfg_text, int save) {
     char *path = fl_path_join(dir, STATE_FILE);
     if (!path) return fl_error_set("out of memory");
     const fl_ts_rng rngs[] = {{"order_rng", &r->order}};
-    const fl_ts_long longs[] = {{"epoch", &r->epoch}, {"memorized", &r->memorized}, {"grokked", &r->grokked}};
+    const fl_ts_long longs[] = {{"epoch", &r->epoch},     {"memorized", &r->memorized}, {"grokked", &r->grokked},
+                                {"wall_ms", &r->wall_ms}, {"parts", &r->parts}};
     const fl_trainstate st = {.kind = "grok", .config = cfg_text, .blob = &r->m.blob, .opt_t = &r->opt.t,
-                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3};
+                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 5};
     int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
     free(path);
     return rc;
@@ -343,7 +346,7 @@ static int run_alloc(run *r, const fl_grok_config *c) {
     return 0;
 }
 
-static int write_summary(run *r, const fl_rundir *rd, double wall, long epochs_run, int stopped) {
+static int write_summary(run *r, const fl_rundir *rd, double wall_part, long epochs_run, int stopped) {
     double loss[2], acc[2];
     evaluate(r, loss, acc);
     cJSON *s = cJSON_CreateObject();
@@ -358,8 +361,10 @@ static int write_summary(run *r, const fl_rundir *rd, double wall, long epochs_r
     cJSON_AddNumberToObject(s, "test_loss", loss[1]);
     cJSON_AddNumberToObject(s, "test_acc", acc[1]);
     cJSON_AddNumberToObject(s, "weight_norm", weight_norm(&r->m.blob));
-    cJSON_AddNumberToObject(s, "wall_time_s", wall);
-    cJSON_AddNumberToObject(s, "ms_per_epoch", epochs_run > 0 ? 1000.0 * wall / (double)epochs_run : 0.0);
+    cJSON_AddNumberToObject(s, "wall_time_s", (double)r->wall_ms / 1000.0);
+    cJSON_AddNumberToObject(s, "wall_time_parts", (double)r->parts);
+    cJSON_AddNumberToObject(s, "wall_time_last_part_s", wall_part);
+    cJSON_AddNumberToObject(s, "ms_per_epoch", epochs_run > 0 ? 1000.0 * wall_part / (double)epochs_run : 0.0);
     int rc = fl_rundir_write_json(rd, "summary.json", s);
     cJSON_Delete(s);
     return rc;
@@ -422,6 +427,8 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
      * reproducible for the same seed and thread count. It stays out of the
      * state's config so a resumed run may use other threads. */
     cJSON_AddNumberToObject(cfg, "threads", fl_get_threads());
+    /* The epochs too: a finished run continues to a larger --epochs. */
+    cJSON_AddNumberToObject(cfg, "epochs", (double)c->epochs);
     cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
     cJSON_AddNumberToObject(cfg, "snapshot_every", c->snapshot_every);
     if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
@@ -431,6 +438,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
         goto out;
     }
     if (resumed) fprintf(stderr, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
+    const long wall_before = r.wall_ms, parts_before = r.parts;
 
     fl_progress pb;
     if (c->progress) fl_progress_start(&pb, "grok", c->epochs);
@@ -452,8 +460,10 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
             stopped = c->stop_at_grok && r.grokked >= 0;
         }
         if (c->snapshot_every > 0 && r.epoch % c->snapshot_every == 0 && snapshot(&r, out_dir, cfg_text)) goto out;
-        if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped)
+        if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped) {
+            r.wall_ms = wall_before + lround(1000.0 * (fl_now() - t0)), r.parts = parts_before + 1;
             if (state_io(&r, out_dir, cfg_text, 1)) goto out;
+        }
         if (c->progress) {
             char extra[96];
             snprintf(extra, sizeof extra, "loss %.4f  mem %ld  grok %ld", step_loss, r.memorized, r.grokked);
@@ -463,6 +473,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (c->progress) fl_progress_finish(&pb);
     model_path = fl_rundir_path(&rd, "model.safetensors");
     if (!model_path || fl_tf_save(model_path, &r.m, cfg_text)) goto out;
+    r.wall_ms = wall_before + lround(1000.0 * (fl_now() - t0)), r.parts = parts_before + 1;
     if (state_io(&r, out_dir, cfg_text, 1)) goto out;
     if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
     rc = fl_grok_plots(out_dir);

@@ -18,6 +18,20 @@ check "(lambda j: all(k in j for k in ('cs_by_a', 'cs_by_a_random', 'cs_by_a_ran
 expect_exit 0 "rerun of a finished run" -- "$FL" "${ARGS[@]}"
 expect_stderr "nothing to do" "  ... says it is complete"
 expect_exit 0 "report rebuilds a grok run's plots" -- "$FL" report "$G"
+# A finished run continues to a larger --epochs, bit-identical to a run
+# started with it; its wall time sums both parts.
+w1=$(json_get "$G/summary.json" wall_time_s)
+expect_exit 0 "extend the finished run to 80 epochs" -- "$FL" "${ARGS[@]}" --epochs 80
+expect_stderr "resuming" "  ... resumes it"
+expect_exit 0 "the same run started with 80 epochs" -- "$FL" "${ARGS[@]/$G/$T/g80}" --epochs 80
+cmp -s "$G/model.safetensors" "$T/g80/model.safetensors" && ok "  ... identical weights" || bad "extended weights differ"
+/usr/bin/python3 - "$G/metrics.jsonl" "$T/g80/metrics.jsonl" <<'PY' && ok "  ... identical metrics (timings aside)" || bad "extended metrics differ"
+import json, sys
+a, b = ([{k: v for k, v in json.loads(l).items() if k != "epoch_ms"} for l in open(p)] for p in sys.argv[1:3])
+assert a == b, (len(a), len(b))
+PY
+check "(lambda s: s['wall_time_parts'] == 2 and s['wall_time_s'] >= $w1 and s['epochs'] == 80)\
+       (__import__('json').load(open('$G/summary.json')))" "  ... wall_time_s sums its 2 parts"
 for m in "ap counterfactual ce" "ap mean ce" "ap zero logit-diff" "ap within ce" "ap-ig within kl" \
          "ap-ig counterfactual ce" "eap counterfactual ce" "eap zero ce" "eap-ig counterfactual kl" "eap-ig within kl"; do
     set -- $m
