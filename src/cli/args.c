@@ -3,6 +3,9 @@
 #include "cli.h"
 
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/rundir.h"
 
 #include <errno.h>
 #include <math.h>
@@ -60,10 +63,11 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
     int n = 0;
     while (opts && opts[n].name) n++;
     struct option all[64];
-    if (n > 62) n = 62;
+    if (n > 61) n = 61;
     if (n) memcpy(all, opts, (size_t)n * sizeof *all);
     all[n] = (struct option){"help", no_argument, NULL, 'h'};
-    all[n + 1] = (struct option){0, 0, 0, 0};
+    all[n + 1] = (struct option){"quiet", no_argument, NULL, 'q'};
+    all[n + 2] = (struct option){0, 0, 0, 0};
 
     optind = 1;
     opterr = 0;
@@ -74,6 +78,10 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
         if (c == 'h') {
             fputs(cmd->help, stdout);
             return FL_ARGS_HELP;
+        }
+        if (c == 'q') {
+            fl_progress_set_quiet(1);
+            continue;
         }
         if (c == '?') {
             fl_usage_error(cmd->name, "unknown option '%s'", argv[optind - 1]);
@@ -97,4 +105,31 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
         *npos = argc - optind;
     }
     return 0;
+}
+
+void fl_summary_line(const char *dir, const char *file, const char *fmt) {
+    char *path = fl_path_join(dir, file);
+    cJSON *j = NULL;
+    if (path) fl_json_read_file(path, &j);
+    free(path);
+    for (const char *p = fmt; *p; p++) {
+        if (p[0] != '%' || p[1] != 'K') {
+            fputc(*p, stderr);
+            continue;
+        }
+        const int fixed = p[2] == '3';
+        const char *open = p + (fixed ? 3 : 2), *close = strchr(open, '}');
+        if (*open != '{' || !close) {
+            fputc(*p, stderr);
+            continue;
+        }
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(close - open - 1), open + 1);
+        const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
+        if (cJSON_IsNumber(v)) fprintf(stderr, fixed ? "%.3f" : "%.4g", v->valuedouble);
+        else fputc('?', stderr);
+        p = close;
+    }
+    fputc('\n', stderr);
+    cJSON_Delete(j);
 }

@@ -37,7 +37,7 @@ static int check_patching(const circuits_args *a, fl_transformer *m, const fl_mo
         fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
         fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means))
         goto out;
-    printf("circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
            "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     rc = 0;
 out:
@@ -99,7 +99,7 @@ int fl_circuits_modarith(circuits_args *a) {
                                     .name_of = a->edges ? edge_name : node_name, .model = &m, .scores = scores, .vec = vec,
                                     .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
-    printf("circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
+    fprintf(stderr, "circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
            a->edges ? "edges" : "components", st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching(a, &m, &ex)) goto out;
     rc = 0;

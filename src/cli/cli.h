@@ -33,6 +33,13 @@ int fl_arg_double(const char *flag, const char *s, double lo, double hi, double 
  * arguments (usage error). Returns 0 when parsing succeeded, 1 after --help,
  * or FL_EXIT_USAGE + 100 after a usage error (already printed). Positional
  * arguments are refused unless npos is not NULL (they are then returned). */
+/* The closing line every command prints on stderr, with numbers from
+ * DIR/FILE (a JSON object): fmt's %K{key} stands for the number at key
+ * ("?" when absent or null), printed with %.4g, or %.3f after %K3{key};
+ * anything else is copied. fprintf-like apart from that. Quiet or not,
+ * this line is always printed: it is the command's result, not progress. */
+void fl_summary_line(const char *dir, const char *file, const char *fmt);
+
 #define FL_ARGS_HELP 1
 #define FL_ARGS_USAGE 102
 int fl_parse_args(int argc, char **argv, const fl_command *cmd,

@@ -156,7 +156,7 @@ static int check_patching(const circuits_args *a, const fl_mlp *m, const fl_ap_e
     if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
         fl_circuits_write_patching(a->out, n, nc, sc, change, &pairs, &means))
         goto out;
-    printf("circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
            "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     rc = 0;
 out:
@@ -213,7 +213,7 @@ static int circuits(circuits_args *a) {
                                     .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
                                     .scores = scores, .vec = vec, .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
-    printf("circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
+    fprintf(stderr, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
            fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;
     rc = 0;

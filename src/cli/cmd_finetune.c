@@ -132,5 +132,11 @@ static int run(int argc, char **argv) {
                                           "of one has advantage 0 and learns nothing (use 2 or more)",
                               a.cfg.group_size, fl_ft_method_name(a.cfg.method));
     fl_set_threads(a.threads);
-    return finetune(&a) ? fl_fail("finetune") : FL_EXIT_OK;
+    if (finetune(&a)) return fl_fail("finetune");
+    char fmt[1024];
+    snprintf(fmt, sizeof fmt, "finetune %s: new-task accuracy %%K3{new_acc}, prior-task accuracy %%K3{prior_acc} "
+             "(base %%K3{prior_acc_base}; forgetting %%K3{forgetting}), forward KL %%K{forward_kl_new} -> %s",
+             fl_ft_method_name(a.cfg.method), a.out);
+    fl_summary_line(a.out, "summary.json", fmt);
+    return FL_EXIT_OK;
 }

@@ -170,5 +170,9 @@ static int run(int argc, char **argv) {
                               c->log_every);
     rc = fl_grok_run(c, a.out);
     if (rc) return fl_fail("grok");
+    char fmt[1024];
+    snprintf(fmt, sizeof fmt, "grok: memorised at epoch %%K{memorized_epoch}, grokked at epoch %%K{grokked_epoch} "
+             "(? = not yet), test accuracy %%K3{test_acc} after %%K{epochs} epochs -> %s", a.out);
+    fl_summary_line(a.out, "summary.json", fmt);
     return FL_EXIT_OK;
 }

@@ -97,5 +97,9 @@ static int run(int argc, char **argv) {
     if (rc) return FL_EXIT_USAGE;
     if (!a.out) return fl_usage_error("pretrain", "--out DIR is required");
     if (fl_pretrain_run(&a.cfg, a.out)) return fl_fail("pretrain");
+    char fmt[1024];
+    snprintf(fmt, sizeof fmt, "pretrain: parity accuracy %%K3{parity_acc}, fashion accuracy %%K3{fashion_acc} "
+             "(%%K{wall_time_s} s) -> %s", a.out);
+    fl_summary_line(a.out, "summary.json", fmt);
     return FL_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
 #include "forgetlab/study.h"
 
 #include <stdio.h>
@@ -113,6 +114,21 @@ static int handle(int opt, const char *v, void *ctx) {
     return -1;
 }
 
+/* The closing line: where the report is, and forward KL's R^2. */
+static void summary(const char *dir) {
+    char *path = fl_path_join(dir, "predictors.csv"), *text = NULL, *at;
+    size_t len;
+    double r2 = 0, lo = 0, hi = 0;
+    int n = 0;
+    if (path && fl_read_file(path, &text, &len) == 0 && (at = strstr(text, "\nforward_kl_new,")) &&
+        sscanf(at, "\nforward_kl_new,%lf,%lf,%lf,%d", &r2, &lo, &hi, &n) == 4)
+        fprintf(stderr, "study: forward KL on the new task explains forgetting with R^2 %.3f [%.3f, %.3f] over %d "
+                        "checkpoints; report: %s/index.html\n", r2, lo, hi, n, dir);
+    else
+        fprintf(stderr, "study: report: %s/index.html\n", dir);
+    free(path), free(text);
+}
+
 static int run(int argc, char **argv);
 const fl_command fl_cmd_study = {"study", "run a whole study: 'study razor' (SFT vs on-policy RL, forgetting, predictors)",
                                  run, HELP};
@@ -138,5 +154,7 @@ static int run(int argc, char **argv) {
     /* The distill runs' teacher is the best grpo run of the whole grid. */
     if (c.with_distill && c.shard_count > 1)
         return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");
-    return fl_razor_run(&c) ? fl_fail("study") : FL_EXIT_OK;
+    if (fl_razor_run(&c)) return fl_fail("study");
+    summary(c.out_dir);
+    return FL_EXIT_OK;
 }

@@ -44,4 +44,11 @@ expect_stderr "advantage 0" "  ... says why"
 expect_exit 1 "--threads beyond the cores" -- "$FL" circuits --model "$T/none" --task fashion --subtasks by-class \
     --threads 100000 --out "$T/x"
 expect_stderr "threads asked for, this machine has [0-9]+ cores: using" "  ... is capped with a warning"
+# Output to a log file (SLURM, nohup, CI): plain progress lines and a closing
+# summary on stderr; --quiet keeps the summary only.
+"$FL" pretrain --per-task 100 --epochs 2 --out "$T/p" > "$T/log" 2>&1 && ok "pretrain into a log" || bad "pretrain into a log"
+grep -qE "^pretrain: [0-9]+/[0-9]+ \([0-9]+%\)" "$T/log" && ok "  ... progress lines in the log" || bad "no progress lines: $(head -c 300 "$T/log")"
+grep -q "^pretrain: parity accuracy 0\.[0-9]*, fashion accuracy" "$T/log" && ok "  ... and a summary line" || bad "no summary line"
+"$FL" pretrain --quiet --per-task 100 --epochs 2 --out "$T/q" > "$T/log" 2>&1
+[ "$(wc -l < "$T/log")" -eq 1 ] && grep -q "parity accuracy" "$T/log" && ok "--quiet: the summary alone" || bad "--quiet: $(cat "$T/log")"
 finish
