@@ -52,6 +52,7 @@ typedef struct {
     int save_model;           /* write model.safetensors (default 1) */
     int resumable;            /* keep DIR/state.safetensors at every checkpoint and resume
                                  from it (the finetune command; a study redoes whole runs) */
+    int overwrite;            /* replace a run of another command or configuration in the output directory */
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);

@@ -45,6 +45,7 @@ typedef struct {
     uint64_t seed;
     int threads;
     int progress;
+    int overwrite;            /* replace a run of another command or configuration in the output directory */
 } fl_grok_config;
 
 /* The nanda preset (the defaults): p 113, +, 30%, 1 layer, d_model 128,

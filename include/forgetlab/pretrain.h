@@ -22,6 +22,7 @@ typedef struct {
     int log_every;         /* steps between metrics lines */
     int checkpoint_every;  /* epochs between resumable states (DIR/state.safetensors) */
     int progress;          /* draw a progress bar (when stderr is a tty) */
+    int overwrite;         /* replace a run of another command or configuration in the output directory */
 } fl_pretrain_config;
 
 void fl_pretrain_defaults(fl_pretrain_config *c);

@@ -64,6 +64,9 @@ void fl_results_rollback(fl_results *r);
  * shard, thread counts. get: *found 0 and buf "" when the key is absent. */
 int fl_results_set_meta(fl_results *r, const char *key, const char *value);
 int fl_results_get_meta(fl_results *r, const char *key, char *buf, size_t n, int *found);
+/* The same from the database at path, opened read-only (nothing created,
+ * nothing changed: for checks before a command writes). */
+int fl_results_peek_meta(const char *path, const char *key, char *buf, size_t n, int *found);
 
 /* Copies the finished runs of another results database, with their
  * checkpoints, that r does not hold yet. *copied: runs copied; *dups: runs

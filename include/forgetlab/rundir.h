@@ -38,4 +38,17 @@ int fl_json_write_file(const char *path, const cJSON *obj);
 /* Parses a JSON file; error names the file and the position. */
 int fl_json_read_file(const char *path, cJSON **out);
 
+/* Before a command writes dir: 0 when dir is missing or empty, or holds a
+ * run of this command whose config.json agrees with every key of identity
+ * (JSON text of the settings that define a run; NULL: any run of the
+ * command) - a rerun resumes or repeats it. Otherwise -1 naming what is
+ * there, unless overwrite: then dir is moved aside (*replaced gets where)
+ * and the caller calls fl_rundir_release when it is done. */
+int fl_rundir_claim(const char *dir, const char *command, const char *identity, int overwrite, char **replaced);
+/* Removes the moved-aside run when ok, else says where it is kept; frees. */
+void fl_rundir_release(char *replaced, int ok);
+/* -1 naming both when out is the run directory input (a model file or a
+ * run directory, given with flag) belongs to. */
+int fl_out_is_not_input(const char *out, const char *input, const char *flag);
+
 #endif

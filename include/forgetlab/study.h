@@ -37,6 +37,7 @@ typedef struct {
     int shard_count;
     fl_pretrain_config pretrain;
     fl_ap_opts probe;   /* the circuit probe (fl_circuit_probe_default) */
+    int overwrite;      /* replace another study (grid, probe) or another command's run in out_dir */
 } fl_razor_config;
 
 void fl_razor_defaults(fl_razor_config *c);

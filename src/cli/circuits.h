@@ -20,6 +20,7 @@ typedef struct {
     long baseline;  /* --baseline R: random-split draws */
     long check_patching; /* --check-patching N; 0: no check */
     double threshold;
+    int overwrite;  /* --overwrite */
 } circuits_args;
 
 /* The transformer half: returns 0, -1, or FL_BAD_REQUEST (exit 2). */

@@ -8,8 +8,10 @@
 #include "forgetlab/circuits_out.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +64,12 @@ static const char HELP[] =
     "                     patched loss changes to DIR/patching.json\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
-    "  --out DIR          output directory\n"
+    "  --out DIR          output directory (not the --model run); --overwrite replaces\n"
+    "                     what another command or configuration left there\n"
     "  --help             show this help\n";
 
 enum { O_MODEL = 256, O_TASK, O_SUB, O_METHOD, O_CORRUPT, O_LOSS, O_EX, O_SEED, O_THR, O_THREADS, O_DATA, O_OUT,
-       O_STEPS, O_CHECK, O_BASELINE, O_IGFORM };
+       O_STEPS, O_CHECK, O_BASELINE, O_IGFORM, O_OVERWRITE };
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},     {"task", required_argument, 0, O_TASK},
     {"subtasks", required_argument, 0, O_SUB},    {"method", required_argument, 0, O_METHOD},
@@ -76,6 +79,7 @@ static const struct option OPTS[] = {
     {"data-dir", required_argument, 0, O_DATA},   {"out", required_argument, 0, O_OUT},
     {"steps", required_argument, 0, O_STEPS},     {"check-patching", required_argument, 0, O_CHECK},
     {"baseline", required_argument, 0, O_BASELINE}, {"ig-form", required_argument, 0, O_IGFORM},
+    {"overwrite", no_argument, 0, O_OVERWRITE},
     {0, 0, 0, 0}};
 
 /* --steps and --ig-form, applied after every option is read (their order
@@ -88,6 +92,7 @@ static int handle(int opt, const char *v, void *ctx) {
     switch (opt) {
     case O_MODEL: a->model = v; return 0;
     case O_OUT: a->out = v; return 0;
+    case O_OVERWRITE: a->overwrite = 1; return 0;
     case O_DATA: a->data_dir = v; return 0;
     case O_TASK:
         a->have_task = 1;
@@ -258,8 +263,25 @@ static int run(int argc, char **argv) {
         return fl_usage_error("circuits", "--check-patching is for node attribution (--method ap or ap-ig)");
     if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
         return fl_usage_error("circuits", "--method %s: corruption must be within, counterfactual or zero", a.method);
+    /* What defines a circuits directory, for a rerun to find the same one. */
+    cJSON *id = cJSON_CreateObject();
+    cJSON_AddStringToObject(id, "model", a.model);
+    cJSON_AddStringToObject(id, "task", a.modarith ? "modarith" : fl_task_name(a.task));
+    cJSON_AddStringToObject(id, "subtasks", a.subtasks);
+    cJSON_AddStringToObject(id, "method", a.method);
+    cJSON_AddStringToObject(id, "loss", fl_ap_loss_name(a.ap.loss));
+    cJSON_AddStringToObject(id, "corrupt", fl_ap_corrupt_name(a.ap.corrupt));
+    cJSON_AddNumberToObject(id, "examples", (double)a.examples);
+    cJSON_AddNumberToObject(id, "seed", (double)a.seed);
+    char *identity = cJSON_PrintUnformatted(id), *replaced = NULL;
+    cJSON_Delete(id);
+    rc = fl_out_is_not_input(a.out, a.model, "--model") ||
+         fl_rundir_claim(a.out, "circuits", identity, a.overwrite, &replaced);
+    free(identity);
+    if (rc) return fl_fail("circuits");
     fl_set_threads((int)a.threads);
     rc = a.modarith ? fl_circuits_modarith(&a) : circuits(&a);
+    fl_rundir_release(replaced, rc == 0);
     if (rc == FL_BAD_REQUEST) return fl_usage_error("circuits", "%s", fl_error_msg());
     return rc ? fl_fail("circuits") : FL_EXIT_OK;
 }

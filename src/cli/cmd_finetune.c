@@ -5,6 +5,7 @@
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
 #include "forgetlab/finetune.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 
 #include <stdio.h>
@@ -23,7 +24,9 @@ static const char HELP[] =
     "Options:\n"
     "  --base DIR            the pretrained model (run directory or .safetensors)\n"
     "  --method M            fine-tuning method (required)\n"
-    "  --out DIR             run directory (required)\n"
+    "  --out DIR             run directory (required; not the --base or --teacher run); a\n"
+    "                        rerun of the same configuration resumes; --overwrite replaces\n"
+    "                        a run of another command or configuration there\n"
     "  --lr X                AdamW learning rate (default 1e-4)\n"
     "  --schedule S          constant or cosine (linear warm-up over 10%, then cosine)\n"
     "  --epochs N            passes over the 8,000 ParityMNIST training images (default 1)\n"
@@ -41,12 +44,12 @@ static const char HELP[] =
     "  --data-dir DIR        datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --help                show this help\n";
 
-enum { O_BASE = 256, O_METHOD, O_OUT, O_LR, O_SCHED, O_EPOCHS, O_BATCH, O_GROUP, O_KL, O_SBETA,
+enum { O_OVERWRITE = 200, O_BASE = 256, O_METHOD, O_OUT, O_LR, O_SCHED, O_EPOCHS, O_BATCH, O_GROUP, O_KL, O_SBETA,
        O_SGAMMA, O_OSAMPLE, O_TEACHER, O_CORRECT, O_CKPT, O_SEED, O_THREADS, O_DATA };
 
 static const struct option OPTS[] = {
     {"base", required_argument, 0, O_BASE},       {"method", required_argument, 0, O_METHOD},
-    {"out", required_argument, 0, O_OUT},         {"lr", required_argument, 0, O_LR},
+    {"out", required_argument, 0, O_OUT}, {"overwrite", no_argument, 0, O_OVERWRITE},         {"lr", required_argument, 0, O_LR},
     {"schedule", required_argument, 0, O_SCHED},  {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},     {"group-size", required_argument, 0, O_GROUP},
     {"kl-coef", required_argument, 0, O_KL},      {"simpo-beta", required_argument, 0, O_SBETA},
@@ -70,6 +73,7 @@ static int handle(int opt, const char *v, void *ctx) {
     switch (opt) {
     case O_BASE: a->base = v; return 0;
     case O_OUT: a->out = v; return 0;
+    case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
     case O_TEACHER: a->teacher = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
     case O_OSAMPLE: c->oracle_sample = 1; return 0;
@@ -131,6 +135,8 @@ static int run(int argc, char **argv) {
         return fl_usage_error("finetune", "--group-size %d: %s normalises rewards within each group, so a group "
                                           "of one has advantage 0 and learns nothing (use 2 or more)",
                               a.cfg.group_size, fl_ft_method_name(a.cfg.method));
+    if (fl_out_is_not_input(a.out, a.base, "--base") || fl_out_is_not_input(a.out, a.teacher, "--teacher"))
+        return fl_fail("finetune");
     fl_set_threads(a.threads);
     if (finetune(&a)) return fl_fail("finetune");
     char fmt[1024];

@@ -32,7 +32,9 @@ static const char HELP[] =
     "          epochs: memorises by epoch ~200, groks by ~1500, in about a minute\n"
     "\n"
     "Options:\n"
-    "  --out DIR              run directory (required)\n"
+    "  --out DIR              run directory (required); a rerun of the same configuration\n"
+    "                         resumes (or continues to a larger --epochs); --overwrite\n"
+    "                         replaces a run of another command or configuration there\n"
     "  --preset NAME          nanda or quick\n"
     "  --p N                  prime modulus\n"
     "  --op OPS               +, -, *, /, x2+y2, x2+xy+y2, x3+xy, or several\n"
@@ -59,11 +61,11 @@ static const char HELP[] =
     "  --threads N            threads for BLAS and OpenMP (default: all cores)\n"
     "  --help                 show this help\n";
 
-enum { O_OUT = 256, O_PRESET, O_P, O_OP, O_FRAC, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ACT, O_LN, O_INIT, O_LR, O_WD,
+enum { O_OVERWRITE = 200, O_OUT = 256, O_PRESET, O_P, O_OP, O_FRAC, O_LAYERS, O_DMODEL, O_HEADS, O_DMLP, O_ACT, O_LN, O_INIT, O_LR, O_WD,
        O_B1, O_B2, O_WARMUP, O_EPOCHS, O_BATCH, O_LOG, O_MEASURE, O_CKPT, O_KEY, O_STOP, O_SEED, O_THREADS, O_CSEX, O_SNAP };
 
 static const struct option OPTS[] = {
-    {"out", required_argument, 0, O_OUT},         {"preset", required_argument, 0, O_PRESET},
+    {"out", required_argument, 0, O_OUT}, {"overwrite", no_argument, 0, O_OVERWRITE},         {"preset", required_argument, 0, O_PRESET},
     {"p", required_argument, 0, O_P},             {"op", required_argument, 0, O_OP},
     {"frac", required_argument, 0, O_FRAC},       {"layers", required_argument, 0, O_LAYERS},
     {"d-model", required_argument, 0, O_DMODEL},  {"heads", required_argument, 0, O_HEADS},
@@ -104,9 +106,11 @@ static int handle(int opt, const char *v, void *ctx) {
     fl_grok_config *c = &a->cfg;
     long n;
     double x;
-    if (opt != O_OUT && opt != O_SEED && opt != O_THREADS && opt != O_PRESET && opt != O_SNAP) a->customised = 1;
+    if (opt != O_OUT && opt != O_SEED && opt != O_THREADS && opt != O_PRESET && opt != O_SNAP && opt != O_OVERWRITE)
+        a->customised = 1;
     switch (opt) {
     case O_OUT: a->out = v; return 0;
+    case O_OVERWRITE: c->overwrite = 1; return 0;
     case O_PRESET:
         if (a->customised) return fl_error_set("--preset must come before the options it would override");
         return fl_grok_preset(c, v) ? fl_error_wrap("--preset") : 0;

@@ -17,7 +17,9 @@ static const char HELP[] =
     "metrics.jsonl and summary.json.\n"
     "\n"
     "Options:\n"
-    "  --out DIR          run directory (required)\n"
+    "  --out DIR          run directory (required); a rerun of the same configuration\n"
+    "                     resumes; --overwrite replaces a run of another command or\n"
+    "                     configuration there (refused otherwise)\n"
     "  --per-task N       training images per task (default 500)\n"
     "  --epochs N         passes over the training set (default 20)\n"
     "  --batch N          minibatch size (default 32)\n"
@@ -33,11 +35,11 @@ static const char HELP[] =
     "                     the same command after a kill resumes from the last one\n"
     "  --help             show this help\n";
 
-enum { O_OUT = 256, O_PER_TASK, O_EPOCHS, O_BATCH, O_LR, O_WD, O_CLIP, O_MODEL, O_SEED,
+enum { O_OVERWRITE = 200, O_OUT = 256, O_PER_TASK, O_EPOCHS, O_BATCH, O_LR, O_WD, O_CLIP, O_MODEL, O_SEED,
        O_THREADS, O_DATA, O_LOG, O_CKPT };
 
 static const struct option OPTS[] = {
-    {"out", required_argument, 0, O_OUT},
+    {"out", required_argument, 0, O_OUT}, {"overwrite", no_argument, 0, O_OVERWRITE},
     {"per-task", required_argument, 0, O_PER_TASK},
     {"epochs", required_argument, 0, O_EPOCHS},
     {"batch", required_argument, 0, O_BATCH},
@@ -64,6 +66,7 @@ static int handle(int opt, const char *v, void *ctx) {
     double x;
     switch (opt) {
     case O_OUT: a->out = v; return 0;
+    case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
     case O_MODEL: {
         int nl, dims[FL_MLP_MAX_LAYERS + 1];
         if (fl_mlp_parse_spec(v, &nl, dims)) return -1;

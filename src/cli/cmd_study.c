@@ -21,7 +21,8 @@ static const char HELP_HEAD[] =
     "Finished runs are kept in DIR/results.sqlite: rerunning resumes a killed study.\n"
     "\n"
     "Options:\n"
-    "  --out DIR            study directory (required)\n"
+    "  --out DIR            study directory (required); a rerun of the same grid and probe\n"
+    "                       resumes; --overwrite replaces another study or run there\n"
     "  --quick              5 learning rates, constant schedule, 1 epoch\n"
     "  --seeds N            seeds per configuration (default 1)\n"
     "  --jobs N             concurrent runs (default: one per core)\n"
@@ -52,7 +53,7 @@ static const char HELP_HEAD[] =
 static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
 
 enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD,
-       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM };
+       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM, O_OVERWRITE };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
@@ -61,7 +62,7 @@ static const struct option OPTS[] = {
     {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
     {"cs-method", required_argument, 0, O_CS_METHOD}, {"cs-steps", required_argument, 0, O_CS_STEPS},
     {"cs-loss", required_argument, 0, O_CS_LOSS}, {"cs-corrupt", required_argument, 0, O_CS_CORRUPT},
-    {"cs-ig-form", required_argument, 0, O_CS_FORM},
+    {"cs-ig-form", required_argument, 0, O_CS_FORM}, {"overwrite", no_argument, 0, O_OVERWRITE},
     {0, 0, 0, 0}};
 
 /* "I/N", 1 <= I <= N: shard I of N (1-based, as SLURM's --array=1-N). */
@@ -90,6 +91,7 @@ static int handle(int opt, const char *v, void *ctx) {
     double x;
     switch (opt) {
     case O_OUT: c->out_dir = v; return 0;
+    case O_OVERWRITE: c->overwrite = 1; return 0;
     case O_DATA: c->data_dir = v; return 0;
     case O_QUICK: c->quick = 1; return 0;
     case O_DISTILL: c->with_distill = 1; return 0;

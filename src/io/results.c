@@ -155,6 +155,32 @@ int fl_results_get_meta(fl_results *r, const char *key, char *buf, size_t n, int
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
 }
 
+int fl_results_peek_meta(const char *path, const char *key, char *buf, size_t n, int *found) {
+    fl_results r = {0};
+    *found = 0;
+    buf[0] = '\0';
+    r.path = (char *)path;
+    if (sqlite3_open_v2(path, &r.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        int rc = db_error(&r, "cannot open");
+        sqlite3_close(r.db);
+        return rc;
+    }
+    sqlite3_stmt *st;
+    int rc = 0;
+    /* A database without a study table holds no study record. */
+    if (sqlite3_prepare_v2(r.db, "SELECT value FROM study WHERE key = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(st);
+        *found = step == SQLITE_ROW;
+        const unsigned char *v = *found ? sqlite3_column_text(st, 0) : NULL;
+        snprintf(buf, n, "%s", v ? (const char *)v : "");
+        sqlite3_finalize(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) rc = db_error(&r, "query");
+    }
+    sqlite3_close(r.db);
+    return rc;
+}
+
 /* The first column of the first row of sql, an integer or text (0 / "" when
  * there is none). */
 static int query_one(fl_results *r, const char *sql, long long *num, char *text, size_t n) {

@@ -1,13 +1,21 @@
 /* rundir.c: the run directory (config.json, metrics.jsonl, summary.json)
  * and atomic JSON file helpers. */
+/* realpath() is XSI. */
+#define _XOPEN_SOURCE 700
+
 #include "forgetlab/rundir.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int fl_rundir_open(fl_rundir *r, const char *dir) {
     memset(r, 0, sizeof *r);
@@ -117,4 +125,127 @@ int fl_rundir_log(const fl_rundir *r, const cJSON *obj) {
     int rc = fl_append_line(r->metrics_path, line);
     free(line);
     return rc;
+}
+
+/* ---- claiming an output directory ---- */
+
+/* Whether dir holds anything at all (a missing dir holds nothing). */
+static int dir_has_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int any = 0;
+    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return any;
+}
+
+/* Value of a JSON item as short text, for messages. */
+static void json_brief(const cJSON *v, char *buf, size_t n) {
+    char *t = v ? cJSON_PrintUnformatted(v) : NULL;
+    snprintf(buf, n, "%s", t ? t : "(absent)");
+    free(t);
+}
+
+int fl_rundir_claim(const char *dir, const char *command, const char *identity, int overwrite, char **replaced) {
+    *replaced = NULL;
+    if (!dir_has_entries(dir)) return 0;
+    char *path = fl_path_join(dir, "config.json"), *db = fl_path_join(dir, "results.sqlite");
+    cJSON *have = NULL, *want = identity ? cJSON_Parse(identity) : NULL;
+    char what[512] = "";
+    if (!path || !db) {
+        free(path), free(db);
+        return fl_error_set("out of memory");
+    }
+    if (fl_file_exists(path) && fl_json_read_file(path, &have) == 0) {
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(have, "command");
+        if (!cJSON_IsString(cmd) || strcmp(cmd->valuestring, command) != 0) {
+            snprintf(what, sizeof what, "a '%s' run", cJSON_IsString(cmd) ? cmd->valuestring : "?");
+        } else {
+            /* The same command: the same run when every setting that defines
+             * it agrees (threads and the like are not among them). */
+            const cJSON *item;
+            cJSON_ArrayForEach(item, want) {
+                const cJSON *old = cJSON_GetObjectItemCaseSensitive(have, item->string);
+                if (old && cJSON_Compare(old, item, 1)) continue;
+                char a[96], b[96];
+                json_brief(old, a, sizeof a), json_brief(item, b, sizeof b);
+                snprintf(what, sizeof what, "a '%s' run of another configuration (%s = %s there, %s here)", command,
+                         item->string, a, b);
+                break;
+            }
+        }
+    } else if (fl_file_exists(db)) {
+        snprintf(what, sizeof what, "a study (results.sqlite)");
+    } else if (!fl_file_exists(path)) {
+        /* A run killed before its config was written leaves its state and
+         * log only; anything else is not ours to replace. */
+        char *st = fl_path_join(dir, "state.safetensors");
+        int ours = st && fl_file_exists(st);
+        free(st);
+        if (!ours) snprintf(what, sizeof what, "files that are not a forgetlab run");
+    } else {
+        snprintf(what, sizeof what, "an unreadable config.json");
+    }
+    cJSON_Delete(have), cJSON_Delete(want);
+    free(path), free(db);
+    if (!what[0]) return 0;
+    if (!overwrite)
+        return fl_error_set("%s holds %s: choose another --out, or add --overwrite to replace it", dir, what);
+    /* Moved aside, not deleted: the caller removes it once the new run has
+     * finished, and says where it is if the new run fails. */
+    size_t n = strlen(dir) + 48;
+    char *aside = malloc(n);
+    if (!aside) return fl_error_set("out of memory");
+    snprintf(aside, n, "%s.replaced-%ld", dir, (long)getpid());
+    if (rename(dir, aside) != 0) {
+        free(aside);
+        return fl_error_set("%s: cannot move the old run aside: %s", dir, strerror(errno));
+    }
+    fprintf(stderr, "forgetlab: --overwrite: %s (%s) moved to %s until the new run finishes\n", dir, what, aside);
+    *replaced = aside;
+    return 0;
+}
+
+static int remove_tree(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char *child = fl_path_join(path, e->d_name);
+            if (child) remove_tree(child);
+            free(child);
+        }
+        if (d) closedir(d);
+        return rmdir(path);
+    }
+    return unlink(path);
+}
+
+void fl_rundir_release(char *replaced, int ok) {
+    if (!replaced) return;
+    if (ok) remove_tree(replaced);
+    else fprintf(stderr, "forgetlab: the replaced run is kept at %s\n", replaced);
+    free(replaced);
+}
+
+int fl_out_is_not_input(const char *out, const char *input, const char *flag) {
+    if (!out || !input) return 0;
+    struct stat st;
+    char *dir = NULL, a[PATH_MAX], b[PATH_MAX];
+    /* An input file names its directory: the run it belongs to. */
+    if (stat(input, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        const char *slash = strrchr(input, '/');
+        dir = slash ? strndup(input, (size_t)(slash - input + (slash == input))) : strdup(".");
+    } else {
+        dir = strdup(input);
+    }
+    int same = dir && realpath(dir, a) && realpath(out, b) && strcmp(a, b) == 0;
+    free(dir);
+    if (same) return fl_error_set("--out %s is where %s %s lives: writing there would replace what this command "
+                                  "reads; choose another --out", out, flag, input);
+    return 0;
 }

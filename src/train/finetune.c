@@ -412,14 +412,16 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     fl_mlp m = {0};
     fl_rundir rd = {0};
     cJSON *cfg = make_config(c, base_dir, t.n), *sum = NULL;
-    char *cfg_text = NULL, *path = NULL;
+    char *cfg_text = NULL, *path = NULL, *replaced = NULL;
     int rc = -1;
     fl_rng_init(&s.sample_rng, c->seed, FL_STREAM_SAMPLE);
     if (fl_mlp_create(&m, base->nlayers, base->dims)) goto out;
     memcpy(m.blob.params, base->blob.params, base->blob.n * sizeof(float));
     s.m = &m;
     if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
-    if (!(cfg_text = cJSON_PrintUnformatted(cfg)) || fl_mkdirs(out_dir)) goto out;
+    if (!(cfg_text = cJSON_PrintUnformatted(cfg)) ||
+        fl_rundir_claim(out_dir, "finetune", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
+        goto out;
     int trc = train_loop(&s, mctx, &rd, out_dir, cfg_text, cfg, on_ckpt, user);
     if (trc) {
         rc = trc;
@@ -451,6 +453,7 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     if (train_s) *train_s = s.train_s;
     rc = 0;
 out:
+    fl_rundir_release(replaced, rc == 0);
     cJSON_Delete(cfg);
     cJSON_Delete(sum);
     free(cfg_text);

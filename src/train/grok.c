@@ -49,7 +49,7 @@ void fl_grok_defaults(fl_grok_config *c) {
 
 int fl_grok_preset(fl_grok_config *c, const char *name) {
     uint64_t seed = c->seed;
-    int threads = c->threads, progress = c->progress, snapshot_every = c->snapshot_every;
+    int threads = c->threads, progress = c->progress, snapshot_every = c->snapshot_every, overwrite = c->overwrite;
     if (strcmp(name, "nanda") == 0) {
         fl_grok_defaults(c);
     } else if (strcmp(name, "quick") == 0) {
@@ -67,6 +67,7 @@ int fl_grok_preset(fl_grok_config *c, const char *name) {
         return fl_error_set("unknown preset '%s' (expected nanda or quick)", name);
     }
     c->seed = seed, c->threads = threads, c->progress = progress, c->snapshot_every = snapshot_every;
+    c->overwrite = overwrite;
     return 0;
 }
 
@@ -414,12 +415,13 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     run r;
     fl_rundir rd = {0};
     cJSON *cfg = NULL;
-    char *cfg_text = NULL, *model_path = NULL;
+    char *cfg_text = NULL, *model_path = NULL, *replaced = NULL;
     int rc = -1;
-    if (run_alloc(&r, c) || fl_mkdirs(out_dir)) goto out;
+    if (run_alloc(&r, c)) goto out;
     cfg = make_config(c, &r.d);
     cfg_text = cJSON_PrintUnformatted(cfg);
-    if (!cfg_text) goto out;
+    if (!cfg_text || fl_rundir_claim(out_dir, "grok", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
+        goto out;
     int resumed = state_io(&r, out_dir, cfg_text, 0);
     if (resumed < 0) goto out;
     if (resumed ? fl_rundir_resume(&rd, out_dir, "epoch", (double)r.epoch) : fl_rundir_open(&rd, out_dir)) goto out;
@@ -478,6 +480,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
     rc = fl_grok_plots(out_dir);
 out:
+    fl_rundir_release(replaced, rc == 0);
     if (rc == FL_DIVERGED) fl_error_wrap("%s", out_dir);
     cJSON_Delete(cfg);
     free(cfg_text);

@@ -219,7 +219,7 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
     fl_rundir rd = {0};
     train_set ts = {0};
     cJSON *cfg = NULL, *sum = NULL;
-    char *cfg_text = NULL, *model_path = NULL;
+    char *cfg_text = NULL, *model_path = NULL, *replaced = NULL;
     int rc = -1;
     for (int t = 0; t < 2; t++)
         for (int s = 0; s < 2; s++)
@@ -246,7 +246,8 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
 
     cfg = make_config(c, data_dir);
     cfg_text = cJSON_PrintUnformatted(cfg);
-    if (!cfg_text || fl_mkdirs(out_dir)) goto out;
+    if (!cfg_text || fl_rundir_claim(out_dir, "pretrain", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
+        goto out;
     float final_loss = 0;
     long steps = 0;
     double train_s = 0;
@@ -273,6 +274,7 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
     free(state);
     rc = 0;
 out:
+    fl_rundir_release(replaced, rc == 0);
     cJSON_Delete(cfg);
     cJSON_Delete(sum);
     free(cfg_text);

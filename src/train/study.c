@@ -12,6 +12,7 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/finetune.h"
 #include "forgetlab/progress.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,15 +246,7 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
-    /* A study's checkpoints share one probe: a rerun with another would
-     * mix two measures in one column. */
-    char had[96];
-    int have = 0;
     fl_ap_opts_string(&c->probe, probe, sizeof probe);
-    if (rc == 0) rc = fl_results_get_meta(&db, "circuit_probe", had, sizeof had, &have);
-    if (rc == 0 && have && strcmp(had, probe) != 0)
-        rc = fl_error_set("%s holds a study measured with the circuit probe '%s'; this run asks for '%s' (use "
-                          "another --out)", c->out_dir, had, probe);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
     fl_results_close(&db);
     return rc;
@@ -314,14 +308,51 @@ static int distill_phase(const study_world *w, sweep *sw) {
     return rc;
 }
 
+/* Before anything is written: DIR is new, or holds this study (same grid
+ * and circuit probe: a rerun resumes it), or - only with --overwrite,
+ * which moves it aside - anything else. A study's checkpoints must share
+ * one grid and one probe, or its tables would mix two experiments. */
+static int claim_study(const fl_razor_config *c, char **replaced) {
+    char *db_path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], probe[96], had[160], what[512] = "";
+    int rc = db_path ? 0 : fl_error_set("out of memory");
+    *replaced = NULL;
+    if (rc == 0 && fl_file_exists(db_path)) {
+        int have = 0;
+        study_grid_string(c, grid, sizeof grid);
+        fl_ap_opts_string(&c->probe, probe, sizeof probe);
+        rc = fl_results_peek_meta(db_path, "grid", had, sizeof had, &have);
+        if (rc == 0 && have && strcmp(had, grid) != 0)
+            snprintf(what, sizeof what, "a study of another grid ('%s' there, '%s' here)", had, grid);
+        if (rc == 0 && !what[0]) rc = fl_results_peek_meta(db_path, "circuit_probe", had, sizeof had, &have);
+        if (rc == 0 && !what[0] && have && strcmp(had, probe) != 0)
+            snprintf(what, sizeof what, "a study measured with another circuit probe ('%s' there, '%s' here)", had,
+                     probe);
+        if (rc == 0 && what[0] && !c->overwrite)
+            rc = fl_error_set("%s holds %s: choose another --out, or add --overwrite to replace it", c->out_dir, what);
+        else if (rc == 0 && what[0])
+            rc = fl_rundir_claim(c->out_dir, "study", NULL, 1, replaced);
+    } else if (rc == 0) {
+        /* No database yet: new, or a study killed while pretraining its base
+         * (DIR/base alone); anything else is another command's. */
+        char *base = fl_path_join(c->out_dir, "base");
+        struct stat st;
+        int only_base = base && stat(base, &st) == 0 && S_ISDIR(st.st_mode);
+        free(base);
+        if (!only_base) rc = fl_rundir_claim(c->out_dir, "study", NULL, c->overwrite, replaced);
+    }
+    free(db_path);
+    return rc;
+}
+
 /* The base model, on every rank: rank 0 pretrains it (or finds it) and
  * tells the others the thread count of the shared work (what the
  * single-process study would use), which they then load it with. */
-static int setup_base(const study_world *w, fl_razor_config *c, fl_mlp *base) {
+static int setup_base(const study_world *w, fl_razor_config *c, fl_mlp *base, char **replaced) {
     int cores = -1;
     if (w->rank == 0) {
         fl_set_threads(c->threads);
-        if (fl_mkdirs(c->out_dir) == 0 && ensure_base(c, base) == 0) cores = fl_get_threads();
+        if (claim_study(c, replaced) == 0 && fl_mkdirs(c->out_dir) == 0 && ensure_base(c, base) == 0)
+            cores = fl_get_threads();
     }
     cores = study_mpi_share(w, cores);
     if (cores < 0) return -1;
@@ -343,8 +374,9 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     planned_run *runs = NULL;
     int *todo = NULL;
     float *base_probs = NULL;
+    char *replaced = NULL;
     int rc = -1;
-    if (setup_base(w, &c, &base)) goto out;
+    if (setup_base(w, &c, &base, &replaced)) goto out;
     const char *dir = fl_data_dir(c.data_dir);
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
     /* The base model's outputs and Fisher: once, shared by every run. */
@@ -363,6 +395,7 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     /* A shard's analysis covers its part only: `merge` gives the study's. */
     rc = w->rank == 0 ? fl_razor_analyse(c.out_dir) : 0;
 out:
+    fl_rundir_release(replaced, rc == 0);
     free(runs);
     free(todo);
     free(base_probs);

@@ -23,5 +23,5 @@ PY
 # belongs to, so waiting for a line could kill the run before the state).
 kill_when 1 __metadata__ "$T/other/state.safetensors" -- "$FL" "${ARGS[@]}" --out "$T/other"
 expect_exit 1 "another configuration's state is refused" -- "$FL" "${ARGS[@]}" --lr 2e-4 --out "$T/other"
-expect_stderr "state.safetensors: written by a different configuration" "  ... naming the state file"
+expect_stderr "holds a .(pretrain|finetune). run of another configuration \(lr = " "  ... naming the setting that differs"
 finish

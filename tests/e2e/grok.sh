@@ -58,7 +58,7 @@ PY
 cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
 expect_exit 1 "a different configuration in the same directory is refused" -- \
     "$FL" "${ARGS[@]}" --lr 2e-3 --out "$T/killed"
-expect_stderr "state.safetensors: written by a different configuration" "  ... and the message names the state file"
+expect_stderr "holds a .grok. run of another configuration \(lr = " "  ... and the message names the setting"
 
 expect_exit 2 "--p 100 (not a prime)" -- "$FL" grok --p 100 --out "$T/x"
 expect_stderr "not a prime" "  ... says why"
