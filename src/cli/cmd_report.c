@@ -4,10 +4,14 @@
 
 #include "forgetlab/fileio.h"
 #include "forgetlab/grok.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/study.h"
+
+#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char HELP[] =
     "usage: forgetlab report DIR\n"
@@ -27,10 +31,28 @@ static int run(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (npos != 1) return fl_usage_error("report", "expected one study directory");
-    /* A grok run has metrics.jsonl and no results.sqlite. */
-    char *db = fl_path_join(pos[0], "results.sqlite"), *metrics = fl_path_join(pos[0], "metrics.jsonl");
-    int grok = db && metrics && !fl_file_exists(db) && fl_file_exists(metrics);
-    free(db), free(metrics);
-    if (grok) return fl_grok_plots(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
-    return fl_razor_analyse(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
+    /* A study has results.sqlite; a grok run says so in its config.json. */
+    char *db = fl_path_join(pos[0], "results.sqlite"), *cfg = fl_path_join(pos[0], "config.json");
+    const int study = db && fl_file_exists(db);
+    cJSON *c = NULL;
+    const char *command = NULL;
+    if (!study && cfg && fl_file_exists(cfg) && fl_json_read_file(cfg, &c) == 0) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "command");
+        command = cJSON_IsString(v) ? v->valuestring : NULL;
+    }
+    free(db), free(cfg);
+    if (study) return fl_razor_analyse(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
+    if (command && !strcmp(command, "grok")) {
+        cJSON_Delete(c);
+        return fl_grok_plots(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
+    }
+    if (command)
+        fprintf(stderr, "forgetlab report: %s holds a '%s' run, which has no report: report rebuilds a study's "
+                        "(a directory with results.sqlite) or a grok run's plots; this run's figures are in its "
+                        "summary.json and metrics.jsonl\n", pos[0], command);
+    else
+        fprintf(stderr, "forgetlab report: %s holds neither a study (results.sqlite) nor a grok run (config.json "
+                        "with command 'grok'): nothing to report\n", pos[0]);
+    cJSON_Delete(c);
+    return FL_EXIT_FAIL;
 }

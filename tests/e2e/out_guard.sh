@@ -44,4 +44,6 @@ before=$(sums "$T/full")
 expect_exit 1 "study --quick into a full study" -- "$FL" study razor --quick --out "$T/full"
 expect_stderr "another grid" "  ... names the grids"
 [ "$(sums "$T/full")" = "$before" ] && ok "  ... and changes nothing" || bad "the study changed"
+expect_exit 1 "report of a pretrain run" -- "$FL" report "$B"
+expect_stderr "holds a 'pretrain' run, which has no report" "  ... says what it found and what it needs"
 finish
