@@ -148,7 +148,8 @@ static int state_io(const char *dir, const char *cfg_text, fl_mlp *m, fl_rng *da
 /* The training loop proper, resumed from out_dir's state when there is
  * one; opens rd. The caller owns and frees everything else. */
 static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl_rundir *rd, const char *out_dir,
-                 const cJSON *cfg, const char *cfg_text, fl_rng *data_rng, float *final_loss, long *steps_out, double *train_s) {
+                 const cJSON *cfg, const char *cfg_text, fl_rng *data_rng, float *final_loss, long *steps_out, double *train_s,
+                 double *earlier_s) {
     loop_state ls = {0};
     fl_cls_step st;
     float *xb = fl_malloc((size_t)c->batch * FL_TASK_DIM * sizeof(float), "batch");
@@ -162,6 +163,7 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
     if (resumed ? fl_rundir_resume(rd, out_dir, "step", (double)ls.step) : fl_rundir_open(rd, out_dir)) goto out_all;
     if (fl_rundir_write_json(rd, "config.json", cfg)) goto out_all;
     memcpy(final_loss, &ls.loss_bits, sizeof *final_loss);
+    *earlier_s = ls.train_ms / 1000.0; /* the training time of the parts before a resume */
     const double t0 = fl_now() - ls.train_ms / 1000.0;
     long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
     fl_progress pb;
@@ -250,9 +252,9 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
         goto out;
     float final_loss = 0;
     long steps = 0;
-    double train_s = 0;
+    double train_s = 0, earlier_s = 0;
     /* The batch order continues the data stream after the subset draws. */
-    if (train(c, &m, &ts, &rd, out_dir, cfg, cfg_text, &data_rng, &final_loss, &steps, &train_s)) goto out;
+    if (train(c, &m, &ts, &rd, out_dir, cfg, cfg_text, &data_rng, &final_loss, &steps, &train_s, &earlier_s)) goto out;
 
     double acc[2];
     for (int t = 0; t < 2; t++)
@@ -264,7 +266,9 @@ int fl_pretrain_run(const fl_pretrain_config *c, const char *out_dir) {
     cJSON_AddNumberToObject(sum, "fashion_acc", acc[FL_TASK_FASHION]);
     cJSON_AddNumberToObject(sum, "final_loss", final_loss);
     cJSON_AddNumberToObject(sum, "steps", (double)steps);
-    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    /* A resumed run's wall time: this part's, plus the training time of
+     * the parts before it (up to the checkpoint it resumed from). */
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0 + earlier_s);
     cJSON_AddNumberToObject(sum, "train_time_s", train_s);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
     /* The run is complete: a rerun starts afresh (a few seconds) rather
