@@ -241,7 +241,7 @@ static void results_seeds(void) {
     fl_run_id(&k, id, sizeof id);
     check(fl_results_begin_run(&r, id), "begin");
     check(fl_results_add_checkpoint(&r, &k, id, 0, 10, 0.5, &m), "checkpoint");
-    double times[4] = {1, 2, 3, 4};
+    double times[5] = {1, 2, 3, 4, 0.5};
     check(fl_results_finish_run(&r, &k, id, &m, times), "finish");
     fl_run_key d = {"sft1", 3e-3, "cosine", 2, 1};
     fl_run_id(&d, id, sizeof id);

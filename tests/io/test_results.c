@@ -23,7 +23,7 @@ static void write_study(const char *path) {
                         .weight_rank = {3, 2}};
     char id[128];
     fl_run_id(&KEY, id, sizeof id);
-    double times[4] = {1, 2, 3, 4};
+    double times[5] = {1, 2, 3, 4, 0.5};
     assert_int_equal(fl_results_begin_run(&r, id), 0);
     assert_int_equal(fl_results_add_checkpoint(&r, &KEY, id, 0, 10, 0.5, &m), 0);
     assert_int_equal(fl_results_finish_run(&r, &KEY, id, &m, times), 0);
