@@ -8,6 +8,7 @@
  * milliseconds; bench/torch_mlp_step.py prints the same line for PyTorch and
  * bench/mlp_step.sh sets the two side by side. The median, not the mean, so
  * one step delayed by the OS does not move the number. */
+#include "forgetlab/clock.h"
 #include "forgetlab/error.h"
 #include "forgetlab/mlp.h"
 #include "forgetlab/optim.h"

@@ -18,7 +18,4 @@ int fl_set_threads(int n);
 /* The count last set by fl_set_threads (all cores before any call). */
 int fl_get_threads(void);
 
-/* Seconds on a monotonic clock, for timing and progress bars. */
-double fl_now(void);
-
 #endif

@@ -1,9 +1,9 @@
 /* progress.c: progress of long work on stderr: a redrawn bar on a
  * terminal; elsewhere (a log file, SLURM, nohup, CI) plain lines every 10%
  * or 30 s, so a log shows life; nothing with --quiet. */
+#include "forgetlab/clock.h"
 #include "forgetlab/progress.h"
 
-#include "forgetlab/threads.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -4,7 +4,6 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
 static int g_threads = 0;
@@ -30,9 +29,3 @@ int fl_set_threads(int n) {
 }
 
 int fl_get_threads(void) { return g_threads > 0 ? g_threads : fl_cpu_count(); }
-
-double fl_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}

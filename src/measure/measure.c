@@ -1,10 +1,10 @@
 /* measure.c: one fine-tuned model against its base: accuracies, forgetting
  * and every predictor, with the base's share computed once per context. */
+#include "forgetlab/clock.h"
 #include "forgetlab/measure.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
-#include "forgetlab/threads.h"
 #include "forgetlab/weights.h"
 
 #include <stdio.h>

@@ -5,6 +5,7 @@
  * before the first step, drawn from the labels stream; on-policy methods
  * (grpo, grpo-kl, reinforce) draw their actions from the current policy at
  * every step, on the sample stream. */
+#include "forgetlab/clock.h"
 #include "forgetlab/finetune.h"
 
 #include "forgetlab/checkpoint.h"

@@ -1,6 +1,7 @@
 /* grok.c: `forgetlab grok`: a transformer trained on a o b mod p, with
  * the accuracy curves, the progress measures, resumable checkpoints, and
  * the memorised and grokked epochs (see grok.h). */
+#include "forgetlab/clock.h"
 #include "forgetlab/grok.h"
 
 #include "forgetlab/attribution_tf.h"

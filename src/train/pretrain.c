@@ -1,6 +1,7 @@
 /* pretrain.c: the base model of the RL's Razor toy (SCIENCE.md section 3):
  * an MLP trained jointly on per_task images of ParityMNIST and of
  * FashionMNIST, then evaluated on both test sets. */
+#include "forgetlab/clock.h"
 #include "forgetlab/pretrain.h"
 
 #include "forgetlab/checkpoint.h"

@@ -14,6 +14,7 @@
  * the whole grid in every process. */
 #include "study_int.h"
 
+#include "forgetlab/clock.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/progress.h"

@@ -3,9 +3,9 @@
  * transaction, and pack it into bytes for another process to write. */
 #include "study_int.h"
 
+#include "forgetlab/clock.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
-#include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
 #include <stdint.h>
