@@ -3,7 +3,12 @@
  * A checkpoint holds the tensors under their PyTorch names and, in the
  * header's __metadata__, "format" = "forgetlab", "arch" = "mlp", "spec"
  * (e.g. "785-512-256-10"), "activation" = "relu", "version", and "config"
- * (the run's config.json as a string), so a file is self-describing. */
+ * (the run's config.json as a string), so a file is self-describing. A file
+ * without that metadata (written by PyTorch, say) loads as an MLP when its
+ * tensors are exactly layers.{i}.weight / layers.{i}.bias with chaining
+ * shapes (ReLU between the layers); a transformer's head count is not in
+ * its shapes, so one needs the metadata. Every loaded weight must be
+ * finite: the error names the tensor and the index. */
 #ifndef FORGETLAB_CHECKPOINT_H
 #define FORGETLAB_CHECKPOINT_H
 
@@ -18,5 +23,9 @@ int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json);
  * (then DIR/model.safetensors is read). If config_json is not NULL it
  * receives a malloc'ed copy of the stored config ("{}" if none). */
 int fl_mlp_load(const char *path, fl_mlp *m, char **config_json);
+
+/* The same for the transformer, with metadata arch "transformer". */
+int fl_tf_save(const char *path, const fl_transformer *m, const char *config_json);
+int fl_tf_load(const char *path, fl_transformer *m, char **config_json);
 
 #endif

@@ -160,9 +160,6 @@ void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits);
 void fl_tf_spec_string(const fl_tf_config *c, char *buf, int n);
 int fl_tf_parse_spec(const char *spec, fl_tf_config *c);
 
-/* Saves / loads like fl_mlp_save / fl_mlp_load, with metadata arch
- * "transformer". A run directory means DIR/model.safetensors. */
-int fl_tf_save(const char *path, const fl_transformer *m, const char *config_json);
-int fl_tf_load(const char *path, fl_transformer *m, char **config_json);
+/* Saving and loading: checkpoint.h. */
 
 #endif

@@ -5,6 +5,7 @@
 #include "forgetlab/grok.h"
 
 #include "forgetlab/attribution_tf.h"
+#include "forgetlab/checkpoint.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
