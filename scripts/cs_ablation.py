@@ -7,6 +7,8 @@ probe configuration, pooled over the base seeds,
   rho      Spearman of CS with forgetting over every checkpoint, with a 95%
            interval from 1000 bootstrap resamples of whole runs (all of a
            run's checkpoints together; seeds are runs too);
+  rho - random  the same for CS minus its random-split baseline (does CS
+           fall beyond what random groups of the same images show?);
   low/high mean CS over checkpoints with forgetting < 0.05 / > 0.30;
   excess   mean CS - circuit_stability_random (its random-split baseline)
            at low / high forgetting.
@@ -50,9 +52,10 @@ def study(out):
         return
     seeds = sorted({p.split("/")[-3] for p in glob.glob(f"{out}/study/s*/*/results.csv")})
     print(f"### Study: quick grid, base seeds {', '.join(s[1:] for s in seeds)}\n")
-    print("| probe (method, loss, corruption) | Spearman(CS, forgetting) [95%] | CS, forgetting < 0.05 | "
-          "CS, forgetting > 0.30 | CS - random, < 0.05 | CS - random, > 0.30 | n |")
-    print("|---|---|---|---|---|---|---|")
+    print("| probe (method, loss, corruption) | Spearman(CS, forgetting) [95%] | Spearman(CS - random, "
+          "forgetting) [95%] | CS, forgetting < 0.05 | CS, forgetting > 0.30 | CS - random, < 0.05 | "
+          "CS - random, > 0.30 | n |")
+    print("|---|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     for cfg, rs in rows.items():
         run = np.array([r[0] for r in rs])
@@ -61,15 +64,19 @@ def study(out):
         base = np.array([r[3] for r in rs])
         runs = np.unique(run)
         idx = {u: np.flatnonzero(run == u) for u in runs}
-        boot = []
+        ex = cs - base
+        boot, bootx = [], []
         for _ in range(1000):
             pick = np.concatenate([idx[u] for u in rng.choice(runs, len(runs))])
             boot.append(spearman(f[pick], cs[pick]))
+            bootx.append(spearman(f[pick], ex[pick]))
         lo, hi = np.nanpercentile(boot, [2.5, 97.5])
+        xlo, xhi = np.nanpercentile(bootx, [2.5, 97.5])
         low, high = f < 0.05, f > 0.30
         print(f"| {cfg.replace('-counterfactual', ' counterfactual').replace('-within', ' within')} "
-              f"| {spearman(f, cs):+.2f} [{lo:+.2f}, {hi:+.2f}] | {cs[low].mean():.3f} | {cs[high].mean():.3f} "
-              f"| {(cs - base)[low].mean():+.3f} | {(cs - base)[high].mean():+.3f} | {len(f)} |")
+              f"| {spearman(f, cs):+.2f} [{lo:+.2f}, {hi:+.2f}] | {spearman(f, ex):+.2f} [{xlo:+.2f}, {xhi:+.2f}] "
+              f"| {cs[low].mean():.3f} | {cs[high].mean():.3f} "
+              f"| {ex[low].mean():+.3f} | {ex[high].mean():+.3f} | {len(f)} |")
     print()
 
 
