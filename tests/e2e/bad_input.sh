@@ -59,8 +59,8 @@ one_line "garbage model"
 # index, in every command; a text file is "not a safetensors file"; plain
 # PyTorch names without forgetlab's metadata load as an MLP.
 fresh_data
-expect_exit 0 "a small base" -- "$FL" "${small[@]}"
-/usr/bin/python3 - "$T/run/model.safetensors" "$T" <<'PY' && ok "rewritten without metadata, and with a NaN" || bad "rewrite"
+expect_exit 0 "a small base" -- "$FL" pretrain --per-task 50 --epochs 1 --out "$T/nanrun" --data-dir "$T/data"
+/usr/bin/python3 - "$T/nanrun/model.safetensors" "$T" <<'PY' && ok "rewritten without metadata, and with a NaN" || bad "rewrite"
 import json, struct, sys
 import numpy as np
 raw = open(sys.argv[1], "rb").read()
@@ -81,11 +81,11 @@ save(sys.argv[2] + "/plain.safetensors", t)
 t["layers.1.bias"][3] = np.nan
 save(sys.argv[2] + "/nan.safetensors", t)
 PY
-expect_exit 0 "eval of forgetlab's own copy" -- "$FL" eval --model "$T/run" --data-dir "$T/data"
+expect_exit 0 "eval of forgetlab's own copy" -- "$FL" eval --model "$T/nanrun" --data-dir "$T/data"
 cp "$T/stdout" "$T/own.json"
 expect_exit 0 "eval of a plain PyTorch file (no metadata)" -- "$FL" eval --model "$T/plain.safetensors" --data-dir "$T/data"
 cmp -s "$T/stdout" "$T/own.json" && ok "  ... the same accuracies" || bad "plain file: other accuracies"
-for cmd in "eval --model $T/nan.safetensors" "measure --base $T/run --model $T/nan.safetensors" \
+for cmd in "eval --model $T/nan.safetensors" "measure --base $T/nanrun --model $T/nan.safetensors" \
            "finetune --base $T/nan.safetensors --method sft1 --epochs 1 --out $T/ft"; do
     expect_exit 1 "NaN weight: ${cmd%% *}" -- "$FL" $cmd --data-dir "$T/data"
     expect_stderr "layers.1.bias.*index 3" "  ... names layers.1.bias and the index"

@@ -46,4 +46,9 @@ expect_stderr "another grid" "  ... names the grids"
 [ "$(sums "$T/full")" = "$before" ] && ok "  ... and changes nothing" || bad "the study changed"
 expect_exit 1 "report of a pretrain run" -- "$FL" report "$B"
 expect_stderr "holds a 'pretrain' run, which has no report" "  ... says what it found and what it needs"
+# Models of other widths: both architectures named.
+expect_exit 0 "a base of other widths" -- "$FL" pretrain --quiet --model 785-64-10 --per-task 100 --epochs 1 \
+    --out "$T/narrow"
+expect_exit 1 "measure across architectures" -- "$FL" measure --base "$B" --model "$T/narrow"
+expect_stderr "785-64-10.*785-512-256-10" "  ... names both"
 finish
