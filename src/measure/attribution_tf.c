@@ -305,21 +305,11 @@ out:
     return rc;
 }
 
-int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits) {
-    if (check_model(m)) return -1;
-    const int T = m->cfg.ctx, V = m->cfg.n_out;
-    fl_tf_acts a;
-    if (fl_tf_acts_alloc(&a, m, CHUNK)) return -1;
-    for (int i = 0; i < n; i += CHUNK) {
-        const int B = n - i < CHUNK ? n - i : CHUNK;
-        memcpy(logits + (size_t)i * V, fl_tf_forward(m, &a, tok + (size_t)i * T, B), sizeof(float) * B * V);
-    }
-    fl_tf_acts_free(&a);
-    return 0;
-}
-
-int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
-                         int n, const fl_tf_patch *patch, float *losses) {
+/* Forward passes over n sequences in chunks, optionally patched: the
+ * logits into logits (if not NULL) and each sequence's loss into losses
+ * (if not NULL). */
+static int patched_pass(fl_transformer *m, const int *tok, int n, const fl_tf_patch *patch, fl_ap_loss loss,
+                        const int *target, const float *ref, float *losses, float *logits) {
     if (check_model(m)) return -1;
     const int T = m->cfg.ctx, V = m->cfg.n_out;
     fl_tf_acts a;
@@ -335,10 +325,21 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
             a.patch = &p;
         }
         const float *z = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-        fl_ap_loss_eval(loss, 0, z, target + i, ref ? ref + (size_t)i * V : NULL, B, V, losses + i, NULL);
+        if (logits) memcpy(logits + (size_t)i * V, z, sizeof(float) * B * V);
+        if (losses)
+            fl_ap_loss_eval(loss, 0, z, target + i, ref ? ref + (size_t)i * V : NULL, B, V, losses + i, NULL);
     }
     fl_tf_acts_free(&a);
     return 0;
+}
+
+int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits) {
+    return patched_pass(m, tok, n, NULL, FL_AP_LOSS_CE, NULL, NULL, NULL, logits);
+}
+
+int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
+                         int n, const fl_tf_patch *patch, float *losses) {
+    return patched_pass(m, tok, n, patch, loss, target, ref, losses, NULL);
 }
 
 int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
