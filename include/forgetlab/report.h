@@ -9,6 +9,9 @@
 /* How well one predictor explains forgetting: the pooled degree-2 fit. */
 typedef struct {
     const char *name;
+    const char *side;   /* "new": measured on the new task's inputs or on the weights;
+                           "outcome": on the prior task's own test images, whose
+                           accuracy defines forgetting (a restatement, not a predictor) */
     fl_r2_ci ci;
     double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
     double spearman;    /* rank correlation with forgetting: the sign R^2 hides */

@@ -7,7 +7,7 @@
  * DIR/runs/RUN_ID/      each fine-tuning run (config, metrics, summary)
  * DIR/results.sqlite    one row per run and per checkpoint (WAL)
  * DIR/results.csv       the checkpoint rows
- * DIR/predictors.csv    predictor, r2, r2_lo, r2_hi, n
+ * DIR/predictors.csv    predictor, r2, r2_lo, r2_hi, n, spearman, side
  * DIR/frontier.csv      per method: the exponential fit of its frontier
  * DIR/index.html and the plots (PNG and SVG)
  *

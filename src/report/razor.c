@@ -25,6 +25,15 @@ static const char *const PREDICTORS[] = {
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
+/* Which side of the outcome a predictor is measured on: the prior task's
+ * test images (the outcome's own data: the _prior divergences and the
+ * circuit measures on Fashion classes) or not. */
+static const char *predictor_side(const char *name) {
+    const size_t n = strlen(name);
+    const int prior = n > 6 && strcmp(name + n - 6, "_prior") == 0;
+    return prior || strncmp(name, "circuit_", 8) == 0 ? "outcome" : "new";
+}
+
 static double *column(const fl_points *p, const char *name) {
     int f = fl_field_index(name);
     double *c = malloc((size_t)(p->n > 0 ? p->n : 1) * sizeof(double));
@@ -87,6 +96,7 @@ int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
             return fl_error_set("out of memory");
         }
         fits[k].name = PREDICTORS[k];
+        fits[k].side = predictor_side(PREDICTORS[k]);
         fl_poly2_r2_bootstrap(x, y, p->n, 1000, 1, &fits[k].ci);
         fl_poly2_r2(x, y, p->n, fits[k].coef);
         fits[k].spearman = finite_spearman(x, y, p->n);
@@ -216,10 +226,10 @@ int fl_razor_analyse(const char *dir) {
         goto out;
     }
     if ((a->npred = fl_razor_predictors(&a->pts, a->pred)) < 0) goto out;
-    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman\n");
+    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side\n");
     for (int k = 0; k < a->npred; k++)
-        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
-                  a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman);
+        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
+                  a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman, a->pred[k].side);
     if (sb_write(&b, dir, "predictors.csv")) goto out;
     if ((a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS)) < 0) goto out;
     sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");

@@ -53,11 +53,13 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
           "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
           "checkpoint of every method; 95% interval from 1000 bootstrap resamples. R&sup2; hides the "
           "sign: the Spearman correlation with forgetting gives it (negative: the predictor falls as "
-          "forgetting grows).</p>\n"
-          "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th><th>n</th><th>Spearman</th>"
-          "<th>paper</th></tr>\n", f);
+          "forgetting grows). Side <i>outcome</i>: measured on the prior task's own test images, whose "
+          "accuracy defines forgetting, so they restate the outcome rather than predict it from the new "
+          "task, as the paper's predictors do.</p>\n"
+          "<table><tr><th>predictor</th><th>side</th><th>R&sup2;</th><th>95% interval</th><th>n</th>"
+          "<th>Spearman</th><th>paper</th></tr>\n", f);
     for (int k = 0; k < np; k++) {
-        fprintf(f, "<tr><td>%s</td><td>", pf[k].name);
+        fprintf(f, "<tr><td>%s</td><td>%s</td><td>", pf[k].name, pf[k].side);
         num(f, pf[k].ci.r2, "%.3f");
         fputs("</td><td>", f);
         num(f, pf[k].ci.lo, "%.3f");

@@ -174,15 +174,16 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a) {
     for (int k = 0; k < a->npred; k++) {
         /* R^2 hides the sign: a predictor that falls as forgetting grows is
          * marked, so the chart says which way each one moves. */
-        snprintf(marked[k], sizeof marked[k], "%s%s", a->pred[k].name,
-                 a->pred[k].spearman < 0 ? " (\xe2\x88\x92, falls with forgetting)" : "");
+        snprintf(marked[k], sizeof marked[k], "%s%s%s", a->pred[k].name,
+                 strcmp(a->pred[k].side, "outcome") == 0 ? " [outcome side]" : "",
+                 a->pred[k].spearman < 0 ? " (\xe2\x88\x92)" : "");
         labels[k] = marked[k];
         v[k] = a->pred[k].ci.r2;
         lo[k] = a->pred[k].ci.lo;
         hi[k] = a->pred[k].ci.hi;
         ref[k] = fl_paper_r2(a->pred[k].name);
     }
-    fl_bars b = {"How well each predictor explains forgetting", "R\xc2\xb2 of the quadratic fit (95% bootstrap interval)",
+    fl_bars b = {"How well each predictor explains forgetting", "R\xc2\xb2, quadratic fit (95% interval); (\xe2\x88\x92): falls with forgetting",
                  labels, v, lo, hi, ref, "paper (ParityMNIST)", a->npred, 0.0, 1.0};
     char *path = fl_path_join(dir, "r2_predictors");
     int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");

@@ -31,6 +31,9 @@ assert db.execute("select value from study where key = 'circuit_probe'").fetchon
 pred = {r["predictor"]: r for r in csv.DictReader(open(f"{d}/predictors.csv"))}
 # The sign R^2 hides: forward KL rises with forgetting, CKA (a similarity) falls.
 assert float(pred["forward_kl_new"]["spearman"]) > 0.5 and float(pred["cka"]["spearman"]) < -0.5, pred["cka"]
+# Measures on the prior task's own test images are set apart as the outcome's side.
+assert pred["forward_kl_new"]["side"] == "new" and pred["tv_prior"]["side"] == "outcome"
+assert pred["circuit_drift"]["side"] == "outcome" and pred["weight_l1"]["side"] == "new"
 fkl = pred["forward_kl_new"]
 print("# forward KL R^2", fkl["r2"], "[", fkl["r2_lo"], fkl["r2_hi"], "]")
 assert float(fkl["r2"]) > 0.8 and float(fkl["r2_lo"]) <= float(fkl["r2"]) <= float(fkl["r2_hi"])
