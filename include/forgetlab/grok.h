@@ -65,9 +65,4 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir);
  * from the configuration its checkpoint carries; `model` names it in errors. */
 int fl_grok_dataset(const char *model, const char *cfg_text, fl_modarith *d);
 
-/* The plots of a finished or running grok directory, from metrics.jsonl
- * and model.safetensors: curves (accuracy and loss over epochs), progress
- * measures, the embedding's Fourier spectrum. */
-int fl_grok_plots(const char *dir);
-
 #endif

@@ -53,6 +53,17 @@ int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
 /* The paper's R^2 for a predictor (Table 1, ParityMNIST), NaN if absent. */
 double fl_paper_r2(const char *name);
 
+/* The analysis of a razor study from DIR/results.sqlite: results.csv,
+ * predictors.csv, frontier.csv, the plots and index.html; prints the
+ * predictor and matched-accuracy tables. */
+int fl_razor_analyse(const char *dir);
+
+/* The plots of a finished or running grok directory, from metrics.jsonl
+ * and model.safetensors: curves (accuracy and loss over epochs), progress
+ * measures, circuit stability over its baseline, the embedding's Fourier
+ * spectrum. */
+int fl_grok_plots(const char *dir);
+
 /* Plots and index.html of a razor study directory. */
 int fl_razor_report(const char *dir, const fl_razor_analysis *a);
 

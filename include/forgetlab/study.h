@@ -42,18 +42,17 @@ typedef struct {
 
 void fl_razor_defaults(fl_razor_config *c);
 
-/* The whole study: sweep (resuming what is done), then the analysis. */
-int fl_razor_run(const fl_razor_config *c);
+/* The whole study: the sweep, resuming what is done. *writer: whether this
+ * process wrote results.sqlite (rank 0 under MPI), so the caller knows who
+ * runs the analysis (fl_razor_analyse, report.h). */
+int fl_razor_run(const fl_razor_config *c, int *writer);
 
 /* Combines the study directories dirs[0..n) (the shards of one grid, run
- * by one version with the same base model and threads per run) into out,
- * then analyses it. Refuses missing runs unless partial. */
+ * by one version with the same base model and threads per run) into out.
+ * Refuses missing runs unless partial. */
 int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial);
 
 /* Whether this build can spread a study over MPI ranks. */
 int fl_razor_has_mpi(void);
-
-/* The analysis alone, from DIR/results.sqlite: CSVs, fits, plots, report. */
-int fl_razor_analyse(const char *dir);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/grok.h"
+#include "forgetlab/report.h"
 #include "forgetlab/train.h"
 
 #include <stdint.h>
@@ -173,7 +174,7 @@ static int run(int argc, char **argv) {
         return fl_usage_error("grok", "--measure-every and --checkpoint-every must be multiples of --log-every (%d)",
                               c->log_every);
     rc = fl_grok_run(c, a.out);
-    if (rc) return fl_fail("grok");
+    if (rc || fl_grok_plots(a.out)) return fl_fail("grok");
     char fmt[1024];
     snprintf(fmt, sizeof fmt, "grok: memorised at epoch %%K{memorized_epoch}, grokked at epoch %%K{grokked_epoch} "
              "(? = not yet), test accuracy %%K3{test_acc} after %%K{epochs} epochs -> %s", a.out);

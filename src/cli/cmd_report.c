@@ -3,9 +3,8 @@
 #include "cli.h"
 
 #include "forgetlab/fileio.h"
-#include "forgetlab/grok.h"
+#include "forgetlab/report.h"
 #include "forgetlab/rundir.h"
-#include "forgetlab/study.h"
 
 #include <cjson/cJSON.h>
 

@@ -4,6 +4,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/report.h"
 #include "forgetlab/study.h"
 
 #include <stdio.h>
@@ -156,7 +157,12 @@ static int run(int argc, char **argv) {
     /* The distill runs' teacher is the best grpo run of the whole grid. */
     if (c.with_distill && c.shard_count > 1)
         return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");
-    if (fl_razor_run(&c)) return fl_fail("study");
+    int writer;
+    if (fl_razor_run(&c, &writer)) return fl_fail("study");
+    /* The process that wrote results.sqlite analyses it; a shard's
+     * analysis covers its part only (`merge` gives the study's). */
+    if (!writer) return FL_EXIT_OK;
+    if (fl_razor_analyse(c.out_dir)) return fl_fail("study");
     summary(c.out_dir);
     return FL_EXIT_OK;
 }

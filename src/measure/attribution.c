@@ -291,7 +291,8 @@ static int scores_impl(const fl_mlp *m, const fl_ap_opts *o, const float *x, con
                        const int *target, fl_task_id t, const int *label, int n, float *scores) {
     if (fl_ap_check(o, xc != NULL || partner != NULL)) return -1;
     int own[CHUNK];
-    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), in = m->dims[0], h0 = m->dims[1];
+    const int nl = m->nlayers, V = m->dims[nl], nu = fl_ap_nunits(m), nc = fl_ap_ncomponents(m);
+    const int in = m->dims[0], h0 = m->dims[1];
     const int input = fl_ap_corrupt_is_input(o->corrupt), M = o->ig_steps, path = M > 0 && o->ig_form == FL_IG_PATH;
     const int rows = M > 0 ? IG_ROWS : CHUNK; /* IG_ROWS is a multiple of CHUNK */
     const float *W0 = fl_blob_param(&m->blob, m->w_view[0]), *b0 = fl_blob_param(&m->blob, m->b_view[0]);
@@ -341,7 +342,7 @@ static int scores_impl(const fl_mlp *m, const fl_ap_opts *o, const float *x, con
             backward_to_hidden(m, &a, dlogits, B);
         }
         for (int b = 0; b < B; b++) {
-            float *s = scores + (size_t)(i + b) * fl_ap_ncomponents(m);
+            float *s = scores + (size_t)(i + b) * nc;
             for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
                 int w = m->dims[l + 1];
                 const float *ab = a.post[l] + (size_t)b * w, *gb = g[l] + (size_t)b * w;

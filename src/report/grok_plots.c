@@ -3,7 +3,7 @@
  * progress measures (restricted and excluded loss beside the train and test
  * loss; the weight norm), circuit stability with its random-split baseline,
  * and the embedding's Fourier spectrum. */
-#include "forgetlab/grok.h"
+#include "forgetlab/report.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"

@@ -2,11 +2,10 @@
  * results.csv, predictors.csv (R^2 of each predictor of forgetting, with a
  * bootstrap interval, and its Spearman correlation with forgetting: the sign), frontier.csv (each method's Pareto frontier and its
  * exponential fit), the plots and index.html. */
-#include "forgetlab/study.h"
+#include "forgetlab/report.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
-#include "forgetlab/report.h"
 #include "forgetlab/results.h"
 #include "forgetlab/stats.h"
 

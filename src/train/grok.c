@@ -480,7 +480,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     r.wall_ms = wall_before + lround(1000.0 * (fl_now() - t0)), r.parts = parts_before + 1;
     if (state_io(&r, out_dir, cfg_text, 1)) goto out;
     if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
-    rc = fl_grok_plots(out_dir);
+    rc = 0;
 out:
     fl_rundir_release(replaced, rc == 0);
     if (rc == FL_DIVERGED) fl_error_wrap("%s", out_dir);

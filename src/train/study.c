@@ -392,8 +392,7 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     if (w->rank == 0 && record_study(&c, study_run_threads(&c, sw.n))) goto out;
     if (run_phase(w, &sw)) goto out;
     if (c.with_distill && distill_phase(w, &sw)) goto out;
-    /* A shard's analysis covers its part only: `merge` gives the study's. */
-    rc = w->rank == 0 ? fl_razor_analyse(c.out_dir) : 0;
+    rc = 0;
 out:
     fl_rundir_release(replaced, rc == 0);
     free(runs);
@@ -405,8 +404,10 @@ out:
     return rc;
 }
 
-int fl_razor_run(const fl_razor_config *c) {
+int fl_razor_run(const fl_razor_config *c, int *writer) {
     study_world w;
+    *writer = 0;
     if (study_mpi_init(&w)) return -1;
+    *writer = w.rank == 0;
     return study_mpi_finish(&w, razor_run(&w, c));
 }

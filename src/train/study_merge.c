@@ -260,5 +260,5 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = copy_subdir(dirs[0], out, "base", 0);
     if (rc) return -1;
     printf("merged %d part(s) into %s: %d new run(s)\n\n", n, out, total);
-    return fl_razor_analyse(out);
+    return 0;
 }
