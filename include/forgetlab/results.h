@@ -45,9 +45,9 @@ int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *ru
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
                           const fl_measurement *final, const double *times);
 
-/* The finished run of a method with the highest final new-task accuracy
- * (ties: least forgetting). */
-int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n);
+/* The finished run of a method (of one seed; seed < 0: any) with the
+ * highest final new-task accuracy (ties: least forgetting, then the run id). */
+int fl_results_best_run(fl_results *r, const char *method, long seed, char *id, size_t n);
 
 /* Records a run that diverged (status 'diverged', the error line): it
  * counts as finished, so a resumed study does not retry it. */

@@ -25,10 +25,14 @@ static const char HELP_HEAD[] =
     "  --out DIR            study directory (required); a rerun of the same grid and probe\n"
     "                       resumes; --overwrite replaces another study or run there\n"
     "  --quick              5 learning rates, constant schedule, 1 epoch\n"
-    "  --seeds N            seeds per configuration (default 1)\n"
+    "  --seeds N            base seeds (default 1): seed s pretrains its own base model\n"
+    "                       (DIR/base, DIR/base_s1, ...) and runs the whole grid from it\n"
     "  --jobs N             concurrent runs (default: one per core)\n"
     "  --threads N          total threads, shared by the jobs (default: all cores)\n"
-    "  --with-distill       add distill runs taught by the best grpo run\n"
+    "  --no-distill         skip the distill runs (default: after the sweep, each seed's\n"
+    "                       best grpo run, by final new-task accuracy then least\n"
+    "                       forgetting, teaches distill runs over the same grid; not in\n"
+    "                       a shard: run the study again on the merged directory)\n"
     "  --keep-models        keep every run's model.safetensors (2 MB each)\n"
     "  --checkpoint-every X epochs between measured checkpoints (default 0.2)\n"
     "  --data-dir DIR       datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
@@ -54,11 +58,12 @@ static const char HELP_HEAD[] =
 static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
 
 enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD,
-       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM, O_OVERWRITE };
+       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM, O_OVERWRITE, O_NO_DISTILL };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
     {"threads", required_argument, 0, O_THREADS}, {"with-distill", no_argument, 0, O_DISTILL},
+    {"no-distill", no_argument, 0, O_NO_DISTILL},
     {"keep-models", no_argument, 0, O_KEEP},    {"checkpoint-every", required_argument, 0, O_CKPT},
     {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
     {"cs-method", required_argument, 0, O_CS_METHOD}, {"cs-steps", required_argument, 0, O_CS_STEPS},
@@ -85,6 +90,8 @@ static int parse_shard(const char *v, int *index, int *count) {
 /* The probe's method and steps, applied once every option is read, so
  * their order does not matter. */
 static int cs_plain, cs_steps;
+/* --with-distill (kept from when distill was optional) or --no-distill. */
+static int distill_asked = -1;
 
 static int handle(int opt, const char *v, void *ctx) {
     fl_razor_config *c = ctx;
@@ -95,7 +102,8 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_OVERWRITE: c->overwrite = 1; return 0;
     case O_DATA: c->data_dir = v; return 0;
     case O_QUICK: c->quick = 1; return 0;
-    case O_DISTILL: c->with_distill = 1; return 0;
+    case O_DISTILL: distill_asked = 1; return 0;
+    case O_NO_DISTILL: distill_asked = 0; return 0;
     case O_KEEP: c->keep_models = 1; return 0;
     case O_SEEDS: if (fl_arg_long("seeds", v, 1, 1000, &n)) return -1; c->seeds = (int)n; return 0;
     case O_JOBS: if (fl_arg_long("jobs", v, 1, 256, &n)) return -1; c->jobs = (int)n; return 0;
@@ -154,9 +162,11 @@ static int run(int argc, char **argv) {
     if (cs_plain && cs_steps) return fl_usage_error("study", "--cs-steps is for --cs-method ap-ig");
     c.probe.ig_steps = cs_plain ? 0 : cs_steps ? cs_steps : c.probe.ig_steps;
     if (fl_ap_check(&c.probe, 1)) return fl_usage_error("study", "--cs-*: %s", fl_error_msg());
-    /* The distill runs' teacher is the best grpo run of the whole grid. */
-    if (c.with_distill && c.shard_count > 1)
+    /* The distill runs' teacher is the best grpo run of the whole grid:
+     * a shard leaves them to the merged study. */
+    if (distill_asked == 1 && c.shard_count > 1)
         return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");
+    c.with_distill = distill_asked >= 0 ? distill_asked : c.shard_count <= 1;
     int writer;
     if (fl_razor_run(&c, &writer)) return fl_fail("study");
     /* The process that wrote results.sqlite analyses it; a shard's

@@ -319,16 +319,20 @@ static const char *column_str(sqlite3_stmt *st, int i) {
     return t ? (const char *)t : "";
 }
 
-int fl_results_best_run(fl_results *r, const char *method, char *id, size_t n) {
+int fl_results_best_run(fl_results *r, const char *method, long seed, char *id, size_t n) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ? AND status = 'done'"
-                           " ORDER BY new_acc DESC, forgetting ASC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(r->db, "SELECT run_id FROM runs WHERE method = ?1 AND status = 'done'"
+                           " AND (?2 < 0 OR seed = ?2) ORDER BY new_acc DESC, forgetting ASC, run_id LIMIT 1", -1, &st,
+                           NULL) != SQLITE_OK)
         return db_error(r, "query");
     sqlite3_bind_text(st, 1, method, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, seed);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) snprintf(id, n, "%s", column_str(st, 0));
     sqlite3_finalize(st);
-    if (rc == SQLITE_DONE) return fl_error_set("%s: no finished %s run", r->path, method);
+    if (rc == SQLITE_DONE)
+        return seed < 0 ? fl_error_set("%s: no finished %s run", r->path, method)
+                        : fl_error_set("%s: no finished %s run of seed %ld", r->path, method, seed);
     return rc == SQLITE_ROW ? 0 : db_error(r, "query");
 }
 

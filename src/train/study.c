@@ -46,8 +46,15 @@ const int STUDY_NSWEEP = (int)(sizeof STUDY_SWEEP / sizeof *STUDY_SWEEP);
 
 int study_max_runs(const fl_razor_config *c) { return STUDY_NSWEEP * 15 * 2 * 2 * c->seeds; }
 
-void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const fl_mlp *teacher,
-                const float *base_probs, planned_run *runs, int *n) {
+void study_base_dir(int s, char *buf, size_t n) {
+    if (s == 0)
+        snprintf(buf, n, "base");
+    else
+        snprintf(buf, n, "base_s%d", s);
+}
+
+void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const study_base *bases,
+                planned_run *runs, int *n) {
     const int nlr = c->quick ? 5 : 15, nsched = c->quick ? 1 : 2, nep = c->quick ? 1 : 2;
     const fl_sched_kind scheds[2] = {FL_SCHED_CONSTANT, FL_SCHED_COSINE};
     for (int s = 0; s < c->seeds; s++)
@@ -62,10 +69,11 @@ void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmeth
                         r->ft.method = methods[m];
                         r->ft.schedule = scheds[k];
                         r->ft.epochs = e + 1;
+                        /* Seed s: its own base model, and the fine-tuning seed s. */
                         r->ft.seed = (uint64_t)s;
                         r->ft.checkpoint_every = c->checkpoint_every;
-                        r->ft.teacher = teacher;
-                        r->ft.base_probs = base_probs;
+                        r->ft.teacher = bases ? &bases[s].teacher : NULL;
+                        r->ft.base_probs = bases ? bases[s].probs : NULL;
                         r->ft.progress = 0;
                         r->ft.save_model = c->keep_models || (c->with_distill && methods[m] == FL_FT_GRPO);
                         r->key = (fl_run_key){fl_ft_method_name(methods[m]), r->ft.lr,
@@ -205,22 +213,23 @@ static int run_phase(const study_world *w, sweep *sw) {
     return w->size > 1 ? study_mpi_sweep(w, sw) : fork_sweep(sw);
 }
 
-/* The base model: DIR/base, pretrained now unless an earlier invocation did. */
-static int ensure_base(const fl_razor_config *c, fl_mlp *base) {
-    char *dir = fl_path_join(c->out_dir, "base"), *file = dir ? fl_path_join(dir, "model.safetensors") : NULL;
-    int rc = -1;
-    if (!file) {
-        fl_error_set("out of memory");
-    } else if (!fl_file_exists(file)) {
+/* Seed s's base model (study_base_dir), pretrained with seed
+ * pretrain.seed + s unless an earlier invocation did; load only: never
+ * pretrain (MPI ranks other than 0). */
+static int ensure_base(const fl_razor_config *c, int s, int load_only, fl_mlp *base) {
+    char name[32];
+    study_base_dir(s, name, sizeof name);
+    char *dir = fl_path_join(c->out_dir, name), *file = dir ? fl_path_join(dir, "model.safetensors") : NULL;
+    int rc = file ? 0 : fl_error_set("out of memory");
+    if (rc == 0 && !load_only && !fl_file_exists(file)) {
         fl_pretrain_config pc = c->pretrain;
         pc.data_dir = c->data_dir;
         pc.threads = c->threads;
         pc.progress = c->progress;
+        pc.seed += (uint64_t)s;
         rc = fl_pretrain_run(&pc, dir);
-        if (rc == 0) rc = fl_mlp_load(file, base, NULL);
-    } else {
-        rc = fl_mlp_load(file, base, NULL);
     }
+    if (rc == 0) rc = fl_mlp_load(file, base, NULL);
     free(dir);
     free(file);
     return rc;
@@ -252,10 +261,11 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     return rc;
 }
 
-/* The teacher of the distill runs: the best grpo run's model, trained again
- * (same seed, same numbers) and kept if the sweep did not keep models.
+/* The teacher of seed s's distill runs: its best grpo run (highest final
+ * new-task accuracy, then least forgetting: fl_results_best_run), trained
+ * again (same seed, same numbers) if the sweep did not keep its model.
  * Rank 0 only; its plan index in *teacher. */
-static int find_teacher(sweep *sw, int *teacher) {
+static int find_teacher(sweep *sw, int s, int *teacher) {
     char *path = fl_path_join(sw->c->out_dir, "results.sqlite"), id[128];
     fl_results db;
     if (!path || fl_results_open(&db, path)) {
@@ -263,7 +273,7 @@ static int find_teacher(sweep *sw, int *teacher) {
         return -1;
     }
     free(path);
-    int rc = fl_results_best_run(&db, "grpo", id, sizeof id);
+    int rc = fl_results_best_run(&db, "grpo", s, id, sizeof id);
     fl_results_close(&db);
     if (rc) return -1;
     for (int i = 0; i < sw->n; i++)
@@ -274,9 +284,12 @@ static int find_teacher(sweep *sw, int *teacher) {
     rc = model ? 0 : fl_error_set("out of memory");
     if (rc == 0 && !fl_file_exists(model)) {
         fl_finetune_config ft = sw->runs[*teacher].ft;
+        const study_base *b = &sw->bases[s];
+        char base_dir[32];
+        study_base_dir(s, base_dir, sizeof base_dir);
         ft.save_model = 1;
         fl_set_threads(sw->run_threads);
-        rc = fl_finetune_run(&ft, sw->base, sw->train, sw->mctx, rundir, "base", NULL, NULL, NULL, NULL);
+        rc = fl_finetune_run(&ft, &b->model, sw->train, &b->mctx, rundir, base_dir, NULL, NULL, NULL, NULL);
         if (rc) fl_error_wrap("retraining the distill teacher %s", id);
     }
     free(runs);
@@ -285,27 +298,28 @@ static int find_teacher(sweep *sw, int *teacher) {
     return rc;
 }
 
-static int distill_phase(const study_world *w, sweep *sw) {
-    int teacher = -1;
-    int rc = w->rank == 0 ? find_teacher(sw, &teacher) : 0;
-    teacher = study_mpi_share(w, rc ? -1 : teacher);
-    if (teacher < 0) return -1;
-    char *runs = fl_path_join(sw->c->out_dir, "runs"), *rundir = runs ? fl_path_join(runs, sw->runs[teacher].id) : NULL;
-    char *model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
-    fl_mlp t = {0};
-    rc = model ? fl_mlp_load(model, &t, NULL) : fl_error_set("out of memory");
-    if (rc == 0) {
-        const fl_ft_method m = FL_FT_DISTILL;
-        sw->n = 0;
-        sw->label = "distill";
-        study_plan(sw->c, &m, 1, &t, sw->base_probs, sw->runs, &sw->n);
-        rc = run_phase(w, sw);
+/* Distill runs of every seed, each taught by its seed's teacher. */
+static int distill_phase(const study_world *w, sweep *sw, study_base *bases) {
+    int rc = 0;
+    for (int s = 0; s < sw->c->seeds && rc == 0; s++) {
+        int teacher = -1;
+        rc = w->rank == 0 ? find_teacher(sw, s, &teacher) : 0;
+        teacher = study_mpi_share(w, rc ? -1 : teacher);
+        if (teacher < 0) return -1;
+        char *runs = fl_path_join(sw->c->out_dir, "runs");
+        char *rundir = runs ? fl_path_join(runs, sw->runs[teacher].id) : NULL;
+        char *model = rundir ? fl_path_join(rundir, "model.safetensors") : NULL;
+        rc = model ? fl_mlp_load(model, &bases[s].teacher, NULL) : fl_error_set("out of memory");
+        free(runs);
+        free(rundir);
+        free(model);
     }
-    fl_mlp_free(&t);
-    free(runs);
-    free(rundir);
-    free(model);
-    return rc;
+    if (rc) return -1;
+    const fl_ft_method m = FL_FT_DISTILL;
+    sw->n = 0;
+    sw->label = "distill";
+    study_plan(sw->c, &m, 1, bases, sw->runs, &sw->n);
+    return run_phase(w, sw);
 }
 
 /* Before anything is written: DIR is new, or holds this study (same grid
@@ -344,63 +358,69 @@ static int claim_study(const fl_razor_config *c, char **replaced) {
     return rc;
 }
 
-/* The base model, on every rank: rank 0 pretrains it (or finds it) and
- * tells the others the thread count of the shared work (what the
- * single-process study would use), which they then load it with. */
-static int setup_base(const study_world *w, fl_razor_config *c, fl_mlp *base, char **replaced) {
+/* The base models, on every rank: rank 0 pretrains them (or finds them)
+ * and tells the others the thread count of the shared work (what the
+ * single-process study would use), which they then load them with. */
+static int setup_bases(const study_world *w, fl_razor_config *c, study_base *bases, char **replaced) {
     int cores = -1;
     if (w->rank == 0) {
         fl_set_threads(c->threads);
-        if (claim_study(c, replaced) == 0 && fl_mkdirs(c->out_dir) == 0 && ensure_base(c, base) == 0)
-            cores = fl_get_threads();
+        int rc = claim_study(c, replaced) || fl_mkdirs(c->out_dir);
+        for (int s = 0; s < c->seeds && rc == 0; s++) rc = ensure_base(c, s, 0, &bases[s].model);
+        if (rc == 0) cores = fl_get_threads();
     }
     cores = study_mpi_share(w, cores);
     if (cores < 0) return -1;
     c->threads = cores;
     fl_set_threads(cores);
-    if (w->rank == 0) return 0;
-    char *dir = fl_path_join(c->out_dir, "base"), *file = dir ? fl_path_join(dir, "model.safetensors") : NULL;
-    int rc = file ? fl_mlp_load(file, base, NULL) : fl_error_set("out of memory");
-    free(dir);
-    free(file);
-    return rc;
+    for (int s = 0; s < c->seeds && w->rank != 0; s++)
+        if (ensure_base(c, s, 1, &bases[s].model)) return -1;
+    return 0;
+}
+
+static void free_bases(study_base *bases, int n) {
+    for (int s = 0; bases && s < n; s++) {
+        fl_mlp_free(&bases[s].model);
+        fl_mlp_free(&bases[s].teacher);
+        fl_measure_ctx_free(&bases[s].mctx);
+        free(bases[s].probs);
+    }
+    free(bases);
 }
 
 static int razor_run(const study_world *w, const fl_razor_config *config) {
     fl_razor_config c = *config;
-    fl_mlp base = {0};
+    study_base *bases = fl_calloc((size_t)c.seeds, sizeof *bases, "base models");
     fl_task_data train = {0};
-    fl_measure_ctx mctx = {0};
     planned_run *runs = NULL;
     int *todo = NULL;
-    float *base_probs = NULL;
     char *replaced = NULL;
     int rc = -1;
-    if (setup_base(w, &c, &base, &replaced)) goto out;
+    if (!bases || setup_bases(w, &c, bases, &replaced)) goto out;
     const char *dir = fl_data_dir(c.data_dir);
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
-    /* The base model's outputs and Fisher: once, shared by every run. */
-    if (fl_measure_ctx_init(&mctx, &base, dir, 2000, &c.probe, 0)) goto out;
-    if (!(base_probs = fl_model_probs(&base, &train))) goto out;
+    /* Each base model's outputs and Fisher: once, shared by its runs. */
+    for (int s = 0; s < c.seeds; s++) {
+        if (fl_measure_ctx_init(&bases[s].mctx, &bases[s].model, dir, 2000, &c.probe, 0)) goto out;
+        if (!(bases[s].probs = fl_model_probs(&bases[s].model, &train))) goto out;
+    }
     const int max_runs = study_max_runs(&c);
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");
     todo = fl_malloc((size_t)max_runs * sizeof *todo, "runs to do");
     if (!runs || !todo) goto out;
-    sweep sw = {.c = &c, .base = &base, .train = &train, .mctx = &mctx, .base_probs = base_probs,
-                .runs = runs, .todo = todo, .run_threads = 1, .label = "sweep"};
-    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, base_probs, runs, &sw.n);
+    sweep sw = {.c = &c, .bases = bases, .train = &train, .runs = runs, .todo = todo, .run_threads = 1,
+                .label = "sweep"};
+    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, bases, runs, &sw.n);
     if (w->rank == 0 && record_study(&c, study_run_threads(&c, sw.n))) goto out;
     if (run_phase(w, &sw)) goto out;
-    if (c.with_distill && distill_phase(w, &sw)) goto out;
+    if (c.with_distill && distill_phase(w, &sw, bases)) goto out;
     rc = 0;
 out:
     fl_rundir_release(replaced, rc == 0);
     free(runs);
     free(todo);
-    free(base_probs);
-    fl_measure_ctx_free(&mctx);
+    free_bases(bases, c.seeds);
     fl_task_free(&train);
-    fl_mlp_free(&base);
     return rc;
 }
 

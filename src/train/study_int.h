@@ -17,15 +17,27 @@ typedef struct {
     char id[128];
 } planned_run;
 
+/* One seed's base model and what every run from it reads: the base's
+ * share of the measurements, its outputs on the training set (once per
+ * study), and the teacher of its distill runs. */
+typedef struct {
+    fl_mlp model;
+    fl_measure_ctx mctx;
+    float *probs;
+    fl_mlp teacher;
+} study_base;
+
+/* Seed s's base model directory under DIR: "base" for seed 0 (a one-seed
+ * study's layout), "base_sS" for the others. */
+void study_base_dir(int s, char *buf, size_t n);
+
 /* One phase of the study (the sweep, then the distill runs): its plan, the
  * runs of it still to do, and what every run reads. Workers get it by fork
  * (copy-on-write) or, under MPI, build the same one on every rank. */
 typedef struct {
     const fl_razor_config *c;
-    const fl_mlp *base;
+    const study_base *bases;  /* one per seed */
     const fl_task_data *train;
-    const fl_measure_ctx *mctx;
-    const float *base_probs;  /* the base on the training set, once per study */
     planned_run *runs;
     int n;                    /* planned runs (the whole grid of the phase) */
     int *todo, ntodo;         /* plan indices this process still has to run */
@@ -40,9 +52,10 @@ typedef struct {
 int study_run_threads(const fl_razor_config *c, int nplan);
 
 /* The grid of a phase: every method x learning rate x schedule x epochs x
- * seed, in a fixed order (the order shards are cut from). */
-void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const fl_mlp *teacher,
-                const float *base_probs, planned_run *runs, int *n);
+ * seed, in a fixed order (the order shards are cut from). Run of seed s
+ * starts from bases[s] (bases may be NULL: the plan's names only). */
+void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const study_base *bases,
+                planned_run *runs, int *n);
 /* The sweep's methods and the most runs a plan can hold. */
 extern const fl_ft_method STUDY_SWEEP[];
 extern const int STUDY_NSWEEP;

@@ -88,17 +88,32 @@ static int same_file(const char *a, const char *b, int *same) {
     return rc;
 }
 
-static int same_base(const char *dir, const char *dir0) {
-    char *b = fl_path_join(dir, "base"), *b0 = fl_path_join(dir0, "base");
-    char *m = b ? fl_path_join(b, "model.safetensors") : NULL, *m0 = b0 ? fl_path_join(b0, "model.safetensors") : NULL;
-    int same = 0, rc = m && m0 ? same_file(m, m0, &same) : fl_error_set("out of memory");
-    if (rc == 0 && !same)
-        rc = fl_error_set("%s: its base model differs from %s's (the parts must share one base model: "
-                          "docs/scaling.md)", dir, dir0);
-    free(b);
-    free(b0);
-    free(m);
-    free(m0);
+/* The seed count a grid string names (1 if it names none). */
+static int grid_seeds(const char *grid) {
+    const char *at = strstr(grid, "seeds=");
+    int s = 1;
+    if (at && (sscanf(at, "seeds=%d", &s) != 1 || s < 1)) s = 1;
+    return s;
+}
+
+/* Every seed's base model of dir equals dir0's. */
+static int same_bases(const char *dir, const char *dir0, int seeds) {
+    int rc = 0;
+    for (int s = 0; s < seeds && rc == 0; s++) {
+        char name[32];
+        study_base_dir(s, name, sizeof name);
+        char *b = fl_path_join(dir, name), *b0 = fl_path_join(dir0, name);
+        char *m = b ? fl_path_join(b, "model.safetensors") : NULL, *m0 = b0 ? fl_path_join(b0, "model.safetensors") : NULL;
+        int same = 0;
+        rc = m && m0 ? same_file(m, m0, &same) : fl_error_set("out of memory");
+        if (rc == 0 && !same)
+            rc = fl_error_set("%s: its base model %s differs from %s's (the parts must share their base models: "
+                              "docs/scaling.md)", dir, name, dir0);
+        free(b);
+        free(b0);
+        free(m);
+        free(m0);
+    }
     return rc;
 }
 
@@ -150,7 +165,7 @@ static int check_runs(const char *const *dirs, int n, const char *out, const stu
     planned_run *runs = fl_malloc((size_t)study_max_runs(&c) * sizeof *runs, "run plan");
     int *where = runs ? fl_malloc((size_t)study_max_runs(&c) * sizeof *where, "run owners") : NULL;
     int nplan = 0, rc = where ? 0 : -1, missing = 0, dups = 0, first_missing = -1, first_dup = -1, dup_dir = 0;
-    if (rc == 0) study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, NULL, runs, &nplan);
+    if (rc == 0) study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, runs, &nplan);
     for (int i = 0; i < nplan && rc == 0; i++) where[i] = -1;
     /* Directory n is out: what an earlier merge there already holds. */
     for (int k = 0; k <= n && rc == 0; k++) {
@@ -216,7 +231,7 @@ static int check_parts(const char *const *dirs, int n, const char *out, study_in
         for (int j = 0; j < k && rc == 0; j++)
             if (info[k].shard_count > 1 && info[j].shard_index == info[k].shard_index)
                 rc = fl_error_set("%s: shard %s given twice (also %s)", dirs[k], info[k].shard, dirs[j]);
-        if (rc == 0 && k > 0) rc = same_base(dirs[k], dirs[0]);
+        if (rc == 0 && k > 0) rc = same_bases(dirs[k], dirs[0], grid_seeds(info[0].grid));
     }
     if (rc == 0) *info0 = info[0];
     free(info);
@@ -256,8 +271,12 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", info.setup);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", info.probe);
     fl_results_close(&db);
-    /* The base model too: resuming, or adding --with-distill, needs it. */
-    if (rc == 0) rc = copy_subdir(dirs[0], out, "base", 0);
+    /* The base models too: resuming, or adding the distill runs, needs them. */
+    for (int s = 0; s < grid_seeds(info.grid) && rc == 0; s++) {
+        char name[32];
+        study_base_dir(s, name, sizeof name);
+        rc = copy_subdir(dirs[0], out, name, 0);
+    }
     if (rc) return -1;
     printf("merged %d part(s) into %s: %d new run(s)\n\n", n, out, total);
     return 0;

@@ -37,8 +37,11 @@ int study_record_run(const sweep *sw, int i, run_record *rec) {
         snprintf(rec->error, sizeof rec->error, "out of memory");
         return 0;
     }
+    const study_base *b = &sw->bases[r->key.seed];
+    char base_dir[32];
+    study_base_dir((int)r->key.seed, base_dir, sizeof base_dir);
     double t0 = fl_now();
-    int rc = fl_finetune_run(&r->ft, sw->base, sw->train, sw->mctx, dir, "base", on_checkpoint, rec, &rec->final,
+    int rc = fl_finetune_run(&r->ft, &b->model, sw->train, &b->mctx, dir, base_dir, on_checkpoint, rec, &rec->final,
                              &rec->times[1]);
     free(dir);
     rec->times[0] = fl_now() - t0;

@@ -48,7 +48,7 @@ static void test_roundtrip(void **state) {
     assert_int_equal(fl_results_run_done(&r, "grpo_lr1.00e-04_constant_e1_s0", &done), 0);
     assert_int_equal(done, 1);
     char id[128];
-    assert_int_equal(fl_results_best_run(&r, "grpo", id, sizeof id), 0);
+    assert_int_equal(fl_results_best_run(&r, "grpo", -1, id, sizeof id), 0);
     assert_string_equal(id, "grpo_lr1.00e-04_constant_e1_s0");
     fl_points pts;
     assert_int_equal(fl_results_points(&r, &pts), 0);
@@ -98,7 +98,7 @@ static void test_foreign_rows(void **state) {
     assert_string_equal(pts.method[1], "");
     fl_points_free(&pts);
     char id[64] = "unset";
-    assert_int_equal(fl_results_best_run(&r, "simpo", id, sizeof id), 0);
+    assert_int_equal(fl_results_best_run(&r, "simpo", -1, id, sizeof id), 0);
     assert_string_equal(id, "");
     fl_results_close(&r);
     char *text;

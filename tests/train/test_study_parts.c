@@ -21,7 +21,7 @@ static void test_shards_partition_the_grid(void **state) {
     c.quick = 1;
     planned_run *runs = malloc((size_t)study_max_runs(&c) * sizeof *runs);
     int n = 0;
-    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, NULL, runs, &n);
+    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, runs, &n);
     assert_int_equal(n, 35);
     for (int count = 1; count <= 8; count++) {
         int owners[64] = {0}, sizes[9] = {0};
@@ -117,7 +117,7 @@ static void test_record_commit_is_one_transaction(void **state) {
     c.quick = 1;
     planned_run runs[64];
     sweep sw = {.c = &c, .runs = runs, .label = "sweep"};
-    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, NULL, runs, &sw.n);
+    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, runs, &sw.n);
     fl_results db;
     assert_int_equal(fl_results_open(&db, path), 0);
     run_record r = sample_record(5);
