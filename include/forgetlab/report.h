@@ -6,57 +6,89 @@
 #include "forgetlab/results.h"
 #include "forgetlab/stats.h"
 
-/* How well one predictor explains forgetting: the pooled degree-2 fit. */
+/* How well one predictor explains forgetting: the degree-2 fit pooled over
+ * every method, its interval over resampled runs (and seeds), and the
+ * same fit scored on each method held out from it. */
 typedef struct {
     const char *name;
     const char *side;   /* "new": measured on the new task's inputs or on the weights;
                            "outcome": on the prior task's own test images, whose
                            accuracy defines forgetting (a restatement, not a predictor) */
-    fl_r2_ci ci;
+    fl_r2_ci ci;        /* pooled */
+    fl_r2_ci lomo;      /* leave-one-method-out (fl_poly2_r2_lomo) */
     double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
     double spearman;    /* rank correlation with forgetting: the sign R^2 hides */
 } fl_predictor_fit;
-
-/* One method's frontier of (new_acc, prior_acc): points within 2 accuracy
- * points of the non-dominated set, fitted by prior = a + b exp(c new). */
-typedef struct {
-    char method[32];
-    double p[3];        /* a, b, c */
-    double lo, hi;      /* new-task accuracy range of the kept points */
-    int n, n_kept;
-    double rss;
-} fl_frontier_fit;
 
 #define FL_MATCH_LEVELS 4
 #define FL_MAX_PREDICTORS 24
 #define FL_MAX_METHODS 16
 
+/* An estimate with its run-bootstrap interval. */
+typedef struct {
+    double v, lo, hi;
+} fl_estimate;
+
+/* One method in the study. Frontier: its checkpoints within 2 accuracy
+ * points of the non-dominated (new_acc, prior_acc) set, fitted by a
+ * non-increasing isotonic curve (fx, fy), compared by the area under it
+ * over the new-task range every method reaches; the paper's exponential
+ * prior = a + b exp(c new) beside it, meaningful only when exp_ok. */
+typedef struct {
+    char method[32];
+    int n, n_kept, nruns;
+    double *fx, *fy;
+    int m;
+    double lo, hi;          /* new-task accuracy range of the kept points */
+    fl_estimate area;       /* over [range_lo, range_hi] of the analysis */
+    double p[3], rss;
+    int exp_ok;
+    fl_r2_ci kl_r2;         /* forgetting on forward KL, this method's points only */
+    fl_estimate gap_others; /* mean forgetting above the other methods' forward-KL curve */
+    fl_estimate gap_sft1;   /* ... above sft1's curve (NaN for sft1 itself) */
+    /* Prior-task accuracy at matched new-task accuracy: the best prior_acc
+     * among checkpoints with new_acc >= match_level[j] (NaN if none). */
+    fl_estimate matched[FL_MATCH_LEVELS];
+    /* The numerical rank of each layer's update at the end of its runs:
+     * median, min and max over runs, and the most it could be. */
+    int nlayers, rank_med[FL_MLP_MAX_LAYERS], rank_min[FL_MLP_MAX_LAYERS], rank_max[FL_MLP_MAX_LAYERS];
+} fl_method_fit;
+
 /* The whole analysis of a razor study, as the report draws it. */
 typedef struct {
     fl_points pts;
+    int *group;                  /* each point's method: an index into meth */
+    int nseeds;
     fl_predictor_fit pred[FL_MAX_PREDICTORS];
     int npred;
-    fl_frontier_fit front[FL_MAX_METHODS];
-    int nfront;
-    /* Prior-task accuracy kept at matched new-task accuracy: for each
-     * method, the best prior_acc among its checkpoints with new_acc >=
-     * match_level[j] (NaN if it never gets there). */
+    fl_method_fit meth[FL_MAX_METHODS];
+    int nmeth;
+    double range_lo, range_hi;   /* the new-task accuracy every method's frontier covers */
     double match_level[FL_MATCH_LEVELS];
-    double matched[FL_MAX_METHODS][FL_MATCH_LEVELS];
+    int full_rank[FL_MLP_MAX_LAYERS], nlayers; /* min(rows, cols) of each layer */
 } fl_razor_analysis;
 
-/* Fills fits (room for FL_MAX_PREDICTORS) and returns their number, or -1. */
-int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits);
-/* One fit per method present, at most max; returns the count. */
-int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max);
+/* Fills fits (room for FL_MAX_PREDICTORS) and returns their number, or -1;
+ * group: each point's method (leave-one-method-out). */
+int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *fits);
+/* The per-method part of the analysis (frontiers, per-method fits,
+ * matched accuracy, ranks) into a->meth; -1 on failure. */
+int fl_razor_methods(fl_razor_analysis *a);
+void fl_razor_analysis_free(fl_razor_analysis *a);
+
+/* Options of the report's figures. */
+typedef struct {
+    int per_method_fits;  /* forgetting vs KL: each method's own quadratic too */
+    int log_x;            /* forgetting vs KL on a logarithmic KL axis */
+} fl_razor_report_opts;
 
 /* The paper's R^2 for a predictor (Table 1, ParityMNIST), NaN if absent. */
 double fl_paper_r2(const char *name);
 
 /* The analysis of a razor study from DIR/results.sqlite: results.csv,
- * predictors.csv, frontier.csv, the plots and index.html; prints the
- * predictor and matched-accuracy tables. */
-int fl_razor_analyse(const char *dir);
+ * predictors.csv, frontier.csv, methods.csv, the plots and index.html;
+ * prints the predictor and method tables. opts NULL: the defaults. */
+int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts);
 
 /* The plots of a finished or running grok directory, from metrics.jsonl
  * and model.safetensors: curves (accuracy and loss over epochs), progress
@@ -65,7 +97,7 @@ int fl_razor_analyse(const char *dir);
 int fl_grok_plots(const char *dir);
 
 /* Plots and index.html of a razor study directory. */
-int fl_razor_report(const char *dir, const fl_razor_analysis *a);
+int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts);
 
 /* index.html: figures (names without extension, PNG shown, SVG linked) and
  * the predictor, matched-accuracy and frontier tables. */

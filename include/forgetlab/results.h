@@ -74,12 +74,18 @@ int fl_results_peek_meta(const char *path, const char *key, char *buf, size_t n,
  * differ from r's. */
 int fl_results_import(fl_results *r, const char *other_path, int *copied, int *dups);
 
-/* Every checkpoint row, for the fits: method name per row and the
- * measurement fields (in fl_measurement_fields order). */
+/* Every checkpoint row, for the fits: method name, run (numbered 0, 1, ...
+ * in order of run id) and seed per row, and the measurement fields (in
+ * fl_measurement_fields order); per run, its method, seed and the
+ * numerical rank of each layer's update at its end (nlayers[r] 0 when
+ * not recorded). */
 typedef struct {
-    int n;
+    int n, nruns;
     char (*method)[32];
+    int *run, *seed;
     double (*vals)[FL_MEASURE_NFIELDS];
+    char (*run_method)[32];
+    int *run_seed, *nlayers, (*rank)[FL_MLP_MAX_LAYERS];
 } fl_points;
 int fl_results_points(fl_results *r, fl_points *out);
 void fl_points_free(fl_points *p);

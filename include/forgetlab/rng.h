@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-typedef struct {
+typedef struct fl_rng {
     uint64_t s[4];
 } fl_rng;
 
@@ -24,7 +24,8 @@ enum {
     FL_STREAM_EVAL = 5,    /* sampling inside measurements */
     FL_STREAM_SPLIT = 6,   /* the fixed MNIST train/test split */
     FL_STREAM_CORRUPT = 7, /* corruption partners of attribution (within-subtask) */
-    FL_STREAM_BASELINE = 8 /* random-split baselines of circuit stability */
+    FL_STREAM_BASELINE = 8, /* random-split baselines of circuit stability */
+    FL_STREAM_BOOTSTRAP = 9 /* resampled runs and seeds of a study's intervals */
 };
 
 /* Seed used for the MNIST 8,000/2,000 split: fixed, so every run of every

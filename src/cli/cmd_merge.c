@@ -53,7 +53,7 @@ static int run(int argc, char **argv) {
     if (rc) return FL_EXIT_USAGE;
     if (!a.out) return fl_usage_error("merge", "--out DIR is required");
     if (npos < 1) return fl_usage_error("merge", "expected the study directories to merge");
-    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial) || fl_razor_analyse(a.out))
+    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial) || fl_razor_analyse(a.out, NULL))
         return fl_fail("merge");
     return FL_EXIT_OK;
 }

@@ -13,12 +13,30 @@
 #include <string.h>
 
 static const char HELP[] =
-    "usage: forgetlab report DIR\n"
+    "usage: forgetlab report DIR [--per-method-fits] [--log-x]\n"
     "\n"
     "(Re)builds the report of a study directory from its results.sqlite:\n"
-    "results.csv, predictors.csv, frontier.csv, the plots (PNG and SVG) and\n"
-    "index.html; or the plots of a grok run directory from its metrics.jsonl\n"
-    "and model.safetensors. Safe to run while the study or run is going.\n";
+    "results.csv, predictors.csv, frontier.csv, methods.csv, the plots (PNG and\n"
+    "SVG) and index.html; or the plots of a grok run directory from its\n"
+    "metrics.jsonl and model.safetensors. Safe to run while the study or run is\n"
+    "going.\n"
+    "\n"
+    "Options (a study's forgetting-vs-KL figure):\n"
+    "  --per-method-fits  draw each method's own quadratic fit beside the pooled one\n"
+    "  --log-x            a logarithmic forward-KL axis\n";
+
+enum { O_PER_METHOD = 256, O_LOG_X };
+static const struct option OPTS[] = {{"per-method-fits", no_argument, 0, O_PER_METHOD},
+                                     {"log-x", no_argument, 0, O_LOG_X}, {0, 0, 0, 0}};
+
+static int handle(int opt, const char *v, void *ctx) {
+    fl_razor_report_opts *o = ctx;
+    (void)v;
+    if (opt == O_PER_METHOD) o->per_method_fits = 1;
+    else if (opt == O_LOG_X) o->log_x = 1;
+    else return -1;
+    return 0;
+}
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_report = {"report", "(re)build the plots and HTML report of a study directory", run, HELP};
@@ -26,7 +44,8 @@ const fl_command fl_cmd_report = {"report", "(re)build the plots and HTML report
 static int run(int argc, char **argv) {
     char **pos;
     int npos;
-    int rc = fl_parse_args(argc, argv, &fl_cmd_report, NULL, NULL, NULL, &pos, &npos);
+    fl_razor_report_opts opts = {0};
+    int rc = fl_parse_args(argc, argv, &fl_cmd_report, OPTS, handle, &opts, &pos, &npos);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (npos != 1) return fl_usage_error("report", "expected one study directory");
@@ -40,7 +59,7 @@ static int run(int argc, char **argv) {
         command = cJSON_IsString(v) ? v->valuestring : NULL;
     }
     free(db), free(cfg);
-    if (study) return fl_razor_analyse(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
+    if (study) return fl_razor_analyse(pos[0], &opts) ? fl_fail("report") : FL_EXIT_OK;
     if (command && !strcmp(command, "grok")) {
         cJSON_Delete(c);
         return fl_grok_plots(pos[0]) ? fl_fail("report") : FL_EXIT_OK;

@@ -336,44 +336,88 @@ int fl_results_best_run(fl_results *r, const char *method, long seed, char *id, 
     return rc == SQLITE_ROW ? 0 : db_error(r, "query");
 }
 
+/* Grows the per-row arrays of p to cap rows. */
+static int points_grow(fl_points *p, int cap) {
+    void *a = realloc(p->method, (size_t)cap * sizeof *p->method);
+    if (a) p->method = a;
+    void *b = realloc(p->vals, (size_t)cap * sizeof *p->vals);
+    if (b) p->vals = b;
+    void *c = realloc(p->run, (size_t)cap * sizeof *p->run);
+    if (c) p->run = c;
+    void *d = realloc(p->seed, (size_t)cap * sizeof *p->seed);
+    if (d) p->seed = d;
+    return a && b && c && d ? 0 : fl_error_set("out of memory");
+}
+
+/* The per-run arrays: method, seed and update ranks of each run the
+ * checkpoints name, from the runs table. */
+static int points_runs(fl_results *r, fl_points *out, char (*ids)[128]) {
+    const int n = out->nruns > 0 ? out->nruns : 1;
+    out->run_method = calloc((size_t)n, sizeof *out->run_method);
+    out->run_seed = calloc((size_t)n, sizeof *out->run_seed);
+    out->nlayers = calloc((size_t)n, sizeof *out->nlayers);
+    out->rank = calloc((size_t)n, sizeof *out->rank);
+    if (!out->run_method || !out->run_seed || !out->nlayers || !out->rank) return fl_error_set("out of memory");
+    for (int i = 0; i < out->n; i++) {
+        snprintf(out->run_method[out->run[i]], sizeof out->run_method[0], "%s", out->method[i]);
+        out->run_seed[out->run[i]] = out->seed[i];
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->db, "SELECT weight_rank FROM runs WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    for (int k = 0; k < out->nruns; k++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, ids[k], -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_ROW) continue;
+        const char *v = column_str(st, 0);
+        int used, l = 0;
+        while (l < FL_MLP_MAX_LAYERS && sscanf(v, "%d%n", &out->rank[k][l], &used) == 1) v += used, l++;
+        out->nlayers[k] = l;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 int fl_results_points(fl_results *r, fl_points *out) {
     memset(out, 0, sizeof *out);
     char cols[2048], sql[4096];
     field_columns(cols, sizeof cols, "");
-    snprintf(sql, sizeof sql, "SELECT method%s FROM checkpoints ORDER BY run_id, idx", cols);
+    snprintf(sql, sizeof sql, "SELECT run_id, seed, method%s FROM checkpoints ORDER BY run_id, idx", cols);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
-    int cap = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == cap) {
-            cap = cap ? 2 * cap : 256;
-            void *a = realloc(out->method, (size_t)cap * sizeof *out->method);
-            if (a) out->method = a;
-            void *b = realloc(out->vals, (size_t)cap * sizeof *out->vals);
-            if (b) out->vals = b;
-            if (!a || !b) {
-                sqlite3_finalize(st);
-                fl_points_free(out);
-                return fl_error_set("out of memory");
+    char (*ids)[128] = NULL;
+    int cap = 0, rc, err = 0;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap && (err = points_grow(out, cap = cap ? 2 * cap : 256))) break;
+        const char *id = column_str(st, 0);
+        if (out->nruns == 0 || strcmp(ids[out->nruns - 1], id) != 0) {
+            void *a = realloc(ids, (size_t)(out->nruns + 1) * sizeof *ids);
+            if (!a) {
+                err = fl_error_set("out of memory");
+                break;
             }
+            ids = a;
+            snprintf(ids[out->nruns++], sizeof ids[0], "%s", id);
         }
-        snprintf(out->method[out->n], sizeof out->method[0], "%s", column_str(st, 0));
+        out->run[out->n] = out->nruns - 1;
+        out->seed[out->n] = sqlite3_column_int(st, 1);
+        snprintf(out->method[out->n], sizeof out->method[0], "%s", column_str(st, 2));
         /* SQLite stores NaN as NULL; give it back as NaN. */
         for (int i = 0; i < FL_MEASURE_NFIELDS; i++)
-            out->vals[out->n][i] = sqlite3_column_type(st, i + 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 1);
+            out->vals[out->n][i] = sqlite3_column_type(st, i + 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 3);
         out->n++;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        fl_points_free(out);
-        return db_error(r, "query");
-    }
-    return 0;
+    if (!err && rc != SQLITE_DONE) err = db_error(r, "query");
+    if (!err) err = points_runs(r, out, ids);
+    free(ids);
+    if (err) fl_points_free(out);
+    return err ? -1 : 0;
 }
 
 void fl_points_free(fl_points *p) {
-    free(p->method);
-    free(p->vals);
+    free(p->method), free(p->vals), free(p->run), free(p->seed);
+    free(p->run_method), free(p->run_seed), free(p->nlayers), free(p->rank);
     memset(p, 0, sizeof *p);
 }
 

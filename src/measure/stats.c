@@ -1,5 +1,6 @@
-/* stats.c: least-squares fits, bootstrap intervals, ranks, the Pareto
- * frontier: the statistics that turn a sweep into the paper's numbers. */
+/* stats.c: least-squares fits, ranks and correlations: the statistics that
+ * turn a sweep into the paper's numbers (intervals in bootstrap.c,
+ * frontiers in frontier.c). */
 #include "forgetlab/stats.h"
 
 #include "forgetlab/error.h"
@@ -39,8 +40,7 @@ static int solve3(double A[3][3], double b[3], double c[3]) {
     return 0;
 }
 
-/* The fit on points idx[0..n-1] (idx NULL: all). */
-static double poly2_fit(const double *x, const double *y, const int *idx, int n, double *coef) {
+double fl_poly2_fit(const double *x, const double *y, const int *idx, int n, double *coef) {
     if (n < 3) return NAN;
     double mx = 0, sx = 0, my = 0;
     for (int k = 0; k < n; k++) {
@@ -81,55 +81,13 @@ static double poly2_fit(const double *x, const double *y, const int *idx, int n,
     return 1.0 - ssr / sst;
 }
 
-double fl_poly2_r2(const double *x, const double *y, int n, double *c) { return poly2_fit(x, y, NULL, n, c); }
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Linear-interpolated quantile of sorted v[0..n-1]. */
-static double quantile(const double *v, int n, double q) {
-    double pos = q * (n - 1);
-    int i = (int)pos;
-    return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
-}
-
-void fl_poly2_r2_bootstrap(const double *x, const double *y, int n, int reps, uint64_t seed,
-                           fl_r2_ci *out) {
-    out->n = n;
-    out->r2 = poly2_fit(x, y, NULL, n, NULL);
-    out->lo = out->hi = NAN;
-    int *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
-    double *r = malloc((size_t)(reps > 0 ? reps : 1) * sizeof(double));
-    int m = 0;
-    if (idx && r && n >= 3) {
-        fl_rng rng;
-        fl_rng_init(&rng, seed, FL_STREAM_EVAL);
-        for (int k = 0; k < reps; k++) {
-            for (int i = 0; i < n; i++) idx[i] = (int)fl_rng_below(&rng, (uint32_t)n);
-            double v = poly2_fit(x, y, idx, n, NULL);
-            if (!isnan(v)) r[m++] = v;
-        }
-        if (m > 0) {
-            qsort(r, (size_t)m, sizeof *r, cmp_double);
-            out->lo = quantile(r, m, 0.025);
-            out->hi = quantile(r, m, 0.975);
-        }
-    }
-    free(idx);
-    free(r);
-}
+double fl_poly2_r2(const double *x, const double *y, int n, double *c) { return fl_poly2_fit(x, y, NULL, n, c); }
 
 typedef struct {
     double v;
     int i;
 } keyed;
 
-static int cmp_keyed(const void *a, const void *b) {
-    const keyed *x = a, *y = b;
-    return (x->v > y->v) - (x->v < y->v);
-}
 
 /* Sorts k[n] by value: insertion sort of runs of 16, then bottom-up
  * merges through tmp[n]. The comparison is inline, not a callback: circuit
@@ -201,92 +159,4 @@ double fl_spearman(const double *x, const double *y, int n) {
     free(rx);
     free(ry);
     return rho;
-}
-
-int fl_pareto_keep(const double *a, const double *b, int n, double tol, int *keep) {
-    keyed *k = malloc((size_t)(n > 0 ? n : 1) * sizeof *k);
-    double *best = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
-    int kept = 0;
-    if (!k || !best) {
-        kept = fl_error_set("Pareto frontier: out of memory for %d points", n);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) k[i] = (keyed){a[i], i};
-    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
-    /* Sweep from the largest a down: best b among points with a >= a_i,
-     * ties in a included. */
-    double run = -INFINITY;
-    for (int s = n - 1; s >= 0;) {
-        int e = s;
-        while (e - 1 >= 0 && k[e - 1].v == k[s].v) e--;
-        for (int j = e; j <= s; j++) run = fmax(run, b[k[j].i]);
-        for (int j = e; j <= s; j++) best[k[j].i] = run;
-        s = e - 1;
-    }
-    for (int i = 0; i < n; i++) kept += keep[i] = b[i] >= best[i] - tol;
-out:
-    free(k);
-    free(best);
-    return kept;
-}
-
-/* For fixed c: least squares of y on [1, exp(c x)]; returns SSR. */
-static double exp_fit_given_c(const double *x, const double *y, int n, double c, double *a, double *b) {
-    double s1 = n, se = 0, see = 0, sy = 0, sey = 0;
-    for (int i = 0; i < n; i++) {
-        double e = exp(c * x[i]);
-        se += e;
-        see += e * e;
-        sy += y[i];
-        sey += e * y[i];
-    }
-    double det = s1 * see - se * se;
-    if (fabs(det) < 1e-12 * (s1 * see + 1e-300)) {
-        *a = sy / n;
-        *b = 0;
-    } else {
-        *a = (see * sy - se * sey) / det;
-        *b = (s1 * sey - se * sy) / det;
-    }
-    double ssr = 0;
-    for (int i = 0; i < n; i++) {
-        double r = y[i] - (*a + *b * exp(c * x[i]));
-        ssr += r * r;
-    }
-    return isfinite(ssr) ? ssr : INFINITY;
-}
-
-double fl_fit_exp(const double *x, const double *y, int n, double *p) {
-    /* Scan c over a range wide enough for accuracies in [0, 1], then refine
-     * the best bracket by golden-section search. */
-    const double lo = -60, hi = 60;
-    const int steps = 480;
-    double a, b, best = INFINITY, bc = 0;
-    for (int k = 0; k <= steps; k++) {
-        double c = lo + (hi - lo) * k / steps;
-        double s = exp_fit_given_c(x, y, n, c, &a, &b);
-        if (s < best) {
-            best = s;
-            bc = c;
-        }
-    }
-    double h = (hi - lo) / steps, l = fmax(lo, bc - h), r = fmin(hi, bc + h);
-    const double g = 0.5 * (sqrt(5.0) - 1);
-    for (int it = 0; it < 100; it++) {
-        double c1 = r - g * (r - l), c2 = l + g * (r - l);
-        if (exp_fit_given_c(x, y, n, c1, &a, &b) < exp_fit_given_c(x, y, n, c2, &a, &b))
-            r = c2;
-        else
-            l = c1;
-    }
-    double c = 0.5 * (l + r);
-    double s = exp_fit_given_c(x, y, n, c, &a, &b);
-    if (s > best) { /* refinement must not lose to the scan */
-        c = bc;
-        s = exp_fit_given_c(x, y, n, c, &a, &b);
-    }
-    p[0] = a;
-    p[1] = b;
-    p[2] = c;
-    return s;
 }

@@ -120,7 +120,7 @@ static int plot_cs(const char *dir, const table *t) {
     int n = 0;
     for (int r = 0; r < t->n; r++)
         if (isfinite(t->col[TEST_ACC][r])) ax[n] = t->col[EPOCH][r], ay[n++] = t->col[TEST_ACC][r];
-    if (ns) s[ns++] = (fl_series){"test accuracy", ax, ay, n, FL_MARK_LINE, 6, NULL};
+    if (ns) s[ns++] = (fl_series){"test accuracy", ax, ay, n, FL_MARK_LINE, FL_COLOR_BLACK, NULL};
     fl_plot pl = {.title = "Circuit stability across subtasks (KL, AP-IG, within-subtask corruption)",
                   .xlabel = "epoch", .ylabel = "mean Spearman between subtasks / accuracy", .logx = 1,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = 1.02, .series = s, .nseries = ns};

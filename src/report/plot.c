@@ -12,15 +12,21 @@
 #include <string.h>
 
 /* Okabe & Ito's palette, reordered so the first colours are the most
- * distinct on white and yellow (hard to see on white) comes last. */
-static const double PALETTE[8][3] = {
+ * distinct on white, with brown and olive added so eight series (a study's
+ * methods) get eight hues before black (fits), grey (baselines) and
+ * yellow (hard to see on white). */
+#define NPALETTE 11
+static const double PALETTE[NPALETTE][3] = {
     {0.000, 0.447, 0.698}, /* blue */
     {0.835, 0.369, 0.000}, /* vermillion */
     {0.000, 0.620, 0.451}, /* bluish green */
     {0.902, 0.624, 0.000}, /* orange */
     {0.800, 0.475, 0.655}, /* reddish purple */
     {0.337, 0.706, 0.914}, /* sky blue */
+    {0.549, 0.337, 0.294}, /* brown */
+    {0.502, 0.502, 0.000}, /* olive */
     {0.000, 0.000, 0.000}, /* black */
+    {0.500, 0.500, 0.500}, /* grey */
     {0.941, 0.894, 0.259}, /* yellow */
 };
 
@@ -60,7 +66,7 @@ typedef struct {
 } layout;
 
 static void set_rgb(cairo_t *cr, int color, double shade, double alpha) {
-    const double *c = PALETTE[color % 8];
+    const double *c = PALETTE[color % NPALETTE];
     cairo_set_source_rgba(cr, c[0] * shade, c[1] * shade, c[2] * shade, alpha);
 }
 
@@ -461,7 +467,7 @@ static void resolve_series(plot_ctx *c) {
             col = prev < 0 ? 0 : prev;
         else if (col < 0)
             col = prev + 1;
-        c->color[k] = prev = col % 8;
+        c->color[k] = prev = col % NPALETTE;
     }
     c->nent = 0;
     for (int k = 0; k < p->nseries; k++) {

@@ -1,11 +1,14 @@
 /* razor.c: the analysis of an RL's Razor study: from results.sqlite to
- * results.csv, predictors.csv (R^2 of each predictor of forgetting, with a
- * bootstrap interval, and its Spearman correlation with forgetting: the sign), frontier.csv (each method's Pareto frontier and its
- * exponential fit), the plots and index.html. */
+ * results.csv, predictors.csv (each predictor's R^2 for forgetting, pooled
+ * and leave-one-method-out, with intervals over resampled runs and seeds,
+ * its Spearman correlation with forgetting: the sign, and its side),
+ * frontier.csv and methods.csv (razor_methods.c), the plots and index.html. */
 #include "forgetlab/report.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/mlp.h"
 #include "forgetlab/results.h"
 #include "forgetlab/stats.h"
 
@@ -76,140 +79,164 @@ static int sb_write(strbuf *b, const char *dir, const char *name) {
     return rc;
 }
 
-/* Spearman over the points where both values are finite (x and y are
- * compacted in place). */
-static double finite_spearman(double *x, double *y, int n) {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(x[i]) && isfinite(y[i])) x[m] = x[i], y[m] = y[i], m++;
-    return fl_spearman(x, y, m);
+typedef struct {
+    const double *x, *y;
+    const int *group;
+} lomo_ctx;
+
+static double lomo_stat(const int *idx, int m, void *ctx) {
+    const lomo_ctx *c = ctx;
+    return fl_poly2_r2_lomo(c->x, c->y, c->group, idx, m);
 }
 
-int fl_razor_predictors(const fl_points *p, fl_predictor_fit *fits) {
+/* One predictor's fits on the points where it and forgetting are finite. */
+static int fit_predictor(const fl_points *p, const int *group, const double *col, const double *fg,
+                         fl_predictor_fit *f) {
+    const int n = p->n;
+    double *x = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)), *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    int *run = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), *seed = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    int *g = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), m = 0, rc = -1;
+    fl_clusters cl = {0};
+    if (!x || !y || !run || !seed || !g) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++)
+        if (isfinite(col[i]) && isfinite(fg[i])) x[m] = col[i], y[m] = fg[i], run[m] = p->run[i], seed[m] = p->seed[i], g[m] = group[i], m++;
+    if (fl_clusters_init(&cl, run, seed, m)) goto out;
+    if (fl_poly2_r2_bootstrap(x, y, m, &cl, 1000, 1, &f->ci)) goto out;
+    fl_poly2_r2(x, y, m, f->coef);
+    lomo_ctx c = {x, y, g};
+    f->lomo = (fl_r2_ci){fl_poly2_r2_lomo(x, y, g, NULL, m), NAN, NAN, m};
+    if (!isnan(f->lomo.r2) && fl_bootstrap_ci(&cl, 1000, 1, lomo_stat, &c, &f->lomo.lo, &f->lomo.hi) < 0) goto out;
+    f->spearman = fl_spearman(x, y, m);
+    rc = 0;
+out:
+    fl_clusters_free(&cl);
+    free(x), free(y), free(run), free(seed), free(g);
+    return rc;
+}
+
+int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *fits) {
     double *y = column(p, "forgetting");
     if (!y) return fl_error_set("out of memory");
     for (int k = 0; k < NPRED; k++) {
         double *x = column(p, PREDICTORS[k]);
-        if (!x) {
-            free(y);
-            return fl_error_set("out of memory");
-        }
         fits[k].name = PREDICTORS[k];
         fits[k].side = predictor_side(PREDICTORS[k]);
-        fl_poly2_r2_bootstrap(x, y, p->n, 1000, 1, &fits[k].ci);
-        fl_poly2_r2(x, y, p->n, fits[k].coef);
-        fits[k].spearman = finite_spearman(x, y, p->n);
+        int rc = x ? fit_predictor(p, group, x, y, &fits[k]) : fl_error_set("out of memory");
         free(x);
+        if (rc) {
+            free(y);
+            return -1;
+        }
     }
     free(y);
     return NPRED;
 }
 
-/* Methods in a fixed order (so each keeps its colour in every figure):
- * the sweep's order, then any other method in order of appearance. */
-static int method_order(const fl_points *p, char (*names)[32], int max) {
-    static const char *const ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
-    int n = 0;
-    for (size_t k = 0; k < sizeof ORDER / sizeof *ORDER; k++)
-        for (int i = 0; i < p->n; i++)
-            if (strcmp(p->method[i], ORDER[k]) == 0) {
-                if (n < max) snprintf(names[n++], 32, "%s", ORDER[k]);
-                break;
-            }
-    for (int i = 0; i < p->n && n < max; i++) {
-        int seen = 0;
-        for (int j = 0; j < n; j++) seen |= strcmp(names[j], p->method[i]) == 0;
-        if (!seen) snprintf(names[n++], 32, "%s", p->method[i]);
-    }
-    return n;
-}
-
-int fl_razor_frontiers(const fl_points *p, fl_frontier_fit *fits, int max) {
-    char names[FL_MAX_METHODS][32];
-    int nm = method_order(p, names, max < FL_MAX_METHODS ? max : FL_MAX_METHODS);
-    double *a = column(p, "new_acc"), *b = column(p, "prior_acc");
-    double *xa = malloc((size_t)(p->n + 1) * sizeof(double)), *xb = malloc((size_t)(p->n + 1) * sizeof(double));
-    int *keep = malloc((size_t)(p->n + 1) * sizeof(int));
-    if (!a || !b || !xa || !xb || !keep) {
-        nm = 0;
-        goto out;
-    }
-    for (int k = 0; k < nm; k++) {
-        fl_frontier_fit *f = &fits[k];
-        memset(f, 0, sizeof *f);
-        snprintf(f->method, sizeof f->method, "%.31s", names[k]);
-        int n = 0;
-        for (int j = 0; j < p->n; j++)
-            if (strcmp(p->method[j], f->method) == 0) {
-                xa[n] = a[j];
-                xb[n] = b[j];
-                n++;
-            }
-        f->n = n;
-        if ((f->n_kept = fl_pareto_keep(xa, xb, n, 0.02, keep)) < 0) {
-            nm = -1;
-            goto out;
-        }
-        int m = 0;
-        f->lo = INFINITY;
-        f->hi = -INFINITY;
-        for (int j = 0; j < n; j++)
-            if (keep[j]) {
-                xa[m] = xa[j];
-                xb[m] = xb[j];
-                f->lo = fmin(f->lo, xa[m]);
-                f->hi = fmax(f->hi, xa[m]);
-                m++;
-            }
-        f->rss = m >= 3 ? fl_fit_exp(xa, xb, m, f->p) : NAN;
-        if (m < 3) f->p[0] = f->p[1] = f->p[2] = NAN;
-    }
-out:
-    free(a);
-    free(b);
-    free(xa);
-    free(xb);
-    free(keep);
-    return nm;
-}
-
-static void matched_accuracy(fl_razor_analysis *a) {
-    const double levels[FL_MATCH_LEVELS] = {0.92, 0.93, 0.94, 0.95};
-    int fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
-    for (int j = 0; j < FL_MATCH_LEVELS; j++) a->match_level[j] = levels[j];
-    for (int m = 0; m < a->nfront; m++)
-        for (int j = 0; j < FL_MATCH_LEVELS; j++) {
-            double best = NAN;
-            for (int i = 0; i < a->pts.n; i++)
-                if (strcmp(a->pts.method[i], a->front[m].method) == 0 && a->pts.vals[i][fn] >= levels[j] &&
-                    !(a->pts.vals[i][fp] <= best))
-                    best = a->pts.vals[i][fp];
-            a->matched[m][j] = best;
-        }
-}
-
 static void print_summary(const fl_razor_analysis *a) {
-    printf("%-24s %6s  %-16s %5s %9s\n", "predictor", "R^2", "95% interval", "n", "spearman");
-    for (int k = 0; k < a->npred; k++)
-        printf("%-24s %6.3f  [%6.3f, %6.3f] %5d %9.3f\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
-               a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman);
-    printf("\nprior-task accuracy at matched new-task accuracy (best checkpoint with new_acc >= t)\n%-10s", "method");
-    for (int j = 0; j < FL_MATCH_LEVELS; j++) printf("  t=%.2f", a->match_level[j]);
+    printf("%d checkpoints of %d runs, %d seed(s); intervals resample whole runs%s\n\n", a->pts.n, a->pts.nruns,
+           a->nseeds, a->nseeds > 1 ? " within resampled seeds" : "");
+    printf("%-24s %-7s %6s  %-16s %7s  %-16s %9s\n", "predictor", "side", "R^2", "95% interval", "LOMO", "95% interval",
+           "spearman");
+    for (int k = 0; k < a->npred; k++) {
+        const fl_predictor_fit *f = &a->pred[k];
+        printf("%-24s %-7s %6.3f  [%6.3f, %6.3f] %7.3f  [%6.3f, %6.3f] %9.3f\n", f->name, f->side, f->ci.r2, f->ci.lo,
+               f->ci.hi, f->lomo.r2, f->lomo.lo, f->lomo.hi, f->spearman);
+    }
+    printf("\nfrontier area over new-task accuracy [%.3f, %.3f] (mean prior-task accuracy on it), and prior-task "
+           "accuracy at matched new-task accuracy\n%-10s %-22s", a->range_lo, a->range_hi, "method", "frontier mean");
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) printf("  t=%.2f        ", a->match_level[j]);
     printf("\n");
-    for (int m = 0; m < a->nfront; m++) {
-        printf("%-10s", a->front[m].method);
+    const double w = a->range_hi - a->range_lo;
+    for (int m = 0; m < a->nmeth; m++) {
+        const fl_method_fit *f = &a->meth[m];
+        printf("%-10s %.3f [%.3f, %.3f]  ", f->method, f->area.v / w, f->area.lo / w, f->area.hi / w);
         for (int j = 0; j < FL_MATCH_LEVELS; j++)
-            if (isnan(a->matched[m][j])) printf("  %6s", "-");
-            else printf("  %6.3f", a->matched[m][j]);
+            if (isnan(f->matched[j].v)) printf("  %-14s", "-");
+            else printf("  %.3f [%.2f,%.2f]", f->matched[j].v, f->matched[j].lo, f->matched[j].hi);
         printf("\n");
     }
+    printf("\nforgetting on forward KL within each method, and its mean excess over the other methods' curve\n");
+    for (int m = 0; m < a->nmeth; m++) {
+        const fl_method_fit *f = &a->meth[m];
+        printf("%-10s R^2 %6.3f [%6.3f, %6.3f]  excess %+.3f [%+.3f, %+.3f]  vs sft1 %+.3f [%+.3f, %+.3f]\n", f->method,
+               f->kl_r2.r2, f->kl_r2.lo, f->kl_r2.hi, f->gap_others.v, f->gap_others.lo, f->gap_others.hi,
+               f->gap_sft1.v, f->gap_sft1.lo, f->gap_sft1.hi);
+    }
 }
 
-int fl_razor_analyse(const char *dir) {
+static void sb_num(strbuf *b, double v) {
+    if (isnan(v)) sb_printf(b, ",");
+    else sb_printf(b, ",%.6g", v);
+}
+
+static void sb_estimate(strbuf *b, const fl_estimate *e) {
+    sb_num(b, e->v), sb_num(b, e->lo), sb_num(b, e->hi);
+}
+
+/* predictors.csv, frontier.csv and methods.csv. */
+static int write_tables(const char *dir, const fl_razor_analysis *a) {
+    strbuf b = {0};
+    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi\n");
+    for (int k = 0; k < a->npred; k++) {
+        const fl_predictor_fit *f = &a->pred[k];
+        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s", f->name, f->ci.r2, f->ci.lo, f->ci.hi, f->ci.n, f->spearman, f->side);
+        sb_num(&b, f->lomo.r2), sb_num(&b, f->lomo.lo), sb_num(&b, f->lomo.hi);
+        sb_printf(&b, "\n");
+    }
+    if (sb_write(&b, dir, "predictors.csv")) return -1;
+    /* The exponential's parameters only where they mean something. */
+    sb_printf(&b, "method,n,n_kept,new_lo,new_hi,range_lo,range_hi,area,area_lo,area_hi,exp_a,exp_b,exp_c,exp\n");
+    for (int k = 0; k < a->nmeth; k++) {
+        const fl_method_fit *f = &a->meth[k];
+        sb_printf(&b, "%s,%d,%d", f->method, f->n, f->n_kept);
+        sb_num(&b, f->lo), sb_num(&b, f->hi), sb_num(&b, a->range_lo), sb_num(&b, a->range_hi);
+        sb_estimate(&b, &f->area);
+        if (f->exp_ok) sb_printf(&b, ",%.9g,%.9g,%.9g,identifiable\n", f->p[0], f->p[1], f->p[2]);
+        else sb_printf(&b, ",,,,not identifiable\n");
+    }
+    if (sb_write(&b, dir, "frontier.csv")) return -1;
+    sb_printf(&b, "method,runs,kl_r2,kl_r2_lo,kl_r2_hi,excess,excess_lo,excess_hi,vs_sft1,vs_sft1_lo,vs_sft1_hi");
+    for (int j = 0; j < FL_MATCH_LEVELS; j++)
+        sb_printf(&b, ",prior_at_%.2f,prior_at_%.2f_lo,prior_at_%.2f_hi", a->match_level[j], a->match_level[j],
+                  a->match_level[j]);
+    for (int l = 0; l < a->nlayers; l++) sb_printf(&b, ",rank%d_median,rank%d_min,rank%d_max,rank%d_full", l + 1, l + 1, l + 1, l + 1);
+    sb_printf(&b, "\n");
+    for (int k = 0; k < a->nmeth; k++) {
+        const fl_method_fit *f = &a->meth[k];
+        sb_printf(&b, "%s,%d", f->method, f->nruns);
+        sb_num(&b, f->kl_r2.r2), sb_num(&b, f->kl_r2.lo), sb_num(&b, f->kl_r2.hi);
+        sb_estimate(&b, &f->gap_others), sb_estimate(&b, &f->gap_sft1);
+        for (int j = 0; j < FL_MATCH_LEVELS; j++) sb_estimate(&b, &f->matched[j]);
+        for (int l = 0; l < a->nlayers; l++)
+            if (l < f->nlayers) sb_printf(&b, ",%d,%d,%d,%d", f->rank_med[l], f->rank_min[l], f->rank_max[l], a->full_rank[l]);
+            else sb_printf(&b, ",,,,%d", a->full_rank[l]);
+        sb_printf(&b, "\n");
+    }
+    return sb_write(&b, dir, "methods.csv");
+}
+
+/* The most each layer's update rank can be, from the base model's shapes
+ * (nothing when DIR/base is gone). */
+static void full_ranks(const char *dir, fl_razor_analysis *a) {
+    char *b = fl_path_join(dir, "base"), *f = b ? fl_path_join(b, "model.safetensors") : NULL;
+    fl_mlp m = {0};
+    a->nlayers = 0;
+    if (f && fl_file_exists(f) && fl_mlp_load(f, &m, NULL) == 0) {
+        a->nlayers = m.nlayers;
+        for (int l = 0; l < m.nlayers; l++) a->full_rank[l] = m.dims[l] < m.dims[l + 1] ? m.dims[l] : m.dims[l + 1];
+    }
+    fl_mlp_free(&m);
+    free(b), free(f);
+}
+
+int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
     fl_razor_analysis *a = calloc(1, sizeof *a);
-    strbuf b = {0};
+    const fl_razor_report_opts defaults = {0};
     int rc = -1;
     if (!path || !csv || !a) {
         fl_error_set("out of memory");
@@ -224,28 +251,23 @@ int fl_razor_analyse(const char *dir) {
         fl_error_set("%s: no checkpoints yet", path);
         goto out;
     }
-    if ((a->npred = fl_razor_predictors(&a->pts, a->pred)) < 0) goto out;
-    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side\n");
-    for (int k = 0; k < a->npred; k++)
-        sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s\n", a->pred[k].name, a->pred[k].ci.r2, a->pred[k].ci.lo,
-                  a->pred[k].ci.hi, a->pred[k].ci.n, a->pred[k].spearman, a->pred[k].side);
-    if (sb_write(&b, dir, "predictors.csv")) goto out;
-    if ((a->nfront = fl_razor_frontiers(&a->pts, a->front, FL_MAX_METHODS)) < 0) goto out;
-    sb_printf(&b, "method,a,b,c,n,n_kept,rss\n");
-    for (int k = 0; k < a->nfront; k++)
-        sb_printf(&b, "%s,%.9g,%.9g,%.9g,%d,%d,%.6g\n", a->front[k].method, a->front[k].p[0], a->front[k].p[1],
-                  a->front[k].p[2], a->front[k].n, a->front[k].n_kept, a->front[k].rss);
-    if (sb_write(&b, dir, "frontier.csv")) goto out;
-    matched_accuracy(a);
-    if (fl_razor_report(dir, a)) goto out;
+    for (int r = 0; r < a->pts.nruns; r++) {
+        int seen = 0;
+        for (int q = 0; q < r && !seen; q++) seen = a->pts.run_seed[q] == a->pts.run_seed[r];
+        a->nseeds += !seen;
+    }
+    full_ranks(dir, a);
+    if (fl_razor_methods(a)) goto out;
+    if ((a->npred = fl_razor_predictors(&a->pts, a->group, a->pred)) < 0) goto out;
+    if (write_tables(dir, a)) goto out;
+    if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
     print_summary(a);
     int diverged = 0;
     if (fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)
         printf("\n%d run(s) diverged (status 'diverged' in results.sqlite, with the error)\n", diverged);
     rc = 0;
 out:
-    free(b.s);
-    if (a) fl_points_free(&a->pts);
+    if (a) fl_razor_analysis_free(a);
     free(a);
     if (db.db) fl_results_close(&db);
     free(path);

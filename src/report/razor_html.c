@@ -26,10 +26,122 @@ static void num(FILE *f, double v, const char *fmt) {
     else fprintf(f, fmt, v);
 }
 
+static void estimate(FILE *f, const fl_estimate *e, double scale) {
+    fputs("<td>", f);
+    num(f, e->v / scale, "%.3f");
+    if (!isnan(e->lo)) fprintf(f, " <small>[%.3f, %.3f]</small>", e->lo / scale, e->hi / scale);
+    fputs("</td>", f);
+}
+
+static void r2_cells(FILE *f, const fl_r2_ci *c) {
+    fputs("<td>", f);
+    num(f, c->r2, "%.3f");
+    fputs("</td><td>", f);
+    num(f, c->lo, "%.3f");
+    fputs(" &ndash; ", f);
+    num(f, c->hi, "%.3f");
+    fputs("</td>", f);
+}
+
+/* The predictors of one side. */
+static void predictor_rows(FILE *f, const fl_razor_analysis *a, const char *side) {
+    for (int k = 0; k < a->npred; k++) {
+        const fl_predictor_fit *p = &a->pred[k];
+        if (strcmp(p->side, side) != 0) continue;
+        fprintf(f, "<tr><td>%s</td>", p->name);
+        r2_cells(f, &p->ci);
+        r2_cells(f, &p->lomo);
+        fprintf(f, "<td>%d</td><td>", p->ci.n);
+        num(f, p->spearman, "%+.3f");
+        fputs("</td><td>", f);
+        num(f, fl_paper_r2(p->name), "%.2f");
+        fputs("</td></tr>\n", f);
+    }
+}
+
+static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
+    static const char HEAD[] = "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th>"
+                               "<th>leave-one-method-out R&sup2;</th><th>95% interval</th><th>n</th>"
+                               "<th>Spearman</th><th>paper</th></tr>\n";
+    fputs("<h2>How well each predictor explains forgetting</h2>\n"
+          "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
+          "checkpoint of every method. Intervals: 95%, 1000 bootstrap resamples of whole runs (within "
+          "resampled seeds when there are several): checkpoints of one run are not independent. "
+          "Leave-one-method-out: the curve fitted on the other methods, scored on the held-out method's "
+          "points, pooled over methods: the paper's claim is that one curve explains every method. "
+          "R&sup2; hides the sign: the Spearman correlation with forgetting gives it.</p>\n", f);
+    fputs(HEAD, f);
+    predictor_rows(f, a, "new");
+    fputs("</table>\n<h3>Outcome side</h3>\n<p>Measured on the prior task's own test images (and, for "
+          "circuit drift, their labels), whose accuracy defines forgetting: these restate the outcome "
+          "rather than predict it from the new task as the paper's predictors do, so a high R&sup2; here "
+          "is expected and says little.</p>\n", f);
+    fputs(HEAD, f);
+    predictor_rows(f, a, "outcome");
+    fputs("</table>\n", f);
+}
+
+static void method_tables(FILE *f, const fl_razor_analysis *a) {
+    const double w = a->range_hi - a->range_lo;
+    fprintf(f, "<h2>Frontiers</h2>\n<p>Per method, the checkpoints within 2 accuracy points of the "
+            "non-dominated (new-task, prior-task accuracy) set, fitted by a non-increasing isotonic "
+            "curve; methods compared by its mean height (area / width) over new-task accuracy "
+            "[%.3f, %.3f], the range every method's frontier covers. The exponential prior = a + b "
+            "exp(c new) is given only where it is identifiable (c inside its scan range, a lower AIC "
+            "than a constant and a line).</p>\n<table><tr><th>method</th><th>runs</th><th>points</th>"
+            "<th>on frontier</th><th>mean prior-task accuracy on the frontier</th><th>exponential "
+            "(a, b, c)</th></tr>\n", a->range_lo, a->range_hi);
+    for (int k = 0; k < a->nmeth; k++) {
+        const fl_method_fit *m = &a->meth[k];
+        fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td>", m->method, m->nruns, m->n, m->n_kept);
+        estimate(f, &m->area, w);
+        if (m->exp_ok) fprintf(f, "<td>%.4g, %.4g, %.4g</td></tr>\n", m->p[0], m->p[1], m->p[2]);
+        else fputs("<td>not identifiable</td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>Prior-task accuracy at matched new-task accuracy</h2>\n<p>Per method, the best "
+          "prior-task accuracy among its checkpoints whose new-task accuracy is at least t (95% interval "
+          "over resampled runs; &ndash;: never reached).</p>\n<table><tr><th>method</th>", f);
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) fprintf(f, "<th>t = %.2f</th>", a->match_level[j]);
+    fputs("</tr>\n", f);
+    for (int k = 0; k < a->nmeth; k++) {
+        fprintf(f, "<tr><td>%s</td>", a->meth[k].method);
+        for (int j = 0; j < FL_MATCH_LEVELS; j++) estimate(f, &a->meth[k].matched[j], 1);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n<h2>Forgetting on forward KL, method by method</h2>\n<p>R&sup2; of the quadratic fit "
+          "on the method's own checkpoints; excess: the mean of (forgetting minus the curve fitted on the "
+          "other methods) over the method's checkpoints inside that curve's KL range; vs sft1: the same "
+          "against sft1's curve. A method on the common curve has excess near 0.</p>\n"
+          "<table><tr><th>method</th><th>R&sup2;</th><th>95% interval</th><th>excess forgetting</th>"
+          "<th>vs sft1's curve</th></tr>\n", f);
+    for (int k = 0; k < a->nmeth; k++) {
+        const fl_method_fit *m = &a->meth[k];
+        fprintf(f, "<tr><td>%s</td>", m->method);
+        r2_cells(f, &m->kl_r2);
+        estimate(f, &m->gap_others, 1);
+        estimate(f, &m->gap_sft1, 1);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    if (a->nlayers == 0) return;
+    fputs("<h2>Rank of the weight updates</h2>\n<p>Numerical rank of each layer's update W - W<sub>0</sub> "
+          "at the end of each run (singular values above max(rows, cols) &middot; float32 eps &middot; "
+          "&sigma;<sub>max</sub>): median [min, max] over the method's runs, out of min(rows, cols).</p>\n"
+          "<table><tr><th>method</th>", f);
+    for (int l = 0; l < a->nlayers; l++) fprintf(f, "<th>layer %d (of %d)</th>", l + 1, a->full_rank[l]);
+    fputs("</tr>\n", f);
+    for (int k = 0; k < a->nmeth; k++) {
+        const fl_method_fit *m = &a->meth[k];
+        fprintf(f, "<tr><td>%s</td>", m->method);
+        for (int l = 0; l < a->nlayers; l++)
+            if (l < m->nlayers) fprintf(f, "<td>%d [%d, %d]</td>", m->rank_med[l], m->rank_min[l], m->rank_max[l]);
+            else fputs("<td>&ndash;</td>", f);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char *const *figures, int nfig) {
-    const fl_predictor_fit *pf = a->pred;
-    const fl_frontier_fit *ff = a->front;
-    const int np = a->npred, nf = a->nfront;
     char *path = fl_path_join(dir, "index.html"), *tmp = NULL;
     if (!path) return fl_error_set("out of memory");
     size_t len = 0;
@@ -43,64 +155,19 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
           "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
           "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}"
           ".figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}</style></head><body>\n", f);
-    fprintf(f, "<h1>RL's Razor: forgetting and its predictors</h1>\n<p>%d checkpoints from %s. "
-            "Forgetting = prior-task (FashionMNIST) accuracy of the base minus that of the fine-tuned "
-            "model; new task: ParityMNIST.</p>\n", a->pts.n, "results.sqlite");
+    fprintf(f, "<h1>RL's Razor: forgetting and its predictors</h1>\n<p>%d checkpoints of %d runs from %d "
+            "seed%s (each seed its own base model), in results.sqlite. Forgetting = prior-task "
+            "(FashionMNIST) accuracy of the base minus that of the fine-tuned model; new task: "
+            "ParityMNIST.</p>\n", a->pts.n, a->pts.nruns, a->nseeds, a->nseeds > 1 ? "s" : "");
     fputs("<h2>Figures</h2><div class=\"figs\">\n", f);
     for (int i = 0; i < nfig; i++)
         fprintf(f, "<a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>\n", figures[i], figures[i], figures[i]);
-    fputs("</div>\n<h2>How well each predictor explains forgetting</h2>\n"
-          "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
-          "checkpoint of every method; 95% interval from 1000 bootstrap resamples. R&sup2; hides the "
-          "sign: the Spearman correlation with forgetting gives it (negative: the predictor falls as "
-          "forgetting grows). Side <i>outcome</i>: measured on the prior task's own test images, whose "
-          "accuracy defines forgetting, so they restate the outcome rather than predict it from the new "
-          "task, as the paper's predictors do.</p>\n"
-          "<table><tr><th>predictor</th><th>side</th><th>R&sup2;</th><th>95% interval</th><th>n</th>"
-          "<th>Spearman</th><th>paper</th></tr>\n", f);
-    for (int k = 0; k < np; k++) {
-        fprintf(f, "<tr><td>%s</td><td>%s</td><td>", pf[k].name, pf[k].side);
-        num(f, pf[k].ci.r2, "%.3f");
-        fputs("</td><td>", f);
-        num(f, pf[k].ci.lo, "%.3f");
-        fputs(" &ndash; ", f);
-        num(f, pf[k].ci.hi, "%.3f");
-        fprintf(f, "</td><td>%d</td><td>", pf[k].ci.n);
-        num(f, pf[k].spearman, "%+.3f");
-        fputs("</td><td>", f);
-        num(f, fl_paper_r2(pf[k].name), "%.2f");
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n<h2>Prior-task accuracy at matched new-task accuracy</h2>\n"
-          "<p>Per method, the best prior-task accuracy among its checkpoints whose new-task accuracy "
-          "is at least t.</p>\n<table><tr><th>method</th>", f);
-    for (int j = 0; j < FL_MATCH_LEVELS; j++) fprintf(f, "<th>t = %.2f</th>", a->match_level[j]);
-    fputs("</tr>\n", f);
-    for (int m = 0; m < nf; m++) {
-        fprintf(f, "<tr><td>%s</td>", ff[m].method);
-        for (int j = 0; j < FL_MATCH_LEVELS; j++) {
-            fputs("<td>", f);
-            num(f, a->matched[m][j], "%.3f");
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</table>\n<h2>Pareto frontiers</h2>\n<p>Per method, the checkpoints within 2 accuracy points "
-          "of the non-dominated (new-task accuracy, prior-task accuracy) set, fitted by "
-          "prior = a + b exp(c &middot; new).</p>\n<table><tr><th>method</th><th>a</th><th>b</th><th>c</th>"
-          "<th>points</th><th>on frontier</th></tr>\n", f);
-    for (int k = 0; k < nf; k++) {
-        fprintf(f, "<tr><td>%s</td><td>", ff[k].method);
-        num(f, ff[k].p[0], "%.4g");
-        fputs("</td><td>", f);
-        num(f, ff[k].p[1], "%.4g");
-        fputs("</td><td>", f);
-        num(f, ff[k].p[2], "%.4g");
-        fprintf(f, "</td><td>%d</td><td>%d</td></tr>\n", ff[k].n, ff[k].n_kept);
-    }
-    fputs("</table>\n<p>Data: <a href=\"results.csv\">results.csv</a> (every checkpoint), "
+    fputs("</div>\n", f);
+    predictor_tables(f, a);
+    method_tables(f, a);
+    fputs("<p>Data: <a href=\"results.csv\">results.csv</a> (every checkpoint), "
           "<a href=\"predictors.csv\">predictors.csv</a>, <a href=\"frontier.csv\">frontier.csv</a>, "
-          "results.sqlite.</p>\n</body></html>\n", f);
+          "<a href=\"methods.csv\">methods.csv</a>, results.sqlite.</p>\n</body></html>\n", f);
     fclose(f);
     int rc = fl_write_text_atomic(path, tmp);
     free(tmp);

@@ -1,7 +1,8 @@
 /* razor_plots.c: the figures of a razor study (prior- vs new-task accuracy
- * with each method's fitted frontier; forgetting vs forward KL with the
- * pooled quadratic fit; R^2 per predictor with its interval; circuit
- * stability vs forgetting over its random-split baseline), then index.html. */
+ * with each method's empirical frontier and the base models; forgetting vs
+ * forward KL with the pooled quadratic fit; R^2 per predictor with its
+ * interval, outcome-side measures apart; circuit stability vs forgetting
+ * over its random-split baseline), then index.html. */
 #include "forgetlab/report.h"
 
 #include "forgetlab/error.h"
@@ -34,47 +35,72 @@ static int save(const fl_plot *pl, const char *dir, const char *name) {
     return rc;
 }
 
-/* Prior- vs new-task accuracy: each method's checkpoints and its fitted
- * frontier prior = a + b exp(c new), drawn over the range of its kept points. */
+/* The highest prior-task accuracy of the base models (one per seed): no
+ * drawn curve rises above it. */
+static double base_prior(const fl_points *p) {
+    const int fb = fl_field_index("prior_acc_base");
+    double top = -INFINITY;
+    for (int i = 0; i < p->n; i++) top = fmax(top, p->vals[i][fb]);
+    return top;
+}
+
+/* Prior- vs new-task accuracy: each method's checkpoints and its empirical
+ * frontier (the isotonic fit over its kept points, never above the base
+ * model), the exponential only where it is identifiable, and the base
+ * models (one per seed) as their own marks. */
 static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    int fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc"), rc = -1;
+    const int fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
+    const int bn = fl_field_index("new_acc_base"), bp = fl_field_index("prior_acc_base");
+    const double top = base_prior(p);
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
-    double (*cx)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS][CURVE]));
-    double (*cy)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS][CURVE]));
-    fl_series s[2 * FL_MAX_METHODS];
-    int ns = 0, off = 0;
-    if (!x || !y || !cx || !cy) goto out;
-    for (int m = 0; m < a->nfront; m++) {
-        const fl_frontier_fit *f = &a->front[m];
+    int total = 1, coff = 0;
+    for (int m = 0; m < a->nmeth; m++) total += a->meth[m].m;
+    double *clip = malloc((size_t)total * sizeof(double)), bx[64], by[64];
+    fl_series s[3 * FL_MAX_METHODS + 2 + 64];
+    int ns = 0, off = 0, nb = 0, rc = -1;
+    if (!x || !y || !clip) goto out;
+    for (int m = 0; m < a->nmeth; m++) {
+        const fl_method_fit *f = &a->meth[m];
         int n = method_xy(p, f->method, fn, fp, x + off, y + off);
         s[ns++] = (fl_series){f->method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
-        /* The fit describes the frontier: draw it where the frontier is. */
-        const double lo = f->lo, hi = f->hi;
-        if (isfinite(f->p[2]) && hi > lo) {
-            for (int k = 0; k < CURVE; k++) {
-                cx[m][k] = lo + (hi - lo) * k / (CURVE - 1);
-                cy[m][k] = f->p[0] + f->p[1] * exp(f->p[2] * cx[m][k]);
-            }
-            s[ns++] = (fl_series){NULL, cx[m], cy[m], CURVE, FL_MARK_LINE, m, NULL};
-        }
         off += n;
+        /* The frontier through its breakpoints, clipped at the base model. */
+        for (int j = 0; j < f->m; j++) clip[coff + j] = fmin(f->fy[j], top);
+        if (f->m > 1) s[ns++] = (fl_series){NULL, f->fx, clip + coff, f->m, FL_MARK_LINE, m, NULL};
+        coff += f->m;
     }
-    fl_plot pl = {.title = "Prior-task vs new-task accuracy (lines: fitted frontiers)",
-                  .xlabel = "new-task accuracy (ParityMNIST)", .ylabel = "prior-task accuracy (FashionMNIST)",
+    /* The base models: one point per seed (the rows of one seed share it). */
+    for (int i = 0; i < p->n && nb < 64; i++) {
+        int seen = 0;
+        for (int j = 0; j < nb && !seen; j++) seen = bx[j] == p->vals[i][bn] && by[j] == p->vals[i][bp];
+        if (!seen) bx[nb] = p->vals[i][bn], by[nb] = p->vals[i][bp], nb++;
+    }
+    s[ns++] = (fl_series){nb > 1 ? "base models" : "base model", bx, by, nb, FL_MARK_POINTS, FL_COLOR_BLACK, NULL};
+    /* ... and their prior-task accuracy across the plot, where the eye
+     * looks for it (the points hide among the first checkpoints). */
+    double lx[2] = {INFINITY, -INFINITY}, ly[64][2];
+    for (int i = 0; i < p->n; i++) lx[0] = fmin(lx[0], p->vals[i][fn]), lx[1] = fmax(lx[1], p->vals[i][fn]);
+    for (int j = 0; j < nb && ns < (int)(sizeof s / sizeof *s); j++) {
+        ly[j][0] = ly[j][1] = by[j];
+        s[ns++] = (fl_series){NULL, lx, ly[j], 2, FL_MARK_LINE, FL_COLOR_BLACK, NULL};
+    }
+    char title[128];
+    snprintf(title, sizeof title, "Prior- vs new-task accuracy, %d seed%s (lines: isotonic frontiers)", a->nseeds,
+             a->nseeds > 1 ? "s" : "");
+    fl_plot pl = {.title = title, .xlabel = "new-task accuracy (ParityMNIST)",
+                  .ylabel = "prior-task accuracy (FashionMNIST)",
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns};
     rc = save(&pl, dir, "frontier");
 out:
-    free(x);
-    free(y);
-    free(cx);
-    free(cy);
+    free(x), free(y), free(clip);
     return rc;
 }
 
 /* Forgetting vs forward KL on the new task, coloured by method, with the
- * pooled degree-2 fit. */
-static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a) {
+ * pooled degree-2 fit over the data's range (and, on request, each
+ * method's own fit over its range, and a logarithmic KL axis). */
+static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *o) {
     const fl_points *p = &a->pts;
     const fl_predictor_fit *fit = NULL;
     for (int k = 0; k < a->npred; k++)
@@ -82,34 +108,51 @@ static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a) {
     if (!fit) return 0;
     int fk = fl_field_index("forward_kl_new"), ff = fl_field_index("forgetting"), rc = -1;
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
-    double cx[CURVE], cy[CURVE], lo = INFINITY, hi = -INFINITY;
-    fl_series s[FL_MAX_METHODS + 1];
+    double (*cx)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS + 1][CURVE]));
+    double (*cy)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS + 1][CURVE]));
+    fl_series s[2 * FL_MAX_METHODS + 1];
     int ns = 0, off = 0;
-    if (!x || !y) goto out;
-    for (int m = 0; m < a->nfront; m++) {
-        int n = method_xy(p, a->front[m].method, fk, ff, x + off, y + off);
-        s[ns++] = (fl_series){a->front[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
+    if (!x || !y || !cx || !cy) goto out;
+    for (int m = 0; m <= a->nmeth; m++) {
+        const int pooled = m == a->nmeth;
+        int n = 0;
+        if (!pooled) {
+            n = method_xy(p, a->meth[m].method, fk, ff, x + off, y + off);
+            s[ns++] = (fl_series){a->meth[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
+        }
+        if (!pooled && !o->per_method_fits) {
+            off += n;
+            continue;
+        }
+        /* A quadratic describes its data: drawn over their range only
+         * (on a log axis, spaced evenly in log KL from the smallest positive). */
+        const double *px = pooled ? x : x + off, *py = pooled ? y : y + off;
+        const int pn = pooled ? off : n;
+        double lo = INFINITY, hi = -INFINITY, c[3];
+        for (int i = 0; i < pn; i++)
+            if (isfinite(px[i]) && (!o->log_x || px[i] > 0)) lo = fmin(lo, px[i]), hi = fmax(hi, px[i]);
+        if (pooled) memcpy(c, fit->coef, sizeof c);
+        else if (isnan(fl_poly2_r2(px, py, pn, c))) hi = lo;
         off += n;
+        if (!(hi > lo)) continue;
+        for (int k = 0; k < CURVE; k++) {
+            const double t = (double)k / (CURVE - 1);
+            cx[m][k] = o->log_x ? lo * pow(hi / lo, t) : lo + (hi - lo) * t;
+            cy[m][k] = c[0] + c[1] * cx[m][k] + c[2] * cx[m][k] * cx[m][k];
+        }
+        s[ns++] = (fl_series){pooled ? "quadratic fit, all methods" : NULL, cx[m], cy[m], CURVE, FL_MARK_LINE,
+                              pooled ? FL_COLOR_BLACK : m, NULL};
     }
-    for (int i = 0; i < off; i++) {
-        lo = fmin(lo, x[i]);
-        hi = fmax(hi, x[i]);
-    }
-    for (int k = 0; k < CURVE; k++) {
-        cx[k] = lo + (hi - lo) * k / (CURVE - 1);
-        cy[k] = fit->coef[0] + fit->coef[1] * cx[k] + fit->coef[2] * cx[k] * cx[k];
-    }
-    s[ns++] = (fl_series){"quadratic fit", cx, cy, CURVE, FL_MARK_LINE, 6, NULL};
-    char note[96];
-    snprintf(note, sizeof note, "R\xc2\xb2 = %.3f [%.3f, %.3f]\nn = %d", fit->ci.r2, fit->ci.lo, fit->ci.hi, fit->ci.n);
+    char note[160];
+    snprintf(note, sizeof note, "R\xc2\xb2 = %.3f [%.3f, %.3f]\nleave-one-method-out %.3f\nn = %d, %d seed%s", fit->ci.r2,
+             fit->ci.lo, fit->ci.hi, fit->lomo.r2, fit->ci.n, a->nseeds, a->nseeds > 1 ? "s" : "");
     fl_plot pl = {.title = "Forgetting vs forward KL on the new task",
                   .xlabel = "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
-                  .ylabel = "forgetting (prior-task accuracy drop)",
+                  .ylabel = "forgetting (prior-task accuracy drop)", .logx = o->log_x,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns, .note = note};
     rc = save(&pl, dir, "forgetting_vs_kl");
 out:
-    free(x);
-    free(y);
+    free(x), free(y), free(cx), free(cy);
     return rc;
 }
 
@@ -148,10 +191,10 @@ static int plot_cs(const char *dir, const fl_razor_analysis *a) {
         blo[b] = v[(int)floor(0.025 * (s1 - s0 - 1))];
         bhi[b] = v[(int)ceil(0.975 * (s1 - s0 - 1))];
     }
-    s[ns++] = (fl_series){"random splits, 95%", bx, blo, BINS, FL_MARK_BAND, 7, bhi};
-    for (int m = 0; m < a->nfront; m++) {
-        int n = method_xy(p, a->front[m].method, ff, fc, x + off, y + off);
-        s[ns++] = (fl_series){a->front[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
+    s[ns++] = (fl_series){"random splits, 95%", bx, blo, BINS, FL_MARK_BAND, FL_COLOR_GREY, bhi};
+    for (int m = 0; m < a->nmeth; m++) {
+        int n = method_xy(p, a->meth[m].method, ff, fc, x + off, y + off);
+        s[ns++] = (fl_series){a->meth[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
         off += n;
     }
     fl_plot pl = {.title = "Circuit stability across the prior task's classes vs forgetting",
@@ -164,35 +207,45 @@ out:
     return rc;
 }
 
-/* R^2 of each predictor with its bootstrap interval, the paper's Table 1
- * values beside them; predictors with a negative Spearman correlation
- * with forgetting are marked in their label. */
+/* R^2 of each predictor with its run-bootstrap interval, the paper's
+ * Table 1 values beside them: the predictors proper first, then, after a
+ * spacer row, the outcome-side measures (computed on the prior task's own
+ * test images, so they restate forgetting). Predictors with a negative
+ * Spearman correlation with forgetting are marked in their label. */
 static int plot_r2(const char *dir, const fl_razor_analysis *a) {
-    const char *labels[FL_MAX_PREDICTORS];
-    char marked[FL_MAX_PREDICTORS][64];
-    double v[FL_MAX_PREDICTORS], lo[FL_MAX_PREDICTORS], hi[FL_MAX_PREDICTORS], ref[FL_MAX_PREDICTORS];
-    for (int k = 0; k < a->npred; k++) {
-        /* R^2 hides the sign: a predictor that falls as forgetting grows is
-         * marked, so the chart says which way each one moves. */
-        snprintf(marked[k], sizeof marked[k], "%s%s%s", a->pred[k].name,
-                 strcmp(a->pred[k].side, "outcome") == 0 ? " [outcome side]" : "",
-                 a->pred[k].spearman < 0 ? " (\xe2\x88\x92)" : "");
-        labels[k] = marked[k];
-        v[k] = a->pred[k].ci.r2;
-        lo[k] = a->pred[k].ci.lo;
-        hi[k] = a->pred[k].ci.hi;
-        ref[k] = fl_paper_r2(a->pred[k].name);
+    enum { ROWS = FL_MAX_PREDICTORS + 1 };
+    const char *labels[ROWS];
+    char marked[ROWS][64];
+    double v[ROWS], lo[ROWS], hi[ROWS], ref[ROWS];
+    int n = 0;
+    for (int side = 0; side < 2; side++) {
+        if (side == 1) {
+            labels[n] = "outcome side (restates forgetting):";
+            v[n] = lo[n] = hi[n] = ref[n] = NAN;
+            n++;
+        }
+        for (int k = 0; k < a->npred; k++) {
+            const fl_predictor_fit *f = &a->pred[k];
+            if ((strcmp(f->side, "outcome") == 0) != side) continue;
+            snprintf(marked[n], sizeof marked[n], "%s%s", f->name, f->spearman < 0 ? " (\xe2\x88\x92)" : "");
+            labels[n] = marked[n];
+            v[n] = f->ci.r2, lo[n] = f->ci.lo, hi[n] = f->ci.hi, ref[n] = fl_paper_r2(f->name);
+            n++;
+        }
     }
-    fl_bars b = {"How well each predictor explains forgetting", "R\xc2\xb2, quadratic fit (95% interval); (\xe2\x88\x92): falls with forgetting",
-                 labels, v, lo, hi, ref, "paper (ParityMNIST)", a->npred, 0.0, 1.0};
+    char title[96];
+    snprintf(title, sizeof title, "How well each predictor explains forgetting (%d seed%s)", a->nseeds,
+             a->nseeds > 1 ? "s" : "");
+    fl_bars b = {title, "R\xc2\xb2 (95% interval over runs); (\xe2\x88\x92): falls with forgetting",
+                 labels, v, lo, hi, ref, "paper (ParityMNIST)", n, 0.0, 1.0};
     char *path = fl_path_join(dir, "r2_predictors");
     int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");
     free(path);
     return rc;
 }
 
-int fl_razor_report(const char *dir, const fl_razor_analysis *a) {
+int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts) {
     static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors", "circuit_stability"};
-    if (plot_forgetting_kl(dir, a) || plot_frontier(dir, a) || plot_r2(dir, a) || plot_cs(dir, a)) return -1;
+    if (plot_forgetting_kl(dir, a, opts) || plot_frontier(dir, a) || plot_r2(dir, a) || plot_cs(dir, a)) return -1;
     return fl_razor_write_html(dir, a, FIGS, 4);
 }

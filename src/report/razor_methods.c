@@ -1,0 +1,222 @@
+/* razor_methods.c: the per-method half of a razor study's analysis: each
+ * method's empirical frontier and the area under it, prior-task accuracy
+ * at matched new-task accuracy, forgetting on forward KL within the method
+ * and against the other methods' curve, and the rank of its weight
+ * updates. Every interval resamples whole runs (and seeds) of the study. */
+#include "forgetlab/report.h"
+
+#include "forgetlab/error.h"
+#include <stdio.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { REPS = 1000, BOOT_SEED = 1 };
+static const double KEEP_TOL = 0.02; /* the paper's "within 2 accuracy points" */
+static const double MATCH_LEVELS[FL_MATCH_LEVELS] = {0.92, 0.93, 0.94, 0.95};
+
+/* Methods in a fixed order (so each keeps its colour in every figure):
+ * the sweep's order, then any other method in order of appearance. */
+static int method_order(const fl_points *p, char (*names)[32], int max) {
+    static const char *const ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+    int n = 0;
+    for (size_t k = 0; k < sizeof ORDER / sizeof *ORDER; k++)
+        for (int i = 0; i < p->n; i++)
+            if (strcmp(p->method[i], ORDER[k]) == 0) {
+                if (n < max) snprintf(names[n++], 32, "%s", ORDER[k]);
+                break;
+            }
+    for (int i = 0; i < p->n && n < max; i++) {
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= strcmp(names[j], p->method[i]) == 0;
+        if (!seen) snprintf(names[n++], 32, "%s", p->method[i]);
+    }
+    return n;
+}
+
+/* What the resampled statistics of one method read. */
+typedef struct {
+    const double *x, *y; /* new/prior accuracy, or forward KL/forgetting */
+    const int *group;
+    int g, ref;          /* the method; the reference curve's (-1: the others) */
+    double lo, hi, t;    /* the area's range; the matched level */
+    double *fx, *fy;     /* room for every point */
+    int *sub;
+} method_ctx;
+
+/* The method's points among idx[0..m) into c->sub; returns how many. */
+static int subset(const method_ctx *c, const int *idx, int m) {
+    int k = 0;
+    for (int j = 0; j < m; j++)
+        if (c->group[idx[j]] == c->g) c->sub[k++] = idx[j];
+    return k;
+}
+
+static double area_stat(const int *idx, int m, void *ctx) {
+    method_ctx *c = ctx;
+    const int k = subset(c, idx, m);
+    const int nf = fl_frontier_fit(c->x, c->y, c->sub, k, KEEP_TOL, c->fx, c->fy);
+    return nf > 0 ? fl_frontier_area(c->fx, c->fy, nf, c->lo, c->hi) : NAN;
+}
+
+static double matched_stat(const int *idx, int m, void *ctx) {
+    method_ctx *c = ctx;
+    double best = NAN;
+    for (int j = 0; j < m; j++) {
+        const int i = idx[j];
+        if (c->group[i] == c->g && c->x[i] >= c->t && !(c->y[i] <= best)) best = c->y[i];
+    }
+    return best;
+}
+
+static double gap_stat(const int *idx, int m, void *ctx) {
+    method_ctx *c = ctx;
+    return fl_curve_gap(c->x, c->y, c->group, c->ref, c->g, idx, m);
+}
+
+/* stat on all points, and its interval over resampled runs. */
+static fl_estimate estimate(const fl_clusters *cl, const int *all, int n, fl_statistic stat, method_ctx *c) {
+    fl_estimate e = {stat(all, n, c), NAN, NAN};
+    if (!isnan(e.v) && fl_bootstrap_ci(cl, REPS, BOOT_SEED, stat, c, &e.lo, &e.hi) < 0) e.lo = e.hi = NAN;
+    return e;
+}
+
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+/* Median, min and max of each layer's update rank over the method's runs. */
+static void method_ranks(const fl_points *p, fl_method_fit *f, int *buf) {
+    f->nlayers = 0;
+    for (int l = 0; l < FL_MLP_MAX_LAYERS; l++) {
+        int k = 0;
+        for (int r = 0; r < p->nruns; r++)
+            if (strcmp(p->run_method[r], f->method) == 0 && p->nlayers[r] > l) buf[k++] = p->rank[r][l];
+        if (k == 0) break;
+        qsort(buf, (size_t)k, sizeof *buf, cmp_int);
+        f->rank_med[l] = buf[k / 2], f->rank_min[l] = buf[0], f->rank_max[l] = buf[k - 1];
+        f->nlayers = l + 1;
+    }
+}
+
+/* The frontier of method k on all points, and the range every method's covers. */
+static int frontiers(fl_razor_analysis *a, const double *na, const double *pa, const int *all, method_ctx *c) {
+    a->range_lo = -INFINITY, a->range_hi = INFINITY;
+    for (int k = 0; k < a->nmeth; k++) {
+        fl_method_fit *f = &a->meth[k];
+        c->g = k;
+        const int m = subset(c, all, a->pts.n);
+        f->n = m;
+        f->fx = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+        f->fy = malloc(sizeof(double) * (size_t)(m > 0 ? m : 1));
+        if (!f->fx || !f->fy) return fl_error_set("out of memory");
+        if ((f->m = fl_frontier_fit(na, pa, c->sub, m, KEEP_TOL, f->fx, f->fy)) < 0) return -1;
+        /* The kept points, for the exponential and their range. */
+        double *kx = c->fx, *ky = c->fy;
+        int *keep = malloc(sizeof(int) * (size_t)(m > 0 ? m : 1));
+        if (!keep) return fl_error_set("out of memory");
+        for (int j = 0; j < m; j++) kx[j] = na[c->sub[j]], ky[j] = pa[c->sub[j]];
+        f->n_kept = fl_pareto_keep(kx, ky, m, KEEP_TOL, keep);
+        int q = 0;
+        f->lo = INFINITY, f->hi = -INFINITY;
+        for (int j = 0; j < m; j++)
+            if (keep[j]) {
+                kx[q] = kx[j], ky[q] = ky[j];
+                f->lo = fmin(f->lo, kx[q]), f->hi = fmax(f->hi, kx[q]);
+                q++;
+            }
+        free(keep);
+        f->p[0] = f->p[1] = f->p[2] = f->rss = NAN;
+        if (q >= 3) f->rss = fl_fit_exp(kx, ky, q, f->p);
+        f->exp_ok = q >= 3 && fl_fit_exp_identifiable(kx, ky, q, f->p, f->rss);
+        if (f->m > 0) {
+            /* Below its first point a frontier holds its first value (a
+             * checkpoint reaching further does at least as well), so every
+             * method covers everything up to its furthest point. */
+            a->range_lo = a->range_lo == -INFINITY ? f->fx[0] : fmin(a->range_lo, f->fx[0]);
+            a->range_hi = fmin(a->range_hi, f->fx[f->m - 1]);
+        }
+    }
+    return 0;
+}
+
+int fl_razor_methods(fl_razor_analysis *a) {
+    const fl_points *p = &a->pts;
+    const int n = p->n, fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
+    const int fk = fl_field_index("forward_kl_new"), ff = fl_field_index("forgetting");
+    char names[FL_MAX_METHODS][32];
+    a->nmeth = method_order(p, names, FL_MAX_METHODS);
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) a->match_level[j] = MATCH_LEVELS[j];
+    double *na = malloc(sizeof(double) * (size_t)n), *pa = malloc(sizeof(double) * (size_t)n);
+    double *kl = malloc(sizeof(double) * (size_t)n), *fg = malloc(sizeof(double) * (size_t)n);
+    double *fx = malloc(sizeof(double) * (size_t)n), *fy = malloc(sizeof(double) * (size_t)n);
+    int *all = malloc(sizeof(int) * (size_t)n), *sub = malloc(sizeof(int) * (size_t)n);
+    int *buf = malloc(sizeof(int) * (size_t)(p->nruns + 1)), *mseed = malloc(sizeof(int) * (size_t)n);
+    fl_clusters cl = {0};
+    int rc = -1;
+    a->group = malloc(sizeof(int) * (size_t)n);
+    if (!na || !pa || !kl || !fg || !fx || !fy || !all || !sub || !buf || !mseed || !a->group) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        all[i] = i;
+        na[i] = p->vals[i][fn], pa[i] = p->vals[i][fp], kl[i] = p->vals[i][fk], fg[i] = p->vals[i][ff];
+        a->group[i] = -1;
+        for (int k = 0; k < a->nmeth; k++)
+            if (strcmp(p->method[i], names[k]) == 0) a->group[i] = k;
+    }
+    for (int k = 0; k < a->nmeth; k++) {
+        memset(&a->meth[k], 0, sizeof a->meth[k]);
+        snprintf(a->meth[k].method, sizeof a->meth[k].method, "%.31s", names[k]);
+    }
+    if (fl_clusters_init(&cl, p->run, p->seed, n)) goto out;
+    method_ctx c = {.x = na, .y = pa, .group = a->group, .ref = -1, .fx = fx, .fy = fy, .sub = sub};
+    if (frontiers(a, na, pa, all, &c)) goto out;
+    c.lo = a->range_lo, c.hi = a->range_hi;
+    int sft1 = -1;
+    for (int k = 0; k < a->nmeth; k++)
+        if (strcmp(names[k], "sft1") == 0) sft1 = k;
+    for (int k = 0; k < a->nmeth; k++) {
+        fl_method_fit *f = &a->meth[k];
+        c.g = k, c.x = na, c.y = pa;
+        f->area = a->range_hi > a->range_lo ? estimate(&cl, all, n, area_stat, &c) : (fl_estimate){NAN, NAN, NAN};
+        for (int j = 0; j < FL_MATCH_LEVELS; j++) {
+            c.t = MATCH_LEVELS[j];
+            f->matched[j] = estimate(&cl, all, n, matched_stat, &c);
+        }
+        c.x = kl, c.y = fg;
+        c.ref = -1;
+        f->gap_others = estimate(&cl, all, n, gap_stat, &c);
+        c.ref = sft1;
+        f->gap_sft1 = sft1 >= 0 && sft1 != k ? estimate(&cl, all, n, gap_stat, &c) : (fl_estimate){NAN, NAN, NAN};
+        /* Within the method: its own points and runs. */
+        int m = subset(&c, all, n);
+        for (int j = 0; j < m; j++) fx[j] = kl[sub[j]], fy[j] = fg[sub[j]];
+        int *mrun = malloc(sizeof(int) * (size_t)(m > 0 ? m : 1));
+        fl_clusters mc;
+        if (!mrun) {
+            fl_error_set("out of memory");
+            goto out;
+        }
+        for (int j = 0; j < m; j++) mrun[j] = p->run[sub[j]], mseed[j] = p->seed[sub[j]];
+        int bad = fl_clusters_init(&mc, mrun, mseed, m);
+        if (!bad) bad = fl_poly2_r2_bootstrap(fx, fy, m, &mc, REPS, BOOT_SEED, &f->kl_r2);
+        if (!bad) fl_clusters_free(&mc);
+        free(mrun);
+        if (bad) goto out;
+        for (int r = 0; r < p->nruns; r++) f->nruns += strcmp(p->run_method[r], f->method) == 0;
+        method_ranks(p, f, buf);
+    }
+    rc = 0;
+out:
+    fl_clusters_free(&cl);
+    free(na), free(pa), free(kl), free(fg), free(fx), free(fy), free(all), free(sub), free(buf), free(mseed);
+    return rc;
+}
+
+void fl_razor_analysis_free(fl_razor_analysis *a) {
+    for (int k = 0; k < a->nmeth; k++) free(a->meth[k].fx), free(a->meth[k].fy);
+    free(a->group);
+    fl_points_free(&a->pts);
+    memset(a, 0, sizeof *a);
+}
