@@ -2,7 +2,8 @@
  * SFT or on-policy RL (SCIENCE.md section 3), measuring every checkpoint.
  *
  *   sft1       even -> 0, odd -> 1
- *   sft2       even -> 0 or 4, odd -> 1 or 5 (drawn once per image)
+ *   sft2       even -> 0 or 4, odd -> 1 or 5 (drawn once per image; other
+ *              pairs with sft2_labels, the 50/50 target with sft2_soft)
  *   oracle     soft targets q* = pi_0 restricted to the correct answers and
  *              renormalised (the I-projection); with oracle_sample, one label
  *              drawn from q* per image
@@ -31,6 +32,11 @@ typedef enum {
 
 const char *fl_ft_method_name(fl_ft_method m);
 int fl_ft_method_parse(const char *name, fl_ft_method *out);
+/* "A,B/C,D": sft2's labels for even digits (A, B: even, distinct) and odd
+ * ones (C, D: odd, distinct), in 0..9. */
+int fl_sft2_labels_parse(const char *s, int labels[2][2]);
+/* Whether they are sft2's default pairs {0,4}/{1,5}. */
+int fl_sft2_labels_default(const int labels[2][2]);
 /* Whether the method samples from the current policy (on-policy RL). */
 int fl_ft_method_on_policy(fl_ft_method m);
 
@@ -43,6 +49,8 @@ typedef struct {
     double kl_coef, simpo_beta, simpo_gamma;
     double checkpoint_every;  /* fraction of an epoch */
     int oracle_sample, correct_only;
+    int sft2_labels[2][2];    /* sft2: even digits -> [0][0] or [0][1], odd -> [1][0] or [1][1] */
+    int sft2_soft;            /* sft2: the 50/50 target over the pair, not a label drawn once */
     const fl_mlp *teacher;    /* distill */
     const float *base_probs;  /* optional: the base's probabilities on the
                                  training set [n, 10], shared by a study's runs */

@@ -20,6 +20,7 @@
 #define FORGETLAB_STUDY_H
 
 #include "forgetlab/attribution.h"
+#include "forgetlab/finetune.h"
 #include "forgetlab/pretrain.h"
 
 typedef struct {
@@ -38,6 +39,9 @@ typedef struct {
     fl_pretrain_config pretrain;
     fl_ap_opts probe;   /* the circuit probe (fl_circuit_probe_default) */
     int overwrite;      /* replace another study (grid, probe) or another command's run in out_dir */
+    int nmethods;       /* 0: the whole sweep; else methods[0..nmethods) of it */
+    fl_ft_method methods[FL_FT_NMETHODS];
+    int sft2_labels[2][2], sft2_soft; /* sft2's target pairs and hard/soft targets (fl_finetune_config) */
 } fl_razor_config;
 
 void fl_razor_defaults(fl_razor_config *c);

@@ -36,6 +36,9 @@ static const char HELP[] =
     "  --simpo-beta X        SimPO beta (default 2)\n"
     "  --simpo-gamma X       SimPO margin gamma (default 0.5)\n"
     "  --oracle-sample       oracle: train on labels sampled from q* instead of q* itself\n"
+    "  --sft2-labels A,B/C,D sft2: labels of even digits (A or B) and odd ones (C or D)\n"
+    "                        (default 0,4/1,5)\n"
+    "  --sft2-soft           sft2: train on the 50/50 target over the pair\n"
     "  --teacher DIR         distill: the teacher model\n"
     "  --correct-only        distill: keep only the teacher's correct answers\n"
     "  --checkpoint-every X  epochs between measured checkpoints (default 0.2)\n"
@@ -45,7 +48,7 @@ static const char HELP[] =
     "  --help                show this help\n";
 
 enum { O_OVERWRITE = 200, O_BASE = 256, O_METHOD, O_OUT, O_LR, O_SCHED, O_EPOCHS, O_BATCH, O_GROUP, O_KL, O_SBETA,
-       O_SGAMMA, O_OSAMPLE, O_TEACHER, O_CORRECT, O_CKPT, O_SEED, O_THREADS, O_DATA };
+       O_SGAMMA, O_OSAMPLE, O_TEACHER, O_CORRECT, O_CKPT, O_SEED, O_THREADS, O_DATA, O_SFT2_LABELS, O_SFT2_SOFT };
 
 static const struct option OPTS[] = {
     {"base", required_argument, 0, O_BASE},       {"method", required_argument, 0, O_METHOD},
@@ -57,6 +60,7 @@ static const struct option OPTS[] = {
     {"teacher", required_argument, 0, O_TEACHER}, {"correct-only", no_argument, 0, O_CORRECT},
     {"checkpoint-every", required_argument, 0, O_CKPT}, {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS}, {"data-dir", required_argument, 0, O_DATA},
+    {"sft2-labels", required_argument, 0, O_SFT2_LABELS}, {"sft2-soft", no_argument, 0, O_SFT2_SOFT},
     {0, 0, 0, 0}};
 
 typedef struct {
@@ -78,6 +82,8 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_DATA: a->data_dir = v; return 0;
     case O_OSAMPLE: c->oracle_sample = 1; return 0;
     case O_CORRECT: c->correct_only = 1; return 0;
+    case O_SFT2_LABELS: return fl_sft2_labels_parse(v, c->sft2_labels);
+    case O_SFT2_SOFT: c->sft2_soft = 1; return 0;
     case O_METHOD: a->has_method = 1; return fl_ft_method_parse(v, &c->method) ? fl_error_wrap("--method") : 0;
     case O_SCHED: return fl_schedule_parse(v, &c->schedule) ? fl_error_wrap("--schedule") : 0;
     case O_LR: if (fl_arg_double("lr", v, 1e-12, 10.0, &x)) return -1; c->lr = x; return 0;

@@ -33,6 +33,11 @@ static const char HELP_HEAD[] =
     "                       best grpo run, by final new-task accuracy then least\n"
     "                       forgetting, teaches distill runs over the same grid; not in\n"
     "                       a shard: run the study again on the merged directory)\n"
+    "  --methods LIST       only these of the sweep's methods, comma-separated (e.g.\n"
+    "                       sft1,sft2); distill runs need grpo among them\n"
+    "  --sft2-labels A,B/C,D sft2's labels for even digits (A or B) and odd ones (C or\n"
+    "                       D) (default 0,4/1,5)\n"
+    "  --sft2-soft          sft2 trains on the 50/50 target over its pair\n"
     "  --keep-models        keep every run's model.safetensors (2 MB each)\n"
     "  --checkpoint-every X epochs between measured checkpoints (default 0.2)\n"
     "  --data-dir DIR       datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
@@ -58,12 +63,13 @@ static const char HELP_HEAD[] =
 static char HELP[sizeof HELP_HEAD + sizeof HELP_MPI_NO + 1];
 
 enum { O_OUT = 256, O_QUICK, O_SEEDS, O_JOBS, O_THREADS, O_DISTILL, O_KEEP, O_CKPT, O_DATA, O_SHARD,
-       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM, O_OVERWRITE, O_NO_DISTILL };
+       O_CS_METHOD, O_CS_STEPS, O_CS_LOSS, O_CS_CORRUPT, O_CS_FORM, O_OVERWRITE, O_NO_DISTILL, O_METHODS, O_SFT2_LABELS, O_SFT2_SOFT };
 static const struct option OPTS[] = {
     {"out", required_argument, 0, O_OUT},       {"quick", no_argument, 0, O_QUICK},
     {"seeds", required_argument, 0, O_SEEDS},   {"jobs", required_argument, 0, O_JOBS},
     {"threads", required_argument, 0, O_THREADS}, {"with-distill", no_argument, 0, O_DISTILL},
-    {"no-distill", no_argument, 0, O_NO_DISTILL},
+    {"no-distill", no_argument, 0, O_NO_DISTILL}, {"methods", required_argument, 0, O_METHODS},
+    {"sft2-labels", required_argument, 0, O_SFT2_LABELS}, {"sft2-soft", no_argument, 0, O_SFT2_SOFT},
     {"keep-models", no_argument, 0, O_KEEP},    {"checkpoint-every", required_argument, 0, O_CKPT},
     {"data-dir", required_argument, 0, O_DATA}, {"shard", required_argument, 0, O_SHARD},
     {"cs-method", required_argument, 0, O_CS_METHOD}, {"cs-steps", required_argument, 0, O_CS_STEPS},
@@ -87,6 +93,23 @@ static int parse_shard(const char *v, int *index, int *count) {
     return 0;
 }
 
+/* "sft1,sft2": distinct methods of the sweep. */
+static int parse_methods(const char *v, fl_razor_config *c) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    c->nmethods = 0;
+    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+        fl_ft_method m;
+        if (fl_ft_method_parse(tok, &m)) return fl_error_wrap("--methods");
+        if (m == FL_FT_DISTILL)
+            return fl_error_set("--methods: distill is not a sweep method (its runs follow the sweep; --no-distill skips them)");
+        for (int k = 0; k < c->nmethods; k++)
+            if (c->methods[k] == m) return fl_error_set("--methods: %s given twice", tok);
+        c->methods[c->nmethods++] = m;
+    }
+    return c->nmethods > 0 ? 0 : fl_error_set("--methods: expected a comma-separated list of methods");
+}
+
 /* The probe's method and steps, applied once every option is read, so
  * their order does not matter. */
 static int cs_plain, cs_steps;
@@ -104,6 +127,9 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_QUICK: c->quick = 1; return 0;
     case O_DISTILL: distill_asked = 1; return 0;
     case O_NO_DISTILL: distill_asked = 0; return 0;
+    case O_METHODS: return parse_methods(v, c);
+    case O_SFT2_LABELS: return fl_sft2_labels_parse(v, c->sft2_labels);
+    case O_SFT2_SOFT: c->sft2_soft = 1; return 0;
     case O_KEEP: c->keep_models = 1; return 0;
     case O_SEEDS: if (fl_arg_long("seeds", v, 1, 1000, &n)) return -1; c->seeds = (int)n; return 0;
     case O_JOBS: if (fl_arg_long("jobs", v, 1, 256, &n)) return -1; c->jobs = (int)n; return 0;
@@ -166,7 +192,11 @@ static int run(int argc, char **argv) {
      * a shard leaves them to the merged study. */
     if (distill_asked == 1 && c.shard_count > 1)
         return fl_usage_error("study", "--with-distill needs the whole grid: merge the shards, then run it on the merged study");
-    c.with_distill = distill_asked >= 0 ? distill_asked : c.shard_count <= 1;
+    int has_grpo = c.nmethods == 0;
+    for (int k = 0; k < c.nmethods; k++) has_grpo |= c.methods[k] == FL_FT_GRPO;
+    if (distill_asked == 1 && !has_grpo)
+        return fl_usage_error("study", "--with-distill needs grpo among --methods (its best run is the teacher)");
+    c.with_distill = distill_asked >= 0 ? distill_asked : c.shard_count <= 1 && has_grpo;
     int writer;
     if (fl_razor_run(&c, &writer)) return fl_fail("study");
     /* The process that wrote results.sqlite analyses it; a shard's

@@ -57,7 +57,9 @@ static double area_stat(const int *idx, int m, void *ctx) {
     method_ctx *c = ctx;
     const int k = subset(c, idx, m);
     const int nf = fl_frontier_fit(c->x, c->y, c->sub, k, KEEP_TOL, c->fx, c->fy);
-    return nf > 0 ? fl_frontier_area(c->fx, c->fy, nf, c->lo, c->hi) : NAN;
+    /* A resample whose runs stop short of the range has no frontier over
+     * all of it: left out rather than extended (that would flatter it). */
+    return nf > 0 && c->fx[nf - 1] >= c->hi ? fl_frontier_area(c->fx, c->fy, nf, c->lo, c->hi) : NAN;
 }
 
 static double matched_stat(const int *idx, int m, void *ctx) {

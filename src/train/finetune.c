@@ -42,6 +42,23 @@ int fl_ft_method_parse(const char *name, fl_ft_method *out) {
                         "reinforce, simpo or distill)", name);
 }
 
+int fl_sft2_labels_parse(const char *s, int labels[2][2]) {
+    int v[4], used = 0;
+    if (sscanf(s, "%d,%d/%d,%d%n", &v[0], &v[1], &v[2], &v[3], &used) != 4 || s[used] != '\0')
+        return fl_error_set("sft2 labels '%s': expected A,B/C,D (e.g. 6,8/7,9)", s);
+    for (int k = 0; k < 4; k++)
+        if (v[k] < 0 || v[k] > 9 || v[k] % 2 != k / 2)
+            return fl_error_set("sft2 labels '%s': the first pair must be even labels and the second odd, in 0..9 "
+                                "(an answer is correct when its parity is the digit's)", s);
+    if (v[0] == v[1] || v[2] == v[3]) return fl_error_set("sft2 labels '%s': each pair needs two different labels", s);
+    labels[0][0] = v[0], labels[0][1] = v[1], labels[1][0] = v[2], labels[1][1] = v[3];
+    return 0;
+}
+
+int fl_sft2_labels_default(const int labels[2][2]) {
+    return labels[0][0] == 0 && labels[0][1] == 4 && labels[1][0] == 1 && labels[1][1] == 5;
+}
+
 int fl_ft_method_on_policy(fl_ft_method m) {
     return m == FL_FT_GRPO || m == FL_FT_GRPO_KL || m == FL_FT_REINFORCE;
 }
@@ -59,6 +76,7 @@ void fl_finetune_defaults(fl_finetune_config *c) {
     c->simpo_beta = 2.0;
     c->simpo_gamma = 0.5;
     c->checkpoint_every = 0.2;
+    c->sft2_labels[0][0] = 0, c->sft2_labels[0][1] = 4, c->sft2_labels[1][0] = 1, c->sft2_labels[1][1] = 5;
     c->log_every = 10;
     c->progress = 1;
     c->save_model = 1;
@@ -124,7 +142,13 @@ static int build_targets(targets *t, const fl_finetune_config *c, const fl_mlp *
         for (int v = 0; v < V; v++) correct[v] = (float)fl_task_correct(FL_TASK_PARITY, td->label[i], v);
         fl_oracle_target(qi, p + (size_t)i * V, correct, 1, V);
         switch (c->method) {
-        case FL_FT_SFT2: y = parity + 4 * (int)fl_rng_below(&rng, 2); break;
+        case FL_FT_SFT2:
+            y = c->sft2_labels[parity][fl_rng_below(&rng, 2)];
+            if (c->sft2_soft) { /* the pair's 50/50 target replaces q* */
+                for (int v = 0; v < V; v++) qi[v] = 0;
+                qi[c->sft2_labels[parity][0]] = qi[c->sft2_labels[parity][1]] = 0.5f;
+            }
+            break;
         case FL_FT_ORACLE: if (c->oracle_sample) y = fl_rng_categorical(&rng, qi, V); break;
         case FL_FT_DISTILL: y = fl_rng_categorical(&rng, p + (size_t)i * V, V); break;
         default: break;
@@ -187,7 +211,7 @@ static float method_loss(run_state *s, const int *rows, int B, double *reward) {
     case FL_FT_SFT1:
     case FL_FT_SFT2:
     case FL_FT_DISTILL:
-        if (c->method == FL_FT_ORACLE && !c->oracle_sample) {
+        if ((c->method == FL_FT_ORACLE && !c->oracle_sample) || (c->method == FL_FT_SFT2 && c->sft2_soft)) {
             loss = fl_soft_crossentropy_forward(NULL, logp, s->qb, B, V);
             fl_soft_crossentropy_backward(dz, probs, s->qb, B, V, 1.0f / (float)B);
         } else { /* hard labels; sampled oracle labels are plain SFT too */
@@ -252,6 +276,14 @@ static cJSON *make_config(const fl_finetune_config *c, const char *base_dir, int
     cJSON_AddNumberToObject(j, "simpo_gamma", c->simpo_gamma);
     cJSON_AddBoolToObject(j, "oracle_sample", c->oracle_sample);
     cJSON_AddBoolToObject(j, "correct_only", c->correct_only);
+    /* Only when they differ from the default: earlier runs keep their identity. */
+    if (c->method == FL_FT_SFT2 && (!fl_sft2_labels_default(c->sft2_labels) || c->sft2_soft)) {
+        char pairs[32];
+        snprintf(pairs, sizeof pairs, "%d,%d/%d,%d", c->sft2_labels[0][0], c->sft2_labels[0][1], c->sft2_labels[1][0],
+                 c->sft2_labels[1][1]);
+        cJSON_AddStringToObject(j, "sft2_labels", pairs);
+        cJSON_AddBoolToObject(j, "sft2_soft", c->sft2_soft);
+    }
     cJSON_AddNumberToObject(j, "checkpoint_every", c->checkpoint_every);
     cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");

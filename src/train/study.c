@@ -36,6 +36,14 @@ void fl_razor_defaults(fl_razor_config *c) {
     c->progress = 1;
     fl_pretrain_defaults(&c->pretrain);
     fl_circuit_probe_default(&c->probe);
+    fl_finetune_config ft;
+    fl_finetune_defaults(&ft);
+    memcpy(c->sft2_labels, ft.sft2_labels, sizeof c->sft2_labels);
+}
+
+const fl_ft_method *study_methods(const fl_razor_config *c, int *n) {
+    *n = c->nmethods > 0 ? c->nmethods : STUDY_NSWEEP;
+    return c->nmethods > 0 ? c->methods : STUDY_SWEEP;
 }
 
 /* The sweep methods: the paper's 2x2 (on-policy vs offline, with vs without
@@ -72,6 +80,8 @@ void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmeth
                         /* Seed s: its own base model, and the fine-tuning seed s. */
                         r->ft.seed = (uint64_t)s;
                         r->ft.checkpoint_every = c->checkpoint_every;
+                        memcpy(r->ft.sft2_labels, c->sft2_labels, sizeof r->ft.sft2_labels);
+                        r->ft.sft2_soft = c->sft2_soft;
                         r->ft.teacher = bases ? &bases[s].teacher : NULL;
                         r->ft.base_probs = bases ? bases[s].probs : NULL;
                         r->ft.progress = 0;
@@ -90,7 +100,39 @@ int study_in_shard(const fl_razor_config *c, int i) {
 }
 
 void study_grid_string(const fl_razor_config *c, char *buf, size_t n) {
-    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g", c->quick, c->seeds, c->checkpoint_every);
+    int len = snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g", c->quick, c->seeds, c->checkpoint_every);
+    for (int m = 0; m < c->nmethods && len > 0 && (size_t)len < n; m++)
+        len += snprintf(buf + len, n - (size_t)len, "%s%s", m ? "," : " methods=", fl_ft_method_name(c->methods[m]));
+    if (!fl_sft2_labels_default(c->sft2_labels) && len > 0 && (size_t)len < n)
+        len += snprintf(buf + len, n - (size_t)len, " sft2=%d,%d/%d,%d", c->sft2_labels[0][0], c->sft2_labels[0][1],
+                        c->sft2_labels[1][0], c->sft2_labels[1][1]);
+    if (c->sft2_soft && len > 0 && (size_t)len < n) snprintf(buf + len, n - (size_t)len, " sft2_soft=1");
+}
+
+int study_grid_parse(const char *grid, fl_razor_config *c) {
+    int used = 0;
+    if (sscanf(grid, "quick=%d seeds=%d checkpoint_every=%lf%n", &c->quick, &c->seeds, &c->checkpoint_every, &used) != 3 ||
+        c->seeds < 1 || c->seeds > 1000)
+        return fl_error_set("unreadable grid '%s'", grid);
+    for (const char *at = grid + used; *at == ' ';) {
+        char word[160];
+        int len = 0;
+        if (sscanf(at, " %159s%n", word, &len) != 1) break;
+        at += len;
+        if (strncmp(word, "methods=", 8) == 0) {
+            c->nmethods = 0;
+            for (char *tok = strtok(word + 8, ","); tok; tok = strtok(NULL, ","))
+                if (c->nmethods >= FL_FT_NMETHODS || fl_ft_method_parse(tok, &c->methods[c->nmethods++]))
+                    return fl_error_set("unreadable grid '%s'", grid);
+        } else if (strncmp(word, "sft2=", 5) == 0) {
+            if (fl_sft2_labels_parse(word + 5, c->sft2_labels)) return fl_error_set("unreadable grid '%s'", grid);
+        } else if (strcmp(word, "sft2_soft=1") == 0) {
+            c->sft2_soft = 1;
+        } else {
+            return fl_error_set("unreadable grid '%s'", grid);
+        }
+    }
+    return 0;
 }
 
 int study_run_threads(const fl_razor_config *c, int nplan) {
@@ -238,7 +280,7 @@ static int ensure_base(const fl_razor_config *c, int s, int load_only, fl_mlp *b
 /* What the shards of one study must agree on, for `merge` to check; c's
  * threads are resolved (the threads of the shared work). */
 static int record_study(const fl_razor_config *c, int run_threads) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], shard[48], threads[32], setup[32], probe[96];
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[256], shard[48], threads[32], setup[32], probe[96];
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
@@ -327,7 +369,7 @@ static int distill_phase(const study_world *w, sweep *sw, study_base *bases) {
  * which moves it aside - anything else. A study's checkpoints must share
  * one grid and one probe, or its tables would mix two experiments. */
 static int claim_study(const fl_razor_config *c, char **replaced) {
-    char *db_path = fl_path_join(c->out_dir, "results.sqlite"), grid[160], probe[96], had[160], what[512] = "";
+    char *db_path = fl_path_join(c->out_dir, "results.sqlite"), grid[256], probe[96], had[256], what[768] = "";
     int rc = db_path ? 0 : fl_error_set("out of memory");
     *replaced = NULL;
     if (rc == 0 && fl_file_exists(db_path)) {
@@ -410,7 +452,9 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     if (!runs || !todo) goto out;
     sweep sw = {.c = &c, .bases = bases, .train = &train, .runs = runs, .todo = todo, .run_threads = 1,
                 .label = "sweep"};
-    study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, bases, runs, &sw.n);
+    int nmethods;
+    const fl_ft_method *methods = study_methods(&c, &nmethods);
+    study_plan(&c, methods, nmethods, bases, runs, &sw.n);
     if (w->rank == 0 && record_study(&c, study_run_threads(&c, sw.n))) goto out;
     if (run_phase(w, &sw)) goto out;
     if (c.with_distill && distill_phase(w, &sw, bases)) goto out;

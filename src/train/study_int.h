@@ -64,9 +64,14 @@ int study_max_runs(const fl_razor_config *c);
  * without --shard). */
 int study_in_shard(const fl_razor_config *c, int i);
 
-/* "quick=1 seeds=1 checkpoint_every=0.2": what makes two studies' grids
- * the same, as recorded in results.sqlite (table study, key grid). */
+/* "quick=1 seeds=1 checkpoint_every=0.2", then " methods=sft1,sft2",
+ * " sft2=6,8/7,9" and " sft2_soft=1" where they differ from the defaults:
+ * what makes two studies' grids the same, as recorded in results.sqlite
+ * (table study, key grid). study_grid_parse reads it back into c. */
 void study_grid_string(const fl_razor_config *c, char *buf, size_t n);
+int study_grid_parse(const char *grid, fl_razor_config *c);
+/* The methods of the sweep phase: c's, or the whole STUDY_SWEEP. */
+const fl_ft_method *study_methods(const fl_razor_config *c, int *n);
 
 /* One measured checkpoint of a run. */
 typedef struct {

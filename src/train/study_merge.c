@@ -21,7 +21,7 @@
 
 /* What a study directory says about itself (results.sqlite, table study). */
 typedef struct {
-    char version[32], grid[160], shard[48], threads[32], setup[32], probe[96];
+    char version[32], grid[256], shard[48], threads[32], setup[32], probe[96];
     int shard_index, shard_count; /* 0 0: the whole grid */
 } study_info;
 
@@ -159,13 +159,13 @@ static int copy_subdir(const char *from, const char *to, const char *name, int d
 static int check_runs(const char *const *dirs, int n, const char *out, const study_info *info, int partial) {
     fl_razor_config c;
     fl_razor_defaults(&c);
-    if (sscanf(info->grid, "quick=%d seeds=%d checkpoint_every=%lf", &c.quick, &c.seeds, &c.checkpoint_every) != 3 ||
-        c.seeds < 1 || c.seeds > 1000)
-        return fl_error_set("%s: unreadable grid '%s'", dirs[0], info->grid);
+    if (study_grid_parse(info->grid, &c)) return fl_error_wrap("%s", dirs[0]);
     planned_run *runs = fl_malloc((size_t)study_max_runs(&c) * sizeof *runs, "run plan");
     int *where = runs ? fl_malloc((size_t)study_max_runs(&c) * sizeof *where, "run owners") : NULL;
     int nplan = 0, rc = where ? 0 : -1, missing = 0, dups = 0, first_missing = -1, first_dup = -1, dup_dir = 0;
-    if (rc == 0) study_plan(&c, STUDY_SWEEP, STUDY_NSWEEP, NULL, runs, &nplan);
+    int nmethods;
+    const fl_ft_method *methods = study_methods(&c, &nmethods);
+    if (rc == 0) study_plan(&c, methods, nmethods, NULL, runs, &nplan);
     for (int i = 0; i < nplan && rc == 0; i++) where[i] = -1;
     /* Directory n is out: what an earlier merge there already holds. */
     for (int k = 0; k <= n && rc == 0; k++) {
