@@ -78,7 +78,7 @@ for ((i = 1; i <= reps; i++)); do
     dirs+=("$cdir")
     c_load=$(load)
     t0=$(now)
-    if ! timed "$cdir/stdout.log" "$cdir/stderr.log" "$cdir/cpu" "$bin" study razor --quick --out "$cdir"; then
+    if ! timed "$cdir/stdout.log" "$cdir/stderr.log" "$cdir/cpu" "$bin" study razor --quick --no-distill --out "$cdir"; then
         echo "razor_quick.sh: forgetlab failed; see $cdir/stderr.log" >&2
         KEEP=1
         exit 1

@@ -30,10 +30,10 @@ mpi=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2)
 "$bin" pretrain --out "$tmp/base" >/dev/null
 run() { # CONFIG DIR
     case "$1" in
-        single) "$bin" study razor --quick --out "$2" ;;
-        mpi2) "${mpi[@]}" --bind-to none "$bin" study razor --quick --out "$2" ;;
-        mpi2-bound) "${mpi[@]}" "$bin" study razor --quick --out "$2" ;;
-        mpi2-root-idle) "${mpi[@]}" --bind-to none -x FORGETLAB_MPI_ROOT_RUNS=0 "$bin" study razor --quick --out "$2" ;;
+        single) "$bin" study razor --quick --no-distill --out "$2" ;;
+        mpi2) "${mpi[@]}" --bind-to none "$bin" study razor --quick --no-distill --out "$2" ;;
+        mpi2-bound) "${mpi[@]}" "$bin" study razor --quick --no-distill --out "$2" ;;
+        mpi2-root-idle) "${mpi[@]}" --bind-to none -x FORGETLAB_MPI_ROOT_RUNS=0 "$bin" study razor --quick --no-distill --out "$2" ;;
     esac
 }
 declare -A times

@@ -32,7 +32,7 @@ study_one() { # seed method loss corrupt
     local d="$out/study/s$1/$2-$3-$4"
     [[ -s "$d/results.csv" ]] && return 0
     mkdir -p "$d" && cp -r "$out/study/s$1/base" "$d/base"
-    "$FL" study razor --quick --jobs 1 --threads 1 --cs-method "$2" --cs-loss "$3" --cs-corrupt "$4" \
+    "$FL" study razor --quick --no-distill --jobs 1 --threads 1 --cs-method "$2" --cs-loss "$3" --cs-corrupt "$4" \
         --out "$d" > "$d.log" 2>&1
 }
 

@@ -23,25 +23,27 @@ static const char HELP[] =
     "  --model PATH       run directory or .safetensors file (required)\n"
     "  --split S          train or test (default test)\n"
     "  --task T           parity or fashion: the task whose logits --logits-out writes\n"
+    "  --labels-out F     write the true labels [n] of --task on --split to F (.npy, <f4\n"
+    "                     holding 0..9: the digit for parity, the class for fashion)\n"
     "  --logits-out F     write the logits [n, 10] of --task on --split to F (.npy, <f4),\n"
     "                     in dataset order\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --help             show this help\n";
 
-enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA };
+enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS };
 
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},
     {"split", required_argument, 0, O_SPLIT},
     {"task", required_argument, 0, O_TASK},
-    {"logits-out", required_argument, 0, O_LOGITS},
+    {"logits-out", required_argument, 0, O_LOGITS}, {"labels-out", required_argument, 0, O_LABELS},
     {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},
     {0, 0, 0, 0}};
 
 typedef struct {
-    const char *model, *split, *logits_out, *data_dir;
+    const char *model, *split, *logits_out, *labels_out, *data_dir;
     int has_task, threads;
     fl_task_id task;
 } args;
@@ -52,6 +54,7 @@ static int handle(int opt, const char *v, void *ctx) {
     switch (opt) {
     case O_MODEL: a->model = v; return 0;
     case O_LOGITS: a->logits_out = v; return 0;
+    case O_LABELS: a->labels_out = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
     case O_SPLIT:
         if (strcmp(v, "train") && strcmp(v, "test"))
@@ -85,6 +88,12 @@ static int evaluate(const args *a, cJSON *out) {
             int64_t shape[2] = {td.n, FL_TASK_CLASSES};
             rc = fl_npy_write(a->logits_out, logits, 2, shape);
         }
+        if (rc == 0 && a->labels_out && a->task == (fl_task_id)t) {
+            /* Labels as float32, so the one .npy writer serves. */
+            for (int i = 0; i < td.n; i++) logits[i] = (float)td.label[i];
+            int64_t shape[1] = {td.n};
+            rc = fl_npy_write(a->labels_out, logits, 1, shape);
+        }
         char key[32];
         snprintf(key, sizeof key, "%s_acc", fl_task_name((fl_task_id)t));
         cJSON_AddNumberToObject(out, key, acc);
@@ -103,7 +112,8 @@ static int run(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!a.model) return fl_usage_error("eval", "--model PATH is required");
-    if (a.logits_out && !a.has_task) return fl_usage_error("eval", "--logits-out needs --task parity|fashion");
+    if ((a.logits_out || a.labels_out) && !a.has_task)
+        return fl_usage_error("eval", "--logits-out and --labels-out need --task parity|fashion");
     fl_set_threads(a.threads);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "split", a.split);

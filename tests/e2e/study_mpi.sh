@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# study_mpi.sh: the quick study over 3 MPI ranks (mpirun on this machine)
+# study_mpi.sh: the small two-seed study over 3 MPI ranks (mpirun on this machine)
 # gives the rows of a single-process study, to the bit; so does a study whose
 # worker rank, then rank 0, is killed (kill -9) and that is rerun each time.
 # Skipped (exit 77) only when the build has no MPI or mpirun cannot start.
@@ -14,22 +14,22 @@ if ! timeout 60 "${MPIRUN[@]}" true >"$T/probe" 2>&1; then
 reference_study || { finish; exit; }
 
 mkdir -p "$T/mpi"
-cp -r "$REF/base" "$T/mpi/base"
-expect_exit 0 "study over 3 ranks" -- "${MPIRUN[@]}" "$FL" study razor --quick --out "$T/mpi"
+cp -r "$REF/base" "$REF/base_s1" "$T/mpi/"
+expect_exit 0 "study over 3 ranks" -- "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/mpi"
 same_rows "$REF/results.csv" "$T/mpi/results.csv" "3 ranks: results.csv = the single-process study's"
 cmp -s "$REF/predictors.csv" "$T/mpi/predictors.csv" && ok "predictors.csv identical" || bad "predictors.csv differs"
-check "$(sql "$T/mpi/results.sqlite" "select count(*) from runs") == 35" "35 runs"
+check "$(sql "$T/mpi/results.sqlite" "select count(*) from runs") == 20" "20 runs"
 expect_exit 0 "mpirun -np 1 resumes as a single process (nothing to do)" -- \
-    mpirun --allow-run-as-root -np 1 "$FL" study razor --quick --out "$T/mpi"
+    mpirun --allow-run-as-root -np 1 "$FL" study razor "${SMALL[@]}" --out "$T/mpi"
 
 # kill_rank R AFTER: starts the study over 3 ranks on $T/killed, kills rank R
 # once AFTER runs are written, and checks that the job ended, left no
 # process behind, and lost no written run.
 kill_rank() {
-    "${MPIRUN[@]}" "$FL" study razor --quick --out "$T/killed" >/dev/null 2>"$T/killed.err" &
+    "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/killed" >/dev/null 2>"$T/killed.err" &
     local job=$! pid="" p
     wait_runs "$T/killed/results.sqlite" "$2" 300 || true
-    for p in $(pgrep -f -- "study razor --quick --out $T/killed"); do
+    for p in $(pgrep -f -- "--out $T/killed"); do
         if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then pid=$p; fi
     done
     if [ -n "$pid" ]; then
@@ -44,9 +44,9 @@ kill_rank() {
     check "$(sql "$T/killed/results.sqlite" "select count(*) from runs") >= $2" "the written runs were kept"
 }
 mkdir -p "$T/killed"
-cp -r "$REF/base" "$T/killed/base"
+cp -r "$REF/base" "$REF/base_s1" "$T/killed/"
 kill_rank 1 4
 kill_rank 0 12
-expect_exit 0 "rerunning the killed study finishes it" -- "${MPIRUN[@]}" "$FL" study razor --quick --out "$T/killed"
+expect_exit 0 "rerunning the killed study finishes it" -- "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/killed"
 same_rows "$REF/results.csv" "$T/killed/results.csv" "killed ranks, rerun: results.csv = the single-process study's"
 finish
