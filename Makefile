@@ -6,7 +6,7 @@ DATA       ?= data
 JOBS       ?= $(shell nproc)
 RUN_OUT    ?= runs/razor
 
-.PHONY: all setup build run test test-unit test-asan bench clean
+.PHONY: all setup build run test test-unit test-asan check-long bench clean
 
 all: build
 
@@ -46,6 +46,13 @@ test: setup build
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure -j $(JOBS) -R '$(ASAN_TESTS)'
+
+# The long, paper-scale checks, run before a release (docs/testing.md):
+# tests/long/*.sh, each as the end-to-end tests are run.
+check-long: setup build
+	@for t in tests/long/*.sh; do echo "== $$t"; \
+		FORGETLAB_TEST_TMP=$(CURDIR)/$(BUILD)/test-tmp FORGETLAB_DATA=$(CURDIR)/data \
+		bash $$t $(CURDIR)/$(BUILD)/forgetlab || exit 1; done
 
 # Benchmarks beside PyTorch (Debian's python3-torch, installed if missing).
 bench: setup build
