@@ -2,7 +2,8 @@
  * (linear and log axes, NaNs and values a log axis cannot show, a single
  * point, no data, heatmaps) comes out as a decodable PNG at twice the
  * nominal size plus a complete SVG, with no temporary file left behind and
- * a clear error for a path that cannot be written. */
+ * a clear error for a path that cannot be written; and, read back from the
+ * PNG, that lines, points and bars land where their data say. */
 #include "testutil.h"
 
 #include "forgetlab/plot.h"
@@ -364,6 +365,147 @@ static void test_heatmap(void **state) {
     free(base);
 }
 
+/* ---- what is drawn, read back from the PNG ------------------------------ */
+
+typedef struct {
+    cairo_surface_t *img;
+    const uint8_t *px;
+    int w, h, stride;
+} png_image;
+
+static void png_open(const char *name, png_image *im) {
+    char *base = tu_scratch(name), png[512];
+    snprintf(png, sizeof png, "%s.png", base);
+    free(base);
+    im->img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(im->img), CAIRO_STATUS_SUCCESS);
+    cairo_surface_flush(im->img);
+    im->px = cairo_image_surface_get_data(im->img);
+    im->w = cairo_image_surface_get_width(im->img);
+    im->h = cairo_image_surface_get_height(im->img);
+    im->stride = cairo_image_surface_get_stride(im->img);
+}
+
+/* Whether pixel (x, y) is close to the opaque colour rgb (0xRRGGBB). */
+static int near(const png_image *im, int x, int y, uint32_t rgb) {
+    const uint32_t v = *(const uint32_t *)(im->px + (size_t)y * im->stride + 4 * (size_t)x);
+    int d = 0;
+    for (int k = 0; k < 3; k++) d += abs((int)((v >> (8 * k)) & 255) - (int)((rgb >> (8 * k)) & 255));
+    return d < 40;
+}
+
+/* Mean row of the pixels of colour rgb in column x (NaN: none). */
+static double row_of(const png_image *im, int x, uint32_t rgb) {
+    double s = 0;
+    int n = 0;
+    for (int y = 0; y < im->h; y++)
+        if (near(im, x, y, rgb)) s += y, n++;
+    return n ? s / n : NAN;
+}
+
+/* Columns of row y that hold colour rgb: the first and the last. */
+static void extent_of(const png_image *im, int y, uint32_t rgb, int *first, int *last) {
+    *first = -1, *last = -1;
+    for (int x = 0; x < im->w; x++)
+        if (near(im, x, y, rgb)) {
+            if (*first < 0) *first = x;
+            *last = x;
+        }
+}
+
+/* The palette's first three colours, as drawn (blue, vermillion, green). */
+#define BLUE 0x0072b2u
+#define VERMILLION 0xd55e00u
+#define GREEN 0x009e73u
+#define BAR 0x2687beu /* the bars' blue at alpha 0.85 over white */
+
+/* Three horizontal lines at y = 0.25, 0.5 and 0.75 on fixed axes: in the
+ * middle column the middle one lies half way between the others, and 0.75
+ * above 0.25 (y grows upwards). On a log axis, y = 1, 10, 100 are evenly
+ * spaced too. A point at (0.5, 0.5) sits on the middle line. */
+static void test_plot_positions(void **state) {
+    (void)state;
+    for (int logy = 0; logy < 2; logy++) {
+        double x[2] = {0, 1}, y[3][2], px[1] = {0.5}, py[1];
+        const double levels[2][3] = {{0.25, 0.5, 0.75}, {1, 10, 100}};
+        for (int k = 0; k < 3; k++) y[k][0] = y[k][1] = levels[logy][k];
+        py[0] = logy ? sqrt(10.0) : 0.375; /* half way between the low and middle lines */
+        /* No labels: no legend to share the columns with. */
+        fl_series s[4] = {{NULL, x, y[0], 2, FL_MARK_LINE, 0, NULL},
+                          {NULL, x, y[1], 2, FL_MARK_LINE, 1, NULL},
+                          {NULL, x, y[2], 2, FL_MARK_LINE, 2, NULL},
+                          {NULL, px, py, 1, FL_MARK_POINTS, 0, NULL}};
+        fl_plot p = {.series = s, .nseries = 3, .logy = logy, .xmin = 0, .xmax = 1,
+                     .ymin = logy ? 0.5 : 0, .ymax = logy ? 200 : 1};
+        assert_int_equal(save(&p, "pos"), 0);
+        png_image im;
+        png_open("pos", &im);
+        /* A column a third of the way in: inside the plot, clear of any legend. */
+        int first, last;
+        const int mid_row = (int)lround(row_of(&im, im.w / 2, VERMILLION));
+        extent_of(&im, mid_row, VERMILLION, &first, &last);
+        assert_true(last - first > im.w / 3); /* a line across the plot */
+        const int col = first + (last - first) / 3;
+        const double r0 = row_of(&im, col, BLUE), r1 = row_of(&im, col, VERMILLION), r2 = row_of(&im, col, GREEN);
+        assert_false(isnan(r0) || isnan(r1) || isnan(r2));
+        assert_true(r2 < r1 && r1 < r0);
+        assert_true(fabs((r0 + r2) / 2 - r1) < 1.5);
+        /* The point (translucent, so bluish rather than blue): at x = 0.5,
+         * half way along the lines, and half way between two of them. */
+        cairo_surface_destroy(im.img);
+        p.nseries = 4;
+        s[0].n = 0;
+        assert_int_equal(save(&p, "pos"), 0);
+        png_open("pos", &im);
+        double sx = 0, sy = 0;
+        int n = 0;
+        for (int yy = (int)r1 + 3; yy < (int)r0 - 3; yy++)
+            for (int xx = first; xx <= last; xx++) {
+                const uint32_t v = *(const uint32_t *)(im.px + (size_t)yy * im.stride + 4 * (size_t)xx);
+                const int r = (v >> 16) & 255, b = v & 255;
+                if (b - r > 60) sx += xx, sy += yy, n++;
+            }
+        assert_true(n > 10);
+        assert_true(fabs(sx / n - (first + last) / 2.0) < 2.0);
+        assert_true(fabs(sy / n - (r0 + r1) / 2) < 2.0);
+        cairo_surface_destroy(im.img);
+    }
+}
+
+/* Bars of 0.25, 0.5 and 1 on [0, 1]: their drawn lengths are 1 : 2 : 4,
+ * top to bottom in the given order. */
+static void test_bars_lengths(void **state) {
+    (void)state;
+    const char *labels[3] = {"a", "b", "c"};
+    double v[3] = {0.25, 0.5, 1.0};
+    fl_bars b = {"bars", "value", labels, v, NULL, NULL, NULL, NULL, 3, 0.0, 1.0};
+    char *base = tu_scratch("bars");
+    assert_int_equal(fl_bars_save(&b, base), 0);
+    free(base);
+    png_image im;
+    png_open("bars", &im);
+    /* The bars' rows: scan the column just right of where they start. */
+    int len[3], nb = 0, y = 0;
+    int start = -1;
+    for (int x = 0; x < im.w && start < 0; x++)
+        for (int yy = 0; yy < im.h && start < 0; yy++)
+            if (near(&im, x, yy, BAR)) start = x;
+    assert_true(start >= 0);
+    while (nb < 3 && y < im.h) {
+        while (y < im.h && !near(&im, start + 1, y, BAR)) y++;
+        if (y >= im.h) break;
+        const int top = y;
+        while (y < im.h && near(&im, start + 1, y, BAR)) y++;
+        int first, last;
+        extent_of(&im, (top + y) / 2, BAR, &first, &last);
+        len[nb++] = last - first + 1;
+    }
+    assert_int_equal(nb, 3);
+    assert_true(fabs(len[1] / (double)len[0] - 2) < 0.05);
+    assert_true(fabs(len[2] / (double)len[0] - 4) < 0.1);
+    cairo_surface_destroy(im.img);
+}
+
 static void test_errors(void **state) {
     (void)state;
     double x[2] = {1, 2};
@@ -415,6 +557,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bad_text, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_plot_extremes, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_heatmap, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_plot_positions, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_bars_lengths, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, tu_scratch_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
