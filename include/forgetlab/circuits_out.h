@@ -41,7 +41,8 @@ int fl_circuits_write(const char *dir, const fl_circuits_result *r);
 
 /* DIR/patching.json: Spearman between the node scores score[n, nc] and
  * the real patched loss changes change[n, nc] of the same examples, over
- * (example, component) pairs and over the components' means. */
+ * (example, component) pairs and over the components' means; the two
+ * arrays as patching_scores.npy and patching_changes.npy. */
 int fl_circuits_write_patching(const char *dir, int n, int nc, const float *score, const float *change,
                                double *pairs, double *means);
 

@@ -136,6 +136,12 @@ int fl_circuits_write_patching(const char *dir, int n, int nc, const float *scor
     cJSON_AddItemToObject(out, "spearman_pairs", number_or_null(*pairs));
     cJSON_AddItemToObject(out, "spearman_means", number_or_null(*means));
     rc = fl_json_write_file(path, out);
+    /* The arrays too, so the two numbers can be checked from outside. */
+    char *fs = fl_path_join(dir, "patching_scores.npy"), *fc = fl_path_join(dir, "patching_changes.npy");
+    const int64_t shape[2] = {n, nc};
+    if (rc == 0) rc = fs && fc ? fl_npy_write(fs, score, 2, shape) : fl_error_set("out of memory");
+    if (rc == 0) rc = fl_npy_write(fc, change, 2, shape);
+    free(fs), free(fc);
 done:
     free(s), free(c), free(ms), free(mc), free(path);
     cJSON_Delete(out);

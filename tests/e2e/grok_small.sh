@@ -46,8 +46,25 @@ expect_exit 0 "a two-operation, two-layer, LayerNorm, GELU, minibatch run" -- "$
     --measure-every 10 --checkpoint-every 10 --threads 1 --out "$T/g2"
 expect_exit 0 "its node circuits (ap-ig, kl), checked against real patching" -- "$FL" circuits --model "$T/g2" \
     --task modarith --subtasks by-answer --check-patching 20 --out "$T/c2"
-check "(lambda r: r['examples'] == 20 and r['components'] == 2 * (2 + 1 + 8) and -1 <= r['spearman_pairs'] <= 1 \
-       and -1 <= r['spearman_means'] <= 1)(__import__('json').load(open('$T/c2/patching.json')))" "patching.json"
+# Both Spearman correlations, recomputed in NumPy from the saved arrays.
+/usr/bin/python3 - "$T/c2" <<'PY' && ok "patching.json: the Spearman correlations equal NumPy's" || bad "patching.json"
+import json, sys
+import numpy as np
+d = sys.argv[1]
+r = json.load(open(f"{d}/patching.json"))
+s, c = np.load(f"{d}/patching_scores.npy").astype(np.float64), np.load(f"{d}/patching_changes.npy").astype(np.float64)
+assert r["examples"] == 20 and r["components"] == 2 * (2 + 1 + 8) and s.shape == c.shape == (20, 22), (r, s.shape)
+def ranks(v):  # average ranks of ties, 1-based
+    order = np.argsort(v, kind="stable"); r = np.empty(len(v)); sv = v[order]; i = 0
+    while i < len(v):
+        j = i
+        while j + 1 < len(v) and sv[j + 1] == sv[i]: j += 1
+        r[order[i:j + 1]] = (i + j) / 2 + 1; i = j + 1
+    return r
+rho = lambda a, b: np.corrcoef(ranks(a), ranks(b))[0, 1]
+assert abs(rho(s.ravel(), c.ravel()) - r["spearman_pairs"]) < 1e-6, (rho(s.ravel(), c.ravel()), r)
+assert abs(rho(s.mean(0), c.mean(0)) - r["spearman_means"]) < 1e-6, (rho(s.mean(0), c.mean(0)), r)
+PY
 expect_exit 2 "--check-patching with eap" -- "$FL" circuits --model "$G" --task modarith --subtasks by-a \
     --method eap --loss ce --check-patching 5 --out "$T/c5"
 expect_exit 0 "eap-ig with the KL loss" -- "$FL" circuits --model "$G" --task modarith --subtasks random:3 \
