@@ -5,6 +5,7 @@
 #define FORGETLAB_PRETRAIN_H
 
 #include "forgetlab/mlp.h"
+#include "forgetlab/settings.h"
 #include "forgetlab/tasks.h"
 
 #include <stdint.h>
@@ -26,6 +27,11 @@ typedef struct {
 } fl_pretrain_config;
 
 void fl_pretrain_defaults(fl_pretrain_config *c);
+
+/* The settings of the pretrain command over fl_pretrain_config: its
+ * options, --help lines and config.json keys (settings.h). */
+extern const fl_setting FL_PRETRAIN_SETTINGS[];
+extern const int FL_PRETRAIN_NSETTINGS;
 
 /* Trains, evaluates, and writes the run directory out_dir. A state left
  * in out_dir by a killed run of the same configuration (and thread count)

@@ -30,27 +30,11 @@ int fl_fail(const char *cmd) {
 }
 
 int fl_arg_long(const char *flag, const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno)
-        return fl_error_set("--%s: expected an integer, got '%s'", flag, s);
-    if (v < lo || v > hi)
-        return fl_error_set("--%s: %ld is out of range [%ld, %ld]", flag, v, lo, hi);
-    *out = v;
-    return 0;
+    return fl_parse_long(flag, s, lo, hi, out);
 }
 
 int fl_arg_double(const char *flag, const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v))
-        return fl_error_set("--%s: expected a finite number, got '%s'", flag, s);
-    if (v < lo || v > hi)
-        return fl_error_set("--%s: %g is out of range [%g, %g]", flag, v, lo, hi);
-    *out = v;
-    return 0;
+    return fl_parse_double(flag, s, lo, hi, out);
 }
 
 int fl_parse_args(int argc, char **argv, const fl_command *cmd,
@@ -62,8 +46,8 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
      * missing args). */
     int n = 0;
     while (opts && opts[n].name) n++;
-    struct option all[64];
-    if (n > 61) n = 61;
+    struct option all[128];
+    if (n > 125) n = 125;
     if (n) memcpy(all, opts, (size_t)n * sizeof *all);
     all[n] = (struct option){"help", no_argument, NULL, 'h'};
     all[n + 1] = (struct option){"quiet", no_argument, NULL, 'q'};
@@ -132,4 +116,49 @@ void fl_summary_line(const char *dir, const char *file, const char *fmt) {
     }
     fputc('\n', stderr);
     cJSON_Delete(j);
+}
+
+/* The settings' options come after the command's own, numbered from here. */
+enum { SETTING_ID = 1000 };
+
+typedef struct {
+    const fl_setting *t;
+    void *cfg;
+    int (*handle)(int opt, const char *arg, void *ctx);
+    void *ctx;
+} settings_ctx;
+
+static int settings_handle(int opt, const char *arg, void *ctx) {
+    settings_ctx *s = ctx;
+    if (opt >= SETTING_ID) return fl_setting_apply(&s->t[opt - SETTING_ID], s->cfg, arg);
+    return s->handle ? s->handle(opt, arg, s->ctx) : fl_error_set("unexpected option");
+}
+
+int fl_parse_settings(int argc, char **argv, const fl_command *cmd, const fl_setting *t, int nt, void *cfg,
+                      const struct option *opts, int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
+                      char ***pos, int *npos) {
+    int n = 0;
+    while (opts && opts[n].name) n++;
+    struct option all[126];
+    if (n + nt > 125) return fl_usage_error(cmd->name, "too many options (%d)", n + nt);
+    if (n) memcpy(all, opts, (size_t)n * sizeof *all);
+    for (int i = 0; i < nt; i++)
+        all[n + i] = (struct option){t[i].flag, t[i].type == FL_SET_FLAG ? no_argument : required_argument, NULL,
+                                     SETTING_ID + i};
+    all[n + nt] = (struct option){0, 0, 0, 0};
+    settings_ctx s = {t, cfg, handle, ctx};
+    return fl_parse_args(argc, argv, cmd, all, settings_handle, &s, pos, npos);
+}
+
+void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,
+                     const char *tail) {
+    FILE *f = fmemopen(buf, n, "w");
+    if (!f) {
+        snprintf(buf, n, "%s", head);
+        return;
+    }
+    fputs(head, f);
+    fl_settings_help(f, t, nt, defaults);
+    fputs(tail, f);
+    fclose(f);
 }

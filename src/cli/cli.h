@@ -3,7 +3,10 @@
 #ifndef FORGETLAB_CLI_H
 #define FORGETLAB_CLI_H
 
+#include "forgetlab/settings.h"
+
 #include <getopt.h>
+#include <stddef.h>
 
 enum { FL_EXIT_OK = 0, FL_EXIT_FAIL = 1, FL_EXIT_USAGE = 2 };
 
@@ -46,5 +49,16 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
                   const struct option *opts,
                   int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
                   char ***pos, int *npos);
+
+/* fl_parse_args over a settings table as well: each of t's options sets
+ * its field of cfg (settings.h); opts and handle (either may be NULL) take
+ * the command's other options. */
+int fl_parse_settings(int argc, char **argv, const fl_command *cmd, const fl_setting *t, int nt, void *cfg,
+                      const struct option *opts, int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
+                      char ***pos, int *npos);
+/* A command's --help: head, the settings' lines (defaults from defaults),
+ * then tail, into buf (truncated to n). */
+void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,
+                     const char *tail);
 
 #endif

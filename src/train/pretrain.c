@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,6 +36,35 @@ void fl_pretrain_defaults(fl_pretrain_config *c) {
     c->checkpoint_every = 5;
     c->progress = 1;
 }
+
+static int check_spec(const char *v, void *field) {
+    int nl, dims[FL_MLP_MAX_LAYERS + 1];
+    (void)field;
+    return fl_mlp_parse_spec(v, &nl, dims);
+}
+
+#define F(field) offsetof(fl_pretrain_config, field)
+const fl_setting FL_PRETRAIN_SETTINGS[] = {
+    {"model", FL_SET_STRING, F(spec), 0, 0, "SPEC", "MLP widths", "model", check_spec, NULL},
+    {"per-task", FL_SET_INT, F(per_task), 1, 60000, "N", "training images per task", "per_task", NULL, NULL},
+    {"epochs", FL_SET_INT, F(epochs), 1, 100000, "N", "passes over the training set", "epochs", NULL, NULL},
+    {"batch", FL_SET_INT, F(batch), 1, 65536, "N", "minibatch size", "batch", NULL, NULL},
+    {"lr", FL_SET_DOUBLE, F(lr), 1e-12, 10.0, "X", "AdamW learning rate", "lr", NULL, NULL},
+    {"weight-decay", FL_SET_DOUBLE, F(weight_decay), 0.0, 100.0, "X", "AdamW decoupled weight decay", "weight_decay",
+     NULL, NULL},
+    {"clip", FL_SET_DOUBLE, F(clip), 0.0, 1e9, "X", "clip the gradient norm to X; 0: off", "clip", NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "random seed", "seed", NULL, NULL},
+    {"checkpoint-every", FL_SET_INT, F(checkpoint_every), 1, 100000, "N",
+     "epochs between resumable states; rerunning the same command after a kill resumes from the last one",
+     "checkpoint_every", NULL, NULL},
+    {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "steps between metrics.jsonl lines", NULL, NULL, NULL},
+    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
+     NULL},
+    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
+     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+};
+#undef F
+const int FL_PRETRAIN_NSETTINGS = (int)(sizeof FL_PRETRAIN_SETTINGS / sizeof *FL_PRETRAIN_SETTINGS);
 
 int fl_eval_task(const fl_mlp *m, const fl_task_data *td, double *acc, float *logits_out) {
     float *logits = logits_out;
@@ -79,25 +109,18 @@ static cJSON *make_config(const fl_pretrain_config *c, const char *data_dir) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", "pretrain");
     cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
-    cJSON_AddStringToObject(j, "model", c->spec);
-    cJSON_AddNumberToObject(j, "per_task", c->per_task);
-    cJSON_AddNumberToObject(j, "epochs", c->epochs);
-    cJSON_AddNumberToObject(j, "batch", c->batch);
+    fl_settings_to_json(j, FL_PRETRAIN_SETTINGS, FL_PRETRAIN_NSETTINGS, c);
+    /* What no option changes, recorded all the same. */
     cJSON_AddStringToObject(j, "optimizer", "adamw");
-    cJSON_AddNumberToObject(j, "lr", c->lr);
     cJSON_AddStringToObject(j, "schedule", "constant");
-    cJSON_AddNumberToObject(j, "weight_decay", c->weight_decay);
     cJSON_AddNumberToObject(j, "beta1", c->beta1);
     cJSON_AddNumberToObject(j, "beta2", c->beta2);
-    cJSON_AddNumberToObject(j, "clip", c->clip);
-    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
     cJSON_AddNumberToObject(streams, "init", FL_STREAM_INIT);
     cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
     cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
     cJSON_AddNumberToObject(j, "mnist_split_seed", (double)FL_SPLIT_SEED);
     cJSON_AddNumberToObject(j, "threads", fl_get_threads());
-    cJSON_AddNumberToObject(j, "checkpoint_every", c->checkpoint_every);
     cJSON_AddStringToObject(j, "data_dir", data_dir);
     cJSON *files = cJSON_AddArrayToObject(j, "data_files");
     const char *names[] = {"mnist/0.json ... mnist/9.json",
