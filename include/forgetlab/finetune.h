@@ -21,6 +21,7 @@
 #include "forgetlab/measure.h"
 #include "forgetlab/mlp.h"
 #include "forgetlab/optim.h"
+#include "forgetlab/settings.h"
 #include "forgetlab/tasks.h"
 
 #include <stdint.h>
@@ -64,6 +65,11 @@ typedef struct {
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);
+
+/* The settings of the finetune command over fl_finetune_config: its
+ * options, --help lines and config.json keys (settings.h). */
+extern const fl_setting FL_FINETUNE_SETTINGS[];
+extern const int FL_FINETUNE_NSETTINGS;
 
 /* Softmax outputs of m on td, [td->n, 10], malloc'ed. */
 float *fl_model_probs(const fl_mlp *m, const fl_task_data *td);

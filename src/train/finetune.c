@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,6 +59,54 @@ int fl_sft2_labels_parse(const char *s, int labels[2][2]) {
 int fl_sft2_labels_default(const int labels[2][2]) {
     return labels[0][0] == 0 && labels[0][1] == 4 && labels[1][0] == 1 && labels[1][1] == 5;
 }
+
+static int parse_method(const char *v, void *field) { return fl_ft_method_parse(v, field); }
+static void format_method(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", fl_ft_method_name(*(const fl_ft_method *)field));
+}
+static int parse_schedule(const char *v, void *field) { return fl_schedule_parse(v, field); }
+static void format_schedule(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", *(const fl_sched_kind *)field == FL_SCHED_COSINE ? "cosine" : "constant");
+}
+static int parse_sft2(const char *v, void *field) { return fl_sft2_labels_parse(v, field); }
+static void format_sft2(const void *field, char *buf, size_t n) {
+    const int(*l)[2] = field;
+    snprintf(buf, n, "%d,%d/%d,%d", l[0][0], l[0][1], l[1][0], l[1][1]);
+}
+
+#define F(field) offsetof(fl_finetune_config, field)
+const fl_setting FL_FINETUNE_SETTINGS[] = {
+    {"method", FL_SET_CUSTOM, F(method), 0, 0, "M",
+     "sft1, sft2, oracle, grpo, grpo-kl, reinforce, simpo or distill (default: none, required)", "method", parse_method,
+     format_method},
+    {"lr", FL_SET_DOUBLE, F(lr), 1e-12, 10.0, "X", "AdamW learning rate", "lr", NULL, NULL},
+    {"schedule", FL_SET_CUSTOM, F(schedule), 0, 0, "S",
+     "constant or cosine (linear warm-up over 10%, then cosine)", "schedule", parse_schedule, format_schedule},
+    {"epochs", FL_SET_INT, F(epochs), 1, 10000, "N", "passes over the 8,000 ParityMNIST training images", "epochs",
+     NULL, NULL},
+    {"batch", FL_SET_INT, F(batch), 1, 8000, "N", "inputs per step", "batch", NULL, NULL},
+    {"group-size", FL_SET_INT, F(group_size), 1, 1024, "G", "actions sampled per input, on-policy methods",
+     "group_size", NULL, NULL},
+    {"kl-coef", FL_SET_DOUBLE, F(kl_coef), 0.0, 1e6, "X", "weight of KL(pi || pi_0) in grpo-kl", "kl_coef", NULL,
+     NULL},
+    {"simpo-beta", FL_SET_DOUBLE, F(simpo_beta), 1e-6, 1e6, "X", "SimPO beta", "simpo_beta", NULL, NULL},
+    {"simpo-gamma", FL_SET_DOUBLE, F(simpo_gamma), -1e6, 1e6, "X", "SimPO margin gamma", "simpo_gamma", NULL, NULL},
+    {"oracle-sample", FL_SET_FLAG, F(oracle_sample), 0, 0, NULL,
+     "oracle: train on labels sampled from q* instead of q* itself", "oracle_sample", NULL, NULL},
+    {"correct-only", FL_SET_FLAG, F(correct_only), 0, 0, NULL, "distill: keep only the teacher's correct answers",
+     "correct_only", NULL, NULL},
+    /* Recorded only when they differ from the default (make_config), so
+     * runs made before they existed keep their identity. */
+    {"sft2-labels", FL_SET_CUSTOM, F(sft2_labels), 0, 0, "A,B/C,D",
+     "sft2: labels of even digits (A or B) and odd ones (C or D)", NULL, parse_sft2, format_sft2},
+    {"sft2-soft", FL_SET_FLAG, F(sft2_soft), 0, 0, NULL, "sft2: train on the 50/50 target over the pair", NULL,
+     NULL, NULL},
+    {"checkpoint-every", FL_SET_DOUBLE, F(checkpoint_every), 1e-3, 1e3, "X", "epochs between measured checkpoints",
+     "checkpoint_every", NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "random seed", "seed", NULL, NULL},
+};
+#undef F
+const int FL_FINETUNE_NSETTINGS = (int)(sizeof FL_FINETUNE_SETTINGS / sizeof *FL_FINETUNE_SETTINGS);
 
 int fl_ft_method_on_policy(fl_ft_method m) {
     return m == FL_FT_GRPO || m == FL_FT_GRPO_KL || m == FL_FT_REINFORCE;
@@ -259,33 +308,21 @@ static cJSON *make_config(const fl_finetune_config *c, const char *base_dir, int
     cJSON_AddStringToObject(j, "command", "finetune");
     cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
     cJSON_AddStringToObject(j, "base", base_dir ? base_dir : "");
-    cJSON_AddStringToObject(j, "method", fl_ft_method_name(c->method));
     cJSON_AddStringToObject(j, "new_task", "parity");
     cJSON_AddStringToObject(j, "prior_task", "fashion");
     cJSON_AddNumberToObject(j, "train_examples", n_train);
+    fl_settings_to_json(j, FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, c);
+    /* What no option changes, recorded all the same. */
     cJSON_AddStringToObject(j, "optimizer", "adamw");
-    cJSON_AddNumberToObject(j, "lr", c->lr);
-    cJSON_AddStringToObject(j, "schedule", c->schedule == FL_SCHED_COSINE ? "cosine" : "constant");
     cJSON_AddNumberToObject(j, "warmup_frac", c->warmup_frac);
     cJSON_AddNumberToObject(j, "weight_decay", 0.0);
-    cJSON_AddNumberToObject(j, "epochs", c->epochs);
-    cJSON_AddNumberToObject(j, "batch", c->batch);
-    cJSON_AddNumberToObject(j, "group_size", c->group_size);
-    cJSON_AddNumberToObject(j, "kl_coef", c->kl_coef);
-    cJSON_AddNumberToObject(j, "simpo_beta", c->simpo_beta);
-    cJSON_AddNumberToObject(j, "simpo_gamma", c->simpo_gamma);
-    cJSON_AddBoolToObject(j, "oracle_sample", c->oracle_sample);
-    cJSON_AddBoolToObject(j, "correct_only", c->correct_only);
-    /* Only when they differ from the default: earlier runs keep their identity. */
     if (c->method == FL_FT_SFT2 && (!fl_sft2_labels_default(c->sft2_labels) || c->sft2_soft)) {
+        const fl_setting *l = fl_setting_find(FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, "sft2-labels");
         char pairs[32];
-        snprintf(pairs, sizeof pairs, "%d,%d/%d,%d", c->sft2_labels[0][0], c->sft2_labels[0][1], c->sft2_labels[1][0],
-                 c->sft2_labels[1][1]);
+        l->format(c->sft2_labels, pairs, sizeof pairs);
         cJSON_AddStringToObject(j, "sft2_labels", pairs);
         cJSON_AddBoolToObject(j, "sft2_soft", c->sft2_soft);
     }
-    cJSON_AddNumberToObject(j, "checkpoint_every", c->checkpoint_every);
-    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
     cJSON_AddNumberToObject(streams, "data", FL_STREAM_DATA);
     cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
