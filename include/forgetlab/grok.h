@@ -17,6 +17,7 @@
 #define FORGETLAB_GROK_H
 
 #include "forgetlab/modarith.h"
+#include "forgetlab/settings.h"
 #include "forgetlab/transformer.h"
 
 #include <stdint.h>
@@ -24,8 +25,7 @@
 typedef struct {
     const char *preset;       /* "nanda", "quick" or NULL (recorded only) */
     int p;
-    fl_mod_op ops[FL_NOPS];
-    int nops;
+    fl_mod_ops ops;
     double frac;              /* training fraction of all equations */
     int layers, d_model, heads, d_mlp;
     fl_tf_act act;
@@ -54,6 +54,12 @@ typedef struct {
 void fl_grok_defaults(fl_grok_config *c);
 /* Applies "nanda" or "quick" (see docs/grokking.md); -1 if unknown. */
 int fl_grok_preset(fl_grok_config *c, const char *name);
+
+/* The settings of the grok command over fl_grok_config: its options,
+ * --help lines and config.json keys (settings.h). --preset is not among
+ * them: it sets many of them at once. */
+extern const fl_setting FL_GROK_SETTINGS[];
+extern const int FL_GROK_NSETTINGS;
 
 /* Trains into out_dir, resuming from out_dir/state.safetensors when it
  * holds a run of the same configuration. Returns 0, FL_DIVERGED (the

@@ -9,6 +9,7 @@
 #ifndef FORGETLAB_MODARITH_H
 #define FORGETLAB_MODARITH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -38,6 +39,13 @@ typedef struct {
  * "mul", "div"). */
 int fl_mod_op_parse(const char *name, fl_mod_op *out);
 const char *fl_mod_op_name(fl_mod_op op);
+/* A list of distinct operations, "+" or "+,x2+y2" as text. */
+typedef struct {
+    fl_mod_op op[FL_NOPS];
+    int n;
+} fl_mod_ops;
+int fl_mod_ops_parse(const char *s, fl_mod_ops *out);
+void fl_mod_ops_format(const fl_mod_ops *o, char *buf, size_t n);
 /* c = a o b mod p; -1 when undefined (division by 0). */
 int fl_mod_apply(fl_mod_op op, int a, int b, int p);
 int fl_is_prime(int p);

@@ -6,6 +6,7 @@
 #include "forgetlab/rng.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -23,6 +24,29 @@ int fl_mod_op_parse(const char *name, fl_mod_op *out) {
 }
 
 const char *fl_mod_op_name(fl_mod_op op) { return op >= 0 && op < FL_NOPS ? OP_NAMES[op].sym : "?"; }
+
+int fl_mod_ops_parse(const char *s, fl_mod_ops *out) {
+    char buf[256];
+    fl_mod_ops o = {.n = 0};
+    if (strlen(s) >= sizeof buf) return fl_error_set("operations '%.32s...': too long", s);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (o.n == FL_NOPS) return fl_error_set("at most %d operations", FL_NOPS);
+        if (fl_mod_op_parse(tok, &o.op[o.n])) return -1;
+        for (int k = 0; k < o.n; k++)
+            if (o.op[k] == o.op[o.n]) return fl_error_set("'%s' appears twice", tok);
+        o.n++;
+    }
+    if (!o.n) return fl_error_set("no operation given");
+    *out = o;
+    return 0;
+}
+
+void fl_mod_ops_format(const fl_mod_ops *o, char *buf, size_t n) {
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < o->n && at < n; k++) at += (size_t)snprintf(buf + at, n - at, "%s%s", k ? "," : "", fl_mod_op_name(o->op[k]));
+}
 
 int fl_is_prime(int p) {
     if (p < 2) return 0;

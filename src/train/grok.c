@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define MEMORIZED_ACC 0.99
@@ -32,8 +33,8 @@ void fl_grok_defaults(fl_grok_config *c) {
     memset(c, 0, sizeof *c);
     c->preset = "nanda";
     c->p = 113;
-    c->ops[0] = FL_OP_ADD;
-    c->nops = 1;
+    c->ops.op[0] = FL_OP_ADD;
+    c->ops.n = 1;
     c->frac = 0.3;
     c->layers = 1, c->d_model = 128, c->heads = 4, c->d_mlp = 512;
     c->act = FL_TF_RELU;
@@ -48,6 +49,85 @@ void fl_grok_defaults(fl_grok_config *c) {
     c->cs_examples = 32;
     c->progress = 1;
 }
+
+static int parse_prime(const char *v, void *field) {
+    long n;
+    if (fl_parse_long("p", v, 2, 4096, &n)) return -1;
+    if (!fl_is_prime((int)n)) return fl_error_set("%ld is not a prime", n);
+    *(int *)field = (int)n;
+    return 0;
+}
+static void format_int(const void *field, char *buf, size_t n) { snprintf(buf, n, "%d", *(const int *)field); }
+static int parse_ops(const char *v, void *field) { return fl_mod_ops_parse(v, field); }
+static void format_ops(const void *field, char *buf, size_t n) { fl_mod_ops_format(field, buf, n); }
+static int parse_act(const char *v, void *field) {
+    if (strcmp(v, "relu") == 0) *(fl_tf_act *)field = FL_TF_RELU;
+    else if (strcmp(v, "gelu") == 0) *(fl_tf_act *)field = FL_TF_GELU;
+    else return fl_error_set("expected relu or gelu, got '%s'", v);
+    return 0;
+}
+static void format_act(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", *(const fl_tf_act *)field == FL_TF_GELU ? "gelu" : "relu");
+}
+static int parse_init(const char *v, void *field) {
+    if (strcmp(v, "scaled") == 0) *(fl_tf_init_kind *)field = FL_TF_INIT_SCALED;
+    else if (strcmp(v, "torch") == 0) *(fl_tf_init_kind *)field = FL_TF_INIT_TORCH;
+    else return fl_error_set("expected scaled or torch, got '%s'", v);
+    return 0;
+}
+static void format_init(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", *(const fl_tf_init_kind *)field == FL_TF_INIT_SCALED ? "scaled" : "torch");
+}
+
+/* p is written as a number (make_config), as config.json always had it. */
+#define F(field) offsetof(fl_grok_config, field)
+const fl_setting FL_GROK_SETTINGS[] = {
+    {"p", FL_SET_CUSTOM, F(p), 0, 0, "N", "prime modulus", NULL, parse_prime, format_int},
+    {"op", FL_SET_CUSTOM, F(ops), 0, 0, "OPS",
+     "+, -, *, /, x2+y2, x2+xy+y2, x3+xy, or several separated by commas (then an operation token is added)", "ops",
+     parse_ops, format_ops},
+    {"frac", FL_SET_DOUBLE, F(frac), 1e-9, 1 - 1e-9, "X", "training fraction of all equations, in (0, 1)", "frac",
+     NULL, NULL},
+    {"layers", FL_SET_INT, F(layers), 1, FL_TF_MAX_LAYERS, "N", "transformer blocks", "layers", NULL, NULL},
+    {"d-model", FL_SET_INT, F(d_model), 1, 4096, "N", "residual width", "d_model", NULL, NULL},
+    {"heads", FL_SET_INT, F(heads), 1, 256, "N", "attention heads (d-model must divide by it)", "heads", NULL, NULL},
+    {"d-mlp", FL_SET_INT, F(d_mlp), 1, 65536, "N", "MLP width", "d_mlp", NULL, NULL},
+    {"act", FL_SET_CUSTOM, F(act), 0, 0, "A", "MLP activation: relu or gelu", "activation", parse_act, format_act},
+    {"layernorm", FL_SET_FLAG, F(layernorm), 0, 0, NULL, "pre-LayerNorm blocks and a final LayerNorm", "layernorm",
+     NULL, NULL},
+    {"init", FL_SET_CUSTOM, F(init), 0, 0, "I",
+     "scaled: weights N(0, 1/fan_in), biases 0 (Nanda et al.); torch: PyTorch's default initialisation", "init",
+     parse_init, format_init},
+    {"lr", FL_SET_DOUBLE, F(lr), 1e-12, 10.0, "X", "AdamW learning rate", "lr", NULL, NULL},
+    {"wd", FL_SET_DOUBLE, F(wd), 0.0, 100.0, "X", "AdamW decoupled weight decay", "wd", NULL, NULL},
+    {"beta1", FL_SET_DOUBLE, F(beta1), 0.0, 0.999999, "X", "AdamW beta1", "beta1", NULL, NULL},
+    {"beta2", FL_SET_DOUBLE, F(beta2), 0.0, 0.999999, "X", "AdamW beta2", "beta2", NULL, NULL},
+    {"warmup", FL_SET_INT, F(warmup), 0, 1 << 30, "N", "linear learning-rate warm-up steps", "warmup", NULL, NULL},
+    /* Not part of a run's identity: a finished run continues to a larger --epochs. */
+    {"epochs", FL_SET_LONG, F(epochs), 1, 100000000, "N", "epochs (full passes over the training set)", NULL, NULL,
+     NULL},
+    /* Recorded as the batch actually used (make_config). */
+    {"batch", FL_SET_INT, F(batch), 0, 1 << 24, "N", "minibatch size; 0: full batch", NULL, NULL, NULL},
+    {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "epochs between evaluations / metrics lines", "log_every",
+     NULL, NULL},
+    {"measure-every", FL_SET_INT, F(measure_every), 1, 1 << 30, "N",
+     "epochs between progress measures (multiple of --log-every)", "measure_every", NULL, NULL},
+    {"checkpoint-every", FL_SET_INT, F(checkpoint_every), 1, 1 << 30, "N",
+     "epochs between resumable checkpoints (multiple of --log-every)", NULL, NULL, NULL},
+    {"key-freqs", FL_SET_INT, F(key_freqs), 1, 64, "N", "key frequencies the measures keep", "key_freqs", NULL, NULL},
+    {"stop-at-grok", FL_SET_FLAG, F(stop_at_grok), 0, 0, NULL,
+     "stop at the first logged epoch with test accuracy >= 0.95", NULL, NULL, NULL},
+    {"cs-examples", FL_SET_INT, F(cs_examples), 2, 1 << 20, "N", "equations per subtask for circuit stability",
+     "cs_examples", NULL, NULL},
+    {"snapshot-every", FL_SET_INT, F(snapshot_every), 0, 1 << 30, "N",
+     "keep the weights every N epochs in DIR/snapshots/ (for 'forgetlab circuits' over training); 0: none", NULL,
+     NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the initialisation, split and order", "seed", NULL, NULL},
+    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
+     NULL},
+};
+#undef F
+const int FL_GROK_NSETTINGS = (int)(sizeof FL_GROK_SETTINGS / sizeof *FL_GROK_SETTINGS);
 
 int fl_grok_preset(fl_grok_config *c, const char *name) {
     uint64_t seed = c->seed;
@@ -269,31 +349,13 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
     cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
     if (c->preset) cJSON_AddStringToObject(j, "preset", c->preset);
     cJSON_AddNumberToObject(j, "p", c->p);
-    cJSON *ops = cJSON_AddArrayToObject(j, "ops");
-    for (int k = 0; k < c->nops; k++) cJSON_AddItemToArray(ops, cJSON_CreateString(fl_mod_op_name(c->ops[k])));
-    cJSON_AddNumberToObject(j, "frac", c->frac);
+    fl_settings_to_json(j, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, c);
+    /* What no option sets, or sets only in part. */
     cJSON_AddNumberToObject(j, "n_train", d->n_train);
     cJSON_AddNumberToObject(j, "n_test", d->n_test);
-    cJSON_AddNumberToObject(j, "layers", c->layers);
-    cJSON_AddNumberToObject(j, "d_model", c->d_model);
-    cJSON_AddNumberToObject(j, "heads", c->heads);
-    cJSON_AddNumberToObject(j, "d_mlp", c->d_mlp);
-    cJSON_AddStringToObject(j, "activation", c->act == FL_TF_GELU ? "gelu" : "relu");
-    cJSON_AddBoolToObject(j, "layernorm", c->layernorm);
-    cJSON_AddStringToObject(j, "init", c->init == FL_TF_INIT_SCALED ? "scaled" : "torch");
     cJSON_AddStringToObject(j, "optimizer", "adamw");
-    cJSON_AddNumberToObject(j, "lr", c->lr);
-    cJSON_AddNumberToObject(j, "wd", c->wd);
-    cJSON_AddNumberToObject(j, "beta1", c->beta1);
-    cJSON_AddNumberToObject(j, "beta2", c->beta2);
-    cJSON_AddNumberToObject(j, "warmup", c->warmup);
     cJSON_AddNumberToObject(j, "batch", c->batch > 0 && c->batch < d->n_train ? c->batch : d->n_train);
-    cJSON_AddNumberToObject(j, "log_every", c->log_every);
-    cJSON_AddNumberToObject(j, "measure_every", c->measure_every);
-    cJSON_AddNumberToObject(j, "key_freqs", c->key_freqs);
-    cJSON_AddNumberToObject(j, "cs_examples", c->cs_examples);
     cJSON_AddStringToObject(j, "cs_probe", "ap-ig steps=5 loss=kl corrupt=within; by-a and by-answer, 20 random splits");
-    cJSON_AddNumberToObject(j, "seed", (double)c->seed);
     cJSON *streams = cJSON_AddObjectToObject(j, "rng_streams");
     cJSON_AddNumberToObject(streams, "init", FL_STREAM_INIT);
     cJSON_AddNumberToObject(streams, "split", FL_STREAM_SPLIT);
@@ -335,7 +397,7 @@ static int run_alloc(run *r, const fl_grok_config *c) {
     memset(r, 0, sizeof *r);
     r->c = c;
     r->memorized = r->grokked = -1;
-    if (fl_modarith_build(&r->d, c->p, c->ops, c->nops, c->frac, c->seed)) return -1;
+    if (fl_modarith_build(&r->d, c->p, c->ops.op, c->ops.n, c->frac, c->seed)) return -1;
     fl_tf_config tc = {.vocab = r->d.vocab, .n_out = r->d.p, .ctx = r->d.ctx, .n_layers = c->layers,
                        .d_model = c->d_model, .n_heads = c->heads, .d_mlp = c->d_mlp, .act = c->act,
                        .layernorm = c->layernorm, .loss_last = 1};
@@ -398,23 +460,30 @@ static int snapshot(const run *r, const char *dir, const char *cfg_text) {
 }
 
 int fl_grok_dataset(const char *model, const char *cfg_text, fl_modarith *d) {
-    cJSON *cfg = cfg_text ? cJSON_Parse(cfg_text) : NULL, *ops = cfg ? cJSON_GetObjectItem(cfg, "ops") : NULL;
-    const cJSON *p = cfg ? cJSON_GetObjectItem(cfg, "p") : NULL, *frac = cfg ? cJSON_GetObjectItem(cfg, "frac") : NULL;
-    const cJSON *seed = cfg ? cJSON_GetObjectItem(cfg, "seed") : NULL;
-    fl_mod_op op[FL_NOPS];
-    int nops = 0, rc = -1;
-    if (!cJSON_IsNumber(p) || !cJSON_IsNumber(frac) || !cJSON_IsNumber(seed) || !cJSON_IsArray(ops)) {
-        fl_error_set("%s: not a grok model (its config lacks p, ops, frac or seed)", model);
+    cJSON *cfg = cfg_text ? cJSON_Parse(cfg_text) : NULL;
+    const cJSON *p = cfg ? cJSON_GetObjectItem(cfg, "p") : NULL, *ops = cfg ? cJSON_GetObjectItem(cfg, "ops") : NULL;
+    fl_grok_config c;
+    fl_grok_defaults(&c);
+    int rc = -1;
+    if (!cJSON_IsNumber(p) || !ops) {
+        fl_error_set("%s: not a grok model (its config has no p or ops)", model);
         goto out;
     }
-    const cJSON *o;
-    cJSON_ArrayForEach(o, ops) {
-        if (nops == FL_NOPS || !cJSON_IsString(o) || fl_mod_op_parse(o->valuestring, &op[nops++])) {
-            fl_error_wrap("%s: config ops", model);
-            goto out;
+    c.p = p->valueint;
+    /* Models written before the settings table held ops as an array. */
+    if (cJSON_IsArray(ops)) {
+        char list[128] = "";
+        const cJSON *o;
+        cJSON_ArrayForEach(o, ops) {
+            if (cJSON_IsString(o)) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", list[0] ? "," : "", o->valuestring);
         }
+        cJSON_ReplaceItemInObject(cfg, "ops", cJSON_CreateString(list));
     }
-    rc = fl_modarith_build(d, p->valueint, op, nops, frac->valuedouble, (uint64_t)seed->valuedouble);
+    if (fl_settings_from_json(cfg, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &c)) {
+        fl_error_wrap("%s", model);
+        goto out;
+    }
+    rc = fl_modarith_build(d, c.p, c.ops.op, c.ops.n, c.frac, c.seed);
     if (rc) fl_error_wrap("%s", model);
 out:
     cJSON_Delete(cfg);
