@@ -14,7 +14,8 @@
 #include "forgetlab/mlp.h"
 #include "forgetlab/tasks.h"
 
-#include <cjson/cJSON.h>
+/* cJSON stays out of the public headers: users pass its objects through. */
+struct cJSON;
 #include <stdint.h>
 
 /* The prior task's circuit probe (circuit_probe.c): `per_class` Fashion
@@ -89,7 +90,7 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
  * weight_l1, weight_fisher_l2, weight_spectral, weight_rank (array, when
  * computed), act_l1, act_l2, cka, circuit_stability, circuit_stability_random,
  * circuit_drift, circuit_stability_ce_ap. */
-cJSON *fl_measurement_json(const fl_measurement *r);
+struct cJSON *fl_measurement_json(const fl_measurement *r);
 
 /* The scalar figures of a measurement, in a fixed order: names[i] (static
  * strings, the JSON keys above) and vals[i]. Returns their number

@@ -9,7 +9,8 @@
 #ifndef FORGETLAB_RUNDIR_H
 #define FORGETLAB_RUNDIR_H
 
-#include <cjson/cJSON.h>
+/* cJSON stays out of the public headers: users pass its objects through. */
+struct cJSON;
 
 typedef struct {
     char *dir;
@@ -27,16 +28,16 @@ int fl_rundir_resume(fl_rundir *r, const char *dir, const char *key, double upto
 void fl_rundir_close(fl_rundir *r);
 
 /* Writes obj as DIR/name (pretty JSON), atomically. */
-int fl_rundir_write_json(const fl_rundir *r, const char *name, const cJSON *obj);
+int fl_rundir_write_json(const fl_rundir *r, const char *name, const struct cJSON *obj);
 /* Appends obj as one line of metrics.jsonl. */
-int fl_rundir_log(const fl_rundir *r, const cJSON *obj);
+int fl_rundir_log(const fl_rundir *r, const struct cJSON *obj);
 /* DIR/name, malloc'ed. */
 char *fl_rundir_path(const fl_rundir *r, const char *name);
 
 /* Writes any cJSON value atomically to path. */
-int fl_json_write_file(const char *path, const cJSON *obj);
+int fl_json_write_file(const char *path, const struct cJSON *obj);
 /* Parses a JSON file; error names the file and the position. */
-int fl_json_read_file(const char *path, cJSON **out);
+int fl_json_read_file(const char *path, struct cJSON **out);
 
 /* Before a command writes dir: 0 when dir is missing or empty, or holds a
  * run of this command whose config.json agrees with every key of identity

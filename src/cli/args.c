@@ -7,6 +7,7 @@
 #include "forgetlab/progress.h"
 #include "forgetlab/rundir.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>

@@ -6,6 +6,7 @@
 #include "forgetlab/measure.h"
 #include "forgetlab/threads.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -8,6 +8,7 @@
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

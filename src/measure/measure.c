@@ -7,6 +7,7 @@
 #include "forgetlab/layers.h"
 #include "forgetlab/weights.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

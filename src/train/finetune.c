@@ -19,6 +19,7 @@
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

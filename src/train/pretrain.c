@@ -14,6 +14,7 @@
 #include "forgetlab/train.h"
 #include "forgetlab/trainstate.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# layering.sh: the code below src/report never reaches up into it: no file
-# of core, data, nn, optim, train, measure or io includes a report header or
-# calls a report entry point (the CLI runs the report after training).
+# layering.sh: dependencies point one way (docs/design.md, "Layers of the
+# code"): core under everything; nn, optim and data over core (data reads
+# files through io's file helpers); measure over those; train over measure;
+# report over train's results; cli on top. Checked here: no file below
+# src/report includes a report header or calls a report entry point (the
+# CLI runs the report after training); none below src/train includes a
+# train header; none outside src/cli includes a cli header; core includes
+# only core; and no public header includes cJSON.
 source "$(dirname "$0")/lib.sh"
 SRC="$(dirname "$0")/../../src"
 below=("$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/train "$SRC"/measure "$SRC"/io)
 hits=$(grep -rnE '#include "forgetlab/(report|plot|circuits_out)\.h"|fl_(grok_plots|razor_analyse|razor_report|plot_save|heatmap_save|bars_save|circuits_write)\(' \
        "${below[@]}" || true)
 [ -z "$hits" ] && ok "nothing below src/report calls into it" || bad "calls into src/report: $hits"
+# Headers by the layer that implements them.
+TRAIN_H='(pretrain|finetune|grok|objectives|study|train)'
+hits=$(grep -rnE "#include \"forgetlab/$TRAIN_H\.h\"" "$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/measure || true)
+[ -z "$hits" ] && ok "nothing below src/train includes a train header" || bad "train headers below train: $hits"
+hits=$(grep -rn '#include "\(cli\|circuits\)\.h"' "$SRC" --include=*.c | grep -v "^$SRC/cli/" || true)
+[ -z "$hits" ] && ok "no cli header outside src/cli" || bad "cli headers outside cli: $hits"
+hits=$(grep -rn '#include "forgetlab/' "$SRC"/core | grep -vE 'forgetlab/(blob|clock|error|progress|rng|threads)\.h' || true)
+[ -z "$hits" ] && ok "core includes only core" || bad "core reaches up: $hits"
+hits=$(grep -rln 'cjson/cJSON.h' "$(dirname "$0")/../../include" || true)
+[ -z "$hits" ] && ok "no public header includes cJSON" || bad "cJSON in public headers: $hits"
 finish
