@@ -4,7 +4,7 @@
 # metrics and accuracies as an uninterrupted run; a state of another
 # configuration is refused.
 source "$(dirname "$0")/lib.sh"
-ARGS=(pretrain --per-task 300 --epochs 8 --checkpoint-every 1 --threads 2)
+ARGS=(pretrain --per-task 300 --epochs 8 --checkpoint-every 1 --threads 1)
 expect_exit 0 "uninterrupted pretrain" -- "$FL" "${ARGS[@]}" --out "$T/ref"
 # Kill once the log (a line every 10 steps of 8 x 19 = 152) has 4, 10, 14
 # lines: mid-epoch, between states, and near the end.
