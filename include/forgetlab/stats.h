@@ -100,8 +100,9 @@ double fl_frontier_area(const double *fx, const double *fy, int m, double lo, do
  * squares. */
 double fl_fit_exp(const double *x, const double *y, int n, double *p);
 /* Whether that fit means something: p[2] inside its scan range (not at an
- * edge), and a lower AIC (n ln(RSS/n) + 2k) than a constant (k = 1) and a
- * line (k = 2), with k = 3; at least 5 points. */
+ * edge), a lower AIC (n ln(RSS/n) + 2k) than a constant (k = 1) and a line
+ * (k = 2), with k = 3, and a curve that stays within the points' y range
+ * (+-0.02) over their x range; at least 5 points. */
 int fl_fit_exp_identifiable(const double *x, const double *y, int n, const double *p, double rss);
 
 #endif

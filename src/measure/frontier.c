@@ -131,7 +131,17 @@ int fl_fit_exp_identifiable(const double *x, const double *y, int n, const doubl
     const double floor = 1e-300;
     const double aic3 = n * log(fmax(rss, floor) / n) + 6, aic1 = n * log(fmax(ss0, floor) / n) + 2,
                  aic2 = n * log(fmax(ss1, floor) / n) + 4;
-    return aic3 < aic1 && aic3 < aic2;
+    if (!(aic3 < aic1 && aic3 < aic2)) return 0;
+    /* And it describes the data: between the smallest and largest x it
+     * stays within the y range of the points (give or take 0.02). */
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (int i = 0; i < n; i++)
+        xlo = fmin(xlo, x[i]), xhi = fmax(xhi, x[i]), ylo = fmin(ylo, y[i]), yhi = fmax(yhi, y[i]);
+    for (int k = 0; k <= 100; k++) {
+        const double t = xlo + (xhi - xlo) * k / 100, f = p[0] + p[1] * exp(p[2] * t);
+        if (!(f >= ylo - 0.02 && f <= yhi + 0.02)) return 0;
+    }
+    return 1;
 }
 
 int fl_frontier_fit(const double *a, const double *b, const int *idx, int n, double tol, double *fx, double *fy) {
