@@ -12,6 +12,7 @@
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
+#include "forgetlab/trainloop.h"
 #include "forgetlab/trainstate.h"
 
 #include <cjson/cJSON.h>
@@ -154,20 +155,13 @@ typedef struct {
     long step, pos, epoch, loss_bits, train_ms;
 } loop_state;
 
-static int state_io(const char *dir, const char *cfg_text, fl_mlp *m, fl_rng *data_rng, loop_state *ls, int save) {
-    char *path = fl_path_join(dir, "state.safetensors");
-    if (!path) return fl_error_set("out of memory");
+/* Saves the state at step, with the loss and the training time so far. */
+static int save_state(fl_loop *L, loop_state *ls, long step, float loss, double t0) {
+    ls->step = step;
+    memcpy(&ls->loss_bits, &loss, sizeof loss);
+    ls->train_ms = lround(1000.0 * (fl_now() - t0));
     ls->pos = ls->bt.pos, ls->epoch = ls->bt.epoch;
-    const fl_ts_rng rngs[] = {{"data_rng", data_rng}};
-    const fl_ts_long longs[] = {{"step", &ls->step}, {"batch_pos", &ls->pos}, {"batch_epoch", &ls->epoch},
-                                {"loss_bits", &ls->loss_bits}, {"train_ms", &ls->train_ms}};
-    const fl_ts_ints ints[] = {{"batch_order", ls->bt.order, ls->bt.n}};
-    const fl_trainstate st = {.kind = "pretrain", .config = cfg_text, .blob = &m->blob, .opt_t = &ls->opt.t,
-                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 5, .ints = ints, .nints = 1};
-    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
-    ls->bt.pos = (int)ls->pos, ls->bt.epoch = ls->epoch;
-    free(path);
-    return rc;
+    return fl_loop_save(L);
 }
 
 /* The training loop proper, resumed from out_dir's state when there is
@@ -177,22 +171,29 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
                  double *earlier_s) {
     loop_state ls = {0};
     fl_cls_step st;
+    fl_loop L = {0};
     float *xb = fl_malloc((size_t)c->batch * FL_TASK_DIM * sizeof(float), "batch");
     int *yb = fl_malloc((size_t)c->batch * sizeof(int), "batch labels");
     int rc = -1;
     if (!xb || !yb || fl_batcher_init(&ls.bt, ts->n, c->batch, data_rng)) goto out_buf;
     if (fl_cls_step_alloc(&st, m, c->batch)) goto out_bt;
     fl_optim_adamw(&ls.opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->weight_decay);
-    int resumed = state_io(out_dir, cfg_text, m, data_rng, &ls, 0);
-    if (resumed < 0) goto out_all;
-    if (resumed ? fl_rundir_resume(rd, out_dir, "step", (double)ls.step) : fl_rundir_open(rd, out_dir)) goto out_all;
-    if (fl_rundir_write_json(rd, "config.json", cfg)) goto out_all;
+    const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
+    const fl_ts_rng rngs[] = {{"data_rng", data_rng}};
+    const fl_ts_long longs[] = {{"step", &ls.step}, {"batch_pos", &ls.pos}, {"batch_epoch", &ls.epoch},
+                                {"loss_bits", &ls.loss_bits}, {"train_ms", &ls.train_ms}};
+    const fl_ts_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
+    const fl_loop_spec spec = {
+        .dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step", .resumable = 1,
+        .label = "pretrain", .total = total, .progress = c->progress,
+        .state = {.kind = "pretrain", .config = cfg_text, .blob = &m->blob, .opt_t = &ls.opt.t, .rngs = rngs,
+                  .nrngs = 1, .longs = longs, .nlongs = 5, .ints = ints, .nints = 1}};
+    ls.pos = ls.bt.pos, ls.epoch = ls.bt.epoch;
+    if (fl_loop_begin(&L, &spec, rd) < 0) goto out_all;
+    ls.bt.pos = (int)ls.pos, ls.bt.epoch = ls.epoch;
     memcpy(final_loss, &ls.loss_bits, sizeof *final_loss);
     *earlier_s = ls.train_ms / 1000.0; /* the training time of the parts before a resume */
     const double t0 = fl_now() - ls.train_ms / 1000.0;
-    long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
-    fl_progress pb;
-    if (c->progress) fl_progress_start(&pb, "pretrain", total);
     for (long step = ls.step; step < total; step++) {
         const int *idx;
         int B = fl_batcher_next(&ls.bt, &idx);
@@ -206,27 +207,20 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
         *final_loss = loss;
         if ((step + 1) % c->log_every == 0 || step + 1 == total)
             if (log_step(rd, step + 1, (double)(step + 1) / (double)spe, loss, (float)c->lr)) goto out_all;
-        if ((step + 1) % (spe * c->checkpoint_every) == 0 && step + 1 < total) {
-            ls.step = step + 1;
-            memcpy(&ls.loss_bits, final_loss, sizeof *final_loss);
-            ls.train_ms = lround(1000.0 * (fl_now() - t0));
-            if (state_io(out_dir, cfg_text, m, data_rng, &ls, 1)) goto out_all;
-        }
-        if (c->progress) {
-            char extra[32];
-            snprintf(extra, sizeof extra, "loss %.4f", loss);
-            fl_progress_update(&pb, step + 1, extra);
-        }
+        if ((step + 1) % (spe * c->checkpoint_every) == 0 && step + 1 < total &&
+            save_state(&L, &ls, step + 1, loss, t0))
+            goto out_all;
+        char extra[32];
+        snprintf(extra, sizeof extra, "loss %.4f", loss);
+        fl_loop_update(&L, step + 1, extra);
     }
-    if (c->progress) fl_progress_finish(&pb);
-    ls.step = total;
-    memcpy(&ls.loss_bits, final_loss, sizeof *final_loss);
-    ls.train_ms = lround(1000.0 * (fl_now() - t0));
-    if (state_io(out_dir, cfg_text, m, data_rng, &ls, 1)) goto out_all;
+    fl_loop_end(&L);
+    if (save_state(&L, &ls, total, *final_loss, t0)) goto out_all;
     *steps_out = total;
     *train_s = ls.train_ms / 1000.0;
     rc = 0;
 out_all:
+    fl_loop_free(&L);
     fl_cls_step_free(&st);
 out_bt:
     fl_batcher_free(&ls.bt);
