@@ -18,6 +18,7 @@
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
+#include "forgetlab/trainloop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -375,44 +376,35 @@ typedef struct {
     long step, ckpt, pos, epoch, train_ms, eval_ms, pred_ms, circuit_ms;
 } loop_state;
 
-/* Saves (save = 1) or loads the state after a measured checkpoint. */
-static int state_io(run_state *s, loop_state *ls, const char *dir, const char *cfg_text, int save) {
-    char *path = fl_path_join(dir, "state.safetensors");
-    if (!path) return fl_error_set("out of memory");
-    ls->pos = ls->bt.pos, ls->epoch = ls->bt.epoch;
-    const fl_ts_rng rngs[] = {{"data_rng", &ls->data_rng}, {"sample_rng", &s->sample_rng}};
-    const fl_ts_long longs[] = {{"step", &ls->step},         {"checkpoint", &ls->ckpt}, {"batch_pos", &ls->pos},
-                                {"batch_epoch", &ls->epoch}, {"train_ms", &ls->train_ms}, {"eval_ms", &ls->eval_ms},
-                                {"predictors_ms", &ls->pred_ms}, {"circuit_ms", &ls->circuit_ms}};
-    const fl_ts_ints ints[] = {{"batch_order", ls->bt.order, ls->bt.n}};
-    const fl_trainstate st = {.kind = "finetune", .config = cfg_text, .blob = &s->m->blob, .opt_t = &ls->opt.t,
-                              .rngs = rngs, .nrngs = 2, .longs = longs, .nlongs = 7, .ints = ints, .nints = 1};
-    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
-    ls->bt.pos = (int)ls->pos, ls->bt.epoch = ls->epoch;
-    free(path);
-    return rc;
-}
-
 /* The optimisation loop with its checkpoints; with c->resumable, resumed
  * from dir's state when there is one (rd is opened here either way). */
 static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, const char *dir,
                       const char *cfg_text, const cJSON *cfg, fl_checkpoint_fn on_ckpt, void *user) {
     const fl_finetune_config *c = s->c;
     loop_state ls = {0};
+    fl_loop L = {0};
     fl_rng_init(&ls.data_rng, c->seed, FL_STREAM_DATA);
     if (fl_batcher_init(&ls.bt, s->t->n, c->batch, &ls.data_rng)) return -1;
     fl_optim_adamw(&ls.opt, 0.9f, 0.999f, 1e-8f, 0.0f);
-    int rc = -1, resumed = c->resumable ? state_io(s, &ls, dir, cfg_text, 0) : 0;
-    if (resumed < 0 || (resumed ? fl_rundir_resume(rd, dir, "step", (double)ls.step) : fl_rundir_open(rd, dir)) ||
-        fl_rundir_write_json(rd, "config.json", cfg))
-        goto out;
-    s->eval_s = ls.eval_ms / 1000.0, s->predictors_s = ls.pred_ms / 1000.0, s->circuit_s = ls.circuit_ms / 1000.0;
     const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
-    fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
-    fl_progress pb;
     char label[64];
     snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
-    if (c->progress) fl_progress_start(&pb, label, total);
+    const fl_ts_rng rngs[] = {{"data_rng", &ls.data_rng}, {"sample_rng", &s->sample_rng}};
+    const fl_ts_long longs[] = {{"step", &ls.step},         {"checkpoint", &ls.ckpt}, {"batch_pos", &ls.pos},
+                                {"batch_epoch", &ls.epoch}, {"train_ms", &ls.train_ms}, {"eval_ms", &ls.eval_ms},
+                                {"predictors_ms", &ls.pred_ms}, {"circuit_ms", &ls.circuit_ms}};
+    const fl_ts_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
+    const fl_loop_spec spec = {
+        .dir = dir, .config = cfg, .position = &ls.step, .resume_key = "step", .resumable = c->resumable,
+        .label = label, .total = total, .progress = c->progress,
+        .state = {.kind = "finetune", .config = cfg_text, .blob = &s->m->blob, .opt_t = &ls.opt.t, .rngs = rngs,
+                  .nrngs = 2, .longs = longs, .nlongs = 8, .ints = ints, .nints = 1}};
+    ls.pos = ls.bt.pos, ls.epoch = ls.bt.epoch;
+    int rc = -1;
+    if (fl_loop_begin(&L, &spec, rd) < 0) goto out;
+    ls.bt.pos = (int)ls.pos, ls.bt.epoch = ls.epoch;
+    s->eval_s = ls.eval_ms / 1000.0, s->predictors_s = ls.pred_ms / 1000.0, s->circuit_s = ls.circuit_ms / 1000.0;
+    fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
     int ckpt = (int)ls.ckpt;
     const double t_start = fl_now() - (ls.train_ms + ls.eval_ms + ls.pred_ms) / 1000.0;
     for (long step = ls.step; step < total; step++) {
@@ -454,21 +446,21 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
                 ls.eval_ms = lround(1000.0 * s->eval_s), ls.pred_ms = lround(1000.0 * s->predictors_s);
                 ls.circuit_ms = lround(1000.0 * s->circuit_s);
                 ls.train_ms = lround(1000.0 * (fl_now() - t_start)) - ls.eval_ms - ls.pred_ms;
-                if (state_io(s, &ls, dir, cfg_text, 1)) goto out;
+                ls.pos = ls.bt.pos, ls.epoch = ls.bt.epoch;
+                if (fl_loop_save(&L)) goto out;
             }
         } else if ((step + 1) % c->log_every == 0) {
             if (log_line(rd, step + 1, epoch, loss, lr, reward, NULL)) goto out;
         }
-        if (c->progress) {
-            char extra[48];
-            snprintf(extra, sizeof extra, "loss %.4f reward %.3f", loss, reward);
-            fl_progress_update(&pb, step + 1, extra);
-        }
+        char extra[48];
+        snprintf(extra, sizeof extra, "loss %.4f reward %.3f", loss, reward);
+        fl_loop_update(&L, step + 1, extra);
     }
-    if (c->progress) fl_progress_finish(&pb);
+    fl_loop_end(&L);
     s->train_s = fl_now() - t_start - s->eval_s - s->predictors_s;
     rc = 0;
 out:
+    fl_loop_free(&L);
     fl_batcher_free(&ls.bt);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "forgetlab/trainstate.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
+#include "forgetlab/trainloop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -367,25 +368,6 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
     return j;
 }
 
-#define STATE_FILE "state.safetensors"
-
-/* What a checkpoint holds beyond the weights and moments: the epoch, the
- * memorised / grokked epochs so far, the minibatch order's stream, and the
- * wall time of every part so far (a killed part counts up to its last
- * checkpoint: the epochs after it are redone and counted then). */
-static int state_io(run *r, const char *dir, const char *cfg_text, int save) {
-    char *path = fl_path_join(dir, STATE_FILE);
-    if (!path) return fl_error_set("out of memory");
-    const fl_ts_rng rngs[] = {{"order_rng", &r->order}};
-    const fl_ts_long longs[] = {{"epoch", &r->epoch},     {"memorized", &r->memorized}, {"grokked", &r->grokked},
-                                {"wall_ms", &r->wall_ms}, {"parts", &r->parts}};
-    const fl_trainstate st = {.kind = "grok", .config = cfg_text, .blob = &r->m.blob, .opt_t = &r->opt.t,
-                              .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 5};
-    int rc = save ? fl_trainstate_save(path, &st) : fl_trainstate_load(path, &st);
-    free(path);
-    return rc;
-}
-
 static void run_free(run *r) {
     fl_modarith_free(&r->d);
     fl_tf_acts_free(&r->acts);
@@ -500,6 +482,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     fl_set_threads(c->threads);
     run r;
     fl_rundir rd = {0};
+    fl_loop L = {0};
     cJSON *cfg = NULL;
     char *cfg_text = NULL, *model_path = NULL, *replaced = NULL;
     int rc = -1;
@@ -508,9 +491,6 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     cfg_text = cJSON_PrintUnformatted(cfg);
     if (!cfg_text || fl_rundir_claim(out_dir, "grok", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
         goto out;
-    int resumed = state_io(&r, out_dir, cfg_text, 0);
-    if (resumed < 0) goto out;
-    if (resumed ? fl_rundir_resume(&rd, out_dir, "epoch", (double)r.epoch) : fl_rundir_open(&rd, out_dir)) goto out;
     /* config.json also records the thread count: results are bitwise
      * reproducible for the same seed and thread count. It stays out of the
      * state's config so a resumed run may use other threads. */
@@ -519,8 +499,22 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     cJSON_AddNumberToObject(cfg, "epochs", (double)c->epochs);
     cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
     cJSON_AddNumberToObject(cfg, "snapshot_every", c->snapshot_every);
-    if (fl_rundir_write_json(&rd, "config.json", cfg)) goto out;
+    /* The state beyond the weights and moments: the epoch, the memorised /
+     * grokked epochs so far, the minibatch order's stream, and the wall
+     * time of every part so far (a killed part counts up to its last
+     * checkpoint: the epochs after it are redone and counted then). */
+    const fl_ts_rng rngs[] = {{"order_rng", &r.order}};
+    const fl_ts_long longs[] = {{"epoch", &r.epoch},     {"memorized", &r.memorized}, {"grokked", &r.grokked},
+                                {"wall_ms", &r.wall_ms}, {"parts", &r.parts}};
+    const fl_loop_spec spec = {
+        .dir = out_dir, .config = cfg, .position = &r.epoch, .resume_key = "epoch", .resumable = 1,
+        .label = "grok", .total = c->epochs, .progress = c->progress,
+        .state = {.kind = "grok", .config = cfg_text, .blob = &r.m.blob, .opt_t = &r.opt.t, .rngs = rngs, .nrngs = 1,
+                  .longs = longs, .nlongs = 5}};
+    const int resumed = fl_loop_begin(&L, &spec, &rd);
+    if (resumed < 0) goto out;
     if (resumed && (r.epoch >= c->epochs || (c->stop_at_grok && r.grokked >= 0))) {
+        fl_loop_end(&L);
         fprintf(stderr, "grok: %s is complete (epoch %ld); nothing to do\n", out_dir, r.epoch);
         rc = 0;
         goto out;
@@ -528,8 +522,6 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (resumed) fprintf(stderr, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
     const long wall_before = r.wall_ms, parts_before = r.parts;
 
-    fl_progress pb;
-    if (c->progress) fl_progress_start(&pb, "grok", c->epochs);
     const long first = r.epoch;
     long step = r.opt.t;
     int stopped = 0;
@@ -550,22 +542,21 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
         if (c->snapshot_every > 0 && r.epoch % c->snapshot_every == 0 && snapshot(&r, out_dir, cfg_text)) goto out;
         if (r.epoch % c->checkpoint_every == 0 && r.epoch < c->epochs && !stopped) {
             r.wall_ms = wall_before + lround(1000.0 * (fl_now() - t0)), r.parts = parts_before + 1;
-            if (state_io(&r, out_dir, cfg_text, 1)) goto out;
+            if (fl_loop_save(&L)) goto out;
         }
-        if (c->progress) {
-            char extra[96];
-            snprintf(extra, sizeof extra, "loss %.4f  mem %ld  grok %ld", step_loss, r.memorized, r.grokked);
-            fl_progress_update(&pb, r.epoch, extra);
-        }
+        char extra[96];
+        snprintf(extra, sizeof extra, "loss %.4f  mem %ld  grok %ld", step_loss, r.memorized, r.grokked);
+        fl_loop_update(&L, r.epoch, extra);
     }
-    if (c->progress) fl_progress_finish(&pb);
+    fl_loop_end(&L);
     model_path = fl_rundir_path(&rd, "model.safetensors");
     if (!model_path || fl_tf_save(model_path, &r.m, cfg_text)) goto out;
     r.wall_ms = wall_before + lround(1000.0 * (fl_now() - t0)), r.parts = parts_before + 1;
-    if (state_io(&r, out_dir, cfg_text, 1)) goto out;
+    if (fl_loop_save(&L)) goto out;
     if (write_summary(&r, &rd, fl_now() - t0, r.epoch - first, stopped)) goto out;
     rc = 0;
 out:
+    fl_loop_free(&L);
     fl_rundir_release(replaced, rc == 0);
     if (rc == FL_DIVERGED) fl_error_wrap("%s", out_dir);
     cJSON_Delete(cfg);
