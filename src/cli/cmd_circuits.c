@@ -2,10 +2,10 @@
  * subtasks by attribution patching, their circuit stability (Spearman
  * matrix, its mean, classes of equivalent circuits) and its random-split
  * baseline; see docs/circuits.md. */
-#include "circuits.h"
+#include "cli.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/circuits_out.h"
+#include "forgetlab/circuits.h"
+
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/rundir.h"
@@ -87,37 +87,44 @@ static const struct option OPTS[] = {
 static long steps_given;
 static int form_given;
 
+/* The request and what only the command needs. */
+typedef struct {
+    fl_circuits_request r;
+    int have_task, modarith, overwrite;
+    long threads;
+} circuits_args;
+
 static int handle(int opt, const char *v, void *ctx) {
     circuits_args *a = ctx;
     switch (opt) {
-    case O_MODEL: a->model = v; return 0;
-    case O_OUT: a->out = v; return 0;
+    case O_MODEL: a->r.model = v; return 0;
+    case O_OUT: a->r.out = v; return 0;
     case O_OVERWRITE: a->overwrite = 1; return 0;
-    case O_DATA: a->data_dir = v; return 0;
+    case O_DATA: a->r.data_dir = v; return 0;
     case O_TASK:
         a->have_task = 1;
         if (!strcmp(v, "modarith")) return a->modarith = 1, 0;
-        return fl_task_parse(v, &a->task);
+        return fl_task_parse(v, &a->r.task);
     case O_SUB:
-        a->subtasks = v;
-        if (!strcmp(v, "by-class")) return a->k = 0, 0;
+        a->r.subtasks = v;
+        if (!strcmp(v, "by-class")) return a->r.k = 0, 0;
         if (!strcmp(v, "by-a") || !strcmp(v, "by-answer")) return 0; /* modarith: checked there */
-        if (!strncmp(v, "random:", 7)) return fl_arg_long("subtasks random:K", v + 7, 2, 1000, &a->k);
+        if (!strncmp(v, "random:", 7)) return fl_arg_long("subtasks random:K", v + 7, 2, 1000, &a->r.k);
         return fl_error_set("--subtasks: expected by-class, by-a, by-answer or random:K");
     case O_METHOD:
         if (strcmp(v, "ap") && strcmp(v, "ap-ig") && strcmp(v, "eap") && strcmp(v, "eap-ig"))
             return fl_error_set("--method %s: expected ap-ig, ap, eap or eap-ig", v);
-        a->method = v;
+        a->r.method = v;
         return 0;
     case O_STEPS: return fl_arg_long("steps", v, 1, 1000, &steps_given);
-    case O_IGFORM: return fl_ig_form_parse(v, &a->ap.ig_form) ? -1 : (form_given = 1, 0);
-    case O_CHECK: return fl_arg_long("check-patching", v, 1, 100000, &a->check_patching);
-    case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->ap.corrupt);
-    case O_LOSS: return fl_ap_loss_parse(v, &a->ap.loss);
-    case O_EX: return fl_arg_long("examples", v, 1, 100000, &a->examples);
-    case O_BASELINE: return fl_arg_long("baseline", v, 0, 10000, &a->baseline);
-    case O_SEED: return fl_arg_long("seed", v, 0, INT64_MAX, &a->seed);
-    case O_THR: return fl_arg_double("threshold", v, -1, 1, &a->threshold);
+    case O_IGFORM: return fl_ig_form_parse(v, &a->r.ap.ig_form) ? -1 : (form_given = 1, 0);
+    case O_CHECK: return fl_arg_long("check-patching", v, 1, 100000, &a->r.check_patching);
+    case O_CORRUPT: return fl_ap_corrupt_parse(v, &a->r.ap.corrupt);
+    case O_LOSS: return fl_ap_loss_parse(v, &a->r.ap.loss);
+    case O_EX: return fl_arg_long("examples", v, 1, 100000, &a->r.examples);
+    case O_BASELINE: return fl_arg_long("baseline", v, 0, 10000, &a->r.baseline);
+    case O_SEED: return fl_arg_long("seed", v, 0, INT64_MAX, &a->r.seed);
+    case O_THR: return fl_arg_double("threshold", v, -1, 1, &a->r.threshold);
     case O_THREADS: return fl_arg_long("threads", v, 0, 1 << 20, &a->threads);
     }
     return -1;
@@ -127,160 +134,57 @@ static int run(int argc, char **argv);
 const fl_command fl_cmd_circuits = {"circuits", "circuit vectors of a model's subtasks and their circuit stability",
                                     run, HELP};
 
-static void mlp_component_name(const void *m, int c, char *buf, int n) { fl_ap_component_name(m, c, buf, n); }
-
-/* Fashion classes by name, digits by value, random groups by number. */
-static void subtask_name(const circuits_args *a, int s, char *buf, size_t n) {
-    static const char *const FASHION[10] = {"T-shirt", "trouser", "pullover", "dress", "coat",
-                                            "sandal",  "shirt",   "sneaker",  "bag",   "boot"};
-    if (a->k) snprintf(buf, n, "group %d", s);
-    else if (a->task == FL_TASK_FASHION) snprintf(buf, n, "%s", FASHION[s]);
-    else snprintf(buf, n, "%d", s);
-}
-
-/* --check-patching N: N of the examples, evenly spaced over the subtasks,
- * every component patched for real, against its score. */
-static int check_patching(const circuits_args *a, const fl_mlp *m, const fl_ap_examples *ex, const float *scores) {
-    const int nc = fl_ap_ncomponents(m), n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
-    const int D = FL_TASK_DIM, input = ex->xc != NULL;
-    float *x = malloc(sizeof(float) * (size_t)n * D), *xc = input ? malloc(sizeof(float) * (size_t)n * D) : NULL;
-    float *sc = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
-    int *label = malloc(sizeof(int) * n), rc = -1;
-    double pairs, means;
-    if (!x || (input && !xc) || !sc || !change || !label) {
-        fl_error_set("--check-patching: out of memory for %d examples", n);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const int e = (int)((long)i * ex->n / n);
-        memcpy(x + (size_t)i * D, ex->x + (size_t)e * D, sizeof(float) * D);
-        if (input) memcpy(xc + (size_t)i * D, ex->xc + (size_t)e * D, sizeof(float) * D);
-        memcpy(sc + (size_t)i * nc, scores + (size_t)e * nc, sizeof(float) * nc);
-        label[i] = ex->label[e];
-    }
-    if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
-        fl_circuits_write_patching(a->out, n, nc, sc, change, &pairs, &means))
-        goto out;
-    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
-           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
-    rc = 0;
-out:
-    free(x), free(xc), free(sc), free(change), free(label);
-    return rc;
-}
-
-/* The MLP half: 0, -1, or FL_BAD_REQUEST. */
-static int circuits(circuits_args *a) {
-    fl_mlp m = {0};
-    fl_task_data td = {0};
-    fl_ap_examples ex = {0};
-    int rc = -1, nc = 0, k = 0;
-    float *mean = NULL, *vec = NULL, *scores = NULL;
-    double *rho = NULL;
-    char (*names)[24] = NULL;
-    const char **np = NULL;
-    if (fl_mlp_load(a->model, &m, NULL)) goto out;
-    if (m.dims[0] != FL_TASK_DIM || m.dims[m.nlayers] != FL_TASK_CLASSES || m.nlayers < 2) {
-        fl_error_set("%s: expected an MLP with hidden layers, %d inputs and %d outputs", a->model, FL_TASK_DIM,
-                     FL_TASK_CLASSES);
-        goto out;
-    }
-    if (fl_task_load(&td, a->task, fl_data_dir(a->data_dir), "test")) goto out;
-    if ((rc = fl_ap_examples_build(&td, (int)a->k, (int)a->examples, a->ap.corrupt, (uint64_t)a->seed, &ex)) != 0)
-        goto out;
-    rc = -1;
-    k = ex.k, nc = fl_ap_ncomponents(&m);
-    names = malloc(sizeof *names * (size_t)k), np = malloc(sizeof *np * (size_t)k);
-    vec = fl_malloc(sizeof(float) * (size_t)k * nc, "circuit vectors");
-    rho = fl_malloc(sizeof(double) * (size_t)k * k, "spearman");
-    scores = fl_malloc(sizeof(float) * (size_t)ex.n * nc, "attribution scores");
-    if (!names || !np || !vec || !rho || !scores) {
-        fl_error_set("out of memory");
-        goto out;
-    }
-    for (int s = 0; s < k; s++) subtask_name(a, s, names[s], sizeof names[s]), np[s] = names[s];
-    if (a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
-        if (!(mean = fl_malloc((size_t)fl_ap_nunits(&m) * sizeof(float), "means"))) goto out;
-        if (fl_ap_mean_acts(&m, td.x, td.n, mean)) goto out;
-        a->ap.mean_acts = mean;
-    }
-    a->ap.parity = a->task == FL_TASK_PARITY;
-    fl_cs_stats st;
-    if (fl_ap_examples_scores(&m, &a->ap, a->task, &ex, scores) ||
-        fl_cs_compute(scores, nc, ex.count, k, (int)a->baseline, (uint64_t)a->seed, vec, rho, &st))
-        goto out;
-    char spec[128];
-    fl_mlp_spec_string(&m, spec, sizeof spec);
-    const fl_circuits_result res = {.model_path = a->model, .task = fl_task_name(a->task), .spec = spec,
-                                    .subtasks = a->subtasks, .method = a->method,
-                                    .data_dir = fl_data_dir(a->data_dir), .opts = &a->ap, .examples = a->examples,
-                                    .seed = a->seed, .threshold = a->threshold, .k = k, .names = np,
-                                    .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
-                                    .scores = scores, .vec = vec, .rho = rho, .stats = &st};
-    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
-    fprintf(stderr, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
-           fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
-    if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;
-    rc = 0;
-out:
-    free(names), free(np), free(mean), free(vec), free(rho), free(scores);
-    fl_ap_examples_free(&ex);
-    fl_task_free(&td);
-    fl_mlp_free(&m);
-    return rc;
-}
-
 static int run(int argc, char **argv) {
-    circuits_args a = {.examples = 200, .threshold = 0.5, .baseline = 20, .method = "ap-ig"};
-    a.ap.loss = FL_AP_LOSS_KL, a.ap.corrupt = FL_AP_CORRUPT_WITHIN;
+    circuits_args a = {.r = {.examples = 200, .threshold = 0.5, .baseline = 20, .method = "ap-ig"}};
+    a.r.ap.loss = FL_AP_LOSS_KL, a.r.ap.corrupt = FL_AP_CORRUPT_WITHIN;
     steps_given = 0, form_given = 0;
     int rc = fl_parse_args(argc, argv, &fl_cmd_circuits, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
-    if (!a.model || !a.have_task || !a.subtasks || !a.out)
+    if (!a.r.model || !a.have_task || !a.r.subtasks || !a.r.out)
         return fl_usage_error("circuits", "--model, --task, --subtasks and --out are required");
-    const int ig = !strcmp(a.method, "ap-ig") || !strcmp(a.method, "eap-ig");
-    a.edges = a.method[0] == 'e';
+    const int ig = !strcmp(a.r.method, "ap-ig") || !strcmp(a.r.method, "eap-ig");
+    a.r.edges = a.r.method[0] == 'e';
     if (steps_given && !ig) return fl_usage_error("circuits", "--steps is for --method ap-ig or eap-ig");
-    if (form_given && strcmp(a.method, "ap-ig")) return fl_usage_error("circuits", "--ig-form is for --method ap-ig");
-    a.ap.ig_steps = ig ? (steps_given ? (int)steps_given : 5) : 0;
+    if (form_given && strcmp(a.r.method, "ap-ig")) return fl_usage_error("circuits", "--ig-form is for --method ap-ig");
+    a.r.ap.ig_steps = ig ? (steps_given ? (int)steps_given : 5) : 0;
     /* Combinations that cannot mean anything are usage errors. */
-    const int by_operand = !strcmp(a.subtasks, "by-a") || !strcmp(a.subtasks, "by-answer");
-    if (!a.modarith && (a.edges || by_operand))
+    const int by_operand = !strcmp(a.r.subtasks, "by-a") || !strcmp(a.r.subtasks, "by-answer");
+    if (!a.modarith && (a.r.edges || by_operand))
         return fl_usage_error("circuits", "%s is for transformers (--task modarith)",
-                              a.edges ? "--method eap / eap-ig" : "--subtasks by-a / by-answer");
-    if (a.modarith && !strcmp(a.subtasks, "by-class"))
+                              a.r.edges ? "--method eap / eap-ig" : "--subtasks by-a / by-answer");
+    if (a.modarith && !strcmp(a.r.subtasks, "by-class"))
         return fl_usage_error("circuits", "--task modarith: subtasks are by-a, by-answer or random:K");
-    if (a.ap.loss == FL_AP_LOSS_KL && !ig)
+    if (a.r.ap.loss == FL_AP_LOSS_KL && !ig)
         return fl_usage_error("circuits", "--loss kl: its gradient vanishes at the clean run, so %s scores are all 0 "
                                           "(use --method %s)",
-                              a.method, a.edges ? "eap-ig" : "ap-ig");
-    if (ig && !fl_ap_corrupt_is_input(a.ap.corrupt) && !(a.edges && a.ap.corrupt == FL_AP_CORRUPT_ZERO))
+                              a.r.method, a.r.edges ? "eap-ig" : "ap-ig");
+    if (ig && !fl_ap_corrupt_is_input(a.r.ap.corrupt) && !(a.r.edges && a.r.ap.corrupt == FL_AP_CORRUPT_ZERO))
         return fl_usage_error("circuits", "--method %s integrates along the path from x' to x: --corrupt must be "
                                           "within or counterfactual",
-                              a.method);
-    if (a.check_patching && a.edges)
+                              a.r.method);
+    if (a.r.check_patching && a.r.edges)
         return fl_usage_error("circuits", "--check-patching is for node attribution (--method ap or ap-ig)");
-    if (a.edges && a.ap.corrupt == FL_AP_CORRUPT_MEAN)
-        return fl_usage_error("circuits", "--method %s: corruption must be within, counterfactual or zero", a.method);
+    if (a.r.edges && a.r.ap.corrupt == FL_AP_CORRUPT_MEAN)
+        return fl_usage_error("circuits", "--method %s: corruption must be within, counterfactual or zero", a.r.method);
     /* What defines a circuits directory, for a rerun to find the same one. */
     cJSON *id = cJSON_CreateObject();
-    cJSON_AddStringToObject(id, "model", a.model);
-    cJSON_AddStringToObject(id, "task", a.modarith ? "modarith" : fl_task_name(a.task));
-    cJSON_AddStringToObject(id, "subtasks", a.subtasks);
-    cJSON_AddStringToObject(id, "method", a.method);
-    cJSON_AddStringToObject(id, "loss", fl_ap_loss_name(a.ap.loss));
-    cJSON_AddStringToObject(id, "corrupt", fl_ap_corrupt_name(a.ap.corrupt));
-    cJSON_AddNumberToObject(id, "examples", (double)a.examples);
-    cJSON_AddNumberToObject(id, "seed", (double)a.seed);
+    cJSON_AddStringToObject(id, "model", a.r.model);
+    cJSON_AddStringToObject(id, "task", a.modarith ? "modarith" : fl_task_name(a.r.task));
+    cJSON_AddStringToObject(id, "subtasks", a.r.subtasks);
+    cJSON_AddStringToObject(id, "method", a.r.method);
+    cJSON_AddStringToObject(id, "loss", fl_ap_loss_name(a.r.ap.loss));
+    cJSON_AddStringToObject(id, "corrupt", fl_ap_corrupt_name(a.r.ap.corrupt));
+    cJSON_AddNumberToObject(id, "examples", (double)a.r.examples);
+    cJSON_AddNumberToObject(id, "seed", (double)a.r.seed);
     char *identity = cJSON_PrintUnformatted(id), *replaced = NULL;
     cJSON_Delete(id);
-    rc = fl_out_is_not_input(a.out, a.model, "--model") ||
-         fl_rundir_claim(a.out, "circuits", identity, a.overwrite, &replaced);
+    rc = fl_out_is_not_input(a.r.out, a.r.model, "--model") ||
+         fl_rundir_claim(a.r.out, "circuits", identity, a.overwrite, &replaced);
     free(identity);
     if (rc) return fl_fail("circuits");
     fl_set_threads((int)a.threads);
-    rc = a.modarith ? fl_circuits_modarith(&a) : circuits(&a);
+    rc = a.modarith ? fl_circuits_modarith(&a.r) : fl_circuits_mlp(&a.r);
     fl_rundir_release(replaced, rc == 0);
     if (rc == FL_BAD_REQUEST) return fl_usage_error("circuits", "%s", fl_error_msg());
     return rc ? fl_fail("circuits") : FL_EXIT_OK;

@@ -1,0 +1,216 @@
+/* circuits.c: the `circuits` measurement of a model (circuits.h): the
+ * MLP half (parity, fashion: the task's test split, examples per class or
+ * random group) and the transformer half (modarith: every equation of a
+ * grok model, by a, by answer or random groups; nodes or edges). */
+#include "forgetlab/circuits.h"
+
+#include "forgetlab/attribution_tf.h"
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/circuits_out.h"
+#include "forgetlab/data.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/grok.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void mlp_component_name(const void *m, int c, char *buf, int n) { fl_ap_component_name(m, c, buf, n); }
+
+/* Fashion classes by name, digits by value, random groups by number. */
+static void subtask_name(const fl_circuits_request *a, int s, char *buf, size_t n) {
+    static const char *const FASHION[10] = {"T-shirt", "trouser", "pullover", "dress", "coat",
+                                            "sandal",  "shirt",   "sneaker",  "bag",   "boot"};
+    if (a->k) snprintf(buf, n, "group %d", s);
+    else if (a->task == FL_TASK_FASHION) snprintf(buf, n, "%s", FASHION[s]);
+    else snprintf(buf, n, "%d", s);
+}
+
+/* --check-patching N: N of the examples, evenly spaced over the subtasks,
+ * every component patched for real, against its score. */
+static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const fl_ap_examples *ex, const float *scores) {
+    const int nc = fl_ap_ncomponents(m), n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
+    const int D = FL_TASK_DIM, input = ex->xc != NULL;
+    float *x = malloc(sizeof(float) * (size_t)n * D), *xc = input ? malloc(sizeof(float) * (size_t)n * D) : NULL;
+    float *sc = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
+    int *label = malloc(sizeof(int) * n), rc = -1;
+    double pairs, means;
+    if (!x || (input && !xc) || !sc || !change || !label) {
+        fl_error_set("--check-patching: out of memory for %d examples", n);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const int e = (int)((long)i * ex->n / n);
+        memcpy(x + (size_t)i * D, ex->x + (size_t)e * D, sizeof(float) * D);
+        if (input) memcpy(xc + (size_t)i * D, ex->xc + (size_t)e * D, sizeof(float) * D);
+        memcpy(sc + (size_t)i * nc, scores + (size_t)e * nc, sizeof(float) * nc);
+        label[i] = ex->label[e];
+    }
+    if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
+        fl_circuits_write_patching(a->out, n, nc, sc, change, &pairs, &means))
+        goto out;
+    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
+    rc = 0;
+out:
+    free(x), free(xc), free(sc), free(change), free(label);
+    return rc;
+}
+
+int fl_circuits_mlp(fl_circuits_request *a) {
+    fl_mlp m = {0};
+    fl_task_data td = {0};
+    fl_ap_examples ex = {0};
+    int rc = -1, nc = 0, k = 0;
+    float *mean = NULL, *vec = NULL, *scores = NULL;
+    double *rho = NULL;
+    char (*names)[24] = NULL;
+    const char **np = NULL;
+    if (fl_mlp_load(a->model, &m, NULL)) goto out;
+    if (m.dims[0] != FL_TASK_DIM || m.dims[m.nlayers] != FL_TASK_CLASSES || m.nlayers < 2) {
+        fl_error_set("%s: expected an MLP with hidden layers, %d inputs and %d outputs", a->model, FL_TASK_DIM,
+                     FL_TASK_CLASSES);
+        goto out;
+    }
+    if (fl_task_load(&td, a->task, fl_data_dir(a->data_dir), "test")) goto out;
+    if ((rc = fl_ap_examples_build(&td, (int)a->k, (int)a->examples, a->ap.corrupt, (uint64_t)a->seed, &ex)) != 0)
+        goto out;
+    rc = -1;
+    k = ex.k, nc = fl_ap_ncomponents(&m);
+    names = malloc(sizeof *names * (size_t)k), np = malloc(sizeof *np * (size_t)k);
+    vec = fl_malloc(sizeof(float) * (size_t)k * nc, "circuit vectors");
+    rho = fl_malloc(sizeof(double) * (size_t)k * k, "spearman");
+    scores = fl_malloc(sizeof(float) * (size_t)ex.n * nc, "attribution scores");
+    if (!names || !np || !vec || !rho || !scores) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    for (int s = 0; s < k; s++) subtask_name(a, s, names[s], sizeof names[s]), np[s] = names[s];
+    if (a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
+        if (!(mean = fl_malloc((size_t)fl_ap_nunits(&m) * sizeof(float), "means"))) goto out;
+        if (fl_ap_mean_acts(&m, td.x, td.n, mean)) goto out;
+        a->ap.mean_acts = mean;
+    }
+    a->ap.parity = a->task == FL_TASK_PARITY;
+    fl_cs_stats st;
+    if (fl_ap_examples_scores(&m, &a->ap, a->task, &ex, scores) ||
+        fl_cs_compute(scores, nc, ex.count, k, (int)a->baseline, (uint64_t)a->seed, vec, rho, &st))
+        goto out;
+    char spec[128];
+    fl_mlp_spec_string(&m, spec, sizeof spec);
+    const fl_circuits_result res = {.model_path = a->model, .task = fl_task_name(a->task), .spec = spec,
+                                    .subtasks = a->subtasks, .method = a->method,
+                                    .data_dir = fl_data_dir(a->data_dir), .opts = &a->ap, .examples = a->examples,
+                                    .seed = a->seed, .threshold = a->threshold, .k = k, .names = np,
+                                    .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
+                                    .scores = scores, .vec = vec, .rho = rho, .stats = &st};
+    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
+    fprintf(stderr, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
+           fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
+    if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;
+    rc = 0;
+out:
+    free(names), free(np), free(mean), free(vec), free(rho), free(scores);
+    fl_ap_examples_free(&ex);
+    fl_task_free(&td);
+    fl_mlp_free(&m);
+    return rc;
+}
+
+/* N of the subtasks' examples, evenly spaced so every subtask is drawn
+ * from, scored and patched for real (fl_tfap_patched_changes). */
+static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, const fl_mod_examples *ex) {
+    const int T = m->cfg.ctx, nc = fl_tfap_ncomponents(m);
+    const int n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
+    int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
+    int *target = malloc(sizeof(int) * n), rc = -1;
+    float *score = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
+    double pairs, means;
+    if (!tok || !tokc || !target || !score || !change) {
+        fl_error_set("--check-patching: out of memory for %d examples", n);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const int e = (int)((long)i * ex->n / n);
+        memcpy(tok + (size_t)i * T, ex->tok + (size_t)e * T, sizeof(int) * T);
+        memcpy(tokc + (size_t)i * T, ex->tokc + (size_t)e * T, sizeof(int) * T);
+        target[i] = ex->target[e];
+    }
+    if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
+        fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
+        fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means))
+        goto out;
+    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
+    rc = 0;
+out:
+    free(tok), free(tokc), free(target), free(score), free(change);
+    return rc;
+}
+
+static void node_name(const void *m, int c, char *buf, int n) { fl_tfap_component_name(m, c, buf, n); }
+static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name(m, e, buf, n); }
+
+int fl_circuits_modarith(fl_circuits_request *a) {
+    fl_transformer m = {0};
+    fl_modarith d = {0};
+    fl_mod_examples ex = {0};
+    char *cfg = NULL, (*names)[32] = NULL, spec[256];
+    const char **np = NULL;
+    float *vec = NULL, *mean = NULL, *scores = NULL;
+    double *rho = NULL;
+    int *count = NULL, rc = -1;
+    fl_mod_subtasks sub = {.per = (int)a->examples, .seed = (uint64_t)a->seed, .corrupt = a->ap.corrupt};
+    if (fl_tf_load(a->model, &m, &cfg) || fl_grok_dataset(a->model, cfg, &d)) goto out;
+    if (fl_mod_subtasks_parse(a->subtasks, d.p, &sub)) {
+        rc = FL_BAD_REQUEST;
+        goto out;
+    }
+    const int k = sub.k, nc = a->edges ? fl_eap_nedges(&m) : fl_tfap_ncomponents(&m);
+    vec = malloc(sizeof(float) * (size_t)k * nc), rho = malloc(sizeof(double) * (size_t)k * k);
+    count = malloc(sizeof(int) * k), names = malloc(sizeof *names * k), np = malloc(sizeof *np * k);
+    if (!vec || !rho || !count || !names || !np) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    if (a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
+        if (!(mean = malloc(sizeof(float) * fl_tfap_nacts(&m))) || fl_tfap_mean_acts(&m, d.tok, d.n, mean)) goto out;
+        a->ap.mean_acts = mean;
+    }
+    /* The examples once: the circuit vectors and the patching check share them. */
+    if ((rc = fl_mod_examples_build(&d, &sub, &ex, count)) != 0) goto out;
+    rc = -1;
+    if (!(scores = malloc(sizeof(float) * (size_t)ex.n * nc))) {
+        fl_error_set("out of memory for %d x %d scores", ex.n, nc);
+        goto out;
+    }
+    const int cf = fl_ap_corrupt_is_input(a->ap.corrupt);
+    fl_cs_stats st;
+    if (fl_tf_scores(&m, &a->ap, a->edges, ex.tok, cf ? ex.tokc : NULL, ex.target, ex.n, scores) ||
+        fl_cs_compute(scores, nc, count, k, (int)a->baseline, (uint64_t)a->seed, vec, rho, &st))
+        goto out;
+    for (int s = 0; s < k; s++) {
+        if (sub.kind == FL_MOD_SUB_RANDOM) snprintf(names[s], sizeof names[s], "group %d", s);
+        else snprintf(names[s], sizeof names[s], "%s=%d", sub.kind == FL_MOD_SUB_BY_A ? "a" : "c", s);
+        np[s] = names[s];
+    }
+    fl_tf_spec_string(&m.cfg, spec, sizeof spec);
+    const fl_circuits_result res = {.model_path = a->model, .task = "modarith", .spec = spec,
+                                    .subtasks = a->subtasks, .method = a->method, .data_dir = NULL, .opts = &a->ap,
+                                    .examples = a->examples, .seed = a->seed, .threshold = a->threshold, .k = k,
+                                    .names = np, .count = count, .nc = nc,
+                                    .name_of = a->edges ? edge_name : node_name, .model = &m, .scores = scores, .vec = vec,
+                                    .rho = rho, .stats = &st};
+    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
+    fprintf(stderr, "circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
+           a->edges ? "edges" : "components", st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
+    if (a->check_patching && check_patching_tf(a, &m, &ex)) goto out;
+    rc = 0;
+out:
+    free(cfg), free(names), free(np), free(vec), free(mean), free(rho), free(count), free(scores);
+    fl_mod_examples_free(&ex);
+    fl_modarith_free(&d);
+    fl_tf_free(&m);
+    return rc;
+}

@@ -1,0 +1,89 @@
+/* test_circuits.c: the circuits measurement of an MLP, start to finish, on
+ * the real Fashion test split: every example scored, the circuit vectors
+ * are the per-class means of those scores, the Spearman matrix is
+ * symmetric with a unit diagonal, the same request gives the same files,
+ * and a request that cannot be met (a subtask with one example and
+ * within-subtask partners) is refused as such. */
+#include "testutil.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/circuits.h"
+#include "forgetlab/error.h"
+#include "forgetlab/npy.h"
+
+#include <math.h>
+
+static int setup(void **state) {
+    (void)state;
+    return tu_scratch_setup("circuits");
+}
+
+/* A small random MLP of the tasks' shape, saved in the scratch directory. */
+static char *small_model(void) {
+    fl_mlp m;
+    const int dims[3] = {FL_TASK_DIM, 12, FL_TASK_CLASSES};
+    assert_int_equal(fl_mlp_create(&m, 2, dims), 0);
+    fl_rng rng;
+    fl_rng_init(&rng, 3, FL_STREAM_INIT);
+    fl_mlp_init(&m, &rng);
+    char *path = tu_scratch("model.safetensors");
+    assert_int_equal(fl_mlp_save(path, &m, NULL), 0);
+    fl_mlp_free(&m);
+    return path;
+}
+
+static float *load(const char *dir, const char *name, int64_t *shape) {
+    char *path = fl_path_join(dir, name);
+    float *data = NULL;
+    int ndim = 0;
+    assert_int_equal(fl_npy_read(path, &data, &ndim, shape), 0);
+    assert_int_equal(ndim, 2);
+    free(path);
+    return data;
+}
+
+static void test_mlp_by_class(void **state) {
+    (void)state;
+    char *model = small_model(), *out = tu_scratch("c"), *again = tu_scratch("c2");
+    fl_circuits_request r = {.model = model, .out = out, .subtasks = "by-class", .method = "ap-ig",
+                             .task = FL_TASK_FASHION, .examples = 8, .seed = 1, .baseline = 5, .threshold = 0.5};
+    r.ap.loss = FL_AP_LOSS_KL, r.ap.corrupt = FL_AP_CORRUPT_WITHIN, r.ap.ig_steps = 3;
+    assert_int_equal(fl_mkdirs(out), 0);
+    assert_int_equal(fl_circuits_mlp(&r), 0);
+    int64_t ss[2], vs[2], rs[2];
+    float *scores = load(out, "scores.npy", ss), *vec = load(out, "vectors.npy", vs), *rho = load(out, "spearman.npy", rs);
+    /* 10 classes x 8 examples each; one column per component. */
+    assert_int_equal(ss[0], 80);
+    assert_int_equal(vs[0], 10);
+    assert_int_equal(vs[1], ss[1]);
+    const int nc = (int)ss[1];
+    for (int s = 0; s < 10; s++)
+        for (int c = 0; c < nc; c++) {
+            double mean = 0;
+            for (int i = 0; i < 8; i++) mean += scores[(size_t)(8 * s + i) * nc + c] / 8.0;
+            assert_float_equal(vec[(size_t)s * nc + c], mean, 1e-6 * (1 + fabs(mean)));
+        }
+    for (int i = 0; i < 10; i++) {
+        assert_float_equal(rho[i * 10 + i], 1.0, 1e-6);
+        for (int j = 0; j < 10; j++) assert_float_equal(rho[i * 10 + j], rho[j * 10 + i], 1e-9);
+    }
+    /* The same request, the same numbers. */
+    r.out = again;
+    assert_int_equal(fl_mkdirs(again), 0);
+    assert_int_equal(fl_circuits_mlp(&r), 0);
+    int64_t s2[2];
+    float *scores2 = load(again, "scores.npy", s2);
+    assert_memory_equal(scores, scores2, sizeof(float) * 80 * nc);
+    free(scores), free(scores2), free(vec), free(rho);
+    /* One example per class cannot have a partner within its class. */
+    r.examples = 1;
+    assert_int_equal(fl_circuits_mlp(&r), FL_BAD_REQUEST);
+    free(model), free(out), free(again);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_mlp_by_class, setup, tu_scratch_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
