@@ -131,12 +131,20 @@ int fl_rundir_log(const fl_rundir *r, const cJSON *obj) {
 /* ---- claiming an output directory ---- */
 
 /* Whether dir holds anything at all (a missing dir holds nothing). */
+/* Whether name is what an atomic write killed half-way leaves behind
+ * (NAME.tmp.XXXXXX, fileio.c): never a complete file of anyone's. */
+static int torn_write(const char *name) {
+    const char *t = strstr(name, ".tmp.");
+    return t && strlen(t) == sizeof ".tmp.XXXXXX" - 1;
+}
+
+/* Whether dir holds anything but such leftovers. */
 static int dir_has_entries(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
     int any = 0;
-    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    while (!any && (e = readdir(d))) any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !torn_write(e->d_name);
     closedir(d);
     return any;
 }

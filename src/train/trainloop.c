@@ -15,9 +15,14 @@ int fl_loop_begin(fl_loop *L, const fl_loop_spec *s, fl_rundir *rd) {
     if (!(L->state_path = fl_path_join(s->dir, "state.safetensors"))) return fl_error_set("out of memory");
     int resumed = s->resumable ? fl_trainstate_load(L->state_path, &s->state) : 0;
     if (resumed < 0) return -1;
+    /* config.json first: a run killed at any moment leaves a directory that
+     * is empty or says whose it is, so its rerun recognises it. */
+    char *cfg = fl_path_join(s->dir, "config.json");
+    int rc = cfg && fl_mkdirs(s->dir) == 0 ? fl_json_write_file(cfg, s->config) : -1;
+    free(cfg);
+    if (rc) return -1;
     if (resumed ? fl_rundir_resume(rd, s->dir, s->resume_key, (double)*s->position) : fl_rundir_open(rd, s->dir))
         return -1;
-    if (fl_rundir_write_json(rd, "config.json", s->config)) return -1;
     if (s->progress) fl_progress_start(&L->pb, s->label, s->total);
     L->drawing = s->progress;
     return resumed;

@@ -25,6 +25,10 @@ expect_exit 0 "the same pretrain again" -- "$FL" pretrain --quiet --per-task 100
 mkdir -p "$T/other" && echo notes > "$T/other/notes.txt"
 expect_exit 1 "a directory of other files" -- "$FL" pretrain --quiet --per-task 100 --epochs 2 --out "$T/other"
 expect_stderr "not a forgetlab run" "  ... says so"
+# What a run killed in the middle of an atomic write leaves is no one's file.
+mkdir -p "$T/torn" && echo '{"comm' > "$T/torn/config.json.tmp.Ab3xYz"
+expect_exit 0 "a directory holding only a torn temporary file" -- "$FL" pretrain --quiet --per-task 100 --epochs 2 \
+    --out "$T/torn"
 
 cp -r "$B" "$T/b2"
 expect_exit 0 "--overwrite replaces another configuration" -- "$FL" pretrain --quiet --per-task 100 --epochs 3 \
