@@ -12,6 +12,7 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/grok.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ out:
     return rc;
 }
 
-int fl_circuits_mlp(fl_circuits_request *a) {
+static int circuits_mlp(fl_circuits_request *a) {
     fl_mlp m = {0};
     fl_task_data td = {0};
     fl_ap_examples ex = {0};
@@ -152,7 +153,7 @@ out:
 static void node_name(const void *m, int c, char *buf, int n) { fl_tfap_component_name(m, c, buf, n); }
 static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name(m, e, buf, n); }
 
-int fl_circuits_modarith(fl_circuits_request *a) {
+static int circuits_modarith(fl_circuits_request *a) {
     fl_transformer m = {0};
     fl_modarith d = {0};
     fl_mod_examples ex = {0};
@@ -213,4 +214,118 @@ out:
     fl_modarith_free(&d);
     fl_tf_free(&m);
     return rc;
+}
+
+int fl_circuits_run(fl_circuits_request *r) { return r->modarith ? circuits_modarith(r) : circuits_mlp(r); }
+
+void fl_circuits_defaults(fl_circuits_request *r) {
+    memset(r, 0, sizeof *r);
+    r->method = "ap-ig";
+    r->ap.loss = FL_AP_LOSS_KL, r->ap.corrupt = FL_AP_CORRUPT_WITHIN;
+    r->ap.ig_steps = -1, r->ap.ig_form = (fl_ig_form)-1;
+    r->examples = 200, r->baseline = 20, r->threshold = 0.5;
+}
+
+static int parse_task(const char *v, void *field) {
+    fl_task_id t;
+    if (strcmp(v, "modarith") && fl_task_parse(v, &t)) return fl_error_set("expected parity, fashion or modarith");
+    *(const char **)field = v;
+    return 0;
+}
+static int parse_subtasks(const char *v, void *field) {
+    long k;
+    (void)field;
+    if (!strcmp(v, "by-class") || !strcmp(v, "by-a") || !strcmp(v, "by-answer")) return 0;
+    if (!strncmp(v, "random:", 7)) return fl_parse_long("subtasks random:K", v + 7, 2, 1000, &k);
+    return fl_error_set("expected by-class, by-a, by-answer or random:K");
+}
+static int parse_method(const char *v, void *field) {
+    (void)field;
+    if (strcmp(v, "ap") && strcmp(v, "ap-ig") && strcmp(v, "eap") && strcmp(v, "eap-ig"))
+        return fl_error_set("%s: expected ap-ig, ap, eap or eap-ig", v);
+    return 0;
+}
+static int parse_loss(const char *v, void *field) { return fl_ap_loss_parse(v, field); }
+static void format_loss(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", fl_ap_loss_name(*(const fl_ap_loss *)field));
+}
+static int parse_corrupt(const char *v, void *field) { return fl_ap_corrupt_parse(v, field); }
+static void format_corrupt(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", fl_ap_corrupt_name(*(const fl_ap_corrupt *)field));
+}
+static int parse_form(const char *v, void *field) { return fl_ig_form_parse(v, field); }
+static void format_form(const void *field, char *buf, size_t n) {
+    const int f = *(const int *)field;
+    snprintf(buf, n, "%s", f == FL_IG_AVERAGE ? "average" : "path");
+}
+
+#define F(field) offsetof(fl_circuits_request, field)
+const fl_setting FL_CIRCUITS_SETTINGS[] = {
+    {"model", FL_SET_STRING, F(model), 0, 0, "PATH", "the model (run directory or .safetensors)", "model", NULL, NULL},
+    {"task", FL_SET_STRING, F(task_name), 0, 0, "T",
+     "parity, fashion (an MLP from pretrain / finetune) or modarith (a transformer from grok)", "task", parse_task,
+     NULL},
+    {"subtasks", FL_SET_STRING, F(subtasks), 0, 0, "S",
+     "by-class (parity, fashion: one per digit / class), by-a or by-answer (modarith: one per value of a / of the "
+     "answer), or random:K (K random groups of examples)", "subtasks", parse_subtasks, NULL},
+    {"method", FL_SET_STRING, F(method), 0, 0, "M",
+     "ap-ig (node scores with gradients integrated from x' to x), ap (node attribution patching), eap or eap-ig "
+     "(edges; modarith)", "method", parse_method, NULL},
+    {"steps", FL_SET_INT, F(ap.ig_steps), 1, 1000, "M", "ap-ig, eap-ig: interpolation steps (default 5)", NULL, NULL,
+     NULL},
+    {"ig-form", FL_SET_CUSTOM, F(ap.ig_form), 0, 0, "F",
+     "ap-ig: path (default: the gradient integrated along the path each activation takes, so a layer's scores sum "
+     "to the loss change) or average (the mean gradient times a' - a, as EAP-IG; not complete behind ReLUs; "
+     "docs/circuits.md)", NULL, parse_form, format_form},
+    {"corrupt", FL_SET_CUSTOM, F(ap.corrupt), 0, 0, "C",
+     "within (another example of the same subtask), counterfactual (an image of the other parity / another class; "
+     "modarith: a o b' with another b), mean (mean activation; ap only) or zero (ap, eap, eap-ig)", "corrupt",
+     parse_corrupt, format_corrupt},
+    {"loss", FL_SET_CUSTOM, F(ap.loss), 0, 0, "L",
+     "kl (KL from the clean output; not with ap or eap, whose gradient vanishes at the clean run), ce or logit-diff",
+     "loss", parse_loss, format_loss},
+    {"examples", FL_SET_LONG, F(examples), 1, 100000, "N", "examples per subtask", "examples", NULL, NULL},
+    {"baseline", FL_SET_LONG, F(baseline), 0, 10000, "R", "random splits for the baseline; 0: none", NULL, NULL, NULL},
+    {"seed", FL_SET_LONG, F(seed), 0, 9.2e18, "N", "seed of the example, corruption and baseline draws", "seed", NULL,
+     NULL},
+    {"threshold", FL_SET_DOUBLE, F(threshold), -1, 1, "X", "Spearman at or above which two subtasks share a class",
+     NULL, NULL, NULL},
+    {"check-patching", FL_SET_LONG, F(check_patching), 1, 100000, "N",
+     "ap or ap-ig: also patch every component for real on N of the examples and write the Spearman between scores "
+     "and patched loss changes to DIR/patching.json", NULL, NULL, NULL},
+    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
+     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+};
+#undef F
+const int FL_CIRCUITS_NSETTINGS = (int)(sizeof FL_CIRCUITS_SETTINGS / sizeof *FL_CIRCUITS_SETTINGS);
+
+int fl_circuits_resolve(fl_circuits_request *r) {
+    if (!r->model || !r->task_name || !r->subtasks || !r->out)
+        return fl_error_set("--model, --task, --subtasks and --out are required"), FL_BAD_REQUEST;
+    r->modarith = !strcmp(r->task_name, "modarith");
+    if (!r->modarith) fl_task_parse(r->task_name, &r->task);
+    r->k = !strncmp(r->subtasks, "random:", 7) ? strtol(r->subtasks + 7, NULL, 10) : 0;
+    const int ig = !strcmp(r->method, "ap-ig") || !strcmp(r->method, "eap-ig");
+    r->edges = r->method[0] == 'e';
+#define BAD(...) return fl_error_set(__VA_ARGS__), FL_BAD_REQUEST
+    if (r->ap.ig_steps > 0 && !ig) BAD("--steps is for --method ap-ig or eap-ig");
+    if ((int)r->ap.ig_form >= 0 && strcmp(r->method, "ap-ig")) BAD("--ig-form is for --method ap-ig");
+    r->ap.ig_steps = ig ? (r->ap.ig_steps > 0 ? r->ap.ig_steps : 5) : 0;
+    if ((int)r->ap.ig_form < 0) r->ap.ig_form = FL_IG_PATH;
+    /* Combinations that cannot mean anything. */
+    const int by_operand = !strcmp(r->subtasks, "by-a") || !strcmp(r->subtasks, "by-answer");
+    if (!r->modarith && (r->edges || by_operand))
+        BAD("%s is for transformers (--task modarith)", r->edges ? "--method eap / eap-ig" : "--subtasks by-a / by-answer");
+    if (r->modarith && !strcmp(r->subtasks, "by-class"))
+        BAD("--task modarith: subtasks are by-a, by-answer or random:K");
+    if (r->ap.loss == FL_AP_LOSS_KL && !ig)
+        BAD("--loss kl: its gradient vanishes at the clean run, so %s scores are all 0 (use --method %s)", r->method,
+            r->edges ? "eap-ig" : "ap-ig");
+    if (ig && !fl_ap_corrupt_is_input(r->ap.corrupt) && !(r->edges && r->ap.corrupt == FL_AP_CORRUPT_ZERO))
+        BAD("--method %s integrates along the path from x' to x: --corrupt must be within or counterfactual", r->method);
+    if (r->check_patching && r->edges) BAD("--check-patching is for node attribution (--method ap or ap-ig)");
+    if (r->edges && r->ap.corrupt == FL_AP_CORRUPT_MEAN)
+        BAD("--method %s: corruption must be within, counterfactual or zero", r->method);
+#undef BAD
+    return 0;
 }

@@ -45,11 +45,14 @@ static float *load(const char *dir, const char *name, int64_t *shape) {
 static void test_mlp_by_class(void **state) {
     (void)state;
     char *model = small_model(), *out = tu_scratch("c"), *again = tu_scratch("c2");
-    fl_circuits_request r = {.model = model, .out = out, .subtasks = "by-class", .method = "ap-ig",
-                             .task = FL_TASK_FASHION, .examples = 8, .seed = 1, .baseline = 5, .threshold = 0.5};
-    r.ap.loss = FL_AP_LOSS_KL, r.ap.corrupt = FL_AP_CORRUPT_WITHIN, r.ap.ig_steps = 3;
+    fl_circuits_request r;
+    fl_circuits_defaults(&r);
+    r.model = model, r.out = out, r.task_name = "fashion", r.subtasks = "by-class";
+    r.examples = 8, r.seed = 1, r.baseline = 5, r.ap.ig_steps = 3;
+    assert_int_equal(fl_circuits_resolve(&r), 0);
+    assert_int_equal(r.task, FL_TASK_FASHION);
     assert_int_equal(fl_mkdirs(out), 0);
-    assert_int_equal(fl_circuits_mlp(&r), 0);
+    assert_int_equal(fl_circuits_run(&r), 0);
     int64_t ss[2], vs[2], rs[2];
     float *scores = load(out, "scores.npy", ss), *vec = load(out, "vectors.npy", vs), *rho = load(out, "spearman.npy", rs);
     /* 10 classes x 8 examples each; one column per component. */
@@ -70,20 +73,41 @@ static void test_mlp_by_class(void **state) {
     /* The same request, the same numbers. */
     r.out = again;
     assert_int_equal(fl_mkdirs(again), 0);
-    assert_int_equal(fl_circuits_mlp(&r), 0);
+    assert_int_equal(fl_circuits_run(&r), 0);
     int64_t s2[2];
     float *scores2 = load(again, "scores.npy", s2);
     assert_memory_equal(scores, scores2, sizeof(float) * 80 * nc);
     free(scores), free(scores2), free(vec), free(rho);
     /* One example per class cannot have a partner within its class. */
     r.examples = 1;
-    assert_int_equal(fl_circuits_mlp(&r), FL_BAD_REQUEST);
+    assert_int_equal(fl_circuits_run(&r), FL_BAD_REQUEST);
     free(model), free(out), free(again);
+}
+
+/* Requests that cannot mean anything are refused before any work. */
+static void test_resolve_refuses(void **state) {
+    (void)state;
+    const char *bad[][4] = {{"fashion", "by-a", "ap-ig", "kl"},       /* by operand on an MLP */
+                            {"modarith", "by-class", "ap-ig", "kl"},  /* by class on modarith */
+                            {"fashion", "by-class", "ap", "kl"},      /* KL without IG: all zero */
+                            {"parity", "by-class", "eap-ig", "kl"}};  /* edges on an MLP */
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        fl_circuits_request r;
+        fl_circuits_defaults(&r);
+        r.model = "m", r.out = "o", r.task_name = bad[i][0], r.subtasks = bad[i][1], r.method = bad[i][2];
+        assert_int_equal(fl_circuits_resolve(&r), FL_BAD_REQUEST);
+    }
+    fl_circuits_request r;
+    fl_circuits_defaults(&r);
+    r.model = "m", r.out = "o", r.task_name = "modarith", r.subtasks = "random:4", r.method = "eap-ig";
+    assert_int_equal(fl_circuits_resolve(&r), 0);
+    assert_true(r.modarith && r.edges && r.k == 4 && r.ap.ig_steps == 5);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mlp_by_class, setup, tu_scratch_teardown),
+        cmocka_unit_test(test_resolve_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
