@@ -3,7 +3,7 @@
 # at random moments, several times, then rerun to the end, gives the same
 # results.csv as an uninterrupted run; no worker outlives a killed study.
 source "$(dirname "$0")/lib.sh"
-GRID=(--quick --methods sft1,sft2,grpo --no-distill)
+GRID=(--quick --methods sft1,sft2,grpo --no-distill --checkpoint-every 0.5)
 DATA="${FORGETLAB_DATA:?set FORGETLAB_DATA}"
 # Both studies share one base model, so only the sweep is compared.
 expect_exit 0 "base model" -- "$FL" pretrain --out "$T/base"

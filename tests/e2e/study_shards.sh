@@ -45,7 +45,7 @@ same_rows "$REF/results.csv" "$T/m/results.csv" "still the same rows"
 # Parts that do not belong together: a copy of shard 2 edited to look like
 # another grid, another version, another base model; a shard given twice.
 edit() { /usr/bin/python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$1/results.sqlite" "$2"; }
-cp -r "$T/s2" "$T/grid"; edit "$T/grid" "update study set value = 'quick=0 seeds=2 checkpoint_every=0.2 methods=sft1,grpo' where key = 'grid'"
+cp -r "$T/s2" "$T/grid"; edit "$T/grid" "update study set value = 'quick=0 seeds=2 checkpoint_every=0.5 methods=sft1,grpo' where key = 'grid'"
 expect_exit 1 "merge refuses another grid" -- "$FL" merge "$T/s1" "$T/grid" --out "$T/x"
 expect_stderr "$T/grid: grid 'quick=0" "the mismatched directory named"
 cp -r "$T/s2" "$T/ver"; edit "$T/ver" "update study set value = '0.0.1' where key = 'version'"
