@@ -24,6 +24,8 @@
 #include "forgetlab/blob.h"
 #include "forgetlab/rng.h"
 
+#include <stdint.h>
+
 #define FL_GPT_MAX_LAYERS 12
 
 typedef struct {
@@ -84,5 +86,43 @@ float fl_gpt_forward(const fl_gpt *m, fl_gpt_acts *a, const int *tok, const int 
                      int T);
 /* Adds the gradient of the last forward pass' loss to m->blob's grads. */
 void fl_gpt_backward(fl_gpt *m, fl_gpt_acts *a);
+
+/* Incremental decoding with a key/value cache: B sequences, each at its
+ * own length, advance one token per step; every layer keeps the keys and
+ * values of every position so far, so a step costs one position's work. */
+typedef struct {
+    int B;
+    int *len;                      /* [B] positions filled */
+    float *k[FL_GPT_MAX_LAYERS], *v[FL_GPT_MAX_LAYERS]; /* [B, ctx, C] */
+    float *x, *ln, *qkv, *z, *x2, *fc, *fch, *att, *mean, *rstd;
+    float *logits;                 /* [B, vocab]: each sequence's next-token logits */
+    float *next;                   /* [B, vocab] scratch of a step */
+    float *mem;
+} fl_gpt_cache;
+int fl_gpt_cache_alloc(fl_gpt_cache *c, const fl_gpt *m, int B);
+void fl_gpt_cache_free(fl_gpt_cache *c);
+/* Empties every sequence. */
+void fl_gpt_cache_reset(fl_gpt_cache *c);
+/* Feeds tok[b] at position len[b] of every sequence b with active[b]
+ * (NULL: all) and leaves the next token's logits in c->logits. -1 when a
+ * sequence is full (its length would pass the context). */
+int fl_gpt_step(const fl_gpt *m, fl_gpt_cache *c, const int *tok, const unsigned char *active);
+
+typedef struct {
+    double temperature;  /* 0: greedy */
+    int top_k;           /* 0: the whole vocabulary */
+    int max_new;         /* tokens to sample at most */
+    int stop;            /* a token that ends a completion (kept); -1: none */
+    uint64_t seed;       /* of the sampling stream (FL_STREAM_SAMPLE) */
+} fl_sample_opts;
+
+/* Completes B prompts (prompt b: plen[b] >= 1 tokens, plen[b] + max_new
+ * <= ctx): out[b * max_new ...] receives up to max_new tokens, out_len[b]
+ * how many (the stop token included when it came), and logp[b * max_new
+ * ...] (optional) each sampled token's log-probability under the model
+ * itself (temperature 1, no top-k: what the RL methods need).
+ * Deterministic for a seed. */
+int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, const int *plen, int B,
+                  const fl_sample_opts *o, int *out, int *out_len, float *logp);
 
 #endif

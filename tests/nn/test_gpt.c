@@ -4,7 +4,9 @@
  * names. The logits, the masked mean cross-entropy and the gradient of
  * every parameter (the tied embedding's included) must match within 1e-4
  * relative. Also: a mask of zeros scores nothing, the initialisation
- * follows GPT-2, and bad configurations are refused. */
+ * follows GPT-2, and bad configurations are refused; the key/value cache
+ * gives the full pass' logits at every position, and sampling (greedy,
+ * seeded, top-k, a stop token) returns the model's own log-probabilities. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,6 +121,131 @@ static void test_init_and_config(void **state) {
     fl_gpt_free(&m);
 }
 
+/* A small random model with weights large enough to make every logit
+ * depend on the context. */
+static void random_model(fl_gpt *m, int ctx) {
+    const fl_gpt_config c = {19, ctx, 2, 16, 4};
+    assert_int_equal(fl_gpt_create(m, &c), 0);
+    fl_rng rng;
+    fl_rng_init(&rng, 5, FL_STREAM_INIT);
+    for (size_t i = 0; i < m->blob.n; i++) m->blob.params[i] = (float)(0.3 * fl_rng_normal(&rng));
+}
+
+/* The logits of the full forward pass over seq[0..n), at every position. */
+static float *full_logits(const fl_gpt *m, const int *seq, int n) {
+    fl_gpt_acts a;
+    assert_int_equal(fl_gpt_acts_alloc(&a, m, 1, n), 0);
+    fl_gpt_forward(m, &a, seq, NULL, NULL, 1, n);
+    float *z = malloc(sizeof(float) * (size_t)n * m->cfg.vocab);
+    memcpy(z, a.logits, sizeof(float) * (size_t)n * m->cfg.vocab);
+    fl_gpt_acts_free(&a);
+    return z;
+}
+
+/* Three sequences of different lengths, fed a token a step through the
+ * cache (the shorter ones inactive once done): at every position the
+ * logits equal the full pass'. */
+static void test_cache_equals_full(void **state) {
+    (void)state;
+    fl_gpt m;
+    random_model(&m, 10);
+    const int V = m.cfg.vocab, n[3] = {10, 4, 7};
+    int seq[3][10];
+    fl_rng rng;
+    fl_rng_init(&rng, 9, FL_STREAM_DATA);
+    for (int b = 0; b < 3; b++)
+        for (int t = 0; t < 10; t++) seq[b][t] = (int)fl_rng_below(&rng, (uint32_t)V);
+    float *want[3];
+    for (int b = 0; b < 3; b++) want[b] = full_logits(&m, seq[b], n[b]);
+    fl_gpt_cache c;
+    assert_int_equal(fl_gpt_cache_alloc(&c, &m, 3), 0);
+    for (int t = 0; t < 10; t++) {
+        int tok[3];
+        unsigned char active[3];
+        for (int b = 0; b < 3; b++) active[b] = t < n[b], tok[b] = active[b] ? seq[b][t] : 0;
+        assert_int_equal(fl_gpt_step(&m, &c, tok, active), 0);
+        for (int b = 0; b < 3; b++) {
+            /* A row that did not advance keeps its last position's logits. */
+            const int at = t < n[b] ? t : n[b] - 1;
+            assert_all_close(c.logits + (size_t)b * V, want[b] + (size_t)at * V, (size_t)V, "cached logits");
+        }
+    }
+    /* Full sequences cannot take another token. */
+    const int one[3] = {1, 1, 1};
+    assert_int_equal(fl_gpt_step(&m, &c, one, NULL), -1);
+    for (int b = 0; b < 3; b++) free(want[b]);
+    fl_gpt_cache_free(&c);
+    fl_gpt_free(&m);
+}
+
+static void test_sample(void **state) {
+    (void)state;
+    fl_gpt m;
+    random_model(&m, 16);
+    const int V = m.cfg.vocab, K = 6;
+    const int p0[3] = {3, 1, 4}, p1[1] = {5};
+    const int *prompts[2] = {p0, p1}, plen[2] = {3, 1};
+    fl_gpt_cache c;
+    assert_int_equal(fl_gpt_cache_alloc(&c, &m, 2), 0);
+    int out[2 * K], len[2], out2[2 * K], len2[2];
+    float lp[2 * K];
+    /* Greedy: each token the argmax of the full pass over what came before. */
+    fl_sample_opts greedy = {0.0, 0, K, -1, 1};
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &greedy, out, len, lp), 0);
+    for (int b = 0; b < 2; b++) {
+        assert_int_equal(len[b], K);
+        int seq[16];
+        memcpy(seq, prompts[b], sizeof(int) * plen[b]);
+        for (int t = 0; t < K; t++) {
+            float *z = full_logits(&m, seq, plen[b] + t);
+            const float *last = z + (size_t)(plen[b] + t - 1) * V;
+            int best = 0;
+            double mx = last[0], s = 0;
+            for (int j = 1; j < V; j++) best = last[j] > last[best] ? j : best, mx = last[j] > mx ? last[j] : mx;
+            for (int j = 0; j < V; j++) s += exp(last[j] - mx);
+            assert_int_equal(out[b * K + t], best);
+            /* Its log-probability under the model itself. */
+            assert_float_equal(lp[b * K + t], last[best] - mx - log(s), 1e-4);
+            seq[plen[b] + t] = best;
+            free(z);
+        }
+    }
+    /* Sampling: the same seed, the same tokens; another seed, others. */
+    fl_sample_opts hot = {1.5, 0, K, -1, 7};
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &hot, out, len, NULL), 0);
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &hot, out2, len2, NULL), 0);
+    assert_memory_equal(out, out2, sizeof out);
+    int differ = 0;
+    for (uint64_t seed = 8; seed < 12 && !differ; seed++) {
+        hot.seed = seed;
+        assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &hot, out2, len2, NULL), 0);
+        differ = memcmp(out, out2, sizeof out) != 0;
+    }
+    assert_true(differ);
+    /* top-k 1 is greedy; a stop token ends a completion and is kept. */
+    fl_sample_opts top1 = {1.0, 1, K, -1, 3};
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &top1, out2, len2, NULL), 0);
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &greedy, out, len, NULL), 0);
+    assert_memory_equal(out, out2, sizeof out);
+    fl_sample_opts stop = greedy;
+    stop.stop = out[2];
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &stop, out2, len2, NULL), 0);
+    assert_true(len2[0] <= 3 && out2[len2[0] - 1] == stop.stop);
+    /* Bad requests. */
+    fl_sample_opts bad = greedy;
+    bad.temperature = -1;
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &bad, out, len, NULL), -1);
+    bad.temperature = NAN;
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &bad, out, len, NULL), -1);
+    bad = greedy;
+    bad.max_new = 14; /* 3 + 14 > 16 */
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &bad, out, len, NULL), -1);
+    const int empty[2] = {0, 1};
+    assert_int_equal(fl_gpt_sample(&m, &c, prompts, empty, 2, &greedy, out, len, NULL), -1);
+    fl_gpt_cache_free(&c);
+    fl_gpt_free(&m);
+}
+
 static int setup(void **state) {
     (void)state;
     if (fl_safetensors_read(FIXTURE, &g_st)) {
@@ -138,6 +265,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_torch),
         cmocka_unit_test(test_init_and_config),
+        cmocka_unit_test(test_cache_equals_full),
+        cmocka_unit_test(test_sample),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

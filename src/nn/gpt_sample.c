@@ -1,0 +1,195 @@
+/* gpt_sample.c: decoding the language model (gpt.h): one position at a
+ * time with a key/value cache per layer, and batched sampling (greedy,
+ * temperature, top-k, a stop token) that returns each sampled token's
+ * log-probability with it. */
+#include "forgetlab/gpt.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fl_gpt_cache_alloc(fl_gpt_cache *c, const fl_gpt *m, int B) {
+    memset(c, 0, sizeof *c);
+    const fl_gpt_config *g = &m->cfg;
+    const size_t C = (size_t)g->n_embd, T = (size_t)g->ctx, L = (size_t)g->n_layer, b = (size_t)B;
+    if (B < 1) return fl_error_set("gpt cache: %d sequences", B);
+    const size_t total = 2 * L * b * T * C + b * (C + C + 3 * C + C + C + 4 * C + 4 * C) + b * g->n_head * T + 2 * b +
+                         2 * b * g->vocab;
+    float *p = c->mem = calloc(total, sizeof(float));
+    c->len = calloc(b, sizeof(int));
+    if (!p || !c->len) {
+        fl_gpt_cache_free(c);
+        return fl_error_set("gpt cache: out of memory for %d sequences", B);
+    }
+#define TAKE(ptr, n) (ptr = p, p += (n))
+    for (size_t l = 0; l < L; l++) TAKE(c->k[l], b * T * C), TAKE(c->v[l], b * T * C);
+    TAKE(c->x, b * C), TAKE(c->ln, b * C), TAKE(c->qkv, b * 3 * C), TAKE(c->z, b * C), TAKE(c->x2, b * C);
+    TAKE(c->fc, b * 4 * C), TAKE(c->fch, b * 4 * C), TAKE(c->att, b * g->n_head * T);
+    TAKE(c->mean, b), TAKE(c->rstd, b), TAKE(c->logits, b * g->vocab), TAKE(c->next, b * g->vocab);
+#undef TAKE
+    c->B = B;
+    return 0;
+}
+
+void fl_gpt_cache_free(fl_gpt_cache *c) {
+    free(c->mem), free(c->len);
+    memset(c, 0, sizeof *c);
+}
+
+void fl_gpt_cache_reset(fl_gpt_cache *c) { memset(c->len, 0, sizeof(int) * (size_t)c->B); }
+
+int fl_gpt_step(const fl_gpt *m, fl_gpt_cache *c, const int *tok, const unsigned char *active) {
+    const fl_gpt_config *g = &m->cfg;
+    const fl_blob *bl = &m->blob;
+    const int B = c->B, C = g->n_embd, NH = g->n_head, HS = C / NH, T = g->ctx;
+    for (int b = 0; b < B; b++)
+        if ((!active || active[b]) && c->len[b] >= T)
+            return fl_error_set("sequence %d is full (%d tokens, the context)", b, T);
+    const float *wte = fl_blob_param(bl, m->wte), *wpe = fl_blob_param(bl, m->wpe);
+    /* Inactive rows are computed too (on position 0's slot they do not
+     * write): one GEMM for the batch is cheaper than gathering rows. */
+    for (int b = 0; b < B; b++) {
+        const int t = c->len[b] < T ? c->len[b] : T - 1, v = tok[b] >= 0 && tok[b] < g->vocab ? tok[b] : 0;
+        for (int i = 0; i < C; i++) c->x[(size_t)b * C + i] = wte[(size_t)v * C + i] + wpe[(size_t)t * C + i];
+    }
+    for (int l = 0; l < g->n_layer; l++) {
+        const fl_gpt_block_views *w = &m->blk[l];
+        fl_layernorm_forward(c->ln, c->mean, c->rstd, c->x, fl_blob_param(bl, w->ln1_w), fl_blob_param(bl, w->ln1_b),
+                             B, C);
+        fl_linear_forward(c->qkv, c->ln, fl_blob_param(bl, w->attn_w), fl_blob_param(bl, w->attn_b), B, C, 3 * C);
+        for (int b = 0; b < B; b++) {
+            if (active && !active[b]) continue;
+            const int t = c->len[b];
+            const float *row = c->qkv + (size_t)b * 3 * C;
+            memcpy(c->k[l] + ((size_t)b * T + t) * C, row + C, sizeof(float) * C);
+            memcpy(c->v[l] + ((size_t)b * T + t) * C, row + 2 * C, sizeof(float) * C);
+            /* The new query over keys 0..t: the same sums as the full pass. */
+            for (int h = 0; h < NH; h++) {
+                const float *q = row + h * HS;
+                float *a = c->att + ((size_t)b * NH + h) * T, mx = -INFINITY, sum = 0.0f;
+                for (int j = 0; j <= t; j++) {
+                    const float *kj = c->k[l] + ((size_t)b * T + j) * C + h * HS;
+                    float s = 0.0f;
+                    for (int i = 0; i < HS; i++) s += q[i] * kj[i];
+                    a[j] = s / sqrtf((float)HS);
+                    mx = a[j] > mx ? a[j] : mx;
+                }
+                for (int j = 0; j <= t; j++) sum += a[j] = expf(a[j] - mx);
+                float *z = c->z + (size_t)b * C + h * HS;
+                memset(z, 0, sizeof(float) * HS);
+                for (int j = 0; j <= t; j++) {
+                    const float *vj = c->v[l] + ((size_t)b * T + j) * C + h * HS, p = a[j] / sum;
+                    for (int i = 0; i < HS; i++) z[i] += p * vj[i];
+                }
+            }
+        }
+        fl_linear_forward(c->x2, c->z, fl_blob_param(bl, w->proj_w), fl_blob_param(bl, w->proj_b), B, C, C);
+        cblas_saxpy(B * C, 1.0f, c->x, 1, c->x2, 1);
+        fl_layernorm_forward(c->ln, c->mean, c->rstd, c->x2, fl_blob_param(bl, w->ln2_w), fl_blob_param(bl, w->ln2_b),
+                             B, C);
+        fl_linear_forward(c->fc, c->ln, fl_blob_param(bl, w->fc_w), fl_blob_param(bl, w->fc_b), B, C, 4 * C);
+        fl_gelu_forward(c->fch, c->fc, (long)B * 4 * C);
+        fl_linear_forward(c->x, c->fch, fl_blob_param(bl, w->fcp_w), fl_blob_param(bl, w->fcp_b), B, 4 * C, C);
+        cblas_saxpy(B * C, 1.0f, c->x2, 1, c->x, 1);
+    }
+    fl_layernorm_forward(c->ln, c->mean, c->rstd, c->x, fl_blob_param(bl, m->lnf_w), fl_blob_param(bl, m->lnf_b), B, C);
+    fl_linear_forward(c->next, c->ln, wte, NULL, B, C, g->vocab);
+    /* Only the rows that advanced: the others keep their last token's. */
+    for (int b = 0; b < B; b++)
+        if (!active || active[b]) {
+            memcpy(c->logits + (size_t)b * g->vocab, c->next + (size_t)b * g->vocab, sizeof(float) * g->vocab);
+            c->len[b]++;
+        }
+    return 0;
+}
+
+/* log p(v) under softmax(z), in double. */
+static double log_prob(const float *z, int V, int v) {
+    double mx = z[0], s = 0;
+    for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+    for (int j = 0; j < V; j++) s += exp((double)z[j] - mx);
+    return (double)z[v] - mx - log(s);
+}
+
+/* One token from logits z: the argmax (temperature 0), or a draw from
+ * softmax(z / temperature) over the top_k largest (all when 0). */
+static int draw(const float *z, int V, const fl_sample_opts *o, fl_rng *rng, double *w) {
+    int best = 0;
+    for (int j = 1; j < V; j++) best = z[j] > z[best] ? j : best;
+    if (o->temperature <= 0) return best;
+    /* The k-th largest logit is the cut (ties at it are all kept). */
+    float cut = -INFINITY;
+    if (o->top_k > 0 && o->top_k < V) {
+        int above = 0;
+        for (cut = z[best];; ) {
+            float next = -INFINITY;
+            above = 0;
+            for (int j = 0; j < V; j++) above += z[j] >= cut, next = z[j] < cut && z[j] > next ? z[j] : next;
+            if (above >= o->top_k || next == -INFINITY) break;
+            cut = next;
+        }
+    }
+    double s = 0;
+    for (int j = 0; j < V; j++) s += w[j] = z[j] >= cut ? exp(((double)z[j] - z[best]) / o->temperature) : 0.0;
+    double u = fl_rng_double(rng) * s;
+    for (int j = 0; j < V; j++) {
+        if ((u -= w[j]) < 0) return j;
+    }
+    return best;
+}
+
+int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, const int *plen, int B,
+                  const fl_sample_opts *o, int *out, int *out_len, float *logp) {
+    const int V = m->cfg.vocab, T = m->cfg.ctx;
+    if (B > c->B) return fl_error_set("sample: %d prompts, a cache for %d", B, c->B);
+    if (!(o->temperature >= 0) || !isfinite(o->temperature)) return fl_error_set("temperature %g: must be >= 0", o->temperature);
+    if (o->top_k < 0 || o->max_new < 1) return fl_error_set("top-k %d, max-new %d: must be >= 0 and >= 1", o->top_k, o->max_new);
+    int longest = 0;
+    for (int b = 0; b < B; b++) {
+        if (plen[b] < 1) return fl_error_set("prompt %d is empty", b);
+        if (plen[b] + o->max_new > T)
+            return fl_error_set("prompt %d: %d tokens and %d new ones pass the context of %d", b, plen[b], o->max_new, T);
+        longest = plen[b] > longest ? plen[b] : longest;
+    }
+    unsigned char *active = calloc((size_t)c->B, 1);
+    int *tok = calloc((size_t)c->B, sizeof(int));
+    double *w = malloc(sizeof(double) * (size_t)V);
+    if (!active || !tok || !w) {
+        free(active), free(tok), free(w);
+        return fl_error_set("sample: out of memory");
+    }
+    fl_rng rng;
+    fl_rng_init(&rng, o->seed, FL_STREAM_SAMPLE);
+    fl_gpt_cache_reset(c);
+    int rc = 0;
+    /* The prompts, position by position: a shorter one waits, inactive. */
+    for (int t = 0; t < longest && rc == 0; t++) {
+        for (int b = 0; b < c->B; b++) active[b] = b < B && t < plen[b], tok[b] = active[b] ? prompts[b][t] : 0;
+        rc = fl_gpt_step(m, c, tok, active);
+    }
+    /* Every row's logits are its own last token's: a step writes only the
+     * rows it advances (fl_gpt_step). */
+    for (int b = 0; b < B; b++) out_len[b] = 0;
+    for (int step = 0; step < o->max_new && rc == 0; step++) {
+        int any = 0;
+        for (int b = 0; b < c->B; b++) {
+            active[b] = b < B && (step == 0 || (out_len[b] == step && (o->stop < 0 || out[(size_t)b * o->max_new + step - 1] != o->stop)));
+            if (!active[b]) continue;
+            const float *z = c->logits + (size_t)b * V;
+            const int v = draw(z, V, o, &rng, w);
+            out[(size_t)b * o->max_new + step] = v;
+            if (logp) logp[(size_t)b * o->max_new + step] = (float)log_prob(z, V, v);
+            out_len[b] = step + 1;
+            tok[b] = v;
+            any = 1;
+        }
+        if (!any || step + 1 == o->max_new) break;
+        rc = fl_gpt_step(m, c, tok, active);
+    }
+    free(active), free(tok), free(w);
+    return rc;
+}
