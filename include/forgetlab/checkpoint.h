@@ -12,6 +12,7 @@
 #ifndef FORGETLAB_CHECKPOINT_H
 #define FORGETLAB_CHECKPOINT_H
 
+#include "forgetlab/gpt.h"
 #include "forgetlab/mlp.h"
 #include "forgetlab/transformer.h"
 
@@ -27,5 +28,10 @@ int fl_mlp_load(const char *path, fl_mlp *m, char **config_json);
 /* The same for the transformer, with metadata arch "transformer". */
 int fl_tf_save(const char *path, const fl_transformer *m, const char *config_json);
 int fl_tf_load(const char *path, fl_transformer *m, char **config_json);
+/* The language model under nanoGPT's names, lm_head.weight written too (a
+ * copy of transformer.wte.weight, which it must equal when loaded), so
+ * nanoGPT's GPT loads the file's tensors as its state dict. */
+int fl_gpt_save(const char *path, const fl_gpt *m, const char *config_json);
+int fl_gpt_load(const char *path, fl_gpt *m, char **config_json);
 
 #endif

@@ -24,6 +24,7 @@
 #include "forgetlab/blob.h"
 #include "forgetlab/rng.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FL_GPT_MAX_LAYERS 12
@@ -47,6 +48,12 @@ typedef struct {
 
 /* Checks the configuration; the error names the field. */
 int fl_gpt_config_check(const fl_gpt_config *c);
+/* "vocab=256 ctx=128 layers=4 embd=128 heads=4": the spec a checkpoint
+ * records, and back (checked). */
+void fl_gpt_spec_string(const fl_gpt_config *c, char *buf, size_t n);
+int fl_gpt_parse_spec(const char *spec, fl_gpt_config *c);
+/* The parameters fl_gpt_create would allocate (-1 with the error set). */
+int64_t fl_gpt_param_count(const fl_gpt_config *c);
 /* Allocates the model (parameters zero). */
 int fl_gpt_create(fl_gpt *m, const fl_gpt_config *c);
 void fl_gpt_free(fl_gpt *m);

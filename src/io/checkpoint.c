@@ -6,6 +6,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/gpt.h"
 #include "forgetlab/safetensors.h"
 #include "forgetlab/transformer.h"
 
@@ -14,9 +15,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* A tensor written beside the blob's views as a copy of one of them (the
+ * language model's lm_head.weight, tied to its token embedding). */
+typedef struct {
+    const char *name, *copy_of;
+} tied_tensor;
+
 static int save_blob(const char *path, const fl_blob *b, const char *arch, const char *spec,
-                     const char *activation, const char *config_json) {
-    fl_st_tensor ts[FL_MAX_VIEWS];
+                     const char *activation, const char *config_json, const tied_tensor *tied) {
+    fl_st_tensor ts[FL_MAX_VIEWS + 1];
+    int n = b->nviews;
     for (int i = 0; i < b->nviews; i++) {
         const fl_view *v = &b->views[i];
         memset(&ts[i], 0, sizeof ts[i]);
@@ -25,23 +33,27 @@ static int save_blob(const char *path, const fl_blob *b, const char *arch, const
         for (int d = 0; d < v->ndim; d++) ts[i].shape[d] = v->shape[d];
         ts[i].numel = (int64_t)v->numel;
         ts[i].data = b->params + v->offset;
+        if (tied && !strcmp(v->name, tied->copy_of)) {
+            ts[n] = ts[i];
+            ts[n++].name = (char *)tied->name;
+        }
     }
     const char *keys[] = {"format", "arch", "spec", "activation", "version", "config"};
     const char *vals[] = {"forgetlab", arch, spec, activation, FORGETLAB_VERSION, config_json ? config_json : "{}"};
-    return fl_safetensors_write(path, ts, b->nviews, keys, vals, 6);
+    return fl_safetensors_write(path, ts, n, keys, vals, 6);
 }
 
 int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json) {
     char spec[256];
     fl_mlp_spec_string(m, spec, sizeof spec);
-    return save_blob(path, &m->blob, "mlp", spec, "relu", config_json);
+    return save_blob(path, &m->blob, "mlp", spec, "relu", config_json, NULL);
 }
 
 int fl_tf_save(const char *path, const fl_transformer *m, const char *config_json) {
     char spec[256];
     fl_tf_spec_string(&m->cfg, spec, sizeof spec);
     return save_blob(path, &m->blob, "transformer", spec, m->cfg.act == FL_TF_GELU ? "gelu" : "relu",
-                     config_json);
+                     config_json, NULL);
 }
 
 /* A directory means its model.safetensors. */
@@ -59,6 +71,7 @@ typedef struct {
     int64_t (*count)(const char *spec);
     int (*create)(void *model, const char *spec);
     fl_blob *(*blob_of)(void *model);
+    const tied_tensor *tied;   /* a tensor that must equal a view (NULL: none) */
 } arch_ops;
 
 /* A file without forgetlab's metadata, written by PyTorch say: an MLP
@@ -116,13 +129,15 @@ static int load_into(void *model, const fl_safetensors *st, const char *path, co
      * tensors are backed by the file. Compare sizes before allocating. */
     int64_t want = ops->count(spec), have = 0;
     if (want < 0) return fl_error_wrap("%s", path);
+    const fl_st_tensor *tied = ops->tied ? fl_safetensors_get(st, ops->tied->name) : NULL;
     for (int i = 0; i < st->ntensors; i++) have += st->tensors[i].numel;
+    if (tied) have -= tied->numel;
     if (want != have)
         return fl_error_set("%s: the tensors hold %lld parameters, spec %s needs %lld", path, (long long)have, spec,
                             (long long)want);
     if (ops->create(model, spec)) return fl_error_wrap("%s", path);
     fl_blob *b = ops->blob_of(model);
-    if (st->ntensors != b->nviews)
+    if (st->ntensors - (tied != NULL) != b->nviews)
         return fl_error_set("%s: %d tensors, spec %s needs %d", path, st->ntensors, spec, b->nviews);
     for (int i = 0; i < b->nviews; i++) {
         const fl_view *v = &b->views[i];
@@ -132,6 +147,11 @@ static int load_into(void *model, const fl_safetensors *st, const char *path, co
         for (int d = 0; ok && d < v->ndim; d++) ok = t->shape[d] == v->shape[d];
         if (!ok) return fl_error_set("%s: tensor %s has the wrong shape for spec %s", path, v->name, spec);
         memcpy(b->params + v->offset, t->data, v->numel * sizeof(float));
+        /* A tied copy must be the same tensor: weights that were not tied
+         * are not this model's. */
+        if (tied && !strcmp(v->name, ops->tied->copy_of) &&
+            (tied->numel != t->numel || memcmp(tied->data, t->data, sizeof(float) * (size_t)t->numel)))
+            return fl_error_set("%s: %s differs from %s, to which this model ties it", path, ops->tied->name, v->name);
     }
     return check_finite(b, path);
 }
@@ -175,8 +195,32 @@ static int tf_create(void *m, const char *spec) {
 }
 static fl_blob *tf_blob(void *m) { return &((fl_transformer *)m)->blob; }
 
-static const arch_ops MLP_OPS = {"mlp", mlp_count, mlp_create, mlp_blob};
-static const arch_ops TF_OPS = {"transformer", tf_count, tf_create, tf_blob};
+static int64_t gpt_count(const char *spec) {
+    fl_gpt_config c;
+    return fl_gpt_parse_spec(spec, &c) ? -1 : fl_gpt_param_count(&c);
+}
+static int gpt_create(void *m, const char *spec) {
+    fl_gpt_config c;
+    return fl_gpt_parse_spec(spec, &c) ? -1 : fl_gpt_create(m, &c);
+}
+static fl_blob *gpt_blob(void *m) { return &((fl_gpt *)m)->blob; }
+/* nanoGPT's state dict holds lm_head.weight, tied to the token embedding. */
+static const tied_tensor GPT_HEAD = {"lm_head.weight", "transformer.wte.weight"};
+
+static const arch_ops MLP_OPS = {"mlp", mlp_count, mlp_create, mlp_blob, NULL};
+static const arch_ops TF_OPS = {"transformer", tf_count, tf_create, tf_blob, NULL};
+static const arch_ops GPT_OPS = {"gpt", gpt_count, gpt_create, gpt_blob, &GPT_HEAD};
+
+int fl_gpt_save(const char *path, const fl_gpt *m, const char *config_json) {
+    char spec[256];
+    fl_gpt_spec_string(&m->cfg, spec, sizeof spec);
+    return save_blob(path, &m->blob, "gpt", spec, "gelu", config_json, &GPT_HEAD);
+}
+
+int fl_gpt_load(const char *path, fl_gpt *m, char **config_json) {
+    memset(m, 0, sizeof *m);
+    return load_model(path, m, config_json, &GPT_OPS);
+}
 
 int fl_mlp_load(const char *path, fl_mlp *m, char **config_json) {
     memset(m, 0, sizeof *m);

@@ -23,6 +23,28 @@ int fl_gpt_config_check(const fl_gpt_config *c) {
     return 0;
 }
 
+void fl_gpt_spec_string(const fl_gpt_config *c, char *buf, size_t n) {
+    snprintf(buf, n, "vocab=%d ctx=%d layers=%d embd=%d heads=%d", c->vocab, c->ctx, c->n_layer, c->n_embd, c->n_head);
+}
+
+int fl_gpt_parse_spec(const char *spec, fl_gpt_config *c) {
+    int used = -1;
+    if (sscanf(spec, "vocab=%d ctx=%d layers=%d embd=%d heads=%d%n", &c->vocab, &c->ctx, &c->n_layer, &c->n_embd,
+               &c->n_head, &used) != 5 || used < 0 || spec[used])
+        return fl_error_set("gpt spec '%s': expected vocab=V ctx=T layers=L embd=C heads=H", spec);
+    /* Sizes a file could claim that no model of ours has. */
+    if (c->vocab > 65536 || c->ctx > 65536 || c->n_embd > 65536)
+        return fl_error_set("gpt spec '%s': sizes out of range", spec);
+    return fl_gpt_config_check(c);
+}
+
+int64_t fl_gpt_param_count(const fl_gpt_config *c) {
+    if (fl_gpt_config_check(c)) return -1;
+    const int64_t C = c->n_embd, per_block = 4 * C + (3 * C * C + 3 * C) + (C * C + C) + (4 * C * C + 4 * C) +
+                                             (4 * C * C + C);
+    return (int64_t)(c->vocab + c->ctx) * C + c->n_layer * per_block + 2 * C;
+}
+
 static int add(fl_blob *b, const char *fmt, int i, int ndim, int d0, int d1) {
     char name[FL_NAME_MAX];
     snprintf(name, sizeof name, fmt, i);

@@ -7,11 +7,9 @@
  * follows GPT-2, and bad configurations are refused; the key/value cache
  * gives the full pass' logits at every position, and sampling (greedy,
  * seeded, top-k, a stop token) returns the model's own log-probabilities. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
+#include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
 #include "forgetlab/gpt.h"
 #include "forgetlab/safetensors.h"
@@ -22,31 +20,11 @@
 #include <string.h>
 
 #define FIXTURE "gpt_fixture.safetensors"
-#define RTOL 1e-4
-#define ATOL 1e-6
-
-static fl_safetensors g_st;
-
-static const float *tensor(const char *name, int64_t numel) {
-    const fl_st_tensor *t = fl_safetensors_get(&g_st, name);
-    if (!t) fail_msg("fixture has no tensor '%s'", name);
-    if (numel >= 0 && t->numel != numel) fail_msg("fixture tensor '%s' has %lld values", name, (long long)t->numel);
-    return t->data;
-}
-
+#include "torchref.h"
 static int meta(const char *key) {
     const char *v = fl_safetensors_meta(&g_st, key);
     if (!v) fail_msg("fixture has no metadata '%s'", key);
     return atoi(v);
-}
-
-static void assert_all_close(const float *got, const float *want, size_t n, const char *what) {
-    for (size_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - want[i]), lim = fmax(RTOL * fabs((double)want[i]), ATOL);
-        if (!(err <= lim))
-            fail_msg("%s[%zu]: got %.9g, want %.9g (|diff| %.3g > %.3g)", what, i, (double)got[i], (double)want[i],
-                     err, lim);
-    }
 }
 
 static void test_against_torch(void **state) {
@@ -58,23 +36,23 @@ static void test_against_torch(void **state) {
     /* Every parameter by its nanoGPT name. */
     for (int v = 0; v < m.blob.nviews; v++) {
         const fl_view *w = &m.blob.views[v];
-        memcpy(fl_blob_param(&m.blob, v), tensor(w->name, (int64_t)w->numel), w->numel * sizeof(float));
+        memcpy(fl_blob_param(&m.blob, v), ref_tensor("", w->name, (int64_t)w->numel), w->numel * sizeof(float));
     }
     int *tok = malloc(sizeof(int) * N), *tgt = malloc(sizeof(int) * N);
-    const float *ft = tensor("tok", N), *fy = tensor("targets", N), *mask = tensor("mask", N);
+    const float *ft = ref_tensor("", "tok", N), *fy = ref_tensor("", "targets", N), *mask = ref_tensor("", "mask", N);
     for (int i = 0; i < N; i++) tok[i] = (int)ft[i], tgt[i] = (int)fy[i];
     fl_gpt_acts a;
     assert_int_equal(fl_gpt_acts_alloc(&a, &m, B, c.ctx), 0); /* room for the whole context, used in part */
     const float loss = fl_gpt_forward(&m, &a, tok, tgt, mask, B, T);
-    assert_all_close(a.logits, tensor("logits", (int64_t)N * c.vocab), (size_t)N * c.vocab, "logits");
-    assert_all_close(&loss, tensor("loss", 1), 1, "loss");
+    assert_all_close(a.logits, ref_tensor("", "logits", (int64_t)N * c.vocab), (size_t)N * c.vocab, "logits");
+    assert_all_close(&loss, ref_tensor("", "loss", 1), 1, "loss");
     fl_blob_zero_grads(&m.blob);
     fl_gpt_backward(&m, &a);
     for (int v = 0; v < m.blob.nviews; v++) {
         const fl_view *w = &m.blob.views[v];
         char name[FL_NAME_MAX + 8];
         snprintf(name, sizeof name, "grad.%s", w->name);
-        assert_all_close(fl_blob_grad(&m.blob, v), tensor(name, (int64_t)w->numel), w->numel, name);
+        assert_all_close(fl_blob_grad(&m.blob, v), ref_tensor("", name, (int64_t)w->numel), w->numel, name);
     }
     /* Gradients accumulate: a second backward pass doubles them. */
     const float g0 = fl_blob_grad(&m.blob, m.wte)[5];
@@ -246,19 +224,55 @@ static void test_sample(void **state) {
     fl_gpt_free(&m);
 }
 
-static int setup(void **state) {
+/* Saved under nanoGPT's names with lm_head.weight beside them, loaded back
+ * to the bit; a file whose lm_head is not the embedding is refused. */
+static void test_save_load(void **state) {
     (void)state;
-    if (fl_safetensors_read(FIXTURE, &g_st)) {
-        fprintf(stderr, "%s\n", fl_error_msg());
-        return -1;
+    assert_int_equal(tu_scratch_setup("gpt"), 0);
+    fl_gpt m, back;
+    random_model(&m, 12);
+    char *path = tu_scratch("model.safetensors");
+    assert_int_equal(fl_gpt_save(path, &m, "{\"command\":\"test\"}"), 0);
+    char *cfg = NULL;
+    assert_int_equal(fl_gpt_load(path, &back, &cfg), 0);
+    assert_string_equal(cfg, "{\"command\":\"test\"}");
+    assert_int_equal(back.cfg.n_layer, 2);
+    assert_memory_equal(back.blob.params, m.blob.params, sizeof(float) * m.blob.n);
+    fl_safetensors st;
+    assert_int_equal(fl_safetensors_read(path, &st), 0);
+    assert_int_equal(st.ntensors, m.blob.nviews + 1);
+    const fl_st_tensor *head = fl_safetensors_get(&st, "lm_head.weight");
+    assert_non_null(head);
+    assert_non_null(fl_safetensors_get(&st, "transformer.h.1.mlp.c_proj.bias"));
+    assert_memory_equal(head->data, fl_blob_param(&m.blob, m.wte), sizeof(float) * (size_t)head->numel);
+    /* The same tensors with lm_head changed: not a tied model. */
+    fl_st_tensor ts[FL_MAX_VIEWS + 1];
+    float *copy = malloc(sizeof(float) * (size_t)head->numel);
+    memcpy(copy, head->data, sizeof(float) * (size_t)head->numel);
+    copy[3] += 1.0f;
+    for (int i = 0; i < st.ntensors; i++) {
+        ts[i] = st.tensors[i];
+        if (!strcmp(ts[i].name, "lm_head.weight")) ts[i].data = copy;
     }
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    fl_safetensors_free(&g_st);
-    return 0;
+    const char *keys[] = {"format", "arch", "spec", "activation", "version", "config"};
+    const char *vals[] = {"forgetlab", "gpt", fl_safetensors_meta(&st, "spec"), "gelu", "x", "{}"};
+    char *bad = tu_scratch("untied.safetensors");
+    assert_int_equal(fl_safetensors_write(bad, ts, st.ntensors, keys, vals, 6), 0);
+    fl_gpt other;
+    assert_int_equal(fl_gpt_load(bad, &other, NULL), -1);
+    assert_non_null(strstr(fl_error_msg(), "lm_head.weight differs"));
+    fl_safetensors_free(&st);
+    /* Another architecture's file is refused by name. */
+    fl_mlp mlp;
+    assert_int_equal(fl_mlp_create(&mlp, 1, (int[]){4, 3}), 0);
+    assert_int_equal(fl_mlp_save(bad, &mlp, NULL), 0);
+    assert_int_equal(fl_gpt_load(bad, &other, NULL), -1);
+    assert_non_null(strstr(fl_error_msg(), "arch 'gpt'"));
+    fl_mlp_free(&mlp);
+    free(copy), free(cfg), free(path), free(bad);
+    fl_gpt_free(&back);
+    fl_gpt_free(&m);
+    tu_scratch_teardown(NULL);
 }
 
 int main(void) {
@@ -267,6 +281,7 @@ int main(void) {
         cmocka_unit_test(test_init_and_config),
         cmocka_unit_test(test_cache_equals_full),
         cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_save_load),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ref_setup, ref_teardown);
 }

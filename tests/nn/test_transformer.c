@@ -28,29 +28,7 @@
 #include <string.h>
 
 #define FIXTURE "tf_fixture.safetensors"
-#define RTOL 1e-4
-#define ATOL 1e-6
-
-static fl_safetensors g_st;
-
-static const float *tensor(const char *prefix, const char *name, int64_t numel) {
-    char full[FL_NAME_MAX + 16];
-    snprintf(full, sizeof full, "%s%s", prefix, name);
-    const fl_st_tensor *t = fl_safetensors_get(&g_st, full);
-    if (!t) fail_msg("fixture has no tensor '%s'", full);
-    if (numel >= 0 && t->numel != numel) fail_msg("fixture tensor '%s' has %lld values", full, (long long)t->numel);
-    return t->data;
-}
-
-static void assert_all_close(const float *got, const float *want, size_t n, const char *what) {
-    for (size_t i = 0; i < n; i++) {
-        double err = fabs((double)got[i] - want[i]), lim = fmax(RTOL * fabs((double)want[i]), ATOL);
-        if (!(err <= lim))
-            fail_msg("%s[%zu]: got %.9g, want %.9g (|diff| %.3g > %.3g)", what, i, (double)got[i],
-                     (double)want[i], err, lim);
-    }
-}
-
+#include "torchref.h"
 /* The fixture's model `prefix` ("a." / "b."), weights copied by name. */
 static void load_case(const char *prefix, fl_transformer *m) {
     const char *spec = fl_safetensors_meta(&g_st, prefix[0] == 'a' ? "a" : "b");
@@ -60,7 +38,7 @@ static void load_case(const char *prefix, fl_transformer *m) {
     assert_int_equal(fl_tf_create(m, &c), 0);
     for (int v = 0; v < m->blob.nviews; v++) {
         const fl_view *vw = &m->blob.views[v];
-        memcpy(fl_blob_param(&m->blob, v), tensor(prefix, vw->name, (int64_t)vw->numel), vw->numel * sizeof(float));
+        memcpy(fl_blob_param(&m->blob, v), ref_tensor(prefix, vw->name, (int64_t)vw->numel), vw->numel * sizeof(float));
     }
 }
 
@@ -72,21 +50,21 @@ static void check_case(const char *prefix) {
     const int B = (int)tt->shape[0], T = c->ctx, Tq = fl_tf_out_positions(&m), V = c->n_out, N = B * Tq;
     assert_int_equal(tt->shape[1], T);
     int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
-    const float *ty = tensor(prefix, "y", N);
+    const float *ty = ref_tensor(prefix, "y", N);
     for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
     for (int i = 0; i < N; i++) y[i] = (int)ty[i];
 
     fl_tf_acts a;
     assert_int_equal(fl_tf_acts_alloc(&a, &m, B + 2), 0); /* capacity above B: offsets must not assume B */
     const float *logits = fl_tf_forward(&m, &a, tok, B);
-    assert_all_close(logits, tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits");
+    assert_all_close(logits, ref_tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits");
 
     float *probs = malloc(sizeof(float) * N * V), *logp = malloc(sizeof(float) * N * V);
     float *dlogits = calloc((size_t)N * V, sizeof(float));
     fl_softmax_forward(probs, logits, N, V);
     fl_log_softmax_forward(logp, logits, N, V);
     float loss = fl_crossentropy_forward(NULL, logp, y, N, V);
-    assert_all_close(&loss, tensor(prefix, "loss", 1), 1, "loss");
+    assert_all_close(&loss, ref_tensor(prefix, "loss", 1), 1, "loss");
     fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
     fl_blob_zero_grads(&m.blob);
     fl_tf_backward(&m, &a, dlogits);
@@ -94,7 +72,7 @@ static void check_case(const char *prefix) {
         const fl_view *vw = &m.blob.views[v];
         char name[FL_NAME_MAX + 8];
         snprintf(name, sizeof name, "grad.%s", vw->name);
-        assert_all_close(fl_blob_grad(&m.blob, v), tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
+        assert_all_close(fl_blob_grad(&m.blob, v), ref_tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
     }
     /* A second backward adds the same gradients again (+= convention), and
      * the activation gradients are reset rather than accumulated. */
@@ -103,7 +81,7 @@ static void check_case(const char *prefix) {
         const fl_view *vw = &m.blob.views[v];
         char name[FL_NAME_MAX + 8];
         snprintf(name, sizeof name, "grad.%s", vw->name);
-        const float *want = tensor(prefix, name, (int64_t)vw->numel);
+        const float *want = ref_tensor(prefix, name, (int64_t)vw->numel);
         float *got = fl_blob_grad(&m.blob, v);
         for (size_t i = 0; i < vw->numel; i++) got[i] *= 0.5f;
         assert_all_close(got, want, vw->numel, "twice accumulated gradient / 2");
@@ -132,7 +110,7 @@ static void check_embeds_path(const char *prefix) {
     const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
     const int B = (int)tt->shape[0], T = c->ctx, d = c->d_model, N = B * fl_tf_out_positions(&m), V = c->n_out;
     int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
-    const float *ty = tensor(prefix, "y", N);
+    const float *ty = ref_tensor(prefix, "y", N);
     float *emb = malloc(sizeof(float) * B * T * d);
     for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
     for (int i = 0; i < N; i++) y[i] = (int)ty[i];
@@ -141,7 +119,7 @@ static void check_embeds_path(const char *prefix) {
     assert_int_equal(fl_tf_acts_alloc(&a, &m, B), 0);
     a.embeds = emb;
     const float *logits = fl_tf_forward(&m, &a, tok, B);
-    assert_all_close(logits, tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits from embeddings");
+    assert_all_close(logits, ref_tensor(prefix, "logits", (int64_t)N * V), (size_t)N * V, "logits from embeddings");
     float *probs = malloc(sizeof(float) * N * V), *dlogits = calloc((size_t)N * V, sizeof(float));
     fl_softmax_forward(probs, logits, N, V);
     fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
@@ -152,11 +130,11 @@ static void check_embeds_path(const char *prefix) {
         const fl_view *vw = &m.blob.views[v];
         char name[FL_NAME_MAX + 8];
         snprintf(name, sizeof name, "grad.%s", vw->name);
-        assert_all_close(fl_blob_grad(&m.blob, v), tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
+        assert_all_close(fl_blob_grad(&m.blob, v), ref_tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
     }
     /* blk[0].dx is the gradient of the embeddings: summed per position it
      * is the positional embedding's gradient. */
-    const float *want = tensor(prefix, "grad.pos_embed.weight", (int64_t)T * d);
+    const float *want = ref_tensor(prefix, "grad.pos_embed.weight", (int64_t)T * d);
     for (int t = 0; t < T; t++)
         for (int j = 0; j < d; j++) {
             float g = 0;
@@ -226,21 +204,6 @@ static void test_checkpoint_roundtrip(void **state) {
     tu_remove_tree(dir);
 }
 
-static int setup(void **state) {
-    (void)state;
-    if (fl_safetensors_read(FIXTURE, &g_st)) {
-        fprintf(stderr, "%s\n", fl_error_msg());
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    fl_safetensors_free(&g_st);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prenorm_gelu_all_positions),
@@ -249,5 +212,5 @@ int main(void) {
         cmocka_unit_test(test_names_and_spec),
         cmocka_unit_test(test_checkpoint_roundtrip),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ref_setup, ref_teardown);
 }
