@@ -63,6 +63,7 @@ bench: setup build
 	bash bench/razor_quick.sh
 	bash bench/circuits_fashion.sh
 	bash bench/grok_epoch.sh
+	bash bench/gpt_step.sh
 
 # Fuzzing: each reader under libFuzzer with ASan+UBSan (clang, build-fuzz/),
 # FUZZ_SECONDS each from the seeds in fuzz/corpus/; fails on any finding.

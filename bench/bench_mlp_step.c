@@ -8,6 +8,8 @@
  * milliseconds; bench/torch_mlp_step.py prints the same line for PyTorch and
  * bench/mlp_step.sh sets the two side by side. The median, not the mean, so
  * one step delayed by the OS does not move the number. */
+#include "bench.h"
+
 #include "forgetlab/clock.h"
 #include "forgetlab/error.h"
 #include "forgetlab/mlp.h"
@@ -22,30 +24,6 @@
 #include <string.h>
 
 #define SPEC "785-512-256-10"
-
-static int parse_int(const char *flag, const char *s, int min, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < min || v > 1000000000) {
-        fprintf(stderr, "bench_mlp_step: %s expects an integer >= %d, got '%s'\n", flag, min, s);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Percentile of sorted values with linear interpolation between ranks,
- * numpy's default, so both benchmarks summarise their samples alike. */
-static double percentile(const double *sorted, int n, double pct) {
-    double pos = pct / 100.0 * (n - 1);
-    int lo = (int)floor(pos), hi = lo + 1 < n ? lo + 1 : lo;
-    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
 
 int main(int argc, char **argv) {
     int batch = 32, steps = 200, warmup = 20, threads = 0;

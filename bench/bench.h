@@ -1,0 +1,34 @@
+/* bench.h: what the C benchmarks share: strict integer options and the
+ * percentiles of the per-step times (numpy's default interpolation, so the
+ * C and PyTorch sides summarise alike). Header-only. */
+#ifndef FORGETLAB_BENCH_H
+#define FORGETLAB_BENCH_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int parse_int(const char *flag, const char *s, int min, int *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < min || v > 1000000000) {
+        fprintf(stderr, "%s expects an integer >= %d, got '%s'\n", flag, min, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentile of sorted values with linear interpolation between ranks. */
+static double percentile(const double *sorted, int n, double pct) {
+    double pos = pct / 100.0 * (n - 1);
+    int lo = (int)floor(pos), hi = lo + 1 < n ? lo + 1 : lo;
+    return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+}
+
+#endif
