@@ -54,6 +54,12 @@ int fl_setting_apply(const fl_setting *s, void *cfg, const char *v);
 /* The table entry for flag, or NULL. */
 const fl_setting *fl_setting_find(const fl_setting *t, int n, const char *flag);
 
+/* The first setting of t (not named in except, a NULL-terminated list)
+ * whose value in cfg differs from its value in base, or NULL: what a
+ * preset applied now would silently undo. */
+const fl_setting *fl_settings_first_change(const fl_setting *t, int n, const void *cfg, const void *base,
+                                           const char *const *except);
+
 /* The options' lines of --help, with the defaults taken from defaults (a
  * config struct as the command starts from). */
 void fl_settings_help(FILE *f, const fl_setting *t, int n, const void *defaults);

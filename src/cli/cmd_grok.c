@@ -53,24 +53,21 @@ typedef struct {
     const char *out;
 } args;
 
-/* Whether a setting a preset sets was given already: a preset must come
- * first, or it would silently undo it. */
-static int customised(const fl_grok_config *c) {
-    fl_grok_config d;
-    fl_grok_defaults(&d);
-    d.seed = c->seed, d.threads = c->threads, d.snapshot_every = c->snapshot_every, d.overwrite = c->overwrite;
-    d.preset = c->preset, d.progress = c->progress;
-    return memcmp(&d, c, sizeof d) != 0;
-}
+/* What a preset leaves alone, so they may come before it. */
+static const char *const NOT_PRESET[] = {"seed", "threads", "snapshot-every", NULL};
 
 static int handle(int opt, const char *v, void *ctx) {
     args *a = ctx;
     switch (opt) {
     case O_OUT: a->out = v; return 0;
     case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
-    case O_PRESET:
-        if (customised(&a->cfg)) return fl_error_set("--preset must come before the options it would override");
+    case O_PRESET: {
+        fl_grok_config d;
+        fl_grok_defaults(&d);
+        const fl_setting *s = fl_settings_first_change(FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a->cfg, &d, NOT_PRESET);
+        if (s) return fl_error_set("--preset must come before the options it would override (--%s)", s->flag);
         return fl_grok_preset(&a->cfg, v) ? fl_error_wrap("--preset") : 0;
+    }
     }
     return -1;
 }

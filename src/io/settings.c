@@ -89,6 +89,23 @@ static void value_text(const fl_setting *s, const void *cfg, char *buf, size_t n
     }
 }
 
+const fl_setting *fl_settings_first_change(const fl_setting *t, int n, const void *cfg, const void *base,
+                                           const char *const *except) {
+    for (int i = 0; i < n; i++) {
+        int skip = 0;
+        for (const char *const *e = except; e && *e && !skip; e++) skip = strcmp(*e, t[i].flag) == 0;
+        if (skip) continue;
+        char a[256], b[256];
+        value_text(&t[i], cfg, a, sizeof a);
+        value_text(&t[i], base, b, sizeof b);
+        /* A flag's text is empty either way: compare the field. */
+        if (strcmp(a, b) || (t[i].type == FL_SET_FLAG && *(const int *)((const char *)cfg + t[i].offset) !=
+                                                           *(const int *)((const char *)base + t[i].offset)))
+            return &t[i];
+    }
+    return NULL;
+}
+
 /* text from column col, wrapped at word boundaries before column 80, each
  * further line indented to col. */
 static void wrapped(FILE *f, const char *text, int col) {

@@ -119,11 +119,25 @@ static void test_json_round_trip(void **state) {
     cJSON_Delete(j);
 }
 
+/* What a preset applied now would undo: the first changed setting, unless exempt. */
+static void test_first_change(void **state) {
+    (void)state;
+    cfg base = {.n = 7, .lr = 0.001}, c = base;
+    assert_null(fl_settings_first_change(T, NT, &c, &base, NULL));
+    c.lr = 0.5;
+    assert_string_equal(fl_settings_first_change(T, NT, &c, &base, NULL)->flag, "lr");
+    const char *const except[] = {"lr", NULL};
+    assert_null(fl_settings_first_change(T, NT, &c, &base, except));
+    c.flag = 1;
+    assert_string_equal(fl_settings_first_change(T, NT, &c, &base, except)->flag, "flag");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_first_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

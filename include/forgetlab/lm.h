@@ -1,0 +1,58 @@
+/* lm.h: pretraining the byte-level language model (gpt.h) on its data
+ * (lmdata.h): a mixture of King James text windows and the synthetic
+ * skills' training examples, and its evaluation: every skill's exact-match
+ * accuracy (greedy completions of test prompts, checked by the skill's
+ * verifier) and the held-out text's bits per byte (docs/lm.md).
+ *
+ * DIR/config.json, metrics.jsonl (loss every log step; the evaluation
+ * every eval step), model.safetensors (nanoGPT names), summary.json,
+ * state.safetensors (resumable). */
+#ifndef FORGETLAB_LM_H
+#define FORGETLAB_LM_H
+
+#include "forgetlab/gpt.h"
+#include "forgetlab/lmdata.h"
+#include "forgetlab/settings.h"
+
+#include <stdint.h>
+
+typedef struct {
+    const char *preset;   /* recorded only */
+    const char *data_dir;
+    int n_layer, n_embd, n_head, ctx;
+    int batch;
+    long steps;
+    double lr, wd, warmup_frac;
+    double text_frac;     /* share of sequences drawn from the text (the rest: skills) */
+    int log_every, eval_every, eval_prompts, checkpoint_every;
+    uint64_t seed;
+    int threads, progress, overwrite;
+} fl_lm_config;
+
+void fl_lm_defaults(fl_lm_config *c);
+/* "quick" (minutes on 2 cores) or "default"; options after it override it. */
+int fl_lm_preset(fl_lm_config *c, const char *name);
+extern const fl_setting FL_LM_SETTINGS[];
+extern const int FL_LM_NSETTINGS;
+
+/* Everything the model learns from and is scored on. */
+typedef struct {
+    fl_text text;
+    fl_words words;
+    fl_skill_set skill[FL_NSKILLS];
+} fl_lm_data;
+/* DATA_DIR/lm/kjv.txt (every 20th verse held out) and DATA_DIR/lm/words;
+ * the skills' train/test split from seed. */
+int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed);
+void fl_lm_data_free(fl_lm_data *d);
+
+typedef struct {
+    double acc[FL_NSKILLS];   /* exact match on the first n test prompts */
+    double bpb;               /* held-out text, bits per byte */
+} fl_lm_eval;
+/* Scores m on n test prompts per skill and on the held-out text. */
+int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out);
+
+int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir);
+
+#endif

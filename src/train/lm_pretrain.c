@@ -1,0 +1,298 @@
+/* lm_pretrain.c: pretraining the byte-level language model (lm.h): its
+ * data, the mixture of text windows and skill examples each step draws,
+ * the evaluation (skills' exact match by greedy completion, held-out bits
+ * per byte), and the resumable loop on the training-loop skeleton. */
+#include "forgetlab/lm.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/clock.h"
+#include "forgetlab/data.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/optim.h"
+#include "forgetlab/threads.h"
+#include "forgetlab/train.h"
+#include "forgetlab/trainloop.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fl_lm_defaults(fl_lm_config *c) {
+    memset(c, 0, sizeof *c);
+    c->preset = "default";
+    c->n_layer = 4, c->n_embd = 128, c->n_head = 4, c->ctx = 128;
+    c->batch = 16, c->steps = 3000;
+    c->lr = 1e-3, c->wd = 0.1, c->warmup_frac = 0.05, c->text_frac = 0.5;
+    c->log_every = 10, c->eval_every = 500, c->eval_prompts = 100, c->checkpoint_every = 250;
+    c->progress = 1;
+}
+
+int fl_lm_preset(fl_lm_config *c, const char *name) {
+    const uint64_t seed = c->seed;
+    const int threads = c->threads, progress = c->progress, overwrite = c->overwrite;
+    const char *data_dir = c->data_dir;
+    fl_lm_defaults(c);
+    if (strcmp(name, "quick") == 0) {
+        c->preset = "quick";
+        c->n_layer = 2, c->n_embd = 64, c->n_head = 4, c->ctx = 64;
+        c->steps = 1000, c->eval_every = 250, c->checkpoint_every = 100;
+    } else if (strcmp(name, "default") != 0) {
+        return fl_error_set("unknown preset '%s' (expected quick or default)", name);
+    }
+    c->seed = seed, c->threads = threads, c->progress = progress, c->overwrite = overwrite, c->data_dir = data_dir;
+    return 0;
+}
+
+#define F(field) offsetof(fl_lm_config, field)
+const fl_setting FL_LM_SETTINGS[] = {
+    {"layers", FL_SET_INT, F(n_layer), 1, FL_GPT_MAX_LAYERS, "N", "transformer blocks", "n_layer", NULL, NULL},
+    {"embd", FL_SET_INT, F(n_embd), 8, 4096, "N", "width of the residual stream", "n_embd", NULL, NULL},
+    {"heads", FL_SET_INT, F(n_head), 1, 64, "N", "attention heads (embd must divide by it)", "n_head", NULL, NULL},
+    {"ctx", FL_SET_INT, F(ctx), 16, 4096, "N", "context in bytes", "ctx", NULL, NULL},
+    {"batch", FL_SET_INT, F(batch), 1, 4096, "N", "sequences per step", "batch", NULL, NULL},
+    {"steps", FL_SET_LONG, F(steps), 1, 1e9, "N", "optimisation steps", "steps", NULL, NULL},
+    {"lr", FL_SET_DOUBLE, F(lr), 1e-9, 1, "X", "AdamW peak learning rate (cosine after a linear warm-up)", "lr", NULL,
+     NULL},
+    {"wd", FL_SET_DOUBLE, F(wd), 0, 10, "X", "AdamW decoupled weight decay", "wd", NULL, NULL},
+    {"warmup-frac", FL_SET_DOUBLE, F(warmup_frac), 0, 0.9, "X", "warm-up steps as a fraction of all", "warmup_frac",
+     NULL, NULL},
+    {"text-frac", FL_SET_DOUBLE, F(text_frac), 0, 1, "X", "share of sequences from the text (the rest: skills)",
+     "text_frac", NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the initialisation, split and batches", "seed", NULL, NULL},
+    {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "steps between loss lines", NULL, NULL, NULL},
+    {"eval-every", FL_SET_INT, F(eval_every), 1, 1 << 30, "N", "steps between evaluations", NULL, NULL, NULL},
+    {"eval-prompts", FL_SET_INT, F(eval_prompts), 1, 100000, "N", "test prompts per skill in each evaluation",
+     "eval_prompts", NULL, NULL},
+    {"checkpoint-every", FL_SET_INT, F(checkpoint_every), 1, 1 << 30, "N", "steps between resumable states", NULL,
+     NULL, NULL},
+    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
+     NULL},
+    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
+     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+};
+#undef F
+const int FL_LM_NSETTINGS = (int)(sizeof FL_LM_SETTINGS / sizeof *FL_LM_SETTINGS);
+
+int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed) {
+    memset(d, 0, sizeof *d);
+    const char *dir = fl_data_dir(data_dir);
+    char *lm = fl_path_join(dir, "lm"), *text = lm ? fl_path_join(lm, "kjv.txt") : NULL;
+    char *words = lm ? fl_path_join(lm, "words") : NULL;
+    int rc = text && words ? 0 : fl_error_set("out of memory");
+    if (rc == 0) rc = fl_text_load(&d->text, text, 20);
+    if (rc == 0) rc = fl_words_load(&d->words, words, 3, 6);
+    for (int k = 0; k < FL_NSKILLS && rc == 0; k++) rc = fl_skill_build(&d->skill[k], (fl_skill)k, &d->words, 0.1, seed);
+    free(lm), free(text), free(words);
+    if (rc) fl_lm_data_free(d);
+    return rc;
+}
+
+void fl_lm_data_free(fl_lm_data *d) {
+    fl_text_free(&d->text);
+    fl_words_free(&d->words);
+    for (int k = 0; k < FL_NSKILLS; k++) fl_skill_free(&d->skill[k]);
+}
+
+/* One training sequence of T + 1 bytes into seq: a text window, or skill
+ * examples ("prompt" "answer") back to back, cut at T + 1. */
+static void draw_sequence(const fl_lm_data *d, double text_frac, int T, fl_rng *rng, int *seq) {
+    if (fl_rng_double(rng) < text_frac) {
+        const size_t at = (size_t)(fl_rng_double(rng) * (double)(d->text.n_train - (size_t)T - 1));
+        for (int i = 0; i <= T; i++) seq[i] = d->text.train[at + (size_t)i];
+        return;
+    }
+    for (int n = 0; n <= T;) {
+        const fl_skill_set *s = &d->skill[fl_rng_below(rng, FL_NSKILLS)];
+        const fl_skill_example *e = &s->ex[s->train[fl_rng_below(rng, (uint32_t)s->n_train)]];
+        for (const char *p = e->prompt; *p && n <= T; p++) seq[n++] = (unsigned char)*p;
+        for (const char *p = e->answer; *p && n <= T; p++) seq[n++] = (unsigned char)*p;
+    }
+}
+
+int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out) {
+    enum { MAXNEW = 8 };
+    const int T = m->cfg.ctx;
+    fl_gpt_cache cache;
+    if (fl_gpt_cache_alloc(&cache, m, n)) return -1;
+    int *buf = malloc(sizeof(int) * (size_t)n * 32), **prompts = malloc(sizeof(int *) * (size_t)n);
+    int *plen = malloc(sizeof(int) * (size_t)n), *toks = malloc(sizeof(int) * (size_t)n * MAXNEW);
+    int *len = malloc(sizeof(int) * (size_t)n), rc = 0;
+    if (!buf || !prompts || !plen || !toks || !len) rc = fl_error_set("out of memory");
+    const fl_sample_opts greedy = {0.0, 0, MAXNEW, FL_LM_STOP, 0};
+    for (int k = 0; k < FL_NSKILLS && rc == 0; k++) {
+        const fl_skill_set *s = &d->skill[k];
+        const int m_n = n < s->n_test ? n : s->n_test;
+        for (int i = 0; i < m_n; i++) {
+            const char *p = s->ex[s->test[i]].prompt;
+            prompts[i] = buf + (size_t)i * 32;
+            plen[i] = (int)strlen(p);
+            for (int j = 0; j < plen[i]; j++) prompts[i][j] = (unsigned char)p[j];
+        }
+        rc = fl_gpt_sample(m, &cache, (const int *const *)prompts, plen, m_n, &greedy, toks, len, NULL);
+        int hits = 0;
+        for (int i = 0; i < m_n && rc == 0; i++) {
+            char completion[MAXNEW + 1];
+            for (int j = 0; j < len[i]; j++) completion[j] = (char)toks[(size_t)i * MAXNEW + j];
+            completion[len[i]] = '\0';
+            hits += fl_skill_check((fl_skill)k, s->ex[s->test[i]].prompt, completion) == 1;
+        }
+        out->acc[k] = m_n ? (double)hits / m_n : NAN;
+    }
+    /* Bits per byte over held-out windows of the context, back to back. */
+    fl_gpt_acts a;
+    const int W = (int)((d->text.n_heldout - 1) / (size_t)T) < 64 ? (int)((d->text.n_heldout - 1) / (size_t)T) : 64;
+    double total = 0;
+    if (rc == 0 && W > 0 && fl_gpt_acts_alloc(&a, m, 1, T) == 0) {
+        int *tok = malloc(sizeof(int) * (size_t)T), *tgt = malloc(sizeof(int) * (size_t)T);
+        for (int w = 0; w < W && tok && tgt; w++) {
+            for (int i = 0; i < T; i++)
+                tok[i] = d->text.heldout[(size_t)w * T + i], tgt[i] = d->text.heldout[(size_t)w * T + i + 1];
+            total += fl_gpt_forward(m, &a, tok, tgt, NULL, 1, T);
+        }
+        free(tok), free(tgt);
+        fl_gpt_acts_free(&a);
+        out->bpb = total / W / log(2.0);
+    } else if (rc == 0) {
+        out->bpb = NAN;
+    }
+    free(buf), free(prompts), free(plen), free(toks), free(len);
+    fl_gpt_cache_free(&cache);
+    return rc;
+}
+
+static void eval_json(cJSON *j, const fl_lm_eval *e) {
+    for (int k = 0; k < FL_NSKILLS; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "acc_%s", fl_skill_name((fl_skill)k));
+        cJSON_AddNumberToObject(j, key, e->acc[k]);
+    }
+    cJSON_AddNumberToObject(j, "bpb", e->bpb);
+}
+
+static cJSON *make_config(const fl_lm_config *c) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "lm-pretrain");
+    cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
+    cJSON_AddStringToObject(j, "preset", c->preset ? c->preset : "");
+    fl_settings_to_json(j, FL_LM_SETTINGS, FL_LM_NSETTINGS, c);
+    cJSON_AddNumberToObject(j, "vocab", 256);
+    cJSON_AddStringToObject(j, "text", "King James Bible (bible-kjv-text), every 20th verse held out");
+    cJSON_AddStringToObject(j, "skills", "add reverse sort count (wamerican words of 3-6 letters), 10% test");
+    cJSON_AddNumberToObject(j, "threads", fl_get_threads());
+    return j;
+}
+
+typedef struct {
+    fl_optim opt;
+    fl_rng data_rng;
+    long step, train_ms;
+} lm_state;
+
+int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
+    const double t0 = fl_now();
+    fl_set_threads(c->threads);
+    const fl_gpt_config gc = {256, c->ctx, c->n_layer, c->n_embd, c->n_head};
+    fl_lm_data d;
+    fl_gpt m = {0};
+    fl_gpt_acts a = {0};
+    fl_rundir rd = {0};
+    fl_loop L = {0};
+    lm_state ls = {0};
+    cJSON *cfg = NULL, *sum = NULL;
+    char *cfg_text = NULL, *replaced = NULL, *model = NULL;
+    int *seq = NULL, *tok = NULL, *tgt = NULL, rc = -1;
+    if (fl_lm_data_load(&d, c->data_dir, c->seed)) return -1;
+    if (fl_gpt_create(&m, &gc) || fl_gpt_acts_alloc(&a, &m, c->batch, c->ctx)) goto out;
+    fl_rng init;
+    fl_rng_init(&init, c->seed, FL_STREAM_INIT);
+    fl_gpt_init(&m, &init);
+    fl_rng_init(&ls.data_rng, c->seed, FL_STREAM_DATA);
+    fl_optim_adamw(&ls.opt, 0.9f, 0.95f, 1e-8f, (float)c->wd);
+    seq = malloc(sizeof(int) * (size_t)(c->ctx + 1));
+    tok = malloc(sizeof(int) * (size_t)c->batch * c->ctx), tgt = malloc(sizeof(int) * (size_t)c->batch * c->ctx);
+    if (!seq || !tok || !tgt) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    cfg = make_config(c);
+    /* The thread count is recorded but not part of the run's identity. */
+    cJSON *id = cJSON_Duplicate(cfg, 1);
+    cJSON_DeleteItemFromObject(id, "threads");
+    cfg_text = cJSON_PrintUnformatted(id);
+    cJSON_Delete(id);
+    if (!cfg_text || fl_rundir_claim(out_dir, "lm-pretrain", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
+        goto out;
+    const fl_ts_rng rngs[] = {{"data_rng", &ls.data_rng}};
+    const fl_ts_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}};
+    const fl_loop_spec spec = {.dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step",
+                               .resumable = 1, .label = "lm-pretrain", .total = c->steps, .progress = c->progress,
+                               .state = {.kind = "lm-pretrain", .config = cfg_text, .blob = &m.blob,
+                                         .opt_t = &ls.opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 2}};
+    if (fl_loop_begin(&L, &spec, &rd) < 0) goto out;
+    const fl_schedule sched = {FL_SCHED_COSINE, (float)c->lr, (long)(c->warmup_frac * (double)c->steps), c->steps,
+                               (float)(0.1 * c->lr)};
+    const double t_start = fl_now() - ls.train_ms / 1000.0;
+    fl_lm_eval ev = {{0}, NAN};
+    for (long step = ls.step; step < c->steps; step++) {
+        for (int b = 0; b < c->batch; b++) {
+            draw_sequence(&d, c->text_frac, c->ctx, &ls.data_rng, seq);
+            memcpy(tok + (size_t)b * c->ctx, seq, sizeof(int) * (size_t)c->ctx);
+            memcpy(tgt + (size_t)b * c->ctx, seq + 1, sizeof(int) * (size_t)c->ctx);
+        }
+        fl_blob_zero_grads(&m.blob);
+        const float loss = fl_gpt_forward(&m, &a, tok, tgt, NULL, c->batch, c->ctx);
+        fl_gpt_backward(&m, &a);
+        if (fl_check_finite(loss, (step + 1) % c->log_every ? NULL : &m.blob, step + 1, 1)) {
+            rc = FL_DIVERGED;
+            goto out;
+        }
+        const float lr = fl_schedule_lr(&sched, step);
+        fl_optim_step(&ls.opt, &m.blob, lr);
+        const int eval = (step + 1) % c->eval_every == 0 || step + 1 == c->steps;
+        if ((step + 1) % c->log_every == 0 || eval) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "step", (double)(step + 1));
+            cJSON_AddNumberToObject(j, "loss", loss);
+            cJSON_AddNumberToObject(j, "lr", lr);
+            if (eval && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev) == 0) eval_json(j, &ev);
+            int bad = fl_rundir_log(&rd, j);
+            cJSON_Delete(j);
+            if (bad) goto out;
+        }
+        if ((step + 1) % c->checkpoint_every == 0 && step + 1 < c->steps) {
+            ls.step = step + 1, ls.train_ms = lround(1000.0 * (fl_now() - t_start));
+            if (fl_loop_save(&L)) goto out;
+        }
+        char extra[64];
+        snprintf(extra, sizeof extra, "loss %.4f", loss);
+        fl_loop_update(&L, step + 1, extra);
+    }
+    fl_loop_end(&L);
+    ls.step = c->steps, ls.train_ms = lround(1000.0 * (fl_now() - t_start));
+    if (fl_loop_save(&L)) goto out;
+    if (isnan(ev.bpb) && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev)) goto out;
+    model = fl_rundir_path(&rd, "model.safetensors");
+    if (!model || fl_gpt_save(model, &m, cfg_text)) goto out;
+    sum = cJSON_CreateObject();
+    eval_json(sum, &ev);
+    cJSON_AddNumberToObject(sum, "steps", (double)c->steps);
+    cJSON_AddNumberToObject(sum, "params", (double)m.blob.n);
+    cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    rc = 0;
+out:
+    fl_loop_free(&L);
+    fl_rundir_release(replaced, rc == 0);
+    fl_rundir_close(&rd);
+    cJSON_Delete(cfg), cJSON_Delete(sum);
+    free(cfg_text), free(model), free(seq), free(tok), free(tgt);
+    fl_gpt_acts_free(&a);
+    fl_gpt_free(&m);
+    fl_lm_data_free(&d);
+    return rc;
+}
