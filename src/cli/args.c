@@ -163,3 +163,8 @@ void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t,
     fputs(tail, f);
     fclose(f);
 }
+
+int fl_preset_may_apply(const fl_setting *t, int nt, const void *cfg, const void *defaults, const char *const *except) {
+    const fl_setting *s = fl_settings_first_change(t, nt, cfg, defaults, except);
+    return s ? fl_error_set("--preset must come before the options it would override (--%s)", s->flag) : 0;
+}

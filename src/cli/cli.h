@@ -56,6 +56,10 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
 int fl_parse_settings(int argc, char **argv, const fl_command *cmd, const fl_setting *t, int nt, void *cfg,
                       const struct option *opts, int (*handle)(int opt, const char *arg, void *ctx), void *ctx,
                       char ***pos, int *npos);
+/* A preset sets many settings at once, so it must come before them: -1
+ * (error set, naming the first) when a setting of t other than except's
+ * already differs in cfg from defaults. */
+int fl_preset_may_apply(const fl_setting *t, int nt, const void *cfg, const void *defaults, const char *const *except);
 /* A command's --help: head, the settings' lines (defaults from defaults),
  * then tail, into buf (truncated to n). */
 void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,

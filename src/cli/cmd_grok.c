@@ -64,8 +64,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_PRESET: {
         fl_grok_config d;
         fl_grok_defaults(&d);
-        const fl_setting *s = fl_settings_first_change(FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a->cfg, &d, NOT_PRESET);
-        if (s) return fl_error_set("--preset must come before the options it would override (--%s)", s->flag);
+        if (fl_preset_may_apply(FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a->cfg, &d, NOT_PRESET)) return -1;
         return fl_grok_preset(&a->cfg, v) ? fl_error_wrap("--preset") : 0;
     }
     }

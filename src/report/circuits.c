@@ -28,6 +28,15 @@ static void subtask_name(const fl_circuits_request *a, int s, char *buf, size_t 
     else snprintf(buf, n, "%d", s);
 }
 
+/* The patching check's files, and its line on stderr. */
+static int report_patching(const fl_circuits_request *a, int n, int nc, const float *score, const float *change) {
+    double pairs, means;
+    if (fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means)) return -1;
+    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+            "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
+    return 0;
+}
+
 /* --check-patching N: N of the examples, evenly spaced over the subtasks,
  * every component patched for real, against its score. */
 static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const fl_ap_examples *ex, const float *scores) {
@@ -36,7 +45,6 @@ static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const f
     float *x = malloc(sizeof(float) * (size_t)n * D), *xc = input ? malloc(sizeof(float) * (size_t)n * D) : NULL;
     float *sc = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
     int *label = malloc(sizeof(int) * n), rc = -1;
-    double pairs, means;
     if (!x || (input && !xc) || !sc || !change || !label) {
         fl_error_set("--check-patching: out of memory for %d examples", n);
         goto out;
@@ -49,10 +57,8 @@ static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const f
         label[i] = ex->label[e];
     }
     if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
-        fl_circuits_write_patching(a->out, n, nc, sc, change, &pairs, &means))
+        report_patching(a, n, nc, sc, change))
         goto out;
-    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
-           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     rc = 0;
 out:
     free(x), free(xc), free(sc), free(change), free(label);
@@ -127,7 +133,6 @@ static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, co
     int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
     int *target = malloc(sizeof(int) * n), rc = -1;
     float *score = malloc(sizeof(float) * (size_t)n * nc), *change = malloc(sizeof(float) * (size_t)n * nc);
-    double pairs, means;
     if (!tok || !tokc || !target || !score || !change) {
         fl_error_set("--check-patching: out of memory for %d examples", n);
         goto out;
@@ -140,10 +145,8 @@ static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, co
     }
     if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
         fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
-        fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means))
+        report_patching(a, n, nc, score, change))
         goto out;
-    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
-           "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     rc = 0;
 out:
     free(tok), free(tokc), free(target), free(score), free(change);
