@@ -11,7 +11,7 @@ MNIST_VERSION="1.1.0"
 # Open MPI (a study over MPI ranks, docs/scaling.md; the build works without it),
 # and the language model's text: the King James Bible (public domain) and
 # the wamerican word list (docs/lm.md).
-PKGS=(build-essential cmake pkg-config libopenblas-dev zlib1g-dev libcjson-dev
+PKGS=(build-essential cmake pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libcjson-dev
       libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps
       openmpi-bin libopenmpi-dev
       bible-kjv bible-kjv-text wamerican)
