@@ -73,7 +73,7 @@ typedef struct {
     float *q[FL_GPT_MAX_LAYERS], *k[FL_GPT_MAX_LAYERS], *v[FL_GPT_MAX_LAYERS], *z[FL_GPT_MAX_LAYERS];
     float *att[FL_GPT_MAX_LAYERS], *x2[FL_GPT_MAX_LAYERS], *fc[FL_GPT_MAX_LAYERS], *fch[FL_GPT_MAX_LAYERS];
     float *m1[FL_GPT_MAX_LAYERS], *r1[FL_GPT_MAX_LAYERS], *m2[FL_GPT_MAX_LAYERS], *r2[FL_GPT_MAX_LAYERS];
-    float *lnf, *mf, *rf, *logits, *probs;
+    float *lnf, *mf, *rf, *logits, *probs, *nll; /* nll [B,T]: each position's -log p(target) */
     /* backward scratch, reused layer by layer */
     float *dx, *dln, *dqkv, *dq, *dk, *dv, *dz, *dfc, *dfch, *dlogits;
     const int *tok, *targets;

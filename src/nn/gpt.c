@@ -7,6 +7,8 @@
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
 
+#include "vmath.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -126,7 +128,7 @@ int fl_gpt_acts_alloc(fl_gpt_acts *a, const fl_gpt *m, int B, int T) {
     const size_t att = (size_t)B * c->n_head * T * T;
     /* Per layer: x ln1 ln2 q k v z x2 (8 C) + qkv (3C) + fc fch (8C) + 4 stats; then the rest. */
     const size_t per_layer = N * (8 * C + 3 * C + 8 * C + 4) + att;
-    const size_t total = L * per_layer + N * C /* x[L] */ + N * C + 2 * N /* lnf, mf, rf */ + 2 * N * V +
+    const size_t total = L * per_layer + N * C /* x[L] */ + N * C + 3 * N /* lnf, mf, rf, nll */ + 2 * N * V +
                          N * (C + C + 3 * C + 3 * C + C + 8 * C) + N * V;
     float *p = a->mem = calloc(total, sizeof(float));
     if (!p) return fl_error_set("gpt: out of memory for the activations of %d x %d tokens", B, T);
@@ -137,7 +139,7 @@ int fl_gpt_acts_alloc(fl_gpt_acts *a, const fl_gpt *m, int B, int T) {
         TAKE(a->qkv[l], N * 3 * C), TAKE(a->fc[l], N * 4 * C), TAKE(a->fch[l], N * 4 * C);
         TAKE(a->m1[l], N), TAKE(a->r1[l], N), TAKE(a->m2[l], N), TAKE(a->r2[l], N), TAKE(a->att[l], att);
     }
-    TAKE(a->x[L], N * C), TAKE(a->lnf, N * C), TAKE(a->mf, N), TAKE(a->rf, N);
+    TAKE(a->x[L], N * C), TAKE(a->lnf, N * C), TAKE(a->mf, N), TAKE(a->rf, N), TAKE(a->nll, N);
     TAKE(a->logits, N * V), TAKE(a->probs, N * V);
     TAKE(a->dx, N * C), TAKE(a->dln, N * C), TAKE(a->dqkv, N * 3 * C), TAKE(a->dq, N * C), TAKE(a->dk, N * C);
     TAKE(a->dv, N * C), TAKE(a->dz, N * C), TAKE(a->dfc, N * 4 * C), TAKE(a->dfch, N * 4 * C);
@@ -201,17 +203,23 @@ float fl_gpt_forward(const fl_gpt *m, fl_gpt_acts *a, const int *tok, const int 
     /* Tied output layer: logits = lnf wte^T. */
     fl_linear_forward(a->logits, a->lnf, fl_blob_param(b, m->wte), NULL, (int)N, C, V);
     if (!targets) return NAN;
-    fl_softmax_forward(a->probs, a->logits, (int)N, V);
+    /* Softmax and -log p(target) row by row: log p = z - max - log(sum exp(z - max)),
+     * stable for any logits; the rows' losses summed in a fixed order. */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        const float *z = a->logits + i * V;
+        float *p = a->probs + i * V, mx = z[0], s = 0.0f;
+        for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+        for (int j = 0; j < V; j++) s += (p[j] = fl_vexpf(z[j] - mx));
+        const float inv = 1.0f / s;
+        for (int j = 0; j < V; j++) p[j] *= inv;
+        a->nll[i] = mx + logf(s) - z[targets[i]];
+    }
     double loss = 0, wsum = 0;
     for (size_t i = 0; i < N; i++) {
         const double w = mask ? mask[i] : 1.0;
         if (w == 0) continue;
-        /* -log p(target), from the logits in double: stable for any logit. */
-        const float *z = a->logits + i * V;
-        double mx = z[0], s = 0;
-        for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
-        for (int j = 0; j < V; j++) s += exp((double)z[j] - mx);
-        loss += w * (mx + log(s) - z[targets[i]]);
+        loss += w * a->nll[i];
         wsum += w;
     }
     a->mask_sum = wsum;
