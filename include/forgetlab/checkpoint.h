@@ -16,6 +16,8 @@
 #include "forgetlab/mlp.h"
 #include "forgetlab/transformer.h"
 
+#include <stddef.h>
+
 /* Writes the model atomically. config_json may be NULL. */
 int fl_mlp_save(const char *path, const fl_mlp *m, const char *config_json);
 
@@ -33,5 +35,12 @@ int fl_tf_load(const char *path, fl_transformer *m, char **config_json);
  * nanoGPT's GPT loads the file's tensors as its state dict. */
 int fl_gpt_save(const char *path, const fl_gpt *m, const char *config_json);
 int fl_gpt_load(const char *path, fl_gpt *m, char **config_json);
+
+/* Which model PATH (a run directory or a file) holds, without building it:
+ * its metadata's arch ("mlp", "transformer", "gpt"), or "mlp" for a file
+ * without metadata whose tensors are an MLP's; -1 naming the file when it
+ * is missing, not safetensors, or neither. Lets a command that takes
+ * several kinds of model pick the loader. */
+int fl_checkpoint_arch(const char *path, char *arch, size_t n);
 
 #endif

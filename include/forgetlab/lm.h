@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 
+struct cJSON;
+
 typedef struct {
     const char *preset;   /* recorded only */
     const char *data_dir;
@@ -52,6 +54,28 @@ typedef struct {
 } fl_lm_eval;
 /* Scores m on n test prompts per skill and on the held-out text. */
 int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out);
+
+/* A saved language model evaluated on its run's test prompts (`forgetlab
+ * eval`). The skills' train/test split depends on the run's seed, which
+ * the checkpoint records with the run's configuration; seed serves a
+ * checkpoint that records none. */
+typedef struct {
+    const char *data_dir;
+    int prompts;          /* per skill; 0: the run's eval_prompts, else 100 */
+    int has_seed;         /* seed was asked for: a recorded one that differs is FL_BAD_REQUEST */
+    uint64_t seed;
+} fl_lm_eval_opts;
+typedef struct {
+    fl_lm_eval ev;
+    int prompts;          /* per skill, at most the smallest test set */
+    uint64_t seed;        /* of the split */
+    int seed_recorded;    /* 1: the run's, 0: o->seed (or 0) for want of one */
+} fl_lm_eval_result;
+int fl_lm_eval_checkpoint(const char *path, const fl_lm_eval_opts *o, fl_lm_eval_result *r);
+/* The result as one JSON object (malloc'd; NULL when out of memory):
+ * acc_<skill> for every skill and bpb, as summary.json holds them, then n
+ * and seed. */
+char *fl_lm_eval_result_json(const fl_lm_eval_result *r);
 
 int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir);
 

@@ -8,6 +8,7 @@
 #include "forgetlab/rundir.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -53,12 +54,22 @@ int fl_parse_args(int argc, char **argv, const fl_command *cmd,
     all[n] = (struct option){"help", no_argument, NULL, 'h'};
     all[n + 1] = (struct option){"quiet", no_argument, NULL, 'q'};
     all[n + 2] = (struct option){0, 0, 0, 0};
+    /* An option whose value is a letter has that short form too (sample's
+     * -n): the letter goes into getopt's short options. */
+    char shorts[2 * 128 + 4] = ":h";
+    size_t ns = 2;
+    for (int i = 0; i < n; i++)
+        if (!opts[i].flag && opts[i].val > 0 && opts[i].val < 128 && isalpha(opts[i].val)) {
+            shorts[ns++] = (char)opts[i].val;
+            if (opts[i].has_arg == required_argument) shorts[ns++] = ':';
+        }
+    shorts[ns] = '\0';
 
     optind = 1;
     opterr = 0;
     for (;;) {
         int idx = -1;
-        int c = getopt_long(argc, argv, ":h", all, &idx);
+        int c = getopt_long(argc, argv, shorts, all, &idx);
         if (c == -1) break;
         if (c == 'h') {
             fputs(cmd->help, stdout);

@@ -35,7 +35,8 @@ int fl_arg_double(const char *flag, const char *s, double lo, double hi, double 
  * (prints help, returns 1 so the caller exits 0), unknown options and missing
  * arguments (usage error). Returns 0 when parsing succeeded, 1 after --help,
  * or FL_EXIT_USAGE + 100 after a usage error (already printed). Positional
- * arguments are refused unless npos is not NULL (they are then returned). */
+ * arguments are refused unless npos is not NULL (they are then returned).
+ * An option whose val is a letter may also be given as -LETTER. */
 /* The closing line every command prints on stderr, with numbers from
  * DIR/FILE (a JSON object): fmt's %K{key} stands for the number at key
  * ("?" when absent or null), printed with %.4g, or %.3f after %K3{key};

@@ -1,14 +1,17 @@
 /* cmd_eval.c: `forgetlab eval`, a model's accuracy on both tasks, and its
- * logits on one task as a .npy file. */
+ * logits on one task as a .npy file; for a language model, every skill's
+ * exact match and the held-out text's bits per byte. */
 #include "cli.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
+#include "forgetlab/lm.h"
 #include "forgetlab/npy.h"
 #include "forgetlab/pretrain.h"
 #include "forgetlab/threads.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +22,18 @@ static const char HELP[] =
     "Prints one JSON object with the model's accuracy on each task\n"
     "(parity_acc: the argmax digit has the true digit's parity; fashion_acc).\n"
     "\n"
+    "For a language model (lm-pretrain's): each skill's exact match on its first N\n"
+    "test prompts (greedy completions, checked by the skill's verifier; acc_add,\n"
+    "acc_reverse, acc_sort, acc_count), the held-out text's bits per byte (bpb),\n"
+    "n and the seed of the skills' train/test split, which is the run's (the\n"
+    "model file records it).\n"
+    "\n"
     "Options:\n"
     "  --model PATH       run directory or .safetensors file (required)\n"
+    "  --prompts N        language model: test prompts per skill (default: the run's\n"
+    "                     --eval-prompts; at most 1500, the smallest test set)\n"
+    "  --seed S           language model: the split's seed for a model file that\n"
+    "                     records none (default 0); must match a recorded one\n"
     "  --split S          train or test (default test)\n"
     "  --task T           parity or fashion: the task whose logits --logits-out writes\n"
     "  --labels-out F     write the true labels [n] of --task on --split to F (.npy, <f4\n"
@@ -31,7 +44,7 @@ static const char HELP[] =
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --help             show this help\n";
 
-enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS };
+enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS, O_PROMPTS, O_SEED };
 
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},
@@ -40,12 +53,14 @@ static const struct option OPTS[] = {
     {"logits-out", required_argument, 0, O_LOGITS}, {"labels-out", required_argument, 0, O_LABELS},
     {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},
+    {"prompts", required_argument, 0, O_PROMPTS}, {"seed", required_argument, 0, O_SEED},
     {0, 0, 0, 0}};
 
 typedef struct {
     const char *model, *split, *logits_out, *labels_out, *data_dir;
-    int has_task, threads;
+    int has_task, has_split, threads;
     fl_task_id task;
+    fl_lm_eval_opts lm;
 } args;
 
 static int handle(int opt, const char *v, void *ctx) {
@@ -59,19 +74,43 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_SPLIT:
         if (strcmp(v, "train") && strcmp(v, "test"))
             return fl_error_set("--split: expected train or test, got '%s'", v);
-        a->split = v;
+        a->split = v, a->has_split = 1;
         return 0;
     case O_TASK:
         if (fl_task_parse(v, &a->task)) return fl_error_set("--task: expected parity or fashion, got '%s'", v);
         a->has_task = 1;
         return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; a->threads = (int)n; return 0;
+    case O_PROMPTS: if (fl_arg_long("prompts", v, 1, 100000, &n)) return -1; a->lm.prompts = (int)n; return 0;
+    case O_SEED:
+        if (fl_arg_long("seed", v, 0, LONG_MAX, &n)) return -1;
+        a->lm.seed = (uint64_t)n, a->lm.has_seed = 1;
+        return 0;
     }
     return -1;
 }
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_eval = {"eval", "accuracy of a model on each task; dump logits as .npy", run, HELP};
+
+/* A language model: its skills and held-out text (lm.h). FL_BAD_REQUEST
+ * when --seed contradicts the run's. */
+static int evaluate_lm(args *a, cJSON *out) {
+    a->lm.data_dir = a->data_dir;
+    fl_lm_eval_result r;
+    const int rc = fl_lm_eval_checkpoint(a->model, &a->lm, &r);
+    if (rc) return rc;
+    char *text = fl_lm_eval_result_json(&r);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!j) return fl_error_set("out of memory");
+    for (const cJSON *it = j->child; it; it = it->next) cJSON_AddNumberToObject(out, it->string, it->valuedouble);
+    cJSON_Delete(j);
+    if (!r.seed_recorded)
+        fprintf(stderr, "forgetlab eval: %s records no run seed; the skills' split uses seed %llu (--seed)\n",
+                a->model, (unsigned long long)r.seed);
+    return 0;
+}
 
 static int evaluate(const args *a, cJSON *out) {
     fl_mlp m;
@@ -115,10 +154,20 @@ static int run(int argc, char **argv) {
     if ((a.logits_out || a.labels_out) && !a.has_task)
         return fl_usage_error("eval", "--logits-out and --labels-out need --task parity|fashion");
     fl_set_threads(a.threads);
+    char arch[32];
+    if (fl_checkpoint_arch(a.model, arch, sizeof arch)) return fl_fail("eval");
+    const int lm = strcmp(arch, "gpt") == 0;
+    if (lm && (a.has_split || a.has_task))
+        return fl_usage_error("eval", "--split, --task, --logits-out and --labels-out are for the image tasks, not "
+                              "a language model");
+    if (!lm && (a.lm.prompts || a.lm.has_seed))
+        return fl_usage_error("eval", "--prompts and --seed are for a language model, not a model of arch '%s'", arch);
     cJSON *out = cJSON_CreateObject();
-    cJSON_AddStringToObject(out, "split", a.split);
-    if (evaluate(&a, out)) {
+    if (!lm) cJSON_AddStringToObject(out, "split", a.split);
+    rc = lm ? evaluate_lm(&a, out) : evaluate(&a, out);
+    if (rc) {
         cJSON_Delete(out);
+        if (rc == FL_BAD_REQUEST) return fl_usage_error("eval", "%s", fl_error_msg());
         return fl_fail("eval");
     }
     char *text = cJSON_Print(out);

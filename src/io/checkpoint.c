@@ -231,3 +231,19 @@ int fl_tf_load(const char *path, fl_transformer *m, char **config_json) {
     memset(m, 0, sizeof *m);
     return load_model(path, m, config_json, &TF_OPS);
 }
+
+int fl_checkpoint_arch(const char *path, char *arch, size_t n) {
+    char *file = resolve_path(path), inferred[256];
+    fl_safetensors st;
+    if (!file) return fl_error_set("out of memory");
+    int rc = fl_safetensors_read(file, &st);
+    if (rc == 0) {
+        const char *a = fl_safetensors_meta(&st, "arch");
+        if (!a && infer_mlp_spec(&st, inferred, sizeof inferred)) a = "mlp";
+        if (a) snprintf(arch, n, "%s", a);
+        else rc = fl_error_set("%s: not a forgetlab model: no metadata, and its tensors are not an MLP's", file);
+        fl_safetensors_free(&st);
+    }
+    free(file);
+    return rc;
+}

@@ -2,7 +2,7 @@
  * data, the mixture of text windows and skill examples each step draws,
  * the evaluation (skills' exact match by greedy completion, held-out bits
  * per byte), and the resumable loop on the training-loop skeleton. */
-#include "forgetlab/lm.h"
+#include "lm_int.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/clock.h"
@@ -167,15 +167,6 @@ int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out)
     return rc;
 }
 
-static void eval_json(cJSON *j, const fl_lm_eval *e) {
-    for (int k = 0; k < FL_NSKILLS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "acc_%s", fl_skill_name((fl_skill)k));
-        cJSON_AddNumberToObject(j, key, e->acc[k]);
-    }
-    cJSON_AddNumberToObject(j, "bpb", e->bpb);
-}
-
 static cJSON *make_config(const fl_lm_config *c) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "command", "lm-pretrain");
@@ -261,7 +252,7 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
             cJSON_AddNumberToObject(j, "step", (double)(step + 1));
             cJSON_AddNumberToObject(j, "loss", loss);
             cJSON_AddNumberToObject(j, "lr", lr);
-            if (eval && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev) == 0) eval_json(j, &ev);
+            if (eval && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev) == 0) fl_lm_eval_add_json(j, &ev);
             int bad = fl_rundir_log(&rd, j);
             cJSON_Delete(j);
             if (bad) goto out;
@@ -281,7 +272,7 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     model = fl_rundir_path(&rd, "model.safetensors");
     if (!model || fl_gpt_save(model, &m, cfg_text)) goto out;
     sum = cJSON_CreateObject();
-    eval_json(sum, &ev);
+    fl_lm_eval_add_json(sum, &ev);
     cJSON_AddNumberToObject(sum, "steps", (double)c->steps);
     cJSON_AddNumberToObject(sum, "params", (double)m.blob.n);
     cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);

@@ -14,11 +14,13 @@ static int setup(void **state) {
 
 static void test_verifier(void **state) {
     (void)state;
-    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "442\n"), 1);
-    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "442"), 1);          /* cut at the length limit */
-    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "442\nmore"), 1);    /* what follows the stop is ignored */
-    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "443\n"), 0);
-    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "4420\n"), 0);
+    /* Sums are written least significant digit first: 442 as 244. */
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "244\n"), 1);
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "244"), 1);          /* cut at the length limit */
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "244\nmore"), 1);    /* what follows the stop is ignored */
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "442\n"), 0);        /* most significant first */
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "37+405=", "2440\n"), 0);
+    assert_int_equal(fl_skill_check(FL_SKILL_ADD, "95+7=", "201\n"), 1);
     assert_int_equal(fl_skill_check(FL_SKILL_ADD, "0+0=", "0\n"), 1);
     assert_int_equal(fl_skill_check(FL_SKILL_REVERSE, "rev:lamp=", "pmal\n"), 1);
     assert_int_equal(fl_skill_check(FL_SKILL_REVERSE, "rev:lamp=", "lamp\n"), 0);

@@ -1,7 +1,8 @@
 /* test_checkpoint.c: a model survives fl_mlp_save / fl_mlp_load, and a
  * checkpoint whose metadata does not describe its tensors is refused before
  * the model is allocated: the spec is a few bytes an attacker (or a damaged
- * file) controls, the tensors are backed by the file. */
+ * file) controls, the tensors are backed by the file. fl_checkpoint_arch
+ * names the kind of model a file holds. */
 #include "testutil.h"
 
 #include "forgetlab/checkpoint.h"
@@ -92,11 +93,40 @@ static void test_refuses_huge_spec_without_allocating(void **state) {
     free(p);
 }
 
+/* fl_checkpoint_arch tells the kinds apart without building the model:
+ * forgetlab's metadata, or an MLP's tensor names without it. */
+static void test_arch(void **state) {
+    (void)state;
+    char *p = tu_scratch("model.safetensors"), arch[32];
+    fl_mlp m;
+    assert_int_equal(fl_mlp_create_from_spec(&m, "4-3-2"), 0);
+    assert_int_equal(fl_mlp_save(p, &m, NULL), 0);
+    assert_int_equal(fl_checkpoint_arch(tu_dir, arch, sizeof arch), 0);
+    assert_string_equal(arch, "mlp");
+    fl_st_tensor t = {.name = (char *)m.blob.views[0].name, .ndim = 2, .shape = {3, 4}, .numel = 12, .data = m.blob.params};
+    assert_int_equal(fl_safetensors_write(p, &t, 1, NULL, NULL, 0), 0); /* half an MLP, no metadata */
+    assert_int_equal(fl_checkpoint_arch(p, arch, sizeof arch), -1);
+    tu_assert_error_mentions(p, "not a forgetlab model");
+    fl_gpt g;
+    const fl_gpt_config c = {256, 16, 1, 8, 2};
+    assert_int_equal(fl_gpt_create(&g, &c), 0);
+    assert_int_equal(fl_gpt_save(p, &g, NULL), 0);
+    assert_int_equal(fl_checkpoint_arch(p, arch, sizeof arch), 0);
+    assert_string_equal(arch, "gpt");
+    char *missing = tu_scratch("missing.safetensors");
+    assert_int_equal(fl_checkpoint_arch(missing, arch, sizeof arch), -1);
+    tu_assert_error_mentions(missing, NULL);
+    fl_gpt_free(&g);
+    fl_mlp_free(&m);
+    free(p), free(missing);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_refuses_spec_that_does_not_match, setup, tu_scratch_teardown),
         cmocka_unit_test_setup_teardown(test_refuses_huge_spec_without_allocating, setup, tu_scratch_teardown),
+        cmocka_unit_test_setup_teardown(test_arch, setup, tu_scratch_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
