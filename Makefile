@@ -63,7 +63,10 @@ bench: setup build
 	bash bench/razor_quick.sh
 	bash bench/circuits_fashion.sh
 	bash bench/grok_epoch.sh
-	bash bench/gpt_step.sh
+	bash bench/gpt.sh step quick
+	bash bench/gpt.sh step default
+	bash bench/gpt.sh sample quick
+	bash bench/gpt.sh sample default
 
 # Fuzzing: each reader under libFuzzer with ASan+UBSan (clang, build-fuzz/),
 # FUZZ_SECONDS each from the seeds in fuzz/corpus/; fails on any finding.

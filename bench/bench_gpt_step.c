@@ -7,7 +7,7 @@
  *
  * Prints one JSON line with the median, p10 and p90 step times in ms;
  * bench/torch_gpt_step.py prints the same for PyTorch, and
- * bench/gpt_step.sh sets them side by side. */
+ * bench/gpt.sh sets them side by side. */
 #include "bench.h"
 
 #include "forgetlab/clock.h"

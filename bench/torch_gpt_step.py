@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""torch_gpt_step.py: PyTorch's side of bench/gpt_step.sh: one training
+"""torch_gpt_step.py: PyTorch's side of bench/gpt.sh step: one training
 step (zero grads, forward, next-byte cross-entropy at every position,
 backward, AdamW) of the same GPT (nanoGPT's layout, exact GELU, tied head),
 float32 on the CPU, on a fixed batch of random bytes. Prints one JSON line

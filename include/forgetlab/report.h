@@ -96,6 +96,11 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts);
  * spectrum. */
 int fl_grok_plots(const char *dir);
 
+/* The plots of an lm-pretrain directory, from metrics.jsonl: skills.png
+ * (each skill's exact match over steps) and loss.png (the training loss
+ * and the held-out text, in bits per byte). */
+int fl_lm_plots(const char *dir);
+
 /* Plots and index.html of a razor study directory. */
 int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts);
 

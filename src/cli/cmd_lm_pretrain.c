@@ -4,6 +4,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/lm.h"
+#include "forgetlab/report.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -74,7 +75,7 @@ static int run(int argc, char **argv) {
     if (!a.out) return fl_usage_error("lm-pretrain", "--out DIR is required");
     if (a.cfg.n_embd % a.cfg.n_head)
         return fl_usage_error("lm-pretrain", "--embd %d must be divisible by --heads %d", a.cfg.n_embd, a.cfg.n_head);
-    if (fl_lm_pretrain_run(&a.cfg, a.out)) return fl_fail("lm-pretrain");
+    if (fl_lm_pretrain_run(&a.cfg, a.out) || fl_lm_plots(a.out)) return fl_fail("lm-pretrain");
     char fmt[1024];
     snprintf(fmt, sizeof fmt, "lm-pretrain: exact match add %%K3{acc_add}, reverse %%K3{acc_reverse}, sort "
              "%%K3{acc_sort}, count %%K3{acc_count}; held-out text %%K3{bpb} bits per byte (%%K{wall_time_s} s) -> %s",

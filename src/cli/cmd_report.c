@@ -1,5 +1,5 @@
 /* cmd_report.c: `forgetlab report DIR`, (re)builds the report of a study
- * or of a grok run, whichever DIR holds. */
+ * or of a grok or lm-pretrain run, whichever DIR holds. */
 #include "cli.h"
 
 #include "forgetlab/fileio.h"
@@ -18,8 +18,8 @@ static const char HELP[] =
     "(Re)builds the report of a study directory from its results.sqlite:\n"
     "results.csv, predictors.csv, frontier.csv, methods.csv, the plots (PNG and\n"
     "SVG) and index.html; or the plots of a grok run directory from its\n"
-    "metrics.jsonl and model.safetensors. Safe to run while the study or run is\n"
-    "going.\n"
+    "metrics.jsonl and model.safetensors, or of an lm-pretrain run directory\n"
+    "from its metrics.jsonl. Safe to run while the study or run is going.\n"
     "\n"
     "Options (a study's forgetting-vs-KL figure):\n"
     "  --per-method-fits  draw each method's own quadratic fit beside the pooled one\n"
@@ -60,17 +60,18 @@ static int run(int argc, char **argv) {
     }
     free(db), free(cfg);
     if (study) return fl_razor_analyse(pos[0], &opts) ? fl_fail("report") : FL_EXIT_OK;
-    if (command && !strcmp(command, "grok")) {
+    if (command && (!strcmp(command, "grok") || !strcmp(command, "lm-pretrain"))) {
+        const int grok = !strcmp(command, "grok");
         cJSON_Delete(c);
-        return fl_grok_plots(pos[0]) ? fl_fail("report") : FL_EXIT_OK;
+        return (grok ? fl_grok_plots(pos[0]) : fl_lm_plots(pos[0])) ? fl_fail("report") : FL_EXIT_OK;
     }
     if (command)
         fprintf(stderr, "forgetlab report: %s holds a '%s' run, which has no report: report rebuilds a study's "
-                        "(a directory with results.sqlite) or a grok run's plots; this run's figures are in its "
+                        "(a directory with results.sqlite) or a grok or lm-pretrain run's plots; this run's figures are in its "
                         "summary.json and metrics.jsonl\n", pos[0], command);
     else
-        fprintf(stderr, "forgetlab report: %s holds neither a study (results.sqlite) nor a grok run (config.json "
-                        "with command 'grok'): nothing to report\n", pos[0]);
+        fprintf(stderr, "forgetlab report: %s holds neither a study (results.sqlite) nor a grok or lm-pretrain run "
+                        "(config.json with its command): nothing to report\n", pos[0]);
     cJSON_Delete(c);
     return FL_EXIT_FAIL;
 }

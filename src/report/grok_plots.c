@@ -5,6 +5,8 @@
  * and the embedding's Fourier spectrum. */
 #include "forgetlab/report.h"
 
+#include "curves.h"
+
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
@@ -25,79 +27,18 @@ static const char *const COLS[NCOLS] = {"epoch", "train_acc", "test_acc", "train
                                         "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer",
                                         "cs_by_answer_random_lo", "cs_by_answer_random_hi"};
 
-typedef struct {
-    int n;
-    double *col[NCOLS];
-} table;
-
-static void table_free(table *t) {
-    for (int k = 0; k < NCOLS; k++) free(t->col[k]);
-}
-
-static int read_metrics(const char *dir, table *t) {
-    memset(t, 0, sizeof *t);
-    char *path = fl_path_join(dir, "metrics.jsonl"), *text = NULL;
-    size_t len;
-    if (!path || fl_read_file(path, &text, &len)) {
-        free(path);
-        return -1;
-    }
-    int lines = 0;
-    for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
-    for (int k = 0; k < NCOLS; k++)
-        if (!(t->col[k] = malloc(sizeof(double) * (lines + 1)))) {
-            free(path), free(text);
-            return fl_error_set("out of memory");
-        }
-    for (char *line = text, *end; line < text + len && (end = memchr(line, '\n', text + len - line));
-         line = end + 1) {
-        cJSON *j = cJSON_ParseWithLength(line, (size_t)(end - line));
-        if (!j) continue;
-        for (int k = 0; k < NCOLS; k++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, COLS[k]);
-            t->col[k][t->n] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-        }
-        cJSON_Delete(j);
-        t->n++;
-    }
-    free(path), free(text);
-    return 0;
-}
-
-static int save(const fl_plot *pl, const char *dir, const char *name) {
-    char *path = fl_path_join(dir, name);
-    int rc = path ? fl_plot_save(pl, path) : fl_error_set("out of memory");
-    free(path);
-    return rc;
-}
-
-/* One figure of some columns against the epoch. Each series keeps only its
- * finite rows: the progress measures are logged every few lines, and the
- * gaps between them must not break the line. */
-static int plot_columns(const char *dir, const char *name, const table *t, const int *cols, const char *const *labels,
-                        int ncols, const char *ylabel, int logy, double ymin, double ymax, const char *note) {
-    fl_series s[NCOLS];
-    double *xy = malloc(sizeof(double) * 2 * (size_t)t->n * ncols);
-    int ns = 0, rc;
-    if (!xy) return fl_error_set("out of memory");
-    for (int i = 0; i < ncols; i++) {
-        double *x = xy + (size_t)2 * i * t->n, *y = x + t->n;
-        int n = 0;
-        for (int r = 0; r < t->n; r++)
-            if (isfinite(t->col[cols[i]][r])) x[n] = t->col[EPOCH][r], y[n++] = t->col[cols[i]][r];
-        if (n) s[ns++] = (fl_series){labels[i], x, y, n, FL_MARK_LINE, i, NULL};
-    }
-    fl_plot pl = {.xlabel = "epoch", .ylabel = ylabel, .logx = 1, .logy = logy, .xmin = NAN, .xmax = NAN,
-                  .ymin = ymin, .ymax = ymax, .series = s, .nseries = ns, .note = note};
-    rc = ns ? save(&pl, dir, name) : 0;
-    free(xy);
-    return rc;
+/* A figure of some columns against the epoch (log x). */
+static int plot_columns(const char *dir, const char *name, const fl_curves *t, const int *cols,
+                        const char *const *labels, int ncols, const char *ylabel, int logy, double ymax) {
+    const fl_curves_fig f = {.name = name, .xlabel = "epoch", .ylabel = ylabel, .xcol = EPOCH, .logx = 1,
+                             .logy = logy, .cols = cols, .labels = labels, .ncols = ncols, .ymin = NAN, .ymax = ymax};
+    return fl_curves_plot(dir, t, &f);
 }
 
 /* Circuit stability by a and by answer over training, each over the band
  * of its random-split baseline (2.5%-97.5%), with the test accuracy for
  * when the model groks. */
-static int plot_cs(const char *dir, const table *t) {
+static int plot_cs(const char *dir, const fl_curves *t) {
     double *mem = malloc(sizeof(double) * 10 * (size_t)t->n); /* 2 x (x, y, lo, hi), then accuracy x, y */
     if (!mem) return fl_error_set("out of memory");
     fl_series s[5];
@@ -124,7 +65,7 @@ static int plot_cs(const char *dir, const table *t) {
     fl_plot pl = {.title = "Circuit stability across subtasks (KL, AP-IG, within-subtask corruption)",
                   .xlabel = "epoch", .ylabel = "mean Spearman between subtasks / accuracy", .logx = 1,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = 1.02, .series = s, .nseries = ns};
-    int rc = ns ? save(&pl, dir, "circuit_stability") : 0;
+    int rc = ns ? fl_figure_save_in(&pl, dir, "circuit_stability") : 0;
     free(mem);
     return rc;
 }
@@ -150,7 +91,7 @@ static int plot_spectrum(const char *dir) {
     fl_plot pl = {.title = "Fourier spectrum of the token embedding", .xlabel = "frequency k (w = 2 pi k / p)",
                   .ylabel = "norm of the embedding's component", .xmin = 0, .xmax = nf - 1, .ymin = 0,
                   .ymax = NAN, .series = &s, .nseries = 1, .note = note};
-    rc = save(&pl, dir, "spectrum");
+    rc = fl_figure_save_in(&pl, dir, "spectrum");
 out:
     free(k), free(norms);
     fl_tf_free(&m);
@@ -158,13 +99,8 @@ out:
 }
 
 int fl_grok_plots(const char *dir) {
-    table t;
-    if (read_metrics(dir, &t)) return fl_error_wrap("grok plots");
-    int rc = -1;
-    if (t.n == 0) {
-        fl_error_set("%s/metrics.jsonl: no metrics to plot", dir);
-        goto out;
-    }
+    fl_curves t;
+    if (fl_curves_read(dir, COLS, NCOLS, &t)) return fl_error_wrap("grok plots");
     const int acc[] = {TRAIN_ACC, TEST_ACC};
     const char *acc_l[] = {"train accuracy", "test accuracy"};
     const int loss[] = {TRAIN_LOSS, TEST_LOSS};
@@ -174,13 +110,14 @@ int fl_grok_plots(const char *dir) {
                             "excluded loss (key frequencies removed, train)"};
     const int wn[] = {WNORM};
     const char *wn_l[] = {"total weight norm"};
-    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 2, "accuracy", 0, NAN, 1.02, NULL) || plot_cs(dir, &t) ||
-        plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN, NAN, NULL) ||
-        plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN, NAN, NULL) ||
-        plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN, NAN, NULL))
+    int rc = -1;
+    if (plot_columns(dir, "accuracy", &t, acc, acc_l, 2, "accuracy", 0, 1.02) || plot_cs(dir, &t) ||
+        plot_columns(dir, "loss", &t, loss, loss_l, 2, "cross-entropy", 1, NAN) ||
+        plot_columns(dir, "progress", &t, prog, prog_l, 4, "cross-entropy", 1, NAN) ||
+        plot_columns(dir, "weight_norm", &t, wn, wn_l, 1, "L2 norm of all weights", 0, NAN))
         goto out;
     rc = plot_spectrum(dir);
 out:
-    table_free(&t);
+    fl_curves_free(&t);
     return rc;
 }

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 ARGS=(lm-pretrain --layers 1 --embd 32 --heads 2 --ctx 32 --batch 8 --steps 400 --eval-every 200 --eval-prompts 10
       --checkpoint-every 20 --threads 1)
 expect_exit 0 "tiny lm-pretrain" -- "$FL" "${ARGS[@]}" --out "$T/ref"
-for f in config.json metrics.jsonl model.safetensors summary.json state.safetensors; do
+for f in config.json metrics.jsonl model.safetensors summary.json state.safetensors skills.png loss.png skills.svg loss.svg; do
     [ -s "$T/ref/$f" ] && ok "$f written" || bad "$f missing"
 done
 check "(lambda s: all(0 <= s['acc_' + k] <= 1 for k in ('add', 'reverse', 'sort', 'count')) and 0 < s['bpb'] < 8) \
