@@ -61,31 +61,18 @@ int fl_gpt_step(const fl_gpt *m, fl_gpt_cache *c, const int *tok, const unsigned
         fl_layernorm_forward(c->ln, c->mean, c->rstd, c->x, fl_blob_param(bl, w->ln1_w), fl_blob_param(bl, w->ln1_b),
                              B, C);
         fl_linear_forward(c->qkv, c->ln, fl_blob_param(bl, w->attn_w), fl_blob_param(bl, w->attn_b), B, C, 3 * C);
+        /* Each sequence's new query over its keys 0..t: the layer of the
+         * full pass with one query (Tq = 1), so the same sums. One thread
+         * per sequence; the layer's own parallel loop then runs on it. */
+#pragma omp parallel for schedule(dynamic, 4)
         for (int b = 0; b < B; b++) {
             if (active && !active[b]) continue;
             const int t = c->len[b];
             const float *row = c->qkv + (size_t)b * 3 * C;
-            memcpy(c->k[l] + ((size_t)b * T + t) * C, row + C, sizeof(float) * C);
-            memcpy(c->v[l] + ((size_t)b * T + t) * C, row + 2 * C, sizeof(float) * C);
-            /* The new query over keys 0..t: the same sums as the full pass. */
-            for (int h = 0; h < NH; h++) {
-                const float *q = row + h * HS;
-                float *a = c->att + ((size_t)b * NH + h) * T, mx = -INFINITY, sum = 0.0f;
-                for (int j = 0; j <= t; j++) {
-                    const float *kj = c->k[l] + ((size_t)b * T + j) * C + h * HS;
-                    float s = 0.0f;
-                    for (int i = 0; i < HS; i++) s += q[i] * kj[i];
-                    a[j] = s / sqrtf((float)HS);
-                    mx = a[j] > mx ? a[j] : mx;
-                }
-                for (int j = 0; j <= t; j++) sum += a[j] = expf(a[j] - mx);
-                float *z = c->z + (size_t)b * C + h * HS;
-                memset(z, 0, sizeof(float) * HS);
-                for (int j = 0; j <= t; j++) {
-                    const float *vj = c->v[l] + ((size_t)b * T + j) * C + h * HS, p = a[j] / sum;
-                    for (int i = 0; i < HS; i++) z[i] += p * vj[i];
-                }
-            }
+            float *kb = c->k[l] + (size_t)b * T * C, *vb = c->v[l] + (size_t)b * T * C;
+            memcpy(kb + (size_t)t * C, row + C, sizeof(float) * C);
+            memcpy(vb + (size_t)t * C, row + 2 * C, sizeof(float) * C);
+            fl_attention_forward(c->z + (size_t)b * C, c->att + (size_t)b * NH * T, row, kb, vb, 1, t + 1, 1, NH, HS);
         }
         fl_linear_forward(c->x2, c->z, fl_blob_param(bl, w->proj_w), fl_blob_param(bl, w->proj_b), B, C, C);
         cblas_saxpy(B * C, 1.0f, c->x, 1, c->x2, 1);

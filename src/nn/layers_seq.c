@@ -133,10 +133,16 @@ void fl_attention_forward(float *out, float *att, const float *q, const float *k
             const float *qb = q + (size_t)b * Tq * C + h * HS, *kb = k + (size_t)b * T * C + h * HS;
             const float *vb = v + (size_t)b * T * C + h * HS;
             float *a = att + ((size_t)b * NH + h) * Tq * T;
+            float *ob = out + (size_t)b * Tq * C + h * HS;
+            if (Tq == 1) { /* one query (decoding): matrix-vector products, nothing to pack */
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, T, HS, scale, kb, C, qb, 1, 0.0f, a, 1);
+                causal_softmax(a, T, T);
+                cblas_sgemv(CblasRowMajor, CblasTrans, T, HS, 1.0f, vb, C, a, 1, 0.0f, ob, 1);
+                continue;
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, T, HS, scale, qb, C, kb, C, 0.0f, a, T);
             for (int i = 0; i < Tq; i++) causal_softmax(a + (size_t)i * T, t0 + i + 1, T);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, HS, T, 1.0f, a, T, vb, C, 0.0f,
-                        out + (size_t)b * Tq * C + h * HS, C);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, HS, T, 1.0f, a, T, vb, C, 0.0f, ob, C);
         }
 }
 
