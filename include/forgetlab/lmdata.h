@@ -5,12 +5,12 @@
  * of examples split into disjoint train and test prompts, and named
  * subtasks (for circuit stability):
  *
- *   add      "37+405="        -> "244\n"   subtasks by the longer operand's digits: 1d 2d 3d
+ *   add      "37+45="         -> "28\n"    subtasks: nocarry, carry (operands below 100)
  *   reverse  "rev:lamp="      -> "pmal\n"  subtasks by word length: len3 .. len6
  *   sort     "sort:lamp="     -> "almp\n"  subtasks by word length: len3 .. len6
  *   count    "count:a:banana=" -> "3\n"    subtasks by the letter counted: a e i o s t
  *
- * Sums are written least significant digit first (442 as "244").
+ * Sums are written least significant digit first (82 as "28").
  * Words come from Debian's wamerican list: lowercase a-z, 3 to 6 letters.
  * An answer ends with the stop byte '\n'. */
 #ifndef FORGETLAB_LMDATA_H
