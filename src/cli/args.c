@@ -179,3 +179,40 @@ int fl_preset_may_apply(const fl_setting *t, int nt, const void *cfg, const void
     const fl_setting *s = fl_settings_first_change(t, nt, cfg, defaults, except);
     return s ? fl_error_set("--preset must come before the options it would override (--%s)", s->flag) : 0;
 }
+
+enum { O_RUN_OUT = 256, O_RUN_OVERWRITE, O_RUN_PRESET };
+
+typedef struct {
+    const fl_run_cmd *r;
+    void *cfg;
+    const char **out;
+} run_ctx;
+
+static int run_handle(int opt, const char *v, void *ctx) {
+    const run_ctx *c = ctx;
+    switch (opt) {
+    case O_RUN_OUT: *c->out = v; return 0;
+    case O_RUN_OVERWRITE: *(int *)((char *)c->cfg + c->r->overwrite_offset) = 1; return 0;
+    case O_RUN_PRESET:
+        if (fl_preset_may_apply(c->r->t, c->r->nt, c->cfg, c->r->defaults, c->r->not_preset)) return -1;
+        return c->r->preset(c->cfg, v) ? fl_error_wrap("--preset") : 0;
+    }
+    return -1;
+}
+
+int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out) {
+    struct option opts[] = {{"out", required_argument, 0, O_RUN_OUT},
+                            {"overwrite", no_argument, 0, O_RUN_OVERWRITE},
+                            {"preset", required_argument, 0, O_RUN_PRESET},
+                            {0, 0, 0, 0}};
+    if (!r->preset) opts[2] = opts[3];
+    run_ctx c = {r, cfg, out};
+    *out = NULL;
+    const int rc = fl_parse_settings(argc, argv, cmd, r->t, r->nt, cfg, opts, run_handle, &c, NULL, NULL);
+    if (rc) return rc;
+    if (!*out) {
+        fl_usage_error(cmd->name, "--out DIR is required");
+        return -1;
+    }
+    return 0;
+}

@@ -61,6 +61,20 @@ int fl_parse_settings(int argc, char **argv, const fl_command *cmd, const fl_set
  * (error set, naming the first) when a setting of t other than except's
  * already differs in cfg from defaults. */
 int fl_preset_may_apply(const fl_setting *t, int nt, const void *cfg, const void *defaults, const char *const *except);
+/* A training command's arguments: its settings table, --out DIR
+ * (required), --overwrite, and --preset NAME when preset is set, which must
+ * come before the settings it sets (all but not_preset's, NULL-ended).
+ * FL_ARGS_HELP after --help, -1 after a usage error (printed), else 0. */
+typedef struct {
+    const fl_setting *t;
+    int nt;
+    const void *defaults;            /* the configuration a preset starts from */
+    int (*preset)(void *cfg, const char *name);
+    const char *const *not_preset;
+    size_t overwrite_offset;         /* of the configuration's int overwrite */
+} fl_run_cmd;
+int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out);
+
 /* A command's --help: head, the settings' lines (defaults from defaults),
  * then tail, into buf (truncated to n). */
 void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,

@@ -8,6 +8,7 @@
 #include "forgetlab/train.h"
 
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,59 +43,36 @@ static const char HELP_HEAD[] =
     "  --preset NAME           nanda, quick or tiny\n";
 static char HELP[8192];
 
-enum { O_OVERWRITE = 200, O_OUT = 256, O_PRESET };
-static const struct option OPTS[] = {{"out", required_argument, 0, O_OUT},
-                                     {"overwrite", no_argument, 0, O_OVERWRITE},
-                                     {"preset", required_argument, 0, O_PRESET},
-                                     {0, 0, 0, 0}};
-
-typedef struct {
-    fl_grok_config cfg;
-    const char *out;
-} args;
-
 /* What a preset leaves alone, so they may come before it. */
 static const char *const NOT_PRESET[] = {"seed", "threads", "snapshot-every", NULL};
 
-static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
-    switch (opt) {
-    case O_OUT: a->out = v; return 0;
-    case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
-    case O_PRESET: {
-        fl_grok_config d;
-        fl_grok_defaults(&d);
-        if (fl_preset_may_apply(FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a->cfg, &d, NOT_PRESET)) return -1;
-        return fl_grok_preset(&a->cfg, v) ? fl_error_wrap("--preset") : 0;
-    }
-    }
-    return -1;
-}
+static int preset(void *cfg, const char *name) { return fl_grok_preset(cfg, name); }
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_grok = {"grok", "train a transformer on modular arithmetic and track grokking", run, HELP};
 
 static int run(int argc, char **argv) {
-    args a = {.out = NULL};
-    fl_grok_defaults(&a.cfg);
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a.cfg,
+    fl_grok_config cfg, defaults;
+    const char *out;
+    fl_grok_defaults(&defaults);
+    cfg = defaults;
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults,
                     "  --help                  show this help\n");
-    int rc = fl_parse_settings(argc, argv, &fl_cmd_grok, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &a.cfg, OPTS, handle, &a,
-                               NULL, NULL);
+    const fl_run_cmd r = {FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults, preset, NOT_PRESET,
+                          offsetof(fl_grok_config, overwrite)};
+    const int rc = fl_parse_run(argc, argv, &fl_cmd_grok, &r, &cfg, &out);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
-    fl_grok_config *c = &a.cfg;
-    if (!a.out) return fl_usage_error("grok", "--out DIR is required");
+    fl_grok_config *c = &cfg;
     if (c->d_model % c->heads)
         return fl_usage_error("grok", "--d-model %d must be divisible by --heads %d", c->d_model, c->heads);
     if (c->measure_every % c->log_every || c->checkpoint_every % c->log_every)
         return fl_usage_error("grok", "--measure-every and --checkpoint-every must be multiples of --log-every (%d)",
                               c->log_every);
-    rc = fl_grok_run(c, a.out);
-    if (rc || fl_grok_plots(a.out)) return fl_fail("grok");
+    if (fl_grok_run(c, out) || fl_grok_plots(out)) return fl_fail("grok");
     char fmt[1024];
     snprintf(fmt, sizeof fmt, "grok: memorised at epoch %%K{memorized_epoch}, grokked at epoch %%K{grokked_epoch} "
-             "(? = not yet), test accuracy %%K3{test_acc} after %%K{epochs} epochs -> %s", a.out);
-    fl_summary_line(a.out, "summary.json", fmt);
+             "(? = not yet), test accuracy %%K3{test_acc} after %%K{epochs} epochs -> %s", out);
+    fl_summary_line(out, "summary.json", fmt);
     return FL_EXIT_OK;
 }

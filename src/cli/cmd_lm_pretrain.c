@@ -6,6 +6,7 @@
 #include "forgetlab/lm.h"
 #include "forgetlab/report.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,56 +33,34 @@ static const char HELP_HEAD[] =
     "  --preset NAME           quick or default\n";
 static char HELP[8192];
 
-enum { O_OUT = 256, O_OVERWRITE, O_PRESET };
-static const struct option OPTS[] = {{"out", required_argument, 0, O_OUT},
-                                     {"overwrite", no_argument, 0, O_OVERWRITE},
-                                     {"preset", required_argument, 0, O_PRESET},
-                                     {0, 0, 0, 0}};
-
-typedef struct {
-    fl_lm_config cfg;
-    const char *out;
-} args;
-
 /* What a preset leaves alone, so they may come before it. */
 static const char *const NOT_PRESET[] = {"seed", "threads", "data-dir", NULL};
 
-static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
-    switch (opt) {
-    case O_OUT: a->out = v; return 0;
-    case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
-    case O_PRESET: {
-        fl_lm_config d;
-        fl_lm_defaults(&d);
-        if (fl_preset_may_apply(FL_LM_SETTINGS, FL_LM_NSETTINGS, &a->cfg, &d, NOT_PRESET)) return -1;
-        return fl_lm_preset(&a->cfg, v) ? fl_error_wrap("--preset") : 0;
-    }
-    }
-    return -1;
-}
+static int preset(void *cfg, const char *name) { return fl_lm_preset(cfg, name); }
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_lm_pretrain = {"lm-pretrain", "pretrain the byte-level language model on text and skills", run,
                                        HELP};
 
 static int run(int argc, char **argv) {
-    args a = {.out = NULL};
-    fl_lm_defaults(&a.cfg);
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LM_SETTINGS, FL_LM_NSETTINGS, &a.cfg,
+    fl_lm_config cfg, defaults;
+    const char *out;
+    fl_lm_defaults(&defaults);
+    cfg = defaults;
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults,
                     "  --help                  show this help\n");
-    int rc = fl_parse_settings(argc, argv, &fl_cmd_lm_pretrain, FL_LM_SETTINGS, FL_LM_NSETTINGS, &a.cfg, OPTS, handle,
-                               &a, NULL, NULL);
+    const fl_run_cmd r = {FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults, preset, NOT_PRESET,
+                          offsetof(fl_lm_config, overwrite)};
+    const int rc = fl_parse_run(argc, argv, &fl_cmd_lm_pretrain, &r, &cfg, &out);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
-    if (!a.out) return fl_usage_error("lm-pretrain", "--out DIR is required");
-    if (a.cfg.n_embd % a.cfg.n_head)
-        return fl_usage_error("lm-pretrain", "--embd %d must be divisible by --heads %d", a.cfg.n_embd, a.cfg.n_head);
-    if (fl_lm_pretrain_run(&a.cfg, a.out) || fl_lm_plots(a.out)) return fl_fail("lm-pretrain");
+    if (cfg.n_embd % cfg.n_head)
+        return fl_usage_error("lm-pretrain", "--embd %d must be divisible by --heads %d", cfg.n_embd, cfg.n_head);
+    if (fl_lm_pretrain_run(&cfg, out) || fl_lm_plots(out)) return fl_fail("lm-pretrain");
     char fmt[1024];
     snprintf(fmt, sizeof fmt, "lm-pretrain: exact match add %%K3{acc_add}, reverse %%K3{acc_reverse}, sort "
              "%%K3{acc_sort}, count %%K3{acc_count}; held-out text %%K3{bpb} bits per byte (%%K{wall_time_s} s) -> %s",
-             a.out);
-    fl_summary_line(a.out, "summary.json", fmt);
+             out);
+    fl_summary_line(out, "summary.json", fmt);
     return FL_EXIT_OK;
 }

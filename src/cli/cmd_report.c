@@ -67,8 +67,8 @@ static int run(int argc, char **argv) {
     }
     if (command)
         fprintf(stderr, "forgetlab report: %s holds a '%s' run, which has no report: report rebuilds a study's "
-                        "(a directory with results.sqlite) or a grok or lm-pretrain run's plots; this run's figures are in its "
-                        "summary.json and metrics.jsonl\n", pos[0], command);
+                        "(a directory with results.sqlite) or a grok or lm-pretrain run's plots; this run's "
+                        "figures are in its summary.json and metrics.jsonl\n", pos[0], command);
     else
         fprintf(stderr, "forgetlab report: %s holds neither a study (results.sqlite) nor a grok or lm-pretrain run "
                         "(config.json with its command): nothing to report\n", pos[0]);
