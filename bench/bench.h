@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int parse_int(const char *flag, const char *s, int min, int *out) {
     char *end;
@@ -16,6 +17,29 @@ static int parse_int(const char *flag, const char *s, int min, int *out) {
         return -1;
     }
     *out = (int)v;
+    return 0;
+}
+
+/* Integer options "--name value" into the variables of a table; 2 (with
+ * the usage printed) on an unknown flag, a missing or bad value. */
+typedef struct {
+    const char *flag; /* "--batch" */
+    int *dst;
+    int min;
+} bench_opt;
+
+static int parse_opts(int argc, char **argv, const bench_opt *opts, int n) {
+    for (int i = 1; i < argc; i += 2) {
+        const bench_opt *o = NULL;
+        for (int k = 0; k < n && !o; k++) o = strcmp(argv[i], opts[k].flag) ? NULL : &opts[k];
+        if (!o || i + 1 >= argc) {
+            fprintf(stderr, "usage: %s", argv[0]);
+            for (int k = 0; k < n; k++) fprintf(stderr, " [%s N]", opts[k].flag);
+            fputc('\n', stderr);
+            return 2;
+        }
+        if (parse_int(o->flag, argv[i + 1], o->min, o->dst)) return 2;
+    }
     return 0;
 }
 

@@ -21,24 +21,10 @@
 
 int main(int argc, char **argv) {
     int batch = 16, ctx = 128, layers = 4, embd = 128, heads = 4, steps = 30, warmup = 5, threads = 0;
-    for (int i = 1; i < argc; i++) {
-        int *dst = NULL, min = 1;
-        if (!strcmp(argv[i], "--batch")) dst = &batch;
-        else if (!strcmp(argv[i], "--ctx")) dst = &ctx;
-        else if (!strcmp(argv[i], "--layers")) dst = &layers;
-        else if (!strcmp(argv[i], "--embd")) dst = &embd;
-        else if (!strcmp(argv[i], "--heads")) dst = &heads;
-        else if (!strcmp(argv[i], "--steps")) dst = &steps;
-        else if (!strcmp(argv[i], "--warmup")) dst = &warmup, min = 0;
-        else if (!strcmp(argv[i], "--threads")) dst = &threads, min = 0;
-        if (!dst || i + 1 >= argc) {
-            fprintf(stderr, "usage: %s [--batch N] [--ctx T] [--layers L] [--embd C] [--heads H] [--steps K] "
-                            "[--warmup W] [--threads T]\n", argv[0]);
-            return 2;
-        }
-        if (parse_int(argv[i], argv[i + 1], min, dst)) return 2;
-        i++;
-    }
+    const bench_opt opts[] = {{"--batch", &batch, 1},   {"--ctx", &ctx, 1},       {"--layers", &layers, 1},
+                              {"--embd", &embd, 1},     {"--heads", &heads, 1},   {"--steps", &steps, 1},
+                              {"--warmup", &warmup, 0}, {"--threads", &threads, 0}};
+    if (parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof *opts))) return 2;
     threads = fl_set_threads(threads);
     const fl_gpt_config c = {256, ctx, layers, embd, heads};
     fl_gpt m;

@@ -27,19 +27,9 @@
 
 int main(int argc, char **argv) {
     int batch = 32, steps = 200, warmup = 20, threads = 0;
-    for (int i = 1; i < argc; i++) {
-        int *dst = NULL, min = 1;
-        if (!strcmp(argv[i], "--batch")) dst = &batch;
-        else if (!strcmp(argv[i], "--steps")) dst = &steps;
-        else if (!strcmp(argv[i], "--warmup")) dst = &warmup, min = 0;
-        else if (!strcmp(argv[i], "--threads")) dst = &threads, min = 0;
-        if (!dst || i + 1 >= argc) {
-            fprintf(stderr, "usage: %s [--batch N] [--steps K] [--warmup W] [--threads T]\n", argv[0]);
-            return 2;
-        }
-        if (parse_int(argv[i], argv[i + 1], min, dst)) return 2;
-        i++;
-    }
+    const bench_opt opts[] = {
+        {"--batch", &batch, 1}, {"--steps", &steps, 1}, {"--warmup", &warmup, 0}, {"--threads", &threads, 0}};
+    if (parse_opts(argc, argv, opts, (int)(sizeof opts / sizeof *opts))) return 2;
     threads = fl_set_threads(threads);
 
     fl_mlp m;
