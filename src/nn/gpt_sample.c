@@ -129,18 +129,49 @@ static int draw(const float *z, int V, const fl_sample_opts *o, fl_rng *rng, dou
     return best;
 }
 
+/* The first P tokens of prompts 0..B-1 (P: the shortest prompt's length)
+ * in one forward pass of the whole model, their keys and values copied
+ * into the cache and each row's next-token logits kept: one large matrix
+ * product per layer instead of P small ones. */
+static int prefill(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, int B, int P) {
+    const int C = m->cfg.n_embd, T = m->cfg.ctx, V = m->cfg.vocab;
+    int *tok = malloc(sizeof(int) * (size_t)B * P);
+    fl_gpt_acts a;
+    if (!tok) return fl_error_set("sample: out of memory");
+    if (fl_gpt_acts_alloc(&a, m, B, P)) {
+        free(tok);
+        return -1;
+    }
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < P; t++) tok[b * P + t] = prompts[b][t] >= 0 && prompts[b][t] < V ? prompts[b][t] : 0;
+    fl_gpt_forward(m, &a, tok, NULL, NULL, B, P);
+    for (int l = 0; l < m->cfg.n_layer; l++)
+        for (int b = 0; b < B; b++) {
+            memcpy(c->k[l] + (size_t)b * T * C, a.k[l] + (size_t)b * P * C, sizeof(float) * (size_t)P * C);
+            memcpy(c->v[l] + (size_t)b * T * C, a.v[l] + (size_t)b * P * C, sizeof(float) * (size_t)P * C);
+        }
+    for (int b = 0; b < B; b++) {
+        memcpy(c->logits + (size_t)b * V, a.logits + ((size_t)b * P + P - 1) * V, sizeof(float) * V);
+        c->len[b] = P;
+    }
+    fl_gpt_acts_free(&a);
+    free(tok);
+    return 0;
+}
+
 int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, const int *plen, int B,
                   const fl_sample_opts *o, int *out, int *out_len, float *logp) {
     const int V = m->cfg.vocab, T = m->cfg.ctx;
     if (B > c->B) return fl_error_set("sample: %d prompts, a cache for %d", B, c->B);
     if (!(o->temperature >= 0) || !isfinite(o->temperature)) return fl_error_set("temperature %g: must be >= 0", o->temperature);
     if (o->top_k < 0 || o->max_new < 1) return fl_error_set("top-k %d, max-new %d: must be >= 0 and >= 1", o->top_k, o->max_new);
-    int longest = 0;
+    int longest = 0, shortest = T;
     for (int b = 0; b < B; b++) {
         if (plen[b] < 1) return fl_error_set("prompt %d is empty", b);
         if (plen[b] + o->max_new > T)
             return fl_error_set("prompt %d: %d tokens and %d new ones pass the context of %d", b, plen[b], o->max_new, T);
         longest = plen[b] > longest ? plen[b] : longest;
+        shortest = plen[b] < shortest ? plen[b] : shortest;
     }
     unsigned char *active = calloc((size_t)c->B, 1);
     int *tok = calloc((size_t)c->B, sizeof(int));
@@ -152,9 +183,10 @@ int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, c
     fl_rng rng;
     fl_rng_init(&rng, o->seed, FL_STREAM_SAMPLE);
     fl_gpt_cache_reset(c);
-    int rc = 0;
-    /* The prompts, position by position: a shorter one waits, inactive. */
-    for (int t = 0; t < longest && rc == 0; t++) {
+    /* The prompts: their common length at once, then position by position
+     * (a shorter one waits, inactive). */
+    int rc = prefill(m, c, prompts, B, shortest);
+    for (int t = shortest; t < longest && rc == 0; t++) {
         for (int b = 0; b < c->B; b++) active[b] = b < B && t < plen[b], tok[b] = active[b] ? prompts[b][t] : 0;
         rc = fl_gpt_step(m, c, tok, active);
     }

@@ -161,33 +161,41 @@ static void test_sample(void **state) {
     fl_gpt m;
     random_model(&m, 16);
     const int V = m.cfg.vocab, K = 6;
-    const int p0[3] = {3, 1, 4}, p1[1] = {5};
-    const int *prompts[2] = {p0, p1}, plen[2] = {3, 1};
+    const int p0[3] = {3, 1, 4}, p1[2] = {5, 2};
+    const int *prompts[2] = {p0, p1};
+    int plen[2] = {3, 1};
     fl_gpt_cache c;
     assert_int_equal(fl_gpt_cache_alloc(&c, &m, 2), 0);
     int out[2 * K], len[2], out2[2 * K], len2[2];
     float lp[2 * K];
-    /* Greedy: each token the argmax of the full pass over what came before. */
+    /* Greedy: each token the argmax of the full pass over what came before;
+     * with prompts of 3 and 1 tokens (the cache filled step by step), then 3
+     * and 2 (the common 2 in one forward pass first). */
     fl_sample_opts greedy = {0.0, 0, K, -1, 1};
-    assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &greedy, out, len, lp), 0);
-    for (int b = 0; b < 2; b++) {
-        assert_int_equal(len[b], K);
-        int seq[16];
-        memcpy(seq, prompts[b], sizeof(int) * plen[b]);
-        for (int t = 0; t < K; t++) {
-            float *z = full_logits(&m, seq, plen[b] + t);
-            const float *last = z + (size_t)(plen[b] + t - 1) * V;
-            int best = 0;
-            double mx = last[0], s = 0;
-            for (int j = 1; j < V; j++) best = last[j] > last[best] ? j : best, mx = last[j] > mx ? last[j] : mx;
-            for (int j = 0; j < V; j++) s += exp(last[j] - mx);
-            assert_int_equal(out[b * K + t], best);
-            /* Its log-probability under the model itself. */
-            assert_float_equal(lp[b * K + t], last[best] - mx - log(s), 1e-4);
-            seq[plen[b] + t] = best;
-            free(z);
+    for (int round = 0; round < 2; round++, plen[1] = 2) {
+        assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &greedy, out, len, lp), 0);
+        for (int b = 0; b < 2; b++) {
+            assert_int_equal(len[b], K);
+            int seq[16];
+            memcpy(seq, prompts[b], sizeof(int) * plen[b]);
+            for (int t = 0; t < K; t++) {
+                float *z = full_logits(&m, seq, plen[b] + t);
+                const float *last = z + (size_t)(plen[b] + t - 1) * V;
+                int best = 0;
+                double mx = last[0], s = 0;
+                for (int j = 1; j < V; j++)
+                    best = last[j] > last[best] ? j : best, mx = last[j] > mx ? last[j] : mx;
+                for (int j = 0; j < V; j++)
+                    s += exp(last[j] - mx);
+                assert_int_equal(out[b * K + t], best);
+                /* Its log-probability under the model itself. */
+                assert_float_equal(lp[b * K + t], last[best] - mx - log(s), 1e-4);
+                seq[plen[b] + t] = best;
+                free(z);
+            }
         }
     }
+    plen[1] = 1;
     /* Sampling: the same seed, the same tokens; another seed, others. */
     fl_sample_opts hot = {1.5, 0, K, -1, 7};
     assert_int_equal(fl_gpt_sample(&m, &c, prompts, plen, 2, &hot, out, len, NULL), 0);
@@ -275,13 +283,7 @@ static void test_save_load(void **state) {
     tu_scratch_teardown(NULL);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_torch),
-        cmocka_unit_test(test_init_and_config),
-        cmocka_unit_test(test_cache_equals_full),
-        cmocka_unit_test(test_sample),
-        cmocka_unit_test(test_save_load),
-    };
-    return cmocka_run_group_tests(tests, ref_setup, ref_teardown);
-}
+TU_MAIN_WITH(ref_setup, ref_teardown,
+             cmocka_unit_test(test_against_torch), cmocka_unit_test(test_init_and_config),
+             cmocka_unit_test(test_cache_equals_full), cmocka_unit_test(test_sample),
+             cmocka_unit_test(test_save_load))
