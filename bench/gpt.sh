@@ -12,7 +12,7 @@
 #           temperature 1 with a key/value cache, log-probabilities kept
 #   quick   lm-pretrain's quick model: 2 layers, width 64, 4 heads, context 64
 #           (sampling needs 80 positions: context 128 there)
-#   default its default model: 4 layers, width 128, 4 heads, context 128
+#   default its default model: 6 layers, width 128, 4 heads, context 128
 #
 # PyTorch runs twice: with THREADS intra-op threads (what the same setting
 # gives it) and with one (its best on 2 cores: its OpenMP threads and
@@ -25,7 +25,7 @@ what="${1:-step}" size="${2:-default}" threads="${3:-$(nproc)}"
 repeat="${REPEAT:-3}"
 case "$size" in
 quick) model=(--layers 2 --embd 64 --heads 4 --ctx 64) ;;
-default) model=(--layers 4 --embd 128 --heads 4 --ctx 128) ;;
+default) model=(--layers 6 --embd 128 --heads 4 --ctx 128) ;;
 *) echo "gpt.sh: size '$size': expected quick or default" >&2; exit 2 ;;
 esac
 case "$what" in

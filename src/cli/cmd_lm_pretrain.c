@@ -22,7 +22,7 @@ static const char HELP_HEAD[] =
     "SVGs); rerunning the same command resumes.\n"
     "\n"
     "Presets (options after --preset override it):\n"
-    "  default  4 layers, width 128, 4 heads, context 128, batch 16, 8000 steps,\n"
+    "  default  6 layers, width 128, 4 heads, context 128, batch 16, 8000 steps,\n"
     "           lr 2e-3, 30% text\n"
     "  quick    2 layers, width 64, context 64, 15000 steps, lr 3e-3, 20% text\n"
     "           (every skill above 0.9 in about 4 minutes on 2 cores: docs/lm.md)\n"

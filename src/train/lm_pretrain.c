@@ -24,7 +24,7 @@
 void fl_lm_defaults(fl_lm_config *c) {
     memset(c, 0, sizeof *c);
     c->preset = "default";
-    c->n_layer = 4, c->n_embd = 128, c->n_head = 4, c->ctx = 128;
+    c->n_layer = 6, c->n_embd = 128, c->n_head = 4, c->ctx = 128; /* 1.23 M parameters */
     c->batch = 16, c->steps = 8000;
     c->lr = 2e-3, c->wd = 0.1, c->warmup_frac = 0.05, c->text_frac = 0.3;
     c->log_every = 10, c->eval_every = 1000, c->eval_prompts = 500, c->checkpoint_every = 500;
