@@ -22,6 +22,7 @@
 #include "forgetlab/attribution.h"
 #include "forgetlab/finetune.h"
 #include "forgetlab/pretrain.h"
+#include "forgetlab/settings.h"
 
 typedef struct {
     const char *out_dir;
@@ -30,7 +31,7 @@ typedef struct {
     int seeds;          /* seeds 0 .. seeds-1 */
     int jobs;           /* concurrent runs (processes) */
     int threads;        /* total threads, shared among the jobs */
-    int with_distill;   /* add distill runs taught by the best grpo run */
+    int with_distill;   /* add distill runs taught by the best grpo run (fl_razor_resolve) */
     int keep_models;    /* keep every run's model.safetensors */
     double checkpoint_every;
     int progress;
@@ -42,9 +43,29 @@ typedef struct {
     int nmethods;       /* 0: the whole sweep; else methods[0..nmethods) of it */
     fl_ft_method methods[FL_FT_NMETHODS];
     int sft2_labels[2][2], sft2_soft; /* sft2's target pairs and hard/soft targets (fl_finetune_config) */
+    /* What the options ask for, which fl_razor_resolve turns into the
+     * fields above. */
+    int no_distill;     /* --no-distill: no distill runs */
+    int need_distill;   /* --with-distill: distill runs, or an error */
+    int cs_plain;       /* --cs-method ap: the probe without integrated gradients */
+    int cs_steps;       /* --cs-steps; 0: the probe's default */
 } fl_razor_config;
 
 void fl_razor_defaults(fl_razor_config *c);
+
+/* The options of `study razor`, each setting a field of fl_razor_config;
+ * none has a config.json key (the study records its grid and circuit
+ * probe in results.sqlite). The first FL_STUDY_NHELP have --help lines;
+ * the rest are legacy, still accepted. */
+extern const fl_setting FL_STUDY_SETTINGS[];
+extern const int FL_STUDY_NSETTINGS;
+extern const int FL_STUDY_NHELP;
+
+/* Once the options are read: checks what they ask for together (the
+ * circuit probe; distill runs need grpo and the whole grid) and sets
+ * with_distill and the probe's integrated-gradient steps. 0, or -1 with
+ * the error set naming the options. */
+int fl_razor_resolve(fl_razor_config *c);
 
 /* The whole study: the sweep, resuming what is done. *writer: whether this
  * process wrote results.sqlite (rank 0 under MPI), so the caller knows who

@@ -99,42 +99,6 @@ int study_in_shard(const fl_razor_config *c, int i) {
     return c->shard_count <= 1 || i % c->shard_count == c->shard_index - 1;
 }
 
-void study_grid_string(const fl_razor_config *c, char *buf, size_t n) {
-    int len = snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g", c->quick, c->seeds, c->checkpoint_every);
-    for (int m = 0; m < c->nmethods && len > 0 && (size_t)len < n; m++)
-        len += snprintf(buf + len, n - (size_t)len, "%s%s", m ? "," : " methods=", fl_ft_method_name(c->methods[m]));
-    if (!fl_sft2_labels_default(c->sft2_labels) && len > 0 && (size_t)len < n)
-        len += snprintf(buf + len, n - (size_t)len, " sft2=%d,%d/%d,%d", c->sft2_labels[0][0], c->sft2_labels[0][1],
-                        c->sft2_labels[1][0], c->sft2_labels[1][1]);
-    if (c->sft2_soft && len > 0 && (size_t)len < n) snprintf(buf + len, n - (size_t)len, " sft2_soft=1");
-}
-
-int study_grid_parse(const char *grid, fl_razor_config *c) {
-    int used = 0;
-    if (sscanf(grid, "quick=%d seeds=%d checkpoint_every=%lf%n", &c->quick, &c->seeds, &c->checkpoint_every, &used) != 3 ||
-        c->seeds < 1 || c->seeds > 1000)
-        return fl_error_set("unreadable grid '%s'", grid);
-    for (const char *at = grid + used; *at == ' ';) {
-        char word[160];
-        int len = 0;
-        if (sscanf(at, " %159s%n", word, &len) != 1) break;
-        at += len;
-        if (strncmp(word, "methods=", 8) == 0) {
-            c->nmethods = 0;
-            for (char *tok = strtok(word + 8, ","); tok; tok = strtok(NULL, ","))
-                if (c->nmethods >= FL_FT_NMETHODS || fl_ft_method_parse(tok, &c->methods[c->nmethods++]))
-                    return fl_error_set("unreadable grid '%s'", grid);
-        } else if (strncmp(word, "sft2=", 5) == 0) {
-            if (fl_sft2_labels_parse(word + 5, c->sft2_labels)) return fl_error_set("unreadable grid '%s'", grid);
-        } else if (strcmp(word, "sft2_soft=1") == 0) {
-            c->sft2_soft = 1;
-        } else {
-            return fl_error_set("unreadable grid '%s'", grid);
-        }
-    }
-    return 0;
-}
-
 int study_run_threads(const fl_razor_config *c, int nplan) {
     int cores = c->threads > 0 ? c->threads : fl_cpu_count();
     int jobs = c->jobs > 0 ? c->jobs : cores;

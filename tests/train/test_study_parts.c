@@ -2,7 +2,9 @@
  * grid into disjoint parts that cover it, the threads per run do not depend
  * on the split, a run's record survives packing into bytes (what an MPI rank
  * sends rank 0) and damaged bytes are refused, and a record's rows land in
- * the database in one transaction. */
+ * the database in one transaction; and the options, read through the
+ * settings table, give the grid string that identifies a study (the same
+ * bytes as before the table: existing studies resume by it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,6 +52,57 @@ static void test_threads_per_run_ignore_the_split(void **state) {
     assert_int_equal(study_run_threads(&c, 35), t);
     c.jobs = 1;
     assert_int_equal(study_run_threads(&c, 35), 2);
+}
+
+/* argv-like options through FL_STUDY_SETTINGS, then fl_razor_resolve. */
+static int apply_options(fl_razor_config *c, const char *const *opts) {
+    for (; *opts; opts++) {
+        const char *eq = strchr(*opts, '=');
+        char flag[64];
+        snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - *opts) : (int)strlen(*opts), *opts);
+        const fl_setting *s = fl_setting_find(FL_STUDY_SETTINGS, FL_STUDY_NSETTINGS, flag);
+        if (!s || fl_setting_apply(s, c, eq ? eq + 1 : NULL)) return -1;
+    }
+    return fl_razor_resolve(c);
+}
+
+static void test_options_give_the_grid(void **state) {
+    (void)state;
+    static const struct {
+        const char *opts[8];
+        const char *grid;
+    } cases[] = {
+        {{NULL}, "quick=0 seeds=1 checkpoint_every=0.2"},
+        {{"quick", "seeds=2", "methods=sft1,grpo", "no-distill", "checkpoint-every=0.5", NULL},
+         "quick=1 seeds=2 checkpoint_every=0.5 methods=sft1,grpo"},
+        {{"methods=sft2,oracle", "sft2-labels=6,8/7,9", "sft2-soft", "shard=2/3", NULL},
+         "quick=0 seeds=1 checkpoint_every=0.2 methods=sft2,oracle sft2=6,8/7,9 sft2_soft=1"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        fl_razor_config c, back;
+        fl_razor_defaults(&c);
+        assert_int_equal(apply_options(&c, cases[k].opts), 0);
+        char grid[256], again[256];
+        study_grid_string(&c, grid, sizeof grid);
+        assert_string_equal(grid, cases[k].grid);
+        fl_razor_defaults(&back);
+        assert_int_equal(study_grid_parse(grid, &back), 0);
+        study_grid_string(&back, again, sizeof again);
+        assert_string_equal(again, grid);
+    }
+    /* What resolve makes of the distill and probe options. */
+    fl_razor_config c;
+    fl_razor_defaults(&c);
+    assert_int_equal(apply_options(&c, (const char *const[]){"cs-method=ap", "cs-loss=ce", NULL}), 0);
+    assert_int_equal(c.probe.ig_steps, 0);
+    assert_int_equal(c.with_distill, 1);
+    fl_razor_defaults(&c);
+    assert_int_equal(apply_options(&c, (const char *const[]){"cs-steps=3", "cs-method=ap", NULL}), -1);
+    fl_razor_defaults(&c);
+    assert_int_equal(apply_options(&c, (const char *const[]){"shard=1/2", NULL}), 0);
+    assert_int_equal(c.with_distill, 0);
+    fl_razor_defaults(&c);
+    assert_int_equal(apply_options(&c, (const char *const[]){"with-distill", "methods=sft1", NULL}), -1);
 }
 
 static run_record sample_record(int nckpt) {
@@ -152,12 +205,6 @@ static void test_record_commit_is_one_transaction(void **state) {
     tu_remove_tree(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shards_partition_the_grid),
-        cmocka_unit_test(test_threads_per_run_ignore_the_split),
-        cmocka_unit_test(test_record_round_trip),
-        cmocka_unit_test(test_record_commit_is_one_transaction),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_shards_partition_the_grid), cmocka_unit_test(test_threads_per_run_ignore_the_split),
+        cmocka_unit_test(test_options_give_the_grid), cmocka_unit_test(test_record_round_trip),
+        cmocka_unit_test(test_record_commit_is_one_transaction))
