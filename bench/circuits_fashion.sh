@@ -8,11 +8,10 @@
 #
 # Expects build/forgetlab (cmake --build build); pretrains a base model into
 # a scratch directory first (not timed).
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bin="$root/build/forgetlab"
 threads="${1:-2}"
-[[ -x "$bin" ]] || { echo "circuits_fashion.sh: $bin not found; build first" >&2; exit 1; }
+need_built "$bin"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"

@@ -18,9 +18,7 @@
 # gives it) and with one (its best on 2 cores: its OpenMP threads and
 # OpenBLAS's own pool contend; OpenBLAS still uses every core); the ratio
 # is taken against the faster of the two.
-set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-py="${PYTHON:-/usr/bin/python3}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 what="${1:-step}" size="${2:-default}" threads="${3:-$(nproc)}"
 repeat="${REPEAT:-3}"
 case "$size" in
@@ -35,15 +33,14 @@ sample)
     [[ "$size" == quick ]] && model=(--layers 2 --embd 64 --heads 4 --ctx 128) ;;
 *) echo "gpt.sh: '$what': expected step or sample" >&2; exit 2 ;;
 esac
-[[ -x "$bin" ]] || { echo "gpt.sh: build first (make build)" >&2; exit 1; }
-"$py" -c "import torch" 2>/dev/null || { echo "gpt.sh: $py cannot import torch (make bench installs it)" >&2; exit 1; }
+need_built "$bin" "make build"
+need_python torch torch "make bench installs it"
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
-median() { sed -n 's/.*"median_ms": *\([0-9.eE+-]*\).*/\1/p' <<<"$1"; }
 c=() t=() t1=()
 for ((r = 0; r < repeat; r++)); do
-    c+=("$(median "$("$bin" "${model[@]}" "${args[@]}" --threads "$threads")")")
-    t+=("$(median "$("$py" "$tpy" "${model[@]}" "${args[@]}" --threads "$threads")")")
-    t1+=("$(median "$("$py" "$tpy" "${model[@]}" "${args[@]}" --threads 1)")")
+    c+=("$(median_ms "$("$bin" "${model[@]}" "${args[@]}" --threads "$threads")")")
+    t+=("$(median_ms "$("$py" "$tpy" "${model[@]}" "${args[@]}" --threads "$threads")")")
+    t1+=("$(median_ms "$("$py" "$tpy" "${model[@]}" "${args[@]}" --threads 1)")")
 done
 mid() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 cm=$(mid "${c[@]}") tm=$(mid "${t[@]}") t1m=$(mid "${t1[@]}")

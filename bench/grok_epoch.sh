@@ -9,17 +9,15 @@
 # torch), EPOCHS (40), WARMUP (5). forgetlab's epoch time is the epoch_ms
 # that `forgetlab grok` logs (the training step only, evaluation excluded);
 # the two runs are strictly one after the other.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fl="$root/build/forgetlab"
-py="${PYTHON:-/usr/bin/python3}"
 threads="${1:-$(nproc)}"
 epochs="${EPOCHS:-40}"
 warmup="${WARMUP:-5}"
-[[ -x "$fl" ]] || { echo "grok_epoch.sh: $fl not found; build first" >&2; exit 1; }
-"$py" -c "import torch" 2>/dev/null || { echo "grok_epoch.sh: $py cannot import torch (set PYTHON)" >&2; exit 1; }
-export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+need_built "$fl"
+need_python torch
+pin_threads "$threads"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -34,7 +32,7 @@ print("%.3f" % t[len(t) // 2] if len(t) % 2 else "%.3f" % ((t[len(t) // 2 - 1] +
 PY
 )
 t=$("$py" "$root/bench/torch_grok_epoch.py" --epochs "$epochs" --warmup "$warmup" --threads "$threads")
-tm=$(sed -n 's/.*"median_ms":\([0-9.eE+-]*\).*/\1/p' <<<"$t")
+tm=$(median_ms "$t")
 echo "Nanda et al. grokking epoch (p 113, 3,830 equations, full batch): medians over $epochs epochs, threads=$threads"
 printf '%16s  %12s  %18s\n' "forgetlab ms" "torch ms" "torch/forgetlab"
 printf '%16.2f  %12.2f  %17.2fx\n' "$c" "$tm" "$(awk -v a="$tm" -v b="$c" 'BEGIN { print a / b }')"

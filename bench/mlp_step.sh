@@ -17,34 +17,18 @@
 # idle OpenMP threads spinning after a parallel region steal the cores the
 # next GEMM's threads need, and the spin policy can change the step time
 # several-fold. Compare runs only under the same policy.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/build/bench_mlp_step"
-py="${PYTHON:-/usr/bin/python3}"
 threads="${1:-$(nproc)}"
 steps="${STEPS:-200}"
 warmup="${WARMUP:-20}"
 batches="${BATCHES:-32 512}"
 
-if [[ ! -x "$bin" ]]; then
-    echo "mlp_step.sh: $bin not found; build first: cmake -S . -B build && cmake --build build" >&2
-    exit 1
-fi
-if ! "$py" -c "import torch" 2>/dev/null; then
-    echo "mlp_step.sh: $py cannot import torch (set PYTHON)" >&2
-    exit 1
-fi
-
-exec 9>"$root/build/.mlp_step.lock"
-flock 9
-
-# Both libraries size their thread pools from these when they start; pin them
-# so neither brings up more threads than asked for.
-export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
-
-# median_ms from one JSON line.
-median() { sed -n 's/.*"median_ms":\([0-9.eE+-]*\).*/\1/p' <<<"$1"; }
+need_built "$bin"
+need_python torch
+bench_lock mlp_step
+pin_threads "$threads"
 
 echo "785-512-256-10 training step (zero grads, forward, CE, backward, AdamW)"
 echo "threads=$threads steps=$steps warmup=$warmup OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}" \
@@ -53,8 +37,8 @@ printf '%6s  %16s  %12s  %18s\n' batch "forgetlab ms" "torch ms" "torch/forgetla
 for b in $batches; do
     c=$("$bin" --batch "$b" --steps "$steps" --warmup "$warmup" --threads "$threads")
     t=$("$py" "$root/bench/torch_mlp_step.py" --batch "$b" --steps "$steps" --warmup "$warmup" --threads "$threads")
-    cm=$(median "$c")
-    tm=$(median "$t")
+    cm=$(median_ms "$c")
+    tm=$(median_ms "$t")
     printf '%6s  %16.3f  %12.3f  %17.2fx\n' "$b" "$cm" "$tm" "$(awk -v a="$tm" -v b="$cm" 'BEGIN { print a / b }')"
     if [[ -n "${VERBOSE:-}" ]]; then
         echo "  $c"

@@ -23,29 +23,19 @@
 # torch/forgetlab, then both implementations' final forgetting per method
 # and learning rate (from the last repetition) as a sanity check that they
 # reproduce the same findings.
-set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/build/forgetlab"
-py="${PYTHON:-/usr/bin/python3}"
 reps="${REPS:-3}"
 torch_args="${TORCH_ARGS:-}"
 
-if [[ ! -x "$bin" ]]; then
-    echo "razor_quick.sh: $bin not found; build first: cmake -S . -B build && cmake --build build" >&2
-    exit 1
-fi
-if ! "$py" -c "import torch, numpy" 2>/dev/null; then
-    echo "razor_quick.sh: $py cannot import torch and numpy (set PYTHON)" >&2
-    exit 1
-fi
+need_built "$bin"
+need_python "torch, numpy" "torch and numpy"
 if ! [[ "$reps" =~ ^[1-9][0-9]*$ ]]; then
     echo "razor_quick.sh: REPS must be a positive integer" >&2
     exit 1
 fi
-
-exec 9>"$root/build/.razor_quick.lock"
-flock 9
+bench_lock razor_quick
 
 dirs=()
 cleanup() { [[ -n "${KEEP:-}" ]] || rm -rf "${dirs[@]}"; }
@@ -67,6 +57,25 @@ timed() {
 cpu_of() { awk '{ printf "%.1f", $1 + $2 }' "$1"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# One timed run of "$@" (WHAT names it in the message) into the fresh
+# directory DIR: stdout.log, stderr.log and the CPU seconds in cpu. Sets
+# run_load (the load average before it), run_wall and run_cpu; a failure
+# ends the benchmark, keeping the directories to look at.
+timed_run() { # WHAT DIR CMD...
+    local what="$1" dir="$2" t0 t1
+    shift 2
+    dirs+=("$dir")
+    run_load=$(load)
+    t0=$(now)
+    if ! timed "$dir/stdout.log" "$dir/stderr.log" "$dir/cpu" "$@"; then
+        echo "razor_quick.sh: $what failed; see $dir/stderr.log" >&2
+        KEEP=1
+        exit 1
+    fi
+    t1=$(now)
+    run_wall=$(elapsed "$t0" "$t1")
+    run_cpu=$(cpu_of "$dir/cpu")
+}
 # forward_kl_new's R^2 from a predictors.csv.
 r2_of() { awk -F, '$1 == "forward_kl_new" { printf "%.3f", $2 }' "$1/predictors.csv"; }
 
@@ -75,31 +84,17 @@ echo "nproc=$(nproc) OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} TORCH_ARGS='${tor
 c_times=() t_times=() c_cpus=() t_cpus=()
 for ((i = 1; i <= reps; i++)); do
     cdir=$(mktemp -d /tmp/razor_quick_c.XXXXXX)
-    dirs+=("$cdir")
-    c_load=$(load)
-    t0=$(now)
-    if ! timed "$cdir/stdout.log" "$cdir/stderr.log" "$cdir/cpu" "$bin" study razor --quick --no-distill --out "$cdir"; then
-        echo "razor_quick.sh: forgetlab failed; see $cdir/stderr.log" >&2
-        KEEP=1
-        exit 1
-    fi
-    t1=$(now)
-    c_times+=("$(elapsed "$t0" "$t1")")
-    c_cpus+=("$(cpu_of "$cdir/cpu")")
+    timed_run forgetlab "$cdir" "$bin" study razor --quick --no-distill --out "$cdir"
+    c_load=$run_load
+    c_times+=("$run_wall")
+    c_cpus+=("$run_cpu")
 
     tdir=$(mktemp -d /tmp/razor_quick_torch.XXXXXX)
-    dirs+=("$tdir")
-    t_load=$(load)
-    t0=$(now)
     # shellcheck disable=SC2086
-    if ! timed "$tdir/stdout.log" "$tdir/stderr.log" "$tdir/cpu" "$py" "$root/bench/razor_quick_torch.py" --out "$tdir" $torch_args; then
-        echo "razor_quick.sh: the torch script failed; see $tdir/stderr.log" >&2
-        KEEP=1
-        exit 1
-    fi
-    t1=$(now)
-    t_times+=("$(elapsed "$t0" "$t1")")
-    t_cpus+=("$(cpu_of "$tdir/cpu")")
+    timed_run "the torch script" "$tdir" "$py" "$root/bench/razor_quick_torch.py" --out "$tdir" $torch_args
+    t_load=$run_load
+    t_times+=("$run_wall")
+    t_cpus+=("$run_cpu")
     printf 'rep %d: forgetlab %6.2f s wall, %5s s cpu, load %s before, forward_kl_new R^2 %s\n' \
         "$i" "${c_times[-1]}" "${c_cpus[-1]}" "$c_load" "$(r2_of "$cdir")"
     printf '       torch     %6.2f s wall, %5s s cpu, load %s before, forward_kl_new R^2 %s\n' \

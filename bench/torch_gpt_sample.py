@@ -5,30 +5,24 @@ key/value cache, float32 on the CPU under torch.no_grad(): the prompts in
 one forward pass that fills the cache, then one token per step for every
 sequence, temperature 1, no stop, each sampled token's log-probability kept.
 Prints one JSON line like build/bench_gpt_sample."""
-import argparse
 import json
 import math
+import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # importing torch_gpt leaves no bench/__pycache__ in the tree
+import torch_gpt  # noqa: E402 (after the line above)
 
-class Block(nn.Module):
-    def __init__(self, C, H):
-        super().__init__()
-        self.H = H
-        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
-        self.c_fc, self.mlp_proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
 
+class Block(torch_gpt.Block):
     def forward(self, x, cache):
         """x [b, t, C], the positions after the cache's; cache: [k, v] or [None, None]."""
         b, t, c = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.H, c // self.H).transpose(1, 2) for z in (q, k, v))
+        q, k, v = self.qkv(x)
         if cache[0] is not None:
             k, v = torch.cat([cache[0], k], dim=2), torch.cat([cache[1], v], dim=2)
         cache[0], cache[1] = k, v
@@ -39,12 +33,8 @@ class Block(nn.Module):
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x))))
 
 
-class GPT(nn.Module):
-    def __init__(self, V, T, L, C, H):
-        super().__init__()
-        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
-        self.h = nn.ModuleList([Block(C, H) for _ in range(L)])
-        self.ln_f = nn.LayerNorm(C)
+class GPT(torch_gpt.GPT):
+    block = Block
 
     def forward(self, tok, pos0, caches):
         x = self.wte(tok) + self.wpe(torch.arange(pos0, pos0 + tok.shape[1]))
@@ -68,18 +58,9 @@ class GPT(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    for k, v in (("batch", 64), ("prompt", 16), ("new", 64), ("ctx", 128), ("layers", 4), ("embd", 128),
-                 ("heads", 4), ("repeat", 10), ("threads", 1)):
-        ap.add_argument("--" + k, type=int, default=v)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
-    m = GPT(256, a.ctx, a.layers, a.embd, a.heads).eval()
-    with torch.no_grad():  # GPT-2's initialisation, as forgetlab's
-        for p in m.parameters():
-            if p.dim() == 2:
-                p.normal_(0.0, 0.02)
+    a = torch_gpt.int_options((("batch", 64), ("prompt", 16), ("new", 64), ("ctx", 128), ("layers", 4),
+                               ("embd", 128), ("heads", 4), ("repeat", 10), ("threads", 1)))
+    m = torch_gpt.make_model(GPT, a).eval()
     prompts = torch.randint(0, 256, (a.batch, a.prompt))
     gen = torch.Generator().manual_seed(7)
     times, tokens = [], 0

@@ -4,40 +4,33 @@ step (zero grads, forward, next-byte cross-entropy at every position,
 backward, AdamW) of the same GPT (nanoGPT's layout, exact GELU, tied head),
 float32 on the CPU, on a fixed batch of random bytes. Prints one JSON line
 like build/bench_gpt_step."""
-import argparse
 import json
 import math
+import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
+sys.dont_write_bytecode = True  # importing torch_gpt leaves no bench/__pycache__ in the tree
+import torch_gpt  # noqa: E402 (after the line above)
 
-class Block(nn.Module):
-    def __init__(self, C, H):
-        super().__init__()
-        self.H = H
-        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
-        self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
-        self.c_fc, self.mlp_proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
 
+class Block(torch_gpt.Block):
     def forward(self, x, mask):
         b, t, c = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.H, c // self.H).transpose(1, 2) for z in (q, k, v))
+        q, k, v = self.qkv(x)
         att = ((q @ k.transpose(-2, -1)) / math.sqrt(c // self.H)).masked_fill(mask[:t, :t], float("-inf")).softmax(-1)
         x = x + self.c_proj((att @ v).transpose(1, 2).reshape(b, t, c))
         return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x))))
 
 
-class GPT(nn.Module):
+class GPT(torch_gpt.GPT):
+    block = Block
+
     def __init__(self, V, T, L, C, H):
-        super().__init__()
-        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
-        self.h = nn.ModuleList([Block(C, H) for _ in range(L)])
-        self.ln_f = nn.LayerNorm(C)
+        super().__init__(V, T, L, C, H)
         self.register_buffer("mask", torch.triu(torch.ones(T, T, dtype=torch.bool), 1))
 
     def forward(self, tok):
@@ -48,18 +41,9 @@ class GPT(nn.Module):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    for k, v in (("batch", 16), ("ctx", 128), ("layers", 4), ("embd", 128), ("heads", 4), ("steps", 30),
-                 ("warmup", 5), ("threads", 1)):
-        ap.add_argument("--" + k, type=int, default=v)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(1)
-    m = GPT(256, a.ctx, a.layers, a.embd, a.heads)
-    with torch.no_grad():  # GPT-2's initialisation, as forgetlab's
-        for name, p in m.named_parameters():
-            if p.dim() == 2:
-                p.normal_(0.0, 0.02)
+    a = torch_gpt.int_options((("batch", 16), ("ctx", 128), ("layers", 4), ("embd", 128), ("heads", 4),
+                               ("steps", 30), ("warmup", 5), ("threads", 1)))
+    m = torch_gpt.make_model(GPT, a)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.95), weight_decay=0.1)
     tok = torch.randint(0, 256, (a.batch, a.ctx))
     tgt = torch.randint(0, 256, (a.batch, a.ctx))

@@ -1,10 +1,11 @@
-/* testutil.h: helpers the unit tests share: a fresh scratch directory per
- * test under $FORGETLAB_TEST_TMP (removed again afterwards), writing raw
- * bytes to a file, counting and listing what a directory holds (so a test
- * can see that no temporary file was left behind), refusing every truncated
- * copy of a file, and checking that a refusal left one clear error message.
- * Header-only because each test is its own executable; everything is static
- * inline so unused helpers do not warn. */
+/* testutil.h: helpers the unit tests share: each test file's main
+ * (TU_MAIN), a fresh scratch directory per test under $FORGETLAB_TEST_TMP
+ * (removed again afterwards), writing raw bytes to a file, counting and
+ * listing what a directory holds (so a test can see that no temporary file
+ * was left behind), refusing every truncated copy of a file and a table of
+ * malformed ones, and checking that a refusal left one clear error
+ * message. Header-only because each test is its own executable; everything
+ * is static inline so unused helpers do not warn. */
 #ifndef FORGETLAB_TEST_TESTUTIL_H
 #define FORGETLAB_TEST_TESTUTIL_H
 
@@ -69,6 +70,40 @@ static inline int tu_scratch_teardown(void **state) {
     return 0;
 }
 
+/* What tu_setup names scratch directories after: the test program's name
+ * (test_npy, ...), set by TU_MAIN, so a directory a crashed test left
+ * behind says where it came from. */
+static const char *tu_prog = "test";
+
+/* TU_MAIN's first step: tu_prog becomes the last part of argv0. */
+static inline void tu_set_prog(const char *argv0) {
+    if (!argv0 || !*argv0) return;
+    const char *slash = strrchr(argv0, '/');
+    tu_prog = slash ? slash + 1 : argv0;
+}
+
+/* A cmocka setup: a fresh tu_dir named after the test program. */
+static inline int tu_setup(void **state) {
+    (void)state;
+    return tu_scratch_setup(tu_prog);
+}
+
+/* A test entry whose test runs in a fresh tu_dir, removed afterwards. */
+#define TU_SCRATCH_TEST(f) cmocka_unit_test_setup_teardown(f, tu_setup, tu_scratch_teardown)
+
+/* A test file's main: runs the tests listed (cmocka_unit_test and
+ * TU_SCRATCH_TEST entries) as one group, group_setup before them all and
+ * group_teardown after them (either may be NULL). */
+#define TU_MAIN_WITH(group_setup, group_teardown, ...)                     \
+    int main(int argc, char **argv) {                                      \
+        tu_set_prog(argc > 0 ? argv[0] : NULL);                            \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                   \
+        return cmocka_run_group_tests(tests, group_setup, group_teardown); \
+    }
+
+/* TU_MAIN_WITH without group setup or teardown. */
+#define TU_MAIN(...) TU_MAIN_WITH(NULL, NULL, __VA_ARGS__)
+
 /* tu_dir/name, malloc'ed (the caller frees). */
 static inline char *tu_scratch(const char *name) { return fl_path_join(tu_dir, name); }
 
@@ -124,6 +159,26 @@ static inline void tu_assert_error_mentions(const char *path, const char *needle
     assert_null(strchr(msg, '\n'));
     assert_non_null(strstr(msg, path));
     if (needle && !strstr(msg, needle)) fail_msg("'%s' does not mention '%s'", msg, needle);
+}
+
+/* A hand-made file that must be refused: its header, the amount of data
+ * after it (in the format's own unit), and what the error must mention
+ * (NULL: anything). */
+typedef struct {
+    const char *header;
+    size_t ndata;
+    const char *needle;
+} tu_bad_file;
+
+/* Each of the n cases, written in turn to path by write_case, is refused:
+ * refused(path, needle) checks each. */
+static inline void tu_assert_bad_files_refused(const char *path, const tu_bad_file *cases, size_t n,
+                                               void (*write_case)(const char *path, const char *header, size_t ndata),
+                                               void (*refused)(const char *path, const char *needle)) {
+    for (size_t i = 0; i < n; i++) {
+        write_case(path, cases[i].header, cases[i].ndata);
+        refused(path, cases[i].needle);
+    }
 }
 
 /* Every proper prefix of the file full (the empty one included), written in

@@ -193,17 +193,24 @@ fail:
     return -1;
 }
 
+/* A whole IDX file of the given magic: its ndims sizes into dims, its data
+ * converted through conv into *out (malloc'ed, elsize bytes a value). */
+static int idx_read_file(const char *path, uint32_t magic, const char *kind, int ndims, uint32_t *dims,
+                         size_t elsize, idx_convert conv, void **out) {
+    idx_file f;
+    size_t total;
+    if (idx_open_header(&f, path, magic, kind, ndims, dims, &total)) return -1;
+    int rc = idx_read_body(&f, total, elsize, conv, out);
+    idx_close(&f);
+    return rc;
+}
+
 int fl_idx_read_images(const char *path, float **x, int *n, int *rows, int *cols) {
     *x = NULL;
     *n = *rows = *cols = 0;
-    idx_file f;
     uint32_t dims[3];
-    size_t total;
     void *px = NULL;
-    if (idx_open_header(&f, path, IDX_MAGIC_IMAGES, "idx3 images", 3, dims, &total)) return -1;
-    int rc = idx_read_body(&f, total, sizeof(float), to_pixels, &px);
-    idx_close(&f);
-    if (rc) return -1;
+    if (idx_read_file(path, IDX_MAGIC_IMAGES, "idx3 images", 3, dims, sizeof(float), to_pixels, &px)) return -1;
     *x = px;
     *n = (int)dims[0];
     *rows = (int)dims[1];
@@ -214,14 +221,9 @@ int fl_idx_read_images(const char *path, float **x, int *n, int *rows, int *cols
 int fl_idx_read_labels(const char *path, int **labels, int *n) {
     *labels = NULL;
     *n = 0;
-    idx_file f;
     uint32_t dims[1];
-    size_t total;
     void *lab = NULL;
-    if (idx_open_header(&f, path, IDX_MAGIC_LABELS, "idx1 labels", 1, dims, &total)) return -1;
-    int rc = idx_read_body(&f, total, sizeof(int), to_labels, &lab);
-    idx_close(&f);
-    if (rc) return -1;
+    if (idx_read_file(path, IDX_MAGIC_LABELS, "idx1 labels", 1, dims, sizeof(int), to_labels, &lab)) return -1;
     *labels = lab;
     *n = (int)dims[0];
     return 0;

@@ -31,6 +31,21 @@ static int db_error(fl_results *r, const char *what) {
     return fl_error_set("%s: %s: %s", r->path, what, sqlite3_errmsg(r->db));
 }
 
+/* Prepares sql into *st with text bound to its first parameter; what names
+ * the statement in the error when it cannot be prepared. */
+static int prepare_with(fl_results *r, sqlite3_stmt **st, const char *sql, const char *text, const char *what) {
+    if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK) return db_error(r, what);
+    sqlite3_bind_text(*st, 1, text, -1, SQLITE_TRANSIENT);
+    return 0;
+}
+
+/* Column 0 of the row st stands on (row: it does) as text into buf; "" when
+ * there is no row or the value is NULL. */
+static void column_text(sqlite3_stmt *st, int row, char *buf, size_t n) {
+    const unsigned char *v = row ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(buf, n, "%s", v ? (const char *)v : "");
+}
+
 static int exec(fl_results *r, const char *sql) {
     char *err = NULL;
     if (sqlite3_exec(r->db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -88,9 +103,7 @@ void fl_results_close(fl_results *r) {
 
 int fl_results_run_done(fl_results *r, const char *run_id, int *done) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM runs WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_error(r, "query");
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    if (prepare_with(r, &st, "SELECT 1 FROM runs WHERE run_id = ?", run_id, "query")) return -1;
     int rc = sqlite3_step(st);
     *done = rc == SQLITE_ROW;
     sqlite3_finalize(st);
@@ -113,9 +126,7 @@ int fl_results_count(fl_results *r, int *runs, int *checkpoints) {
 
 int fl_results_begin_run(fl_results *r, const char *run_id) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "DELETE FROM checkpoints WHERE run_id = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_error(r, "delete");
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
+    if (prepare_with(r, &st, "DELETE FROM checkpoints WHERE run_id = ?", run_id, "delete")) return -1;
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_error(r, "delete");
@@ -133,9 +144,7 @@ void fl_results_rollback(fl_results *r) { sqlite3_exec(r->db, "ROLLBACK", NULL, 
 
 int fl_results_set_meta(fl_results *r, const char *key, const char *value) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "INSERT OR REPLACE INTO study (key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
-        return db_error(r, "insert");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (prepare_with(r, &st, "INSERT OR REPLACE INTO study (key, value) VALUES (?, ?)", key, "insert")) return -1;
     sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
@@ -144,13 +153,10 @@ int fl_results_set_meta(fl_results *r, const char *key, const char *value) {
 
 int fl_results_get_meta(fl_results *r, const char *key, char *buf, size_t n, int *found) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "SELECT value FROM study WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
-        return db_error(r, "query");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (prepare_with(r, &st, "SELECT value FROM study WHERE key = ?", key, "query")) return -1;
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW;
-    const unsigned char *v = *found ? sqlite3_column_text(st, 0) : NULL;
-    snprintf(buf, n, "%s", v ? (const char *)v : "");
+    column_text(st, *found, buf, n);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
 }
@@ -172,8 +178,7 @@ int fl_results_peek_meta(const char *path, const char *key, char *buf, size_t n,
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
         int step = sqlite3_step(st);
         *found = step == SQLITE_ROW;
-        const unsigned char *v = *found ? sqlite3_column_text(st, 0) : NULL;
-        snprintf(buf, n, "%s", v ? (const char *)v : "");
+        column_text(st, *found, buf, n);
         sqlite3_finalize(st);
         if (step != SQLITE_ROW && step != SQLITE_DONE) rc = db_error(&r, "query");
     }
@@ -188,18 +193,14 @@ static int query_one(fl_results *r, const char *sql, long long *num, char *text,
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
     int rc = sqlite3_step(st);
     if (num) *num = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    if (text) {
-        const unsigned char *v = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-        snprintf(text, n, "%s", v ? (const char *)v : "");
-    }
+    if (text) column_text(st, rc == SQLITE_ROW, text, n);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(r, "query");
 }
 
 int fl_results_import(fl_results *r, const char *other_path, int *copied, int *dups) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(r->db, "ATTACH DATABASE ? AS src", -1, &st, NULL) != SQLITE_OK) return db_error(r, "attach");
-    sqlite3_bind_text(st, 1, other_path, -1, SQLITE_TRANSIENT);
+    if (prepare_with(r, &st, "ATTACH DATABASE ? AS src", other_path, "attach")) return -1;
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return fl_error_set("%s: cannot read: %s", other_path, sqlite3_errmsg(r->db));

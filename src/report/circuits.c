@@ -37,6 +37,10 @@ static int report_patching(const fl_circuits_request *a, int n, int nc, const fl
     return 0;
 }
 
+/* Which of total examples the i-th of n checked ones is: n evenly spaced
+ * over all of them, so every subtask is drawn from. */
+static int spaced(int i, int n, int total) { return (int)((long)i * total / n); }
+
 /* --check-patching N: N of the examples, evenly spaced over the subtasks,
  * every component patched for real, against its score. */
 static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const fl_ap_examples *ex, const float *scores) {
@@ -50,16 +54,14 @@ static int check_patching(const fl_circuits_request *a, const fl_mlp *m, const f
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        const int e = (int)((long)i * ex->n / n);
+        const int e = spaced(i, n, ex->n);
         memcpy(x + (size_t)i * D, ex->x + (size_t)e * D, sizeof(float) * D);
         if (input) memcpy(xc + (size_t)i * D, ex->xc + (size_t)e * D, sizeof(float) * D);
         memcpy(sc + (size_t)i * nc, scores + (size_t)e * nc, sizeof(float) * nc);
         label[i] = ex->label[e];
     }
-    if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) ||
-        report_patching(a, n, nc, sc, change))
-        goto out;
-    rc = 0;
+    if (fl_ap_patched_changes(m, &a->ap, a->task, x, xc, label, n, change) == 0)
+        rc = report_patching(a, n, nc, sc, change);
 out:
     free(x), free(xc), free(sc), free(change), free(label);
     return rc;
@@ -138,16 +140,14 @@ static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, co
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        const int e = (int)((long)i * ex->n / n);
+        const int e = spaced(i, n, ex->n);
         memcpy(tok + (size_t)i * T, ex->tok + (size_t)e * T, sizeof(int) * T);
         memcpy(tokc + (size_t)i * T, ex->tokc + (size_t)e * T, sizeof(int) * T);
         target[i] = ex->target[e];
     }
-    if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) ||
-        fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) ||
-        report_patching(a, n, nc, score, change))
-        goto out;
-    rc = 0;
+    if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) == 0 &&
+        fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) == 0)
+        rc = report_patching(a, n, nc, score, change);
 out:
     free(tok), free(tokc), free(target), free(score), free(change);
     return rc;

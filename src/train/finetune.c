@@ -117,15 +117,10 @@ int fl_ft_method_on_policy(fl_ft_method m) {
 void fl_finetune_defaults(fl_finetune_config *c) {
     memset(c, 0, sizeof *c);
     c->method = FL_FT_SFT1;
-    c->lr = 1e-4;
-    c->schedule = FL_SCHED_CONSTANT;
-    c->warmup_frac = 0.1;
-    c->epochs = 1;
-    c->batch = 32;
-    c->group_size = 8;
-    c->kl_coef = 0.1;
-    c->simpo_beta = 2.0;
-    c->simpo_gamma = 0.5;
+    c->lr = 1e-4, c->schedule = FL_SCHED_CONSTANT, c->warmup_frac = 0.1;
+    c->epochs = 1, c->batch = 32;
+    c->group_size = 8, c->kl_coef = 0.1;
+    c->simpo_beta = 2.0, c->simpo_gamma = 0.5;
     c->checkpoint_every = 0.2;
     c->sft2_labels[0][0] = 0, c->sft2_labels[0][1] = 4, c->sft2_labels[1][0] = 1, c->sft2_labels[1][1] = 5;
     c->log_every = 10;

@@ -44,9 +44,7 @@ void fl_grok_defaults(fl_grok_config *c) {
     c->lr = 1e-3, c->wd = 1.0, c->beta1 = 0.9, c->beta2 = 0.98;
     c->warmup = 10;
     c->epochs = 40000;
-    c->log_every = 10;
-    c->measure_every = 100;
-    c->checkpoint_every = 1000;
+    c->log_every = 10, c->measure_every = 100, c->checkpoint_every = 1000;
     c->key_freqs = 5;
     c->cs_examples = 32;
     c->progress = 1;
@@ -62,20 +60,25 @@ static int parse_prime(const char *v, void *field) {
 static void format_int(const void *field, char *buf, size_t n) { snprintf(buf, n, "%d", *(const int *)field); }
 static int parse_ops(const char *v, void *field) { return fl_mod_ops_parse(v, field); }
 static void format_ops(const void *field, char *buf, size_t n) { fl_mod_ops_format(field, buf, n); }
+/* act and init take one of two words: 0 for word0, 1 for word1, else -1
+ * with an error naming both. */
+static int which_of(const char *v, const char *word0, const char *word1) {
+    if (strcmp(v, word0) == 0) return 0;
+    if (strcmp(v, word1) == 0) return 1;
+    return fl_error_set("expected %s or %s, got '%s'", word0, word1, v);
+}
 static int parse_act(const char *v, void *field) {
-    if (strcmp(v, "relu") == 0) *(fl_tf_act *)field = FL_TF_RELU;
-    else if (strcmp(v, "gelu") == 0) *(fl_tf_act *)field = FL_TF_GELU;
-    else return fl_error_set("expected relu or gelu, got '%s'", v);
-    return 0;
+    const int k = which_of(v, "relu", "gelu");
+    if (k >= 0) *(fl_tf_act *)field = k ? FL_TF_GELU : FL_TF_RELU;
+    return k < 0 ? -1 : 0;
+}
+static int parse_init(const char *v, void *field) {
+    const int k = which_of(v, "scaled", "torch");
+    if (k >= 0) *(fl_tf_init_kind *)field = k ? FL_TF_INIT_TORCH : FL_TF_INIT_SCALED;
+    return k < 0 ? -1 : 0;
 }
 static void format_act(const void *field, char *buf, size_t n) {
     snprintf(buf, n, "%s", *(const fl_tf_act *)field == FL_TF_GELU ? "gelu" : "relu");
-}
-static int parse_init(const char *v, void *field) {
-    if (strcmp(v, "scaled") == 0) *(fl_tf_init_kind *)field = FL_TF_INIT_SCALED;
-    else if (strcmp(v, "torch") == 0) *(fl_tf_init_kind *)field = FL_TF_INIT_TORCH;
-    else return fl_error_set("expected scaled or torch, got '%s'", v);
-    return 0;
 }
 static void format_init(const void *field, char *buf, size_t n) {
     snprintf(buf, n, "%s", *(const fl_tf_init_kind *)field == FL_TF_INIT_SCALED ? "scaled" : "torch");
@@ -141,26 +144,21 @@ int fl_grok_preset(fl_grok_config *c, const char *name) {
          * grokked by ~1,500, then cleaned up (docs/grokking.md). */
         fl_grok_defaults(c);
         c->preset = "quick";
-        c->p = 59;
-        c->frac = 0.5;
+        c->p = 59, c->frac = 0.5;
         c->d_model = 64, c->heads = 4, c->d_mlp = 256;
         c->epochs = 3000;
-        c->measure_every = 50;
-        c->checkpoint_every = 500;
+        c->measure_every = 50, c->checkpoint_every = 500;
     } else if (strcmp(name, "tiny") == 0) {
         /* For tests: p 31 and 70% of the equations, a narrow model and a
          * larger step: memorised by epoch ~150 and grokked by 250-600 on
          * each of seeds 0-4, in a few seconds on one core. */
         fl_grok_defaults(c);
         c->preset = "tiny";
-        c->p = 31;
-        c->frac = 0.7;
+        c->p = 31, c->frac = 0.7;
         c->d_model = 32, c->heads = 4, c->d_mlp = 128;
         c->lr = 3e-3;
         c->epochs = 2000;
-        c->log_every = 50;
-        c->measure_every = 250;
-        c->checkpoint_every = 250;
+        c->log_every = 50, c->measure_every = 250, c->checkpoint_every = 250;
     } else {
         return fl_error_set("unknown preset '%s' (expected nanda, quick or tiny)", name);
     }

@@ -27,15 +27,10 @@ void fl_pretrain_defaults(fl_pretrain_config *c) {
     memset(c, 0, sizeof *c);
     c->spec = "785-512-256-10";
     c->per_task = 500;
-    c->epochs = 20;
-    c->batch = 32;
-    c->lr = 1e-3;
-    c->weight_decay = 0.0;
-    c->beta1 = 0.9;
-    c->beta2 = 0.999;
+    c->epochs = 20, c->batch = 32;
+    c->lr = 1e-3, c->weight_decay = 0.0, c->beta1 = 0.9, c->beta2 = 0.999;
     c->seed = 0;
-    c->log_every = 10;
-    c->checkpoint_every = 5;
+    c->log_every = 10, c->checkpoint_every = 5;
     c->progress = 1;
 }
 

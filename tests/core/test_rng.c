@@ -1,9 +1,6 @@
 /* test_rng.c: the generator is deterministic per (seed, stream), streams are
  * independent, and the derived draws have the right ranges and moments. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/blob.h"
 #include "forgetlab/rng.h"
@@ -107,13 +104,6 @@ static void test_blob_layout(void **state) {
     fl_blob_free(&b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_ranges_and_moments),
-        cmocka_unit_test(test_shuffle_is_permutation),
-        cmocka_unit_test(test_categorical),
-        cmocka_unit_test(test_blob_layout),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_deterministic), cmocka_unit_test(test_ranges_and_moments),
+        cmocka_unit_test(test_shuffle_is_permutation), cmocka_unit_test(test_categorical),
+        cmocka_unit_test(test_blob_layout))

@@ -11,11 +11,6 @@
 #include "forgetlab/data.h"
 #include "forgetlab/error.h"
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("idx");
-}
-
 /* The call failed and said so in one line that starts with "path: ". */
 static void assert_refused(int rc, const char *path, const char *needle) {
     const char *msg = fl_error_msg();
@@ -83,8 +78,7 @@ static void test_round_trip(void **state) {
         char *lab = write_labels(gz ? "lab.gz" : "lab", gz);
         check_images(img);
         check_labels(lab);
-        free(img);
-        free(lab);
+        free(img), free(lab);
     }
 }
 
@@ -311,18 +305,7 @@ static void test_real_fashion(void **state) {
     }
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_magic, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_absurd_dims, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_corrupted_gzip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_fashion_load, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_fashion_refusals, setup, tu_scratch_teardown),
-        cmocka_unit_test(test_real_fashion),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_round_trip), TU_SCRATCH_TEST(test_missing_file), TU_SCRATCH_TEST(test_every_truncation),
+        TU_SCRATCH_TEST(test_bad_magic), TU_SCRATCH_TEST(test_absurd_dims), TU_SCRATCH_TEST(test_trailing_bytes),
+        TU_SCRATCH_TEST(test_corrupted_gzip), TU_SCRATCH_TEST(test_fashion_load),
+        TU_SCRATCH_TEST(test_fashion_refusals), cmocka_unit_test(test_real_fashion))

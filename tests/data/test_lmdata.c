@@ -7,11 +7,6 @@
 
 #include "forgetlab/lmdata.h"
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("lmdata");
-}
-
 static void test_verifier(void **state) {
     (void)state;
     /* Sums are written least significant digit first: 82 as 28. */
@@ -133,12 +128,5 @@ static void test_real_data(void **state) {
     fl_text_free(&t);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_verifier),
-        cmocka_unit_test_setup_teardown(test_words_and_text, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_skill_sets, setup, tu_scratch_teardown),
-        cmocka_unit_test(test_real_data),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_verifier), TU_SCRATCH_TEST(test_words_and_text), TU_SCRATCH_TEST(test_skill_sets),
+        cmocka_unit_test(test_real_data))

@@ -25,17 +25,32 @@ static const int QUOTA[10] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 3};
 #define TOTAL 77
 #define TEST_N 15
 
-static int setup(void **state) {
-    (void)state;
-    if (tu_scratch_setup("mnist")) return -1;
-    return fx_mnist_dir(tu_dir, COUNT);
-}
-
 static char *mnist_path(const char *name) {
     char rel[64];
     snprintf(rel, sizeof rel, "mnist/%s", name);
     return tu_scratch(rel);
 }
+
+/* The running test's fixture directory (tu_dir/mnist) and the cache the
+ * loader keeps in it, set by setup and freed by teardown. */
+static char *g_mdir, *g_cache;
+
+/* A fresh scratch directory holding the fixture's digit files. */
+static int setup(void **state) {
+    if (tu_setup(state) || fx_mnist_dir(tu_dir, COUNT)) return -1;
+    g_mdir = tu_scratch("mnist");
+    g_cache = mnist_path("digits.cache");
+    return 0;
+}
+
+static int teardown(void **state) {
+    free(g_mdir), free(g_cache);
+    g_mdir = g_cache = NULL;
+    return tu_scratch_teardown(state);
+}
+
+/* A test that runs in a fresh fixture directory (setup), removed afterwards. */
+#define MNIST_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 /* Image (digit d, index i in d.json) matches the fixture. */
 static void assert_image(const float *x, int d, int i) {
@@ -147,14 +162,13 @@ static void edit_in_place(const char *path, const char *from, const char *to) {
 
 static void test_cache_used_while_sources_unchanged(void **state) {
     (void)state;
-    char *mdir = tu_scratch("mnist"), *cache = mnist_path("digits.cache");
     char *three = mnist_path("3.json");
     fl_images first, second;
-    assert_false(fl_file_exists(cache));
+    assert_false(fl_file_exists(g_cache));
     load_all_ok(&first);
-    assert_true(fl_file_exists(cache));
+    assert_true(fl_file_exists(g_cache));
     /* The 10 sources and the cache: no temporary file left behind. */
-    assert_int_equal(tu_count_entries(mdir, ""), 11);
+    assert_int_equal(tu_count_entries(g_mdir, ""), 11);
     /* An edit the cache cannot see (same size and time) proves it is read:
      * image 0 of digit 3 starts with pixel values 0 and 0.1875. */
     edit_in_place(three, "[0,0.1875,", "[1,0.1875,");
@@ -171,37 +185,32 @@ static void test_cache_used_while_sources_unchanged(void **state) {
     assert_same_images(&first, &second);
     fl_images_free(&second);
     fl_images_free(&first);
-    free(mdir);
-    free(cache);
     free(three);
 }
 
 static void test_cache_rebuilt_when_a_source_changes(void **state) {
     (void)state;
-    char *cache = mnist_path("digits.cache");
     fl_images im;
     load_all_ok(&im);
     fl_images_free(&im);
     struct stat before, after;
-    assert_int_equal(stat(cache, &before), 0);
+    assert_int_equal(stat(g_cache, &before), 0);
     assert_int_equal(fx_digit_json(tu_dir, 5, COUNT[5] + 1), 0);
     load_all_ok(&im);
     assert_int_equal(im.n, TOTAL + 1);
     assert_int_equal(im.label[COUNT[0] + COUNT[1] + COUNT[2] + COUNT[3] + COUNT[4] + COUNT[5]], 5);
     fl_images_free(&im);
-    assert_int_equal(stat(cache, &after), 0);
+    assert_int_equal(stat(g_cache, &after), 0);
     assert_int_equal(after.st_size, before.st_size + 4 + 784 * 4);
-    free(cache);
 }
 
 static void test_cache_rebuilt_when_damaged(void **state) {
     (void)state;
-    char *cache = mnist_path("digits.cache"), *mdir = tu_scratch("mnist");
     fl_images good, im;
     load_all_ok(&good);
     char *valid;
     size_t n;
-    assert_int_equal(fl_read_file(cache, &valid, &n), 0);
+    assert_int_equal(fl_read_file(g_cache, &valid, &n), 0);
     /* A flipped byte anywhere (header, labels, pixels, CRC), a cut, an
      * extra byte, an empty file. */
     const size_t flips[] = {0, 9, 13, 17, 29, 40, 280, 300, n / 2, n - 1};
@@ -217,57 +226,52 @@ static void test_cache_rebuilt_when_damaged(void **state) {
             bad[bn++] = 'x';
         else
             bn = 0;
-        assert_int_equal(tu_write_file(cache, bad, bn), 0);
+        assert_int_equal(tu_write_file(g_cache, bad, bn), 0);
         free(bad);
         load_all_ok(&im);
         assert_same_images(&good, &im);
         fl_images_free(&im);
         char *now;
         size_t nn;
-        assert_int_equal(fl_read_file(cache, &now, &nn), 0);
+        assert_int_equal(fl_read_file(g_cache, &now, &nn), 0);
         assert_int_equal(nn, n);
         assert_memory_equal(now, valid, n);
         free(now);
     }
-    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 1);
+    assert_int_equal(tu_count_entries(g_mdir, "digits.cache"), 1);
     free(valid);
     fl_images_free(&good);
-    free(cache);
-    free(mdir);
 }
 
 static void test_cache_unwritable(void **state) {
     (void)state;
-    char *cache = mnist_path("digits.cache"), *mdir = tu_scratch("mnist");
     fl_images good, im;
     load_all_ok(&good);
-    unlink(cache);
+    unlink(g_cache);
     /* Something that is not a file in the cache's place: it can be neither
      * read nor replaced, and the loader carries on without it. */
-    assert_int_equal(mkdir(cache, 0755), 0);
+    assert_int_equal(mkdir(g_cache, 0755), 0);
     load_all_ok(&im);
     assert_same_images(&good, &im);
     fl_images_free(&im);
-    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 1);
-    rmdir(cache);
+    assert_int_equal(tu_count_entries(g_mdir, "digits.cache"), 1);
+    rmdir(g_cache);
     /* A read-only directory (meaningless for root, who writes anyway). */
     if (geteuid() != 0) {
-        assert_int_equal(chmod(mdir, 0555), 0);
+        assert_int_equal(chmod(g_mdir, 0555), 0);
         load_all_ok(&im);
         assert_same_images(&good, &im);
         fl_images_free(&im);
-        assert_false(fl_file_exists(cache));
-        chmod(mdir, 0755);
+        assert_false(fl_file_exists(g_cache));
+        chmod(g_mdir, 0755);
     }
     fl_images_free(&good);
-    free(cache);
-    free(mdir);
 }
 
 /* 4.json holds text; loading fails with a message that starts with its path
  * and contains needle; nothing is returned and no cache file is left. */
 static void assert_json_refused(const char *text, const char *needle) {
-    char *path = mnist_path("4.json"), *mdir = tu_scratch("mnist");
+    char *path = mnist_path("4.json");
     assert_int_equal(tu_write_file(path, text, strlen(text)), 0);
     fl_images im;
     int rc = fl_mnist_load_all(tu_dir, &im);
@@ -278,9 +282,8 @@ static void assert_json_refused(const char *text, const char *needle) {
     assert_null(im.x);
     assert_null(im.label);
     assert_int_equal(im.n, 0);
-    assert_int_equal(tu_count_entries(mdir, "digits.cache"), 0);
+    assert_int_equal(tu_count_entries(g_mdir, "digits.cache"), 0);
     free(path);
-    free(mdir);
 }
 
 /* {"data": [...]} of n numbers, all 0.5 except entry at, which is text. */
@@ -361,17 +364,7 @@ static void test_real_mnist(void **state) {
     fl_images_free(&s[1]);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_all, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_split, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_used_while_sources_unchanged, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_a_source_changes, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_rebuilt_when_damaged, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_cache_unwritable, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_json, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_missing_file, setup, tu_scratch_teardown),
-        cmocka_unit_test(test_real_mnist),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(MNIST_TEST(test_load_all), MNIST_TEST(test_split), MNIST_TEST(test_cache_used_while_sources_unchanged),
+        MNIST_TEST(test_cache_rebuilt_when_a_source_changes), MNIST_TEST(test_cache_rebuilt_when_damaged),
+        MNIST_TEST(test_cache_unwritable), MNIST_TEST(test_malformed_json), MNIST_TEST(test_missing_file),
+        cmocka_unit_test(test_real_mnist))

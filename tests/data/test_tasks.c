@@ -147,11 +147,5 @@ static void test_load(void **state) {
     fl_task_free(&td);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),         cmocka_unit_test(test_build),
-        cmocka_unit_test(test_build_refusals), cmocka_unit_test(test_correct),
-        cmocka_unit_test(test_accuracy),      cmocka_unit_test(test_load),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_names), cmocka_unit_test(test_build), cmocka_unit_test(test_build_refusals),
+        cmocka_unit_test(test_correct), cmocka_unit_test(test_accuracy), cmocka_unit_test(test_load))

@@ -59,6 +59,46 @@ kill_when() {
     echo "# killed with $(grep -c -e "$pattern" "$file" 2>/dev/null || true) lines matching '$pattern' in $(basename "$file")"
 }
 
+# kill_and_resume WHAT PATTERN "COUNTS" ARGS...: forgetlab ARGS runs into
+# $T/ref uninterrupted, and into $T/killed killed (kill -9) once its
+# metrics.jsonl has each of COUNTS lines matching PATTERN, then rerun to the
+# end; both end with the same weights. WHAT names the command.
+kill_and_resume() {
+    local what="$1" pattern="$2" counts="$3" lines
+    shift 3
+    expect_exit 0 "uninterrupted $what" -- "$FL" "$@" --out "$T/ref"
+    for lines in $counts; do
+        kill_when "$lines" "$pattern" "$T/killed/metrics.jsonl" -- "$FL" "$@" --out "$T/killed"
+    done
+    expect_exit 0 "the killed $what resumes to the end" -- "$FL" "$@" --out "$T/killed"
+    cmp -s "$T/ref/model.safetensors" "$T/killed/model.safetensors" && ok "weights identical" || bad "weights differ"
+}
+
+# other_config_refused LR ARGS...: the state of a run of forgetlab ARGS,
+# killed once it exists, is not taken up by a run with --lr LR, and the
+# message names the setting. Killed once its state exists: the state follows
+# the metrics line it belongs to, so waiting for a line could kill the run
+# before the state.
+other_config_refused() {
+    local lr="$1"
+    shift
+    kill_when 1 __metadata__ "$T/other/state.safetensors" -- "$FL" "$@" --out "$T/other"
+    expect_exit 1 "another configuration's state is refused" -- "$FL" "$@" --lr "$lr" --out "$T/other"
+    expect_stderr "holds a .(pretrain|finetune). run of another configuration \(lr = " "  ... naming the setting that differs"
+}
+
+# check_groks DIR LABEL: the grok run in DIR memorised, then grokked, and
+# ended at a test accuracy of at least 0.95 (its summary.json says so).
+check_groks() {
+    local s="$1/summary.json" mem grk acc
+    mem=$(json_get "$s" memorized_epoch)
+    grk=$(json_get "$s" grokked_epoch)
+    acc=$(json_get "$s" test_acc)
+    echo "# $2: memorized_epoch $mem, grokked_epoch $grk, final test_acc $acc"
+    check "'$mem' != 'None' and '$grk' != 'None' and $grk > $mem" "$2: groks after it memorises ($mem < $grk)"
+    check "$acc >= 0.95" "$2: final test accuracy $acc >= 0.95"
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

@@ -8,11 +8,6 @@
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/safetensors.h"
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("checkpoint");
-}
-
 static void fill(fl_mlp *m) {
     for (size_t i = 0; i < m->blob.n; i++) m->blob.params[i] = (float)i / 8.0f - 1.0f;
 }
@@ -121,12 +116,5 @@ static void test_arch(void **state) {
     free(p), free(missing);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_spec_that_does_not_match, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_huge_spec_without_allocating, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_arch, setup, tu_scratch_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_roundtrip), TU_SCRATCH_TEST(test_refuses_spec_that_does_not_match),
+        TU_SCRATCH_TEST(test_refuses_huge_spec_without_allocating), TU_SCRATCH_TEST(test_arch))

@@ -3,13 +3,6 @@
  * the path helpers behave like their shell counterparts. */
 #include "testutil.h"
 
-/* A fresh, empty directory per test, so listing it shows exactly what the
- * code under test left behind. */
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("fileio");
-}
-
 static void assert_file_is(const char *path, const char *want, size_t wn) {
     char *data;
     size_t n;
@@ -20,19 +13,24 @@ static void assert_file_is(const char *path, const char *want, size_t wn) {
     free(data);
 }
 
+/* path holds want and is all the scratch directory holds: no temporary
+ * file was left behind. */
+static void assert_only_file_is(const char *path, const char *want, size_t wn) {
+    assert_file_is(path, want, wn);
+    tu_assert_only_entry(tu_dir, strrchr(path, '/') + 1);
+}
+
 static void test_write_read_roundtrip(void **state) {
     (void)state;
     char *p = tu_scratch("blob.bin");
     const char bin[] = {'a', '\0', 'b', '\n', (char)0xff};
     assert_int_equal(fl_write_file_atomic(p, bin, sizeof bin), 0);
-    assert_file_is(p, bin, sizeof bin);
-    tu_assert_only_entry(tu_dir, "blob.bin");
+    assert_only_file_is(p, bin, sizeof bin);
     /* Overwriting replaces the content in one piece. */
     assert_int_equal(fl_write_text_atomic(p, "second version\n"), 0);
     assert_file_is(p, "second version\n", 15);
     assert_int_equal(fl_write_text_atomic(p, ""), 0);
-    assert_file_is(p, "", 0);
-    tu_assert_only_entry(tu_dir, "blob.bin");
+    assert_only_file_is(p, "", 0);
     free(p);
 }
 
@@ -68,8 +66,7 @@ static void test_abort_keeps_old_file(void **state) {
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "new and half-writ", 17), 0);
     fl_afile_abort(&f);
-    assert_file_is(p, "old", 3);
-    tu_assert_only_entry(tu_dir, "model.bin");
+    assert_only_file_is(p, "old", 3);
     /* A write that failed part-way makes commit refuse and clean up. */
     assert_int_equal(fl_afile_open(&f, p), 0);
     assert_int_equal(fl_afile_write(&f, "new", 3), 0);
@@ -77,8 +74,7 @@ static void test_abort_keeps_old_file(void **state) {
     fl_error_clear();
     assert_int_equal(fl_afile_commit(&f), -1);
     assert_non_null(strstr(fl_error_msg(), "model.bin"));
-    assert_file_is(p, "old", 3);
-    tu_assert_only_entry(tu_dir, "model.bin");
+    assert_only_file_is(p, "old", 3);
     free(p);
 }
 
@@ -202,17 +198,9 @@ static void test_path_join_and_exists(void **state) {
     free(p);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_write_read_roundtrip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_large_file_and_pseudo_file, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_abort_keeps_old_file, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_abort_of_new_file_leaves_nothing, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_permissions_follow_umask, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_errors_name_the_file, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_append_line, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_mkdirs, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_path_join_and_exists, setup, tu_scratch_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+/* Each test gets a fresh, empty directory, so listing it shows exactly what
+ * the code under test left behind. */
+TU_MAIN(TU_SCRATCH_TEST(test_write_read_roundtrip), TU_SCRATCH_TEST(test_large_file_and_pseudo_file),
+        TU_SCRATCH_TEST(test_abort_keeps_old_file), TU_SCRATCH_TEST(test_abort_of_new_file_leaves_nothing),
+        TU_SCRATCH_TEST(test_permissions_follow_umask), TU_SCRATCH_TEST(test_errors_name_the_file),
+        TU_SCRATCH_TEST(test_append_line), TU_SCRATCH_TEST(test_mkdirs), TU_SCRATCH_TEST(test_path_join_and_exists))

@@ -7,11 +7,6 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("npy");
-}
-
 /* A hand-made .npy: version major.0, the given dict (padded to 64 bytes with
  * a final '\n'), then nfloats floats 0, 1, 2, ... */
 static void write_raw(const char *path, int major, const char *dict, int nfloats) {
@@ -113,43 +108,44 @@ static void test_accepts_other_writers(void **state) {
     free(p);
 }
 
+/* Headers that must be refused: a dict, the number of floats after it, what
+ * the error mentions. */
+static const tu_bad_file BAD_HEADERS[] = {
+    /* Refused, whatever the message says. */
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 0, NULL},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }", 1, NULL},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': [3], }", 3, NULL},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), ", 3, NULL},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,)} junk", 3, NULL},
+    {"{'descr: '<f4', 'fortran_order': False, 'shape': (3,)}", 3, NULL},
+    {"", 0, NULL},
+    /* Refused with a message that says why. */
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", 6, "<f8"},
+    {"{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }", 3, ">f4"},
+    {"{'descr': '<f2', 'fortran_order': False, 'shape': (4,), }", 2, "<f2"},
+    {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", 3, "dtype"},
+    {"{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 6, "Fortran"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 2, "3 floats"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 4, "3 floats"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3), }", 3, "shape"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }", 3, "shape"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", 1, "dimensions"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }",
+     0, "too many"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0, "large"},
+    {"{'descr': '<f4', 'shape': (3,), }", 3, "fortran_order"},
+    {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1}", 3, "extra"},
+    {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", 3, "descr"},
+    {"{'descr': '<f4', 'fortran_order': 0, 'shape': (3,), }", 3, "fortran_order"},
+};
+
+/* write_raw of a version 1.0 file: how the cases of BAD_HEADERS are written. */
+static void write_v1(const char *path, const char *dict, size_t nfloats) { write_raw(path, 1, dict, (int)nfloats); }
+
 static void test_refuses_bad_headers(void **state) {
     (void)state;
     char *p = tu_scratch("bad.npy");
-    static const struct {
-        const char *dict;
-        int nfloats;
-        const char *needle;
-    } cases[] = {
-        {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", 6, "<f8"},
-        {"{'descr': '>f4', 'fortran_order': False, 'shape': (3,), }", 3, ">f4"},
-        {"{'descr': '<f2', 'fortran_order': False, 'shape': (4,), }", 2, "<f2"},
-        {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", 3, "dtype"},
-        {"{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 6, "Fortran"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 2, "3 floats"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 4, "3 floats"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 0, NULL},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (0,), }", 1, NULL},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3), }", 3, "shape"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (-3,), }", 3, "shape"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': [3], }", 3, NULL},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }", 1, "dimensions"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }",
-         0, "too many"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0, "large"},
-        {"{'descr': '<f4', 'shape': (3,), }", 3, "fortran_order"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1}", 3, "extra"},
-        {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (3,)}", 3, "descr"},
-        {"{'descr': '<f4', 'fortran_order': 0, 'shape': (3,), }", 3, "fortran_order"},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,), ", 3, NULL},
-        {"{'descr': '<f4', 'fortran_order': False, 'shape': (3,)} junk", 3, NULL},
-        {"{'descr: '<f4', 'fortran_order': False, 'shape': (3,)}", 3, NULL},
-        {"", 0, NULL},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        write_raw(p, 1, cases[i].dict, cases[i].nfloats);
-        assert_refused(p, cases[i].needle);
-    }
+    tu_assert_bad_files_refused(p, BAD_HEADERS, sizeof BAD_HEADERS / sizeof *BAD_HEADERS, write_v1, assert_refused);
     free(p);
 }
 
@@ -266,15 +262,7 @@ static void test_numpy_interop(void **state) {
     free(p);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrips, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_accepts_other_writers, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_headers, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_preamble, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_write_errors, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_numpy_interop, setup, tu_scratch_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_roundtrips), TU_SCRATCH_TEST(test_accepts_other_writers),
+        TU_SCRATCH_TEST(test_refuses_bad_headers), TU_SCRATCH_TEST(test_refuses_bad_preamble),
+        TU_SCRATCH_TEST(test_every_truncation_is_refused), TU_SCRATCH_TEST(test_write_errors),
+        TU_SCRATCH_TEST(test_numpy_interop))

@@ -8,11 +8,6 @@
 
 #include <sqlite3.h>
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("results");
-}
-
 static const fl_run_key KEY = {"grpo", 1e-4, "constant", 1, 0};
 
 /* One finished run with one checkpoint, and one diverged run. */
@@ -135,11 +130,4 @@ static void test_csv_quoting(void **state) {
     free(db);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_foreign_rows, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_csv_quoting, setup, tu_scratch_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_roundtrip), TU_SCRATCH_TEST(test_foreign_rows), TU_SCRATCH_TEST(test_csv_quoting))

@@ -10,11 +10,6 @@
 
 #define PYTHON "/usr/bin/python3"
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("safetensors");
-}
-
 /* A hand-made file: the header as given (no padding), then ndata bytes. */
 static void write_raw(const char *path, const char *header, size_t ndata) {
     size_t hl = strlen(header);
@@ -120,55 +115,50 @@ static void test_every_truncation_is_refused(void **state) {
     free(p);
 }
 
+/* The start of a header whose first tensor, "a", holds two floats at bytes
+ * 0 to 8: the cases about how tensors share the data follow it with "b". */
+#define A_0_8 "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+
+/* Files that must be refused: a header, the number of data bytes after it,
+ * what the error mentions. */
+static const tu_bad_file BAD_FILES[] = {
+    {"{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, "'a' has dtype F16"},
+    {"{\"w\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8, "F64"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8", 8, "JSON"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} x", 8, "JSON"},
+    {"[1, 2]", 0, "not a safetensors file"},
+    {"{\"w\":[1]}", 0, "'w'"},
+    {"{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "shape"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8, "truncated"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8, "begin"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "shape"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}", 8, "shape"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8, "shape"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", 8, "dimensions"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296,4294967296],"
+     "\"data_offsets\":[0,8]}}", 8, "shape"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets"},
+    {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,-8]}}", 8, "data_offsets"},
+    {A_0_8 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap"},
+    {A_0_8 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "overlap"},
+    {A_0_8 "\"b\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", 8, "overlap"},
+    {A_0_8 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", 20, "hole"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "hole"},
+    {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "after the last"},
+    {A_0_8 "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, "twice"},
+    {"{\"__metadata__\":{\"k\":1}}", 0, "'k'"},
+    {"{\"__metadata__\":[\"k\"]}", 0, "__metadata__"},
+    {"{\"__metadata__\":{},\"__metadata__\":{}}", 0, "__metadata__"},
+    {"{}", 4, "after the last"},
+    {"", 0, "too small"},
+};
+
 static void test_refuses_bad_files(void **state) {
     (void)state;
     char *p = tu_scratch("bad.safetensors");
-    static const struct {
-        const char *header;
-        size_t ndata;
-        const char *needle;
-    } cases[] = {
-        {"{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, "'a' has dtype F16"},
-        {"{\"w\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8, "F64"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8", 8, "JSON"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}} x", 8, "JSON"},
-        {"[1, 2]", 0, "not a safetensors file"},
-        {"{\"w\":[1]}", 0, "'w'"},
-        {"{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "dtype"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "shape"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8, "truncated"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8, "begin"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8, "shape"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}", 8, "shape"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8, "shape"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,2],\"data_offsets\":[0,8]}}", 8, "dimensions"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,4294967296,4294967296],"
-         "\"data_offsets\":[0,8]}}", 8, "shape"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "data_offsets"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8, "data_offsets"},
-        {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,-8]}}", 8, "data_offsets"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlap"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "overlap"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"b\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", 8, "overlap"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", 20, "hole"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "hole"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "after the last"},
-        {"{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, "twice"},
-        {"{\"__metadata__\":{\"k\":1}}", 0, "'k'"},
-        {"{\"__metadata__\":[\"k\"]}", 0, "__metadata__"},
-        {"{\"__metadata__\":{},\"__metadata__\":{}}", 0, "__metadata__"},
-        {"{}", 4, "after the last"},
-        {"", 0, "too small"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        write_raw(p, cases[i].header, cases[i].ndata);
-        assert_refused(p, cases[i].needle);
-    }
+    tu_assert_bad_files_refused(p, BAD_FILES, sizeof BAD_FILES / sizeof *BAD_FILES, write_raw, assert_refused);
     /* What the cases above are variations of is accepted. */
     write_raw(p, "{\"__metadata__\":{\"k\":\"v\"}, \"b\":{\"dtype\":\"F32\",\"shape\":[1],"
                  "\"data_offsets\":[8,12]}, \"a\":{\"dtype\":\"F32\",\"shape\":[2],"
@@ -278,14 +268,6 @@ static void test_python_reads_it(void **state) {
     free(p);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_every_truncation_is_refused, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_files, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_refuses_bad_lengths, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_writer_refuses_bad_input, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_python_reads_it, setup, tu_scratch_teardown),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_roundtrip), TU_SCRATCH_TEST(test_every_truncation_is_refused),
+        TU_SCRATCH_TEST(test_refuses_bad_files), TU_SCRATCH_TEST(test_refuses_bad_lengths),
+        TU_SCRATCH_TEST(test_writer_refuses_bad_input), TU_SCRATCH_TEST(test_python_reads_it))

@@ -132,12 +132,5 @@ static void test_first_change(void **state) {
     assert_string_equal(fl_settings_first_change(T, NT, &c, &base, except)->flag, "flag");
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_apply),
-        cmocka_unit_test(test_help),
-        cmocka_unit_test(test_json_round_trip),
-        cmocka_unit_test(test_first_change),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_apply), cmocka_unit_test(test_help), cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_first_change))

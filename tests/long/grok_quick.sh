@@ -4,15 +4,9 @@
 # promises.
 source "$(dirname "$0")/../e2e/lib.sh"
 expect_exit 0 "grok --preset quick" -- "$FL" grok --preset quick --out "$T/quick" --threads 1
-S="$T/quick/summary.json"
 for f in config.json metrics.jsonl summary.json model.safetensors state.safetensors \
          accuracy.png loss.png progress.png weight_norm.png spectrum.png circuit_stability.png; do
     [ -s "$T/quick/$f" ] && ok "quick: $f written" || bad "quick: $f missing"
 done
-mem=$(json_get "$S" memorized_epoch)
-grk=$(json_get "$S" grokked_epoch)
-acc=$(json_get "$S" test_acc)
-echo "# quick: memorized_epoch $mem, grokked_epoch $grk, final test_acc $acc"
-check "'$mem' != 'None' and '$grk' != 'None' and $grk > $mem" "quick: groks after it memorises ($mem < $grk)"
-check "$acc >= 0.95" "quick: final test accuracy $acc >= 0.95"
+check_groks "$T/quick" quick
 finish

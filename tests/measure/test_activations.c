@@ -1,10 +1,7 @@
 /* test_activations.c: linear CKA's invariances and a hand-computed value;
  * activation change is zero for identical models and matches a direct
  * computation otherwise. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/activations.h"
 
@@ -86,10 +83,4 @@ static void test_activation_change(void **state) {
     fl_mlp_free(&b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cka),
-        cmocka_unit_test(test_activation_change),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_cka), cmocka_unit_test(test_activation_change))

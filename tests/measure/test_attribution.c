@@ -3,10 +3,7 @@
  * linear in the unit), ablation scores on a hand-built MLP checked by hand,
  * and the circuit-stability statistics on hand-made vectors (NumPy values
  * noted beside them). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/attribution.h"
 #include "forgetlab/rng.h"
@@ -230,11 +227,5 @@ static void test_cs(void **state) {
     assert_true(isnan(fl_cs_mean(&one, 1)));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_order),   cmocka_unit_test(test_exact_when_linear),
-        cmocka_unit_test(test_ablation_by_hand), cmocka_unit_test(test_targets),
-        cmocka_unit_test(test_cs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_first_order), cmocka_unit_test(test_exact_when_linear),
+        cmocka_unit_test(test_ablation_by_hand), cmocka_unit_test(test_targets), cmocka_unit_test(test_cs))

@@ -3,10 +3,7 @@
  * path's loss difference L(x') - L(x)) on a small MLP trained here on
  * FashionMNIST, for every loss; AP-IG with one step is plain AP; the KL
  * loss and its reference; and the option checks. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/attribution.h"
 #include "forgetlab/checkpoint.h"
@@ -172,8 +169,6 @@ static void test_checks(void **state) {
     assert_int_equal(fl_ap_check(&o, 0), 0);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kl_loss), cmocka_unit_test(test_checks),
-                                       cmocka_unit_test(test_completeness), cmocka_unit_test(test_one_step_is_ap)};
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN_WITH(setup, teardown,
+             cmocka_unit_test(test_kl_loss), cmocka_unit_test(test_checks), cmocka_unit_test(test_completeness),
+             cmocka_unit_test(test_one_step_is_ap))

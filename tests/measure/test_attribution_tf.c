@@ -9,10 +9,7 @@
  * change itself. Edges: a node's writes are read by the nodes after it and
  * by nothing else, so the EAP scores of its outgoing edges sum to its node
  * score (same corruption), exactly. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/attribution_tf.h"
 #include "forgetlab/error.h"
@@ -24,23 +21,52 @@
 
 enum { V = 7, T = 3 };
 
-static void make_model(fl_transformer *m, int layers, uint64_t seed) {
+/* A model of the given depth, initialised from seed (fl_tf_free it). */
+static fl_transformer make_model(int layers, uint64_t seed) {
     fl_tf_config c = {.vocab = V + 1, .n_out = V, .ctx = T, .n_layers = layers, .d_model = 16, .n_heads = 4,
                       .d_mlp = 24, .act = FL_TF_RELU, .layernorm = 0, .loss_last = 1};
-    assert_int_equal(fl_tf_create(m, &c), 0);
+    fl_transformer m;
+    assert_int_equal(fl_tf_create(&m, &c), 0);
     fl_rng r;
     fl_rng_init(&r, seed, FL_STREAM_INIT);
-    fl_tf_init(m, FL_TF_INIT_TORCH, &r);
+    fl_tf_init(&m, FL_TF_INIT_TORCH, &r);
+    return m;
 }
+
+/* n examples ([n, T] tokens each, the last one "="), their
+ * counterfactuals and their targets. */
+enum { NMAX = 40 };
+typedef struct {
+    int n, tok[NMAX * T], tokc[NMAX * T], target[NMAX];
+} examples;
 
 /* n sums a + b with their counterfactuals: b changed, and a too when
  * both is set. */
-static void make_examples(int n, int both, int *tok, int *tokc, int *target) {
+static examples make_examples(int n, int both) {
+    assert_true(n <= NMAX);
+    examples e = {.n = n};
     for (int i = 0; i < n; i++) {
-        tok[i * T] = i % V, tok[i * T + 1] = (3 * i + 1) % V, tok[i * T + 2] = V;
-        tokc[i * T] = both ? (i + 2) % V : tok[i * T], tokc[i * T + 1] = (5 * i + 4) % V, tokc[i * T + 2] = V;
-        target[i] = (tok[i * T] + tok[i * T + 1]) % V;
+        int *tok = e.tok + i * T, *tokc = e.tokc + i * T;
+        tok[0] = i % V, tok[1] = (3 * i + 1) % V, tok[2] = V;
+        tokc[0] = both ? (i + 2) % V : tok[0], tokc[1] = (5 * i + 4) % V, tokc[2] = V;
+        e.target[i] = (tok[0] + tok[1]) % V;
     }
+    return e;
+}
+
+/* fl_tfap_scores of the examples against their counterfactuals (n * the
+ * number of components), malloc'ed. */
+static float *node_scores(fl_transformer *m, const fl_ap_opts *o, const examples *ex) {
+    float *s = malloc(sizeof(float) * ex->n * fl_tfap_ncomponents(m));
+    assert_int_equal(fl_tfap_scores(m, o, ex->tok, ex->tokc, ex->target, ex->n, s), 0);
+    return s;
+}
+
+/* fl_eap_scores likewise (n * the number of edges), malloc'ed. */
+static float *edge_scores(fl_transformer *m, const fl_ap_opts *o, const examples *ex) {
+    float *s = malloc(sizeof(float) * ex->n * fl_eap_nedges(m));
+    assert_int_equal(fl_eap_scores(m, o, ex->tok, ex->tokc, ex->target, ex->n, s), 0);
+    return s;
 }
 
 /* The stacked clean activations of one example (a mean over one). */
@@ -100,8 +126,7 @@ static double first_order_error(fl_transformer *m, int c, fl_ap_loss loss, doubl
 
 static void test_first_order(void **state) {
     (void)state;
-    fl_transformer m;
-    make_model(&m, 2, 5);
+    fl_transformer m = make_model(2, 5);
     const int H = m.cfg.n_heads, per = H + 1 + m.cfg.d_mlp;
     /* A head and the MLP of block 0 (everything downstream is non-linear),
      * a head of block 1, and a neuron of each block. */
@@ -120,8 +145,7 @@ static void test_first_order(void **state) {
 
 static void test_linear_component_is_exact(void **state) {
     (void)state;
-    fl_transformer m;
-    make_model(&m, 1, 6);
+    fl_transformer m = make_model(1, 6);
     double change, err = first_order_error(&m, m.cfg.n_heads, FL_AP_LOSS_LOGIT_DIFF, 1e-2, &change);
     assert_true(fabs(change) > 1e-4);
     if (getenv("ATTRIBUTION_VERBOSE")) print_message("MLP output, logit difference: relative error %.3g\n", err);
@@ -131,16 +155,11 @@ static void test_linear_component_is_exact(void **state) {
 
 static void test_edges_sum_to_nodes(void **state) {
     (void)state;
-    fl_transformer m;
-    make_model(&m, 2, 7);
-    enum { N = 5 };
-    int tok[N * T], tokc[N * T], target[N];
-    make_examples(N, 1, tok, tokc, target);
+    fl_transformer m = make_model(2, 7);
+    const examples ex = make_examples(5, 1);
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
     const int nc = fl_tfap_ncomponents(&m), ne = fl_eap_nedges(&m), H = m.cfg.n_heads;
-    float *node = malloc(sizeof(float) * N * nc), *edge = malloc(sizeof(float) * N * ne);
-    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, node), 0);
-    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, edge), 0);
+    float *node = node_scores(&m, &o, &ex), *edge = edge_scores(&m, &o, &ex);
     /* The embedding feeds all 27 readers; block 0's heads feed its MLP and
      * the 14 readers of block 1 and the unembedding; block 0's MLP those
      * 14; block 1's heads its MLP and the unembedding; its MLP the last. */
@@ -151,7 +170,7 @@ static void test_edges_sum_to_nodes(void **state) {
             if (h < H) snprintf(up, sizeof up, "blocks.%d.attn.head.%d->", l, h);
             else snprintf(up, sizeof up, "blocks.%d.mlp->", l);
             const int c = l * (H + 1 + m.cfg.d_mlp) + h;
-            for (int b = 0; b < N; b++) {
+            for (int b = 0; b < ex.n; b++) {
                 double sum = 0;
                 for (int e = 0; e < ne; e++) {
                     fl_eap_edge_name(&m, e, name, sizeof name);
@@ -177,19 +196,16 @@ static void test_edges_sum_to_nodes(void **state) {
  * last MLP's score under the logit difference equals its change. */
 static void test_patched_changes(void **state) {
     (void)state;
-    fl_transformer m;
-    make_model(&m, 2, 8);
-    enum { N = 5 };
-    int tok[N * T], tokc[N * T], target[N];
-    make_examples(N, 0, tok, tokc, target);
+    fl_transformer m = make_model(2, 8);
+    const examples ex = make_examples(5, 0);
     const int nc = fl_tfap_ncomponents(&m);
-    float *change = malloc(sizeof(float) * N * nc), *score = malloc(sizeof(float) * N * nc);
+    float *change = malloc(sizeof(float) * ex.n * nc);
     fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    assert_int_equal(fl_tfap_patched_changes(&m, &o, tok, tokc, target, N, change), 0);
-    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, score), 0);
-    for (int b = 0; b < N; b++) {
-        float *cf = clean_acts(&m, tokc + b * T), clean, patched;
-        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, NULL, 1, NULL, &clean), 0);
+    assert_int_equal(fl_tfap_patched_changes(&m, &o, ex.tok, ex.tokc, ex.target, ex.n, change), 0);
+    float *score = node_scores(&m, &o, &ex);
+    for (int b = 0; b < ex.n; b++) {
+        float *cf = clean_acts(&m, ex.tokc + b * T), clean, patched;
+        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, NULL, &clean), 0);
         for (int c = 0; c < nc; c++) {
             size_t off;
             int count, stride, width, l, idx;
@@ -200,7 +216,7 @@ static void test_patched_changes(void **state) {
             fl_tf_component k;
             fl_tfap_component(&m, c, &l, &k, &idx);
             fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
-            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, tok + b * T, target + b, NULL, 1, &p, &patched), 0);
+            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, &p, &patched), 0);
             const double want = (double)patched - clean, got = change[b * nc + c];
             if (!(fabs(got - want) <= 1e-5 * fmax(1.0, fabs(want))))
                 fail_msg("node %d, example %d: batched change %.7g, single patch %.7g", c, b, got, want);
@@ -219,21 +235,20 @@ static void test_patched_changes(void **state) {
  * EAP. With more steps it differs, and stays finite. */
 static void test_eap_ig(void **state) {
     (void)state;
-    fl_transformer m;
-    make_model(&m, 1, 8);
-    enum { N = 4 };
-    int tok[N * T] = {1, 2, V, 3, 0, V, 6, 6, V, 2, 5, V}, tokc[N * T] = {1, 4, V, 3, 1, V, 6, 2, V, 2, 0, V};
-    int target[N] = {3, 3, 5, 0};
+    fl_transformer m = make_model(1, 8);
+    const examples ex = {.n = 4,
+                         .tok = {1, 2, V, 3, 0, V, 6, 6, V, 2, 5, V},
+                         .tokc = {1, 4, V, 3, 1, V, 6, 2, V, 2, 0, V},
+                         .target = {3, 3, 5, 0}};
     const int ne = fl_eap_nedges(&m);
-    float *eap = malloc(sizeof(float) * N * ne), *ig1 = malloc(sizeof(float) * N * ne), *ig5 = malloc(sizeof(float) * N * ne);
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, eap), 0);
+    float *eap = edge_scores(&m, &o, &ex);
     o.ig_steps = 1;
-    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, ig1), 0);
+    float *ig1 = edge_scores(&m, &o, &ex);
     o.ig_steps = 5;
-    assert_int_equal(fl_eap_scores(&m, &o, tok, tokc, target, N, ig5), 0);
+    float *ig5 = edge_scores(&m, &o, &ex);
     double diff = 0;
-    for (int i = 0; i < N * ne; i++) {
+    for (int i = 0; i < ex.n * ne; i++) {
         if (!(fabs(ig1[i] - eap[i]) <= 1e-5 * fmax(1.0, fabs(eap[i]))))
             fail_msg("edge %d: EAP-IG with 1 step %.7g, EAP %.7g", i % ne, ig1[i], eap[i]);
         assert_true(isfinite(ig5[i]));
@@ -254,20 +269,18 @@ static void test_eap_ig(void **state) {
 static void test_ig_nodes(void **state) {
     (void)state;
     enum { N = 40 };
-    fl_transformer m;
-    make_model(&m, 1, 8);
-    int tok[N * T], tokc[N * T], target[N];
-    make_examples(N, 1, tok, tokc, target);
+    fl_transformer m = make_model(1, 8);
+    const examples ex = make_examples(N, 1);
     const int H = m.cfg.n_heads, nc = fl_tfap_ncomponents(&m);
     float *s = malloc(sizeof(float) * N * nc), *s1 = malloc(sizeof(float) * N * nc);
     float z[N * V], l0[N], l1[N];
-    assert_int_equal(fl_tf_logits(&m, tok, N, z), 0);
+    assert_int_equal(fl_tf_logits(&m, ex.tok, N, z), 0);
     static const fl_ap_loss LOSS[2] = {FL_AP_LOSS_KL, FL_AP_LOSS_CE};
     for (int k = 0; k < 2; k++) {
         fl_ap_opts o = {.loss = LOSS[k], .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL, .ig_steps = 64};
-        assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s), 0);
-        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], tok, target, z, N, NULL, l0), 0);
-        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], tokc, target, z, N, NULL, l1), 0);
+        assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
+        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], ex.tok, ex.target, z, N, NULL, l0), 0);
+        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], ex.tokc, ex.target, z, N, NULL, l1), 0);
         double err = 0, tot = 0;
         for (int b = 0; b < N; b++) {
             const float *sb = s + (size_t)b * nc;
@@ -283,22 +296,14 @@ static void test_ig_nodes(void **state) {
         assert_true(tot > 1e-2 && err / tot < 0.02);
     }
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s), 0);
+    assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
     o.ig_steps = 1, o.ig_form = FL_IG_AVERAGE;
-    assert_int_equal(fl_tfap_scores(&m, &o, tok, tokc, target, N, s1), 0);
+    assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s1), 0);
     for (int i = 0; i < N * nc; i++) assert_float_equal(s[i], s1[i], 1e-5 * (1 + fabsf(s[i])));
     free(s), free(s1);
     fl_tf_free(&m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_order),
-        cmocka_unit_test(test_linear_component_is_exact),
-        cmocka_unit_test(test_edges_sum_to_nodes),
-        cmocka_unit_test(test_patched_changes),
-        cmocka_unit_test(test_eap_ig),
-        cmocka_unit_test(test_ig_nodes),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_first_order), cmocka_unit_test(test_linear_component_is_exact),
+        cmocka_unit_test(test_edges_sum_to_nodes), cmocka_unit_test(test_patched_changes),
+        cmocka_unit_test(test_eap_ig), cmocka_unit_test(test_ig_nodes))

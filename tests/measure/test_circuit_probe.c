@@ -3,10 +3,7 @@
  * the same images, drift 1 for the base model against itself, and a changed
  * model's CS and drift against an independent Spearman computed here from
  * its circuit vectors (plain O(n^2) ranks, not the library's). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/measure.h"
 
@@ -100,7 +97,4 @@ static void test_probe(void **state) {
     fl_task_free(&td);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_probe)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_probe))

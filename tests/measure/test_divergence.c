@@ -1,9 +1,6 @@
 /* test_divergence.c: the distribution predictors on hand-computed values,
  * the direction of the KL included. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/divergence.h"
 
@@ -49,10 +46,4 @@ static void test_zero_mass(void **state) {
     assert_true(d.js <= log(2.0));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_values),
-        cmocka_unit_test(test_zero_mass),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_hand_values), cmocka_unit_test(test_zero_mass))

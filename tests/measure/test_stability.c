@@ -2,10 +2,7 @@
  * matrices of hand-made vectors with known ranks, group means, the
  * random-split baseline (for i.i.d. noise CS lands inside it; for scores
  * with a real group structure far outside it), and within-subtask partners. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/rng.h"
@@ -112,8 +109,5 @@ static void test_within_partners(void **state) {
     assert_non_null(strstr(fl_error_msg(), "at least two"));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_matrix_known_ranks), cmocka_unit_test(test_group_means),
-                                       cmocka_unit_test(test_baseline), cmocka_unit_test(test_within_partners)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_matrix_known_ranks), cmocka_unit_test(test_group_means),
+        cmocka_unit_test(test_baseline), cmocka_unit_test(test_within_partners))

@@ -1,10 +1,7 @@
 /* test_stats.c: the fits and statistics of the study on values computed
  * independently (NumPy's polyfit and corrcoef for the two non-trivial
  * numbers, noted beside them). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/rng.h"
 #include "forgetlab/stats.h"
@@ -201,16 +198,6 @@ static void test_fit_exp(void **state) {
     assert_false(fl_fit_exp_identifiable(x, y, 4, p, 0.0));
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_poly2),
-        cmocka_unit_test(test_bootstrap),
-        cmocka_unit_test(test_spearman),
-        cmocka_unit_test(test_pareto),
-        cmocka_unit_test(test_fit_exp),
-        cmocka_unit_test(test_frontier_isotonic),
-        cmocka_unit_test(test_run_bootstrap),
-        cmocka_unit_test(test_lomo),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_poly2), cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_spearman),
+        cmocka_unit_test(test_pareto), cmocka_unit_test(test_fit_exp), cmocka_unit_test(test_frontier_isotonic),
+        cmocka_unit_test(test_run_bootstrap), cmocka_unit_test(test_lomo))

@@ -1,10 +1,7 @@
 /* test_weights.c: weight-change predictors: L1 on hand values, the Fisher
  * shortcut against explicit per-example gradients, spectral norm and rank on
  * matrices of known singular values. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/layers.h"
 #include "forgetlab/weights.h"
@@ -13,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Two models of the given spec with the same random weights (free_models
+ * frees them). */
 static void two_models(fl_mlp *a, fl_mlp *b, const char *spec, uint64_t seed) {
     fl_rng r;
     fl_rng_init(&r, seed, 0);
@@ -20,6 +19,11 @@ static void two_models(fl_mlp *a, fl_mlp *b, const char *spec, uint64_t seed) {
     assert_int_equal(fl_mlp_create_from_spec(b, spec), 0);
     fl_mlp_init(a, &r);
     memcpy(b->blob.params, a->blob.params, a->blob.n * sizeof(float));
+}
+
+static void free_models(fl_mlp *a, fl_mlp *b) {
+    fl_mlp_free(a);
+    fl_mlp_free(b);
 }
 
 static void test_l1_and_fisher_l2(void **state) {
@@ -35,8 +39,7 @@ static void test_l1_and_fisher_l2(void **state) {
     F[1] = 100.0f; /* no change there: no contribution */
     assert_float_equal(fl_weight_fisher_l2(F, &a, &b), 2 * 0.25 + 4 * 0.0625, 1e-6);
     free(F);
-    fl_mlp_free(&a);
-    fl_mlp_free(&b);
+    free_models(&a, &b);
 }
 
 /* The (dz^2)(h^2)^T shortcut equals the mean of squared per-example
@@ -74,10 +77,8 @@ static void test_fisher_matches_per_example(void **state) {
     for (size_t k = 0; k < m.blob.n; k++)
         if (fabsf(F[k] - ref[k]) > 1e-5f * fmaxf(1.0f, ref[k])) fail_msg("fisher[%zu] %g, want %g", k, F[k], ref[k]);
     fl_mlp_acts_free(&acts);
-    free(F);
-    free(ref);
-    fl_mlp_free(&m);
-    fl_mlp_free(&one);
+    free(F), free(ref);
+    free_models(&m, &one);
 }
 
 /* delta W of layer 0 = u v^T: spectral norm |u||v|, rank 1; layer 1 moved by
@@ -107,15 +108,8 @@ static void test_spectral_and_rank(void **state) {
     assert_int_equal(rank[0], 1);
     assert_int_equal(rank[1], 5);
     assert_int_equal(rank[2], 0);
-    fl_mlp_free(&a);
-    fl_mlp_free(&b);
+    free_models(&a, &b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_l1_and_fisher_l2),
-        cmocka_unit_test(test_fisher_matches_per_example),
-        cmocka_unit_test(test_spectral_and_rank),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_l1_and_fisher_l2), cmocka_unit_test(test_fisher_matches_per_example),
+        cmocka_unit_test(test_spectral_and_rank))

@@ -236,7 +236,6 @@ static void test_sample(void **state) {
  * to the bit; a file whose lm_head is not the embedding is refused. */
 static void test_save_load(void **state) {
     (void)state;
-    assert_int_equal(tu_scratch_setup("gpt"), 0);
     fl_gpt m, back;
     random_model(&m, 12);
     char *path = tu_scratch("model.safetensors");
@@ -278,12 +277,10 @@ static void test_save_load(void **state) {
     assert_non_null(strstr(fl_error_msg(), "arch 'gpt'"));
     fl_mlp_free(&mlp);
     free(copy), free(cfg), free(path), free(bad);
-    fl_gpt_free(&back);
-    fl_gpt_free(&m);
-    tu_scratch_teardown(NULL);
+    fl_gpt_free(&back), fl_gpt_free(&m);
 }
 
 TU_MAIN_WITH(ref_setup, ref_teardown,
              cmocka_unit_test(test_against_torch), cmocka_unit_test(test_init_and_config),
              cmocka_unit_test(test_cache_equals_full), cmocka_unit_test(test_sample),
-             cmocka_unit_test(test_save_load))
+             TU_SCRATCH_TEST(test_save_load))

@@ -7,10 +7,7 @@
  * rounding in the code under test). The scalar whose gradient is checked is
  * L = sum(out * R) for a fixed random R, i.e. the backward pass is fed
  * dout = R. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/layers.h"
 #include "forgetlab/mlp.h"
@@ -293,16 +290,14 @@ static void test_mlp_spec(void **state) {
     fl_mlp_free(&m);
 }
 
-int main(void) {
+/* The random inputs and R of every test come from one seeded stream. */
+static int seed(void **state) {
+    (void)state;
     fl_rng_init(&g_rng, 42, 0);
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_linear),
-        cmocka_unit_test(test_relu),
-        cmocka_unit_test(test_softmax_family),
-        cmocka_unit_test(test_soft_ce_matches_hard),
-        cmocka_unit_test(test_argmax),
-        cmocka_unit_test(test_mlp_backward),
-        cmocka_unit_test(test_mlp_spec),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return 0;
 }
+
+TU_MAIN_WITH(seed, NULL,
+             cmocka_unit_test(test_linear), cmocka_unit_test(test_relu), cmocka_unit_test(test_softmax_family),
+             cmocka_unit_test(test_soft_ce_matches_hard), cmocka_unit_test(test_argmax),
+             cmocka_unit_test(test_mlp_backward), cmocka_unit_test(test_mlp_spec))

@@ -5,6 +5,7 @@
  * scalar is L = sum(out * R) for a fixed random R (the backward gets dout =
  * R), and gradient buffers start non-zero to check that backward adds. */
 #include "fdcheck.h"
+#include "testutil.h"
 
 #include "forgetlab/layers.h"
 
@@ -184,13 +185,12 @@ static void test_embedding(void **state) {
         }
 }
 
-int main(void) {
+/* The random inputs and R of every test come from one seeded stream. */
+static int seed(void **state) {
+    (void)state;
     fl_rng_init(&g_rng, 7, 0);
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_layernorm),
-        cmocka_unit_test(test_gelu),
-        cmocka_unit_test(test_attention),
-        cmocka_unit_test(test_embedding),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return 0;
 }
+
+TU_MAIN_WITH(seed, NULL, cmocka_unit_test(test_layernorm), cmocka_unit_test(test_gelu),
+             cmocka_unit_test(test_attention), cmocka_unit_test(test_embedding))

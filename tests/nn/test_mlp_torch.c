@@ -15,10 +15,7 @@
  * summation order cannot be expected to agree to 5 significant digits).
  * Set MLP_TORCH_VERBOSE=1 to print, per tensor, the worst error as a
  * fraction of its limit: how much headroom the tolerance has. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/blob.h"
 #include "forgetlab/error.h"
@@ -133,38 +130,30 @@ static void load_model(fl_mlp *m) {
     }
 }
 
-/* Every parameter gradient of the model against "<prefix>.<view name>". */
-static void check_param_grads(const fl_mlp *m, const char *prefix) {
-    for (int v = 0; v < m->blob.nviews; v++) {
-        const fl_view *vw = &m->blob.views[v];
-        char name[FL_NAME_MAX + 32];
-        snprintf(name, sizeof name, "%s.%s", prefix, vw->name);
-        assert_all_close(fl_blob_grad(&m->blob, v), tensor(name, (int64_t)vw->numel),
-                         vw->numel, name);
-    }
+/* PyTorch's "<prefix>.<name of view v>", that name written to name. */
+static const float *ref_view(const fl_mlp *m, int v, const char *prefix, char *name, size_t n) {
+    const fl_view *vw = &m->blob.views[v];
+    snprintf(name, n, "%s.%s", prefix, vw->name);
+    return tensor(name, (int64_t)vw->numel);
 }
 
-/* Every parameter against "<prefix>.<view name>". */
-static void check_params(const fl_mlp *m, const char *prefix) {
+/* Every view of the model, as view (fl_blob_param or fl_blob_grad) gives
+ * it, against PyTorch's "<prefix>.<view name>". */
+static void check_views(const fl_mlp *m, float *(*view)(const fl_blob *, int), const char *prefix) {
+    char name[FL_NAME_MAX + 32];
     for (int v = 0; v < m->blob.nviews; v++) {
-        const fl_view *vw = &m->blob.views[v];
-        char name[FL_NAME_MAX + 32];
-        snprintf(name, sizeof name, "%s.%s", prefix, vw->name);
-        assert_all_close(fl_blob_param(&m->blob, v), tensor(name, (int64_t)vw->numel),
-                         vw->numel, name);
+        const float *want = ref_view(m, v, prefix, name, sizeof name);
+        assert_all_close(view(&m->blob, v), want, m->blob.views[v].numel, name);
     }
 }
 
 /* Sets the model's gradients to PyTorch's "<prefix>.<view name>", so the
  * optimizer checks do not inherit any float noise of the backward pass. */
 static void set_grads(fl_mlp *m, const char *prefix) {
-    for (int v = 0; v < m->blob.nviews; v++) {
-        const fl_view *vw = &m->blob.views[v];
-        char name[FL_NAME_MAX + 32];
-        snprintf(name, sizeof name, "%s.%s", prefix, vw->name);
-        memcpy(fl_blob_grad(&m->blob, v), tensor(name, (int64_t)vw->numel),
-               vw->numel * sizeof(float));
-    }
+    char name[FL_NAME_MAX + 32];
+    for (int v = 0; v < m->blob.nviews; v++)
+        memcpy(fl_blob_grad(&m->blob, v), ref_view(m, v, prefix, name, sizeof name),
+               m->blob.views[v].numel * sizeof(float));
 }
 
 static void test_forward(void **state) {
@@ -215,7 +204,7 @@ static void check_loss_chain(const float *soft, const char *loss_name, const cha
     fl_mlp_backward(&m, &a, dlogits, dx, B);
 
     assert_all_close(&loss, tensor(loss_name, 1), 1, loss_name);
-    check_param_grads(&m, prefix);
+    check_views(&m, fl_blob_grad, prefix);
     char xname[64];
     snprintf(xname, sizeof xname, "%s.x", prefix);
     assert_all_close(dx, tensor(xname, (int64_t)B * in), (size_t)B * in, xname);
@@ -226,7 +215,7 @@ static void check_loss_chain(const float *soft, const char *loss_name, const cha
     fl_blob_zero_grads(&m.blob);
     float loss2 = fl_cls_ce_step(&m, &s, g_fx.x, soft ? NULL : g_fx.y, soft, B);
     assert_all_close(&loss2, tensor(loss_name, 1), 1, "fl_cls_ce_step loss");
-    check_param_grads(&m, prefix);
+    check_views(&m, fl_blob_grad, prefix);
     fl_cls_step_free(&s);
 
     free(probs);
@@ -249,16 +238,22 @@ static void test_soft_ce(void **state) {
     check_loss_chain(g_fx.q, "loss_soft", "grad_soft");
 }
 
+/* The fixture's model with zeroed optimizer moments, as the optimizer
+ * references start. */
+static void load_model_for_optim(fl_mlp *m) {
+    load_model(m);
+    fl_blob_zero_moments(&m->blob);
+}
+
 static void test_adamw(void **state) {
     (void)state;
     fl_mlp m;
     fl_optim o;
-    load_model(&m);
-    fl_blob_zero_moments(&m.blob);
+    load_model_for_optim(&m);
     set_grads(&m, "grad_hard");
     fl_optim_adamw(&o, 0.9f, 0.999f, 1e-8f, 0.1f);
     fl_optim_step(&o, &m.blob, 1e-2f);
-    check_params(&m, "adamw");
+    check_views(&m, fl_blob_param, "adamw");
     fl_mlp_free(&m);
 }
 
@@ -266,8 +261,7 @@ static void test_sgd_momentum(void **state) {
     (void)state;
     fl_mlp m;
     fl_optim o;
-    load_model(&m);
-    fl_blob_zero_moments(&m.blob);
+    load_model_for_optim(&m);
     fl_optim_sgd(&o, 0.9f, 0.01f);
     /* Three steps on the same fixed gradient: the first initialises the
      * momentum buffer, the next two exercise buf = mu*buf + g with the
@@ -276,17 +270,10 @@ static void test_sgd_momentum(void **state) {
         set_grads(&m, "grad_hard");
         fl_optim_step(&o, &m.blob, 0.1f);
     }
-    check_params(&m, "sgd");
+    check_views(&m, fl_blob_param, "sgd");
     fl_mlp_free(&m);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forward),
-        cmocka_unit_test(test_hard_ce),
-        cmocka_unit_test(test_soft_ce),
-        cmocka_unit_test(test_adamw),
-        cmocka_unit_test(test_sgd_momentum),
-    };
-    return cmocka_run_group_tests(tests, setup, teardown);
-}
+TU_MAIN_WITH(setup, teardown,
+             cmocka_unit_test(test_forward), cmocka_unit_test(test_hard_ce), cmocka_unit_test(test_soft_ce),
+             cmocka_unit_test(test_adamw), cmocka_unit_test(test_sgd_momentum))

@@ -42,17 +42,37 @@ static void load_case(const char *prefix, fl_transformer *m) {
     }
 }
 
+/* The fixture's tokens [B, T] and labels [N] for model prefix, malloc'ed
+ * (as ints); returns B. */
+static int load_batch(const char *prefix, const fl_transformer *m, int **tok, int **y) {
+    const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
+    const int B = (int)tt->shape[0], T = m->cfg.ctx, N = B * fl_tf_out_positions(m);
+    assert_int_equal(tt->shape[1], T);
+    *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
+    const float *ty = ref_tensor(prefix, "y", N);
+    for (int i = 0; i < B * T; i++) (*tok)[i] = (int)tt->data[i];
+    for (int i = 0; i < N; i++) (*y)[i] = (int)ty[i];
+    return B;
+}
+
+/* Every parameter gradient of m against the fixture's "grad.<view name>",
+ * the two embedding tables left out where the backward pass stops short
+ * of them (with_embeddings 0). */
+static void check_param_grads(const fl_transformer *m, const char *prefix, int with_embeddings) {
+    for (int v = 0; v < m->blob.nviews; v++) {
+        if (!with_embeddings && (v == m->wte || v == m->wpe)) continue;
+        const fl_view *vw = &m->blob.views[v];
+        char name[FL_NAME_MAX + 8];
+        snprintf(name, sizeof name, "grad.%s", vw->name);
+        assert_all_close(fl_blob_grad(&m->blob, v), ref_tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
+    }
+}
+
 static void check_case(const char *prefix) {
     fl_transformer m;
     load_case(prefix, &m);
-    const fl_tf_config *c = &m.cfg;
-    const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
-    const int B = (int)tt->shape[0], T = c->ctx, Tq = fl_tf_out_positions(&m), V = c->n_out, N = B * Tq;
-    assert_int_equal(tt->shape[1], T);
-    int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
-    const float *ty = ref_tensor(prefix, "y", N);
-    for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
-    for (int i = 0; i < N; i++) y[i] = (int)ty[i];
+    int *tok, *y;
+    const int B = load_batch(prefix, &m, &tok, &y), N = B * fl_tf_out_positions(&m), V = m.cfg.n_out;
 
     fl_tf_acts a;
     assert_int_equal(fl_tf_acts_alloc(&a, &m, B + 2), 0); /* capacity above B: offsets must not assume B */
@@ -68,12 +88,7 @@ static void check_case(const char *prefix) {
     fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
     fl_blob_zero_grads(&m.blob);
     fl_tf_backward(&m, &a, dlogits);
-    for (int v = 0; v < m.blob.nviews; v++) {
-        const fl_view *vw = &m.blob.views[v];
-        char name[FL_NAME_MAX + 8];
-        snprintf(name, sizeof name, "grad.%s", vw->name);
-        assert_all_close(fl_blob_grad(&m.blob, v), ref_tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
-    }
+    check_param_grads(&m, prefix, 1);
     /* A second backward adds the same gradients again (+= convention), and
      * the activation gradients are reset rather than accumulated. */
     fl_tf_backward(&m, &a, dlogits);
@@ -106,14 +121,10 @@ static void test_no_norm_relu_last_position(void **state) {
 static void check_embeds_path(const char *prefix) {
     fl_transformer m;
     load_case(prefix, &m);
-    const fl_tf_config *c = &m.cfg;
-    const fl_st_tensor *tt = fl_safetensors_get(&g_st, prefix[0] == 'a' ? "a.tok" : "b.tok");
-    const int B = (int)tt->shape[0], T = c->ctx, d = c->d_model, N = B * fl_tf_out_positions(&m), V = c->n_out;
-    int *tok = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * N);
-    const float *ty = ref_tensor(prefix, "y", N);
+    int *tok, *y;
+    const int B = load_batch(prefix, &m, &tok, &y), T = m.cfg.ctx, d = m.cfg.d_model;
+    const int N = B * fl_tf_out_positions(&m), V = m.cfg.n_out;
     float *emb = malloc(sizeof(float) * B * T * d);
-    for (int i = 0; i < B * T; i++) tok[i] = (int)tt->data[i];
-    for (int i = 0; i < N; i++) y[i] = (int)ty[i];
     fl_embedding_forward(emb, tok, fl_blob_param(&m.blob, m.wte), fl_blob_param(&m.blob, m.wpe), B, T, d);
     fl_tf_acts a;
     assert_int_equal(fl_tf_acts_alloc(&a, &m, B), 0);
@@ -125,13 +136,7 @@ static void check_embeds_path(const char *prefix) {
     fl_crossentropy_backward(dlogits, probs, y, N, V, 1.0f / N);
     fl_blob_zero_grads(&m.blob);
     fl_tf_backward(&m, &a, dlogits);
-    for (int v = 0; v < m.blob.nviews; v++) {
-        if (v == m.wte || v == m.wpe) continue; /* the path stops at the embeddings */
-        const fl_view *vw = &m.blob.views[v];
-        char name[FL_NAME_MAX + 8];
-        snprintf(name, sizeof name, "grad.%s", vw->name);
-        assert_all_close(fl_blob_grad(&m.blob, v), ref_tensor(prefix, name, (int64_t)vw->numel), vw->numel, name);
-    }
+    check_param_grads(&m, prefix, 0); /* the path stops at the embeddings */
     /* blk[0].dx is the gradient of the embeddings: summed per position it
      * is the positional embedding's gradient. */
     const float *want = ref_tensor(prefix, "grad.pos_embed.weight", (int64_t)T * d);
@@ -142,8 +147,7 @@ static void check_embeds_path(const char *prefix) {
             assert_all_close(&g, &want[t * d + j], 1, "embedding gradient");
         }
     free(tok), free(y), free(emb), free(probs), free(dlogits);
-    fl_tf_acts_free(&a);
-    fl_tf_free(&m);
+    fl_tf_acts_free(&a), fl_tf_free(&m);
 }
 
 static void test_embeds_path(void **state) {
@@ -181,15 +185,13 @@ static void test_names_and_spec(void **state) {
 
 static void test_checkpoint_roundtrip(void **state) {
     (void)state;
-    char dir[4096];
-    assert_int_equal(tu_mkscratch(dir, sizeof dir, "tfckpt"), 0);
-    char *path = fl_path_join(dir, "model.safetensors");
+    char *path = tu_scratch("model.safetensors");
     fl_transformer m, back;
     fl_mlp mlp;
     load_case("a.", &m);
     assert_int_equal(fl_tf_save(path, &m, "{\"seed\": 1}"), 0);
     char *cfg = NULL;
-    assert_int_equal(fl_tf_load(dir, &back, &cfg), 0);
+    assert_int_equal(fl_tf_load(tu_dir, &back, &cfg), 0);
     assert_string_equal(cfg, "{\"seed\": 1}");
     assert_memory_equal(&back.cfg, &m.cfg, sizeof m.cfg);
     assert_int_equal(back.blob.n, m.blob.n);
@@ -201,16 +203,9 @@ static void test_checkpoint_roundtrip(void **state) {
     free(path);
     fl_tf_free(&m);
     fl_tf_free(&back);
-    tu_remove_tree(dir);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prenorm_gelu_all_positions),
-        cmocka_unit_test(test_no_norm_relu_last_position),
-        cmocka_unit_test(test_embeds_path),
-        cmocka_unit_test(test_names_and_spec),
-        cmocka_unit_test(test_checkpoint_roundtrip),
-    };
-    return cmocka_run_group_tests(tests, ref_setup, ref_teardown);
-}
+TU_MAIN_WITH(ref_setup, ref_teardown,
+             cmocka_unit_test(test_prenorm_gelu_all_positions), cmocka_unit_test(test_no_norm_relu_last_position),
+             cmocka_unit_test(test_embeds_path), cmocka_unit_test(test_names_and_spec),
+             TU_SCRATCH_TEST(test_checkpoint_roundtrip))

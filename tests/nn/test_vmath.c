@@ -2,10 +2,7 @@
  * libm in double, over every input the language model feeds them (softmax
  * scores after the max is subtracted, GELU's pre-activations) and beyond:
  * the accuracy the header promises, the clamp below e^-87, erf's symmetry. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "nn/vmath.h"
 
@@ -42,7 +39,4 @@ static void test_erf(void **state) {
     assert_true(fl_verff(30.0f) == 1.0f && fl_verff(-30.0f) == -1.0f);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_exp), cmocka_unit_test(test_erf)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_exp), cmocka_unit_test(test_erf))

@@ -1,9 +1,6 @@
 /* test_optim.c: AdamW, SGD, schedules and clipping against numbers computed
  * by hand from the update rules (and agreeing with torch.optim in float64). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/optim.h"
 
@@ -17,42 +14,40 @@ static void one_param_blob(fl_blob *b, float p) {
     b->params[0] = p;
 }
 
-static void test_adamw_steps(void **state) {
-    (void)state;
+/* Three steps of o at lr 0.1 on one parameter that starts at 1, with the
+ * gradients 0.5, -0.25 and 0.125: the parameter is want[t] after step t+1. */
+static void check_three_steps(fl_optim *o, const double want[3]) {
     fl_blob b;
     one_param_blob(&b, 1.0f);
+    const float g[3] = {0.5f, -0.25f, 0.125f};
+    for (int t = 0; t < 3; t++) {
+        b.grads[0] = g[t];
+        fl_optim_step(o, &b, 0.1f);
+        assert_float_equal(b.params[0], want[t], 2e-7);
+    }
+    fl_blob_free(&b);
+}
+
+static void test_adamw_steps(void **state) {
+    (void)state;
     fl_optim o;
     fl_optim_adamw(&o, 0.9f, 0.999f, 1e-8f, 0.01f);
-    const float g[3] = {0.5f, -0.25f, 0.125f};
     /* Step 1: p = 1*(1 - 0.1*0.01) - 0.1 * 0.5/(sqrt(0.25) + 1e-8) = 0.899000002.
      * Step 2: m = 0.02, v = 3.1225e-4, mhat = 0.02/0.19, vhat = 3.1225e-4/0.001999,
      *         p = 0.899*0.999 - 0.1*mhat/(sqrt(vhat)+1e-8) = 0.8714672987.
      * Step 3 continues the same way: 0.8365529176. */
     const double want[3] = {0.899000002, 0.8714672987, 0.8365529176};
-    for (int t = 0; t < 3; t++) {
-        b.grads[0] = g[t];
-        fl_optim_step(&o, &b, 0.1f);
-        assert_float_equal(b.params[0], want[t], 2e-7);
-    }
+    check_three_steps(&o, want);
     assert_int_equal(o.t, 3);
-    fl_blob_free(&b);
 }
 
 static void test_sgd_momentum(void **state) {
     (void)state;
-    fl_blob b;
-    one_param_blob(&b, 1.0f);
     fl_optim o;
     fl_optim_sgd(&o, 0.9f, 0.01f);
-    const float g[3] = {0.5f, -0.25f, 0.125f};
     /* g' = g + 0.01 p; buf = g' (t=1), else 0.9 buf + g'; p -= 0.1 buf. */
     const double want[3] = {0.949, 0.927151, 0.894059749};
-    for (int t = 0; t < 3; t++) {
-        b.grads[0] = g[t];
-        fl_optim_step(&o, &b, 0.1f);
-        assert_float_equal(b.params[0], want[t], 2e-7);
-    }
-    fl_blob_free(&b);
+    check_three_steps(&o, want);
 }
 
 static void test_schedules(void **state) {
@@ -94,12 +89,5 @@ static void test_clip(void **state) {
     fl_blob_free(&b);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adamw_steps),
-        cmocka_unit_test(test_sgd_momentum),
-        cmocka_unit_test(test_schedules),
-        cmocka_unit_test(test_clip),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_adamw_steps), cmocka_unit_test(test_sgd_momentum), cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_clip))

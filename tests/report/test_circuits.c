@@ -13,11 +13,6 @@
 
 #include <math.h>
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("circuits");
-}
-
 /* A small random MLP of the tasks' shape, saved in the scratch directory. */
 static char *small_model(void) {
     fl_mlp m;
@@ -104,10 +99,4 @@ static void test_resolve_refuses(void **state) {
     assert_true(r.modarith && r.edges && r.k == 4 && r.ap.ig_steps == 5);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_mlp_by_class, setup, tu_scratch_teardown),
-        cmocka_unit_test(test_resolve_refuses),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(TU_SCRATCH_TEST(test_mlp_by_class), cmocka_unit_test(test_resolve_refuses))

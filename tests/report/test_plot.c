@@ -21,10 +21,6 @@
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
 
-static int setup(void **state) {
-    (void)state;
-    return tu_scratch_setup("plot");
-}
 
 /* ---- ticks --------------------------------------------------------------- */
 
@@ -546,23 +542,17 @@ static void test_errors(void **state) {
     free(base);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nice_ticks),
-        cmocka_unit_test(test_nice_ticks_sweep),
-        cmocka_unit_test(test_format_tick),
-        cmocka_unit_test_setup_teardown(test_plot_linear, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_plot_log_and_bad_values, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_plot_degenerate, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_text, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_plot_extremes, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_heatmap, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_plot_positions, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_bars_lengths, setup, tu_scratch_teardown),
-        cmocka_unit_test_setup_teardown(test_errors, setup, tu_scratch_teardown),
-    };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    /* cairo keeps font and pattern caches for the process' lifetime. */
+/* cairo keeps font and pattern caches for the process' lifetime: released
+ * after the last test, so the leak checker sees only what the tests lose. */
+static int reset_cairo(void **state) {
+    (void)state;
     cairo_debug_reset_static_data();
-    return failed;
+    return 0;
 }
+
+TU_MAIN_WITH(NULL, reset_cairo,
+             cmocka_unit_test(test_nice_ticks), cmocka_unit_test(test_nice_ticks_sweep),
+             cmocka_unit_test(test_format_tick), TU_SCRATCH_TEST(test_plot_linear),
+             TU_SCRATCH_TEST(test_plot_log_and_bad_values), TU_SCRATCH_TEST(test_plot_degenerate),
+             TU_SCRATCH_TEST(test_bad_text), TU_SCRATCH_TEST(test_plot_extremes), TU_SCRATCH_TEST(test_heatmap),
+             TU_SCRATCH_TEST(test_plot_positions), TU_SCRATCH_TEST(test_bars_lengths), TU_SCRATCH_TEST(test_errors))

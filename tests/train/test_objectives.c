@@ -1,10 +1,8 @@
 /* test_objectives.c: the fine-tuning losses against a double-precision
  * reference and its finite differences with respect to the logits (samples
  * and advantages held fixed), and the oracle target's defining properties. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "nn/fdcheck.h"
+#include "testutil.h"
 
 #include "forgetlab/layers.h"
 #include "forgetlab/objectives.h"
@@ -14,9 +12,8 @@
 #include <string.h>
 
 enum { B = 3, V = 10, G = 4 };
-#define EPS 1e-6
 
-static fl_rng g_rng;
+/* g_rng (fdcheck.h) draws the logits and samples. */
 static float g_z[B * V], g_q[B * V];
 static int g_act[B * G], g_yw[B], g_yl[B];
 static float g_adv[B * G];
@@ -47,6 +44,9 @@ static double ref_loss(int kind, const double *z) {
     return L;
 }
 
+/* ref_loss as fd_grad wants it: ctx points to the kind. */
+static double ref_loss_of(const double *z, void *kind) { return ref_loss(*(const int *)kind, z); }
+
 static float run_loss(int kind, const float *z, float *dz) {
     float probs[B * V], logp[B * V], logq[B * V];
     fl_softmax_forward(probs, z, B, V);
@@ -68,13 +68,7 @@ static void check_kind(int kind, const char *name) {
     double want = ref_loss(kind, z);
     if (fabs(loss - want) > 1e-5 * fmax(1, fabs(want))) fail_msg("%s loss %.8g, want %.8g", name, loss, want);
     for (int i = 0; i < B * V; i++) {
-        double keep = z[i];
-        z[i] = keep + EPS;
-        double up = ref_loss(kind, z);
-        z[i] = keep - EPS;
-        double down = ref_loss(kind, z);
-        z[i] = keep;
-        double fd = (up - down) / (2 * EPS);
+        double fd = fd_grad(ref_loss_of, &kind, z, i);
         if (fabs(dz[i] - fd) > 2e-5 * fmax(1, fabs(fd))) fail_msg("%s dlogits[%d] %.8g, want %.8g", name, i, dz[i], fd);
     }
 }
@@ -163,14 +157,7 @@ static void test_oracle_target(void **state) {
     assert_float_equal(q[2], 0.2, 1e-6);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pg),
-        cmocka_unit_test(test_kl),
-        cmocka_unit_test(test_simpo),
-        cmocka_unit_test(test_kl_direction),
-        cmocka_unit_test(test_advantages),
-        cmocka_unit_test(test_oracle_target),
-    };
-    return cmocka_run_group_tests(tests, setup, NULL);
-}
+TU_MAIN_WITH(setup, NULL,
+             cmocka_unit_test(test_pg), cmocka_unit_test(test_kl), cmocka_unit_test(test_simpo),
+             cmocka_unit_test(test_kl_direction), cmocka_unit_test(test_advantages),
+             cmocka_unit_test(test_oracle_target))

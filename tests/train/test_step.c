@@ -1,9 +1,6 @@
 /* test_step.c: the divergence check names the step and the tensor that
  * became non-finite; the batcher visits every example once per epoch. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "forgetlab/error.h"
 #include "forgetlab/mlp.h"
@@ -51,10 +48,4 @@ static void test_batcher_epochs(void **state) {
     fl_batcher_free(&bt);
 }
 
-int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_check_finite),
-        cmocka_unit_test(test_batcher_epochs),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TU_MAIN(cmocka_unit_test(test_check_finite), cmocka_unit_test(test_batcher_epochs))
