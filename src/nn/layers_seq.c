@@ -45,7 +45,9 @@ void fl_embedding_backward(float *dwte, float *dwpe, const float *dout,
 
 void fl_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                           const float *w, const float *b, int N, int C) {
-#pragma omp parallel for schedule(static)
+    /* A decoding step's few rows stay on one thread: starting a parallel
+     * region costs more than they do. */
+#pragma omp parallel for schedule(static) if ((long)N * C >= 32768)
     for (int i = 0; i < N; i++) {
         const float *x = inp + (size_t)i * C;
         float m = 0.0f, var = 0.0f;
