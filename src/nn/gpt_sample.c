@@ -7,6 +7,8 @@
 #include "forgetlab/error.h"
 #include "forgetlab/layers.h"
 
+#include "vmath.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -94,17 +96,17 @@ int fl_gpt_step(const fl_gpt *m, fl_gpt_cache *c, const int *tok, const unsigned
     return 0;
 }
 
-/* log p(v) under softmax(z), in double. */
-static double log_prob(const float *z, int V, int v) {
-    double mx = z[0], s = 0;
+/* log p(v) under softmax(z): z_v - max - log sum exp(z - max). */
+static float log_prob(const float *z, int V, int v) {
+    float mx = z[0], s = 0.0f;
     for (int j = 1; j < V; j++) mx = z[j] > mx ? z[j] : mx;
-    for (int j = 0; j < V; j++) s += exp((double)z[j] - mx);
-    return (double)z[v] - mx - log(s);
+    for (int j = 0; j < V; j++) s += fl_vexpf(z[j] - mx);
+    return z[v] - mx - logf(s);
 }
 
 /* One token from logits z: the argmax (temperature 0), or a draw from
  * softmax(z / temperature) over the top_k largest (all when 0). */
-static int draw(const float *z, int V, const fl_sample_opts *o, fl_rng *rng, double *w) {
+static int draw(const float *z, int V, const fl_sample_opts *o, fl_rng *rng, float *w) {
     int best = 0;
     for (int j = 1; j < V; j++) best = z[j] > z[best] ? j : best;
     if (o->temperature <= 0) return best;
@@ -120,8 +122,10 @@ static int draw(const float *z, int V, const fl_sample_opts *o, fl_rng *rng, dou
             cut = next;
         }
     }
+    const float inv_t = (float)(1.0 / o->temperature), top = z[best];
+    for (int j = 0; j < V; j++) w[j] = fl_vexpf((z[j] - top) * inv_t);
     double s = 0;
-    for (int j = 0; j < V; j++) s += w[j] = z[j] >= cut ? exp(((double)z[j] - z[best]) / o->temperature) : 0.0;
+    for (int j = 0; j < V; j++) s += w[j] = z[j] >= cut ? w[j] : 0.0f;
     double u = fl_rng_double(rng) * s;
     for (int j = 0; j < V; j++) {
         if ((u -= w[j]) < 0) return j;
@@ -175,7 +179,7 @@ int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, c
     }
     unsigned char *active = calloc((size_t)c->B, 1);
     int *tok = calloc((size_t)c->B, sizeof(int));
-    double *w = malloc(sizeof(double) * (size_t)V);
+    float *w = malloc(sizeof(float) * (size_t)V);
     if (!active || !tok || !w) {
         free(active), free(tok), free(w);
         return fl_error_set("sample: out of memory");
@@ -201,7 +205,7 @@ int fl_gpt_sample(const fl_gpt *m, fl_gpt_cache *c, const int *const *prompts, c
             const float *z = c->logits + (size_t)b * V;
             const int v = draw(z, V, o, &rng, w);
             out[(size_t)b * o->max_new + step] = v;
-            if (logp) logp[(size_t)b * o->max_new + step] = (float)log_prob(z, V, v);
+            if (logp) logp[(size_t)b * o->max_new + step] = log_prob(z, V, v);
             out_len[b] = step + 1;
             tok[b] = v;
             any = 1;
