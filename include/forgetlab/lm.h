@@ -72,7 +72,8 @@ typedef struct {
     int seed_recorded;    /* 1: the run's, 0: o->seed (or 0) for want of one */
 } fl_lm_eval_result;
 int fl_lm_eval_checkpoint(const char *path, const fl_lm_eval_opts *o, fl_lm_eval_result *r);
-/* The result as one JSON object (malloc'd; NULL when out of memory):
+/* The result as one JSON object, formatted as `forgetlab eval` prints it
+ * (malloc'd; NULL when out of memory):
  * acc_<skill> for every skill and bpb, as summary.json holds them, then n
  * and seed. */
 char *fl_lm_eval_result_json(const fl_lm_eval_result *r);

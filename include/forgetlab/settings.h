@@ -44,6 +44,15 @@ typedef struct {
     void (*format)(const void *field, char *buf, size_t n);
 } fl_setting;
 
+/* The rows most commands' tables share, over a config struct with int
+ * threads and const char *data_dir (neither changes the numbers). */
+#define FL_SETTING_THREADS(offset)                                                                            \
+    {"threads", FL_SET_INT, (offset), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL, \
+     NULL}
+#define FL_SETTING_DATA_DIR(offset)                                                                           \
+    {"data-dir", FL_SET_STRING, (offset), 0, 0, "DIR",                                                        \
+     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL}
+
 /* Strict number parsing: the whole string a number within [lo, hi]; on
  * failure records "--FLAG: ..." and returns -1. */
 int fl_parse_long(const char *flag, const char *s, long lo, long hi, long *out);

@@ -206,6 +206,8 @@ int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd 
                             {"preset", required_argument, 0, O_RUN_PRESET},
                             {0, 0, 0, 0}};
     if (!r->preset) opts[2] = opts[3];
+    fl_help_compose(r->help, r->help_size, r->head, r->t, r->nt, r->defaults,
+                    "  --help                  show this help\n");
     run_ctx c = {r, cfg, out};
     *out = NULL;
     const int rc = fl_parse_settings(argc, argv, cmd, r->t, r->nt, cfg, opts, run_handle, &c, NULL, NULL);

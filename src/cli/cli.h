@@ -64,11 +64,16 @@ int fl_preset_may_apply(const fl_setting *t, int nt, const void *cfg, const void
 /* A training command's arguments: its settings table, --out DIR
  * (required), --overwrite, and --preset NAME when preset is set, which must
  * come before the settings it sets (all but not_preset's, NULL-ended).
- * FL_ARGS_HELP after --help, -1 after a usage error (printed), else 0. */
+ * Composes the command's --help into help first (head, the table's lines
+ * with the defaults, --help). FL_ARGS_HELP after --help, -1 after a usage
+ * error (printed), else 0. */
 typedef struct {
+    char *help;                      /* the command's --help buffer */
+    size_t help_size;
+    const char *head;
     const fl_setting *t;
     int nt;
-    const void *defaults;            /* the configuration a preset starts from */
+    const void *defaults;            /* the configuration the command and a preset start from */
     int (*preset)(void *cfg, const char *name);
     const char *const *not_preset;
     size_t overwrite_offset;         /* of the configuration's int overwrite */

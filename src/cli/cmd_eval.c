@@ -93,19 +93,17 @@ static int handle(int opt, const char *v, void *ctx) {
 static int run(int argc, char **argv);
 const fl_command fl_cmd_eval = {"eval", "accuracy of a model on each task; dump logits as .npy", run, HELP};
 
-/* A language model: its skills and held-out text (lm.h). FL_BAD_REQUEST
- * when --seed contradicts the run's. */
-static int evaluate_lm(args *a, cJSON *out) {
+/* A language model: its skills and held-out text (lm.h), printed.
+ * FL_BAD_REQUEST when --seed contradicts the run's. */
+static int evaluate_lm(args *a) {
     a->lm.data_dir = a->data_dir;
     fl_lm_eval_result r;
     const int rc = fl_lm_eval_checkpoint(a->model, &a->lm, &r);
     if (rc) return rc;
     char *text = fl_lm_eval_result_json(&r);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    if (!text) return fl_error_set("out of memory");
+    puts(text);
     free(text);
-    if (!j) return fl_error_set("out of memory");
-    for (const cJSON *it = j->child; it; it = it->next) cJSON_AddNumberToObject(out, it->string, it->valuedouble);
-    cJSON_Delete(j);
     if (!r.seed_recorded)
         fprintf(stderr, "forgetlab eval: %s records no run seed; the skills' split uses seed %llu (--seed)\n",
                 a->model, (unsigned long long)r.seed);
@@ -162,17 +160,15 @@ static int run(int argc, char **argv) {
                               "a language model");
     if (!lm && (a.lm.prompts || a.lm.has_seed))
         return fl_usage_error("eval", "--prompts and --seed are for a language model, not a model of arch '%s'", arch);
-    cJSON *out = cJSON_CreateObject();
-    if (!lm) cJSON_AddStringToObject(out, "split", a.split);
-    rc = lm ? evaluate_lm(&a, out) : evaluate(&a, out);
-    if (rc) {
-        cJSON_Delete(out);
-        if (rc == FL_BAD_REQUEST) return fl_usage_error("eval", "%s", fl_error_msg());
-        return fl_fail("eval");
+    cJSON *out = lm ? NULL : cJSON_CreateObject();
+    if (out) cJSON_AddStringToObject(out, "split", a.split);
+    rc = lm ? evaluate_lm(&a) : evaluate(&a, out);
+    if (rc == 0 && out) {
+        char *text = cJSON_Print(out);
+        puts(text);
+        free(text);
     }
-    char *text = cJSON_Print(out);
-    puts(text);
-    free(text);
     cJSON_Delete(out);
-    return FL_EXIT_OK;
+    if (rc == FL_BAD_REQUEST) return fl_usage_error("eval", "%s", fl_error_msg());
+    return rc ? fl_fail("eval") : FL_EXIT_OK;
 }

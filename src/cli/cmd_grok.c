@@ -56,13 +56,10 @@ static int run(int argc, char **argv) {
     const char *out;
     fl_grok_defaults(&defaults);
     cfg = defaults;
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults,
-                    "  --help                  show this help\n");
-    const fl_run_cmd r = {FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults, preset, NOT_PRESET,
+    const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults, preset, NOT_PRESET,
                           offsetof(fl_grok_config, overwrite)};
     const int rc = fl_parse_run(argc, argv, &fl_cmd_grok, &r, &cfg, &out);
-    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
-    if (rc) return FL_EXIT_USAGE;
+    if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     fl_grok_config *c = &cfg;
     if (c->d_model % c->heads)
         return fl_usage_error("grok", "--d-model %d must be divisible by --heads %d", c->d_model, c->heads);

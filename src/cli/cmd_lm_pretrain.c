@@ -47,13 +47,10 @@ static int run(int argc, char **argv) {
     const char *out;
     fl_lm_defaults(&defaults);
     cfg = defaults;
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults,
-                    "  --help                  show this help\n");
-    const fl_run_cmd r = {FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults, preset, NOT_PRESET,
+    const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults, preset, NOT_PRESET,
                           offsetof(fl_lm_config, overwrite)};
     const int rc = fl_parse_run(argc, argv, &fl_cmd_lm_pretrain, &r, &cfg, &out);
-    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
-    if (rc) return FL_EXIT_USAGE;
+    if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     if (cfg.n_embd % cfg.n_head)
         return fl_usage_error("lm-pretrain", "--embd %d must be divisible by --heads %d", cfg.n_embd, cfg.n_head);
     if (fl_lm_pretrain_run(&cfg, out) || fl_lm_plots(out)) return fl_fail("lm-pretrain");

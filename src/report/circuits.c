@@ -296,8 +296,7 @@ const fl_setting FL_CIRCUITS_SETTINGS[] = {
     {"check-patching", FL_SET_LONG, F(check_patching), 1, 100000, "N",
      "ap or ap-ig: also patch every component for real on N of the examples and write the Spearman between scores "
      "and patched loss changes to DIR/patching.json", NULL, NULL, NULL},
-    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
-     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+    FL_SETTING_DATA_DIR(F(data_dir)),
 };
 #undef F
 const int FL_CIRCUITS_NSETTINGS = (int)(sizeof FL_CIRCUITS_SETTINGS / sizeof *FL_CIRCUITS_SETTINGS);

@@ -128,8 +128,7 @@ const fl_setting FL_GROK_SETTINGS[] = {
      "keep the weights every N epochs in DIR/snapshots/ (for 'forgetlab circuits' over training); 0: none", NULL,
      NULL, NULL},
     {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the initialisation, split and order", "seed", NULL, NULL},
-    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
-     NULL},
+    FL_SETTING_THREADS(F(threads)),
 };
 #undef F
 const int FL_GROK_NSETTINGS = (int)(sizeof FL_GROK_SETTINGS / sizeof *FL_GROK_SETTINGS);

@@ -67,7 +67,7 @@ char *fl_lm_eval_result_json(const fl_lm_eval_result *r) {
     fl_lm_eval_add_json(j, &r->ev);
     cJSON_AddNumberToObject(j, "n", r->prompts);
     cJSON_AddNumberToObject(j, "seed", (double)r->seed);
-    char *s = cJSON_PrintUnformatted(j);
+    char *s = cJSON_Print(j);
     cJSON_Delete(j);
     return s;
 }

@@ -73,10 +73,8 @@ const fl_setting FL_LM_SETTINGS[] = {
      "eval_prompts", NULL, NULL},
     {"checkpoint-every", FL_SET_INT, F(checkpoint_every), 1, 1 << 30, "N", "steps between resumable states", NULL,
      NULL, NULL},
-    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
-     NULL},
-    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
-     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
 };
 #undef F
 const int FL_LM_NSETTINGS = (int)(sizeof FL_LM_SETTINGS / sizeof *FL_LM_SETTINGS);

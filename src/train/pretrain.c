@@ -55,10 +55,8 @@ const fl_setting FL_PRETRAIN_SETTINGS[] = {
      "epochs between resumable states; rerunning the same command after a kill resumes from the last one",
      "checkpoint_every", NULL, NULL},
     {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "steps between metrics.jsonl lines", NULL, NULL, NULL},
-    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL,
-     NULL},
-    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
-     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
 };
 #undef F
 const int FL_PRETRAIN_NSETTINGS = (int)(sizeof FL_PRETRAIN_SETTINGS / sizeof *FL_PRETRAIN_SETTINGS);
