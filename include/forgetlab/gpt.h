@@ -93,6 +93,10 @@ float fl_gpt_forward(const fl_gpt *m, fl_gpt_acts *a, const int *tok, const int 
                      int T);
 /* Adds the gradient of the last forward pass' loss to m->blob's grads. */
 void fl_gpt_backward(fl_gpt *m, fl_gpt_acts *a);
+/* Adds the gradient of any loss of the last forward pass' logits, given
+ * as its gradient a->dlogits [B,T,V] filled by the caller (the fine-tuning
+ * objectives beyond the cross-entropy: weighted log-likelihoods, a KL term). */
+void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a);
 
 /* Incremental decoding with a key/value cache: B sequences, each at its
  * own length, advance one token per step; every layer keeps the keys and

@@ -65,6 +65,13 @@ typedef struct {
 int fl_skill_build(fl_skill_set *s, fl_skill k, const fl_words *w, double test_frac, uint64_t seed);
 void fl_skill_free(fl_skill_set *s);
 
+/* Splits items 0..n-1, each in a group 0..ngroups-1, into train and test
+ * (arrays of n): a shuffle of (seed, FL_STREAM_SPLIT) puts test_frac of
+ * every group's items (rounded) in test, the rest in train; then the test
+ * items are shuffled, so the first k of them are a uniform sample. */
+int fl_split_groups(const int *group, int n, int ngroups, double test_frac, uint64_t seed, int *train, int *n_train,
+                    int *test, int *n_test);
+
 /* The exact verifier: 1 when completion, up to its first stop byte (or
  * its end), is the right answer to prompt, computed from the prompt
  * itself; 0 when it is not; -1 when the prompt is not of the skill. */

@@ -222,30 +222,42 @@ int fl_skill_build(fl_skill_set *s, fl_skill k, const fl_words *w, double test_f
         return -1;
     }
     s->train = malloc(sizeof(int) * (size_t)s->n), s->test = malloc(sizeof(int) * (size_t)s->n);
-    int *idx = malloc(sizeof(int) * (size_t)s->n);
-    if (!s->train || !s->test || !idx) {
-        free(idx);
+    int *group = malloc(sizeof(int) * (size_t)s->n);
+    if (!s->train || !s->test || !group) {
+        free(group);
         fl_skill_free(s);
         return fl_error_set("%s: out of memory", fl_skill_name(k));
     }
-    /* Each subtask split on its own, so every subtask has test prompts. */
+    for (int i = 0; i < s->n; i++) group[i] = s->ex[i].subtask;
+    const int rc = fl_split_groups(group, s->n, s->nsub, test_frac, seed, s->train, &s->n_train, s->test, &s->n_test);
+    free(group);
+    if (rc) fl_skill_free(s);
+    return rc;
+}
+
+int fl_split_groups(const int *group, int n, int ngroups, double test_frac, uint64_t seed, int *train, int *n_train,
+                    int *test, int *n_test) {
+    int *idx = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!idx) return fl_error_set("out of memory");
+    *n_train = *n_test = 0;
+    /* Each group split on its own, so every group has test items. */
     fl_rng rng;
     fl_rng_init(&rng, seed, FL_STREAM_SPLIT);
-    for (int sub = 0; sub < s->nsub; sub++) {
+    for (int g = 0; g < ngroups; g++) {
         int m = 0;
-        for (int i = 0; i < s->n; i++)
-            if (s->ex[i].subtask == sub) idx[m++] = i;
+        for (int i = 0; i < n; i++)
+            if (group[i] == g) idx[m++] = i;
         fl_rng_shuffle(&rng, idx, m);
         const int nt = (int)(test_frac * m + 0.5);
         for (int j = 0; j < m; j++) {
-            if (j < nt) s->test[s->n_test++] = idx[j];
-            else s->train[s->n_train++] = idx[j];
+            if (j < nt) test[(*n_test)++] = idx[j];
+            else train[(*n_train)++] = idx[j];
         }
     }
-    /* The test prompts in a random order, so the first n of them (what an
-     * evaluation scores) are a uniform sample across the subtasks, not the
-     * first subtasks' prompts. */
-    fl_rng_shuffle(&rng, s->test, s->n_test);
+    /* The test items in a random order, so the first n of them (what an
+     * evaluation scores) are a uniform sample across the groups, not the
+     * first groups' items. */
+    fl_rng_shuffle(&rng, test, *n_test);
     free(idx);
     return 0;
 }

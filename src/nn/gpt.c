@@ -227,10 +227,8 @@ float fl_gpt_forward(const fl_gpt *m, fl_gpt_acts *a, const int *tok, const int 
 }
 
 void fl_gpt_backward(fl_gpt *m, fl_gpt_acts *a) {
-    const fl_gpt_config *c = &m->cfg;
-    fl_blob *b = &m->blob;
-    const int C = c->n_embd, NH = c->n_head, V = c->vocab, L = c->n_layer, B = a->B, T = a->T;
-    const size_t N = (size_t)B * T;
+    const int V = m->cfg.vocab;
+    const size_t N = (size_t)a->B * a->T;
     if (!a->targets || !(a->mask_sum > 0)) return;
     /* dlogits = w (p - onehot) / sum(w). */
     const float scale = (float)(1.0 / a->mask_sum);
@@ -241,6 +239,14 @@ void fl_gpt_backward(fl_gpt *m, fl_gpt_acts *a) {
         for (int j = 0; j < V; j++) d[j] = w * p[j];
         d[a->targets[i]] -= w;
     }
+    fl_gpt_backward_logits(m, a);
+}
+
+void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a) {
+    const fl_gpt_config *c = &m->cfg;
+    fl_blob *b = &m->blob;
+    const int C = c->n_embd, NH = c->n_head, V = c->vocab, L = c->n_layer, B = a->B, T = a->T;
+    const size_t N = (size_t)B * T;
     memset(a->dln, 0, sizeof(float) * N * C);
     fl_linear_backward(a->dln, fl_blob_grad(b, m->wte), NULL, a->dlogits, a->lnf, fl_blob_param(b, m->wte), (int)N, C,
                        V);

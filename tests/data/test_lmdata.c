@@ -2,10 +2,12 @@
  * hand-made prompts and completions, the example sets (answers the
  * verifier accepts, subtasks, a train/test split that is disjoint,
  * covers every subtask and follows its seed), the word list's filter and
- * the corpus' held-out lines. */
+ * the corpus' held-out lines; the new task (word completion): its prompts,
+ * reward, targets and split. */
 #include "testutil.h"
 
 #include "forgetlab/lmdata.h"
+#include "forgetlab/newtask.h"
 
 static void test_verifier(void **state) {
     (void)state;
@@ -109,6 +111,58 @@ static void test_skill_sets(void **state) {
     free(words);
 }
 
+static void test_newtask(void **state) {
+    (void)state;
+    /* "ca" begins cab cable cables cafe cage cake (and is no word): a
+     * prompt; "cab" begins cable cables only: too few; "ta" begins 5. */
+    char *words = write_scratch("words", "cab\ncable\ncables\ncafe\ncage\ncake\ntab\ntail\ntake\ntale\ntame\n"
+                                         "dog\nzoo\n");
+    fl_words w;
+    assert_int_equal(fl_words_load(&w, words, 3, 6), 0);
+    fl_newtask t, again;
+    assert_int_equal(fl_newtask_build(&t, &w, 0.5, 3), 0);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.p[0].prefix, "ca");
+    assert_int_equal(t.p[0].count, 6);
+    assert_string_equal(t.p[1].prefix, "ta");
+    assert_int_equal(t.p[1].count, 5);
+    assert_int_equal(t.n_train + t.n_test, 2);
+    char buf[16];
+    assert_int_equal(fl_newtask_prompt_text(&t, 0, buf), 7);
+    assert_string_equal(buf, "word:ca");
+    /* The targets: the rest of the first and of the last word, then '='. */
+    fl_newtask_target(&t, 0, 0, buf);
+    assert_string_equal(buf, "b=");
+    fl_newtask_target(&t, 0, 1, buf);
+    assert_string_equal(buf, "ke=");
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "ble="), 1);
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "bles=more"), 1); /* what follows '=' is ignored */
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "ble"), 0);       /* no stop: cut off */
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "="), 0);         /* nothing added */
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "bx="), 0);
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "B="), 0);
+    assert_int_equal(fl_newtask_check(&t, "word:ca", "blesss="), 0);   /* longer than any word */
+    assert_int_equal(fl_newtask_check(&t, "word:do", "g="), 1);        /* any prefix: the list decides */
+    assert_int_equal(fl_newtask_check(&t, "word:c", "ab="), -1);
+    assert_int_equal(fl_newtask_check(&t, "word:cabl", "e="), -1);
+    assert_int_equal(fl_newtask_check(&t, "rev:ca", "b="), -1);
+    assert_int_equal(fl_newtask_check(&t, "word:C1", "b="), -1);
+    /* Every target is rewarded; the same seed, the same split. */
+    for (int i = 0; i < t.n; i++)
+        for (int alt = 0; alt < 2; alt++) {
+            char p[16], c[8];
+            fl_newtask_prompt_text(&t, i, p);
+            fl_newtask_target(&t, i, alt, c);
+            assert_int_equal(fl_newtask_check(&t, p, c), 1);
+        }
+    assert_int_equal(fl_newtask_build(&again, &w, 0.5, 3), 0);
+    assert_memory_equal(t.test, again.test, sizeof(int) * (size_t)t.n_test);
+    fl_newtask_free(&t), fl_newtask_free(&again);
+    assert_int_equal(fl_newtask_build(&t, &w, 0, 3), -1);
+    fl_words_free(&w);
+    free(words);
+}
+
 /* The real data, when setup has put it there: thousands of words, and the
  * whole King James Bible (31,102 verses) with every 20th verse held out. */
 static void test_real_data(void **state) {
@@ -121,6 +175,22 @@ static void test_real_data(void **state) {
     fl_words w;
     assert_int_equal(fl_words_load(&w, words, 3, 6), 0);
     assert_true(w.n > 5000);
+    /* The new task on the real list: hundreds of prompts of both lengths,
+     * each with at least 5 valid completions, every target rewarded. */
+    fl_newtask nt;
+    assert_int_equal(fl_newtask_build(&nt, &w, 0.2, 0), 0);
+    assert_true(nt.n > 500 && nt.n_test > 100);
+    int len2 = 0;
+    for (int i = 0; i < nt.n; i++) {
+        char p[16], c[8];
+        len2 += strlen(nt.p[i].prefix) == 2;
+        assert_true(nt.p[i].count >= FL_NEWTASK_MIN_WORDS);
+        fl_newtask_prompt_text(&nt, i, p);
+        fl_newtask_target(&nt, i, i % 2, c);
+        assert_int_equal(fl_newtask_check(&nt, p, c), 1);
+    }
+    assert_true(len2 > 100 && len2 < nt.n);
+    fl_newtask_free(&nt);
     fl_words_free(&w);
     fl_text t;
     assert_int_equal(fl_text_load(&t, text, 20), 0);
@@ -129,4 +199,5 @@ static void test_real_data(void **state) {
 }
 
 TU_MAIN(cmocka_unit_test(test_verifier), TU_SCRATCH_TEST(test_words_and_text), TU_SCRATCH_TEST(test_skill_sets),
+        TU_SCRATCH_TEST(test_newtask),
         cmocka_unit_test(test_real_data))
