@@ -40,4 +40,37 @@ float fl_simpo_loss(float *dlogits, const float *probs, const float *logp,
  * uniform over the correct answers. */
 void fl_oracle_target(float *q, const float *p0, const float *correct, int B, int V);
 
+/* ---- Sequences: the language model's fine-tuning (lm_finetune.c) ----
+ * Rows i < N are the positions of a batch of token sequences, each with
+ * its softmax probs[N,V], logits[N,V], the token it predicts (targets[N])
+ * and that token's -log p (nll[N], as fl_gpt_forward leaves them). Each
+ * function ACCUMULATES the gradient of its term into dlogits[N,V]. */
+
+/* A weighted log-likelihood, loss = sum_i w_i nll_i / Z: SFT (w 1 on the
+ * completions' positions, Z their number) and the policy gradient (w the
+ * sequence's advantage, Z a constant). dlogits_i += w_i (p_i - onehot) / Z. */
+double fl_seq_nll_grad(float *dlogits, const float *probs, const float *nll, const int *targets, const float *w,
+                       double Z, int N, int V);
+
+/* The exact KL penalty beta / Z sum_i kw_i KL(p_i || p0_i) over the
+ * vocabulary, p0 given by its logits0 (the base model on the same rows).
+ * dlogits_i += beta kw_i / Z p_i (log p_i - log p0_i - KL_i). Returns
+ * sum_i kw_i KL_i. */
+double fl_seq_kl_grad(float *dlogits, const float *probs, const float *logits, const float *logits0, const float *kw,
+                      double beta, double Z, int N, int V);
+
+/* Dr. GRPO's advantages: A_g = r_g - mean(r) over a group of G, without
+ * dividing by the standard deviation (which weights groups that are
+ * nearly all right or all wrong most). */
+void fl_group_centered(float *adv, const float *rewards, int G);
+
+/* SimPO on sequences: P pairs, pair k's chosen completion at rows
+ * start[2k] .. start[2k] + len[2k] - 1 and its rejected one at rows of
+ * start[2k+1], len[2k+1]. loss = -1/P sum_k log sigmoid(beta (s_w - s_l) -
+ * gamma), s the mean log-probability of a completion's tokens (SimPO's
+ * length normalisation). Writes w[N] (0 off the completions) so that
+ * fl_seq_nll_grad(w, Z = 1) adds its gradient; returns the loss. */
+double fl_simpo_seq_weights(float *w, int N, const float *nll, const int *start, const int *len, int P, double beta,
+                            double gamma);
+
 #endif

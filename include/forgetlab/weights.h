@@ -8,6 +8,14 @@
 #include "forgetlab/mlp.h"
 #include "forgetlab/rng.h"
 
+/* Any model's parameters (blobs of the same layout): sum_i |theta_i -
+ * theta0_i|; sum_i F_i (theta_i - theta0_i)^2; the largest singular value
+ * of a 2-D view's delta by power iteration (iters rounds from a random
+ * start). */
+double fl_blob_l1_dist(const fl_blob *base, const fl_blob *m);
+double fl_blob_fisher_l2(const float *fisher, const fl_blob *base, const fl_blob *m);
+double fl_view_spectral(const fl_blob *base, const fl_blob *m, int view, int iters, fl_rng *rng);
+
 /* sum_i |theta_i - theta0_i| over every parameter. */
 double fl_weight_l1(const fl_mlp *base, const fl_mlp *m);
 

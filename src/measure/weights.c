@@ -17,19 +17,25 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int 
              double *s, double *u, const int *ldu, double *vt, const int *ldvt,
              double *work, const int *lwork, int *iwork, int *info);
 
-double fl_weight_l1(const fl_mlp *base, const fl_mlp *m) {
+double fl_blob_l1_dist(const fl_blob *base, const fl_blob *m) {
     double s = 0;
-    for (size_t i = 0; i < m->blob.n; i++) s += fabs((double)m->blob.params[i] - base->blob.params[i]);
+    for (size_t i = 0; i < m->n; i++) s += fabs((double)m->params[i] - base->params[i]);
     return s;
 }
 
-double fl_weight_fisher_l2(const float *fisher, const fl_mlp *base, const fl_mlp *m) {
+double fl_blob_fisher_l2(const float *fisher, const fl_blob *base, const fl_blob *m) {
     double s = 0;
-    for (size_t i = 0; i < m->blob.n; i++) {
-        double d = (double)m->blob.params[i] - base->blob.params[i];
+    for (size_t i = 0; i < m->n; i++) {
+        double d = (double)m->params[i] - base->params[i];
         s += fisher[i] * d * d;
     }
     return s;
+}
+
+double fl_weight_l1(const fl_mlp *base, const fl_mlp *m) { return fl_blob_l1_dist(&base->blob, &m->blob); }
+
+double fl_weight_fisher_l2(const float *fisher, const fl_mlp *base, const fl_mlp *m) {
+    return fl_blob_fisher_l2(fisher, &base->blob, &m->blob);
 }
 
 /* Adds the batch's summed squared per-example gradients to fisher, given
@@ -93,44 +99,46 @@ out_model:
     return rc;
 }
 
-/* delta W of layer l, in double, [rows = out, cols = in]. */
-static double *delta_w(const fl_mlp *base, const fl_mlp *m, int l, int *rows, int *cols) {
-    const fl_view *v = &m->blob.views[m->w_view[l]];
+/* delta W of a 2-D view, in double, [rows, cols]. */
+static double *delta_w(const fl_blob *base, const fl_blob *m, int view, int *rows, int *cols) {
+    const fl_view *v = &m->views[view];
     *rows = v->shape[0];
     *cols = v->shape[1];
     double *d = fl_malloc(v->numel * sizeof(double), "delta W");
     if (d)
-        for (size_t i = 0; i < v->numel; i++)
-            d[i] = (double)m->blob.params[v->offset + i] - base->blob.params[v->offset + i];
+        for (size_t i = 0; i < v->numel; i++) d[i] = (double)m->params[v->offset + i] - base->params[v->offset + i];
     return d;
+}
+
+double fl_view_spectral(const fl_blob *base, const fl_blob *m, int view, int iters, fl_rng *rng) {
+    int R, C;
+    double *d = delta_w(base, m, view, &R, &C);
+    double *u = malloc((size_t)R * sizeof(double)), *v = malloc((size_t)C * sizeof(double));
+    double sigma = 0;
+    if (d && u && v) {
+        for (int j = 0; j < C; j++) v[j] = fl_rng_normal(rng);
+        for (int it = 0; it < iters; it++) {
+            /* u = D v / |D v|; v = D^T u; sigma = |v|. */
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, R, C, 1.0, d, C, v, 1, 0.0, u, 1);
+            double nu = cblas_dnrm2(R, u, 1);
+            if (nu == 0) break;
+            cblas_dscal(R, 1.0 / nu, u, 1);
+            cblas_dgemv(CblasRowMajor, CblasTrans, R, C, 1.0, d, C, u, 1, 0.0, v, 1);
+            sigma = cblas_dnrm2(C, v, 1);
+            if (sigma == 0) break;
+            cblas_dscal(C, 1.0 / sigma, v, 1);
+        }
+    }
+    free(d), free(u), free(v);
+    return sigma;
 }
 
 double fl_weight_spectral(const fl_mlp *base, const fl_mlp *m, int iters, fl_rng *rng, double *per_layer) {
     double total = 0;
     for (int l = 0; l < m->nlayers; l++) {
-        int R, C;
-        double *d = delta_w(base, m, l, &R, &C);
-        double *u = malloc((size_t)R * sizeof(double)), *v = malloc((size_t)C * sizeof(double));
-        double sigma = 0;
-        if (d && u && v) {
-            for (int j = 0; j < C; j++) v[j] = fl_rng_normal(rng);
-            for (int it = 0; it < iters; it++) {
-                /* u = D v / |D v|; v = D^T u; sigma = |v|. */
-                cblas_dgemv(CblasRowMajor, CblasNoTrans, R, C, 1.0, d, C, v, 1, 0.0, u, 1);
-                double nu = cblas_dnrm2(R, u, 1);
-                if (nu == 0) break;
-                cblas_dscal(R, 1.0 / nu, u, 1);
-                cblas_dgemv(CblasRowMajor, CblasTrans, R, C, 1.0, d, C, u, 1, 0.0, v, 1);
-                sigma = cblas_dnrm2(C, v, 1);
-                if (sigma == 0) break;
-                cblas_dscal(C, 1.0 / sigma, v, 1);
-            }
-        }
+        const double sigma = fl_view_spectral(&base->blob, &m->blob, m->w_view[l], iters, rng);
         if (per_layer) per_layer[l] = sigma;
         total += sigma;
-        free(d);
-        free(u);
-        free(v);
     }
     return total;
 }
@@ -138,7 +146,7 @@ double fl_weight_spectral(const fl_mlp *base, const fl_mlp *m, int iters, fl_rng
 int fl_weight_ranks(const fl_mlp *base, const fl_mlp *m, int *rank) {
     for (int l = 0; l < m->nlayers; l++) {
         int R, C;
-        double *d = delta_w(base, m, l, &R, &C);
+        double *d = delta_w(&base->blob, &m->blob, m->w_view[l], &R, &C);
         if (!d) return -1;
         /* Row-major R x C is column-major C x R: same singular values. */
         int M = C, N = R, lda = C, k = M < N ? M : N, info = 0, lwork = -1, one = 1;
