@@ -6,11 +6,12 @@
 #include <string.h>
 
 extern const fl_command fl_cmd_pretrain, fl_cmd_eval, fl_cmd_finetune, fl_cmd_measure, fl_cmd_study,
-    fl_cmd_report, fl_cmd_circuits, fl_cmd_grok, fl_cmd_merge, fl_cmd_lm_pretrain, fl_cmd_sample;
+    fl_cmd_report, fl_cmd_circuits, fl_cmd_grok, fl_cmd_merge, fl_cmd_lm_pretrain, fl_cmd_lm_finetune,
+    fl_cmd_sample;
 
 static const fl_command *const COMMANDS[] = {&fl_cmd_pretrain, &fl_cmd_eval, &fl_cmd_finetune,
                                              &fl_cmd_measure, &fl_cmd_study, &fl_cmd_merge, &fl_cmd_report,
-                                             &fl_cmd_circuits, &fl_cmd_grok, &fl_cmd_lm_pretrain,
+                                             &fl_cmd_circuits, &fl_cmd_grok, &fl_cmd_lm_pretrain, &fl_cmd_lm_finetune,
                                              &fl_cmd_sample};
 #define NCOMMANDS ((int)(sizeof COMMANDS / sizeof *COMMANDS))
 

@@ -1,0 +1,88 @@
+/* lmmeasure.h: everything forgetlab reports about a fine-tuned language
+ * model against its base (docs/lm.md, "Measures"): new-task success, the
+ * prior skills' accuracies and the held-out text's bits per byte, and the
+ * predictors of forgetting: the forward KL on the new task's prompts along
+ * completions sampled from the base, exact over the vocabulary at each
+ * position (and the Monte-Carlo estimate beside it), reverse KL and total
+ * variation per token, weight and activation change; the same divergences
+ * on the prior skills' prompts (outcome side).
+ *
+ * What depends only on the base (its samples, log-probabilities, Fisher,
+ * hidden states and scores) is computed once, in a context, and reused at
+ * every checkpoint. Every set of prompts and draws is fixed by the
+ * context's seed: checkpoints are compared on the same samples. */
+#ifndef FORGETLAB_LMMEASURE_H
+#define FORGETLAB_LMMEASURE_H
+
+#include "forgetlab/gpt.h"
+#include "forgetlab/lm.h"
+#include "forgetlab/newtask.h"
+#include "forgetlab/seqset.h"
+
+#include <stdint.h>
+
+typedef struct {
+    int new_samples;     /* draws per new-task test prompt: sampled success, KL (4) */
+    int prior_prompts;   /* prior skills: test prompts scored per skill (500) */
+    int prior_kl_prompts;/* prior skills: test prompts per skill for the outcome-side KL (64) */
+    int fisher_n;        /* sequences of the base's diagonal Fisher (256) */
+} fl_lm_measure_opts;
+void fl_lm_measure_defaults(fl_lm_measure_opts *o);
+
+typedef struct {
+    double new_acc;          /* greedy, on every test prompt of the new task */
+    double new_acc_sampled;  /* at temperature 1, new_samples per prompt */
+    double acc[FL_NSKILLS];  /* each prior skill's exact match */
+    double prior_acc;        /* their mean */
+    double bpb;              /* held-out text */
+} fl_lm_scores;
+
+typedef struct {
+    fl_lm_scores base, m;
+    double forgetting;        /* base.prior_acc - m.prior_acc */
+    double bpb_rise;          /* m.bpb - base.bpb */
+    /* Along the base's samples on the new task's test prompts: the sequence
+     * forward KL, exact per position, summed over a completion, averaged
+     * over samples (and its standard error over samples), the Monte-Carlo
+     * estimate sum_t log pi_0(y_t) - log pi(y_t) (and its error), and per
+     * token: forward KL, total variation, JS. */
+    double forward_kl_new, forward_kl_new_se, forward_kl_new_mc, forward_kl_new_mc_se;
+    double forward_kl_new_token, tv_new, js_new;
+    double reverse_kl_new;    /* per token, along the model's own samples */
+    double forward_kl_prior, forward_kl_prior_mc, tv_prior, reverse_kl_prior; /* outcome side */
+    double weight_l1, weight_fisher_l2, weight_spectral;
+    double act_l1, act_l2, cka; /* final LayerNorm's output at the new task's completion positions */
+    double circuit_stability, circuit_stability_random; /* of a prior skill (NaN: not measured) */
+    double seconds;
+} fl_lm_measurement;
+
+typedef struct {
+    fl_lm_measure_opts o;
+    const fl_gpt *base;
+    const fl_lm_data *data;       /* the base's split of the prior skills */
+    const fl_newtask *task;
+    const char **pnew, **pprior;  /* the new task's test prompts; the prior skills' KL prompts */
+    int n_pnew, n_pprior;
+    char (*ptext)[32];            /* their text */
+    fl_seqset new0, prior0;       /* the base's samples, drawn once */
+    float *logp0_new, *tlp0_new, *hid0_new;   /* the base on new0: [rows, V], [rows], [rows, C] */
+    float *logp0_prior, *tlp0_prior;          /* on prior0 */
+    float *fisher;                /* the base's diagonal Fisher [blob.n] on prior0 */
+    fl_lm_scores base_scores;
+    uint64_t seed;
+} fl_lm_measure_ctx;
+
+int fl_lm_measure_init(fl_lm_measure_ctx *ctx, const fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
+                       const fl_lm_measure_opts *o, uint64_t seed);
+void fl_lm_measure_free(fl_lm_measure_ctx *ctx);
+/* The scores alone (what the base's figures are). */
+int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_scores *out);
+int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measurement *out);
+
+/* The scalar figures in a fixed order: names (static strings: the keys of
+ * metrics.jsonl, summary.json and results.csv) and values. Returns their
+ * number, FL_LM_NFIELDS. */
+#define FL_LM_NFIELDS 34
+int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals);
+
+#endif

@@ -1,0 +1,308 @@
+/* lm_measure.c: a fine-tuned language model measured against its base
+ * (lmmeasure.h): scores, the sequence forward KL along the base's samples
+ * (exact per position, and Monte Carlo), per-token divergences, weight and
+ * activation change. */
+#include "forgetlab/lmmeasure.h"
+
+#include "forgetlab/activations.h"
+#include "forgetlab/divergence.h"
+#include "forgetlab/error.h"
+#include "forgetlab/rng.h"
+#include "forgetlab/weights.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CHUNK = 64, PRIOR_MAX_NEW = 8 };
+
+void fl_lm_measure_defaults(fl_lm_measure_opts *o) {
+    o->new_samples = 4, o->prior_prompts = 500, o->prior_kl_prompts = 64, o->fisher_n = 256;
+}
+
+/* The seeds of the measurement's draws, one per purpose, from (seed,
+ * FL_STREAM_EVAL): fixed for a context, so every checkpoint is compared
+ * on the same draws. */
+enum { SEED_NEW0, SEED_PRIOR0, SEED_SAMPLED, SEED_REV_NEW, SEED_REV_PRIOR, SEED_SPECTRAL, NSEEDS };
+static uint64_t draw_seed(uint64_t seed, int purpose) {
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_EVAL);
+    uint64_t v = 0;
+    for (int i = 0; i <= purpose; i++) v = fl_rng_u64(&r);
+    return v;
+}
+
+/* Each of n prompts k times, in order. */
+static const char **repeat(const char **p, int n, int k) {
+    const char **r = malloc(sizeof(char *) * (size_t)(n * k > 0 ? n * k : 1));
+    if (r)
+        for (int i = 0; i < n * k; i++) r[i] = p[i / k];
+    return r;
+}
+
+/* Samples k completions of each prompt from m into s (cleared first). */
+static int sample_set(fl_seqset *s, const fl_gpt *m, const char **p, int n, int k, double temperature, int stop,
+                      int max_new, uint64_t seed) {
+    fl_gpt_cache c;
+    const char **all = repeat(p, n, k);
+    if (!all) return fl_error_set("out of memory");
+    int rc = fl_gpt_cache_alloc(&c, m, CHUNK);
+    const fl_sample_opts o = {temperature, 0, max_new, stop, seed};
+    fl_seqset_clear(s);
+    if (rc == 0) rc = fl_seqset_sample(s, m, &c, all, n * k, &o, NULL);
+    fl_gpt_cache_free(&c);
+    free(all);
+    return rc;
+}
+
+/* m's log-probabilities (and hidden rows) on every completion position of s. */
+static int score(const fl_gpt *m, const fl_seqset *s, float *logp, float *tlp, float *hid) {
+    fl_gpt_acts a;
+    if (fl_gpt_acts_alloc(&a, m, CHUNK, fl_seqset_max_t(s))) return -1;
+    const int rc = fl_seqset_score(s, m, &a, CHUNK, logp, tlp, hid);
+    fl_gpt_acts_free(&a);
+    return rc;
+}
+
+/* The base's diagonal Fisher of the sequence log-likelihood,
+ * F_i = 1/n sum_seq (d log pi_0(y|x) / d theta_i)^2, over the first n
+ * sequences of s (samples of the base itself): one backward pass each. */
+static int fisher_diag(float *F, const fl_gpt *base, const fl_seqset *s, int n) {
+    fl_gpt g = {0};
+    fl_gpt_acts a = {0};
+    const int T = fl_seqset_max_t(s);
+    int *tok = malloc(sizeof(int) * (size_t)T), *tgt = malloc(sizeof(int) * (size_t)T);
+    float *w = malloc(sizeof(float) * (size_t)T);
+    int rc = tok && tgt && w ? 0 : fl_error_set("out of memory");
+    if (rc == 0) rc = fl_gpt_create(&g, &base->cfg);
+    if (rc == 0) rc = fl_blob_copy_params(&g.blob, &base->blob);
+    if (rc == 0) rc = fl_gpt_acts_alloc(&a, &g, 1, T);
+    memset(F, 0, sizeof(float) * base->blob.n);
+    n = n < s->n ? n : s->n;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const int Ti = fl_seqset_batch(s, i, 1, tok, tgt, w);
+        fl_blob_zero_grads(&g.blob);
+        fl_gpt_forward(&g, &a, tok, tgt, w, 1, Ti);
+        fl_gpt_backward(&g, &a);
+        /* The loss is the completion's mean -log p: times its length, the sum. */
+        const float k = (float)s->clen[i];
+        for (size_t j = 0; j < g.blob.n; j++) F[j] += (k * g.blob.grads[j]) * (k * g.blob.grads[j]) / (float)n;
+    }
+    fl_gpt_acts_free(&a);
+    fl_gpt_free(&g);
+    free(tok), free(tgt), free(w);
+    return rc;
+}
+
+void fl_lm_measure_free(fl_lm_measure_ctx *ctx) {
+    fl_seqset_free(&ctx->new0), fl_seqset_free(&ctx->prior0);
+    free(ctx->pnew), free(ctx->pprior), free(ctx->ptext);
+    free(ctx->logp0_new), free(ctx->tlp0_new), free(ctx->hid0_new), free(ctx->logp0_prior), free(ctx->tlp0_prior);
+    free(ctx->fisher);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+int fl_lm_measure_init(fl_lm_measure_ctx *ctx, const fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
+                       const fl_lm_measure_opts *o, uint64_t seed) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->o = *o, ctx->base = base, ctx->data = data, ctx->task = task, ctx->seed = seed;
+    fl_seqset_init(&ctx->new0), fl_seqset_init(&ctx->prior0);
+    const int V = base->cfg.vocab, C = base->cfg.n_embd;
+    int kp = o->prior_kl_prompts;
+    for (int k = 0; k < FL_NSKILLS; k++) kp = kp < data->skill[k].n_test ? kp : data->skill[k].n_test;
+    ctx->n_pnew = task->n_test, ctx->n_pprior = FL_NSKILLS * kp;
+    ctx->ptext = malloc(sizeof *ctx->ptext * (size_t)(ctx->n_pnew + ctx->n_pprior));
+    ctx->pnew = malloc(sizeof(char *) * (size_t)ctx->n_pnew);
+    ctx->pprior = malloc(sizeof(char *) * (size_t)(ctx->n_pprior > 0 ? ctx->n_pprior : 1));
+    if (!ctx->ptext || !ctx->pnew || !ctx->pprior) return fl_error_set("out of memory");
+    for (int i = 0; i < ctx->n_pnew; i++) {
+        fl_newtask_prompt_text(task, task->test[i], ctx->ptext[i]);
+        ctx->pnew[i] = ctx->ptext[i];
+    }
+    for (int k = 0, j = 0; k < FL_NSKILLS; k++)
+        for (int i = 0; i < kp; i++, j++) {
+            char *t = ctx->ptext[ctx->n_pnew + j];
+            snprintf(t, sizeof *ctx->ptext, "%s", data->skill[k].ex[data->skill[k].test[i]].prompt);
+            ctx->pprior[j] = t;
+        }
+    int rc = sample_set(&ctx->new0, base, ctx->pnew, ctx->n_pnew, o->new_samples, 1.0, FL_NEWTASK_STOP,
+                        FL_NEWTASK_MAX_NEW, draw_seed(seed, SEED_NEW0));
+    if (rc == 0)
+        rc = sample_set(&ctx->prior0, base, ctx->pprior, ctx->n_pprior, 1, 1.0, FL_LM_STOP, PRIOR_MAX_NEW,
+                        draw_seed(seed, SEED_PRIOR0));
+    const size_t rn = (size_t)ctx->new0.rows, rp = (size_t)ctx->prior0.rows;
+    if (rc == 0) {
+        ctx->logp0_new = malloc(sizeof(float) * rn * V), ctx->tlp0_new = malloc(sizeof(float) * rn);
+        ctx->hid0_new = malloc(sizeof(float) * rn * C);
+        ctx->logp0_prior = malloc(sizeof(float) * (rp ? rp : 1) * V), ctx->tlp0_prior = malloc(sizeof(float) * (rp + 1));
+        ctx->fisher = malloc(sizeof(float) * base->blob.n);
+        if (!ctx->logp0_new || !ctx->tlp0_new || !ctx->hid0_new || !ctx->logp0_prior || !ctx->tlp0_prior || !ctx->fisher)
+            rc = fl_error_set("out of memory");
+    }
+    if (rc == 0) rc = score(base, &ctx->new0, ctx->logp0_new, ctx->tlp0_new, ctx->hid0_new);
+    if (rc == 0) rc = score(base, &ctx->prior0, ctx->logp0_prior, ctx->tlp0_prior, NULL);
+    if (rc == 0) rc = fisher_diag(ctx->fisher, base, &ctx->prior0, o->fisher_n);
+    if (rc == 0) rc = fl_lm_scores_compute(ctx, base, &ctx->base_scores);
+    if (rc) fl_lm_measure_free(ctx);
+    return rc;
+}
+
+/* The share of s's completions the new task rewards. */
+static double new_success(const fl_lm_measure_ctx *ctx, const fl_seqset *s) {
+    int hits = 0;
+    for (int i = 0; i < s->n; i++) {
+        char p[32], c[16];
+        fl_seqset_prompt(s, i, p, sizeof p);
+        fl_seqset_completion(s, i, c, sizeof c);
+        hits += fl_newtask_check(ctx->task, p, c) == 1;
+    }
+    return s->n ? (double)hits / s->n : NAN;
+}
+
+int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_scores *out) {
+    fl_seqset s;
+    fl_seqset_init(&s);
+    int rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
+    if (rc == 0) out->new_acc = new_success(ctx, &s);
+    if (rc == 0)
+        rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, 1.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
+                        draw_seed(ctx->seed, SEED_SAMPLED));
+    if (rc == 0) out->new_acc_sampled = new_success(ctx, &s);
+    fl_seqset_free(&s);
+    fl_lm_eval ev;
+    if (rc == 0) rc = fl_lm_evaluate(m, ctx->data, ctx->o.prior_prompts, &ev);
+    if (rc == 0) {
+        out->prior_acc = 0;
+        for (int k = 0; k < FL_NSKILLS; k++) out->acc[k] = ev.acc[k], out->prior_acc += ev.acc[k] / FL_NSKILLS;
+        out->bpb = ev.bpb;
+    }
+    return rc;
+}
+
+/* Along the sequences of s: the sequence sums of the exact forward KL and
+ * of log p0(y_t) - log p(y_t), their means over sequences and standard
+ * errors. */
+static void sequence_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
+                        double *kl, double *kl_se, double *mc, double *mc_se) {
+    double sk = 0, sk2 = 0, sm = 0, sm2 = 0;
+    size_t row = 0;
+    for (int i = 0; i < s->n; i++) {
+        double k = 0, mcs = 0;
+        for (int t = 0; t < s->clen[i]; t++, row++) {
+            for (int v = 0; v < V; v++) {
+                const double a = lp0[row * V + v];
+                k += exp(a) * (a - lp[row * V + v]);
+            }
+            mcs += (double)t0[row] - t1[row];
+        }
+        sk += k, sk2 += k * k, sm += mcs, sm2 += mcs * mcs;
+    }
+    const double n = s->n;
+    *kl = sk / n, *mc = sm / n;
+    *kl_se = n > 1 ? sqrt(fmax(0, (sk2 - sk * sk / n) / (n - 1)) / n) : NAN;
+    *mc_se = n > 1 ? sqrt(fmax(0, (sm2 - sm * sm / n) / (n - 1)) / n) : NAN;
+}
+
+/* Per-token reverse KL along m's own samples on prompts p (k each). */
+static int reverse_kl(const fl_lm_measure_ctx *ctx, const fl_gpt *m, const char **p, int n, int k, int stop,
+                      int max_new, uint64_t seed, double *out) {
+    const int V = m->cfg.vocab;
+    fl_seqset s;
+    fl_seqset_init(&s);
+    int rc = sample_set(&s, m, p, n, k, 1.0, stop, max_new, seed);
+    float *l0 = rc ? NULL : malloc(sizeof(float) * (size_t)s.rows * V), *l1 = rc ? NULL : malloc(sizeof(float) * (size_t)s.rows * V);
+    if (rc == 0 && (!l0 || !l1)) rc = fl_error_set("out of memory");
+    if (rc == 0) rc = score(ctx->base, &s, l0, NULL, NULL);
+    if (rc == 0) rc = score(m, &s, l1, NULL, NULL);
+    if (rc == 0) {
+        fl_divergences d;
+        fl_divergences_compute(&d, l0, l1, s.rows, V);
+        *out = d.reverse_kl;
+    }
+    free(l0), free(l1);
+    fl_seqset_free(&s);
+    return rc;
+}
+
+static double spectral_sum(const fl_gpt *base, const fl_gpt *m, uint64_t seed) {
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_EVAL);
+    double s = 0;
+    for (int v = 0; v < m->blob.nviews; v++)
+        if (m->blob.views[v].ndim == 2) s += fl_view_spectral(&base->blob, &m->blob, v, 20, &r);
+    return s;
+}
+
+int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measurement *out) {
+    memset(out, 0, sizeof *out);
+    const int V = m->cfg.vocab, C = m->cfg.n_embd;
+    const size_t rn = (size_t)ctx->new0.rows, rp = (size_t)ctx->prior0.rows;
+    out->base = ctx->base_scores;
+    int rc = fl_lm_scores_compute(ctx, m, &out->m);
+    out->forgetting = out->base.prior_acc - out->m.prior_acc;
+    out->bpb_rise = out->m.bpb - out->base.bpb;
+    float *lp = malloc(sizeof(float) * (rn > rp ? rn : rp) * V), *tl = malloc(sizeof(float) * (rn > rp ? rn : rp));
+    float *hid = malloc(sizeof(float) * rn * C);
+    if (rc == 0 && (!lp || !tl || !hid)) rc = fl_error_set("out of memory");
+    fl_divergences d;
+    if (rc == 0) rc = score(m, &ctx->new0, lp, tl, hid);
+    if (rc == 0) {
+        sequence_kl(&ctx->new0, ctx->logp0_new, lp, ctx->tlp0_new, tl, V, &out->forward_kl_new,
+                    &out->forward_kl_new_se, &out->forward_kl_new_mc, &out->forward_kl_new_mc_se);
+        fl_divergences_compute(&d, ctx->logp0_new, lp, (int)rn, V);
+        out->forward_kl_new_token = d.forward_kl, out->tv_new = d.tv, out->js_new = d.js;
+        double l1 = 0, l2 = 0;
+        for (size_t r = 0; r < rn; r++) {
+            double a = 0, b = 0;
+            for (int c = 0; c < C; c++) {
+                const double x = (double)hid[r * C + c] - ctx->hid0_new[r * C + c];
+                a += fabs(x), b += x * x;
+            }
+            l1 += a, l2 += sqrt(b);
+        }
+        out->act_l1 = l1 / (double)rn, out->act_l2 = l2 / (double)rn;
+        out->cka = fl_linear_cka(ctx->hid0_new, C, hid, C, (int)rn);
+    }
+    if (rc == 0) rc = score(m, &ctx->prior0, lp, tl, NULL);
+    if (rc == 0) {
+        double se, mse;
+        sequence_kl(&ctx->prior0, ctx->logp0_prior, lp, ctx->tlp0_prior, tl, V, &out->forward_kl_prior, &se,
+                    &out->forward_kl_prior_mc, &mse);
+        fl_divergences_compute(&d, ctx->logp0_prior, lp, (int)rp, V);
+        out->tv_prior = d.tv;
+    }
+    if (rc == 0)
+        rc = reverse_kl(ctx, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
+                        draw_seed(ctx->seed, SEED_REV_NEW), &out->reverse_kl_new);
+    if (rc == 0)
+        rc = reverse_kl(ctx, m, ctx->pprior, ctx->n_pprior, 1, FL_LM_STOP, PRIOR_MAX_NEW,
+                        draw_seed(ctx->seed, SEED_REV_PRIOR), &out->reverse_kl_prior);
+    out->weight_l1 = fl_blob_l1_dist(&ctx->base->blob, &m->blob);
+    out->weight_fisher_l2 = fl_blob_fisher_l2(ctx->fisher, &ctx->base->blob, &m->blob);
+    out->weight_spectral = spectral_sum(ctx->base, m, draw_seed(ctx->seed, SEED_SPECTRAL));
+    out->circuit_stability = out->circuit_stability_random = NAN;
+    free(lp), free(tl), free(hid);
+    return rc;
+}
+
+int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals) {
+    static const char *const NAMES[FL_LM_NFIELDS] = {
+        "new_acc_base", "new_acc", "new_acc_sampled_base", "new_acc_sampled", "prior_acc_base", "prior_acc",
+        "forgetting", "acc_add", "acc_reverse", "acc_sort", "acc_count", "bpb_base", "bpb", "bpb_rise",
+        "forward_kl_new", "forward_kl_new_se", "forward_kl_new_mc", "forward_kl_new_mc_se", "forward_kl_new_token",
+        "tv_new", "js_new", "reverse_kl_new", "forward_kl_prior", "forward_kl_prior_mc", "tv_prior",
+        "reverse_kl_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka",
+        "circuit_stability", "circuit_stability_random"};
+    if (names) memcpy(names, NAMES, sizeof NAMES);
+    if (vals) {
+        const double v[FL_LM_NFIELDS] = {
+            r->base.new_acc, r->m.new_acc, r->base.new_acc_sampled, r->m.new_acc_sampled, r->base.prior_acc,
+            r->m.prior_acc, r->forgetting, r->m.acc[0], r->m.acc[1], r->m.acc[2], r->m.acc[3], r->base.bpb, r->m.bpb,
+            r->bpb_rise, r->forward_kl_new, r->forward_kl_new_se, r->forward_kl_new_mc, r->forward_kl_new_mc_se,
+            r->forward_kl_new_token, r->tv_new, r->js_new, r->reverse_kl_new, r->forward_kl_prior,
+            r->forward_kl_prior_mc, r->tv_prior, r->reverse_kl_prior, r->weight_l1, r->weight_fisher_l2,
+            r->weight_spectral, r->act_l1, r->act_l2, r->cka, r->circuit_stability, r->circuit_stability_random};
+        memcpy(vals, v, sizeof v);
+    }
+    return FL_LM_NFIELDS;
+}

@@ -1,0 +1,310 @@
+/* lm_finetune.c: `forgetlab lm-finetune`'s run (lmft.h): its settings, the
+ * base (and teacher) loaded and checked, the measurement context built
+ * once, and the resumable loop of steps (lm_ft_step.c) with a measured
+ * checkpoint every fraction of an epoch, on the training-loop skeleton. */
+#include "lmft_int.h"
+
+#include "forgetlab/checkpoint.h"
+#include "forgetlab/clock.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/threads.h"
+#include "forgetlab/train.h"
+#include "forgetlab/trainloop.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const METHOD_NAMES[FL_LMFT_NMETHODS] = {"sft",       "sft-alt", "rft",   "grpo",
+                                                           "grpo-kl",   "reinforce", "simpo", "distill"};
+
+const char *fl_lmft_method_name(fl_lmft_method m) { return m >= 0 && m < FL_LMFT_NMETHODS ? METHOD_NAMES[m] : "?"; }
+
+int fl_lmft_method_parse(const char *name, fl_lmft_method *out) {
+    for (int i = 0; i < FL_LMFT_NMETHODS; i++)
+        if (strcmp(name, METHOD_NAMES[i]) == 0) return *out = (fl_lmft_method)i, 0;
+    return fl_error_set("unknown method '%s' (expected sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo or distill)",
+                        name);
+}
+
+int fl_lmft_on_policy(fl_lmft_method m) { return m == FL_LMFT_GRPO || m == FL_LMFT_GRPO_KL || m == FL_LMFT_REINFORCE; }
+
+void fl_lmft_defaults(fl_lmft_config *c) {
+    memset(c, 0, sizeof *c);
+    c->lr = 1e-4, c->schedule = FL_SCHED_CONSTANT, c->warmup_frac = 0.1;
+    c->epochs = 1, c->batch = 16, c->group_size = 8, c->temperature = 1.0;
+    c->kl_beta = 0.1, c->simpo_beta = 2.0, c->simpo_gamma = 0.5;
+    c->pool = 16, c->checkpoint_every = 0.2, c->test_frac = 0.2;
+    fl_lm_measure_defaults(&c->measure);
+    c->log_every = 10, c->progress = 1;
+}
+
+static int parse_method(const char *v, void *field) {
+    fl_lmft_config *c = (fl_lmft_config *)((char *)field - offsetof(fl_lmft_config, method));
+    c->has_method = 1;
+    return fl_lmft_method_parse(v, field);
+}
+static void format_method(const void *field, char *buf, size_t n) {
+    const fl_lmft_config *c = (const fl_lmft_config *)((const char *)field - offsetof(fl_lmft_config, method));
+    snprintf(buf, n, "%s", c->has_method ? fl_lmft_method_name(*(const fl_lmft_method *)field) : "none");
+}
+static int parse_schedule(const char *v, void *field) { return fl_schedule_parse(v, field); }
+static void format_schedule(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", *(const fl_sched_kind *)field == FL_SCHED_COSINE ? "cosine" : "constant");
+}
+
+#define F(field) offsetof(fl_lmft_config, field)
+const fl_setting FL_LMFT_SETTINGS[] = {
+    {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "the pretrained model: an lm-pretrain run or its model file "
+     "(required)", "base", NULL, NULL},
+    {"method", FL_SET_CUSTOM, F(method), 0, 0, "M",
+     "sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo or distill (required)", "method", parse_method,
+     format_method},
+    {"teacher", FL_SET_STRING, F(teacher), 0, 0, "DIR", "distill: the teacher, a language model (a grpo run)",
+     "teacher", NULL, NULL},
+    {"lr", FL_SET_DOUBLE, F(lr), 1e-12, 10.0, "X", "AdamW learning rate (weight decay 0)", "lr", NULL, NULL},
+    {"schedule", FL_SET_CUSTOM, F(schedule), 0, 0, "S", "constant or cosine (linear warm-up, then cosine)",
+     "schedule", parse_schedule, format_schedule},
+    {"warmup-frac", FL_SET_DOUBLE, F(warmup_frac), 0, 0.9, "X", "cosine: warm-up steps as a fraction of all",
+     "warmup_frac", NULL, NULL},
+    {"epochs", FL_SET_INT, F(epochs), 1, 10000, "N", "passes over the new task's training prompts", "epochs", NULL,
+     NULL},
+    {"batch", FL_SET_INT, F(batch), 1, 4096, "N", "training prompts per step", "batch", NULL, NULL},
+    {"group-size", FL_SET_INT, F(group_size), 1, 1024, "G", "on-policy: completions sampled per prompt",
+     "group_size", NULL, NULL},
+    {"temperature", FL_SET_DOUBLE, F(temperature), 0, 100, "T", "on-policy: sampling temperature", "temperature",
+     NULL, NULL},
+    {"kl-beta", FL_SET_DOUBLE, F(kl_beta), 0, 1e6, "X", "grpo-kl: weight of KL(pi || pi_0) per token", "kl_beta",
+     NULL, NULL},
+    {"simpo-beta", FL_SET_DOUBLE, F(simpo_beta), 1e-6, 1e6, "X", "SimPO beta", "simpo_beta", NULL, NULL},
+    {"simpo-gamma", FL_SET_DOUBLE, F(simpo_gamma), -1e6, 1e6, "X", "SimPO margin gamma", "simpo_gamma", NULL, NULL},
+    {"pool", FL_SET_INT, F(pool), 1, 4096, "N", "rft, distill, simpo: samples drawn once per training prompt",
+     "pool", NULL, NULL},
+    {"checkpoint-every", FL_SET_DOUBLE, F(checkpoint_every), 1e-3, 1e3, "X", "epochs between measured checkpoints",
+     "checkpoint_every", NULL, NULL},
+    {"test-frac", FL_SET_DOUBLE, F(test_frac), 0.01, 0.9, "X", "share of the new task's prompts held out",
+     "test_frac", NULL, NULL},
+    {"new-samples", FL_SET_INT, F(measure.new_samples), 1, 1024, "N",
+     "measurement: samples per new-task test prompt (sampled success, KL)", "new_samples", NULL, NULL},
+    {"prior-prompts", FL_SET_INT, F(measure.prior_prompts), 1, 100000, "N",
+     "measurement: test prompts per prior skill for its accuracy", "prior_prompts", NULL, NULL},
+    {"prior-kl-prompts", FL_SET_INT, F(measure.prior_kl_prompts), 1, 100000, "N",
+     "measurement: test prompts per prior skill for the outcome-side divergences", "prior_kl_prompts", NULL, NULL},
+    {"fisher-n", FL_SET_INT, F(measure.fisher_n), 1, 100000, "N", "measurement: sequences of the base's Fisher",
+     "fisher_n", NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the split, pools, samples and measurements", "seed", NULL,
+     NULL},
+    {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "steps between training lines", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
+};
+#undef F
+const int FL_LMFT_NSETTINGS = (int)(sizeof FL_LMFT_SETTINGS / sizeof *FL_LMFT_SETTINGS);
+
+int fl_lmft_check(const fl_lmft_config *c) {
+    if (!c->base) return fl_error_set("--base DIR is required");
+    if (!c->has_method) return fl_error_set("--method M is required (sft, sft-alt, rft, grpo, grpo-kl, reinforce, "
+                                            "simpo or distill)");
+    const char *m = fl_lmft_method_name(c->method);
+    if ((c->method == FL_LMFT_GRPO || c->method == FL_LMFT_GRPO_KL) && c->group_size < 2)
+        return fl_error_set("--group-size %d: %s needs at least 2 completions per prompt (a group of one has no "
+                            "advantage)", c->group_size, m);
+    if (fl_lmft_on_policy(c->method) && !(c->temperature > 0))
+        return fl_error_set("--temperature %g: %s samples from the policy, which needs a temperature above 0",
+                            c->temperature, m);
+    if (c->method == FL_LMFT_DISTILL && !c->teacher) return fl_error_set("--method distill needs --teacher DIR");
+    if (c->method != FL_LMFT_DISTILL && c->teacher) return fl_error_set("--teacher is for --method distill, not %s", m);
+    return 0;
+}
+
+/* A language model from path, or an error naming the flag. */
+static int load_lm(const char *path, const char *flag, fl_gpt *m, char **config) {
+    char arch[32];
+    if (fl_checkpoint_arch(path, arch, sizeof arch)) return -1;
+    if (strcmp(arch, "gpt"))
+        return fl_error_set("--%s %s: a model of arch '%s', not a language model (lm-pretrain writes one)", flag,
+                            path, arch);
+    return fl_gpt_load(path, m, config);
+}
+
+/* The pretraining seed the base's config records: its skills' split. */
+static uint64_t base_split_seed(const char *config) {
+    cJSON *j = cJSON_Parse(config);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seed");
+    const uint64_t v = cJSON_IsNumber(s) && s->valuedouble >= 0 ? (uint64_t)s->valuedouble : 0;
+    cJSON_Delete(j);
+    return v;
+}
+
+static cJSON *make_config(const fl_lmft_config *c) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "command", "lm-finetune");
+    cJSON_AddStringToObject(j, "version", FORGETLAB_VERSION);
+    fl_settings_to_json(j, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, c);
+    cJSON_AddStringToObject(j, "task", "word completion: 'word:' + a 2- or 3-letter prefix -> letters + '='");
+    cJSON_AddNumberToObject(j, "threads", fl_get_threads());
+    return j;
+}
+
+/* The order of epoch e's training prompts: the (e + 1)-th shuffle of
+ * (seed, FL_STREAM_DATA), so a resumed run recomputes it. */
+static void epoch_order(int *order, int n, uint64_t seed, long e) {
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_DATA);
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (long k = 0; k <= e; k++) fl_rng_shuffle(&r, order, n);
+}
+
+static cJSON *measurement_json(const fl_lm_measurement *r) {
+    cJSON *j = cJSON_CreateObject();
+    const char *names[FL_LM_NFIELDS];
+    double vals[FL_LM_NFIELDS];
+    fl_lm_measurement_fields(r, names, vals);
+    for (int i = 0; i < FL_LM_NFIELDS; i++) cJSON_AddNumberToObject(j, names[i], vals[i]);
+    return j;
+}
+
+typedef struct {
+    fl_optim opt;
+    fl_rng rng;      /* FL_STREAM_SAMPLE: on-policy draws and pool picks */
+    long step, train_ms, measure_ms;
+} lmft_state;
+
+int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
+    const double t0 = fl_now();
+    if (fl_lmft_check(c)) return FL_BAD_REQUEST;
+    fl_set_threads(c->threads);
+    fl_gpt m = {0}, base = {0}, teacher = {0};
+    fl_lm_data d = {0};
+    fl_newtask task = {0};
+    fl_lm_measure_ctx mc = {0};
+    lmft_step st = {0};
+    fl_rundir rd = {0};
+    fl_loop L = {0};
+    lmft_state ls = {0};
+    cJSON *cfg = NULL, *sum = NULL;
+    char *cfg_text = NULL, *replaced = NULL, *model = NULL, *base_cfg = NULL;
+    int *order = NULL, rc = -1, have_data = 0;
+    if (load_lm(c->base, "base", &base, &base_cfg) || load_lm(c->base, "base", &m, NULL)) goto out;
+    if (c->teacher && load_lm(c->teacher, "teacher", &teacher, NULL)) goto out;
+    if (c->teacher && memcmp(&teacher.cfg, &base.cfg, sizeof base.cfg)) {
+        fl_error_set("--teacher %s: another architecture than the base's", c->teacher);
+        goto out;
+    }
+    if (fl_lm_data_load(&d, c->data_dir, base_split_seed(base_cfg))) goto out;
+    have_data = 1;
+    if (fl_newtask_build(&task, &d.words, c->test_frac, c->seed)) goto out;
+    cfg = make_config(c);
+    cJSON *id = cJSON_Duplicate(cfg, 1);
+    cJSON_DeleteItemFromObject(id, "threads");
+    cfg_text = cJSON_PrintUnformatted(id);
+    cJSON_Delete(id);
+    if (!cfg_text || fl_rundir_claim(out_dir, "lm-finetune", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
+        goto out;
+    if (fl_lm_measure_init(&mc, &base, &d, &task, &c->measure, c->seed)) goto out;
+    if (lmft_step_init(&st, c, &m, &base, c->teacher ? &teacher : &base, &task)) goto out;
+    const int spe = (task.n_train + c->batch - 1) / c->batch;
+    const long total = (long)spe * c->epochs;
+    const long every = lround(c->checkpoint_every * spe) > 0 ? lround(c->checkpoint_every * spe) : 1;
+    fl_rng_init(&ls.rng, c->seed, FL_STREAM_SAMPLE);
+    fl_optim_adamw(&ls.opt, 0.9f, 0.999f, 1e-8f, 0.0f);
+    const fl_ts_rng rngs[] = {{"rng", &ls.rng}};
+    const fl_ts_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}, {"measure_ms", &ls.measure_ms}};
+    const fl_loop_spec spec = {.dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step",
+                               .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
+                               .progress = c->progress,
+                               .state = {.kind = "lm-finetune", .config = cfg_text, .blob = &m.blob,
+                                         .opt_t = &ls.opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3}};
+    if (fl_loop_begin(&L, &spec, &rd) < 0) goto out;
+    const fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total,
+                               c->schedule == FL_SCHED_COSINE ? 0.0f : (float)c->lr};
+    order = malloc(sizeof(int) * (size_t)task.n_train);
+    if (!order) {
+        fl_error_set("out of memory");
+        goto out;
+    }
+    double run_loss = 0, run_reward = 0, t_step = fl_now();
+    int nrun = 0;
+    fl_lm_measurement meas;
+    int have_meas = 0;
+    long order_epoch = -1;
+    for (long step = ls.step; step < total; step++) {
+        const long e = step / spe, k = step % spe;
+        if (e != order_epoch) epoch_order(order, task.n_train, c->seed, e), order_epoch = e;
+        const int B = (int)(k + 1 < spe ? c->batch : task.n_train - k * c->batch);
+        double loss, reward;
+        if (lmft_step_grad(&st, order + k * c->batch, B, &ls.rng, &loss, &reward)) goto out;
+        if (fl_check_finite((float)loss, &m.blob, step + 1, 1)) {
+            rc = FL_DIVERGED;
+            goto out;
+        }
+        const float lr = fl_schedule_lr(&sched, step);
+        fl_optim_step(&ls.opt, &m.blob, lr);
+        run_loss += loss, run_reward += reward, nrun++;
+        const int ckpt = (step + 1) % every == 0 || step + 1 == total;
+        if ((step + 1) % c->log_every == 0 || ckpt) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddNumberToObject(j, "step", (double)(step + 1));
+            cJSON_AddNumberToObject(j, "epoch", (double)(step + 1) / spe);
+            cJSON_AddNumberToObject(j, "loss", run_loss / nrun);
+            cJSON_AddNumberToObject(j, "reward", run_reward / nrun);
+            cJSON_AddNumberToObject(j, "lr", lr);
+            ls.train_ms += lround(1000.0 * (fl_now() - t_step));
+            if (ckpt) {
+                const double tm = fl_now();
+                if (fl_lm_measure(&mc, &m, &meas)) {
+                    cJSON_Delete(j);
+                    goto out;
+                }
+                have_meas = 1;
+                ls.measure_ms += lround(1000.0 * (fl_now() - tm));
+                cJSON *mj = measurement_json(&meas);
+                for (cJSON *it = mj->child; it; it = it->next) cJSON_AddNumberToObject(j, it->string, it->valuedouble);
+                cJSON_Delete(mj);
+            }
+            const int bad = fl_rundir_log(&rd, j);
+            cJSON_Delete(j);
+            if (bad) goto out;
+            run_loss = run_reward = 0, nrun = 0, t_step = fl_now();
+        }
+        if (ckpt && step + 1 < total) {
+            ls.step = step + 1;
+            if (fl_loop_save(&L)) goto out;
+        }
+        char extra[80];
+        snprintf(extra, sizeof extra, isnan(reward) ? "loss %.4f" : "loss %.4f reward %.3f", loss, reward);
+        fl_loop_update(&L, step + 1, extra);
+    }
+    fl_loop_end(&L);
+    ls.step = total;
+    if (fl_loop_save(&L)) goto out;
+    if (!have_meas && fl_lm_measure(&mc, &m, &meas)) goto out;
+    model = fl_rundir_path(&rd, "model.safetensors");
+    if (!model || fl_gpt_save(model, &m, cfg_text)) goto out;
+    sum = measurement_json(&meas);
+    cJSON_AddNumberToObject(sum, "steps", (double)total);
+    cJSON_AddNumberToObject(sum, "train_prompts", task.n_train);
+    cJSON_AddNumberToObject(sum, "test_prompts", task.n_test);
+    cJSON_AddNumberToObject(sum, "pool_unusable", lmft_pool_unusable(&st));
+    cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "measure_s", ls.measure_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    rc = 0;
+out:
+    fl_loop_free(&L);
+    fl_rundir_release(replaced, rc == 0);
+    fl_rundir_close(&rd);
+    cJSON_Delete(cfg), cJSON_Delete(sum);
+    free(cfg_text), free(model), free(base_cfg), free(order);
+    lmft_step_free(&st);
+    fl_lm_measure_free(&mc);
+    fl_newtask_free(&task);
+    if (have_data) fl_lm_data_free(&d);
+    fl_gpt_free(&m), fl_gpt_free(&base), fl_gpt_free(&teacher);
+    return rc;
+}
