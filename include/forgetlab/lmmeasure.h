@@ -79,6 +79,17 @@ void fl_lm_measure_free(fl_lm_measure_ctx *ctx);
 int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_scores *out);
 int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measurement *out);
 
+/* The sequence forward KL along samples s of pi_0, given both models'
+ * log-softmax rows at s's completion positions (lp0, lp [rows, V]) and the
+ * sampled tokens' log-probabilities (t0, t1 [rows]): out[0] the mean over
+ * sequences of sum_t KL(pi_0(.|x, y<t) || pi(.|x, y<t)), exact over the
+ * vocabulary (Rao-Blackwellised), out[1] its standard error; out[2] the
+ * Monte-Carlo mean of sum_t log pi_0(y_t) - log pi(y_t), out[3] its
+ * standard error. Both are unbiased for KL(pi_0(.|x) || pi(.|x)) over
+ * whole completions. */
+void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
+                       double out[4]);
+
 /* The scalar figures in a fixed order: names (static strings: the keys of
  * metrics.jsonl, summary.json and results.csv) and values. Returns their
  * number, FL_LM_NFIELDS. */

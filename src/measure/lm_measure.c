@@ -179,11 +179,8 @@ int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_sc
     return rc;
 }
 
-/* Along the sequences of s: the sequence sums of the exact forward KL and
- * of log p0(y_t) - log p(y_t), their means over sequences and standard
- * errors. */
-static void sequence_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
-                        double *kl, double *kl_se, double *mc, double *mc_se) {
+void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
+                       double out[4]) {
     double sk = 0, sk2 = 0, sm = 0, sm2 = 0;
     size_t row = 0;
     for (int i = 0; i < s->n; i++) {
@@ -198,9 +195,9 @@ static void sequence_kl(const fl_seqset *s, const float *lp0, const float *lp, c
         sk += k, sk2 += k * k, sm += mcs, sm2 += mcs * mcs;
     }
     const double n = s->n;
-    *kl = sk / n, *mc = sm / n;
-    *kl_se = n > 1 ? sqrt(fmax(0, (sk2 - sk * sk / n) / (n - 1)) / n) : NAN;
-    *mc_se = n > 1 ? sqrt(fmax(0, (sm2 - sm * sm / n) / (n - 1)) / n) : NAN;
+    out[0] = sk / n, out[2] = sm / n;
+    out[1] = n > 1 ? sqrt(fmax(0, (sk2 - sk * sk / n) / (n - 1)) / n) : NAN;
+    out[3] = n > 1 ? sqrt(fmax(0, (sm2 - sm * sm / n) / (n - 1)) / n) : NAN;
 }
 
 /* Per-token reverse KL along m's own samples on prompts p (k each). */
@@ -247,8 +244,10 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measureme
     fl_divergences d;
     if (rc == 0) rc = score(m, &ctx->new0, lp, tl, hid);
     if (rc == 0) {
-        sequence_kl(&ctx->new0, ctx->logp0_new, lp, ctx->tlp0_new, tl, V, &out->forward_kl_new,
-                    &out->forward_kl_new_se, &out->forward_kl_new_mc, &out->forward_kl_new_mc_se);
+        double k[4];
+        fl_seq_forward_kl(&ctx->new0, ctx->logp0_new, lp, ctx->tlp0_new, tl, V, k);
+        out->forward_kl_new = k[0], out->forward_kl_new_se = k[1];
+        out->forward_kl_new_mc = k[2], out->forward_kl_new_mc_se = k[3];
         fl_divergences_compute(&d, ctx->logp0_new, lp, (int)rn, V);
         out->forward_kl_new_token = d.forward_kl, out->tv_new = d.tv, out->js_new = d.js;
         double l1 = 0, l2 = 0;
@@ -265,9 +264,9 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measureme
     }
     if (rc == 0) rc = score(m, &ctx->prior0, lp, tl, NULL);
     if (rc == 0) {
-        double se, mse;
-        sequence_kl(&ctx->prior0, ctx->logp0_prior, lp, ctx->tlp0_prior, tl, V, &out->forward_kl_prior, &se,
-                    &out->forward_kl_prior_mc, &mse);
+        double k[4];
+        fl_seq_forward_kl(&ctx->prior0, ctx->logp0_prior, lp, ctx->tlp0_prior, tl, V, k);
+        out->forward_kl_prior = k[0], out->forward_kl_prior_mc = k[2];
         fl_divergences_compute(&d, ctx->logp0_prior, lp, (int)rp, V);
         out->tv_prior = d.tv;
     }

@@ -96,11 +96,12 @@ void lmft_step_free(lmft_step *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* Appends pool sample i (its completion) to the batch as prompt j's. */
-static int add_pooled(lmft_step *s, int j, int i) {
-    char comp[16];
-    fl_seqset_completion(&s->pool, i, comp, sizeof comp);
-    return fl_seqset_add_text(&s->bs, s->prompt[j], comp);
+/* Appends pool sample i (a sequence of prompt j) to the batch, token by
+ * token: a sampled byte may be anything, a NUL included. */
+static int add_pooled(lmft_step *s, int i) {
+    const fl_seqset *p = &s->pool;
+    const int *t = p->tok + p->off[i];
+    return fl_seqset_add(&s->bs, t, p->plen[i], t + p->plen[i], p->clen[i]);
 }
 
 /* The batch's sequences for the offline methods; the prompts a pool cannot
@@ -119,11 +120,11 @@ static int build_offline(lmft_step *s, const int *idx, int B, fl_rng *rng) {
             if (nb == 0) continue;
             fl_newtask_target(s->task, s->task->train[j], 0, target);
             rc = fl_seqset_add_text(&s->bs, s->prompt[j], target);
-            if (rc == 0) rc = add_pooled(s, j, s->bad[s->bad_at[j] + (int)fl_rng_below(rng, (uint32_t)nb)]);
+            if (rc == 0) rc = add_pooled(s, s->bad[s->bad_at[j] + (int)fl_rng_below(rng, (uint32_t)nb)]);
         } else {
             const int nk = s->ok_at[j + 1] - s->ok_at[j];
             if (nk == 0) continue;
-            rc = add_pooled(s, j, s->ok[s->ok_at[j] + (int)fl_rng_below(rng, (uint32_t)nk)]);
+            rc = add_pooled(s, s->ok[s->ok_at[j] + (int)fl_rng_below(rng, (uint32_t)nk)]);
         }
     }
     return rc;
