@@ -12,9 +12,16 @@
 
 typedef struct sqlite3 sqlite3;
 
+/* The measurement columns a database holds: a razor study's are
+ * fl_measurement's fields, another study's its own (fl_results_open_with). */
+#define FL_POINTS_MAX_FIELDS 48
+
 typedef struct {
     sqlite3 *db;
     char *path;
+    const char *const *fields;  /* the measurement columns, in order */
+    int nfields;
+    char **owned;               /* the schema read from the file, when it was */
 } fl_results;
 
 /* What identifies a run of the sweep. */
@@ -29,7 +36,14 @@ typedef struct {
 /* "grpo_lr3.16e-05_constant_e1_s0": stable, readable, a valid directory name. */
 void fl_run_id(const fl_run_key *k, char *buf, size_t n);
 
+/* A razor study's database: made with fl_measurement's fields, or, when it
+ * exists, refused unless it has exactly them. */
 int fl_results_open(fl_results *r, const char *path);
+/* The same with another study's fields (static strings). */
+int fl_results_open_with(fl_results *r, const char *path, const char *const *fields, int nfields);
+/* An existing database of any study, its fields read from it (analysis,
+ * export). */
+int fl_results_open_any(fl_results *r, const char *path);
 void fl_results_close(fl_results *r);
 
 /* Whether the run finished in an earlier invocation. */
@@ -44,6 +58,12 @@ int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *ru
  * the predictors (seconds). */
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
                           const fl_measurement *final, const double *times);
+/* The same for any schema: vals holds r's fields in order; ranks the
+ * per-layer update ranks as text ("" or NULL: none). */
+int fl_results_add_checkpoint_vals(fl_results *r, const fl_run_key *k, const char *run_id, int idx, long step,
+                                   double epoch, const double *vals);
+int fl_results_finish_run_vals(fl_results *r, const fl_run_key *k, const char *run_id, const double *vals,
+                               const double *times, const char *ranks);
 
 /* The finished run of a method (of one seed; seed < 0: any) with the
  * highest final new-task accuracy (ties: least forgetting, then the run id). */
@@ -75,15 +95,17 @@ int fl_results_peek_meta(const char *path, const char *key, char *buf, size_t n,
 int fl_results_import(fl_results *r, const char *other_path, int *copied, int *dups);
 
 /* Every checkpoint row, for the fits: method name, run (numbered 0, 1, ...
- * in order of run id) and seed per row, and the measurement fields (in
- * fl_measurement_fields order); per run, its method, seed and the
+ * in order of run id) and seed per row, and the measurement fields (in the
+ * database's order, named by fields; fl_points_field finds one); per run, its method, seed and the
  * numerical rank of each layer's update at its end (nlayers[r] 0 when
  * not recorded). */
 typedef struct {
     int n, nruns;
     char (*method)[32];
     int *run, *seed;
-    double (*vals)[FL_MEASURE_NFIELDS];
+    int nf;
+    char (*fields)[40];
+    double (*vals)[FL_POINTS_MAX_FIELDS];
     char (*run_method)[32];
     int *run_seed, *nlayers, (*rank)[FL_MLP_MAX_LAYERS];
 } fl_points;
@@ -91,6 +113,8 @@ int fl_results_points(fl_results *r, fl_points *out);
 void fl_points_free(fl_points *p);
 /* Index of a field name in fl_measurement_fields order, or -1. */
 int fl_field_index(const char *name);
+/* Index of a field name among the points' fields, or -1. */
+int fl_points_field(const fl_points *p, const char *name);
 
 /* Writes the checkpoint rows (run key columns, then every field) as CSV,
  * atomically. */

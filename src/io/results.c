@@ -46,6 +46,13 @@ static void column_text(sqlite3_stmt *st, int row, char *buf, size_t n) {
     snprintf(buf, n, "%s", v ? (const char *)v : "");
 }
 
+/* A text column, "" for NULL (SQLite allows NULL even in a TEXT PRIMARY
+ * KEY), where printf's %s needs a string. */
+static const char *column_str(sqlite3_stmt *st, int i) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 static int exec(fl_results *r, const char *sql) {
     char *err = NULL;
     if (sqlite3_exec(r->db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -56,29 +63,86 @@ static int exec(fl_results *r, const char *sql) {
     return 0;
 }
 
-/* "col1 REAL, col2 REAL, ..." for every measurement field. */
-static void field_columns(char *buf, size_t n, const char *suffix) {
-    const char *names[FL_MEASURE_NFIELDS];
-    fl_measurement dummy = {0};
-    fl_measurement_fields(&dummy, names, NULL);
+/* ", col1 REAL, col2 REAL, ..." for every field of r's schema. */
+static void field_columns(const fl_results *r, char *buf, size_t n, const char *suffix) {
     size_t off = 0;
-    for (int i = 0; i < FL_MEASURE_NFIELDS && off < n; i++)
-        off += (size_t)snprintf(buf + off, n - off, ", %s%s", names[i], suffix);
+    buf[0] = '\0';
+    for (int i = 0; i < r->nfields && off < n; i++)
+        off += (size_t)snprintf(buf + off, n - off, ", %s%s", r->fields[i], suffix);
 }
 
-int fl_results_open(fl_results *r, const char *path) {
+/* The razor study's fields: every scalar of fl_measurement. */
+static const char *const *razor_fields(void) {
+    static const char *names[FL_MEASURE_NFIELDS];
+    fl_measurement dummy = {0};
+    fl_measurement_fields(&dummy, names, NULL);
+    return names;
+}
+
+/* The measurement columns of an existing checkpoints table (those after
+ * run_id, method, lr, schedule, epochs, seed, idx, step, epoch), as r's
+ * own copy of the schema; *n 0 when there is no such table. */
+static int existing_fields(fl_results *r, int *n) {
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(r->db, "PRAGMA table_info(checkpoints)", -1, &st, NULL) != SQLITE_OK)
+        return db_error(r, "query");
+    int col = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (col++ < 9) continue;
+        if (*n == FL_POINTS_MAX_FIELDS) {
+            sqlite3_finalize(st);
+            return fl_error_set("%s: more than %d measurement columns", r->path, FL_POINTS_MAX_FIELDS);
+        }
+        char **o = realloc(r->owned, sizeof(char *) * (size_t)(*n + 1));
+        if (!o) break;
+        r->owned = o;
+        if (!(r->owned[*n] = strdup(column_str(st, 1)))) break;
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return rc == SQLITE_ROW ? fl_error_set("out of memory") : db_error(r, "query");
+    r->fields = (const char *const *)r->owned, r->nfields = *n;
+    return 0;
+}
+
+/* Opens path. fields NULL: the database must exist, its schema is read
+ * from it. Otherwise the tables are made with these fields, or, when they
+ * exist, must have exactly them. */
+static int open_schema(fl_results *r, const char *path, const char *const *fields, int nfields) {
     memset(r, 0, sizeof *r);
     r->path = strdup(path);
     if (!r->path) return fl_error_set("out of memory");
-    if (sqlite3_open(path, &r->db) != SQLITE_OK) {
+    if (nfields > FL_POINTS_MAX_FIELDS) return fl_error_set("%d fields: at most %d", nfields, FL_POINTS_MAX_FIELDS);
+    const int flags = fields ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(path, &r->db, flags, NULL) != SQLITE_OK) {
         int rc = db_error(r, "cannot open");
         fl_results_close(r);
         return rc;
     }
     /* Several processes write at once: wait for the lock instead of failing. */
     sqlite3_busy_timeout(r->db, 60000);
-    char cols[2048], sql[8192];
-    field_columns(cols, sizeof cols, " REAL");
+    int have = 0;
+    if (existing_fields(r, &have)) {
+        fl_results_close(r);
+        return -1;
+    }
+    if (!fields && have == 0) {
+        fl_results_close(r);
+        return fl_error_set("%s: not a study's results database (no checkpoints table)", path);
+    }
+    if (fields && have) {
+        int same = have == nfields;
+        for (int i = 0; same && i < nfields; i++) same = strcmp(fields[i], r->fields[i]) == 0;
+        if (!same) {
+            fl_error_set("%s: holds another kind of study's results (its columns differ)", path);
+            fl_results_close(r);
+            return -1;
+        }
+    }
+    if (fields) r->fields = fields, r->nfields = nfields;
+    char cols[4096], sql[12288];
+    field_columns(r, cols, sizeof cols, " REAL");
     snprintf(sql, sizeof sql,
              "PRAGMA journal_mode=WAL;"
              "CREATE TABLE IF NOT EXISTS runs (" KEY_COLS ", status TEXT, error TEXT, wall_time_s REAL, train_s REAL, eval_s REAL,"
@@ -95,8 +159,20 @@ int fl_results_open(fl_results *r, const char *path) {
     return 0;
 }
 
+int fl_results_open(fl_results *r, const char *path) {
+    return open_schema(r, path, razor_fields(), FL_MEASURE_NFIELDS);
+}
+
+int fl_results_open_with(fl_results *r, const char *path, const char *const *fields, int nfields) {
+    return open_schema(r, path, fields, nfields);
+}
+
+int fl_results_open_any(fl_results *r, const char *path) { return open_schema(r, path, NULL, 0); }
+
 void fl_results_close(fl_results *r) {
     if (r->db) sqlite3_close(r->db);
+    for (int i = 0; r->owned && i < r->nfields; i++) free(r->owned[i]);
+    free(r->owned);
     free(r->path);
     memset(r, 0, sizeof *r);
 }
@@ -239,10 +315,10 @@ int fl_results_import(fl_results *r, const char *other_path, int *copied, int *d
 /* INSERT OR REPLACE INTO table (key cols, extra cols, fields) VALUES (...). */
 static int insert_row(fl_results *r, const char *table, const char *extra_cols, int nextra,
                       const fl_run_key *k, const char *run_id, const double *extra,
-                      const char *text_extra, const fl_measurement *m) {
-    char cols[2048], sql[8192], qs[512];
-    field_columns(cols, sizeof cols, "");
-    int nq = 6 + nextra + (text_extra ? 1 : 0) + FL_MEASURE_NFIELDS;
+                      const char *text_extra, const double *vals) {
+    char cols[4096], sql[12288], qs[1024];
+    field_columns(r, cols, sizeof cols, "");
+    int nq = 6 + nextra + (text_extra ? 1 : 0) + r->nfields;
     size_t off = 0;
     for (int i = 0; i < nq; i++) off += (size_t)snprintf(qs + off, sizeof qs - off, i ? ",?" : "?");
     /* A row of runs written here is a finished run: status 'done'. */
@@ -260,21 +336,31 @@ static int insert_row(fl_results *r, const char *table, const char *extra_cols, 
     sqlite3_bind_text(st, c++, k->schedule, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, c++, k->epochs);
     sqlite3_bind_int64(st, c++, (sqlite3_int64)k->seed);
-    (void)is_run; /* the status is a literal in the statement */
     for (int i = 0; i < nextra; i++) sqlite3_bind_double(st, c++, extra[i]);
     if (text_extra) sqlite3_bind_text(st, c++, text_extra, -1, SQLITE_TRANSIENT);
-    double vals[FL_MEASURE_NFIELDS];
-    fl_measurement_fields(m, NULL, vals);
-    for (int i = 0; i < FL_MEASURE_NFIELDS; i++) sqlite3_bind_double(st, c++, vals[i]);
+    for (int i = 0; i < r->nfields; i++) sqlite3_bind_double(st, c++, vals[i]);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_error(r, "insert");
 }
 
+int fl_results_add_checkpoint_vals(fl_results *r, const fl_run_key *k, const char *run_id, int idx, long step,
+                                   double epoch, const double *vals) {
+    double extra[3] = {idx, (double)step, epoch};
+    return insert_row(r, "checkpoints", ", idx, step, epoch", 3, k, run_id, extra, NULL, vals);
+}
+
+int fl_results_finish_run_vals(fl_results *r, const fl_run_key *k, const char *run_id, const double *vals,
+                               const double *times, const char *ranks) {
+    return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s, circuit_s", 5, k, run_id, times,
+                      ranks ? ranks : "", vals);
+}
+
 int fl_results_add_checkpoint(fl_results *r, const fl_run_key *k, const char *run_id, int idx,
                               long step, double epoch, const fl_measurement *m) {
-    double extra[3] = {idx, (double)step, epoch};
-    return insert_row(r, "checkpoints", ", idx, step, epoch", 3, k, run_id, extra, NULL, m);
+    double vals[FL_MEASURE_NFIELDS];
+    fl_measurement_fields(m, NULL, vals);
+    return fl_results_add_checkpoint_vals(r, k, run_id, idx, step, epoch, vals);
 }
 
 int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id,
@@ -283,7 +369,9 @@ int fl_results_finish_run(fl_results *r, const fl_run_key *k, const char *run_id
     size_t off = 0;
     for (int l = 0; l < final->nlayers && off < sizeof ranks; l++)
         off += (size_t)snprintf(ranks + off, sizeof ranks - off, l ? " %d" : "%d", final->weight_rank[l]);
-    return insert_row(r, "runs", ", wall_time_s, train_s, eval_s, predictors_s, circuit_s", 5, k, run_id, times, ranks, final);
+    double vals[FL_MEASURE_NFIELDS];
+    fl_measurement_fields(final, NULL, vals);
+    return fl_results_finish_run_vals(r, k, run_id, vals, times, ranks);
 }
 
 int fl_results_mark_diverged(fl_results *r, const fl_run_key *k, const char *run_id, const char *error) {
@@ -311,13 +399,6 @@ int fl_results_count_diverged(fl_results *r, int *n) {
     if (rc == SQLITE_ROW) *n = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : db_error(r, "query");
-}
-
-/* A text column, "" for NULL (SQLite allows NULL even in a TEXT PRIMARY
- * KEY), where printf's %s needs a string. */
-static const char *column_str(sqlite3_stmt *st, int i) {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
 }
 
 int fl_results_best_run(fl_results *r, const char *method, long seed, char *id, size_t n) {
@@ -379,10 +460,20 @@ static int points_runs(fl_results *r, fl_points *out, char (*ids)[128]) {
     return 0;
 }
 
+int fl_points_field(const fl_points *p, const char *name) {
+    for (int i = 0; i < p->nf; i++)
+        if (strcmp(p->fields[i], name) == 0) return i;
+    return -1;
+}
+
 int fl_results_points(fl_results *r, fl_points *out) {
     memset(out, 0, sizeof *out);
-    char cols[2048], sql[4096];
-    field_columns(cols, sizeof cols, "");
+    char cols[4096], sql[8192];
+    field_columns(r, cols, sizeof cols, "");
+    out->nf = r->nfields;
+    out->fields = calloc((size_t)(r->nfields > 0 ? r->nfields : 1), sizeof *out->fields);
+    if (!out->fields) return fl_error_set("out of memory");
+    for (int i = 0; i < r->nfields; i++) snprintf(out->fields[i], sizeof out->fields[i], "%s", r->fields[i]);
     snprintf(sql, sizeof sql, "SELECT run_id, seed, method%s FROM checkpoints ORDER BY run_id, idx", cols);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
@@ -404,7 +495,7 @@ int fl_results_points(fl_results *r, fl_points *out) {
         out->seed[out->n] = sqlite3_column_int(st, 1);
         snprintf(out->method[out->n], sizeof out->method[0], "%s", column_str(st, 2));
         /* SQLite stores NaN as NULL; give it back as NaN. */
-        for (int i = 0; i < FL_MEASURE_NFIELDS; i++)
+        for (int i = 0; i < r->nfields; i++)
             out->vals[out->n][i] = sqlite3_column_type(st, i + 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 3);
         out->n++;
     }
@@ -418,7 +509,7 @@ int fl_results_points(fl_results *r, fl_points *out) {
 
 void fl_points_free(fl_points *p) {
     free(p->method), free(p->vals), free(p->run), free(p->seed);
-    free(p->run_method), free(p->run_seed), free(p->nlayers), free(p->rank);
+    free(p->run_method), free(p->run_seed), free(p->nlayers), free(p->rank), free(p->fields);
     memset(p, 0, sizeof *p);
 }
 
@@ -443,8 +534,8 @@ static void put_field(fl_afile *f, int i, const char *v) {
 }
 
 int fl_results_export_csv(fl_results *r, const char *path) {
-    char cols[2048], sql[4096];
-    field_columns(cols, sizeof cols, "");
+    char cols[4096], sql[8192];
+    field_columns(r, cols, sizeof cols, "");
     snprintf(sql, sizeof sql,
              "SELECT run_id, method, lr, schedule, epochs, seed, idx, step, epoch%s FROM checkpoints"
              " ORDER BY method, lr, schedule, epochs, seed, idx", cols);

@@ -23,7 +23,9 @@ static const char *const PREDICTORS[] = {
     "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "weight_l1",
     "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "js_new",
     "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka",
-    "circuit_stability", "circuit_drift", "circuit_stability_ce_ap"};
+    "circuit_stability", "circuit_drift", "circuit_stability_ce_ap",
+    /* the language model's: the sequence KL's Monte-Carlo estimates */
+    "forward_kl_new_mc", "forward_kl_prior_mc"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
@@ -36,11 +38,12 @@ static const char *predictor_side(const char *name) {
     return prior || strncmp(name, "circuit_", 8) == 0 ? "outcome" : "new";
 }
 
+/* A field's values over the points; NaN where the study has no such field. */
 static double *column(const fl_points *p, const char *name) {
-    int f = fl_field_index(name);
+    int f = fl_points_field(p, name);
     double *c = malloc((size_t)(p->n > 0 ? p->n : 1) * sizeof(double));
     if (c)
-        for (int i = 0; i < p->n; i++) c[i] = p->vals[i][f];
+        for (int i = 0; i < p->n; i++) c[i] = f >= 0 ? p->vals[i][f] : NAN;
     return c;
 }
 
@@ -120,11 +123,13 @@ out:
 int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *fits) {
     double *y = column(p, "forgetting");
     if (!y) return fl_error_set("out of memory");
+    int n = 0;
     for (int k = 0; k < NPRED; k++) {
+        if (fl_points_field(p, PREDICTORS[k]) < 0) continue; /* not measured by this kind of study */
         double *x = column(p, PREDICTORS[k]);
-        fits[k].name = PREDICTORS[k];
-        fits[k].side = predictor_side(PREDICTORS[k]);
-        int rc = x ? fit_predictor(p, group, x, y, &fits[k]) : fl_error_set("out of memory");
+        fits[n].name = PREDICTORS[k];
+        fits[n].side = predictor_side(PREDICTORS[k]);
+        int rc = x ? fit_predictor(p, group, x, y, &fits[n++]) : fl_error_set("out of memory");
         free(x);
         if (rc) {
             free(y);
@@ -132,7 +137,7 @@ int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *
         }
     }
     free(y);
-    return NPRED;
+    return n;
 }
 
 static void print_summary(const fl_razor_analysis *a) {
@@ -246,7 +251,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts) {
         fl_error_set("%s: no results database (run the study first)", path);
         goto out;
     }
-    if (fl_results_open(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &a->pts)) goto out;
+    if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &a->pts)) goto out;
     if (a->pts.n == 0) {
         fl_error_set("%s: no checkpoints yet", path);
         goto out;

@@ -143,8 +143,8 @@ static int frontiers(fl_razor_analysis *a, const double *na, const double *pa, c
 
 int fl_razor_methods(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int n = p->n, fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
-    const int fk = fl_field_index("forward_kl_new"), ff = fl_field_index("forgetting");
+    const int n = p->n, fn = fl_points_field(p, "new_acc"), fp = fl_points_field(p, "prior_acc");
+    const int fk = fl_points_field(p, "forward_kl_new"), ff = fl_points_field(p, "forgetting");
     char names[FL_MAX_METHODS][32];
     a->nmeth = method_order(p, names, FL_MAX_METHODS);
     for (int j = 0; j < FL_MATCH_LEVELS; j++) a->match_level[j] = MATCH_LEVELS[j];

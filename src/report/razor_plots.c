@@ -38,7 +38,7 @@ static int save(const fl_plot *pl, const char *dir, const char *name) {
 /* The highest prior-task accuracy of the base models (one per seed): no
  * drawn curve rises above it. */
 static double base_prior(const fl_points *p) {
-    const int fb = fl_field_index("prior_acc_base");
+    const int fb = fl_points_field(p, "prior_acc_base");
     double top = -INFINITY;
     for (int i = 0; i < p->n; i++) top = fmax(top, p->vals[i][fb]);
     return top;
@@ -50,8 +50,8 @@ static double base_prior(const fl_points *p) {
  * models (one per seed) as their own marks. */
 static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int fn = fl_field_index("new_acc"), fp = fl_field_index("prior_acc");
-    const int bn = fl_field_index("new_acc_base"), bp = fl_field_index("prior_acc_base");
+    const int fn = fl_points_field(p, "new_acc"), fp = fl_points_field(p, "prior_acc");
+    const int bn = fl_points_field(p, "new_acc_base"), bp = fl_points_field(p, "prior_acc_base");
     const double top = base_prior(p);
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
     int total = 1, coff = 0;
@@ -106,7 +106,7 @@ static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a, const
     for (int k = 0; k < a->npred; k++)
         if (strcmp(a->pred[k].name, "forward_kl_new") == 0) fit = &a->pred[k];
     if (!fit) return 0;
-    int fk = fl_field_index("forward_kl_new"), ff = fl_field_index("forgetting"), rc = -1;
+    int fk = fl_points_field(p, "forward_kl_new"), ff = fl_points_field(p, "forgetting"), rc = -1;
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
     double (*cx)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS + 1][CURVE]));
     double (*cy)[CURVE] = malloc(sizeof(double[FL_MAX_METHODS + 1][CURVE]));
@@ -168,8 +168,8 @@ static int cmp_by_x(const void *a, const void *b) {
 static int plot_cs(const char *dir, const fl_razor_analysis *a) {
     enum { BINS = 10 };
     const fl_points *p = &a->pts;
-    const int ff = fl_field_index("forgetting"), fc = fl_field_index("circuit_stability");
-    const int fr = fl_field_index("circuit_stability_random");
+    const int ff = fl_points_field(p, "forgetting"), fc = fl_points_field(p, "circuit_stability");
+    const int fr = fl_points_field(p, "circuit_stability_random");
     if (ff < 0 || fc < 0 || fr < 0 || p->n < 2 * BINS) return 0;
     double *x = malloc(sizeof(double) * p->n), *y = malloc(sizeof(double) * p->n);
     double (*pair)[2] = malloc(sizeof(double[2]) * p->n), *v = malloc(sizeof(double) * p->n);
