@@ -54,8 +54,27 @@ typedef struct {
     int nlayers, rank_med[FL_MLP_MAX_LAYERS], rank_min[FL_MLP_MAX_LAYERS], rank_max[FL_MLP_MAX_LAYERS];
 } fl_method_fit;
 
+/* What a study's report calls its tasks and methods: the razor study
+ * (ParityMNIST -> FashionMNIST) or the language model's (lm). */
+typedef struct {
+    const char *kind;          /* results.sqlite's study key "kind" ("razor" when absent) */
+    const char *title;         /* index.html's heading */
+    const char *about;         /* index.html's sentence on forgetting and the tasks */
+    const char *new_axis, *prior_axis; /* the frontier's axes */
+    const char *kl_axis;       /* forgetting-vs-KL's x axis */
+    const char *cs_axis;       /* circuit stability's y axis */
+    const char *ref_method;    /* the reference SFT whose curve others are compared to */
+    const char *const *order;  /* methods in a fixed order (colours) */
+    int norder;
+    const char *paper_label;   /* the paper's R^2 bars */
+    int auto_levels;           /* matched new-task levels spread over the common range */
+} fl_study_kind;
+/* The kind named (NULL or "": razor); NULL when unknown. */
+const fl_study_kind *fl_study_kind_get(const char *kind);
+
 /* The whole analysis of a razor study, as the report draws it. */
 typedef struct {
+    const fl_study_kind *kind;
     fl_points pts;
     int *group;                  /* each point's method: an index into meth */
     int nseeds;
@@ -82,8 +101,9 @@ typedef struct {
     int log_x;            /* forgetting vs KL on a logarithmic KL axis */
 } fl_razor_report_opts;
 
-/* The paper's R^2 for a predictor (Table 1, ParityMNIST), NaN if absent. */
-double fl_paper_r2(const char *name);
+/* The paper's R^2 for a predictor in a kind of study (Table 1 for
+ * ParityMNIST; the language models' forward KL), NaN if absent. */
+double fl_paper_r2(const fl_study_kind *k, const char *name);
 
 /* The analysis of a razor study from DIR/results.sqlite: results.csv,
  * predictors.csv, frontier.csv, methods.csv, the plots and index.html;

@@ -166,8 +166,9 @@ static void print_summary(const fl_razor_analysis *a) {
     printf("\nforgetting on forward KL within each method, and its mean excess over the other methods' curve\n");
     for (int m = 0; m < a->nmeth; m++) {
         const fl_method_fit *f = &a->meth[m];
-        printf("%-10s R^2 %6.3f [%6.3f, %6.3f]  excess %+.3f [%+.3f, %+.3f]  vs sft1 %+.3f [%+.3f, %+.3f]\n", f->method,
+        printf("%-10s R^2 %6.3f [%6.3f, %6.3f]  excess %+.3f [%+.3f, %+.3f]  vs %s %+.3f [%+.3f, %+.3f]\n", f->method,
                f->kl_r2.r2, f->kl_r2.lo, f->kl_r2.hi, f->gap_others.v, f->gap_others.lo, f->gap_others.hi,
+               a->kind->ref_method,
                f->gap_sft1.v, f->gap_sft1.lo, f->gap_sft1.hi);
     }
 }
@@ -203,7 +204,8 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         else sb_printf(&b, ",,,,not identifiable\n");
     }
     if (sb_write(&b, dir, "frontier.csv")) return -1;
-    sb_printf(&b, "method,runs,kl_r2,kl_r2_lo,kl_r2_hi,excess,excess_lo,excess_hi,vs_sft1,vs_sft1_lo,vs_sft1_hi");
+    const char *ref = a->kind->ref_method;
+    sb_printf(&b, "method,runs,kl_r2,kl_r2_lo,kl_r2_hi,excess,excess_lo,excess_hi,vs_%s,vs_%s_lo,vs_%s_hi", ref, ref, ref);
     for (int j = 0; j < FL_MATCH_LEVELS; j++)
         sb_printf(&b, ",prior_at_%.2f,prior_at_%.2f_lo,prior_at_%.2f_hi", a->match_level[j], a->match_level[j],
                   a->match_level[j]);
@@ -252,6 +254,13 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts) {
         goto out;
     }
     if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &a->pts)) goto out;
+    char kind[32];
+    int found;
+    if (fl_results_get_meta(&db, "kind", kind, sizeof kind, &found)) goto out;
+    if (!(a->kind = fl_study_kind_get(kind))) {
+        fl_error_set("%s: a study of kind '%s', which this version does not know", path, kind);
+        goto out;
+    }
     if (a->pts.n == 0) {
         fl_error_set("%s: no checkpoints yet", path);
         goto out;

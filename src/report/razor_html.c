@@ -11,14 +11,41 @@
 #include <string.h>
 
 /* Paper values of Table 1 (ParityMNIST), for the side-by-side column. */
-double fl_paper_r2(const char *name) {
+double fl_paper_r2(const fl_study_kind *k, const char *name) {
     static const struct { const char *name; double r2; } T[] = {
         {"forward_kl_new", 0.96}, {"reverse_kl_new", 0.93}, {"tv_new", 0.80}, {"l2_dist_new", 0.56},
         {"weight_l1", 0.34}, {"weight_fisher_l2", 0.58}, {"weight_spectral", 0.58},
         {"act_l1", 0.52}, {"act_l2", 0.55}};
+    /* The language models' experiment reports the forward KL's alone. */
+    if (strcmp(k->kind, "lm") == 0) return strcmp(name, "forward_kl_new") == 0 ? 0.71 : NAN;
     for (size_t i = 0; i < sizeof T / sizeof *T; i++)
         if (strcmp(T[i].name, name) == 0) return T[i].r2;
     return NAN;
+}
+
+static const char *const RAZOR_ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+static const char *const LM_ORDER[] = {"sft", "sft-alt", "rft", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+static const fl_study_kind KINDS[] = {
+    {"razor", "RL's Razor: forgetting and its predictors",
+     "Forgetting = prior-task (FashionMNIST) accuracy of the base minus that of the fine-tuned model; new task: "
+     "ParityMNIST.",
+     "new-task accuracy (ParityMNIST)", "prior-task accuracy (FashionMNIST)",
+     "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
+     "circuit stability (mean Spearman across Fashion classes)", "sft1", RAZOR_ORDER, 8, "paper (ParityMNIST)", 0},
+    {"lm", "RL's Razor on the language model: forgetting and its predictors",
+     "Forgetting = the base's mean exact match over the prior skills (add, reverse, sort, count) minus the "
+     "fine-tuned model's; new task: word completion (held-out prefixes, greedy).",
+     "new-task success (word completion, greedy)", "prior skills (mean exact match)",
+     "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) along the base's completions (nats per sequence)",
+     "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 8,
+     "paper (LLMs: forward KL 0.71)", 1},
+};
+
+const fl_study_kind *fl_study_kind_get(const char *kind) {
+    if (!kind || !*kind) return &KINDS[0];
+    for (size_t i = 0; i < sizeof KINDS / sizeof *KINDS; i++)
+        if (strcmp(KINDS[i].kind, kind) == 0) return &KINDS[i];
+    return NULL;
 }
 
 static void num(FILE *f, double v, const char *fmt) {
@@ -54,7 +81,7 @@ static void predictor_rows(FILE *f, const fl_razor_analysis *a, const char *side
         fprintf(f, "<td>%d</td><td>", p->ci.n);
         num(f, p->spearman, "%+.3f");
         fputs("</td><td>", f);
-        num(f, fl_paper_r2(p->name), "%.2f");
+        num(f, fl_paper_r2(a->kind, p->name), "%.2f");
         fputs("</td></tr>\n", f);
     }
 }
@@ -108,12 +135,12 @@ static void method_tables(FILE *f, const fl_razor_analysis *a) {
         for (int j = 0; j < FL_MATCH_LEVELS; j++) estimate(f, &a->meth[k].matched[j], 1);
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n<h2>Forgetting on forward KL, method by method</h2>\n<p>R&sup2; of the quadratic fit "
-          "on the method's own checkpoints; excess: the mean of (forgetting minus the curve fitted on the "
-          "other methods) over the method's checkpoints inside that curve's KL range; vs sft1: the same "
-          "against sft1's curve. A method on the common curve has excess near 0.</p>\n"
-          "<table><tr><th>method</th><th>R&sup2;</th><th>95% interval</th><th>excess forgetting</th>"
-          "<th>vs sft1's curve</th></tr>\n", f);
+    fprintf(f, "</table>\n<h2>Forgetting on forward KL, method by method</h2>\n<p>R&sup2; of the quadratic fit "
+            "on the method's own checkpoints; excess: the mean of (forgetting minus the curve fitted on the "
+            "other methods) over the method's checkpoints inside that curve's KL range; vs %s: the same "
+            "against %s's curve. A method on the common curve has excess near 0.</p>\n"
+            "<table><tr><th>method</th><th>R&sup2;</th><th>95%% interval</th><th>excess forgetting</th>"
+            "<th>vs %s's curve</th></tr>\n", a->kind->ref_method, a->kind->ref_method, a->kind->ref_method);
     for (int k = 0; k < a->nmeth; k++) {
         const fl_method_fit *m = &a->meth[k];
         fprintf(f, "<tr><td>%s</td>", m->method);
@@ -150,15 +177,15 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
         free(path);
         return fl_error_set("out of memory");
     }
-    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: RL's Razor study</title>\n"
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: %s</title>\n", a->kind->title);
+    fputs(
           "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
           "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
           "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}"
           ".figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}</style></head><body>\n", f);
-    fprintf(f, "<h1>RL's Razor: forgetting and its predictors</h1>\n<p>%d checkpoints of %d runs from %d "
-            "seed%s (each seed its own base model), in results.sqlite. Forgetting = prior-task "
-            "(FashionMNIST) accuracy of the base minus that of the fine-tuned model; new task: "
-            "ParityMNIST.</p>\n", a->pts.n, a->pts.nruns, a->nseeds, a->nseeds > 1 ? "s" : "");
+    fprintf(f, "<h1>%s</h1>\n<p>%d checkpoints of %d runs from %d seed%s (each seed its own base model), in "
+            "results.sqlite. %s</p>\n", a->kind->title, a->pts.n, a->pts.nruns, a->nseeds, a->nseeds > 1 ? "s" : "",
+            a->kind->about);
     fputs("<h2>Figures</h2><div class=\"figs\">\n", f);
     for (int i = 0; i < nfig; i++)
         fprintf(f, "<a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>\n", figures[i], figures[i], figures[i]);

@@ -18,13 +18,12 @@ static const double MATCH_LEVELS[FL_MATCH_LEVELS] = {0.92, 0.93, 0.94, 0.95};
 
 /* Methods in a fixed order (so each keeps its colour in every figure):
  * the sweep's order, then any other method in order of appearance. */
-static int method_order(const fl_points *p, char (*names)[32], int max) {
-    static const char *const ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+static int method_order(const fl_study_kind *kind, const fl_points *p, char (*names)[32], int max) {
     int n = 0;
-    for (size_t k = 0; k < sizeof ORDER / sizeof *ORDER; k++)
+    for (int k = 0; k < kind->norder; k++)
         for (int i = 0; i < p->n; i++)
-            if (strcmp(p->method[i], ORDER[k]) == 0) {
-                if (n < max) snprintf(names[n++], 32, "%s", ORDER[k]);
+            if (strcmp(p->method[i], kind->order[k]) == 0) {
+                if (n < max) snprintf(names[n++], 32, "%s", kind->order[k]);
                 break;
             }
     for (int i = 0; i < p->n && n < max; i++) {
@@ -146,7 +145,7 @@ int fl_razor_methods(fl_razor_analysis *a) {
     const int n = p->n, fn = fl_points_field(p, "new_acc"), fp = fl_points_field(p, "prior_acc");
     const int fk = fl_points_field(p, "forward_kl_new"), ff = fl_points_field(p, "forgetting");
     char names[FL_MAX_METHODS][32];
-    a->nmeth = method_order(p, names, FL_MAX_METHODS);
+    a->nmeth = method_order(a->kind, p, names, FL_MAX_METHODS);
     for (int j = 0; j < FL_MATCH_LEVELS; j++) a->match_level[j] = MATCH_LEVELS[j];
     double *na = malloc(sizeof(double) * (size_t)n), *pa = malloc(sizeof(double) * (size_t)n);
     double *kl = malloc(sizeof(double) * (size_t)n), *fg = malloc(sizeof(double) * (size_t)n);
@@ -175,15 +174,21 @@ int fl_razor_methods(fl_razor_analysis *a) {
     method_ctx c = {.x = na, .y = pa, .group = a->group, .ref = -1, .fx = fx, .fy = fy, .sub = sub};
     if (frontiers(a, na, pa, all, &c)) goto out;
     c.lo = a->range_lo, c.hi = a->range_hi;
+    /* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
+     * levels are spread over the new-task range every method reaches: its
+     * quarter points and its top. */
+    if (a->kind->auto_levels && a->range_hi > a->range_lo)
+        for (int j = 0; j < FL_MATCH_LEVELS; j++)
+            a->match_level[j] = a->range_lo + (a->range_hi - a->range_lo) * (j + 1) / FL_MATCH_LEVELS;
     int sft1 = -1;
     for (int k = 0; k < a->nmeth; k++)
-        if (strcmp(names[k], "sft1") == 0) sft1 = k;
+        if (strcmp(names[k], a->kind->ref_method) == 0) sft1 = k;
     for (int k = 0; k < a->nmeth; k++) {
         fl_method_fit *f = &a->meth[k];
         c.g = k, c.x = na, c.y = pa;
         f->area = a->range_hi > a->range_lo ? estimate(&cl, all, n, area_stat, &c) : (fl_estimate){NAN, NAN, NAN};
         for (int j = 0; j < FL_MATCH_LEVELS; j++) {
-            c.t = MATCH_LEVELS[j];
+            c.t = a->match_level[j];
             f->matched[j] = estimate(&cl, all, n, matched_stat, &c);
         }
         c.x = kl, c.y = fg;

@@ -88,8 +88,8 @@ static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     char title[128];
     snprintf(title, sizeof title, "Prior- vs new-task accuracy, %d seed%s (lines: isotonic frontiers)", a->nseeds,
              a->nseeds > 1 ? "s" : "");
-    fl_plot pl = {.title = title, .xlabel = "new-task accuracy (ParityMNIST)",
-                  .ylabel = "prior-task accuracy (FashionMNIST)",
+    fl_plot pl = {.title = title, .xlabel = a->kind->new_axis,
+                  .ylabel = a->kind->prior_axis,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns};
     rc = save(&pl, dir, "frontier");
 out:
@@ -147,7 +147,7 @@ static int plot_forgetting_kl(const char *dir, const fl_razor_analysis *a, const
     snprintf(note, sizeof note, "R\xc2\xb2 = %.3f [%.3f, %.3f]\nleave-one-method-out %.3f\nn = %d, %d seed%s", fit->ci.r2,
              fit->ci.lo, fit->ci.hi, fit->lomo.r2, fit->ci.n, a->nseeds, a->nseeds > 1 ? "s" : "");
     fl_plot pl = {.title = "Forgetting vs forward KL on the new task",
-                  .xlabel = "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
+                  .xlabel = a->kind->kl_axis,
                   .ylabel = "forgetting (prior-task accuracy drop)", .logx = o->log_x,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns, .note = note};
     rc = save(&pl, dir, "forgetting_vs_kl");
@@ -199,7 +199,7 @@ static int plot_cs(const char *dir, const fl_razor_analysis *a) {
     }
     fl_plot pl = {.title = "Circuit stability across the prior task's classes vs forgetting",
                   .xlabel = "forgetting (prior-task accuracy drop)",
-                  .ylabel = "circuit stability (mean Spearman across Fashion classes)",
+                  .ylabel = a->kind->cs_axis,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns};
     rc = save(&pl, dir, "circuit_stability");
 out:
@@ -229,7 +229,7 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a) {
             if ((strcmp(f->side, "outcome") == 0) != side) continue;
             snprintf(marked[n], sizeof marked[n], "%s%s", f->name, f->spearman < 0 ? " (\xe2\x88\x92)" : "");
             labels[n] = marked[n];
-            v[n] = f->ci.r2, lo[n] = f->ci.lo, hi[n] = f->ci.hi, ref[n] = fl_paper_r2(f->name);
+            v[n] = f->ci.r2, lo[n] = f->ci.lo, hi[n] = f->ci.hi, ref[n] = fl_paper_r2(a->kind, f->name);
             n++;
         }
     }
@@ -237,7 +237,7 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a) {
     snprintf(title, sizeof title, "How well each predictor explains forgetting (%d seed%s)", a->nseeds,
              a->nseeds > 1 ? "s" : "");
     fl_bars b = {title, "R\xc2\xb2 (95% interval over runs); (\xe2\x88\x92): falls with forgetting",
-                 labels, v, lo, hi, ref, "paper (ParityMNIST)", n, 0.0, 1.0};
+                 labels, v, lo, hi, ref, a->kind->paper_label, n, 0.0, 1.0};
     char *path = fl_path_join(dir, "r2_predictors");
     int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");
     free(path);
