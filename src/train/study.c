@@ -1,10 +1,7 @@
 /* study.c: the RL's Razor sweep: the grid of runs, its shards, a resumable
- * plan (finished runs are skipped), worker processes that claim runs from a
- * shared counter and write each finished run to SQLite, the progress line,
- * and the order of the study's phases, on one machine or over MPI ranks
- * (study_mpi.c). */
-/* MAP_ANONYMOUS is not in POSIX 2008. */
-#define _DEFAULT_SOURCE
+ * plan (finished runs are skipped), handed to worker processes
+ * (study_pool.c) that write each finished run to SQLite, and the order of
+ * the study's phases, on one machine or over MPI ranks (study_mpi.c). */
 #include "study_int.h"
 
 #include "forgetlab/checkpoint.h"
@@ -17,15 +14,10 @@
 #include "forgetlab/train.h"
 
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 void fl_razor_defaults(fl_razor_config *c) {
@@ -125,90 +117,29 @@ static int find_todo(sweep *sw) {
     return rc;
 }
 
-static int fork_worker(const sweep *sw, int *next) {
-    fl_set_threads(sw->run_threads);
-    char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
-    fl_results db;
-    int rc = path ? fl_results_open(&db, path) : -1;
-    free(path);
-    while (rc == 0) {
-        int k = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST), done = 0;
-        if (k >= sw->ntodo) break;
-        /* Another study on the same directory may have finished it since. */
-        if ((rc = fl_results_run_done(&db, sw->runs[sw->todo[k]].id, &done)) || done) continue;
-        run_record rec;
-        rc = study_record_run(sw, sw->todo[k], &rec);
-        if (rc == 0) rc = study_record_commit(&db, sw, &rec);
-        study_record_free(&rec);
-    }
-    if (rc) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
-    if (db.db) fl_results_close(&db);
-    return rc ? 1 : 0;
+/* Job k of the pool: plan index sw->todo[k], unless another study on the
+ * same directory has finished it since. */
+static int sweep_job(void *ctx, int k, fl_results *db) {
+    const sweep *sw = ctx;
+    int done = 0;
+    if (fl_results_run_done(db, sw->runs[sw->todo[k]].id, &done) || done) return done ? 0 : -1;
+    run_record rec;
+    int rc = study_record_run(sw, sw->todo[k], &rec);
+    if (rc == 0) rc = study_record_commit(db, sw, &rec);
+    study_record_free(&rec);
+    return rc;
 }
 
-/* Forks the workers, draws progress until they exit. */
 static int fork_sweep(sweep *sw) {
     const fl_razor_config *c = sw->c;
-    int cores = c->threads > 0 ? c->threads : fl_cpu_count();
-    int jobs = c->jobs > 0 ? c->jobs : cores;
-    if (jobs > sw->ntodo) jobs = sw->ntodo;
-    if (jobs == 0) return 0;
-    int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (next == MAP_FAILED) return fl_error_set("cannot map shared memory");
-    *next = 0;
-    fflush(NULL);
-    int started = 0, failed = 0;
-    const pid_t parent = getpid();
-    for (; started < jobs; started++) {
-        pid_t p = fork();
-        if (p < 0) {
-            failed = 1;
-            fl_error_set("fork failed");
-            break;
-        }
-        if (p == 0) {
-            /* A worker dies with the study (kill -9 included): a rerun must
-             * not race orphans still writing the same runs. */
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) _exit(1);
-            _exit(fork_worker(sw, next));
-        }
-    }
+    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
     char *path = fl_path_join(c->out_dir, "results.sqlite");
-    fl_results db = {0};
-    int have_db = path && fl_results_open(&db, path) == 0;
+    if (!path) return fl_error_set("out of memory");
+    const study_pool pool = {path, sw->ntodo, c->jobs > 0 ? c->jobs : cores, sw->run_threads, c->progress, sw->label,
+                             sweep_job, sw};
+    const int rc = study_pool_run(&pool);
     free(path);
-    fl_progress pb;
-    int done0 = 0, ck0 = 0;
-    if (have_db) fl_results_count(&db, &done0, &ck0);
-    if (c->progress) fl_progress_start(&pb, sw->label, sw->ntodo);
-    int alive = started;
-    while (alive > 0) {
-        int status;
-        pid_t p = waitpid(-1, &status, WNOHANG);
-        if (p > 0) {
-            alive--;
-            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
-            continue;
-        }
-        if (p < 0) break;
-        if (c->progress && have_db) {
-            int runs, ckpts;
-            if (fl_results_count(&db, &runs, &ckpts) == 0) {
-                char extra[96];
-                snprintf(extra, sizeof extra, "runs, %d checkpoints, %d jobs x %d threads", ckpts, jobs,
-                         sw->run_threads);
-                /* Runs finished by an earlier invocation are not this one's progress. */
-                fl_progress_update(&pb, runs - done0 > 0 ? runs - done0 : 0, extra);
-            }
-        }
-        nanosleep(&(struct timespec){0, 200000000L}, NULL);
-    }
-    if (c->progress) fl_progress_finish(&pb);
-    if (have_db) fl_results_close(&db);
-    munmap(next, sizeof(int));
-    if (failed) return fl_error_set("%s: a worker failed (its error is above); rerun to resume", sw->label);
-    return 0;
+    return rc;
 }
 
 /* One phase: rank 0 (or the only process) finds what is left to do; the

@@ -111,6 +111,22 @@ void study_record_free(run_record *rec);
 int study_record_pack(const run_record *rec, void **buf, size_t *n);
 int study_record_unpack(const void *buf, size_t n, run_record *rec);
 
+/* Worker processes on one machine: procs forked workers (at most njobs)
+ * each run jobs k = 0 .. njobs - 1 taken from a shared counter, calling
+ * job(ctx, k, db) with their own connection to the database at db_path,
+ * with `threads` BLAS/OpenMP threads; the parent draws the progress line
+ * (finished runs in the database) until they exit. Fails when a worker
+ * did (its error printed). */
+typedef struct {
+    const char *db_path;
+    int njobs, procs, threads;
+    int progress;
+    const char *label;
+    int (*job)(void *ctx, int k, fl_results *db);
+    void *ctx;
+} study_pool;
+int study_pool_run(const study_pool *p);
+
 /* The MPI world of this process: size 1 when it was not started by an MPI
  * launcher with several processes, or the build has no MPI. */
 typedef struct {

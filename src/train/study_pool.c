@@ -1,0 +1,92 @@
+/* study_pool.c: the worker processes of a study on one machine: forked
+ * workers take jobs from a shared counter, each with its own connection to
+ * the study's database (WAL: they write at once), while the parent draws
+ * the progress line from the database until they exit. Every kind of study
+ * (razor, lm) hands its runs to it. */
+/* MAP_ANONYMOUS is not in POSIX 2008. */
+#define _DEFAULT_SOURCE
+#include "study_int.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/progress.h"
+#include "forgetlab/threads.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int worker(const study_pool *p, int *next) {
+    fl_set_threads(p->threads);
+    fl_results db;
+    int rc = fl_results_open_any(&db, p->db_path);
+    while (rc == 0) {
+        const int k = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST);
+        if (k >= p->njobs) break;
+        rc = p->job(p->ctx, k, &db);
+    }
+    if (rc) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+    if (db.db) fl_results_close(&db);
+    return rc ? 1 : 0;
+}
+
+int study_pool_run(const study_pool *p) {
+    int procs = p->procs < p->njobs ? p->procs : p->njobs;
+    if (procs <= 0) return 0;
+    int *next = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (next == MAP_FAILED) return fl_error_set("cannot map shared memory");
+    *next = 0;
+    fflush(NULL);
+    int started = 0, failed = 0;
+    const pid_t parent = getpid();
+    for (; started < procs; started++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            failed = 1;
+            fl_error_set("fork failed");
+            break;
+        }
+        if (pid == 0) {
+            /* A worker dies with the study (kill -9 included): a rerun must
+             * not race orphans still writing the same runs. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) _exit(1);
+            _exit(worker(p, next));
+        }
+    }
+    fl_results db = {0};
+    const int have_db = fl_results_open_any(&db, p->db_path) == 0;
+    fl_progress pb;
+    int done0 = 0, ck0 = 0;
+    if (have_db) fl_results_count(&db, &done0, &ck0);
+    if (p->progress) fl_progress_start(&pb, p->label, p->njobs);
+    int alive = started;
+    while (alive > 0) {
+        int status;
+        const pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            alive--;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
+            continue;
+        }
+        if (pid < 0) break;
+        if (p->progress && have_db) {
+            int runs, ckpts;
+            if (fl_results_count(&db, &runs, &ckpts) == 0) {
+                char extra[96];
+                snprintf(extra, sizeof extra, "runs, %d checkpoints, %d jobs x %d threads", ckpts, procs, p->threads);
+                /* Runs finished by an earlier invocation are not this one's progress. */
+                fl_progress_update(&pb, runs - done0 > 0 ? runs - done0 : 0, extra);
+            }
+        }
+        nanosleep(&(struct timespec){0, 200000000L}, NULL);
+    }
+    if (p->progress) fl_progress_finish(&pb);
+    if (have_db) fl_results_close(&db);
+    munmap(next, sizeof(int));
+    if (failed) return fl_error_set("%s: a worker failed (its error is above); rerun to resume", p->label);
+    return 0;
+}
