@@ -80,6 +80,9 @@ typedef struct {
 } fl_run_cmd;
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out);
 
+/* `forgetlab study lm ...` (cmd_study_lm.c): argv[0] is "lm". */
+int fl_study_lm_main(int argc, char **argv);
+
 /* A command's --help: head, the settings' lines (defaults from defaults),
  * then tail, into buf (truncated to n). */
 void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,

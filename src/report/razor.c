@@ -34,7 +34,7 @@ _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
  * circuit measures on Fashion classes) or not. */
 static const char *predictor_side(const char *name) {
     const size_t n = strlen(name);
-    const int prior = n > 6 && strcmp(name + n - 6, "_prior") == 0;
+    const int prior = n > 6 && (strcmp(name + n - 6, "_prior") == 0 || strstr(name, "_prior_"));
     return prior || strncmp(name, "circuit_", 8) == 0 ? "outcome" : "new";
 }
 

@@ -1,0 +1,42 @@
+/* lmstudy.h: RL's Razor on the language model (`forgetlab study lm`,
+ * docs/lm.md): the pretrained base of each seed (pretrained once into a
+ * cache, or given), fine-tuned on word completion by every method of
+ * lmft.h over a grid of learning rates, every checkpoint measured
+ * (lmmeasure.h); then the distill runs, taught by each seed's best grpo
+ * run; then the analysis and report of `study razor` (report.h) on the
+ * language model's measurements.
+ *
+ * DIR/runs/RUN_ID/      each lm-finetune run (resumable on its own)
+ * DIR/results.sqlite    one row per run and per checkpoint (study key kind = lm)
+ * DIR/results.csv, predictors.csv, frontier.csv, methods.csv, the plots,
+ * index.html            as `study razor` writes them */
+#ifndef FORGETLAB_LMSTUDY_H
+#define FORGETLAB_LMSTUDY_H
+
+#include "forgetlab/lmft.h"
+#include "forgetlab/settings.h"
+
+#define FL_LMSTUDY_MAX_LRS 16
+
+typedef struct {
+    const char *out_dir, *data_dir;
+    int quick;             /* the quick base and grid (minutes on 2 cores) */
+    int seeds;             /* seeds 0 .. seeds-1: each its own base and runs */
+    int jobs, threads;     /* concurrent runs; all threads, shared among them */
+    int progress, overwrite, no_distill;
+    const char *methods;   /* comma-separated (NULL: every method) */
+    const char *lrs;       /* comma-separated learning rates (NULL: the grid's) */
+    const char *base;      /* a pretrained language model for every seed (no pretraining) */
+    const char *base_cache;/* where bases are pretrained and kept (NULL: $FORGETLAB_CACHE,
+                              else ~/.cache/forgetlab) */
+    fl_lmft_config ft;     /* every run's settings but method, lr, seed and base */
+} fl_lmstudy_config;
+
+void fl_lmstudy_defaults(fl_lmstudy_config *c);
+extern const fl_setting FL_LMSTUDY_SETTINGS[];
+extern const int FL_LMSTUDY_NSETTINGS;
+
+/* The sweep and distill runs, resuming what is done; then the analysis. */
+int fl_lmstudy_run(const fl_lmstudy_config *c);
+
+#endif

@@ -1,0 +1,61 @@
+/* cmd_study_lm.c: `forgetlab study lm`, RL's Razor on the language model:
+ * the sweep of lm-finetune runs over methods and learning rates, every
+ * checkpoint measured, and the report of `study razor` (docs/lm.md). */
+#include "cli.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/lmstudy.h"
+#include "forgetlab/report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char HELP_HEAD[] =
+    "usage: forgetlab study lm --out DIR [--quick] [--seeds N] [OPTIONS]\n"
+    "\n"
+    "RL's Razor on the byte-level language model: each seed's base (lm-pretrain's\n"
+    "quick or default preset, pretrained once into the cache, or --base) is\n"
+    "fine-tuned on word completion by sft, sft-alt, rft, grpo, grpo-kl, reinforce\n"
+    "and simpo over a grid of learning rates, then by distill from the seed's best\n"
+    "grpo run; every checkpoint is measured (new-task success, the prior skills,\n"
+    "bits per byte, the forward KL along the base's samples and the other\n"
+    "predictors). Writes DIR/runs/, results.sqlite, results.csv, predictors.csv,\n"
+    "frontier.csv, methods.csv, the plots and index.html. Rerunning resumes.\n"
+    "\n"
+    "Options:\n"
+    "  --out DIR               study directory (required); a rerun of the same grid\n"
+    "                          resumes\n"
+    "  --overwrite             replace a study of another grid (or anything else) in\n"
+    "                          DIR\n";
+static char HELP[12288];
+
+enum { O_OUT = 256, O_OVERWRITE };
+static const struct option OPTS[] = {
+    {"out", required_argument, 0, O_OUT}, {"overwrite", no_argument, 0, O_OVERWRITE}, {0, 0, 0, 0}};
+
+static int handle(int opt, const char *v, void *ctx) {
+    fl_lmstudy_config *c = ctx;
+    if (opt == O_OUT) c->out_dir = v;
+    else if (opt == O_OVERWRITE) c->overwrite = 1;
+    else return -1;
+    return 0;
+}
+
+static const fl_command STUDY_LM = {"study lm", "RL's Razor on the language model", NULL, HELP};
+
+int fl_study_lm_main(int argc, char **argv) {
+    fl_lmstudy_config c;
+    fl_lmstudy_defaults(&c);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS, &c,
+                    "  --help                  show this help\n");
+    const int rc = fl_parse_settings(argc, argv, &STUDY_LM, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS, &c, OPTS, handle,
+                                     &c, NULL, NULL);
+    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
+    if (rc) return FL_EXIT_USAGE;
+    if (!c.out_dir) return fl_usage_error("study lm", "--out DIR is required");
+    const int rr = fl_lmstudy_run(&c);
+    if (rr == FL_BAD_REQUEST) return fl_usage_error("study lm", "%s", fl_error_msg());
+    if (rr || fl_razor_analyse(c.out_dir, NULL)) return fl_fail("study lm");
+    fprintf(stderr, "study lm: report: %s/index.html\n", c.out_dir);
+    return FL_EXIT_OK;
+}

@@ -1,0 +1,355 @@
+/* study_lm.c: `forgetlab study lm` (lmstudy.h): the bases (pretrained into
+ * a cache once per configuration, or given), the grid of lm-finetune runs
+ * handed to the worker pool, each finished run's measured checkpoints
+ * copied from its metrics.jsonl into results.sqlite in one transaction,
+ * the distill phase, and the razor study's analysis on the result. */
+#include "study_int.h"
+
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/lm.h"
+#include "forgetlab/lmstudy.h"
+#include "forgetlab/report.h"
+#include "forgetlab/rundir.h"
+#include "forgetlab/threads.h"
+#include "forgetlab/train.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double QUICK_LRS[] = {1e-4, 3e-4, 1e-3};
+static const double FULL_LRS[] = {3e-5, 1e-4, 3e-4, 1e-3, 3e-3};
+
+void fl_lmstudy_defaults(fl_lmstudy_config *c) {
+    memset(c, 0, sizeof *c);
+    c->seeds = 1, c->progress = 1;
+    fl_lmft_defaults(&c->ft);
+    c->ft.progress = 0;
+}
+
+#define F(field) offsetof(fl_lmstudy_config, field)
+const fl_setting FL_LMSTUDY_SETTINGS[] = {
+    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and 3 learning rates", NULL,
+     NULL, NULL},
+    {"seeds", FL_SET_INT, F(seeds), 1, 100, "N", "seeds 0..N-1, each its own base and runs", NULL, NULL, NULL},
+    {"methods", FL_SET_STRING, F(methods), 0, 0, "LIST",
+     "comma-separated methods (default: sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, then distill)", NULL, NULL,
+     NULL},
+    {"lrs", FL_SET_STRING, F(lrs), 0, 0, "LIST",
+     "comma-separated learning rates (default: 1e-4,3e-4,1e-3 with --quick, else 3e-5 .. 3e-3)", NULL, NULL, NULL},
+    {"no-distill", FL_SET_FLAG, F(no_distill), 0, 0, NULL, "no distill runs", NULL, NULL, NULL},
+    {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "a pretrained language model for every seed (no pretraining)", NULL,
+     NULL, NULL},
+    {"base-cache", FL_SET_STRING, F(base_cache), 0, 0, "DIR",
+     "where bases are pretrained and kept (default: $FORGETLAB_CACHE, else ~/.cache/forgetlab)", NULL, NULL, NULL},
+    {"epochs", FL_SET_INT, F(ft.epochs), 1, 1000, "N", "passes over the new task's training prompts", NULL, NULL, NULL},
+    {"batch", FL_SET_INT, F(ft.batch), 1, 4096, "N", "training prompts per step", NULL, NULL, NULL},
+    {"group-size", FL_SET_INT, F(ft.group_size), 2, 1024, "G", "on-policy: completions per prompt", NULL, NULL, NULL},
+    {"checkpoint-every", FL_SET_DOUBLE, F(ft.checkpoint_every), 1e-3, 1e3, "X", "epochs between measured checkpoints",
+     NULL, NULL, NULL},
+    {"new-samples", FL_SET_INT, F(ft.measure.new_samples), 1, 1024, "N",
+     "measurement: samples per new-task test prompt", NULL, NULL, NULL},
+    {"prior-prompts", FL_SET_INT, F(ft.measure.prior_prompts), 1, 100000, "N",
+     "measurement: test prompts per prior skill", NULL, NULL, NULL},
+    {"prior-kl-prompts", FL_SET_INT, F(ft.measure.prior_kl_prompts), 1, 100000, "N",
+     "measurement: prompts per prior skill for the outcome-side divergences", NULL, NULL, NULL},
+    {"fisher-n", FL_SET_INT, F(ft.measure.fisher_n), 1, 100000, "N", "measurement: sequences of the base's Fisher",
+     NULL, NULL, NULL},
+    {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
+};
+#undef F
+const int FL_LMSTUDY_NSETTINGS = (int)(sizeof FL_LMSTUDY_SETTINGS / sizeof *FL_LMSTUDY_SETTINGS);
+
+/* One run of the plan. */
+typedef struct {
+    fl_lmft_config ft;
+    fl_run_key key;
+    char id[128];
+    char dir[4096];
+} lm_run;
+
+typedef struct {
+    const fl_lmstudy_config *c;
+    char (*base)[4096];       /* each seed's base */
+    fl_lmft_method methods[FL_LMFT_NMETHODS];
+    int nmethods;
+    double lrs[FL_LMSTUDY_MAX_LRS];
+    int nlrs;
+    lm_run *runs;
+    int n;
+    int *todo, ntodo;
+    char db[4096];
+    int run_threads;
+} lm_plan;
+
+static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
+    p->nmethods = 0;
+    if (!c->methods) {
+        for (int m = 0; m < FL_LMFT_NMETHODS; m++)
+            if (m != FL_LMFT_DISTILL) p->methods[p->nmethods++] = (fl_lmft_method)m;
+    } else {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", c->methods);
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            fl_lmft_method m;
+            if (fl_lmft_method_parse(t, &m)) return fl_error_wrap("--methods");
+            for (int k = 0; k < p->nmethods; k++)
+                if (p->methods[k] == m) return fl_error_set("--methods: %s named twice", t);
+            if (m == FL_LMFT_DISTILL) continue; /* the distill phase, after the sweep */
+            p->methods[p->nmethods++] = m;
+        }
+    }
+    p->nlrs = 0;
+    if (!c->lrs) {
+        const double *g = c->quick ? QUICK_LRS : FULL_LRS;
+        p->nlrs = c->quick ? 3 : 5;
+        memcpy(p->lrs, g, sizeof(double) * (size_t)p->nlrs);
+        return 0;
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", c->lrs);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (p->nlrs == FL_LMSTUDY_MAX_LRS) return fl_error_set("--lrs: at most %d", FL_LMSTUDY_MAX_LRS);
+        if (fl_parse_double("lrs", t, 1e-12, 10, &p->lrs[p->nlrs++])) return -1;
+    }
+    return p->nlrs ? 0 : fl_error_set("--lrs: no learning rate");
+}
+
+/* Whether distill runs follow the sweep: they need grpo runs to learn from. */
+static int with_distill(const fl_lmstudy_config *c, const lm_plan *p) {
+    if (c->no_distill) return 0;
+    int grpo = 0;
+    for (int k = 0; k < p->nmethods; k++) grpo |= p->methods[k] == FL_LMFT_GRPO;
+    return grpo && (!c->methods || strstr(c->methods, "distill"));
+}
+
+/* What makes two studies' grids the same, as recorded in results.sqlite. */
+static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf, size_t n) {
+    size_t off = (size_t)snprintf(buf, n, "lm quick=%d seeds=%d methods=", c->quick, c->seeds);
+    for (int k = 0; k < p->nmethods && off < n; k++)
+        off += (size_t)snprintf(buf + off, n - off, "%s%s", k ? "," : "", fl_lmft_method_name(p->methods[k]));
+    if (with_distill(c, p) && off < n) off += (size_t)snprintf(buf + off, n - off, ",distill");
+    for (int k = 0; k < p->nlrs && off < n; k++) off += (size_t)snprintf(buf + off, n - off, "%s%g", k ? "," : " lrs=", p->lrs[k]);
+    const fl_lmft_config *f = &c->ft;
+    if (off < n)
+        snprintf(buf + off, n - off, " epochs=%d batch=%d group=%d ckpt=%g samples=%d prior=%d prior_kl=%d fisher=%d base=%s",
+                 f->epochs, f->batch, f->group_size, f->checkpoint_every, f->measure.new_samples,
+                 f->measure.prior_prompts, f->measure.prior_kl_prompts, f->measure.fisher_n,
+                 c->base ? c->base : c->quick ? "quick" : "default");
+}
+
+/* Seed s's base: the given one, or the preset's pretrained with seed s in
+ * the cache (lm-pretrain resumes, or finds it done). */
+static int ensure_base(const fl_lmstudy_config *c, int s, char *dir, size_t n) {
+    if (c->base) {
+        snprintf(dir, n, "%s", c->base);
+        return 0;
+    }
+    const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
+    char cache[3072];
+    if (c->base_cache) snprintf(cache, sizeof cache, "%s", c->base_cache);
+    else if (env && *env) snprintf(cache, sizeof cache, "%s", env);
+    else if (home && *home) snprintf(cache, sizeof cache, "%s/.cache/forgetlab", home);
+    else snprintf(cache, sizeof cache, "%s/bases", c->out_dir);
+    const char *preset = c->quick ? "quick" : "default";
+    snprintf(dir, n, "%s/lm-%s-s%d", cache, preset, s);
+    char *sum = fl_path_join(dir, "summary.json");
+    const int done = sum && fl_file_exists(sum);
+    free(sum);
+    if (done) return 0;
+    fl_lm_config lc;
+    fl_lm_defaults(&lc);
+    fl_lm_preset(&lc, preset);
+    lc.seed = (uint64_t)s, lc.threads = c->threads, lc.progress = c->progress, lc.data_dir = c->data_dir;
+    fprintf(stderr, "study: pretraining the %s base of seed %d into %s (once; later studies reuse it)\n", preset, s,
+            dir);
+    if (fl_mkdirs(cache) || fl_lm_pretrain_run(&lc, dir)) return fl_error_wrap("pretraining the base of seed %d", s);
+    return 0;
+}
+
+static void add_run(lm_plan *p, fl_lmft_method m, double lr, int s, const char *teacher) {
+    lm_run *r = &p->runs[p->n++];
+    r->ft = p->c->ft;
+    r->ft.method = m, r->ft.has_method = 1, r->ft.lr = lr, r->ft.seed = (uint64_t)s;
+    r->ft.base = p->base[s], r->ft.teacher = teacher, r->ft.data_dir = p->c->data_dir;
+    r->ft.threads = p->run_threads, r->ft.progress = 0, r->ft.overwrite = 0;
+    r->key = (fl_run_key){fl_lmft_method_name(m), lr, "constant", r->ft.epochs, (uint64_t)s};
+    fl_run_id(&r->key, r->id, sizeof r->id);
+    snprintf(r->dir, sizeof r->dir, "%s/runs/%s", p->c->out_dir, r->id);
+}
+
+/* The run's measured checkpoints (metrics.jsonl lines with new_acc) and
+ * final figures (summary.json) into the database, in one transaction. */
+static int commit_run(fl_results *db, const lm_run *r) {
+    const char *names[FL_LM_NFIELDS];
+    fl_lm_measurement dummy = {0};
+    fl_lm_measurement_fields(&dummy, names, NULL);
+    char *mpath = fl_path_join(r->dir, "metrics.jsonl"), *spath = fl_path_join(r->dir, "summary.json"), *text = NULL;
+    cJSON *sum = NULL;
+    size_t len = 0;
+    int rc = mpath && spath ? 0 : fl_error_set("out of memory");
+    if (rc == 0) rc = fl_read_file(mpath, &text, &len);
+    if (rc == 0) rc = fl_json_read_file(spath, &sum);
+    if (rc == 0) rc = fl_results_begin(db);
+    if (rc == 0) rc = fl_results_begin_run(db, r->id);
+    double vals[FL_LM_NFIELDS];
+    int idx = 0;
+    for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line && rc == 0;
+         line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        if (j && cJSON_GetObjectItemCaseSensitive(j, "new_acc")) {
+            for (int i = 0; i < FL_LM_NFIELDS; i++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, names[i]);
+                vals[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+            }
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "step"), *ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
+            rc = fl_results_add_checkpoint_vals(db, &r->key, r->id, idx++, st ? (long)st->valuedouble : 0,
+                                                ep ? ep->valuedouble : NAN, vals);
+        }
+        cJSON_Delete(j);
+    }
+    for (int i = 0; i < FL_LM_NFIELDS && rc == 0; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, names[i]);
+        vals[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+    const char *tk[3] = {"wall_time_s", "train_s", "measure_s"};
+    double times[5] = {NAN, NAN, NAN, 0, NAN};
+    for (int i = 0; i < 3 && sum; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, tk[i]);
+        times[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
+    if (rc == 0) rc = fl_results_finish_run_vals(db, &r->key, r->id, vals, times, NULL);
+    if (rc == 0) rc = fl_results_commit(db);
+    else if (db->db) fl_results_rollback(db);
+    free(mpath), free(spath), free(text);
+    cJSON_Delete(sum);
+    return rc;
+}
+
+/* Job k of the pool: the plan's run todo[k], trained (or resumed) into its
+ * directory, then written to the database. */
+static int run_job(void *ctx, int k, fl_results *db) {
+    const lm_plan *p = ctx;
+    const lm_run *r = &p->runs[p->todo[k]];
+    int done = 0;
+    if (fl_results_run_done(db, r->id, &done)) return -1;
+    if (done) return 0;
+    const int rc = fl_lmft_run(&r->ft, r->dir);
+    if (rc == FL_DIVERGED) return fl_results_mark_diverged(db, &r->key, r->id, fl_error_msg());
+    if (rc) return fl_error_wrap("run %s", r->id);
+    return commit_run(db, r);
+}
+
+static int run_phase(lm_plan *p, const char *label) {
+    fl_results db;
+    if (fl_results_open_any(&db, p->db)) return -1;
+    int rc = 0;
+    p->ntodo = 0;
+    for (int i = 0; i < p->n && rc == 0; i++) {
+        int done = 0;
+        rc = fl_results_run_done(&db, p->runs[i].id, &done);
+        if (rc == 0 && !done) p->todo[p->ntodo++] = i;
+    }
+    fl_results_close(&db);
+    if (rc) return -1;
+    const int cores = p->c->threads > 0 ? p->c->threads : fl_cpu_count();
+    const study_pool pool = {p->db, p->ntodo, p->c->jobs > 0 ? p->c->jobs : cores, p->run_threads, p->c->progress,
+                             label, run_job, p};
+    return study_pool_run(&pool);
+}
+
+/* DIR new, or holding this study (same grid: a rerun resumes it), or -
+ * only with --overwrite, which moves it aside - anything else. */
+static int claim(const fl_lmstudy_config *c, const char *db, const char *grid, char **replaced) {
+    char had[1024] = "";
+    int have = 0;
+    *replaced = NULL;
+    if (fl_file_exists(db)) {
+        if (fl_results_peek_meta(db, "grid", had, sizeof had, &have)) return -1;
+        if (have && strcmp(had, grid) == 0) return 0;
+        if (!c->overwrite)
+            return fl_error_set("%s holds a study of another grid ('%s' there, '%s' here): choose another --out, or "
+                                "add --overwrite to replace it", c->out_dir, had, grid);
+        return fl_rundir_claim(c->out_dir, "study", NULL, 1, replaced);
+    }
+    return fl_rundir_claim(c->out_dir, "study", NULL, c->overwrite, replaced);
+}
+
+int fl_lmstudy_run(const fl_lmstudy_config *c) {
+    lm_plan p = {.c = c};
+    char grid[1024], *replaced = NULL;
+    int rc = parse_lists(c, &p);
+    if (rc) return FL_BAD_REQUEST;
+    const int distill = with_distill(c, &p);
+    const int max = c->seeds * p.nlrs * (p.nmethods + 1);
+    p.runs = calloc((size_t)max, sizeof *p.runs), p.todo = malloc(sizeof(int) * (size_t)max);
+    p.base = calloc((size_t)c->seeds, sizeof *p.base);
+    if (!p.runs || !p.todo || !p.base) {
+        rc = fl_error_set("out of memory");
+        goto out;
+    }
+    snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
+    grid_string(c, &p, grid, sizeof grid);
+    if ((rc = claim(c, p.db, grid, &replaced)) || (rc = fl_mkdirs(c->out_dir))) goto out;
+    for (int s = 0; s < c->seeds && rc == 0; s++) rc = ensure_base(c, s, p.base[s], sizeof p.base[s]);
+    if (rc) goto out;
+    /* Threads per run: the cores shared by the concurrent runs. */
+    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
+    const int jobs = c->jobs > 0 ? c->jobs : cores;
+    p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
+    {
+        const char *names[FL_LM_NFIELDS];
+        static const char *fields[FL_LM_NFIELDS];
+        fl_lm_measurement dummy = {0};
+        fl_lm_measurement_fields(&dummy, names, NULL);
+        memcpy(fields, names, sizeof fields);
+        fl_results db;
+        if ((rc = fl_results_open_with(&db, p.db, fields, FL_LM_NFIELDS))) goto out;
+        char threads[32];
+        snprintf(threads, sizeof threads, "%d", p.run_threads);
+        rc = fl_results_set_meta(&db, "kind", "lm");
+        if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
+        if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
+        if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
+        for (int s = 0; s < c->seeds && rc == 0; s++) {
+            char key[32];
+            snprintf(key, sizeof key, "base_s%d", s);
+            rc = fl_results_set_meta(&db, key, p.base[s]);
+        }
+        fl_results_close(&db);
+        if (rc) goto out;
+    }
+    for (int s = 0; s < c->seeds; s++)
+        for (int k = 0; k < p.nmethods; k++)
+            for (int l = 0; l < p.nlrs; l++) add_run(&p, p.methods[k], p.lrs[l], s, NULL);
+    if ((rc = run_phase(&p, "lm sweep")) || !distill) goto out;
+    /* Distill: each seed's best grpo run teaches its distill runs. */
+    char (*teacher)[4096] = calloc((size_t)c->seeds, sizeof *teacher);
+    if (!teacher) {
+        rc = fl_error_set("out of memory");
+        goto out;
+    }
+    fl_results db;
+    rc = fl_results_open_any(&db, p.db);
+    for (int s = 0; s < c->seeds && rc == 0; s++) {
+        char id[128];
+        rc = fl_results_best_run(&db, "grpo", s, id, sizeof id);
+        snprintf(teacher[s], sizeof teacher[s], "%s/runs/%s", c->out_dir, id);
+    }
+    if (db.db) fl_results_close(&db);
+    p.n = 0;
+    for (int s = 0; s < c->seeds && rc == 0; s++)
+        for (int l = 0; l < p.nlrs; l++) add_run(&p, FL_LMFT_DISTILL, p.lrs[l], s, teacher[s]);
+    if (rc == 0) rc = run_phase(&p, "lm distill");
+    free(teacher);
+out:
+    fl_rundir_release(replaced, rc == 0);
+    free(p.runs), free(p.todo), free(p.base);
+    return rc;
+}
