@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# study_lm.sh: `study lm` on a tiny pretrained language model (two methods
+# and distill, one learning rate, two checkpoints a run) writes the study's
+# files with the language model's columns; killed (kill -9) twice and rerun,
+# it ends with the uninterrupted study's results.csv and no worker left;
+# bad input exits 2 or 1 naming the problem.
+source "$(dirname "$0")/lib.sh"
+BASE="$T/base"
+expect_exit 0 "tiny lm-pretrain" -- "$FL" lm-pretrain --layers 1 --embd 32 --heads 2 --ctx 32 --batch 8 \
+    --steps 30 --eval-every 30 --eval-prompts 10 --threads 1 --out "$BASE"
+GRID=(study lm --base "$BASE" --methods sft,grpo,distill --lrs 1e-3 --batch 128 --checkpoint-every 0.5
+      --new-samples 1 --prior-prompts 10 --prior-kl-prompts 4 --fisher-n 8 --threads 2)
+expect_exit 0 "uninterrupted study lm" -- "$FL" "${GRID[@]}" --out "$T/ref"
+for f in results.sqlite results.csv predictors.csv frontier.csv methods.csv index.html frontier.png \
+         forgetting_vs_kl.png r2_predictors.png; do
+    [ -s "$T/ref/$f" ] && ok "$f written" || bad "$f missing"
+done
+check "(lambda rows: len(rows) == 6 and sorted(set(r['method'] for r in rows)) == ['distill', 'grpo', 'sft'] and \
+       all(k in rows[0] for k in ('new_acc', 'prior_acc', 'forgetting', 'bpb', 'forward_kl_new', \
+       'forward_kl_new_mc', 'circuit_stability', 'circuit_stability_random')))\
+       (list(__import__('csv').DictReader(open('$T/ref/results.csv'))))" \
+      "results.csv: 3 runs x 2 checkpoints, the language model's columns"
+[ "$(sql "$T/ref/results.sqlite" "select value from study where key = 'kind'")" = lm ] && ok "kind lm recorded" \
+    || bad "kind not recorded"
+grep -q "language model" "$T/ref/index.html" && ok "index.html speaks of the language model" || bad "index.html"
+
+for k in 1 2; do
+    "$FL" "${GRID[@]}" --out "$T/killed" >/dev/null 2>&1 &
+    pid=$!
+    wait_runs "$T/killed/results.sqlite" "$k" 60 || true
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    sleep 0.3
+    if pgrep -f -- "--out $T/killed" >/dev/null; then bad "kill $k: workers outlived the study"; else ok "kill $k: no worker left"; fi
+done
+expect_exit 0 "the killed study resumes to the end" -- "$FL" "${GRID[@]}" --out "$T/killed"
+cmp -s "$T/ref/results.csv" "$T/killed/results.csv" && ok "results.csv identical to the uninterrupted study" \
+    || bad "results.csv differs: $(diff "$T/ref/results.csv" "$T/killed/results.csv" | head -3 | cut -c1-200)"
+
+expect_exit 1 "another grid in the same directory" -- "$FL" "${GRID[@]}" --lrs 3e-3 --out "$T/ref"
+expect_stderr "another grid" "  ... says so"
+expect_exit 0 "a small MLP" -- "$FL" pretrain --per-task 50 --epochs 1 --threads 1 --out "$T/mlp"
+for c in "an unknown method|2|unknown method|--methods sft,dpo" \
+         "a learning rate of 0|2|lrs|--lrs 0" \
+         "a group of 1|2|group-size|--group-size 1" \
+         "a base that is not a language model|1|not a language model|--base $T/mlp"; do
+    IFS='|' read -r what code word extra <<<"$c"
+    # shellcheck disable=SC2086 # extra is the options, split on purpose
+    expect_exit "$code" "study lm: $what" -- "$FL" "${GRID[@]}" $extra --out "$T/bad$code"
+    expect_stderr "$word" "  ... says '$word'"
+done
+finish
