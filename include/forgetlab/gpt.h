@@ -79,6 +79,16 @@ typedef struct {
     const int *tok, *targets;
     const float *mask;
     double mask_sum;
+    /* Attribution's hooks (attribution_gpt.c), unset for training: embeds
+     * [B,T,C], when set, is the block-0 input instead of the token and
+     * position embeddings (the embedding then gets no gradient); where set,
+     * the backward pass copies the gradient of the loss with respect to
+     * each layer's heads z [B,T,C], attention output (what it adds to the
+     * stream) and MLP output [B,T,C], and MLP neurons after GELU [B,T,4C],
+     * and to the block-0 input, into these. */
+    const float *embeds;
+    float *g_z[FL_GPT_MAX_LAYERS], *g_attn[FL_GPT_MAX_LAYERS], *g_mlp[FL_GPT_MAX_LAYERS], *g_fch[FL_GPT_MAX_LAYERS];
+    float *g_embed;
     float *mem;
 } fl_gpt_acts;
 

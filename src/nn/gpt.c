@@ -178,7 +178,8 @@ float fl_gpt_forward(const fl_gpt *m, fl_gpt_acts *a, const int *tok, const int 
     const int C = c->n_embd, NH = c->n_head, V = c->vocab, L = c->n_layer;
     const size_t N = (size_t)B * T;
     a->B = B, a->T = T, a->tok = tok, a->targets = targets, a->mask = mask;
-    fl_embedding_forward(a->x[0], tok, fl_blob_param(b, m->wte), fl_blob_param(b, m->wpe), B, T, C);
+    if (a->embeds) memcpy(a->x[0], a->embeds, sizeof(float) * N * C);
+    else fl_embedding_forward(a->x[0], tok, fl_blob_param(b, m->wte), fl_blob_param(b, m->wpe), B, T, C);
     for (int l = 0; l < L; l++) {
         const fl_gpt_block_views *v = &m->blk[l];
         fl_layernorm_forward(a->ln1[l], a->m1[l], a->r1[l], a->x[l], fl_blob_param(b, v->ln1_w),
@@ -257,9 +258,11 @@ void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a) {
     for (int l = L - 1; l >= 0; l--) {
         const fl_gpt_block_views *v = &m->blk[l];
         /* MLP: x[l+1] = x2 + c_proj(GELU(c_fc(ln_2(x2)))). */
+        if (a->g_mlp[l]) memcpy(a->g_mlp[l], a->dx, sizeof(float) * N * C);
         memset(a->dfch, 0, sizeof(float) * N * 4 * C);
         fl_linear_backward(a->dfch, fl_blob_grad(b, v->fcp_w), fl_blob_grad(b, v->fcp_b), a->dx, a->fch[l],
                            fl_blob_param(b, v->fcp_w), (int)N, 4 * C, C);
+        if (a->g_fch[l]) memcpy(a->g_fch[l], a->dfch, sizeof(float) * N * 4 * C);
         memset(a->dfc, 0, sizeof(float) * N * 4 * C);
         fl_gelu_backward(a->dfc, a->dfch, a->fc[l], (long)(N * 4 * C));
         memset(a->dln, 0, sizeof(float) * N * C);
@@ -268,9 +271,11 @@ void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a) {
         fl_layernorm_backward(a->dx, fl_blob_grad(b, v->ln2_w), fl_blob_grad(b, v->ln2_b), a->dln, a->x2[l],
                               fl_blob_param(b, v->ln2_w), a->m2[l], a->r2[l], (int)N, C);
         /* Attention: x2 = x + c_proj(Attn(c_attn(ln_1(x)))). */
+        if (a->g_attn[l]) memcpy(a->g_attn[l], a->dx, sizeof(float) * N * C);
         memset(a->dz, 0, sizeof(float) * N * C);
         fl_linear_backward(a->dz, fl_blob_grad(b, v->proj_w), fl_blob_grad(b, v->proj_b), a->dx, a->z[l],
                            fl_blob_param(b, v->proj_w), (int)N, C, C);
+        if (a->g_z[l]) memcpy(a->g_z[l], a->dz, sizeof(float) * N * C);
         memset(a->dq, 0, sizeof(float) * N * C);
         memset(a->dk, 0, sizeof(float) * N * C);
         memset(a->dv, 0, sizeof(float) * N * C);
@@ -282,5 +287,6 @@ void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a) {
         fl_layernorm_backward(a->dx, fl_blob_grad(b, v->ln1_w), fl_blob_grad(b, v->ln1_b), a->dln, a->x[l],
                               fl_blob_param(b, v->ln1_w), a->m1[l], a->r1[l], (int)N, C);
     }
-    fl_embedding_backward(fl_blob_grad(b, m->wte), fl_blob_grad(b, m->wpe), a->dx, a->tok, B, T, C);
+    if (a->g_embed) memcpy(a->g_embed, a->dx, sizeof(float) * N * C);
+    if (!a->embeds) fl_embedding_backward(fl_blob_grad(b, m->wte), fl_blob_grad(b, m->wpe), a->dx, a->tok, B, T, C);
 }

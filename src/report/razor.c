@@ -25,7 +25,7 @@ static const char *const PREDICTORS[] = {
     "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka",
     "circuit_stability", "circuit_drift", "circuit_stability_ce_ap",
     /* the language model's: the sequence KL's Monte-Carlo estimates */
-    "forward_kl_new_mc", "forward_kl_prior_mc"};
+    "forward_kl_new_mc", "forward_kl_new_token", "forward_kl_prior_mc"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 

@@ -21,26 +21,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double QUICK_LRS[] = {1e-4, 3e-4, 1e-3};
+static const double QUICK_LRS[] = {3e-5, 1e-4, 3e-4, 1e-3};
 static const double FULL_LRS[] = {3e-5, 1e-4, 3e-4, 1e-3, 3e-3};
 
 void fl_lmstudy_defaults(fl_lmstudy_config *c) {
     memset(c, 0, sizeof *c);
     c->seeds = 1, c->progress = 1;
     fl_lmft_defaults(&c->ft);
-    c->ft.progress = 0;
+    c->ft.progress = 0, c->ft.epochs = 2;
 }
 
 #define F(field) offsetof(fl_lmstudy_config, field)
 const fl_setting FL_LMSTUDY_SETTINGS[] = {
-    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and 3 learning rates", NULL,
+    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and 4 learning rates", NULL,
      NULL, NULL},
     {"seeds", FL_SET_INT, F(seeds), 1, 100, "N", "seeds 0..N-1, each its own base and runs", NULL, NULL, NULL},
     {"methods", FL_SET_STRING, F(methods), 0, 0, "LIST",
      "comma-separated methods (default: sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, then distill)", NULL, NULL,
      NULL},
     {"lrs", FL_SET_STRING, F(lrs), 0, 0, "LIST",
-     "comma-separated learning rates (default: 1e-4,3e-4,1e-3 with --quick, else 3e-5 .. 3e-3)", NULL, NULL, NULL},
+     "comma-separated learning rates (default: 3e-5,1e-4,3e-4,1e-3 with --quick, else 3e-5 .. 3e-3)", NULL, NULL, NULL},
     {"no-distill", FL_SET_FLAG, F(no_distill), 0, 0, NULL, "no distill runs", NULL, NULL, NULL},
     {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "a pretrained language model for every seed (no pretraining)", NULL,
      NULL, NULL},
@@ -108,7 +108,7 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
     p->nlrs = 0;
     if (!c->lrs) {
         const double *g = c->quick ? QUICK_LRS : FULL_LRS;
-        p->nlrs = c->quick ? 3 : 5;
+        p->nlrs = c->quick ? 4 : 5;
         memcpy(p->lrs, g, sizeof(double) * (size_t)p->nlrs);
         return 0;
     }
