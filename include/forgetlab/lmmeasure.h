@@ -26,6 +26,8 @@ typedef struct {
     int prior_prompts;   /* prior skills: test prompts scored per skill (500) */
     int prior_kl_prompts;/* prior skills: test prompts per skill for the outcome-side KL (64) */
     int fisher_n;        /* sequences of the base's diagonal Fisher (256) */
+    int cs_per;          /* circuit stability: test prompts per subtask of `reverse` (24; 0: none) */
+    int cs_steps;        /* its integrated-gradient steps (5) */
 } fl_lm_measure_opts;
 void fl_lm_measure_defaults(fl_lm_measure_opts *o);
 
@@ -52,13 +54,18 @@ typedef struct {
     double forward_kl_prior, forward_kl_prior_mc, tv_prior, reverse_kl_prior; /* outcome side */
     double weight_l1, weight_fisher_l2, weight_spectral;
     double act_l1, act_l2, cka; /* final LayerNorm's output at the new task's completion positions */
-    double circuit_stability, circuit_stability_random; /* of a prior skill (NaN: not measured) */
+    /* Circuit stability of the prior skill `reverse` across its subtasks
+     * (word lengths 3-6): AP-IG (attribution_gpt.h) on the KL of the
+     * answer's first byte, within-subtask corruptions (another word of the
+     * same length), the mean off-diagonal Spearman of the subtasks' circuit
+     * vectors, and its random-split baseline (NaN: not measured). */
+    double circuit_stability, circuit_stability_random, circuit_stability_base;
     double seconds;
 } fl_lm_measurement;
 
 typedef struct {
     fl_lm_measure_opts o;
-    const fl_gpt *base;
+    fl_gpt *base;
     const fl_lm_data *data;       /* the base's split of the prior skills */
     const fl_newtask *task;
     const char **pnew, **pprior;  /* the new task's test prompts; the prior skills' KL prompts */
@@ -69,15 +76,20 @@ typedef struct {
     float *logp0_prior, *tlp0_prior;          /* on prior0 */
     float *fisher;                /* the base's diagonal Fisher [blob.n] on prior0 */
     fl_lm_scores base_scores;
+    double base_cs, base_cs_random;
+    int *cs_tok, *cs_tokc;        /* the probe's prompts and their partners, subtask by subtask */
+    int cs_count[8], cs_len[8], cs_k;       /* per subtask: examples, prompt length */
     uint64_t seed;
 } fl_lm_measure_ctx;
 
-int fl_lm_measure_init(fl_lm_measure_ctx *ctx, const fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
+/* The models' gradient slabs serve as scratch (the circuit probe), left
+ * zeroed. */
+int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
                        const fl_lm_measure_opts *o, uint64_t seed);
 void fl_lm_measure_free(fl_lm_measure_ctx *ctx);
 /* The scores alone (what the base's figures are). */
 int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_scores *out);
-int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measurement *out);
+int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *out);
 
 /* The sequence forward KL along samples s of pi_0, given both models'
  * log-softmax rows at s's completion positions (lp0, lp [rows, V]) and the
@@ -93,7 +105,7 @@ void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, co
 /* The scalar figures in a fixed order: names (static strings: the keys of
  * metrics.jsonl, summary.json and results.csv) and values. Returns their
  * number, FL_LM_NFIELDS. */
-#define FL_LM_NFIELDS 34
+#define FL_LM_NFIELDS 35
 int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals);
 
 #endif

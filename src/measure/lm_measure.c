@@ -5,25 +5,28 @@
 #include "forgetlab/lmmeasure.h"
 
 #include "forgetlab/activations.h"
+#include "forgetlab/attribution_gpt.h"
 #include "forgetlab/divergence.h"
 #include "forgetlab/error.h"
 #include "forgetlab/rng.h"
+#include "forgetlab/stability.h"
 #include "forgetlab/weights.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { CHUNK = 64, PRIOR_MAX_NEW = 8 };
+enum { CHUNK = 64, PRIOR_MAX_NEW = 8, CS_DRAWS = 20 };
 
 void fl_lm_measure_defaults(fl_lm_measure_opts *o) {
     o->new_samples = 4, o->prior_prompts = 500, o->prior_kl_prompts = 64, o->fisher_n = 256;
+    o->cs_per = 24, o->cs_steps = 5;
 }
 
 /* The seeds of the measurement's draws, one per purpose, from (seed,
  * FL_STREAM_EVAL): fixed for a context, so every checkpoint is compared
  * on the same draws. */
-enum { SEED_NEW0, SEED_PRIOR0, SEED_SAMPLED, SEED_REV_NEW, SEED_REV_PRIOR, SEED_SPECTRAL, NSEEDS };
+enum { SEED_NEW0, SEED_PRIOR0, SEED_SAMPLED, SEED_REV_NEW, SEED_REV_PRIOR, SEED_SPECTRAL, SEED_CS, NSEEDS };
 static uint64_t draw_seed(uint64_t seed, int purpose) {
     fl_rng r;
     fl_rng_init(&r, seed, FL_STREAM_EVAL);
@@ -94,7 +97,60 @@ static int fisher_diag(float *F, const fl_gpt *base, const fl_seqset *s, int n) 
     return rc;
 }
 
+/* The circuit probe's examples: the first cs_per test prompts of each
+ * subtask of `reverse` (every prompt of a subtask has its length), each
+ * with a partner of its own subtask (fl_within_partners). */
+static int cs_setup(fl_lm_measure_ctx *ctx) {
+    const fl_skill_set *s = &ctx->data->skill[FL_SKILL_REVERSE];
+    const int per = ctx->o.cs_per, k = s->nsub;
+    if (per <= 0) return 0;
+    if (k > 8) return fl_error_set("circuit probe: %d subtasks", k);
+    int n = 0, at = 0, *pick = malloc(sizeof(int) * (size_t)(per * k)), *partner = malloc(sizeof(int) * (size_t)(per * k));
+    int rc = pick && partner ? 0 : fl_error_set("out of memory");
+    for (int sub = 0; sub < k && rc == 0; sub++) {
+        ctx->cs_count[sub] = 0;
+        for (int i = 0; i < s->n_test && ctx->cs_count[sub] < per; i++)
+            if (s->ex[s->test[i]].subtask == sub) pick[n++] = s->test[i], ctx->cs_count[sub]++;
+        ctx->cs_len[sub] = (int)strlen(s->ex[pick[n - 1]].prompt);
+        at += ctx->cs_len[sub] * ctx->cs_count[sub];
+    }
+    ctx->cs_k = k;
+    if (rc == 0) rc = fl_within_partners(ctx->cs_count, k, ctx->seed, partner);
+    ctx->cs_tok = rc ? NULL : malloc(sizeof(int) * (size_t)at), ctx->cs_tokc = rc ? NULL : malloc(sizeof(int) * (size_t)at);
+    if (rc == 0 && (!ctx->cs_tok || !ctx->cs_tokc)) rc = fl_error_set("out of memory");
+    for (int i = 0, off = 0; i < n && rc == 0; i++) {
+        const char *p = s->ex[pick[i]].prompt, *q = s->ex[pick[partner[i]]].prompt;
+        for (int t = 0; p[t]; t++, off++) ctx->cs_tok[off] = (unsigned char)p[t], ctx->cs_tokc[off] = (unsigned char)q[t];
+    }
+    free(pick), free(partner);
+    return rc;
+}
+
+/* The probe's circuit stability of m and its random-split baseline. */
+static int cs_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, double *cs, double *random) {
+    *cs = *random = NAN;
+    if (ctx->o.cs_per <= 0) return 0;
+    const int nc = fl_gptap_ncomponents(m);
+    int n = 0;
+    for (int sub = 0; sub < ctx->cs_k; sub++) n += ctx->cs_count[sub];
+    float *scores = malloc(sizeof(float) * (size_t)n * nc);
+    if (!scores) return fl_error_set("out of memory");
+    int rc = 0;
+    for (int sub = 0, row = 0, off = 0; sub < ctx->cs_k && rc == 0; sub++) {
+        rc = fl_gptap_scores(m, ctx->cs_tok + off, ctx->cs_tokc + off, ctx->cs_count[sub], ctx->cs_len[sub],
+                             ctx->o.cs_steps, scores + (size_t)row * nc);
+        row += ctx->cs_count[sub], off += ctx->cs_count[sub] * ctx->cs_len[sub];
+    }
+    fl_cs_stats st;
+    if (rc == 0) rc = fl_cs_compute(scores, nc, ctx->cs_count, ctx->cs_k, CS_DRAWS, draw_seed(ctx->seed, SEED_CS), NULL,
+                                    NULL, &st);
+    if (rc == 0) *cs = st.cs, *random = st.random.mean;
+    free(scores);
+    return rc;
+}
+
 void fl_lm_measure_free(fl_lm_measure_ctx *ctx) {
+    free(ctx->cs_tok), free(ctx->cs_tokc);
     fl_seqset_free(&ctx->new0), fl_seqset_free(&ctx->prior0);
     free(ctx->pnew), free(ctx->pprior), free(ctx->ptext);
     free(ctx->logp0_new), free(ctx->tlp0_new), free(ctx->hid0_new), free(ctx->logp0_prior), free(ctx->tlp0_prior);
@@ -102,7 +158,7 @@ void fl_lm_measure_free(fl_lm_measure_ctx *ctx) {
     memset(ctx, 0, sizeof *ctx);
 }
 
-int fl_lm_measure_init(fl_lm_measure_ctx *ctx, const fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
+int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,
                        const fl_lm_measure_opts *o, uint64_t seed) {
     memset(ctx, 0, sizeof *ctx);
     ctx->o = *o, ctx->base = base, ctx->data = data, ctx->task = task, ctx->seed = seed;
@@ -143,6 +199,8 @@ int fl_lm_measure_init(fl_lm_measure_ctx *ctx, const fl_gpt *base, const fl_lm_d
     if (rc == 0) rc = score(base, &ctx->prior0, ctx->logp0_prior, ctx->tlp0_prior, NULL);
     if (rc == 0) rc = fisher_diag(ctx->fisher, base, &ctx->prior0, o->fisher_n);
     if (rc == 0) rc = fl_lm_scores_compute(ctx, base, &ctx->base_scores);
+    if (rc == 0) rc = cs_setup(ctx);
+    if (rc == 0) rc = cs_measure(ctx, base, &ctx->base_cs, &ctx->base_cs_random);
     if (rc) fl_lm_measure_free(ctx);
     return rc;
 }
@@ -230,7 +288,7 @@ static double spectral_sum(const fl_gpt *base, const fl_gpt *m, uint64_t seed) {
     return s;
 }
 
-int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measurement *out) {
+int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *out) {
     memset(out, 0, sizeof *out);
     const int V = m->cfg.vocab, C = m->cfg.n_embd;
     const size_t rn = (size_t)ctx->new0.rows, rp = (size_t)ctx->prior0.rows;
@@ -279,7 +337,8 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_measureme
     out->weight_l1 = fl_blob_l1_dist(&ctx->base->blob, &m->blob);
     out->weight_fisher_l2 = fl_blob_fisher_l2(ctx->fisher, &ctx->base->blob, &m->blob);
     out->weight_spectral = spectral_sum(ctx->base, m, draw_seed(ctx->seed, SEED_SPECTRAL));
-    out->circuit_stability = out->circuit_stability_random = NAN;
+    if (rc == 0) rc = cs_measure(ctx, m, &out->circuit_stability, &out->circuit_stability_random);
+    out->circuit_stability_base = ctx->base_cs;
     free(lp), free(tl), free(hid);
     return rc;
 }
@@ -291,7 +350,7 @@ int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, dou
         "forward_kl_new", "forward_kl_new_se", "forward_kl_new_mc", "forward_kl_new_mc_se", "forward_kl_new_token",
         "tv_new", "js_new", "reverse_kl_new", "forward_kl_prior", "forward_kl_prior_mc", "tv_prior",
         "reverse_kl_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka",
-        "circuit_stability", "circuit_stability_random"};
+        "circuit_stability", "circuit_stability_random", "circuit_stability_base"};
     if (names) memcpy(names, NAMES, sizeof NAMES);
     if (vals) {
         const double v[FL_LM_NFIELDS] = {
@@ -300,7 +359,7 @@ int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, dou
             r->bpb_rise, r->forward_kl_new, r->forward_kl_new_se, r->forward_kl_new_mc, r->forward_kl_new_mc_se,
             r->forward_kl_new_token, r->tv_new, r->js_new, r->reverse_kl_new, r->forward_kl_prior,
             r->forward_kl_prior_mc, r->tv_prior, r->reverse_kl_prior, r->weight_l1, r->weight_fisher_l2,
-            r->weight_spectral, r->act_l1, r->act_l2, r->cka, r->circuit_stability, r->circuit_stability_random};
+            r->weight_spectral, r->act_l1, r->act_l2, r->cka, r->circuit_stability, r->circuit_stability_random, r->circuit_stability_base};
         memcpy(vals, v, sizeof v);
     }
     return FL_LM_NFIELDS;

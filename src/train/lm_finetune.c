@@ -96,6 +96,10 @@ const fl_setting FL_LMFT_SETTINGS[] = {
      "measurement: test prompts per prior skill for the outcome-side divergences", "prior_kl_prompts", NULL, NULL},
     {"fisher-n", FL_SET_INT, F(measure.fisher_n), 1, 100000, "N", "measurement: sequences of the base's Fisher",
      "fisher_n", NULL, NULL},
+    {"cs-per", FL_SET_INT, F(measure.cs_per), 0, 10000, "N",
+     "measurement: prompts per subtask of reverse for circuit stability (0: none)", "cs_per", NULL, NULL},
+    {"cs-steps", FL_SET_INT, F(measure.cs_steps), 1, 1000, "M", "measurement: circuit stability's integrated-gradient "
+     "steps", "cs_steps", NULL, NULL},
     {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the split, pools, samples and measurements", "seed", NULL,
      NULL},
     {"log-every", FL_SET_INT, F(log_every), 1, 1 << 30, "N", "steps between training lines", NULL, NULL, NULL},

@@ -59,6 +59,10 @@ const fl_setting FL_LMSTUDY_SETTINGS[] = {
      "measurement: prompts per prior skill for the outcome-side divergences", NULL, NULL, NULL},
     {"fisher-n", FL_SET_INT, F(ft.measure.fisher_n), 1, 100000, "N", "measurement: sequences of the base's Fisher",
      NULL, NULL, NULL},
+    {"cs-per", FL_SET_INT, F(ft.measure.cs_per), 0, 10000, "N",
+     "measurement: prompts per subtask of reverse for circuit stability (0: none)", NULL, NULL, NULL},
+    {"cs-steps", FL_SET_INT, F(ft.measure.cs_steps), 1, 1000, "M", "measurement: circuit stability's integrated-"
+     "gradient steps", NULL, NULL, NULL},
     {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
     FL_SETTING_THREADS(F(threads)),
     FL_SETTING_DATA_DIR(F(data_dir)),
@@ -138,9 +142,11 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
     for (int k = 0; k < p->nlrs && off < n; k++) off += (size_t)snprintf(buf + off, n - off, "%s%g", k ? "," : " lrs=", p->lrs[k]);
     const fl_lmft_config *f = &c->ft;
     if (off < n)
-        snprintf(buf + off, n - off, " epochs=%d batch=%d group=%d ckpt=%g samples=%d prior=%d prior_kl=%d fisher=%d base=%s",
+        snprintf(buf + off, n - off,
+                 " epochs=%d batch=%d group=%d ckpt=%g samples=%d prior=%d prior_kl=%d fisher=%d cs=%d/%d base=%s",
                  f->epochs, f->batch, f->group_size, f->checkpoint_every, f->measure.new_samples,
-                 f->measure.prior_prompts, f->measure.prior_kl_prompts, f->measure.fisher_n,
+                 f->measure.prior_prompts, f->measure.prior_kl_prompts, f->measure.fisher_n, f->measure.cs_per,
+                 f->measure.cs_steps,
                  c->base ? c->base : c->quick ? "quick" : "default");
 }
 
