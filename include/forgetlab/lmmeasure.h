@@ -34,6 +34,7 @@ void fl_lm_measure_defaults(fl_lm_measure_opts *o);
 typedef struct {
     double new_acc;          /* greedy, on every test prompt of the new task */
     double new_acc_sampled;  /* at temperature 1, new_samples per prompt */
+    double new_acc_train;    /* greedy, on training prompts (as many as the test ones): fitting, not generalising */
     double acc[FL_NSKILLS];  /* each prior skill's exact match */
     double prior_acc;        /* their mean */
     double bpb;              /* held-out text */
@@ -69,7 +70,8 @@ typedef struct {
     const fl_lm_data *data;       /* the base's split of the prior skills */
     const fl_newtask *task;
     const char **pnew, **pprior;  /* the new task's test prompts; the prior skills' KL prompts */
-    int n_pnew, n_pprior;
+    const char **ptrain;          /* training prompts of the new task (n_pnew of them at most) */
+    int n_pnew, n_pprior, n_ptrain;
     char (*ptext)[32];            /* their text */
     fl_seqset new0, prior0;       /* the base's samples, drawn once */
     float *logp0_new, *tlp0_new, *hid0_new;   /* the base on new0: [rows, V], [rows], [rows, C] */
@@ -105,7 +107,7 @@ void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, co
 /* The scalar figures in a fixed order: names (static strings: the keys of
  * metrics.jsonl, summary.json and results.csv) and values. Returns their
  * number, FL_LM_NFIELDS. */
-#define FL_LM_NFIELDS 35
+#define FL_LM_NFIELDS 37
 int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals);
 
 #endif

@@ -152,7 +152,7 @@ static int cs_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, double *cs, doubl
 void fl_lm_measure_free(fl_lm_measure_ctx *ctx) {
     free(ctx->cs_tok), free(ctx->cs_tokc);
     fl_seqset_free(&ctx->new0), fl_seqset_free(&ctx->prior0);
-    free(ctx->pnew), free(ctx->pprior), free(ctx->ptext);
+    free(ctx->pnew), free(ctx->pprior), free(ctx->ptrain), free(ctx->ptext);
     free(ctx->logp0_new), free(ctx->tlp0_new), free(ctx->hid0_new), free(ctx->logp0_prior), free(ctx->tlp0_prior);
     free(ctx->fisher);
     memset(ctx, 0, sizeof *ctx);
@@ -167,10 +167,18 @@ int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *d
     int kp = o->prior_kl_prompts;
     for (int k = 0; k < FL_NSKILLS; k++) kp = kp < data->skill[k].n_test ? kp : data->skill[k].n_test;
     ctx->n_pnew = task->n_test, ctx->n_pprior = FL_NSKILLS * kp;
-    ctx->ptext = malloc(sizeof *ctx->ptext * (size_t)(ctx->n_pnew + ctx->n_pprior));
+    ctx->n_ptrain = task->n_train < task->n_test ? task->n_train : task->n_test;
+    ctx->ptext = malloc(sizeof *ctx->ptext * (size_t)(ctx->n_pnew + ctx->n_pprior + ctx->n_ptrain));
     ctx->pnew = malloc(sizeof(char *) * (size_t)ctx->n_pnew);
+    ctx->ptrain = malloc(sizeof(char *) * (size_t)(ctx->n_ptrain > 0 ? ctx->n_ptrain : 1));
     ctx->pprior = malloc(sizeof(char *) * (size_t)(ctx->n_pprior > 0 ? ctx->n_pprior : 1));
-    if (!ctx->ptext || !ctx->pnew || !ctx->pprior) return fl_error_set("out of memory");
+    if (!ctx->ptext || !ctx->pnew || !ctx->pprior || !ctx->ptrain) return fl_error_set("out of memory");
+    /* Training prompts in their (sorted) order, every few: a spread sample. */
+    for (int i = 0; i < ctx->n_ptrain; i++) {
+        char *t = ctx->ptext[ctx->n_pnew + ctx->n_pprior + i];
+        fl_newtask_prompt_text(task, task->train[(size_t)i * task->n_train / ctx->n_ptrain], t);
+        ctx->ptrain[i] = t;
+    }
     for (int i = 0; i < ctx->n_pnew; i++) {
         fl_newtask_prompt_text(task, task->test[i], ctx->ptext[i]);
         ctx->pnew[i] = ctx->ptext[i];
@@ -222,6 +230,8 @@ int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_sc
     fl_seqset_init(&s);
     int rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
     if (rc == 0) out->new_acc = new_success(ctx, &s);
+    if (rc == 0) rc = sample_set(&s, m, ctx->ptrain, ctx->n_ptrain, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
+    if (rc == 0) out->new_acc_train = new_success(ctx, &s);
     if (rc == 0)
         rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, 1.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
                         draw_seed(ctx->seed, SEED_SAMPLED));
@@ -345,7 +355,8 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *ou
 
 int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals) {
     static const char *const NAMES[FL_LM_NFIELDS] = {
-        "new_acc_base", "new_acc", "new_acc_sampled_base", "new_acc_sampled", "prior_acc_base", "prior_acc",
+        "new_acc_base", "new_acc", "new_acc_sampled_base", "new_acc_sampled", "new_acc_train_base", "new_acc_train",
+        "prior_acc_base", "prior_acc",
         "forgetting", "acc_add", "acc_reverse", "acc_sort", "acc_count", "bpb_base", "bpb", "bpb_rise",
         "forward_kl_new", "forward_kl_new_se", "forward_kl_new_mc", "forward_kl_new_mc_se", "forward_kl_new_token",
         "tv_new", "js_new", "reverse_kl_new", "forward_kl_prior", "forward_kl_prior_mc", "tv_prior",
@@ -354,7 +365,8 @@ int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, dou
     if (names) memcpy(names, NAMES, sizeof NAMES);
     if (vals) {
         const double v[FL_LM_NFIELDS] = {
-            r->base.new_acc, r->m.new_acc, r->base.new_acc_sampled, r->m.new_acc_sampled, r->base.prior_acc,
+            r->base.new_acc, r->m.new_acc, r->base.new_acc_sampled, r->m.new_acc_sampled, r->base.new_acc_train,
+            r->m.new_acc_train, r->base.prior_acc,
             r->m.prior_acc, r->forgetting, r->m.acc[0], r->m.acc[1], r->m.acc[2], r->m.acc[3], r->base.bpb, r->m.bpb,
             r->bpb_rise, r->forward_kl_new, r->forward_kl_new_se, r->forward_kl_new_mc, r->forward_kl_new_mc_se,
             r->forward_kl_new_token, r->tv_new, r->js_new, r->reverse_kl_new, r->forward_kl_prior,
