@@ -130,6 +130,38 @@ static int sweep_job(void *ctx, int k, fl_results *db) {
     return rc;
 }
 
+/* A razor run as an MPI job: its record, packed. */
+static int sweep_run_job(void *ctx, int i, void **out, size_t *n) {
+    const sweep *sw = ctx;
+    run_record rec;
+    study_record_run(sw, i, &rec);
+    const int failed = rec.status == RUN_FAILED;
+    const int rc = study_record_pack(&rec, out, n);
+    study_record_free(&rec);
+    return rc ? -1 : failed ? 1 : 0;
+}
+
+static int sweep_commit_job(void *ctx, fl_results *db, const void *buf, size_t n, int *ckpts) {
+    const sweep *sw = ctx;
+    run_record rec;
+    if (study_record_unpack(buf, n, &rec)) return -1;
+    int rc = rec.run >= 0 && rec.run < sw->n ? study_record_commit(db, sw, &rec)
+                                             : fl_error_set("a record of run %d, not in the plan", rec.run);
+    *ckpts = rec.nckpt;
+    study_record_free(&rec);
+    return rc;
+}
+
+int study_mpi_sweep(const study_world *w, sweep *sw) {
+    char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
+    if (!path) return fl_error_set("out of memory");
+    const study_jobs j = {path, sw->label, sw->n, sw->todo, sw->ntodo, sw->run_threads, sw->c->progress,
+                          sweep_run_job, sweep_commit_job, sw};
+    const int rc = study_mpi_jobs(w, &j);
+    free(path);
+    return rc;
+}
+
 static int fork_sweep(sweep *sw) {
     const fl_razor_config *c = sw->c;
     const int cores = c->threads > 0 ? c->threads : fl_cpu_count();

@@ -141,9 +141,26 @@ int study_mpi_finish(study_world *w, int rc);
 /* Rank 0 sends v to every other rank, which returns it. The others wait
  * without spinning (a rank waiting must not take a core from one at work). */
 int study_mpi_share(const study_world *w, int v);
-/* Runs sw->todo (meaningful on rank 0 only) over the ranks: rank 0 hands
- * out plan indices one at a time and writes every record into the
- * database; every rank, rank 0 included, runs what it is handed. */
+/* A phase's runs over the ranks: rank 0 hands out plan indices from todo
+ * (meaningful on rank 0 only) one at a time and writes every outcome into
+ * the database at db_path; every rank, rank 0 included (in a second
+ * thread), runs what it is handed with `threads` threads.
+ *   run:    any rank: runs plan index i (< nplan); its outcome as bytes
+ *           (malloc'd) for rank 0. Nonzero when the run failed: its bytes
+ *           still go to rank 0 (which reports it and stops the rank).
+ *   commit: rank 0: writes an outcome; *ckpts the checkpoints it held.
+ *           Nonzero (error set) when the run failed or cannot be written. */
+typedef struct {
+    const char *db_path, *label;
+    int nplan;
+    const int *todo;
+    int ntodo, threads, progress;
+    int (*run)(void *ctx, int i, void **out, size_t *n);
+    int (*commit)(void *ctx, fl_results *db, const void *out, size_t n, int *ckpts);
+    void *ctx;
+} study_jobs;
+int study_mpi_jobs(const study_world *w, const study_jobs *j);
+/* The razor sweep's runs that way. */
 int study_mpi_sweep(const study_world *w, sweep *sw);
 
 #endif

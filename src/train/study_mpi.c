@@ -1,8 +1,9 @@
 /* study_mpi.c: a study spread over MPI ranks (built with -DFORGETLAB_MPI=ON).
  *
  * Rank 0 is the scheduler and the only writer of results.sqlite: a rank
- * asks for a run, runs it, sends back its record (study_record.c) and is
- * handed the next run, so fast ranks take more runs (dynamic scheduling).
+ * asks for a run, runs it, sends back its outcome (a razor run's record,
+ * study_record.c; an lm run's status, its files being on the shared file
+ * system) and is handed the next run, so fast ranks take more runs (dynamic scheduling).
  * Rank 0 also runs runs itself, in a second thread, because it spends most
  * of its time waiting: on 2 cores, 2 ranks then match 2 forked workers.
  *
@@ -57,8 +58,8 @@ int study_mpi_finish(study_world *w, int rc) { return rc; }
 
 int study_mpi_share(const study_world *w, int v) { return v; }
 
-int study_mpi_sweep(const study_world *w, sweep *sw) {
-    return fl_error_set("%s: MPI sweep in a build without MPI", sw->label);
+int study_mpi_jobs(const study_world *w, const study_jobs *j) {
+    return fl_error_set("%s: MPI sweep in a build without MPI", j->label);
 }
 
 #else
@@ -144,23 +145,16 @@ int study_mpi_finish(study_world *w, int rc) {
     return rc;
 }
 
-/* A rank other than 0: ask for a run (sending the last one's record), run
+/* A rank other than 0: ask for a run (sending the last one's outcome), run
  * it, until rank 0 answers -1. */
-static int worker_sweep(const study_world *w, sweep *sw) {
-    fl_set_threads(sw->run_threads);
-    run_record rec = {0};
-    int have = 0;
+static int worker_jobs(const study_world *w, const study_jobs *j) {
+    fl_set_threads(j->threads);
+    void *buf = NULL;
+    size_t n = 0;
     for (;;) {
-        void *buf = NULL;
-        size_t n = 0;
-        if (have && study_record_pack(&rec, &buf, &n)) {
-            fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
-            MPI_Abort(MPI_COMM_WORLD, 1);
-        }
         MPI_Send(buf, (int)n, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
         free(buf);
-        study_record_free(&rec);
-        have = 0;
+        buf = NULL, n = 0;
         /* Rank 0 may instead have failed before the phase began (TAG_SHARE). */
         MPI_Status st;
         int i;
@@ -171,26 +165,36 @@ static int worker_sweep(const study_world *w, sweep *sw) {
             return fl_error_set("rank %d: stopped because rank 0 failed (its error is above)", w->rank);
         }
         if (i < 0) return 0;
-        if (i >= sw->n) return fl_error_set("rank %d: run %d is not in the plan of %d runs", w->rank, i, sw->n);
-        study_record_run(sw, i, &rec);
-        have = 1;
+        if (i >= j->nplan) return fl_error_set("rank %d: run %d is not in the plan of %d runs", w->rank, i, j->nplan);
+        /* A failed run still sends its outcome: rank 0 reports it and stops
+         * this rank; only an outcome that cannot be sent aborts. */
+        if (j->run(j->ctx, i, &buf, &n) && !buf) {
+            fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
     }
 }
 
+/* One finished run's outcome, waiting in rank 0's queue. */
+typedef struct {
+    void *buf;
+    size_t n;
+} outcome;
+
 /* Rank 0's side: the runs still to hand out, and its own run thread's
- * finished records, waiting for the main thread to write them. */
+ * outcomes, waiting for the main thread to write them. */
 typedef struct {
     pthread_mutex_t mu;
-    sweep *sw;
-    int next;          /* position in sw->todo */
-    run_record *queue;
+    const study_jobs *j;
+    int next;          /* position in j->todo */
+    outcome *queue;
     int nq, capq;
     int running;       /* the run thread has not ended */
 } root_state;
 
 static int take_next(root_state *s) {
     pthread_mutex_lock(&s->mu);
-    int i = s->next < s->sw->ntodo ? s->sw->todo[s->next++] : -1;
+    int i = s->next < s->j->ntodo ? s->j->todo[s->next++] : -1;
     pthread_mutex_unlock(&s->mu);
     return i;
 }
@@ -198,25 +202,24 @@ static int take_next(root_state *s) {
 static void *root_runs(void *arg) {
     root_state *s = arg;
     /* OpenMP's thread count is per thread: set it in this one too. */
-    fl_set_threads(s->sw->run_threads);
+    fl_set_threads(s->j->threads);
     int i, failed = 0;
     while (!failed && (i = take_next(s)) >= 0) {
-        run_record rec;
-        study_record_run(s->sw, i, &rec);
-        failed = rec.status == RUN_FAILED;
+        outcome o = {NULL, 0};
+        failed = s->j->run(s->j->ctx, i, &o.buf, &o.n) != 0;
         pthread_mutex_lock(&s->mu);
         if (s->nq == s->capq) {
             int cap = s->capq ? 2 * s->capq : 8;
-            run_record *q = realloc(s->queue, (size_t)cap * sizeof *q);
+            outcome *q = realloc(s->queue, (size_t)cap * sizeof *q);
             if (q) {
                 s->queue = q;
                 s->capq = cap;
             }
         }
-        if (s->nq < s->capq) {
-            s->queue[s->nq++] = rec;
+        if (s->nq < s->capq && o.buf) {
+            s->queue[s->nq++] = o;
         } else {
-            study_record_free(&rec);
+            free(o.buf);
             failed = 1;
         }
         pthread_mutex_unlock(&s->mu);
@@ -227,16 +230,14 @@ static void *root_runs(void *arg) {
     return NULL;
 }
 
-/* Writes a record; a failure is printed here (the study goes on with the
+/* Writes an outcome; a failure is printed here (the study goes on with the
  * other runs, as with forked workers) and counted. */
-static int commit(fl_results *db, const sweep *sw, const run_record *rec, int from, double *busy_s) {
-    if (rec->run < 0 || rec->run >= sw->n) {
-        fprintf(stderr, "forgetlab study: rank %d sent run %d, not in the plan\n", from, rec->run);
-        return 1;
-    }
+static int commit(fl_results *db, const study_jobs *j, const void *buf, size_t n, int from, double *busy_s,
+                  int *ckpts) {
     double t0 = fl_now();
-    int rc = db->db ? study_record_commit(db, sw, rec) : -1;
+    int k = 0, rc = db->db ? j->commit(j->ctx, db, buf, n, &k) : -1;
     *busy_s += fl_now() - t0;
+    *ckpts += k;
     if (rc == 0) return 0;
     fprintf(stderr, "forgetlab study: rank %d: %s\n", from, db->db ? fl_error_msg() : "no results database");
     return 1;
@@ -249,25 +250,23 @@ static int root_runs_too(void) {
     return !v || strcmp(v, "0") != 0;
 }
 
-static int root_sweep(const study_world *w, sweep *sw) {
-    char *path = fl_path_join(sw->c->out_dir, "results.sqlite");
+static int root_jobs(const study_world *w, const study_jobs *j) {
     fl_results db = {0};
-    int failed = path && fl_results_open(&db, path) == 0 ? 0 : 1;
-    free(path);
+    int failed = fl_results_open_any(&db, j->db_path) == 0 ? 0 : 1;
     if (failed) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
-    root_state s = {.sw = sw, .next = failed ? sw->ntodo : 0};
+    root_state s = {.j = j, .next = failed ? j->ntodo : 0};
     pthread_mutex_init(&s.mu, NULL);
     pthread_t thread;
-    fl_set_threads(sw->run_threads);
-    if (!failed && sw->ntodo > 0 && root_runs_too()) {
+    fl_set_threads(j->threads);
+    if (!failed && j->ntodo > 0 && root_runs_too()) {
         s.running = 1;
         if (pthread_create(&thread, NULL, root_runs, &s) != 0) s.running = 0;
     }
     const int joined = s.running;
     fl_progress pb;
-    if (sw->c->progress) fl_progress_start(&pb, sw->label, sw->ntodo);
+    if (j->progress) fl_progress_start(&pb, j->label, j->ntodo);
     int told_done = 0, written = 0, ckpts = 0, requests = 0;
-    double write_s = 0, answer_s = 0; /* rank 0's own cost: writing records, answering ranks */
+    double write_s = 0, answer_s = 0; /* rank 0's own cost: writing outcomes, answering ranks */
     long ns = 20000;
     for (;;) {
         int busy = 0, flag = 0;
@@ -278,23 +277,15 @@ static int root_sweep(const study_world *w, sweep *sw) {
             double t0 = fl_now();
             int n = 0, from = st.MPI_SOURCE, reply, bad = 0;
             MPI_Get_count(&st, MPI_BYTE, &n);
-            void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run record");
+            void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run's outcome");
             if (!buf) {
                 fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
             MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             if (n > 0) {
-                run_record rec;
-                if (study_record_unpack(buf, (size_t)n, &rec)) {
-                    fprintf(stderr, "forgetlab study: rank %d: %s\n", from, fl_error_msg());
-                    bad = 1;
-                } else {
-                    bad = commit(&db, sw, &rec, from, &write_s);
-                    written++;
-                    ckpts += rec.nckpt;
-                }
-                study_record_free(&rec);
+                bad = commit(&db, j, buf, (size_t)n, from, &write_s, &ckpts);
+                written++;
             }
             failed += bad;
             /* A rank whose run failed stops, as a failed forked worker does. */
@@ -306,23 +297,21 @@ static int root_sweep(const study_world *w, sweep *sw) {
             requests++;
         }
         pthread_mutex_lock(&s.mu);
-        run_record *q = s.queue;
+        outcome *q = s.queue;
         int nq = s.nq, running = s.running;
         s.queue = NULL;
         s.nq = s.capq = 0;
         pthread_mutex_unlock(&s.mu);
         for (int k = 0; k < nq; k++) {
-            failed += commit(&db, sw, &q[k], 0, &write_s);
+            failed += commit(&db, j, q[k].buf, q[k].n, 0, &write_s, &ckpts);
             written++;
-            ckpts += q[k].nckpt;
-            study_record_free(&q[k]);
+            free(q[k].buf);
         }
         free(q);
         busy |= nq > 0;
-        if (sw->c->progress && busy) {
+        if (j->progress && busy) {
             char extra[96];
-            snprintf(extra, sizeof extra, "runs, %d checkpoints, %d ranks x %d threads", ckpts, w->size,
-                     sw->run_threads);
+            snprintf(extra, sizeof extra, "runs, %d checkpoints, %d ranks x %d threads", ckpts, w->size, j->threads);
             fl_progress_update(&pb, written, extra);
         }
         if (told_done == w->size - 1 && !running && nq == 0) break;
@@ -332,20 +321,20 @@ static int root_sweep(const study_world *w, sweep *sw) {
             nap(&ns);
     }
     if (joined) pthread_join(thread, NULL);
-    if (sw->c->progress) fl_progress_finish(&pb);
+    if (j->progress) fl_progress_finish(&pb);
     pthread_mutex_destroy(&s.mu);
     if (db.db) fl_results_close(&db);
     /* What scheduling costs, for docs/scaling.md's reasoning at scale. */
     if (written > 0)
         printf("%s: %d run(s) over %d ranks x %d thread(s); rank 0 wrote a run in %.2f ms and answered a request "
-               "in %.2f ms (writing included)\n", sw->label, written, w->size, sw->run_threads,
+               "in %.2f ms (writing included)\n", j->label, written, w->size, j->threads,
                1e3 * write_s / written, requests ? 1e3 * answer_s / requests : 0.0);
-    if (failed) return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", sw->label, failed);
+    if (failed) return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", j->label, failed);
     return 0;
 }
 
-int study_mpi_sweep(const study_world *w, sweep *sw) {
-    return w->rank == 0 ? root_sweep(w, sw) : worker_sweep(w, sw);
+int study_mpi_jobs(const study_world *w, const study_jobs *j) {
+    return w->rank == 0 ? root_jobs(w, j) : worker_jobs(w, j);
 }
 
 #endif
