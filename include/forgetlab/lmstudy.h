@@ -36,7 +36,11 @@ void fl_lmstudy_defaults(fl_lmstudy_config *c);
 extern const fl_setting FL_LMSTUDY_SETTINGS[];
 extern const int FL_LMSTUDY_NSETTINGS;
 
-/* The sweep and distill runs, resuming what is done; then the analysis. */
-int fl_lmstudy_run(const fl_lmstudy_config *c);
+/* The sweep and distill runs, resuming what is done, on worker processes
+ * or, when mpirun (or srun) started several processes, over the MPI ranks
+ * (DIR on a file system every rank sees; rank 0 writes results.sqlite).
+ * *writer: whether this process wrote it (and so runs the analysis).
+ * FL_BAD_REQUEST when the options are wrong. */
+int fl_lmstudy_run(const fl_lmstudy_config *c, int *writer);
 
 #endif

@@ -53,9 +53,12 @@ int fl_study_lm_main(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!c.out_dir) return fl_usage_error("study lm", "--out DIR is required");
-    const int rr = fl_lmstudy_run(&c);
+    int writer = 0;
+    const int rr = fl_lmstudy_run(&c, &writer);
     if (rr == FL_BAD_REQUEST) return fl_usage_error("study lm", "%s", fl_error_msg());
-    if (rr || fl_razor_analyse(c.out_dir, NULL)) return fl_fail("study lm");
+    if (rr) return fl_fail("study lm");
+    if (!writer) return FL_EXIT_OK;
+    if (fl_razor_analyse(c.out_dir, NULL)) return fl_fail("study lm");
     fprintf(stderr, "study lm: report: %s/index.html\n", c.out_dir);
     return FL_EXIT_OK;
 }

@@ -5,6 +5,7 @@
  * the distill phase, and the razor study's analysis on the result. */
 #include "study_int.h"
 
+#include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/lm.h"
@@ -151,8 +152,9 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
 }
 
 /* Seed s's base: the given one, or the preset's pretrained with seed s in
- * the cache (lm-pretrain resumes, or finds it done). */
-static int ensure_base(const fl_lmstudy_config *c, int s, char *dir, size_t n) {
+ * the cache (with pretrain: lm-pretrain resumes, or finds it done; without,
+ * its path only). */
+static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *dir, size_t n) {
     if (c->base) {
         snprintf(dir, n, "%s", c->base);
         return 0;
@@ -168,7 +170,7 @@ static int ensure_base(const fl_lmstudy_config *c, int s, char *dir, size_t n) {
     char *sum = fl_path_join(dir, "summary.json");
     const int done = sum && fl_file_exists(sum);
     free(sum);
-    if (done) return 0;
+    if (done || !pretrain) return 0;
     fl_lm_config lc;
     fl_lm_defaults(&lc);
     fl_lm_preset(&lc, preset);
@@ -238,32 +240,80 @@ static int commit_run(fl_results *db, const lm_run *r) {
     return rc;
 }
 
-/* Job k of the pool: the plan's run todo[k], trained (or resumed) into its
- * directory, then written to the database. */
-static int run_job(void *ctx, int k, fl_results *db) {
-    const lm_plan *p = ctx;
-    const lm_run *r = &p->runs[p->todo[k]];
-    int done = 0;
-    if (fl_results_run_done(db, r->id, &done)) return -1;
-    if (done) return 0;
-    const int rc = fl_lmft_run(&r->ft, r->dir);
-    if (rc == FL_DIVERGED) return fl_results_mark_diverged(db, &r->key, r->id, fl_error_msg());
-    if (rc) return fl_error_wrap("run %s", r->id);
-    return commit_run(db, r);
+/* Runs plan index i into its directory (trained, or resumed): 0, the
+ * run's FL_DIVERGED, or -1 (error set). */
+static int train_run(const lm_plan *p, int i) {
+    const int rc = fl_lmft_run(&p->runs[i].ft, p->runs[i].dir);
+    return rc == FL_DIVERGED ? rc : rc ? fl_error_wrap("run %s", p->runs[i].id) : 0;
 }
 
-static int run_phase(lm_plan *p, const char *label) {
-    fl_results db;
-    if (fl_results_open_any(&db, p->db)) return -1;
+/* A trained run into the database: its rows, or its divergence. */
+static int record_run(fl_results *db, const lm_plan *p, int i, int status, const char *error) {
+    const lm_run *r = &p->runs[i];
+    if (status == FL_DIVERGED) return fl_results_mark_diverged(db, &r->key, r->id, error);
+    return status ? fl_error_set("%s", error) : commit_run(db, r);
+}
+
+/* Job k of the pool: the plan's run todo[k], trained, then written. */
+static int run_job(void *ctx, int k, fl_results *db) {
+    const lm_plan *p = ctx;
+    int done = 0;
+    if (fl_results_run_done(db, p->runs[p->todo[k]].id, &done)) return -1;
+    if (done) return 0;
+    const int rc = train_run(p, p->todo[k]);
+    char error[512];
+    snprintf(error, sizeof error, "%s", rc ? fl_error_msg() : ""); /* record_run may set the error anew */
+    return record_run(db, p, p->todo[k], rc, error);
+}
+
+/* The same over MPI ranks: a run's outcome travels to rank 0 as its plan
+ * index, status and error; its files are on the shared file system. */
+typedef struct {
+    int i, status;
+    char error[512];
+} lm_outcome;
+
+static int mpi_run(void *ctx, int i, void **out, size_t *n) {
+    lm_outcome *o = calloc(1, sizeof *o);
+    if (!o) return fl_error_set("out of memory");
+    o->i = i, o->status = train_run(ctx, i);
+    snprintf(o->error, sizeof o->error, "%s", o->status ? fl_error_msg() : "");
+    *out = o, *n = sizeof *o;
+    return o->status && o->status != FL_DIVERGED ? 1 : 0;
+}
+
+static int mpi_commit(void *ctx, fl_results *db, const void *buf, size_t n, int *ckpts) {
+    const lm_plan *p = ctx;
+    lm_outcome o;
+    if (n != sizeof o) return fl_error_set("a run's outcome of %zu bytes, not %zu", n, sizeof o);
+    memcpy(&o, buf, sizeof o);
+    o.error[sizeof o.error - 1] = '\0';
+    if (o.i < 0 || o.i >= p->n) return fl_error_set("an outcome of run %d, not in the plan", o.i);
+    *ckpts = 0;
+    return record_run(db, p, o.i, o.status, o.error);
+}
+
+static int run_phase(const study_world *w, lm_plan *p, const char *label) {
     int rc = 0;
     p->ntodo = 0;
-    for (int i = 0; i < p->n && rc == 0; i++) {
-        int done = 0;
-        rc = fl_results_run_done(&db, p->runs[i].id, &done);
-        if (rc == 0 && !done) p->todo[p->ntodo++] = i;
+    if (w->rank == 0) {
+        fl_results db;
+        if (fl_results_open_any(&db, p->db)) return -1;
+        for (int i = 0; i < p->n && rc == 0; i++) {
+            int done = 0;
+            rc = fl_results_run_done(&db, p->runs[i].id, &done);
+            if (rc == 0 && !done) p->todo[p->ntodo++] = i;
+        }
+        fl_results_close(&db);
+        if (rc) return -1;
     }
-    fl_results_close(&db);
-    if (rc) return -1;
+    if (w->size > 1) {
+        const study_jobs j = {p->db, label, p->n, p->todo, p->ntodo, p->run_threads, p->c->progress, mpi_run,
+                              mpi_commit, p};
+        rc = study_mpi_jobs(w, &j);
+        /* Every rank waits for rank 0 to have written the phase. */
+        return study_mpi_share(w, rc ? -1 : 0) < 0 || rc ? -1 : 0;
+    }
     const int cores = p->c->threads > 0 ? p->c->threads : fl_cpu_count();
     const study_pool pool = {p->db, p->ntodo, p->c->jobs > 0 ? p->c->jobs : cores, p->run_threads, p->c->progress,
                              label, run_job, p};
@@ -287,75 +337,99 @@ static int claim(const fl_lmstudy_config *c, const char *db, const char *grid, c
     return fl_rundir_claim(c->out_dir, "study", NULL, c->overwrite, replaced);
 }
 
-int fl_lmstudy_run(const fl_lmstudy_config *c) {
-    lm_plan p = {.c = c};
-    char grid[1024], *replaced = NULL;
-    int rc = parse_lists(c, &p);
-    if (rc) return FL_BAD_REQUEST;
-    const int distill = with_distill(c, &p);
-    const int max = c->seeds * p.nlrs * (p.nmethods + 1);
-    p.runs = calloc((size_t)max, sizeof *p.runs), p.todo = malloc(sizeof(int) * (size_t)max);
-    p.base = calloc((size_t)c->seeds, sizeof *p.base);
-    if (!p.runs || !p.todo || !p.base) {
-        rc = fl_error_set("out of memory");
-        goto out;
+/* Rank 0 (or the only process): claims DIR, makes sure of the bases and
+ * records the study in results.sqlite. */
+static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char **replaced) {
+    int rc = claim(c, p->db, grid, replaced);
+    if (rc == 0) rc = fl_mkdirs(c->out_dir);
+    for (int s = 0; s < c->seeds && rc == 0; s++) {
+        char arch[32];
+        rc = ensure_base(c, s, 1, p->base[s], sizeof p->base[s]);
+        if (rc == 0) rc = fl_checkpoint_arch(p->base[s], arch, sizeof arch);
+        if (rc == 0 && strcmp(arch, "gpt"))
+            rc = fl_error_set("--base %s: a model of arch '%s', not a language model (lm-pretrain writes one)",
+                              p->base[s], arch);
     }
-    snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
-    grid_string(c, &p, grid, sizeof grid);
-    if ((rc = claim(c, p.db, grid, &replaced)) || (rc = fl_mkdirs(c->out_dir))) goto out;
-    for (int s = 0; s < c->seeds && rc == 0; s++) rc = ensure_base(c, s, p.base[s], sizeof p.base[s]);
-    if (rc) goto out;
-    /* Threads per run: the cores shared by the concurrent runs. */
-    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
-    const int jobs = c->jobs > 0 ? c->jobs : cores;
-    p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
-    {
-        const char *names[FL_LM_NFIELDS];
-        static const char *fields[FL_LM_NFIELDS];
-        fl_lm_measurement dummy = {0};
-        fl_lm_measurement_fields(&dummy, names, NULL);
-        memcpy(fields, names, sizeof fields);
-        fl_results db;
-        if ((rc = fl_results_open_with(&db, p.db, fields, FL_LM_NFIELDS))) goto out;
-        char threads[32];
-        snprintf(threads, sizeof threads, "%d", p.run_threads);
-        rc = fl_results_set_meta(&db, "kind", "lm");
-        if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
-        if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
-        if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
-        for (int s = 0; s < c->seeds && rc == 0; s++) {
-            char key[32];
-            snprintf(key, sizeof key, "base_s%d", s);
-            rc = fl_results_set_meta(&db, key, p.base[s]);
-        }
-        fl_results_close(&db);
-        if (rc) goto out;
-    }
-    for (int s = 0; s < c->seeds; s++)
-        for (int k = 0; k < p.nmethods; k++)
-            for (int l = 0; l < p.nlrs; l++) add_run(&p, p.methods[k], p.lrs[l], s, NULL);
-    if ((rc = run_phase(&p, "lm sweep")) || !distill) goto out;
-    /* Distill: each seed's best grpo run teaches its distill runs. */
-    char (*teacher)[4096] = calloc((size_t)c->seeds, sizeof *teacher);
-    if (!teacher) {
-        rc = fl_error_set("out of memory");
-        goto out;
-    }
+    if (rc) return -1;
+    const char *names[FL_LM_NFIELDS];
+    static const char *fields[FL_LM_NFIELDS];
+    fl_lm_measurement dummy = {0};
+    fl_lm_measurement_fields(&dummy, names, NULL);
+    memcpy(fields, names, sizeof fields);
     fl_results db;
-    rc = fl_results_open_any(&db, p.db);
+    if (fl_results_open_with(&db, p->db, fields, FL_LM_NFIELDS)) return -1;
+    char threads[32];
+    snprintf(threads, sizeof threads, "%d", p->run_threads);
+    rc = fl_results_set_meta(&db, "kind", "lm");
+    if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
+    if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
+    if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
+    for (int s = 0; s < c->seeds && rc == 0; s++) {
+        char key[32];
+        snprintf(key, sizeof key, "base_s%d", s);
+        rc = fl_results_set_meta(&db, key, p->base[s]);
+    }
+    fl_results_close(&db);
+    return rc;
+}
+
+/* Each seed's distill runs, taught by its best grpo run (every rank reads
+ * it from the database, which rank 0 finished writing). */
+static int distill_phase(const study_world *w, lm_plan *p) {
+    const fl_lmstudy_config *c = p->c;
+    char (*teacher)[4096] = calloc((size_t)c->seeds, sizeof *teacher);
+    if (!teacher) return fl_error_set("out of memory");
+    fl_results db;
+    int rc = fl_results_open_any(&db, p->db);
     for (int s = 0; s < c->seeds && rc == 0; s++) {
         char id[128];
         rc = fl_results_best_run(&db, "grpo", s, id, sizeof id);
         snprintf(teacher[s], sizeof teacher[s], "%s/runs/%s", c->out_dir, id);
     }
     if (db.db) fl_results_close(&db);
-    p.n = 0;
+    p->n = 0;
     for (int s = 0; s < c->seeds && rc == 0; s++)
-        for (int l = 0; l < p.nlrs; l++) add_run(&p, FL_LMFT_DISTILL, p.lrs[l], s, teacher[s]);
-    if (rc == 0) rc = run_phase(&p, "lm distill");
+        for (int l = 0; l < p->nlrs; l++) add_run(p, FL_LMFT_DISTILL, p->lrs[l], s, teacher[s]);
+    if (rc == 0) rc = run_phase(w, p, "lm distill");
     free(teacher);
+    return rc;
+}
+
+static int lmstudy(const study_world *w, const fl_lmstudy_config *c) {
+    lm_plan p = {.c = c};
+    char grid[1024], *replaced = NULL;
+    if (parse_lists(c, &p)) return FL_BAD_REQUEST;
+    const int max = c->seeds * p.nlrs * (p.nmethods + 1);
+    p.runs = calloc((size_t)max, sizeof *p.runs), p.todo = malloc(sizeof(int) * (size_t)max);
+    p.base = calloc((size_t)c->seeds, sizeof *p.base);
+    int rc = p.runs && p.todo && p.base ? 0 : fl_error_set("out of memory");
+    snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
+    grid_string(c, &p, grid, sizeof grid);
+    /* Threads per run: the cores (--threads) shared by the concurrent runs
+     * (--jobs), under MPI too, so that a study gives the same numbers
+     * however it is spread. */
+    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
+    const int jobs = c->jobs > 0 ? c->jobs : cores;
+    p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
+    if (w->rank == 0 && rc == 0) rc = setup(c, &p, grid, &replaced);
+    if (study_mpi_share(w, rc ? -1 : 0) < 0 || rc) goto out;
+    for (int s = 0; s < c->seeds && rc == 0; s++) rc = ensure_base(c, s, 0, p.base[s], sizeof p.base[s]);
+    for (int s = 0; s < c->seeds && rc == 0; s++)
+        for (int k = 0; k < p.nmethods; k++)
+            for (int l = 0; l < p.nlrs; l++) add_run(&p, p.methods[k], p.lrs[l], s, NULL);
+    if (rc == 0) rc = run_phase(w, &p, "lm sweep");
+    if (rc == 0 && with_distill(c, &p)) rc = distill_phase(w, &p);
 out:
     fl_rundir_release(replaced, rc == 0);
     free(p.runs), free(p.todo), free(p.base);
     return rc;
+}
+
+int fl_lmstudy_run(const fl_lmstudy_config *c, int *writer) {
+    study_world w;
+    *writer = 0;
+    if (study_mpi_init(&w)) return -1;
+    const int rc = lmstudy(&w, c);
+    *writer = w.rank == 0;
+    return study_mpi_finish(&w, rc);
 }

@@ -37,6 +37,15 @@ expect_exit 0 "the killed study resumes to the end" -- "$FL" "${GRID[@]}" --out 
 cmp -s "$T/ref/results.csv" "$T/killed/results.csv" && ok "results.csv identical to the uninterrupted study" \
     || bad "results.csv differs: $(diff "$T/ref/results.csv" "$T/killed/results.csv" | head -3 | cut -c1-200)"
 
+# Over MPI ranks (when built in and mpirun starts here): the same rows.
+MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2)
+if "$FL" study --help | grep -q "MPI: built in" && timeout 60 "${MPIRUN[@]}" true >/dev/null 2>&1; then
+    expect_exit 0 "study lm over 2 MPI ranks" -- "${MPIRUN[@]}" "$FL" "${GRID[@]}" --out "$T/mpi"
+    same_rows "$T/ref/results.csv" "$T/mpi/results.csv" "  ... results.csv = the single-process study's"
+else
+    echo "# MPI not built in or mpirun cannot start here: the MPI check skipped"
+fi
+
 expect_exit 1 "another grid in the same directory" -- "$FL" "${GRID[@]}" --lrs 3e-3 --out "$T/ref"
 expect_stderr "another grid" "  ... says so"
 expect_exit 0 "a small MLP" -- "$FL" pretrain --per-task 50 --epochs 1 --threads 1 --out "$T/mlp"
