@@ -29,12 +29,17 @@ typedef struct {
     const char *base;      /* a pretrained language model for every seed (no pretraining) */
     const char *base_cache;/* where bases are pretrained and kept (NULL: $FORGETLAB_CACHE,
                               else ~/.cache/forgetlab) */
+    int shard_index, shard_count; /* --shard I/N: plan indices i with i % N == I - 1 (no distill) */
     fl_lmft_config ft;     /* every run's settings but method, lr, seed and base */
 } fl_lmstudy_config;
 
 void fl_lmstudy_defaults(fl_lmstudy_config *c);
 extern const fl_setting FL_LMSTUDY_SETTINGS[];
 extern const int FL_LMSTUDY_NSETTINGS;
+
+/* The ids of every run a study's grid (as results.sqlite records it) plans,
+ * for `merge` (ids: malloc'd). */
+int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n);
 
 /* The sweep and distill runs, resuming what is done, on worker processes
  * or, when mpirun (or srun) started several processes, over the MPI ranks

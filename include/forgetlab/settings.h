@@ -57,6 +57,8 @@ typedef struct {
  * failure records "--FLAG: ..." and returns -1. */
 int fl_parse_long(const char *flag, const char *s, long lo, long hi, long *out);
 int fl_parse_double(const char *flag, const char *s, double lo, double hi, double *out);
+/* A study's shard "I/N", 1 <= I <= N (1-based, as SLURM's --array=1-N). */
+int fl_parse_shard(const char *v, int *index, int *count);
 
 /* Parses v into cfg's field; -1 with "--flag: ..." set when v is bad. */
 int fl_setting_apply(const fl_setting *s, void *cfg, const char *v);

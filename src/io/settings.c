@@ -32,6 +32,20 @@ int fl_parse_double(const char *flag, const char *s, double lo, double hi, doubl
     return 0;
 }
 
+int fl_parse_shard(const char *v, int *index, int *count) {
+    char *end;
+    long i = strtol(v, &end, 10), n = 0;
+    int ok = end != v && *end == '/';
+    if (ok) {
+        const char *ns = end + 1;
+        n = strtol(ns, &end, 10);
+        ok = end != ns && *end == '\0' && n >= 1 && n <= 100000 && i >= 1 && i <= n;
+    }
+    if (!ok) return fl_error_set("expected I/N with 1 <= I <= N (e.g. 2/8), got '%s'", v);
+    *index = (int)i, *count = (int)n;
+    return 0;
+}
+
 /* A double range bound as a long (INT64_MAX does not survive the double). */
 static long bound(double v) { return v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (long)v; }
 

@@ -32,6 +32,17 @@ void fl_lmstudy_defaults(fl_lmstudy_config *c) {
     c->ft.progress = 0, c->ft.epochs = 2;
 }
 
+static int parse_shard(const char *v, void *field) {
+    fl_lmstudy_config *c = (fl_lmstudy_config *)((char *)field - offsetof(fl_lmstudy_config, shard_index));
+    return fl_parse_shard(v, &c->shard_index, &c->shard_count);
+}
+static void format_shard(const void *field, char *buf, size_t n) {
+    const fl_lmstudy_config *c =
+        (const fl_lmstudy_config *)((const char *)field - offsetof(fl_lmstudy_config, shard_index));
+    if (c->shard_count > 0) snprintf(buf, n, "%d/%d", c->shard_index, c->shard_count);
+    else buf[0] = '\0';
+}
+
 #define F(field) offsetof(fl_lmstudy_config, field)
 const fl_setting FL_LMSTUDY_SETTINGS[] = {
     {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and 4 learning rates", NULL,
@@ -64,6 +75,9 @@ const fl_setting FL_LMSTUDY_SETTINGS[] = {
      "measurement: prompts per subtask of reverse for circuit stability (0: none)", NULL, NULL, NULL},
     {"cs-steps", FL_SET_INT, F(ft.measure.cs_steps), 1, 1000, "M", "measurement: circuit stability's integrated-"
      "gradient steps", NULL, NULL, NULL},
+    {"shard", FL_SET_CUSTOM, F(shard_index), 0, 0, "I/N",
+     "run only the I-th (1 <= I <= N) of N disjoint parts of the sweep (no distill), each into its own --out; "
+     "'forgetlab merge' combines them", NULL, parse_shard, format_shard},
     {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
     FL_SETTING_THREADS(F(threads)),
     FL_SETTING_DATA_DIR(F(data_dir)),
@@ -128,7 +142,7 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
 
 /* Whether distill runs follow the sweep: they need grpo runs to learn from. */
 static int with_distill(const fl_lmstudy_config *c, const lm_plan *p) {
-    if (c->no_distill) return 0;
+    if (c->no_distill || c->shard_count > 1) return 0;
     int grpo = 0;
     for (int k = 0; k < p->nmethods; k++) grpo |= p->methods[k] == FL_LMFT_GRPO;
     return grpo && (!c->methods || strstr(c->methods, "distill"));
@@ -301,6 +315,7 @@ static int run_phase(const study_world *w, lm_plan *p, const char *label) {
         if (fl_results_open_any(&db, p->db)) return -1;
         for (int i = 0; i < p->n && rc == 0; i++) {
             int done = 0;
+            if (p->c->shard_count > 1 && i % p->c->shard_count != p->c->shard_index - 1) continue;
             rc = fl_results_run_done(&db, p->runs[i].id, &done);
             if (rc == 0 && !done) p->todo[p->ntodo++] = i;
         }
@@ -337,6 +352,17 @@ static int claim(const fl_lmstudy_config *c, const char *db, const char *grid, c
     return fl_rundir_claim(c->out_dir, "study", NULL, c->overwrite, replaced);
 }
 
+/* FNV-1a of the model file of a base (a run directory or the file). */
+static int file_hash(const char *base, uint64_t *h) {
+    char *model = fl_path_join(base, "model.safetensors"), *data = NULL;
+    size_t n = 0;
+    int rc = model ? fl_read_file(fl_file_exists(model) ? model : base, &data, &n) : fl_error_set("out of memory");
+    *h = 1469598103934665603ull;
+    for (size_t i = 0; rc == 0 && i < n; i++) *h = (*h ^ (unsigned char)data[i]) * 1099511628211ull;
+    free(model), free(data);
+    return rc;
+}
+
 /* Rank 0 (or the only process): claims DIR, makes sure of the bases and
  * records the study in results.sqlite. */
 static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char **replaced) {
@@ -360,10 +386,28 @@ static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char 
     if (fl_results_open_with(&db, p->db, fields, FL_LM_NFIELDS)) return -1;
     char threads[32];
     snprintf(threads, sizeof threads, "%d", p->run_threads);
-    rc = fl_results_set_meta(&db, "kind", "lm");
+    char shard[48], setup_threads[32], probe[64], bases[1024] = "";
+    if (c->shard_count > 1) snprintf(shard, sizeof shard, "%d/%d", c->shard_index, c->shard_count);
+    else snprintf(shard, sizeof shard, "all");
+    snprintf(setup_threads, sizeof setup_threads, "%d", c->threads > 0 ? c->threads : fl_cpu_count());
+    snprintf(probe, sizeof probe, "reverse ap-ig kl within per=%d steps=%d", c->ft.measure.cs_per,
+             c->ft.measure.cs_steps);
+    /* What the parts of a sharded study must share: the same bases, byte
+     * for byte (a cache on another machine may hold other ones). */
+    for (int s = 0; s < c->seeds && rc == 0; s++) {
+        size_t off = strlen(bases);
+        uint64_t h = 0;
+        rc = file_hash(p->base[s], &h);
+        snprintf(bases + off, sizeof bases - off, "%ss%d:%016llx", s ? " " : "", s, (unsigned long long)h);
+    }
+    if (rc == 0) rc = fl_results_set_meta(&db, "kind", "lm");
     if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
     if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", threads);
+    if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
+    if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup_threads);
+    if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
+    if (rc == 0) rc = fl_results_set_meta(&db, "bases", bases);
     for (int s = 0; s < c->seeds && rc == 0; s++) {
         char key[32];
         snprintf(key, sizeof key, "base_s%d", s);
@@ -432,4 +476,32 @@ int fl_lmstudy_run(const fl_lmstudy_config *c, int *writer) {
     const int rc = lmstudy(&w, c);
     *writer = w.rank == 0;
     return study_mpi_finish(&w, rc);
+}
+
+int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
+    fl_lmstudy_config c;
+    fl_lmstudy_defaults(&c);
+    char methods[256] = "", lrs[512] = "";
+    const char *at;
+    int ok = strncmp(grid, "lm ", 3) == 0;
+    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", &c.seeds) == 1;
+    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
+    ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
+    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
+    if (!ok) return fl_error_set("not a language-model study's grid: '%s'", grid);
+    c.methods = methods, c.lrs = lrs;
+    lm_plan p = {.c = &c};
+    if (parse_lists(&c, &p)) return -1;
+    const int distill = strstr(methods, "distill") != NULL;
+    *n = 0;
+    *ids = malloc(sizeof **ids * (size_t)(c.seeds * p.nlrs * (p.nmethods + 1)));
+    if (!*ids) return fl_error_set("out of memory");
+    for (int s = 0; s < c.seeds; s++)
+        for (int k = 0; k < p.nmethods + distill; k++)
+            for (int l = 0; l < p.nlrs; l++) {
+                const fl_run_key key = {fl_lmft_method_name(k < p.nmethods ? p.methods[k] : FL_LMFT_DISTILL), p.lrs[l],
+                                        "constant", c.ft.epochs, (uint64_t)s};
+                fl_run_id(&key, (*ids)[(*n)++], sizeof **ids);
+            }
+    return 0;
 }

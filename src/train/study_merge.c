@@ -2,8 +2,11 @@
  * study (--shard I/N, run anywhere, e.g. as a SLURM job array) into one
  * study directory, then analyses it as if one process had run the grid.
  *
- * It refuses what would not give that study: directories of different
- * versions, grids, threads per run or base models, two copies of one shard,
+ * Either kind of study: razor's, or the language model's (study_lm.c),
+ * whose plan it rebuilds from the recorded grid and whose bases it checks
+ * by the hashes each part recorded. It refuses what would not give that
+ * study: directories of different kinds, versions, grids, threads per run
+ * or base models, two copies of one shard,
  * and (unless partial) runs of the grid that no directory finished. Merging
  * again into the same directory adds what is new and keeps what is there. */
 #define _DEFAULT_SOURCE /* realpath, DT_* */
@@ -11,6 +14,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/lmstudy.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -21,7 +25,7 @@
 
 /* What a study directory says about itself (results.sqlite, table study). */
 typedef struct {
-    char version[32], grid[256], shard[48], threads[32], setup[32], probe[96];
+    char kind[16], version[32], grid[1024], shard[48], threads[32], setup[32], probe[96], bases[1024];
     int shard_index, shard_count; /* 0 0: the whole grid */
 } study_info;
 
@@ -38,7 +42,7 @@ static int read_info(const char *dir, study_info *info, int need_db, int *found)
         return need_db ? fl_error_set("%s: no results.sqlite (not a study directory)", dir) : 0;
     }
     fl_results db;
-    int rc = fl_results_open(&db, path), have = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0;
+    int rc = fl_results_open_any(&db, path), have = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0;
     free(path);
     if (rc) return -1;
     rc = fl_results_get_meta(&db, "grid", info->grid, sizeof info->grid, &have);
@@ -47,6 +51,10 @@ static int read_info(const char *dir, study_info *info, int need_db, int *found)
     if (rc == 0) rc = fl_results_get_meta(&db, "run_threads", info->threads, sizeof info->threads, &h4);
     if (rc == 0) rc = fl_results_get_meta(&db, "setup_threads", info->setup, sizeof info->setup, &h5);
     if (rc == 0) rc = fl_results_get_meta(&db, "circuit_probe", info->probe, sizeof info->probe, &h6);
+    int h7, h8;
+    if (rc == 0) rc = fl_results_get_meta(&db, "kind", info->kind, sizeof info->kind, &h7);
+    if (rc == 0 && !h7) snprintf(info->kind, sizeof info->kind, "razor");
+    if (rc == 0) rc = fl_results_get_meta(&db, "bases", info->bases, sizeof info->bases, &h8);
     fl_results_close(&db);
     if (rc) return -1;
     if (!have || !h2 || !h3 || !h4 || !h5 || !h6)
@@ -61,6 +69,11 @@ static int read_info(const char *dir, study_info *info, int need_db, int *found)
 
 /* The fields two parts of one study must share; what differs, named. */
 static int same_study(const char *dir, const study_info *a, const char *dir0, const study_info *b) {
+    if (strcmp(a->kind, b->kind) != 0)
+        return fl_error_set("%s: a study of kind %s, %s of kind %s", dir, a->kind, dir0, b->kind);
+    if (strcmp(a->bases, b->bases) != 0)
+        return fl_error_set("%s: its base models (%s) differ from %s's (%s): the parts must share their bases, "
+                            "byte for byte", dir, a->bases, dir0, b->bases);
     if (strcmp(a->version, b->version) != 0)
         return fl_error_set("%s: made by forgetlab %s, %s by %s", dir, a->version, dir0, b->version);
     if (strcmp(a->grid, b->grid) != 0)
@@ -154,18 +167,35 @@ static int copy_subdir(const char *from, const char *to, const char *name, int d
     return rc;
 }
 
+/* The ids of every run of the study's plan, in plan order. */
+static int plan_ids(const study_info *info, char (**ids)[128], int *n) {
+    if (strcmp(info->kind, "lm") == 0) return fl_lmstudy_plan_ids(info->grid, ids, n);
+    fl_razor_config c;
+    fl_razor_defaults(&c);
+    if (study_grid_parse(info->grid, &c)) return -1;
+    planned_run *runs = fl_malloc((size_t)study_max_runs(&c) * sizeof *runs, "run plan");
+    *ids = runs ? fl_malloc((size_t)study_max_runs(&c) * sizeof **ids, "run plan") : NULL;
+    if (!*ids) {
+        free(runs);
+        return -1;
+    }
+    int nmethods;
+    const fl_ft_method *methods = study_methods(&c, &nmethods);
+    *n = 0;
+    study_plan(&c, methods, nmethods, NULL, runs, n);
+    for (int i = 0; i < *n; i++) snprintf((*ids)[i], sizeof **ids, "%s", runs[i].id);
+    free(runs);
+    return 0;
+}
+
 /* Which runs of the plan each directory finished: a run finished by two
  * parts is reported, one finished by none is missing. */
 static int check_runs(const char *const *dirs, int n, const char *out, const study_info *info, int partial) {
-    fl_razor_config c;
-    fl_razor_defaults(&c);
-    if (study_grid_parse(info->grid, &c)) return fl_error_wrap("%s", dirs[0]);
-    planned_run *runs = fl_malloc((size_t)study_max_runs(&c) * sizeof *runs, "run plan");
-    int *where = runs ? fl_malloc((size_t)study_max_runs(&c) * sizeof *where, "run owners") : NULL;
-    int nplan = 0, rc = where ? 0 : -1, missing = 0, dups = 0, first_missing = -1, first_dup = -1, dup_dir = 0;
-    int nmethods;
-    const fl_ft_method *methods = study_methods(&c, &nmethods);
-    if (rc == 0) study_plan(&c, methods, nmethods, NULL, runs, &nplan);
+    char(*ids)[128] = NULL;
+    int nplan = 0, rc = plan_ids(info, &ids, &nplan), missing = 0, dups = 0, first_missing = -1, first_dup = -1;
+    int dup_dir = 0;
+    int *where = rc ? NULL : fl_malloc((size_t)(nplan > 0 ? nplan : 1) * sizeof *where, "run owners");
+    if (!where) rc = -1;
     for (int i = 0; i < nplan && rc == 0; i++) where[i] = -1;
     /* Directory n is out: what an earlier merge there already holds. */
     for (int k = 0; k <= n && rc == 0; k++) {
@@ -176,11 +206,11 @@ static int check_runs(const char *const *dirs, int n, const char *out, const stu
             free(path);
             continue;
         }
-        rc = fl_results_open(&db, path);
+        rc = fl_results_open_any(&db, path);
         free(path);
         for (int i = 0; i < nplan && rc == 0; i++) {
             int done = 0;
-            rc = fl_results_run_done(&db, runs[i].id, &done);
+            rc = fl_results_run_done(&db, ids[i], &done);
             if (rc || !done) continue;
             if (where[i] >= 0 && k < n && dups++ == 0) {
                 first_dup = i;
@@ -194,20 +224,20 @@ static int check_runs(const char *const *dirs, int n, const char *out, const stu
         if (where[i] < 0 && missing++ == 0) first_missing = i;
     if (rc == 0 && dups > 0)
         fprintf(stderr, "forgetlab merge: %d run(s) finished in more than one directory (e.g. %s in %s and %s); "
-                "kept the first copy\n", dups, runs[first_dup].id, dirs[where[first_dup]], dirs[dup_dir]);
+                "kept the first copy\n", dups, ids[first_dup], dirs[where[first_dup]], dirs[dup_dir]);
     if (rc == 0 && missing > 0) {
         char shard[64] = "";
         if (info->shard_count > 1)
             snprintf(shard, sizeof shard, " of shard %d/%d", first_missing % info->shard_count + 1, info->shard_count);
         if (!partial)
             rc = fl_error_set("%d of %d runs are missing (e.g. %s%s): finish or add that part (rerunning its "
-                              "command resumes it), or merge with --partial", missing, nplan, runs[first_missing].id,
+                              "command resumes it), or merge with --partial", missing, nplan, ids[first_missing],
                               shard);
         else
             fprintf(stderr, "forgetlab merge: %d of %d runs missing (e.g. %s%s); merged the rest (--partial)\n",
-                    missing, nplan, runs[first_missing].id, shard);
+                    missing, nplan, ids[first_missing], shard);
     }
-    free(runs);
+    free(ids);
     free(where);
     return rc;
 }
@@ -231,7 +261,8 @@ static int check_parts(const char *const *dirs, int n, const char *out, study_in
         for (int j = 0; j < k && rc == 0; j++)
             if (info[k].shard_count > 1 && info[j].shard_index == info[k].shard_index)
                 rc = fl_error_set("%s: shard %s given twice (also %s)", dirs[k], info[k].shard, dirs[j]);
-        if (rc == 0 && k > 0) rc = same_bases(dirs[k], dirs[0], grid_seeds(info[0].grid));
+        if (rc == 0 && k > 0 && strcmp(info[0].kind, "razor") == 0)
+            rc = same_bases(dirs[k], dirs[0], grid_seeds(info[0].grid));
     }
     if (rc == 0) *info0 = info[0];
     free(info);
@@ -248,13 +279,16 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     study_info info;
     if (check_parts(dirs, n, out, &info) || check_runs(dirs, n, out, &info, partial)) return -1;
     if (fl_mkdirs(out)) return -1;
-    char *path = db_path(out);
-    fl_results db;
-    if (!path || fl_results_open(&db, path)) {
-        free(path);
+    /* The merged database takes the parts' columns. */
+    char *path = db_path(out), *first = db_path(dirs[0]);
+    fl_results db = {0}, part = {0};
+    int orc = path && first ? fl_results_open_any(&part, first) : fl_error_set("out of memory");
+    if (orc == 0) orc = fl_results_open_with(&db, path, part.fields, part.nfields);
+    free(path), free(first);
+    if (orc) {
+        if (part.db) fl_results_close(&part);
         return -1;
     }
-    free(path);
     int rc = 0, copied = 0, total = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         char *src = db_path(dirs[k]);
@@ -270,9 +304,20 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = fl_results_set_meta(&db, "run_threads", info.threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", info.setup);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", info.probe);
-    fl_results_close(&db);
-    /* The base models too: resuming, or adding the distill runs, needs them. */
+    if (rc == 0 && strcmp(info.kind, "razor") != 0) rc = fl_results_set_meta(&db, "kind", info.kind);
+    if (rc == 0 && info.bases[0]) rc = fl_results_set_meta(&db, "bases", info.bases);
     for (int s = 0; s < grid_seeds(info.grid) && rc == 0; s++) {
+        char key[32], v[4096];
+        int have = 0;
+        snprintf(key, sizeof key, "base_s%d", s);
+        rc = fl_results_get_meta(&part, key, v, sizeof v, &have);
+        if (rc == 0 && have) rc = fl_results_set_meta(&db, key, v);
+    }
+    fl_results_close(&db);
+    fl_results_close(&part);
+    /* A razor study's base models too: resuming, or adding the distill runs,
+     * needs them (a language-model study's live in the cache it names). */
+    for (int s = 0; s < grid_seeds(info.grid) && rc == 0 && strcmp(info.kind, "razor") == 0; s++) {
         char name[32];
         study_base_dir(s, name, sizeof name);
         rc = copy_subdir(dirs[0], out, name, 0);

@@ -54,18 +54,7 @@ static void format_sft2(const void *field, char *buf, size_t n) {
  * field: shard_index). */
 static int parse_shard(const char *v, void *field) {
     fl_razor_config *c = OWNER(field, shard_index);
-    char *end;
-    long i = strtol(v, &end, 10), n = 0;
-    int ok = end != v && *end == '/';
-    if (ok) {
-        const char *ns = end + 1;
-        n = strtol(ns, &end, 10);
-        ok = end != ns && *end == '\0' && n >= 1 && n <= 100000 && i >= 1 && i <= n;
-    }
-    if (!ok) return fl_error_set("expected I/N with 1 <= I <= N (e.g. 2/8), got '%s'", v);
-    c->shard_index = (int)i;
-    c->shard_count = (int)n;
-    return 0;
+    return fl_parse_shard(v, &c->shard_index, &c->shard_count);
 }
 static void format_shard(const void *field, char *buf, size_t n) {
     const fl_razor_config *c = COWNER(field, shard_index);

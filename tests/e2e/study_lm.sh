@@ -3,7 +3,8 @@
 # and distill, one learning rate, two checkpoints a run) writes the study's
 # files with the language model's columns; killed (kill -9) twice and rerun,
 # it ends with the uninterrupted study's results.csv and no worker left;
-# bad input exits 2 or 1 naming the problem.
+# over 2 MPI ranks, and as 2 shards merged, the same rows; bad input exits
+# 2 or 1 naming the problem.
 source "$(dirname "$0")/lib.sh"
 BASE="$T/base"
 expect_exit 0 "tiny lm-pretrain" -- "$FL" lm-pretrain --layers 1 --embd 32 --heads 2 --ctx 32 --batch 8 \
@@ -45,6 +46,18 @@ if "$FL" study --help | grep -q "MPI: built in" && timeout 60 "${MPIRUN[@]}" tru
 else
     echo "# MPI not built in or mpirun cannot start here: the MPI check skipped"
 fi
+
+# As two shards (no distill in a shard), merged: the sweep's rows.
+for i in 1 2; do
+    expect_exit 0 "shard $i/2" -- "$FL" "${GRID[@]}" --shard "$i/2" --out "$T/shard$i"
+done
+expect_exit 0 "merge the two shards" -- "$FL" merge "$T/shard1" "$T/shard2" --out "$T/merged"
+same_rows <(grep -v '^distill_' "$T/ref/results.csv") "$T/merged/results.csv" \
+    "  ... results.csv = the single-process study's sweep"
+[ "$(sql "$T/merged/results.sqlite" "select value from study where key = 'kind'")" = lm ] && ok "  ... kind lm kept" \
+    || bad "  ... kind lost"
+expect_exit 1 "merging one shard alone" -- "$FL" merge "$T/shard1" --out "$T/merged1"
+expect_stderr "missing" "  ... says runs are missing"
 
 expect_exit 1 "another grid in the same directory" -- "$FL" "${GRID[@]}" --lrs 3e-3 --out "$T/ref"
 expect_stderr "another grid" "  ... says so"
