@@ -1,6 +1,7 @@
 /* lm_eval.c: a saved language model scored as lm-pretrain scores it
  * (fl_lm_evaluate), on the test prompts of the split its run drew: what
- * `forgetlab eval` prints for a language model. */
+ * `forgetlab eval` prints for a language model; and the files a
+ * language-model run ends with. */
 #include "lm_int.h"
 
 #include "forgetlab/checkpoint.h"
@@ -9,6 +10,12 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+int fl_lm_write_run(const fl_rundir *rd, const fl_gpt *m, const char *config, const cJSON *sum, char **model) {
+    *model = fl_rundir_path(rd, "model.safetensors");
+    if (!*model || fl_gpt_save(*model, m, config)) return -1;
+    return fl_rundir_write_json(rd, "summary.json", sum);
+}
 
 void fl_lm_eval_add_json(cJSON *obj, const fl_lm_eval *e) {
     for (int k = 0; k < FL_NSKILLS; k++) {

@@ -3,6 +3,7 @@
  * once, and the resumable loop of steps (lm_ft_step.c) with a measured
  * checkpoint every fraction of an epoch, on the training-loop skeleton. */
 #include "lmft_int.h"
+#include "lm_int.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/clock.h"
@@ -287,8 +288,6 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     ls.step = total;
     if (fl_loop_save(&L)) goto out;
     if (!have_meas && fl_lm_measure(&mc, &m, &meas)) goto out;
-    model = fl_rundir_path(&rd, "model.safetensors");
-    if (!model || fl_gpt_save(model, &m, cfg_text)) goto out;
     sum = measurement_json(&meas);
     cJSON_AddNumberToObject(sum, "steps", (double)total);
     cJSON_AddNumberToObject(sum, "train_prompts", task.n_train);
@@ -297,7 +296,7 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
     cJSON_AddNumberToObject(sum, "measure_s", ls.measure_ms / 1000.0);
     cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
-    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    if (fl_lm_write_run(&rd, &m, cfg_text, sum, &model)) goto out;
     rc = 0;
 out:
     fl_loop_free(&L);

@@ -4,8 +4,14 @@
 #define FORGETLAB_LM_INT_H
 
 #include "forgetlab/lm.h"
+#include "forgetlab/rundir.h"
 
 #include <cjson/cJSON.h>
+
+/* A language-model run's end: DIR/model.safetensors (m, with the run's
+ * configuration text) and DIR/summary.json (sum); *model gets the model's
+ * path (the caller frees it). */
+int fl_lm_write_run(const fl_rundir *rd, const fl_gpt *m, const char *config, const cJSON *sum, char **model);
 
 /* acc_<skill> for every skill and bpb into obj: the keys of summary.json,
  * metrics.jsonl and `forgetlab eval`. */

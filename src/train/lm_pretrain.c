@@ -268,15 +268,13 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     ls.step = c->steps, ls.train_ms = lround(1000.0 * (fl_now() - t_start));
     if (fl_loop_save(&L)) goto out;
     if (isnan(ev.bpb) && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev)) goto out;
-    model = fl_rundir_path(&rd, "model.safetensors");
-    if (!model || fl_gpt_save(model, &m, cfg_text)) goto out;
     sum = cJSON_CreateObject();
     fl_lm_eval_add_json(sum, &ev);
     cJSON_AddNumberToObject(sum, "steps", (double)c->steps);
     cJSON_AddNumberToObject(sum, "params", (double)m.blob.n);
     cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
     cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
-    if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
+    if (fl_lm_write_run(&rd, &m, cfg_text, sum, &model)) goto out;
     rc = 0;
 out:
     fl_loop_free(&L);

@@ -99,6 +99,21 @@ check_groks() {
     check "$acc >= 0.95" "$2: final test accuracy $acc >= 0.95"
 }
 
+# refuses WHAT CASES -- CMD...: for each entry "description|code|word|extra
+# options" of the array named CASES, CMD with the extra options exits with
+# that code and its stderr names word.
+refuses() {
+    local what="$1" c desc code word extra
+    local -n cases="$2"
+    shift 3
+    for c in "${cases[@]}"; do
+        IFS='|' read -r desc code word extra <<<"$c"
+        # shellcheck disable=SC2086 # extra is the options, split on purpose
+        expect_exit "$code" "$what: $desc" -- "$@" $extra
+        expect_stderr "$word" "  ... says '$word'"
+    done
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

@@ -33,22 +33,18 @@ cmp -s <(grep new_acc "$T/ref/metrics.jsonl") <(grep new_acc "$T/killed/metrics.
 
 MLP="$T/mlp"
 expect_exit 0 "a small MLP (not a language model)" -- "$FL" pretrain --per-task 50 --epochs 1 --threads 1 --out "$MLP"
-for c in "a base that is not a language model|1|not a language model|--base $MLP --method sft" \
-         "a missing base|1|nonexistent|--base $T/nonexistent --method sft" \
-         "grpo with --group-size 1|2|group-size|--method grpo --group-size 1" \
-         "grpo-kl with --group-size 1|2|group-size|--method grpo-kl --group-size 1" \
-         "grpo at temperature 0|2|temperature|--method grpo --temperature 0" \
-         "reinforce at temperature 0|2|temperature|--method reinforce --temperature 0" \
-         "distill without a teacher|2|teacher|--method distill" \
-         "a teacher for sft|2|teacher|--method sft --teacher $T/grpo" \
-         "an unknown method|2|unknown method|--method dpo" \
-         "no method|2|method|" \
-         "a negative learning rate|2|lr|--method sft --lr -1"; do
-    IFS='|' read -r what code word extra <<<"$c"
-    # shellcheck disable=SC2086 # extra is the options, split on purpose
-    expect_exit "$code" "lm-finetune: $what" -- "$FL" "${FT[@]}" $extra --out "$T/bad"
-    expect_stderr "$word" "  ... says '$word'"
-done
+CASES=("a base that is not a language model|1|not a language model|--base $MLP --method sft"
+       "a missing base|1|nonexistent|--base $T/nonexistent --method sft"
+       "grpo with --group-size 1|2|group-size|--method grpo --group-size 1"
+       "grpo-kl with --group-size 1|2|group-size|--method grpo-kl --group-size 1"
+       "grpo at temperature 0|2|temperature|--method grpo --temperature 0"
+       "reinforce at temperature 0|2|temperature|--method reinforce --temperature 0"
+       "distill without a teacher|2|teacher|--method distill"
+       "a teacher for sft|2|teacher|--method sft --teacher $T/grpo"
+       "an unknown method|2|unknown method|--method dpo"
+       "no method|2|method|"
+       "a negative learning rate|2|lr|--method sft --lr -1")
+refuses "lm-finetune" CASES -- "$FL" "${FT[@]}" --out "$T/bad"
 expect_exit 2 "lm-finetune without --base" -- "$FL" lm-finetune --method sft --out "$T/bad"
 expect_stderr "base" "  ... says 'base'"
 finish

@@ -29,21 +29,17 @@ check "(lambda l: len(l) == 3 and all(o['prompt'] == 'count:a:banana=' and o['lo
        ([__import__('json').loads(x) for x in open('$T/stdout')])" "  ... three JSON lines: completion and logp"
 
 long="$(printf 'x%.0s' $(seq 32))"
-for c in "a prompt as long as the context|2|context|--prompt $long" \
-         "a prompt with max-new past the context|2|context|--prompt ${long:1} --max-new 2" \
-         "an empty prompt|2|empty|--prompt=" \
-         "a negative temperature|2|temperature|--prompt a --temperature -1" \
-         "a NaN temperature|2|temperature|--prompt a --temperature nan" \
-         "--top-k 0|2|top-k|--prompt a --top-k 0" \
-         "-n 0|2|-n|--prompt a -n 0" \
-         "no prompt|2|prompt|" \
-         "a missing model|1|nonexistent|--model $T/nonexistent --prompt a" \
-         "a file that is no checkpoint|1|safetensors|--model $LM/config.json --prompt a"; do
-    IFS='|' read -r what code word extra <<<"$c"
-    # shellcheck disable=SC2086 # extra is the options, split on purpose
-    expect_exit "$code" "sample: $what" -- "$FL" "${S[@]}" $extra
-    expect_stderr "$word" "  ... says '$word'"
-done
+CASES=("a prompt as long as the context|2|context|--prompt $long"
+       "a prompt with max-new past the context|2|context|--prompt ${long:1} --max-new 2"
+       "an empty prompt|2|empty|--prompt="
+       "a negative temperature|2|temperature|--prompt a --temperature -1"
+       "a NaN temperature|2|temperature|--prompt a --temperature nan"
+       "--top-k 0|2|top-k|--prompt a --top-k 0"
+       "-n 0|2|-n|--prompt a -n 0"
+       "no prompt|2|prompt|"
+       "a missing model|1|nonexistent|--model $T/nonexistent --prompt a"
+       "a file that is no checkpoint|1|safetensors|--model $LM/config.json --prompt a")
+refuses "sample" CASES -- "$FL" "${S[@]}"
 
 expect_exit 0 "eval of the language model" -- "$FL" eval --model "$LM" --threads 1
 cp "$T/stdout" "$T/eval.json"

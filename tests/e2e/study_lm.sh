@@ -62,13 +62,9 @@ expect_stderr "missing" "  ... says runs are missing"
 expect_exit 1 "another grid in the same directory" -- "$FL" "${GRID[@]}" --lrs 3e-3 --out "$T/ref"
 expect_stderr "another grid" "  ... says so"
 expect_exit 0 "a small MLP" -- "$FL" pretrain --per-task 50 --epochs 1 --threads 1 --out "$T/mlp"
-for c in "an unknown method|2|unknown method|--methods sft,dpo" \
-         "a learning rate of 0|2|lrs|--lrs 0" \
-         "a group of 1|2|group-size|--group-size 1" \
-         "a base that is not a language model|1|not a language model|--base $T/mlp"; do
-    IFS='|' read -r what code word extra <<<"$c"
-    # shellcheck disable=SC2086 # extra is the options, split on purpose
-    expect_exit "$code" "study lm: $what" -- "$FL" "${GRID[@]}" $extra --out "$T/bad$code"
-    expect_stderr "$word" "  ... says '$word'"
-done
+CASES=("an unknown method|2|unknown method|--methods sft,dpo"
+       "a learning rate of 0|2|lrs|--lrs 0"
+       "a group of 1|2|group-size|--group-size 1"
+       "a base that is not a language model|1|not a language model|--base $T/mlp")
+refuses "study lm" CASES -- "$FL" "${GRID[@]}" --out "$T/bad"
 finish
