@@ -197,7 +197,7 @@ static int plot_cs(const char *dir, const fl_razor_analysis *a) {
         s[ns++] = (fl_series){a->meth[m].method, x + off, y + off, n, FL_MARK_POINTS, m, NULL};
         off += n;
     }
-    fl_plot pl = {.title = "Circuit stability across the prior task's classes vs forgetting",
+    fl_plot pl = {.title = "Circuit stability of the prior task vs forgetting",
                   .xlabel = "forgetting (prior-task accuracy drop)",
                   .ylabel = a->kind->cs_axis,
                   .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = ns};
