@@ -58,6 +58,8 @@ typedef struct {
  * (ParityMNIST -> FashionMNIST) or the language model's (lm). */
 typedef struct {
     const char *kind;          /* results.sqlite's study key "kind" ("razor" when absent) */
+    const char *new_field;     /* the new-task figure the frontier and matching use, and its base's */
+    const char *new_base_field;
     const char *title;         /* index.html's heading */
     const char *about;         /* index.html's sentence on forgetting and the tasks */
     const char *new_axis, *prior_axis; /* the frontier's axes */
@@ -67,7 +69,7 @@ typedef struct {
     const char *const *order;  /* methods in a fixed order (colours) */
     int norder;
     const char *paper_label;   /* the paper's R^2 bars */
-    int auto_levels;           /* matched new-task levels spread over the common range */
+    int auto_levels;           /* matched new-task levels from the bases' value to the best any method reaches */
 } fl_study_kind;
 /* The kind named (NULL or "": razor); NULL when unknown. */
 const fl_study_kind *fl_study_kind_get(const char *kind);

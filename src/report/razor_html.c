@@ -26,16 +26,17 @@ double fl_paper_r2(const fl_study_kind *k, const char *name) {
 static const char *const RAZOR_ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
 static const char *const LM_ORDER[] = {"sft", "sft-alt", "rft", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
 static const fl_study_kind KINDS[] = {
-    {"razor", "RL's Razor: forgetting and its predictors",
+    {"razor", "new_acc", "new_acc_base", "RL's Razor: forgetting and its predictors",
      "Forgetting = prior-task (FashionMNIST) accuracy of the base minus that of the fine-tuned model; new task: "
      "ParityMNIST.",
      "new-task accuracy (ParityMNIST)", "prior-task accuracy (FashionMNIST)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
      "circuit stability (mean Spearman across Fashion classes)", "sft1", RAZOR_ORDER, 8, "paper (ParityMNIST)", 0},
-    {"lm", "RL's Razor on the language model: forgetting and its predictors",
+    {"lm", "new_acc_sampled", "new_acc_sampled_base", "RL's Razor on the language model: forgetting and its predictors",
      "Forgetting = the base's mean exact match over the prior skills (add, reverse, sort, count) minus the "
-     "fine-tuned model's; new task: word completion (held-out prefixes, greedy).",
-     "new-task success (word completion, greedy)", "prior skills (mean exact match)",
+     "fine-tuned model's; new task: word completion, success of samples at temperature 1 on the held-out "
+     "prefixes (the greedy success, new_acc, is in results.csv).",
+     "new-task success (word completion, sampled at temperature 1)", "prior skills (mean exact match)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) along the base's completions (nats per sequence)",
      "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 8,
      "paper (LLMs: forward KL 0.71)", 1},

@@ -142,7 +142,8 @@ static int frontiers(fl_razor_analysis *a, const double *na, const double *pa, c
 
 int fl_razor_methods(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int n = p->n, fn = fl_points_field(p, "new_acc"), fp = fl_points_field(p, "prior_acc");
+    const int n = p->n, fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, "prior_acc");
+    const int fb = fl_points_field(p, a->kind->new_base_field);
     const int fk = fl_points_field(p, "forward_kl_new"), ff = fl_points_field(p, "forgetting");
     char names[FL_MAX_METHODS][32];
     a->nmeth = method_order(a->kind, p, names, FL_MAX_METHODS);
@@ -175,11 +176,21 @@ int fl_razor_methods(fl_razor_analysis *a) {
     if (frontiers(a, na, pa, all, &c)) goto out;
     c.lo = a->range_lo, c.hi = a->range_hi;
     /* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
-     * levels are spread over the new-task range every method reaches: its
-     * quarter points and its top. */
-    if (a->kind->auto_levels && a->range_hi > a->range_lo)
-        for (int j = 0; j < FL_MATCH_LEVELS; j++)
-            a->match_level[j] = a->range_lo + (a->range_hi - a->range_lo) * (j + 1) / FL_MATCH_LEVELS;
+     * levels are spread from the bases' new-task value to the best any
+     * checkpoint reaches, at 20, 40, 60 and 80% of the way: a method that
+     * never gets there shows as such. */
+    if (a->kind->auto_levels && fb >= 0) {
+        double base = 0, top = -INFINITY;
+        int nb = 0;
+        for (int i = 0; i < n; i++) {
+            if (isfinite(p->vals[i][fb])) base += p->vals[i][fb], nb++;
+            if (isfinite(na[i])) top = fmax(top, na[i]);
+        }
+        base = nb ? base / nb : NAN;
+        if (isfinite(base) && top > base)
+            for (int j = 0; j < FL_MATCH_LEVELS; j++)
+                a->match_level[j] = base + (top - base) * (j + 1) / (FL_MATCH_LEVELS + 1);
+    }
     int sft1 = -1;
     for (int k = 0; k < a->nmeth; k++)
         if (strcmp(names[k], a->kind->ref_method) == 0) sft1 = k;

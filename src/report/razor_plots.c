@@ -50,8 +50,8 @@ static double base_prior(const fl_points *p) {
  * models (one per seed) as their own marks. */
 static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int fn = fl_points_field(p, "new_acc"), fp = fl_points_field(p, "prior_acc");
-    const int bn = fl_points_field(p, "new_acc_base"), bp = fl_points_field(p, "prior_acc_base");
+    const int fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, "prior_acc");
+    const int bn = fl_points_field(p, a->kind->new_base_field), bp = fl_points_field(p, "prior_acc_base");
     const double top = base_prior(p);
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
     int total = 1, coff = 0;
