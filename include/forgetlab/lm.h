@@ -12,6 +12,7 @@
 
 #include "forgetlab/gpt.h"
 #include "forgetlab/lmdata.h"
+#include "forgetlab/lmmeasure.h"
 #include "forgetlab/settings.h"
 
 #include <stdint.h>
@@ -36,24 +37,6 @@ void fl_lm_defaults(fl_lm_config *c);
 int fl_lm_preset(fl_lm_config *c, const char *name);
 extern const fl_setting FL_LM_SETTINGS[];
 extern const int FL_LM_NSETTINGS;
-
-/* Everything the model learns from and is scored on. */
-typedef struct {
-    fl_text text;
-    fl_words words;
-    fl_skill_set skill[FL_NSKILLS];
-} fl_lm_data;
-/* DATA_DIR/lm/kjv.txt (every 20th verse held out) and DATA_DIR/lm/words;
- * the skills' train/test split from seed. */
-int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed);
-void fl_lm_data_free(fl_lm_data *d);
-
-typedef struct {
-    double acc[FL_NSKILLS];   /* exact match on the first n test prompts */
-    double bpb;               /* held-out text, bits per byte */
-} fl_lm_eval;
-/* Scores m on n test prompts per skill and on the held-out text. */
-int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out);
 
 /* A saved language model evaluated on its run's test prompts (`forgetlab
  * eval`). The skills' train/test split depends on the run's seed, which

@@ -77,4 +77,16 @@ int fl_split_groups(const int *group, int n, int ngroups, double test_frac, uint
  * itself; 0 when it is not; -1 when the prompt is not of the skill. */
 int fl_skill_check(fl_skill k, const char *prompt, const char *completion);
 
+/* Everything the language model learns from and is scored on: the text,
+ * the word list and the four skills. */
+typedef struct {
+    fl_text text;
+    fl_words words;
+    fl_skill_set skill[FL_NSKILLS];
+} fl_lm_data;
+/* DATA_DIR/lm/kjv.txt (every 20th verse held out) and DATA_DIR/lm/words;
+ * the skills' train/test split from seed. */
+int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed);
+void fl_lm_data_free(fl_lm_data *d);
+
 #endif

@@ -15,11 +15,21 @@
 #define FORGETLAB_LMMEASURE_H
 
 #include "forgetlab/gpt.h"
-#include "forgetlab/lm.h"
+#include "forgetlab/lmdata.h"
 #include "forgetlab/newtask.h"
 #include "forgetlab/seqset.h"
 
 #include <stdint.h>
+
+typedef struct {
+    double acc[FL_NSKILLS];   /* exact match on the first n test prompts */
+    double bpb;               /* held-out text, bits per byte */
+} fl_lm_eval;
+/* The prior skills' scores (lm_skills.c), as lm-pretrain evaluates too:
+ * each skill's exact match of greedy completions of its first n test
+ * prompts (checked by its verifier), and the held-out text's bits per
+ * byte over up to 64 windows of the context. */
+int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out);
 
 typedef struct {
     int new_samples;     /* draws per new-task test prompt: sampled success, KL (4) */

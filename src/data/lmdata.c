@@ -1,8 +1,10 @@
 /* lmdata.c: the language model's data: a text corpus split by lines into
  * training and held-out bytes, the word list, and the synthetic skills
- * (lmdata.h): their examples, train/test split, subtasks and verifier. */
+ * (lmdata.h): their examples, train/test split, subtasks and verifier;
+ * all of it loaded at once for the language model (fl_lm_data). */
 #include "forgetlab/lmdata.h"
 
+#include "forgetlab/data.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/rng.h"
@@ -265,4 +267,24 @@ int fl_split_groups(const int *group, int n, int ngroups, double test_frac, uint
 void fl_skill_free(fl_skill_set *s) {
     free(s->ex), free(s->train), free(s->test);
     memset(s, 0, sizeof *s);
+}
+
+int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed) {
+    memset(d, 0, sizeof *d);
+    const char *dir = fl_data_dir(data_dir);
+    char *lm = fl_path_join(dir, "lm"), *text = lm ? fl_path_join(lm, "kjv.txt") : NULL;
+    char *words = lm ? fl_path_join(lm, "words") : NULL;
+    int rc = text && words ? 0 : fl_error_set("out of memory");
+    if (rc == 0) rc = fl_text_load(&d->text, text, 20);
+    if (rc == 0) rc = fl_words_load(&d->words, words, 3, 6);
+    for (int k = 0; k < FL_NSKILLS && rc == 0; k++) rc = fl_skill_build(&d->skill[k], (fl_skill)k, &d->words, 0.1, seed);
+    free(lm), free(text), free(words);
+    if (rc) fl_lm_data_free(d);
+    return rc;
+}
+
+void fl_lm_data_free(fl_lm_data *d) {
+    fl_text_free(&d->text);
+    fl_words_free(&d->words);
+    for (int k = 0; k < FL_NSKILLS; k++) fl_skill_free(&d->skill[k]);
 }

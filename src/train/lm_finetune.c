@@ -242,21 +242,21 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
         if (e != order_epoch) epoch_order(order, task.n_train, c->seed, e), order_epoch = e;
         const int B = (int)(k + 1 < spe ? c->batch : task.n_train - k * c->batch);
         double loss, reward;
-        if (lmft_step_grad(&st, order + k * c->batch, B, &ls.rng, &loss, &reward)) goto out;
-        if (fl_check_finite((float)loss, &m.blob, step + 1, 1)) {
+        const int g = lmft_step_grad(&st, order + k * c->batch, B, &ls.rng, &loss, &reward);
+        if (g < 0) goto out;
+        if (g == 0 && fl_check_finite((float)loss, &m.blob, step + 1, 1)) {
             rc = FL_DIVERGED;
             goto out;
         }
         const float lr = fl_schedule_lr(&sched, step);
-        fl_optim_step(&ls.opt, &m.blob, lr);
-        run_loss += loss, run_reward += reward, nrun++;
+        if (g == 0) fl_optim_step(&ls.opt, &m.blob, lr), run_loss += loss, run_reward += reward, nrun++;
         const int ckpt = (step + 1) % every == 0 || step + 1 == total;
         if ((step + 1) % c->log_every == 0 || ckpt) {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddNumberToObject(j, "step", (double)(step + 1));
             cJSON_AddNumberToObject(j, "epoch", (double)(step + 1) / spe);
-            cJSON_AddNumberToObject(j, "loss", run_loss / nrun);
-            cJSON_AddNumberToObject(j, "reward", run_reward / nrun);
+            cJSON_AddNumberToObject(j, "loss", nrun ? run_loss / nrun : NAN);
+            cJSON_AddNumberToObject(j, "reward", nrun ? run_reward / nrun : NAN);
             cJSON_AddNumberToObject(j, "lr", lr);
             ls.train_ms += lround(1000.0 * (fl_now() - t_step));
             if (ckpt) {

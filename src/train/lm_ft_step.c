@@ -165,7 +165,8 @@ int lmft_step_grad(lmft_step *s, const int *idx, int B, fl_rng *rng, double *los
     fl_blob_zero_grads(&s->m->blob);
     int rc = on ? build_on_policy(s, idx, B, rng, reward) : build_offline(s, idx, B, rng);
     const int n = s->bs.n;
-    if (rc || n == 0) return rc;
+    if (rc) return rc;
+    if (n == 0) return 1; /* every prompt of the batch left out (rft, distill, simpo) */
     const int T = fl_seqset_batch(&s->bs, 0, n, s->tok, s->tgt, s->w);
     const size_t N = (size_t)n * T;
     fl_gpt_forward(s->m, &s->a, s->tok, s->tgt, s->w, n, T);

@@ -1,7 +1,7 @@
 /* lm_pretrain.c: pretraining the byte-level language model (lm.h): its
- * data, the mixture of text windows and skill examples each step draws,
- * the evaluation (skills' exact match by greedy completion, held-out bits
- * per byte), and the resumable loop on the training-loop skeleton. */
+ * settings and presets, the mixture of text windows and skill examples
+ * each step draws, and the resumable loop on the training-loop skeleton,
+ * evaluated by the skills' scores (lmmeasure.h). */
 #include "lm_int.h"
 
 #include "forgetlab/checkpoint.h"
@@ -79,26 +79,6 @@ const fl_setting FL_LM_SETTINGS[] = {
 #undef F
 const int FL_LM_NSETTINGS = (int)(sizeof FL_LM_SETTINGS / sizeof *FL_LM_SETTINGS);
 
-int fl_lm_data_load(fl_lm_data *d, const char *data_dir, uint64_t seed) {
-    memset(d, 0, sizeof *d);
-    const char *dir = fl_data_dir(data_dir);
-    char *lm = fl_path_join(dir, "lm"), *text = lm ? fl_path_join(lm, "kjv.txt") : NULL;
-    char *words = lm ? fl_path_join(lm, "words") : NULL;
-    int rc = text && words ? 0 : fl_error_set("out of memory");
-    if (rc == 0) rc = fl_text_load(&d->text, text, 20);
-    if (rc == 0) rc = fl_words_load(&d->words, words, 3, 6);
-    for (int k = 0; k < FL_NSKILLS && rc == 0; k++) rc = fl_skill_build(&d->skill[k], (fl_skill)k, &d->words, 0.1, seed);
-    free(lm), free(text), free(words);
-    if (rc) fl_lm_data_free(d);
-    return rc;
-}
-
-void fl_lm_data_free(fl_lm_data *d) {
-    fl_text_free(&d->text);
-    fl_words_free(&d->words);
-    for (int k = 0; k < FL_NSKILLS; k++) fl_skill_free(&d->skill[k]);
-}
-
 /* One training sequence of T + 1 bytes into seq: a text window, or skill
  * examples ("prompt" "answer") back to back, cut at T + 1. */
 static void draw_sequence(const fl_lm_data *d, double text_frac, int T, fl_rng *rng, int *seq) {
@@ -113,57 +93,6 @@ static void draw_sequence(const fl_lm_data *d, double text_frac, int T, fl_rng *
         for (const char *p = e->prompt; *p && n <= T; p++) seq[n++] = (unsigned char)*p;
         for (const char *p = e->answer; *p && n <= T; p++) seq[n++] = (unsigned char)*p;
     }
-}
-
-int fl_lm_evaluate(const fl_gpt *m, const fl_lm_data *d, int n, fl_lm_eval *out) {
-    enum { MAXNEW = 8 };
-    const int T = m->cfg.ctx;
-    fl_gpt_cache cache;
-    if (fl_gpt_cache_alloc(&cache, m, n)) return -1;
-    int *buf = malloc(sizeof(int) * (size_t)n * 32), **prompts = malloc(sizeof(int *) * (size_t)n);
-    int *plen = malloc(sizeof(int) * (size_t)n), *toks = malloc(sizeof(int) * (size_t)n * MAXNEW);
-    int *len = malloc(sizeof(int) * (size_t)n), rc = 0;
-    if (!buf || !prompts || !plen || !toks || !len) rc = fl_error_set("out of memory");
-    const fl_sample_opts greedy = {0.0, 0, MAXNEW, FL_LM_STOP, 0};
-    for (int k = 0; k < FL_NSKILLS && rc == 0; k++) {
-        const fl_skill_set *s = &d->skill[k];
-        const int m_n = n < s->n_test ? n : s->n_test;
-        for (int i = 0; i < m_n; i++) {
-            const char *p = s->ex[s->test[i]].prompt;
-            prompts[i] = buf + (size_t)i * 32;
-            plen[i] = (int)strlen(p);
-            for (int j = 0; j < plen[i]; j++) prompts[i][j] = (unsigned char)p[j];
-        }
-        rc = fl_gpt_sample(m, &cache, (const int *const *)prompts, plen, m_n, &greedy, toks, len, NULL);
-        int hits = 0;
-        for (int i = 0; i < m_n && rc == 0; i++) {
-            char completion[MAXNEW + 1];
-            for (int j = 0; j < len[i]; j++) completion[j] = (char)toks[(size_t)i * MAXNEW + j];
-            completion[len[i]] = '\0';
-            hits += fl_skill_check((fl_skill)k, s->ex[s->test[i]].prompt, completion) == 1;
-        }
-        out->acc[k] = m_n ? (double)hits / m_n : NAN;
-    }
-    /* Bits per byte over held-out windows of the context, back to back. */
-    fl_gpt_acts a;
-    const int W = (int)((d->text.n_heldout - 1) / (size_t)T) < 64 ? (int)((d->text.n_heldout - 1) / (size_t)T) : 64;
-    double total = 0;
-    if (rc == 0 && W > 0 && fl_gpt_acts_alloc(&a, m, 1, T) == 0) {
-        int *tok = malloc(sizeof(int) * (size_t)T), *tgt = malloc(sizeof(int) * (size_t)T);
-        for (int w = 0; w < W && tok && tgt; w++) {
-            for (int i = 0; i < T; i++)
-                tok[i] = d->text.heldout[(size_t)w * T + i], tgt[i] = d->text.heldout[(size_t)w * T + i + 1];
-            total += fl_gpt_forward(m, &a, tok, tgt, NULL, 1, T);
-        }
-        free(tok), free(tgt);
-        fl_gpt_acts_free(&a);
-        out->bpb = total / W / log(2.0);
-    } else if (rc == 0) {
-        out->bpb = NAN;
-    }
-    free(buf), free(prompts), free(plen), free(toks), free(len);
-    fl_gpt_cache_free(&cache);
-    return rc;
 }
 
 static cJSON *make_config(const fl_lm_config *c) {

@@ -41,7 +41,8 @@ int lmft_pool_unusable(const lmft_step *s);
 /* One step's gradient on the training prompts idx[0 .. B) (added to m's
  * grads, zeroed first): *loss the objective, *reward the share of correct
  * samples (on-policy methods; NaN for the others). rng: the run's
- * sampling stream (on-policy draws, pool picks). */
+ * sampling stream (on-policy draws, pool picks). 1 when the pool left
+ * every prompt of the batch out (no step to take), -1 on failure. */
 int lmft_step_grad(lmft_step *s, const int *idx, int B, fl_rng *rng, double *loss, double *reward);
 
 #endif

@@ -10,7 +10,6 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/lm.h"
 #include "forgetlab/lmstudy.h"
-#include "forgetlab/report.h"
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
