@@ -12,6 +12,8 @@
 #ifndef FORGETLAB_OBJECTIVES_H
 #define FORGETLAB_OBJECTIVES_H
 
+#include "forgetlab/blob.h"
+
 /* Group-normalised advantages: A_g = (r_g - mean(r)) / (std(r) + eps), with
  * the population standard deviation over the G rewards of one input. A group
  * whose rewards are all equal gets zero advantages. */
@@ -39,6 +41,13 @@ float fl_simpo_loss(float *dlogits, const float *probs, const float *logp,
  * correct[B,V] holds 0/1. If p0 puts no mass on any correct answer, q is
  * uniform over the correct answers. */
 void fl_oracle_target(float *q, const float *p0, const float *correct, int B, int V);
+
+/* ---- Continual learning's anchors ----
+ * EWC (F: a diagonal Fisher) and L2-SP (F NULL: every weight 1): the
+ * penalty lambda/2 sum_i F_i (theta_i - anchor_i)^2 of b's parameters
+ * against the previous task's, its gradient lambda F_i (theta_i -
+ * anchor_i) ADDED to b's grads. Returns the penalty. */
+double fl_anchor_penalty(fl_blob *b, const float *anchor, const float *F, double lambda);
 
 /* ---- Sequences: the language model's fine-tuning (lm_finetune.c) ----
  * Rows i < N are the positions of a batch of token sequences, each with

@@ -21,7 +21,8 @@ double fl_weight_l1(const fl_mlp *base, const fl_mlp *m);
 
 /* Diagonal empirical Fisher of the model on inputs x[n, in]:
  * F_i = 1/n sum_x E_{y ~ pi(.|x)} (d log pi(y|x) / d theta_i)^2, estimated
- * with `samples` labels drawn per input from the model itself (rng).
+ * with `samples` labels drawn per input from the model itself (rng), or,
+ * with samples 0, exactly: the expectation over every class (rng unused).
  * fisher has m->blob.n entries. Per-example gradients of a Linear layer are
  * outer products dz h^T, so their squares are (dz^2)(h^2)^T: one GEMM per
  * layer gives the batch's sum without materialising per-example gradients. */

@@ -78,15 +78,21 @@ int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int sa
         int B = n - i < CHUNK ? n - i : CHUNK;
         const float *logits = fl_mlp_forward(&scratch, &a, x + (size_t)i * m->dims[0], B);
         fl_softmax_forward(probs, logits, B, V);
-        for (int s = 0; s < samples; s++) {
-            /* d log pi(y|x) / dz = onehot(y) - p; the sign is irrelevant once squared. */
-            memcpy(dlogits, probs, (size_t)B * V * sizeof(float));
-            for (int b = 0; b < B; b++) dlogits[(size_t)b * V + fl_rng_categorical(rng, probs + (size_t)b * V, V)] -= 1.0f;
+        for (int s = 0; s < (samples > 0 ? samples : V); s++) {
+            /* d log pi(y|x) / dz = onehot(y) - p; the sign is irrelevant once
+             * squared. Exact (samples 0): every class y in turn, its
+             * gradient scaled by sqrt(p_y) so that its square is weighted by p_y. */
+            for (int b = 0; b < B; b++) {
+                const float *p = probs + (size_t)b * V;
+                const int y = samples > 0 ? fl_rng_categorical(rng, p, V) : s;
+                const float w = samples > 0 ? 1.0f : sqrtf(p[y]);
+                for (int v = 0; v < V; v++) dlogits[(size_t)b * V + v] = w * (p[v] - (v == y));
+            }
             fl_mlp_backward(&scratch, &a, dlogits, NULL, B);
             add_squared_grads(fisher, m, &a, dlogits, sq, sq + (size_t)CHUNK * maxw, B);
         }
     }
-    float scale = 1.0f / ((float)n * (float)samples);
+    float scale = 1.0f / ((float)n * (float)(samples > 0 ? samples : 1));
     for (size_t i = 0; i < m->blob.n; i++) fisher[i] *= scale;
     rc = 0;
 out:

@@ -91,3 +91,13 @@ void fl_oracle_target(float *q, const float *p0, const float *correct, int B, in
             qb[v] = z > 0 ? (float)((double)p[v] * c[v] / z) : (nc > 0 ? (float)(c[v] / nc) : 0.0f);
     }
 }
+
+double fl_anchor_penalty(fl_blob *b, const float *anchor, const float *F, double lambda) {
+    double pen = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const double d = (double)b->params[i] - anchor[i], f = F ? F[i] : 1.0;
+        pen += f * d * d;
+        b->grads[i] += (float)(lambda * f * d);
+    }
+    return 0.5 * lambda * pen;
+}

@@ -81,6 +81,54 @@ static void test_fisher_matches_per_example(void **state) {
     free_models(&m, &one);
 }
 
+/* log p(y|x) of one example, in double from the float logits. */
+static double log_prob(fl_mlp *m, fl_mlp_acts *a, const float *x, int y) {
+    const float *z = fl_mlp_forward(m, a, x, 1);
+    const int V = m->dims[m->nlayers];
+    double mx = z[0], s = 0;
+    for (int v = 1; v < V; v++) mx = fmax(mx, z[v]);
+    for (int v = 0; v < V; v++) s += exp(z[v] - mx);
+    return z[y] - mx - log(s);
+}
+
+/* The exact Fisher (samples 0: every class, weighted by its probability)
+ * against finite differences of log p(y|x) in each parameter:
+ * F_k = 1/N sum_x sum_y p(y|x) (d log p(y|x) / d theta_k)^2. */
+static void test_fisher_exact_fd(void **state) {
+    (void)state;
+    fl_mlp m, one;
+    two_models(&m, &one, "5-4-3", 4);
+    enum { N = 3, V = 3 };
+    fl_rng r;
+    fl_rng_init(&r, 5, 0);
+    float x[N * 5];
+    for (int i = 0; i < N * 5; i++) x[i] = (float)fl_rng_normal(&r);
+    float *F = malloc(m.blob.n * sizeof(float));
+    assert_int_equal(fl_fisher_diag(F, &m, x, N, 0, NULL), 0);
+    fl_mlp_acts a;
+    assert_int_equal(fl_mlp_acts_alloc(&a, &one, 1), 0);
+    const float eps = 1e-3f;
+    for (size_t k = 0; k < one.blob.n; k++) {
+        double want = 0;
+        for (int i = 0; i < N; i++)
+            for (int y = 0; y < V; y++) {
+                const float keep = one.blob.params[k];
+                const double p = exp(log_prob(&one, &a, x + i * 5, y));
+                one.blob.params[k] = keep + eps;
+                const double up = log_prob(&one, &a, x + i * 5, y);
+                one.blob.params[k] = keep - eps;
+                const double down = log_prob(&one, &a, x + i * 5, y);
+                one.blob.params[k] = keep;
+                const double g = (up - down) / (2.0 * eps);
+                want += p * g * g / N;
+            }
+        if (fabs(F[k] - want) > 2e-2 * fabs(want) + 1e-5) fail_msg("exact fisher[%zu] %g, want %g", k, F[k], want);
+    }
+    fl_mlp_acts_free(&a);
+    free(F);
+    free_models(&m, &one);
+}
+
 /* delta W of layer 0 = u v^T: spectral norm |u||v|, rank 1; layer 1 moved by
  * a random full matrix: full rank; unchanged layers: 0 and rank 0. */
 static void test_spectral_and_rank(void **state) {
@@ -112,4 +160,5 @@ static void test_spectral_and_rank(void **state) {
 }
 
 TU_MAIN(cmocka_unit_test(test_l1_and_fisher_l2), cmocka_unit_test(test_fisher_matches_per_example),
+        cmocka_unit_test(test_fisher_exact_fd),
         cmocka_unit_test(test_spectral_and_rank))

@@ -157,7 +157,44 @@ static void test_oracle_target(void **state) {
     assert_float_equal(q[2], 0.2, 1e-6);
 }
 
-TU_MAIN_WITH(setup, NULL,
+/* EWC's and L2-SP's anchor penalty against its finite differences. */
+enum { NP = 7 };
+static float g_anchor[NP], g_F[NP];
+static int g_use_F;
+static double anchor_ref(const double *th, void *ctx) {
+    (void)ctx;
+    double pen = 0;
+    for (int i = 0; i < NP; i++) pen += (g_use_F ? g_F[i] : 1.0) * (th[i] - g_anchor[i]) * (th[i] - g_anchor[i]);
+    return 0.5 * 2.5 * pen;
+}
+
+static void test_anchor_penalty(void **state) {
+    (void)state;
+    fl_blob b;
+    fl_blob_init(&b);
+    const int shape[1] = {NP};
+    assert_int_equal(fl_blob_add(&b, "w", 1, shape), 0);
+    assert_int_equal(fl_blob_alloc(&b), 0);
+    fill(b.params, NP, 1.0f);
+    fill(g_anchor, NP, 1.0f);
+    for (int i = 0; i < NP; i++) g_F[i] = (float)fabs(fl_rng_normal(&g_rng));
+    for (g_use_F = 0; g_use_F < 2; g_use_F++) {
+        double th[NP];
+        for (int i = 0; i < NP; i++) th[i] = b.params[i];
+        fl_blob_zero_grads(&b);
+        const double pen = fl_anchor_penalty(&b, g_anchor, g_use_F ? g_F : NULL, 2.5);
+        assert_close(pen, anchor_ref(th, NULL), 1e-6, g_use_F ? "EWC penalty" : "L2-SP penalty", 0);
+        check_grad(anchor_ref, NULL, b.params, NP, b.grads, g_use_F ? "EWC gradient" : "L2-SP gradient");
+    }
+    /* At the anchor: no penalty, no gradient. */
+    memcpy(b.params, g_anchor, sizeof g_anchor);
+    fl_blob_zero_grads(&b);
+    assert_true(fl_anchor_penalty(&b, g_anchor, g_F, 2.5) == 0);
+    for (int i = 0; i < NP; i++) assert_true(b.grads[i] == 0);
+    fl_blob_free(&b);
+}
+
+TU_MAIN_WITH(setup, NULL, cmocka_unit_test(test_anchor_penalty),
              cmocka_unit_test(test_pg), cmocka_unit_test(test_kl), cmocka_unit_test(test_simpo),
              cmocka_unit_test(test_kl_direction), cmocka_unit_test(test_advantages),
              cmocka_unit_test(test_oracle_target))
