@@ -123,6 +123,13 @@ int fl_grok_plots(const char *dir);
  * and the held-out text, in bits per byte). */
 int fl_lm_plots(const char *dir);
 
+/* The analysis of a continual-learning study (clstudy.h) from
+ * DIR/results.sqlite: results.csv, metrics.csv, predictors.csv, a heatmap
+ * of every run's accuracy matrix, average accuracy over the sequence per
+ * method, forgetting against the boundary's forward KL, index.html; prints
+ * each method's average accuracy and BWT. */
+int fl_clstudy_analyse(const char *dir);
+
 /* Plots and index.html of a razor study directory. */
 int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts);
 

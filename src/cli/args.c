@@ -218,3 +218,15 @@ int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd 
     }
     return 0;
 }
+
+enum { O_STUDY_OUT = 300, O_STUDY_OVERWRITE };
+const struct option FL_STUDY_OUT_OPTS[] = {
+    {"out", required_argument, 0, O_STUDY_OUT}, {"overwrite", no_argument, 0, O_STUDY_OVERWRITE}, {0, 0, 0, 0}};
+
+int fl_study_out_handle(int opt, const char *v, void *ctx) {
+    const fl_study_out *so = ctx;
+    if (opt == O_STUDY_OUT) *(const char **)((char *)so->cfg + so->out_offset) = v;
+    else if (opt == O_STUDY_OVERWRITE) *(int *)((char *)so->cfg + so->overwrite_offset) = 1;
+    else return -1;
+    return 0;
+}

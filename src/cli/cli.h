@@ -80,8 +80,20 @@ typedef struct {
 } fl_run_cmd;
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out);
 
+/* --out DIR and --overwrite of a study command: their options, and the
+ * handler that sets the fields at these offsets of cfg (a const char * and
+ * an int). */
+extern const struct option FL_STUDY_OUT_OPTS[];
+typedef struct {
+    void *cfg;
+    size_t out_offset, overwrite_offset;
+} fl_study_out;
+int fl_study_out_handle(int opt, const char *v, void *ctx);
+
 /* `forgetlab study lm ...` (cmd_study_lm.c): argv[0] is "lm". */
 int fl_study_lm_main(int argc, char **argv);
+/* `forgetlab study continual ...` (cmd_study_continual.c). */
+int fl_study_continual_main(int argc, char **argv);
 
 /* A command's --help: head, the settings' lines (defaults from defaults),
  * then tail, into buf (truncated to n). */

@@ -4,6 +4,7 @@
 
 #include "forgetlab/fileio.h"
 #include "forgetlab/report.h"
+#include "forgetlab/results.h"
 #include "forgetlab/rundir.h"
 
 #include <cjson/cJSON.h>
@@ -58,8 +59,15 @@ static int run(int argc, char **argv) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "command");
         command = cJSON_IsString(v) ? v->valuestring : NULL;
     }
+    /* A continual-learning study has its own analysis; the others razor's. */
+    char kind[32] = "";
+    int have = 0;
+    if (study) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
     free(db), free(cfg);
-    if (study) return fl_razor_analyse(pos[0], &opts) ? fl_fail("report") : FL_EXIT_OK;
+    if (study) {
+        const int rs = strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(pos[0]) : fl_razor_analyse(pos[0], &opts);
+        return rs ? fl_fail("report") : FL_EXIT_OK;
+    }
     if (command && (!strcmp(command, "grok") || !strcmp(command, "lm-pretrain"))) {
         const int grok = !strcmp(command, "grok");
         cJSON_Delete(c);

@@ -64,7 +64,7 @@ static void summary(const char *dir) {
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_study = {"study", "run a whole study: 'study razor' (SFT vs on-policy RL, forgetting, "
-                                 "predictors), 'study lm' (the same on the language model)",
+                                 "predictors), 'study lm' (the same on the language model), 'study continual' (task sequences)",
                                  run, HELP};
 
 static int run(int argc, char **argv) {
@@ -78,8 +78,9 @@ static int run(int argc, char **argv) {
         return FL_EXIT_OK;
     }
     if (argc >= 2 && strcmp(argv[1], "lm") == 0) return fl_study_lm_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "continual") == 0) return fl_study_continual_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "razor") != 0)
-        return fl_usage_error("study", "expected a study name: razor or lm");
+        return fl_usage_error("study", "expected a study name: razor, lm or continual");
     /* The study name is argv[1]; options follow it. */
     int rc = fl_parse_settings(argc - 1, argv + 1, &fl_cmd_study, FL_STUDY_SETTINGS, FL_STUDY_NSETTINGS, &c, OPTS,
                                handle, &c, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "forgetlab/lmstudy.h"
 #include "forgetlab/report.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,27 +30,16 @@ static const char HELP_HEAD[] =
     "                          DIR\n";
 static char HELP[12288];
 
-enum { O_OUT = 256, O_OVERWRITE };
-static const struct option OPTS[] = {
-    {"out", required_argument, 0, O_OUT}, {"overwrite", no_argument, 0, O_OVERWRITE}, {0, 0, 0, 0}};
-
-static int handle(int opt, const char *v, void *ctx) {
-    fl_lmstudy_config *c = ctx;
-    if (opt == O_OUT) c->out_dir = v;
-    else if (opt == O_OVERWRITE) c->overwrite = 1;
-    else return -1;
-    return 0;
-}
-
 static const fl_command STUDY_LM = {"study lm", "RL's Razor on the language model", NULL, HELP};
 
 int fl_study_lm_main(int argc, char **argv) {
     fl_lmstudy_config c;
     fl_lmstudy_defaults(&c);
+    fl_study_out so = {&c, offsetof(fl_lmstudy_config, out_dir), offsetof(fl_lmstudy_config, overwrite)};
     fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS, &c,
                     "  --help                  show this help\n");
-    const int rc = fl_parse_settings(argc, argv, &STUDY_LM, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS, &c, OPTS, handle,
-                                     &c, NULL, NULL);
+    const int rc = fl_parse_settings(argc, argv, &STUDY_LM, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS,
+                                     &c, FL_STUDY_OUT_OPTS, fl_study_out_handle, &so, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!c.out_dir) return fl_usage_error("study lm", "--out DIR is required");

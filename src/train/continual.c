@@ -30,7 +30,7 @@ int fl_cl_method_parse(const char *s, fl_cl_method *out) {
 void fl_cl_defaults(fl_cl_config *c) {
     memset(c, 0, sizeof *c);
     c->method = FL_CL_NAIVE;
-    c->hidden = 400, c->epochs = 1, c->batch = 128, c->lr = 1e-3;
+    c->hidden = 400, c->epochs = 1, c->batch = 32, c->lr = 1e-3;
     c->buffer = 500, c->ewc_lambda = 100, c->ewc_gamma = 1.0, c->si_c = 1.0, c->si_xi = 1e-3;
     c->lwf_alpha = 1.0, c->lwf_temp = 2.0, c->l2sp_lambda = 0.01, c->kl_beta = 1.0, c->fisher_n = 1000;
 }

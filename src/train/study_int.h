@@ -127,6 +127,12 @@ typedef struct {
 } study_pool;
 int study_pool_run(const study_pool *p);
 
+/* Before a study writes out_dir: new (or empty), or holding a study of the
+ * same grid (db's record: a rerun resumes it), or - only with overwrite,
+ * which moves it aside (*replaced: where; fl_rundir_release it) - anything
+ * else. */
+int study_claim(const char *out_dir, const char *db, const char *grid, int overwrite, char **replaced);
+
 /* The MPI world of this process: size 1 when it was not started by an MPI
  * launcher with several processes, or the build has no MPI. */
 typedef struct {

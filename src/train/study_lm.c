@@ -334,23 +334,6 @@ static int run_phase(const study_world *w, lm_plan *p, const char *label) {
     return study_pool_run(&pool);
 }
 
-/* DIR new, or holding this study (same grid: a rerun resumes it), or -
- * only with --overwrite, which moves it aside - anything else. */
-static int claim(const fl_lmstudy_config *c, const char *db, const char *grid, char **replaced) {
-    char had[1024] = "";
-    int have = 0;
-    *replaced = NULL;
-    if (fl_file_exists(db)) {
-        if (fl_results_peek_meta(db, "grid", had, sizeof had, &have)) return -1;
-        if (have && strcmp(had, grid) == 0) return 0;
-        if (!c->overwrite)
-            return fl_error_set("%s holds a study of another grid ('%s' there, '%s' here): choose another --out, or "
-                                "add --overwrite to replace it", c->out_dir, had, grid);
-        return fl_rundir_claim(c->out_dir, "study", NULL, 1, replaced);
-    }
-    return fl_rundir_claim(c->out_dir, "study", NULL, c->overwrite, replaced);
-}
-
 /* FNV-1a of the model file of a base (a run directory or the file). */
 static int file_hash(const char *base, uint64_t *h) {
     char *model = fl_path_join(base, "model.safetensors"), *data = NULL;
@@ -365,7 +348,7 @@ static int file_hash(const char *base, uint64_t *h) {
 /* Rank 0 (or the only process): claims DIR, makes sure of the bases and
  * records the study in results.sqlite. */
 static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char **replaced) {
-    int rc = claim(c, p->db, grid, replaced);
+    int rc = study_claim(c->out_dir, p->db, grid, c->overwrite, replaced);
     if (rc == 0) rc = fl_mkdirs(c->out_dir);
     for (int s = 0; s < c->seeds && rc == 0; s++) {
         char arch[32];

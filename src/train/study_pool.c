@@ -2,17 +2,21 @@
  * workers take jobs from a shared counter, each with its own connection to
  * the study's database (WAL: they write at once), while the parent draws
  * the progress line from the database until they exit. Every kind of study
- * (razor, lm) hands its runs to it. */
+ * (razor, lm, continual) hands its runs to it; and the claim of a study
+ * directory the newer kinds share. */
 /* MAP_ANONYMOUS is not in POSIX 2008. */
 #define _DEFAULT_SOURCE
 #include "study_int.h"
 
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/threads.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -89,4 +93,19 @@ int study_pool_run(const study_pool *p) {
     munmap(next, sizeof(int));
     if (failed) return fl_error_set("%s: a worker failed (its error is above); rerun to resume", p->label);
     return 0;
+}
+
+int study_claim(const char *out_dir, const char *db, const char *grid, int overwrite, char **replaced) {
+    char had[1024] = "";
+    int have = 0;
+    *replaced = NULL;
+    if (fl_file_exists(db)) {
+        if (fl_results_peek_meta(db, "grid", had, sizeof had, &have)) return -1;
+        if (have && strcmp(had, grid) == 0) return 0;
+        if (!overwrite)
+            return fl_error_set("%s holds a study of another grid ('%s' there, '%s' here): choose another --out, or "
+                                "add --overwrite to replace it", out_dir, had, grid);
+        return fl_rundir_claim(out_dir, "study", NULL, 1, replaced);
+    }
+    return fl_rundir_claim(out_dir, "study", NULL, overwrite, replaced);
 }

@@ -1,0 +1,255 @@
+/* continual_report.c: the analysis of a continual-learning study
+ * (clstudy.h) from its results.sqlite: results.csv; metrics.csv (a row per
+ * run: average accuracy, BWT, FWT, both forgettings); predictors.csv (does
+ * the forward KL at a task boundary explain the forgetting of the earlier
+ * tasks at that step, pooled over steps, runs and methods, with intervals
+ * that resample runs within seeds); a heatmap of every run's accuracy
+ * matrix, average accuracy over the sequence per method, the predictor
+ * plot; index.html. */
+#include "forgetlab/report.h"
+
+#include "forgetlab/clmetrics.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/plot.h"
+#include "forgetlab/stats.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAXT = 20, MAXM = 16, REPS = 1000 };
+
+typedef struct {
+    char method[32];
+    int seed, T;
+    double R[MAXT * MAXT], random[MAXT], kl[MAXT * MAXT];
+    fl_cl_metrics m;
+} cl_run_data;
+
+/* The runs of the points, their matrices filled from the rows. */
+static int collect(const fl_points *p, cl_run_data **out, int *nruns) {
+    const int fb = fl_points_field(p, "boundary"), ft = fl_points_field(p, "task"), fa = fl_points_field(p, "acc");
+    const int fr = fl_points_field(p, "acc_random"), fk = fl_points_field(p, "kl_prev");
+    if (fb < 0 || ft < 0 || fa < 0 || fr < 0 || fk < 0) return fl_error_set("not a continual-learning study's results");
+    cl_run_data *r = calloc((size_t)(p->nruns > 0 ? p->nruns : 1), sizeof *r);
+    if (!r) return fl_error_set("out of memory");
+    for (int i = 0; i < p->n; i++) {
+        cl_run_data *d = &r[p->run[i]];
+        const int t = (int)p->vals[i][fb], q = (int)p->vals[i][ft];
+        if (t < 0 || q < 0 || t >= MAXT || q >= MAXT) continue;
+        snprintf(d->method, sizeof d->method, "%s", p->method[i]);
+        d->seed = p->seed[i];
+        d->T = t + 1 > d->T ? t + 1 : d->T;
+        d->T = q + 1 > d->T ? q + 1 : d->T;
+    }
+    for (int i = 0; i < p->n; i++) {
+        cl_run_data *d = &r[p->run[i]];
+        const int t = (int)p->vals[i][fb], q = (int)p->vals[i][ft];
+        if (t < 0 || q < 0 || t >= d->T || q >= d->T) continue;
+        d->R[t * d->T + q] = p->vals[i][fa], d->kl[t * d->T + q] = p->vals[i][fk], d->random[q] = p->vals[i][fr];
+    }
+    for (int k = 0; k < p->nruns; k++) fl_cl_metrics_compute(r[k].R, r[k].T, r[k].random, &r[k].m);
+    *out = r, *nruns = p->nruns;
+    return 0;
+}
+
+/* The predictor points: per run and boundary t >= 1, the forgetting of the
+ * earlier tasks in that step, mean_{i<t} (R[t-1][i] - R[t][i]), against
+ * the KL on the new task's inputs (x) and on the earlier tasks' own (xo). */
+typedef struct {
+    double *x, *xo, *y;
+    int *run, *seed, *group, n;
+} pred_points;
+
+static int predictor_points(const cl_run_data *r, int nruns, char (*methods)[32], int nm, pred_points *pp) {
+    int cap = 0;
+    for (int k = 0; k < nruns; k++) cap += r[k].T;
+    pp->x = malloc(sizeof(double) * (size_t)cap), pp->xo = malloc(sizeof(double) * (size_t)cap);
+    pp->y = malloc(sizeof(double) * (size_t)cap);
+    pp->run = malloc(sizeof(int) * (size_t)cap), pp->seed = malloc(sizeof(int) * (size_t)cap);
+    pp->group = malloc(sizeof(int) * (size_t)cap);
+    pp->n = 0;
+    if (!pp->x || !pp->xo || !pp->y || !pp->run || !pp->seed || !pp->group) return fl_error_set("out of memory");
+    for (int k = 0; k < nruns; k++) {
+        const int T = r[k].T;
+        int g = 0;
+        for (int j = 0; j < nm; j++)
+            if (strcmp(methods[j], r[k].method) == 0) g = j;
+        for (int t = 1; t < T; t++) {
+            double f = 0, ko = 0;
+            for (int i = 0; i < t; i++) f += r[k].R[(t - 1) * T + i] - r[k].R[t * T + i], ko += r[k].kl[t * T + i];
+            pp->x[pp->n] = r[k].kl[t * T + t], pp->xo[pp->n] = ko / t, pp->y[pp->n] = f / t;
+            pp->run[pp->n] = k, pp->seed[pp->n] = r[k].seed, pp->group[pp->n] = g;
+            pp->n++;
+        }
+    }
+    return 0;
+}
+
+static void pred_free(pred_points *pp) {
+    free(pp->x), free(pp->xo), free(pp->y), free(pp->run), free(pp->seed), free(pp->group);
+}
+
+static int write_file(const char *dir, const char *name, const char *text) {
+    char *path = fl_path_join(dir, name);
+    const int rc = path ? fl_write_text_atomic(path, text) : fl_error_set("out of memory");
+    free(path);
+    return rc;
+}
+
+/* Average accuracy over the tasks seen so far, after each task, per method
+ * (mean over its seeds). */
+static int plot_average(const char *dir, const cl_run_data *r, int nruns, char (*methods)[32], int nm) {
+    fl_series s[MAXM];
+    double xs[MAXM][MAXT], ys[MAXM][MAXT];
+    for (int j = 0; j < nm; j++) {
+        int T = 0, cnt = 0;
+        for (int t = 0; t < MAXT; t++) ys[j][t] = 0;
+        for (int k = 0; k < nruns; k++) {
+            if (strcmp(r[k].method, methods[j])) continue;
+            T = r[k].T, cnt++;
+            for (int t = 0; t < T; t++) {
+                double a = 0;
+                for (int i = 0; i <= t; i++) a += r[k].R[t * T + i];
+                ys[j][t] += a / (t + 1);
+            }
+        }
+        for (int t = 0; t < T; t++) xs[j][t] = t + 1, ys[j][t] /= cnt ? cnt : 1;
+        s[j] = (fl_series){methods[j], xs[j], ys[j], T, FL_MARK_LINE_POINTS, FL_COLOR_NEXT, NULL};
+    }
+    fl_plot pl = {.title = "Average accuracy over the tasks seen so far",
+                  .xlabel = "tasks learnt",
+                  .ylabel = "mean test accuracy on tasks 1..t",
+                  .ymin = 0, .ymax = 1, .xmin = NAN, .xmax = NAN, .series = s, .nseries = nm};
+    char *path = fl_path_join(dir, "average_accuracy");
+    const int rc = path ? fl_plot_save(&pl, path) : fl_error_set("out of memory");
+    free(path);
+    return rc;
+}
+
+static int plot_predictor(const char *dir, const pred_points *pp, char (*methods)[32], int nm, const fl_r2_ci *ci) {
+    fl_series s[MAXM];
+    double *x = malloc(sizeof(double) * (size_t)(pp->n + 1) * nm), *y = malloc(sizeof(double) * (size_t)(pp->n + 1) * nm);
+    if (!x || !y) {
+        free(x), free(y);
+        return fl_error_set("out of memory");
+    }
+    for (int j = 0; j < nm; j++) {
+        int c = 0;
+        for (int i = 0; i < pp->n; i++)
+            if (pp->group[i] == j) x[j * pp->n + c] = pp->x[i], y[j * pp->n + c] = pp->y[i], c++;
+        s[j] = (fl_series){methods[j], x + j * pp->n, y + j * pp->n, c, FL_MARK_POINTS, FL_COLOR_NEXT, NULL};
+    }
+    char note[128];
+    snprintf(note, sizeof note, "R\xc2\xb2 = %.3f [%.3f, %.3f]\nn = %d steps", ci->r2, ci->lo, ci->hi, ci->n);
+    fl_plot pl = {.title = "Forgetting of the earlier tasks vs forward KL on the new task",
+                  .xlabel = "forward KL(previous \xe2\x80\x96 new model) on the new task's test inputs",
+                  .ylabel = "mean accuracy drop of the earlier tasks in the step",
+                  .xmin = NAN, .xmax = NAN, .ymin = NAN, .ymax = NAN, .series = s, .nseries = nm, .note = note};
+    char *path = fl_path_join(dir, "forgetting_vs_kl");
+    const int rc = path ? fl_plot_save(&pl, path) : fl_error_set("out of memory");
+    free(path), free(x), free(y);
+    return rc;
+}
+
+int fl_clstudy_analyse(const char *dir) {
+    char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
+    fl_results db = {0};
+    fl_points pts = {0};
+    cl_run_data *r = NULL;
+    pred_points pp = {0};
+    char methods[MAXM][32], *buf = NULL;
+    int nruns = 0, nm = 0, rc = -1;
+    size_t len = 0;
+    FILE *f = NULL;
+    if (!path || !csv) goto out;
+    if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
+    if (collect(&pts, &r, &nruns)) goto out;
+    for (int k = 0; k < nruns && nm < MAXM; k++) {
+        int seen = 0;
+        for (int j = 0; j < nm; j++) seen |= strcmp(methods[j], r[k].method) == 0;
+        if (!seen) snprintf(methods[nm++], 32, "%s", r[k].method);
+    }
+    /* metrics.csv, and each run's heatmap beside its matrix. */
+    f = open_memstream(&buf, &len);
+    if (!f) goto out;
+    fprintf(f, "run,method,seed,tasks,avg_acc,bwt,fwt,forgetting_first,forgetting_max\n");
+    for (int k = 0; k < nruns; k++) {
+        const fl_cl_metrics *m = &r[k].m;
+        char id[160], title[160], *hm;
+        fprintf(f, "%s_s%d,%s,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", r[k].method, r[k].seed, r[k].method, r[k].seed,
+                r[k].T, m->avg_acc, m->bwt, m->fwt, m->forgetting_first, m->forgetting_max);
+        snprintf(title, sizeof title, "%s, seed %d: accuracy on task i after task t", r[k].method, r[k].seed);
+        snprintf(id, sizeof id, "accuracy_%s_s%d", r[k].method, r[k].seed);
+        if (!(hm = fl_path_join(dir, id)) || fl_heatmap_save(title, r[k].R, r[k].T, r[k].T, NULL, NULL, 0, 1, hm)) {
+            free(hm);
+            goto out;
+        }
+        free(hm);
+    }
+    fclose(f), f = NULL;
+    if (write_file(dir, "metrics.csv", buf)) goto out;
+    free(buf), buf = NULL;
+    /* The predictors, pooled over boundaries, runs and methods. */
+    fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0};
+    fl_clusters cl = {0};
+    if (predictor_points(r, nruns, methods, nm, &pp) || fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;
+    if (pp.n >= 3 && (fl_poly2_r2_bootstrap(pp.x, pp.y, pp.n, &cl, REPS, 1, &ci_new) ||
+                      fl_poly2_r2_bootstrap(pp.xo, pp.y, pp.n, &cl, REPS, 1, &ci_old))) {
+        fl_clusters_free(&cl);
+        goto out;
+    }
+    fl_clusters_free(&cl);
+    const double sp_new = fl_spearman(pp.x, pp.y, pp.n), sp_old = fl_spearman(pp.xo, pp.y, pp.n);
+    f = open_memstream(&buf, &len);
+    if (!f) goto out;
+    fprintf(f, "predictor,r2,r2_lo,r2_hi,n,spearman,side\n");
+    fprintf(f, "forward_kl_new,%.6f,%.6f,%.6f,%d,%.6f,new\n", ci_new.r2, ci_new.lo, ci_new.hi, ci_new.n, sp_new);
+    fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n, sp_old);
+    fclose(f), f = NULL;
+    if (write_file(dir, "predictors.csv", buf)) goto out;
+    free(buf), buf = NULL;
+    if (plot_average(dir, r, nruns, methods, nm) || plot_predictor(dir, &pp, methods, nm, &ci_new)) goto out;
+    /* index.html */
+    f = open_memstream(&buf, &len);
+    if (!f) goto out;
+    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: continual learning</title>"
+          "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
+          "img{max-width:49%}</style></head><body>\n<h1>Continual learning: a task sequence</h1>\n", f);
+    fprintf(f, "<p>%d runs; forward KL on the new task's inputs explains the step's forgetting of the earlier "
+            "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; %d steps); on the earlier tasks' own inputs "
+            "(outcome side) %.3f [%.3f, %.3f].</p>\n", nruns, ci_new.r2, ci_new.lo, ci_new.hi, sp_new, ci_new.n,
+            ci_old.r2, ci_old.lo, ci_old.hi);
+    fputs("<img src=\"average_accuracy.png\"> <img src=\"forgetting_vs_kl.png\">\n<table><tr><th>method</th>"
+          "<th>seed</th><th>average accuracy</th><th>BWT</th><th>FWT</th><th>forgetting (first-last)</th>"
+          "<th>forgetting (max-last)</th></tr>\n", f);
+    for (int k = 0; k < nruns; k++)
+        fprintf(f, "<tr><td>%s</td><td>%d</td><td>%.3f</td><td>%+.3f</td><td>%+.3f</td><td>%.3f</td><td>%.3f</td>"
+                "</tr>\n", r[k].method, r[k].seed, r[k].m.avg_acc, r[k].m.bwt, r[k].m.fwt, r[k].m.forgetting_first,
+                r[k].m.forgetting_max);
+    fputs("</table>\n<p>Data: <a href=\"results.csv\">results.csv</a>, <a href=\"metrics.csv\">metrics.csv</a>, "
+          "<a href=\"predictors.csv\">predictors.csv</a>, results.sqlite; each run's matrix in "
+          "runs/RUN/accuracy_matrix.npy and accuracy_METHOD_sSEED.png.</p>\n</body></html>\n", f);
+    fclose(f), f = NULL;
+    if (write_file(dir, "index.html", buf)) goto out;
+    for (int j = 0; j < nm; j++) {
+        double a = 0, bw = 0;
+        int c = 0;
+        for (int k = 0; k < nruns; k++)
+            if (strcmp(r[k].method, methods[j]) == 0) a += r[k].m.avg_acc, bw += r[k].m.bwt, c++;
+        printf("%-10s average accuracy %.3f  BWT %+.3f  (%d seed%s)\n", methods[j], a / c, bw / c, c, c > 1 ? "s" : "");
+    }
+    printf("forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n", ci_new.r2,
+           ci_new.lo, ci_new.hi, sp_new);
+    rc = 0;
+out:
+    if (f) fclose(f);
+    free(buf), free(path), free(csv), free(r);
+    pred_free(&pp);
+    fl_points_free(&pts);
+    if (db.db) fl_results_close(&db);
+    return rc;
+}

@@ -1,0 +1,206 @@
+/* study_continual.c: `forgetlab study continual` (clstudy.h): the benchmark
+ * loaded once, every method x seed learnt on worker processes (study_pool.c),
+ * each run's accuracy matrix written as .npy and its rows and metrics into
+ * results.sqlite in one transaction. */
+#include "study_int.h"
+
+#include "forgetlab/clstudy.h"
+#include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
+#include "forgetlab/npy.h"
+#include "forgetlab/rundir.h"
+#include "forgetlab/threads.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const FL_CLSTUDY_FIELDS[FL_CLSTUDY_NFIELDS] = {
+    "boundary", "task", "acc", "acc_random", "kl_prev", "avg_acc", "bwt", "fwt", "forgetting_first", "forgetting_max"};
+
+void fl_clstudy_defaults(fl_clstudy_config *c) {
+    memset(c, 0, sizeof *c);
+    c->seeds = 1, c->progress = 1;
+    fl_cl_defaults(&c->cl);
+}
+
+static int parse_bench(const char *v, void *field) { return fl_cl_benchmark_parse(v, field); }
+static void format_bench(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", fl_cl_benchmark_name(*(const fl_cl_benchmark *)field));
+}
+static int parse_scenario(const char *v, void *field) { return fl_cl_scenario_parse(v, field); }
+static void format_scenario(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", fl_cl_scenario_name(*(const fl_cl_scenario *)field));
+}
+
+#define F(field) offsetof(fl_clstudy_config, field)
+const fl_setting FL_CLSTUDY_SETTINGS[] = {
+    {"benchmark", FL_SET_CUSTOM, F(bench), 0, 0, "B", "split-mnist, split-fashion, permuted-mnist or rotated-mnist",
+     NULL, parse_bench, format_bench},
+    {"scenario", FL_SET_CUSTOM, F(scenario), 0, 0, "S", "task, domain or class (docs/continual.md)", NULL,
+     parse_scenario, format_scenario},
+    {"methods", FL_SET_STRING, F(methods), 0, 0, "LIST",
+     "comma-separated (default: naive, joint, replay, ewc, online-ewc, si, lwf, l2sp, kl, agem)", NULL, NULL, NULL},
+    {"seeds", FL_SET_INT, F(seeds), 1, 100, "N", "seeds 0..N-1", NULL, NULL, NULL},
+    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "1,000 training examples a task, 1 epoch", NULL, NULL, NULL},
+    {"tasks", FL_SET_INT, F(ntasks), 0, FL_CL_MAX_TASKS, "N", "tasks (default: 5 for split, 10 otherwise)", NULL, NULL,
+     NULL},
+    {"per-task", FL_SET_INT, F(per_task), 0, 100000, "N", "training examples a task at most (0: all)", NULL, NULL,
+     NULL},
+    {"epochs", FL_SET_INT, F(cl.epochs), 1, 1000, "N", "epochs a task", NULL, NULL, NULL},
+    {"batch", FL_SET_INT, F(cl.batch), 1, 1024, "N", "examples a step", NULL, NULL, NULL},
+    {"lr", FL_SET_DOUBLE, F(cl.lr), 1e-9, 10, "X", "AdamW learning rate", NULL, NULL, NULL},
+    {"hidden", FL_SET_INT, F(cl.hidden), 1, 100000, "N", "width of the two hidden layers", NULL, NULL, NULL},
+    {"buffer", FL_SET_INT, F(cl.buffer), 0, 10000000, "N", "replay, agem: examples kept", NULL, NULL, NULL},
+    {"ewc-lambda", FL_SET_DOUBLE, F(cl.ewc_lambda), -1e12, 1e12, "X", "EWC's weight", NULL, NULL, NULL},
+    {"ewc-gamma", FL_SET_DOUBLE, F(cl.ewc_gamma), 0, 1, "X", "online EWC's decay of the running Fisher", NULL, NULL,
+     NULL},
+    {"si-c", FL_SET_DOUBLE, F(cl.si_c), 0, 1e12, "X", "SI's weight", NULL, NULL, NULL},
+    {"lwf-alpha", FL_SET_DOUBLE, F(cl.lwf_alpha), 0, 1e6, "X", "LwF's distillation weight", NULL, NULL, NULL},
+    {"l2sp-lambda", FL_SET_DOUBLE, F(cl.l2sp_lambda), 0, 1e12, "X", "L2-SP's weight", NULL, NULL, NULL},
+    {"kl-beta", FL_SET_DOUBLE, F(cl.kl_beta), 0, 1e6, "X", "the KL regulariser's weight", NULL, NULL, NULL},
+    {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
+};
+#undef F
+const int FL_CLSTUDY_NSETTINGS = (int)(sizeof FL_CLSTUDY_SETTINGS / sizeof *FL_CLSTUDY_SETTINGS);
+
+typedef struct {
+    const fl_clstudy_config *c;
+    const fl_cl_bench *b;
+    fl_cl_method methods[FL_CL_NMETHODS];
+    int nmethods, n, ntodo;
+    int todo[FL_CL_NMETHODS * 100];
+    char db[4096];
+} cl_plan;
+
+static void run_key(const cl_plan *p, int i, fl_run_key *k, char *id, size_t n) {
+    *k = (fl_run_key){fl_cl_method_name(p->methods[i % p->nmethods]), p->c->cl.lr, "constant", p->c->cl.epochs,
+                      (uint64_t)(i / p->nmethods)};
+    fl_run_id(k, id, n);
+}
+
+/* Job k: plan index todo[k] learnt, its matrix written, its rows committed. */
+static int run_job(void *ctx, int k, fl_results *db) {
+    const cl_plan *p = ctx;
+    const int i = p->todo[k], T = p->b->ntasks;
+    fl_run_key key;
+    char id[128], dir[4096];
+    run_key(p, i, &key, id, sizeof id);
+    int done = 0;
+    if (fl_results_run_done(db, id, &done) || done) return done ? 0 : -1;
+    fl_cl_config cc = p->c->cl;
+    cc.method = p->methods[i % p->nmethods], cc.seed = key.seed;
+    fl_cl_result *r = malloc(sizeof *r);
+    float *m = malloc(sizeof(float) * (size_t)T * T);
+    int rc = r && m ? fl_cl_run(&cc, p->b, r) : fl_error_set("out of memory");
+    snprintf(dir, sizeof dir, "%s/runs/%s", p->c->out_dir, id);
+    if (rc == 0) rc = fl_mkdirs(dir);
+    if (rc == 0) {
+        for (int q = 0; q < T * T; q++) m[q] = (float)r->R[q];
+        char *path = fl_path_join(dir, "accuracy_matrix.npy");
+        const int64_t shape[2] = {T, T};
+        rc = path ? fl_npy_write(path, m, 2, shape) : fl_error_set("out of memory");
+        free(path);
+    }
+    if (rc == 0) rc = fl_results_begin(db);
+    if (rc == 0) rc = fl_results_begin_run(db, id);
+    double v[FL_CLSTUDY_NFIELDS];
+    for (int t = 0; t < T && rc == 0; t++)
+        for (int q = 0; q < T && rc == 0; q++) {
+            const double row[FL_CLSTUDY_NFIELDS] = {t, q, r->R[t * T + q], r->random[q], r->kl[t * T + q],
+                                                    NAN, NAN, NAN, NAN, NAN};
+            rc = fl_results_add_checkpoint_vals(db, &key, id, t * T + q, t, t + 1, row);
+        }
+    if (rc == 0) {
+        const fl_cl_metrics *mt = &r->metrics;
+        const double fin[FL_CLSTUDY_NFIELDS] = {NAN, NAN, NAN, NAN, NAN, mt->avg_acc, mt->bwt, mt->fwt,
+                                                mt->forgetting_first, mt->forgetting_max};
+        memcpy(v, fin, sizeof v);
+        const double times[5] = {NAN, NAN, NAN, NAN, NAN};
+        rc = fl_results_finish_run_vals(db, &key, id, v, times, NULL);
+    }
+    if (rc == 0) rc = fl_results_commit(db);
+    else if (db->db) fl_results_rollback(db);
+    free(r), free(m);
+    return rc ? fl_error_wrap("run %s", id) : 0;
+}
+
+static int parse_methods(const fl_clstudy_config *c, cl_plan *p) {
+    p->nmethods = 0;
+    if (!c->methods) {
+        for (int m = 0; m < FL_CL_NMETHODS; m++) p->methods[p->nmethods++] = (fl_cl_method)m;
+        return 0;
+    }
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", c->methods);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        fl_cl_method m;
+        if (fl_cl_method_parse(t, &m)) return fl_error_wrap("--methods");
+        for (int k = 0; k < p->nmethods; k++)
+            if (p->methods[k] == m) return fl_error_set("--methods: %s named twice", t);
+        p->methods[p->nmethods++] = m;
+    }
+    return p->nmethods ? 0 : fl_error_set("--methods: none");
+}
+
+int fl_clstudy_run(const fl_clstudy_config *config) {
+    fl_clstudy_config cfg = *config;
+    fl_clstudy_config *c = &cfg;
+    cl_plan p = {.c = c};
+    if (c->quick) {
+        if (!c->per_task) c->per_task = 1000;
+    }
+    if (parse_methods(c, &p)) return FL_BAD_REQUEST;
+    for (int k = 0; k < p.nmethods; k++)
+        if ((p.methods[k] == FL_CL_REPLAY || p.methods[k] == FL_CL_AGEM) && c->cl.buffer < 1)
+            return fl_error_set("--buffer %d: %s keeps at least 1 example", c->cl.buffer,
+                                fl_cl_method_name(p.methods[k])), FL_BAD_REQUEST;
+    if (c->cl.ewc_lambda < 0) return fl_error_set("--ewc-lambda %g: must be >= 0", c->cl.ewc_lambda), FL_BAD_REQUEST;
+    fl_set_threads(c->threads);
+    fl_cl_bench b;
+    if (fl_cl_bench_load(&b, c->bench, c->scenario, c->ntasks, c->per_task, c->data_dir, 0)) return -1;
+    p.b = &b;
+    p.n = p.nmethods * c->seeds;
+    snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
+    char grid[1024], *replaced = NULL;
+    size_t off = (size_t)snprintf(grid, sizeof grid, "continual bench=%s scenario=%s tasks=%d per_task=%d seeds=%d methods=",
+                                  fl_cl_benchmark_name(c->bench), fl_cl_scenario_name(c->scenario), b.ntasks,
+                                  c->per_task, c->seeds);
+    for (int k = 0; k < p.nmethods && off < sizeof grid; k++)
+        off += (size_t)snprintf(grid + off, sizeof grid - off, "%s%s", k ? "," : "", fl_cl_method_name(p.methods[k]));
+    const fl_cl_config *h = &c->cl;
+    if (off < sizeof grid)
+        snprintf(grid + off, sizeof grid - off,
+                 " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g lwf=%g l2sp=%g kl=%g", h->epochs,
+                 h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c, h->lwf_alpha,
+                 h->l2sp_lambda, h->kl_beta);
+    int rc = study_claim(c->out_dir, p.db, grid, c->overwrite, &replaced);
+    if (rc == 0) rc = fl_mkdirs(c->out_dir);
+    fl_results db;
+    if (rc == 0 && (rc = fl_results_open_with(&db, p.db, FL_CLSTUDY_FIELDS, FL_CLSTUDY_NFIELDS)) == 0) {
+        rc = fl_results_set_meta(&db, "kind", "continual");
+        if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
+        if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
+        for (int i = 0; i < p.n && rc == 0; i++) {
+            fl_run_key key;
+            char id[128];
+            int done = 0;
+            run_key(&p, i, &key, id, sizeof id);
+            rc = fl_results_run_done(&db, id, &done);
+            if (rc == 0 && !done) p.todo[p.ntodo++] = i;
+        }
+        fl_results_close(&db);
+    }
+    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
+    const int jobs = c->jobs > 0 ? c->jobs : cores;
+    const study_pool pool = {p.db, p.ntodo, jobs, cores / jobs > 0 ? cores / jobs : 1, c->progress,
+                             "continual", run_job, &p};
+    if (rc == 0) rc = study_pool_run(&pool);
+    fl_rundir_release(replaced, rc == 0);
+    fl_cl_bench_free(&b);
+    return rc;
+}

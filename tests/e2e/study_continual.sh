@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# study_continual.sh: `study continual` on Split MNIST, class-incremental
+# (naive, replay and EWC; quick), writes what docs/continual.md promises:
+# every run's accuracy matrix, results.csv with a row per run, boundary and
+# task, metrics.csv, predictors.csv, the plots and index.html; naive
+# fine-tuning forgets (BWT below -0.5) and replay much less; a killed study
+# resumes to the same rows; `report` rebuilds it; bad input exits 2.
+source "$(dirname "$0")/lib.sh"
+GRID=(study continual --benchmark split-mnist --scenario class --quick --methods naive,replay,ewc --threads 2)
+expect_exit 0 "study continual (split-mnist, class, quick)" -- "$FL" "${GRID[@]}" --out "$T/ref"
+for f in results.sqlite results.csv metrics.csv predictors.csv index.html average_accuracy.png forgetting_vs_kl.png \
+         accuracy_naive_s0.png runs/naive_lr1.00e-03_constant_e1_s0/accuracy_matrix.npy; do
+    [ -s "$T/ref/$f" ] && ok "$f written" || bad "$f missing"
+done
+check "(lambda rows: len(rows) == 3 * 25 and all(0 <= float(r['acc']) <= 1 for r in rows)) \
+       (list(__import__('csv').DictReader(open('$T/ref/results.csv'))))" "results.csv: 3 runs x 5 boundaries x 5 tasks"
+check "(lambda m: m['naive']['bwt'] < -0.5 and m['replay']['bwt'] > m['naive']['bwt'] + 0.2 \
+       and all(-1 <= m[k]['forgetting_max'] <= 1 for k in m)) \
+       ({r['method']: {k: float(v) for k, v in r.items() if k not in ('run', 'method')} \
+         for r in __import__('csv').DictReader(open('$T/ref/metrics.csv'))})" \
+      "naive forgets (BWT < -0.5), replay far less"
+check "(lambda a: a.shape == (5, 5) and abs(a[0, 0] - 1) < 0.05)(__import__('numpy').load( \
+       '$T/ref/runs/naive_lr1.00e-03_constant_e1_s0/accuracy_matrix.npy'))" "accuracy_matrix.npy: 5 x 5, task 0 learnt"
+
+"$FL" "${GRID[@]}" --out "$T/killed" >/dev/null 2>&1 &
+pid=$!
+wait_runs "$T/killed/results.sqlite" 1 60 || true
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+expect_exit 0 "the killed study resumes" -- "$FL" "${GRID[@]}" --out "$T/killed"
+same_rows "$T/ref/results.csv" "$T/killed/results.csv" "  ... results.csv = the uninterrupted study's"
+rm "$T/ref/index.html"
+expect_exit 0 "report rebuilds it" -- "$FL" report "$T/ref"
+[ -s "$T/ref/index.html" ] && ok "  ... index.html again" || bad "  ... no index.html"
+
+CASES=("an unknown benchmark|2|unknown benchmark|--benchmark split-cifar"
+       "an unknown scenario|2|unknown scenario|--scenario instance"
+       "an unknown method|2|unknown method|--methods naive,gem"
+       "replay with a buffer of 0|2|buffer|--methods replay --buffer 0"
+       "a negative EWC lambda|2|ewc-lambda|--methods ewc --ewc-lambda -1")
+refuses "study continual" CASES -- "$FL" "${GRID[@]}" --out "$T/bad"
+expect_exit 2 "no benchmark" -- "$FL" study continual --scenario task --out "$T/bad"
+expect_stderr "benchmark" "  ... says 'benchmark'"
+finish
