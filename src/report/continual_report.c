@@ -9,6 +9,7 @@
 #include "forgetlab/report.h"
 
 #include "forgetlab/clmetrics.h"
+#include "forgetlab/continual.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/plot.h"
@@ -167,11 +168,15 @@ int fl_clstudy_analyse(const char *dir) {
     if (!path || !csv) goto out;
     if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
     if (collect(&pts, &r, &nruns)) goto out;
-    for (int k = 0; k < nruns && nm < MAXM; k++) {
-        int seen = 0;
-        for (int j = 0; j < nm; j++) seen |= strcmp(methods[j], r[k].method) == 0;
-        if (!seen) snprintf(methods[nm++], 32, "%s", r[k].method);
-    }
+    /* The methods in continual.h's order (each keeps its colour). */
+    for (int m = 0; m <= FL_CL_NMETHODS && nm < MAXM; m++)
+        for (int k = 0; k < nruns; k++) {
+            fl_cl_method id;
+            const int known = fl_cl_method_parse(r[k].method, &id) == 0;
+            int seen = 0;
+            for (int j = 0; j < nm; j++) seen |= strcmp(methods[j], r[k].method) == 0;
+            if (!seen && (m < FL_CL_NMETHODS ? known && (int)id == m : !known)) snprintf(methods[nm++], 32, "%s", r[k].method);
+        }
     /* metrics.csv, and each run's heatmap beside its matrix. */
     f = open_memstream(&buf, &len);
     if (!f) goto out;

@@ -14,7 +14,7 @@ hits=$(grep -rnE '#include "forgetlab/(report|plot|circuits_out)\.h"|fl_(grok_pl
        "${below[@]}" || true)
 [ -z "$hits" ] && ok "nothing below src/report calls into it" || bad "calls into src/report: $hits"
 # Headers by the layer that implements them.
-TRAIN_H='(pretrain|finetune|grok|objectives|study|train|lm|lmft|lmstudy)'
+TRAIN_H='(pretrain|finetune|grok|objectives|study|train|lm|lmft|lmstudy|continual|clstudy)'
 hits=$(grep -rnE "#include \"forgetlab/$TRAIN_H\.h\"" "$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/measure || true)
 [ -z "$hits" ] && ok "nothing below src/train includes a train header" || bad "train headers below train: $hits"
 hits=$(grep -rn '#include "\(cli\|circuits\)\.h"' "$SRC" --include=*.c | grep -v "^$SRC/cli/" || true)
