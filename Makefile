@@ -67,6 +67,7 @@ bench: setup build
 	bash bench/gpt.sh step default
 	bash bench/gpt.sh sample quick
 	bash bench/gpt.sh sample default
+	bash bench/continual.sh
 
 # Fuzzing: each reader under libFuzzer with ASan+UBSan (clang, build-fuzz/),
 # FUZZ_SECONDS each from the seeds in fuzz/corpus/; fails on any finding.

@@ -47,6 +47,7 @@ typedef struct {
     float **F, **anchor;         /* per earlier task (ewc), or [0] alone (online-ewc, si, l2sp) */
     float *omega, *start, *gtask, *before;
     float *x, *dl, *pz;          /* the batch: inputs [2B, 784], dlogits, the previous model's logits */
+    float *zlast[FL_CL_MAX_TASKS]; /* the last evaluated model's logits on each task's test set */
     int *y;
     cl_head *h;
     size_t n;                    /* parameters */
@@ -188,25 +189,32 @@ static int end_task(cl_state *s, int t) {
     return 0;
 }
 
-/* Accuracy of m on every task's test set: row[i]; with prev, the boundary
- * KL(prev || m) on tasks i <= upto. */
-static int evaluate(const cl_state *s, const fl_mlp *m, const fl_mlp *prev, int upto, double *row, double *kl) {
+/* Accuracy of m on every task's test set: row[i]; with kl, the boundary
+ * KL(previous model || m) on tasks i <= upto, the previous model's logits
+ * being those the last evaluation kept (s->zlast): one forward pass a
+ * task and boundary, as the accuracy needs anyway. */
+static int evaluate(cl_state *s, const fl_mlp *m, int upto, double *row, double *kl) {
     const fl_cl_bench *b = s->b;
     const int V = b->nout;
     for (int i = 0; i < b->ntasks; i++) {
         const fl_cl_set *te = &b->test[i];
-        float *z = malloc(sizeof(float) * (size_t)te->n * V), *zp = prev ? malloc(sizeof(float) * (size_t)te->n * V) : NULL;
+        float *z = malloc(sizeof(float) * (size_t)(te->n > 0 ? te->n : 1) * V);
         cl_head *h = malloc(sizeof(cl_head) * (size_t)(te->n > 0 ? te->n : 1));
-        int rc = z && h && (!prev || zp) ? fl_mlp_logits(m, te->x, te->n, z) : fl_error_set("out of memory");
+        int rc = z && h ? fl_mlp_logits(m, te->x, te->n, z) : fl_error_set("out of memory");
         const cl_head hi = head_of(b, i);
         if (rc == 0) row[i] = cl_accuracy(z, te->y, &hi, te->n, V);
         if (kl) kl[i] = NAN;
-        if (rc == 0 && prev && i <= upto && (rc = fl_mlp_logits(prev, te->x, te->n, zp)) == 0) {
+        if (rc == 0 && kl && i <= upto && s->zlast[i]) {
             for (int k = 0; k < te->n; k++) h[k] = hi;
-            kl[i] = cl_distill(NULL, z, zp, h, te->n, V, 1.0, 0.0);
+            kl[i] = cl_distill(NULL, z, s->zlast[i], h, te->n, V, 1.0, 0.0);
         }
-        free(z), free(zp), free(h);
-        if (rc) return -1;
+        free(h);
+        if (rc) {
+            free(z);
+            return -1;
+        }
+        free(s->zlast[i]);
+        s->zlast[i] = z;
     }
     return 0;
 }
@@ -219,6 +227,7 @@ static void state_free(cl_state *s) {
     free(s->F), free(s->anchor);
     free(s->omega), free(s->start), free(s->gtask), free(s->before);
     free(s->x), free(s->dl), free(s->pz), free(s->y), free(s->h);
+    for (int t = 0; t < FL_CL_MAX_TASKS; t++) free(s->zlast[t]);
 }
 
 static int state_init(cl_state *s, const fl_cl_config *c, const fl_cl_bench *b) {
@@ -262,7 +271,7 @@ int fl_cl_run(const fl_cl_config *c, const fl_cl_bench *b, fl_cl_result *out) {
     memset(out, 0, sizeof *out);
     out->T = T;
     int rc = state_init(&s, c, b);
-    if (rc == 0) rc = evaluate(&s, &s.m, NULL, -1, out->random, NULL);
+    if (rc == 0) rc = evaluate(&s, &s.m, -1, out->random, NULL);
     int *task = malloc(sizeof(int) * (size_t)T * s.stride), *index = malloc(sizeof(int) * (size_t)T * s.stride);
     if (rc == 0 && (!task || !index)) rc = fl_error_set("out of memory");
     for (int t = 0; t < T && rc == 0; t++) {
@@ -285,7 +294,7 @@ int fl_cl_run(const fl_cl_config *c, const fl_cl_bench *b, fl_cl_result *out) {
             }
         }
         if (rc == 0) rc = end_task(&s, t);
-        if (rc == 0) rc = evaluate(&s, &s.m, t ? &s.prev : NULL, t, out->R + (size_t)t * T, out->kl + (size_t)t * T);
+        if (rc == 0) rc = evaluate(&s, &s.m, t ? t : -1, out->R + (size_t)t * T, out->kl + (size_t)t * T);
         if (rc == 0) rc = fl_blob_copy_params(&s.prev.blob, &s.m.blob);
     }
     if (rc == 0) fl_cl_metrics_compute(out->R, T, out->random, &out->metrics);
