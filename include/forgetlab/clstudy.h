@@ -20,6 +20,7 @@ typedef struct {
     fl_cl_scenario scenario;
     int quick;           /* 1,000 training examples a task, 1 epoch */
     int seeds, jobs, threads, progress, overwrite;
+    int shard_index, shard_count; /* --shard I/N: plan indices i with i % N == I - 1 */
     const char *methods; /* comma-separated (NULL: every method) */
     int ntasks, per_task;
     fl_cl_config cl;     /* every run's hyper-parameters */
@@ -33,8 +34,14 @@ extern const int FL_CLSTUDY_NSETTINGS;
 #define FL_CLSTUDY_NFIELDS 10
 extern const char *const FL_CLSTUDY_FIELDS[FL_CLSTUDY_NFIELDS];
 
-/* The runs, resuming what is done. FL_BAD_REQUEST when the options are
- * wrong (the error says which). */
-int fl_clstudy_run(const fl_clstudy_config *c);
+/* The runs, resuming what is done, on worker processes or, when mpirun
+ * (or srun) started several processes, over the MPI ranks (DIR on a file
+ * system every rank sees; rank 0 writes results.sqlite). *writer: whether
+ * this process wrote it (and so runs the analysis). FL_BAD_REQUEST when
+ * the options are wrong (the error says which). */
+int fl_clstudy_run(const fl_clstudy_config *c, int *writer);
+/* The ids of every run a study's grid (as results.sqlite records it)
+ * plans, for `merge` (ids: malloc'd). */
+int fl_clstudy_plan_ids(const char *grid, char (**ids)[128], int *n);
 
 #endif

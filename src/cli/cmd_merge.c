@@ -3,10 +3,14 @@
 #include "cli.h"
 
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
 #include "forgetlab/report.h"
+#include "forgetlab/results.h"
 #include "forgetlab/study.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const char HELP[] =
     "usage: forgetlab merge DIR... --out DIR [--partial]\n"
@@ -53,7 +57,13 @@ static int run(int argc, char **argv) {
     if (rc) return FL_EXIT_USAGE;
     if (!a.out) return fl_usage_error("merge", "--out DIR is required");
     if (npos < 1) return fl_usage_error("merge", "expected the study directories to merge");
-    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial) || fl_razor_analyse(a.out, NULL))
+    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial)) return fl_fail("merge");
+    /* A continual-learning study has its own analysis; the others razor's. */
+    char *db = fl_path_join(a.out, "results.sqlite"), kind[32] = "";
+    int have = 0;
+    if (db) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
+    free(db);
+    if (strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(a.out) : fl_razor_analyse(a.out, NULL))
         return fl_fail("merge");
     return FL_EXIT_OK;
 }

@@ -46,9 +46,12 @@ int fl_study_continual_main(int argc, char **argv) {
     if (!c.out_dir) return fl_usage_error("study continual", "--out DIR is required");
     if (c.bench == FL_CL_NBENCH) return fl_usage_error("study continual", "--benchmark B is required");
     if (c.scenario == FL_CL_NSCENARIO) return fl_usage_error("study continual", "--scenario S is required");
-    const int rr = fl_clstudy_run(&c);
+    int writer = 0;
+    const int rr = fl_clstudy_run(&c, &writer);
     if (rr == FL_BAD_REQUEST) return fl_usage_error("study continual", "%s", fl_error_msg());
-    if (rr || fl_clstudy_analyse(c.out_dir)) return fl_fail("study continual");
+    if (rr) return fl_fail("study continual");
+    if (!writer) return FL_EXIT_OK;
+    if (fl_clstudy_analyse(c.out_dir)) return fl_fail("study continual");
     fprintf(stderr, "study continual: report: %s/index.html\n", c.out_dir);
     return FL_EXIT_OK;
 }

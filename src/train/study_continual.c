@@ -26,6 +26,16 @@ void fl_clstudy_defaults(fl_clstudy_config *c) {
     fl_cl_defaults(&c->cl);
 }
 
+static int parse_shard(const char *v, void *field) {
+    fl_clstudy_config *c = (fl_clstudy_config *)((char *)field - offsetof(fl_clstudy_config, shard_index));
+    return fl_parse_shard(v, &c->shard_index, &c->shard_count);
+}
+static void format_shard(const void *field, char *buf, size_t n) {
+    const fl_clstudy_config *c =
+        (const fl_clstudy_config *)((const char *)field - offsetof(fl_clstudy_config, shard_index));
+    if (c->shard_count > 0) snprintf(buf, n, "%d/%d", c->shard_index, c->shard_count);
+    else buf[0] = '\0';
+}
 static int parse_bench(const char *v, void *field) { return fl_cl_benchmark_parse(v, field); }
 static void format_bench(const void *field, char *buf, size_t n) {
     snprintf(buf, n, "%s", fl_cl_benchmark_name(*(const fl_cl_benchmark *)field));
@@ -61,6 +71,9 @@ const fl_setting FL_CLSTUDY_SETTINGS[] = {
     {"lwf-alpha", FL_SET_DOUBLE, F(cl.lwf_alpha), 0, 1e6, "X", "LwF's distillation weight", NULL, NULL, NULL},
     {"l2sp-lambda", FL_SET_DOUBLE, F(cl.l2sp_lambda), 0, 1e12, "X", "L2-SP's weight", NULL, NULL, NULL},
     {"kl-beta", FL_SET_DOUBLE, F(cl.kl_beta), 0, 1e6, "X", "the KL regulariser's weight", NULL, NULL, NULL},
+    {"shard", FL_SET_CUSTOM, F(shard_index), 0, 0, "I/N",
+     "run only the I-th (1 <= I <= N) of N disjoint parts of the runs, each into its own --out; 'forgetlab merge' "
+     "combines them", NULL, parse_shard, format_shard},
     {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
     FL_SETTING_THREADS(F(threads)),
     FL_SETTING_DATA_DIR(F(data_dir)),
@@ -83,20 +96,17 @@ static void run_key(const cl_plan *p, int i, fl_run_key *k, char *id, size_t n) 
     fl_run_id(k, id, n);
 }
 
-/* Job k: plan index todo[k] learnt, its matrix written, its rows committed. */
-static int run_job(void *ctx, int k, fl_results *db) {
-    const cl_plan *p = ctx;
-    const int i = p->todo[k], T = p->b->ntasks;
+/* Plan index i learnt and its matrix written (any process; the run's
+ * directory on the shared file system). */
+static int learn(const cl_plan *p, int i, fl_cl_result *r) {
+    const int T = p->b->ntasks;
     fl_run_key key;
     char id[128], dir[4096];
     run_key(p, i, &key, id, sizeof id);
-    int done = 0;
-    if (fl_results_run_done(db, id, &done) || done) return done ? 0 : -1;
     fl_cl_config cc = p->c->cl;
     cc.method = p->methods[i % p->nmethods], cc.seed = key.seed;
-    fl_cl_result *r = malloc(sizeof *r);
     float *m = malloc(sizeof(float) * (size_t)T * T);
-    int rc = r && m ? fl_cl_run(&cc, p->b, r) : fl_error_set("out of memory");
+    int rc = m ? fl_cl_run(&cc, p->b, r) : fl_error_set("out of memory");
     snprintf(dir, sizeof dir, "%s/runs/%s", p->c->out_dir, id);
     if (rc == 0) rc = fl_mkdirs(dir);
     if (rc == 0) {
@@ -106,9 +116,19 @@ static int run_job(void *ctx, int k, fl_results *db) {
         rc = path ? fl_npy_write(path, m, 2, shape) : fl_error_set("out of memory");
         free(path);
     }
-    if (rc == 0) rc = fl_results_begin(db);
+    free(m);
+    return rc ? fl_error_wrap("run %s", id) : 0;
+}
+
+/* A learnt run's rows (one per boundary and task) and metrics, in one
+ * transaction. */
+static int record(fl_results *db, const cl_plan *p, int i, const fl_cl_result *r) {
+    const int T = p->b->ntasks;
+    fl_run_key key;
+    char id[128];
+    run_key(p, i, &key, id, sizeof id);
+    int rc = fl_results_begin(db);
     if (rc == 0) rc = fl_results_begin_run(db, id);
-    double v[FL_CLSTUDY_NFIELDS];
     for (int t = 0; t < T && rc == 0; t++)
         for (int q = 0; q < T && rc == 0; q++) {
             const double row[FL_CLSTUDY_NFIELDS] = {t, q, r->R[t * T + q], r->random[q], r->kl[t * T + q],
@@ -119,14 +139,55 @@ static int run_job(void *ctx, int k, fl_results *db) {
         const fl_cl_metrics *mt = &r->metrics;
         const double fin[FL_CLSTUDY_NFIELDS] = {NAN, NAN, NAN, NAN, NAN, mt->avg_acc, mt->bwt, mt->fwt,
                                                 mt->forgetting_first, mt->forgetting_max};
-        memcpy(v, fin, sizeof v);
         const double times[5] = {NAN, NAN, NAN, NAN, NAN};
-        rc = fl_results_finish_run_vals(db, &key, id, v, times, NULL);
+        rc = fl_results_finish_run_vals(db, &key, id, fin, times, NULL);
     }
     if (rc == 0) rc = fl_results_commit(db);
     else if (db->db) fl_results_rollback(db);
-    free(r), free(m);
-    return rc ? fl_error_wrap("run %s", id) : 0;
+    return rc;
+}
+
+/* Job k of the pool: plan index todo[k], learnt and recorded. */
+static int run_job(void *ctx, int k, fl_results *db) {
+    const cl_plan *p = ctx;
+    const int i = p->todo[k];
+    fl_run_key key;
+    char id[128];
+    run_key(p, i, &key, id, sizeof id);
+    int done = 0;
+    if (fl_results_run_done(db, id, &done) || done) return done ? 0 : -1;
+    fl_cl_result *r = malloc(sizeof *r);
+    int rc = r ? learn(p, i, r) : fl_error_set("out of memory");
+    if (rc == 0) rc = record(db, p, i, r);
+    free(r);
+    return rc;
+}
+
+/* The same over MPI ranks: the result travels to rank 0 as it is (ranks
+ * run the same build), behind its plan index and status. */
+typedef struct {
+    int i, status;
+    char error[512];
+    fl_cl_result r;
+} cl_outcome;
+
+static int mpi_run(void *ctx, int i, void **out, size_t *n) {
+    cl_outcome *o = calloc(1, sizeof *o);
+    if (!o) return fl_error_set("out of memory");
+    o->i = i, o->status = learn(ctx, i, &o->r);
+    snprintf(o->error, sizeof o->error, "%s", o->status ? fl_error_msg() : "");
+    *out = o, *n = sizeof *o;
+    return o->status ? 1 : 0;
+}
+
+static int mpi_commit(void *ctx, fl_results *db, const void *buf, size_t n, int *ckpts) {
+    const cl_plan *p = ctx;
+    if (n != sizeof(cl_outcome)) return fl_error_set("a run's outcome of %zu bytes, not %zu", n, sizeof(cl_outcome));
+    const cl_outcome *o = buf;
+    if (o->i < 0 || o->i >= p->n) return fl_error_set("an outcome of run %d, not in the plan", o->i);
+    if (o->status) return fl_error_set("%.511s", o->error);
+    *ckpts = p->b->ntasks * p->b->ntasks;
+    return record(db, p, o->i, &o->r);
 }
 
 static int parse_methods(const fl_clstudy_config *c, cl_plan *p) {
@@ -147,13 +208,56 @@ static int parse_methods(const fl_clstudy_config *c, cl_plan *p) {
     return p->nmethods ? 0 : fl_error_set("--methods: none");
 }
 
-int fl_clstudy_run(const fl_clstudy_config *config) {
+/* What makes two studies' grids the same: its record in results.sqlite. */
+static void grid_string(const fl_clstudy_config *c, const cl_plan *p, char *grid, size_t n) {
+    size_t off = (size_t)snprintf(grid, n, "continual bench=%s scenario=%s tasks=%d per_task=%d seeds=%d methods=",
+                                  fl_cl_benchmark_name(c->bench), fl_cl_scenario_name(c->scenario), p->b->ntasks,
+                                  c->per_task, c->seeds);
+    for (int k = 0; k < p->nmethods && off < n; k++)
+        off += (size_t)snprintf(grid + off, n - off, "%s%s", k ? "," : "", fl_cl_method_name(p->methods[k]));
+    const fl_cl_config *h = &c->cl;
+    if (off < n)
+        snprintf(grid + off, n - off, " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g lwf=%g l2sp=%g "
+                 "kl=%g", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c,
+                 h->lwf_alpha, h->l2sp_lambda, h->kl_beta);
+}
+
+/* Rank 0 (or the only process): claims DIR, records the study and finds
+ * the runs of this shard still to do. */
+static int setup(const fl_clstudy_config *c, cl_plan *p, int run_threads, char **replaced) {
+    char grid[1024], shard[48], threads[32], setup_threads[32];
+    grid_string(c, p, grid, sizeof grid);
+    if (c->shard_count > 1) snprintf(shard, sizeof shard, "%d/%d", c->shard_index, c->shard_count);
+    else snprintf(shard, sizeof shard, "all");
+    snprintf(threads, sizeof threads, "%d", run_threads);
+    snprintf(setup_threads, sizeof setup_threads, "%d", c->threads > 0 ? c->threads : fl_cpu_count());
+    int rc = study_claim(c->out_dir, p->db, grid, c->overwrite, replaced);
+    if (rc == 0) rc = fl_mkdirs(c->out_dir);
+    fl_results db;
+    if (rc || fl_results_open_with(&db, p->db, FL_CLSTUDY_FIELDS, FL_CLSTUDY_NFIELDS)) return -1;
+    /* What `merge` checks the parts of a sharded study by. */
+    const char *const meta[][2] = {{"kind", "continual"}, {"grid", grid},         {"version", FORGETLAB_VERSION},
+                                   {"shard", shard},      {"run_threads", threads}, {"setup_threads", setup_threads},
+                                   {"circuit_probe", "none"}};
+    for (size_t k = 0; k < sizeof meta / sizeof *meta && rc == 0; k++) rc = fl_results_set_meta(&db, meta[k][0], meta[k][1]);
+    for (int i = 0; i < p->n && rc == 0; i++) {
+        fl_run_key key;
+        char id[128];
+        int done = 0;
+        if (c->shard_count > 1 && i % c->shard_count != c->shard_index - 1) continue;
+        run_key(p, i, &key, id, sizeof id);
+        rc = fl_results_run_done(&db, id, &done);
+        if (rc == 0 && !done) p->todo[p->ntodo++] = i;
+    }
+    fl_results_close(&db);
+    return rc;
+}
+
+static int clstudy(const study_world *w, const fl_clstudy_config *config) {
     fl_clstudy_config cfg = *config;
     fl_clstudy_config *c = &cfg;
     cl_plan p = {.c = c};
-    if (c->quick) {
-        if (!c->per_task) c->per_task = 1000;
-    }
+    if (c->quick && !c->per_task) c->per_task = 1000;
     if (parse_methods(c, &p)) return FL_BAD_REQUEST;
     for (int k = 0; k < p.nmethods; k++)
         if ((p.methods[k] == FL_CL_REPLAY || p.methods[k] == FL_CL_AGEM) && c->cl.buffer < 1)
@@ -166,41 +270,56 @@ int fl_clstudy_run(const fl_clstudy_config *config) {
     p.b = &b;
     p.n = p.nmethods * c->seeds;
     snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
-    char grid[1024], *replaced = NULL;
-    size_t off = (size_t)snprintf(grid, sizeof grid, "continual bench=%s scenario=%s tasks=%d per_task=%d seeds=%d methods=",
-                                  fl_cl_benchmark_name(c->bench), fl_cl_scenario_name(c->scenario), b.ntasks,
-                                  c->per_task, c->seeds);
-    for (int k = 0; k < p.nmethods && off < sizeof grid; k++)
-        off += (size_t)snprintf(grid + off, sizeof grid - off, "%s%s", k ? "," : "", fl_cl_method_name(p.methods[k]));
-    const fl_cl_config *h = &c->cl;
-    if (off < sizeof grid)
-        snprintf(grid + off, sizeof grid - off,
-                 " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g lwf=%g l2sp=%g kl=%g", h->epochs,
-                 h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c, h->lwf_alpha,
-                 h->l2sp_lambda, h->kl_beta);
-    int rc = study_claim(c->out_dir, p.db, grid, c->overwrite, &replaced);
-    if (rc == 0) rc = fl_mkdirs(c->out_dir);
-    fl_results db;
-    if (rc == 0 && (rc = fl_results_open_with(&db, p.db, FL_CLSTUDY_FIELDS, FL_CLSTUDY_NFIELDS)) == 0) {
-        rc = fl_results_set_meta(&db, "kind", "continual");
-        if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
-        if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
-        for (int i = 0; i < p.n && rc == 0; i++) {
-            fl_run_key key;
-            char id[128];
-            int done = 0;
-            run_key(&p, i, &key, id, sizeof id);
-            rc = fl_results_run_done(&db, id, &done);
-            if (rc == 0 && !done) p.todo[p.ntodo++] = i;
-        }
-        fl_results_close(&db);
-    }
+    /* Threads per run: the cores shared by the concurrent runs, under MPI
+     * too, so a study gives the same numbers however it is spread. */
     const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
-    const int jobs = c->jobs > 0 ? c->jobs : cores;
-    const study_pool pool = {p.db, p.ntodo, jobs, cores / jobs > 0 ? cores / jobs : 1, c->progress,
-                             "continual", run_job, &p};
-    if (rc == 0) rc = study_pool_run(&pool);
+    const int jobs = c->jobs > 0 ? c->jobs : cores, run_threads = cores / jobs > 0 ? cores / jobs : 1;
+    char *replaced = NULL;
+    int rc = w->rank == 0 ? setup(c, &p, run_threads, &replaced) : 0;
+    if (study_mpi_share(w, rc ? -1 : 0) < 0 || rc) rc = -1;
+    if (rc == 0 && w->size > 1) {
+        const study_jobs j = {p.db, "continual", p.n, p.todo, p.ntodo, run_threads, c->progress, mpi_run, mpi_commit,
+                              &p};
+        rc = study_mpi_jobs(w, &j);
+    } else if (rc == 0) {
+        const study_pool pool = {p.db, p.ntodo, jobs, run_threads, c->progress, "continual", run_job, &p};
+        rc = study_pool_run(&pool);
+    }
     fl_rundir_release(replaced, rc == 0);
     fl_cl_bench_free(&b);
     return rc;
+}
+
+int fl_clstudy_run(const fl_clstudy_config *c, int *writer) {
+    study_world w;
+    *writer = 0;
+    if (study_mpi_init(&w)) return -1;
+    const int rc = clstudy(&w, c);
+    *writer = w.rank == 0;
+    return study_mpi_finish(&w, rc);
+}
+
+int fl_clstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
+    fl_clstudy_config c;
+    fl_clstudy_defaults(&c);
+    char methods[256] = "";
+    const char *at;
+    int ok = strncmp(grid, "continual ", 10) == 0;
+    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", &c.seeds) == 1;
+    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
+    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.cl.epochs) == 1;
+    ok = ok && (at = strstr(grid, " lr=")) && sscanf(at, " lr=%lf", &c.cl.lr) == 1;
+    if (!ok) return fl_error_set("not a continual-learning study's grid: '%s'", grid);
+    c.methods = methods;
+    cl_plan p = {.c = &c};
+    if (parse_methods(&c, &p)) return -1;
+    p.n = p.nmethods * c.seeds;
+    *ids = malloc(sizeof **ids * (size_t)(p.n > 0 ? p.n : 1));
+    if (!*ids) return fl_error_set("out of memory");
+    for (int i = 0; i < p.n; i++) {
+        fl_run_key key;
+        run_key(&p, i, &key, (*ids)[i], sizeof **ids);
+    }
+    *n = p.n;
+    return 0;
 }

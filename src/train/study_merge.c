@@ -14,6 +14,7 @@
 
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/clstudy.h"
 #include "forgetlab/lmstudy.h"
 
 #include <dirent.h>
@@ -170,6 +171,7 @@ static int copy_subdir(const char *from, const char *to, const char *name, int d
 /* The ids of every run of the study's plan, in plan order. */
 static int plan_ids(const study_info *info, char (**ids)[128], int *n) {
     if (strcmp(info->kind, "lm") == 0) return fl_lmstudy_plan_ids(info->grid, ids, n);
+    if (strcmp(info->kind, "continual") == 0) return fl_clstudy_plan_ids(info->grid, ids, n);
     fl_razor_config c;
     fl_razor_defaults(&c);
     if (study_grid_parse(info->grid, &c)) return -1;
