@@ -114,6 +114,25 @@ refuses() {
     done
 }
 
+# spread_same_rows WHAT EXPECTED_SHARDS -- ARGS...: forgetlab ARGS over 2
+# MPI ranks (when the build has MPI and mpirun starts here) into $T/mpi
+# gives the rows of $T/ref/results.csv; as 2 shards merged into $T/merged,
+# the rows of the file EXPECTED_SHARDS (what a shard runs of the grid).
+spread_same_rows() {
+    local what="$1" want="$2" i
+    shift 3
+    local mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2)
+    if "$FL" study --help | grep -q "MPI: built in" && timeout 60 "${mpirun[@]}" true >/dev/null 2>&1; then
+        expect_exit 0 "$what over 2 MPI ranks" -- "${mpirun[@]}" "$FL" "$@" --out "$T/mpi"
+        same_rows "$T/ref/results.csv" "$T/mpi/results.csv" "  ... results.csv = the single-process study's"
+    else
+        echo "# MPI not built in or mpirun cannot start here: the MPI check skipped"
+    fi
+    for i in 1 2; do expect_exit 0 "$what, shard $i/2" -- "$FL" "$@" --shard "$i/2" --out "$T/shard$i"; done
+    expect_exit 0 "merge the two shards" -- "$FL" merge "$T/shard1" "$T/shard2" --out "$T/merged"
+    same_rows "$want" "$T/merged/results.csv" "  ... results.csv = the single-process study's (what the shards ran)"
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

@@ -30,20 +30,8 @@ kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 expect_exit 0 "the killed study resumes" -- "$FL" "${GRID[@]}" --out "$T/killed"
 same_rows "$T/ref/results.csv" "$T/killed/results.csv" "  ... results.csv = the uninterrupted study's"
-# Over 2 MPI ranks (when built in and mpirun starts here), and as 2 shards
-# merged: the same rows.
-MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2)
-if "$FL" study --help | grep -q "MPI: built in" && timeout 60 "${MPIRUN[@]}" true >/dev/null 2>&1; then
-    expect_exit 0 "study continual over 2 MPI ranks" -- "${MPIRUN[@]}" "$FL" "${GRID[@]}" --out "$T/mpi"
-    same_rows "$T/ref/results.csv" "$T/mpi/results.csv" "  ... results.csv = the single-process study's"
-else
-    echo "# MPI not built in or mpirun cannot start here: the MPI check skipped"
-fi
-for i in 1 2; do
-    expect_exit 0 "shard $i/2" -- "$FL" "${GRID[@]}" --shard "$i/2" --out "$T/shard$i"
-done
-expect_exit 0 "merge the two shards" -- "$FL" merge "$T/shard1" "$T/shard2" --out "$T/merged"
-same_rows "$T/ref/results.csv" "$T/merged/results.csv" "  ... results.csv = the single-process study's"
+# Over MPI ranks, and as two shards merged: the same rows.
+spread_same_rows "study continual" "$T/ref/results.csv" -- "${GRID[@]}"
 [ -s "$T/merged/metrics.csv" ] && ok "  ... analysed as a continual study" || bad "  ... no metrics.csv"
 
 rm "$T/ref/index.html"

@@ -38,22 +38,9 @@ expect_exit 0 "the killed study resumes to the end" -- "$FL" "${GRID[@]}" --out 
 cmp -s "$T/ref/results.csv" "$T/killed/results.csv" && ok "results.csv identical to the uninterrupted study" \
     || bad "results.csv differs: $(diff "$T/ref/results.csv" "$T/killed/results.csv" | head -3 | cut -c1-200)"
 
-# Over MPI ranks (when built in and mpirun starts here): the same rows.
-MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self,vader -np 2)
-if "$FL" study --help | grep -q "MPI: built in" && timeout 60 "${MPIRUN[@]}" true >/dev/null 2>&1; then
-    expect_exit 0 "study lm over 2 MPI ranks" -- "${MPIRUN[@]}" "$FL" "${GRID[@]}" --out "$T/mpi"
-    same_rows "$T/ref/results.csv" "$T/mpi/results.csv" "  ... results.csv = the single-process study's"
-else
-    echo "# MPI not built in or mpirun cannot start here: the MPI check skipped"
-fi
-
-# As two shards (no distill in a shard), merged: the sweep's rows.
-for i in 1 2; do
-    expect_exit 0 "shard $i/2" -- "$FL" "${GRID[@]}" --shard "$i/2" --out "$T/shard$i"
-done
-expect_exit 0 "merge the two shards" -- "$FL" merge "$T/shard1" "$T/shard2" --out "$T/merged"
-same_rows <(grep -v '^distill_' "$T/ref/results.csv") "$T/merged/results.csv" \
-    "  ... results.csv = the single-process study's sweep"
+# Over MPI ranks, and as two shards (no distill in a shard) merged.
+grep -v '^distill_' "$T/ref/results.csv" >"$T/sweep.csv"
+spread_same_rows "study lm" "$T/sweep.csv" -- "${GRID[@]}"
 [ "$(sql "$T/merged/results.sqlite" "select value from study where key = 'kind'")" = lm ] && ok "  ... kind lm kept" \
     || bad "  ... kind lost"
 expect_exit 1 "merging one shard alone" -- "$FL" merge "$T/shard1" --out "$T/merged1"
