@@ -31,7 +31,7 @@ extern const fl_setting FL_CLSTUDY_SETTINGS[];
 extern const int FL_CLSTUDY_NSETTINGS;
 
 /* The measurement columns of its results.sqlite. */
-#define FL_CLSTUDY_NFIELDS 10
+#define FL_CLSTUDY_NFIELDS 12
 extern const char *const FL_CLSTUDY_FIELDS[FL_CLSTUDY_NFIELDS];
 
 /* The runs, resuming what is done, on worker processes or, when mpirun

@@ -2,7 +2,8 @@
  * the continual-learning literature, and what each leaves behind: the
  * accuracy matrix and its metrics (clmetrics.h), and at every task
  * boundary the forward KL of the new model from the one before on the new
- * task's inputs and on every earlier task's (docs/continual.md).
+ * task's inputs and on every earlier task's, and each task's circuit
+ * stability across its classes (docs/continual.md).
  *
  *   naive      fine-tuning on each task in turn
  *   joint      training on every task so far at once (the upper bound)
@@ -55,6 +56,7 @@ typedef struct {
     double lwf_alpha, lwf_temp;
     double l2sp_lambda, kl_beta;
     int fisher_n;            /* ewc: training examples of a task's Fisher */
+    int cs_per;              /* circuit stability: test examples per class (0: not measured) */
     uint64_t seed;
 } fl_cl_config;
 
@@ -67,6 +69,11 @@ typedef struct {
     /* At boundary t >= 1: KL(model after t-1 || model after t) on the test
      * inputs of task i <= t, over task i's outputs, per example; NaN else. */
     double kl[FL_CL_MAX_TASKS * FL_CL_MAX_TASKS];
+    /* At boundary t, for every task i <= t: circuit stability across task
+     * i's classes (the circuit probe of the circuit-stability work: AP-IG,
+     * KL from the clean output, 5 steps, within-class corruptions, on
+     * cs_per test examples of each class) and its random-split baseline. */
+    double cs[FL_CL_MAX_TASKS * FL_CL_MAX_TASKS], cs_random[FL_CL_MAX_TASKS * FL_CL_MAX_TASKS];
     fl_cl_metrics metrics;
 } fl_cl_result;
 

@@ -5,7 +5,9 @@
  * tasks at that step, pooled over steps, runs and methods, with intervals
  * that resample runs within seeds); a heatmap of every run's accuracy
  * matrix, average accuracy over the sequence per method, the predictor
- * plot; index.html. */
+ * plot; index.html. The earlier tasks' forward KL and circuit stability
+ * at the boundary are outcome-side predictors (measured on those tasks'
+ * own inputs). */
 #include "forgetlab/report.h"
 
 #include "forgetlab/clmetrics.h"
@@ -25,14 +27,14 @@ enum { MAXT = 20, MAXM = 16, REPS = 1000 };
 typedef struct {
     char method[32];
     int seed, T;
-    double R[MAXT * MAXT], random[MAXT], kl[MAXT * MAXT];
+    double R[MAXT * MAXT], random[MAXT], kl[MAXT * MAXT], cs[MAXT * MAXT];
     fl_cl_metrics m;
 } cl_run_data;
 
 /* The runs of the points, their matrices filled from the rows. */
 static int collect(const fl_points *p, cl_run_data **out, int *nruns) {
     const int fb = fl_points_field(p, "boundary"), ft = fl_points_field(p, "task"), fa = fl_points_field(p, "acc");
-    const int fr = fl_points_field(p, "acc_random"), fk = fl_points_field(p, "kl_prev");
+    const int fr = fl_points_field(p, "acc_random"), fk = fl_points_field(p, "kl_prev"), fc = fl_points_field(p, "cs");
     if (fb < 0 || ft < 0 || fa < 0 || fr < 0 || fk < 0) return fl_error_set("not a continual-learning study's results");
     cl_run_data *r = calloc((size_t)(p->nruns > 0 ? p->nruns : 1), sizeof *r);
     if (!r) return fl_error_set("out of memory");
@@ -50,6 +52,7 @@ static int collect(const fl_points *p, cl_run_data **out, int *nruns) {
         const int t = (int)p->vals[i][fb], q = (int)p->vals[i][ft];
         if (t < 0 || q < 0 || t >= d->T || q >= d->T) continue;
         d->R[t * d->T + q] = p->vals[i][fa], d->kl[t * d->T + q] = p->vals[i][fk], d->random[q] = p->vals[i][fr];
+        d->cs[t * d->T + q] = fc >= 0 ? p->vals[i][fc] : NAN;
     }
     for (int k = 0; k < p->nruns; k++) fl_cl_metrics_compute(r[k].R, r[k].T, r[k].random, &r[k].m);
     *out = r, *nruns = p->nruns;
@@ -60,7 +63,7 @@ static int collect(const fl_points *p, cl_run_data **out, int *nruns) {
  * earlier tasks in that step, mean_{i<t} (R[t-1][i] - R[t][i]), against
  * the KL on the new task's inputs (x) and on the earlier tasks' own (xo). */
 typedef struct {
-    double *x, *xo, *y;
+    double *x, *xo, *xc, *y;
     int *run, *seed, *group, n;
 } pred_points;
 
@@ -68,20 +71,23 @@ static int predictor_points(const cl_run_data *r, int nruns, char (*methods)[32]
     int cap = 0;
     for (int k = 0; k < nruns; k++) cap += r[k].T;
     pp->x = malloc(sizeof(double) * (size_t)cap), pp->xo = malloc(sizeof(double) * (size_t)cap);
+    pp->xc = malloc(sizeof(double) * (size_t)cap);
     pp->y = malloc(sizeof(double) * (size_t)cap);
     pp->run = malloc(sizeof(int) * (size_t)cap), pp->seed = malloc(sizeof(int) * (size_t)cap);
     pp->group = malloc(sizeof(int) * (size_t)cap);
     pp->n = 0;
-    if (!pp->x || !pp->xo || !pp->y || !pp->run || !pp->seed || !pp->group) return fl_error_set("out of memory");
+    if (!pp->x || !pp->xo || !pp->xc || !pp->y || !pp->run || !pp->seed || !pp->group)
+        return fl_error_set("out of memory");
     for (int k = 0; k < nruns; k++) {
         const int T = r[k].T;
         int g = 0;
         for (int j = 0; j < nm; j++)
             if (strcmp(methods[j], r[k].method) == 0) g = j;
         for (int t = 1; t < T; t++) {
-            double f = 0, ko = 0;
-            for (int i = 0; i < t; i++) f += r[k].R[(t - 1) * T + i] - r[k].R[t * T + i], ko += r[k].kl[t * T + i];
-            pp->x[pp->n] = r[k].kl[t * T + t], pp->xo[pp->n] = ko / t, pp->y[pp->n] = f / t;
+            double f = 0, ko = 0, c = 0;
+            for (int i = 0; i < t; i++)
+                f += r[k].R[(t - 1) * T + i] - r[k].R[t * T + i], ko += r[k].kl[t * T + i], c += r[k].cs[t * T + i];
+            pp->x[pp->n] = r[k].kl[t * T + t], pp->xo[pp->n] = ko / t, pp->xc[pp->n] = c / t, pp->y[pp->n] = f / t;
             pp->run[pp->n] = k, pp->seed[pp->n] = r[k].seed, pp->group[pp->n] = g;
             pp->n++;
         }
@@ -90,7 +96,7 @@ static int predictor_points(const cl_run_data *r, int nruns, char (*methods)[32]
 }
 
 static void pred_free(pred_points *pp) {
-    free(pp->x), free(pp->xo), free(pp->y), free(pp->run), free(pp->seed), free(pp->group);
+    free(pp->x), free(pp->xo), free(pp->xc), free(pp->y), free(pp->run), free(pp->seed), free(pp->group);
 }
 
 static int write_file(const char *dir, const char *name, const char *text) {
@@ -198,21 +204,26 @@ int fl_clstudy_analyse(const char *dir) {
     if (write_file(dir, "metrics.csv", buf)) goto out;
     free(buf), buf = NULL;
     /* The predictors, pooled over boundaries, runs and methods. */
-    fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0};
+    fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0}, ci_cs = {NAN, NAN, NAN, 0};
     fl_clusters cl = {0};
     if (predictor_points(r, nruns, methods, nm, &pp) || fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;
+    int finite_cs = pp.n >= 3;
+    for (int i = 0; i < pp.n; i++) finite_cs &= isfinite(pp.xc[i]);
     if (pp.n >= 3 && (fl_poly2_r2_bootstrap(pp.x, pp.y, pp.n, &cl, REPS, 1, &ci_new) ||
-                      fl_poly2_r2_bootstrap(pp.xo, pp.y, pp.n, &cl, REPS, 1, &ci_old))) {
+                      fl_poly2_r2_bootstrap(pp.xo, pp.y, pp.n, &cl, REPS, 1, &ci_old) ||
+                      (finite_cs && fl_poly2_r2_bootstrap(pp.xc, pp.y, pp.n, &cl, REPS, 1, &ci_cs)))) {
         fl_clusters_free(&cl);
         goto out;
     }
     fl_clusters_free(&cl);
     const double sp_new = fl_spearman(pp.x, pp.y, pp.n), sp_old = fl_spearman(pp.xo, pp.y, pp.n);
+    const double sp_cs = finite_cs ? fl_spearman(pp.xc, pp.y, pp.n) : NAN;
     f = open_memstream(&buf, &len);
     if (!f) goto out;
     fprintf(f, "predictor,r2,r2_lo,r2_hi,n,spearman,side\n");
     fprintf(f, "forward_kl_new,%.6f,%.6f,%.6f,%d,%.6f,new\n", ci_new.r2, ci_new.lo, ci_new.hi, ci_new.n, sp_new);
     fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n, sp_old);
+    fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome\n", ci_cs.r2, ci_cs.lo, ci_cs.hi, ci_cs.n, sp_cs);
     fclose(f), f = NULL;
     if (write_file(dir, "predictors.csv", buf)) goto out;
     free(buf), buf = NULL;

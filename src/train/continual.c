@@ -4,11 +4,14 @@
  * replay buffer of replay.h), and the accuracy matrix and boundary KLs. */
 #include "cl_int.h"
 
+#include "forgetlab/attribution.h"
 #include "forgetlab/error.h"
+#include "forgetlab/measure.h"
 #include "forgetlab/mlp.h"
 #include "forgetlab/objectives.h"
 #include "forgetlab/optim.h"
 #include "forgetlab/replay.h"
+#include "forgetlab/stability.h"
 #include "forgetlab/weights.h"
 
 #include <math.h>
@@ -33,6 +36,7 @@ void fl_cl_defaults(fl_cl_config *c) {
     c->hidden = 400, c->epochs = 1, c->batch = 32, c->lr = 1e-3;
     c->buffer = 500, c->ewc_lambda = 100, c->ewc_gamma = 1.0, c->si_c = 1.0, c->si_xi = 1e-3;
     c->lwf_alpha = 1.0, c->lwf_temp = 2.0, c->l2sp_lambda = 0.01, c->kl_beta = 1.0, c->fisher_n = 1000;
+    c->cs_per = 20;
 }
 
 typedef struct {
@@ -219,6 +223,48 @@ static int evaluate(cl_state *s, const fl_mlp *m, int upto, double *row, double 
     return 0;
 }
 
+/* Circuit stability of task i's classes in m: the first cs_per test
+ * examples of each class (in the test set's order), each with a partner of
+ * its own class (fl_within_partners), AP-IG on the KL from the clean
+ * output; CS and the mean of its random-split baseline. */
+static int circuit_stability(const cl_state *s, const fl_mlp *m, int i, double *cs, double *random) {
+    const fl_cl_set *te = &s->b->test[i];
+    const int per = s->c->cs_per;
+    *cs = *random = NAN;
+    if (per <= 0) return 0;
+    /* The classes: distinct targets, in order of first appearance. */
+    int cls[CL_MAX_OUT], count[CL_MAX_OUT] = {0}, k = 0, n = 0;
+    for (int q = 0; q < te->n; q++) {
+        int c = 0;
+        while (c < k && cls[c] != te->y[q]) c++;
+        if (c == k && k < CL_MAX_OUT) cls[k++] = te->y[q];
+    }
+    float *x = malloc(sizeof(float) * (size_t)k * per * FL_CL_DIM), *xc = malloc(sizeof(float) * (size_t)k * per * FL_CL_DIM);
+    int *partner = malloc(sizeof(int) * (size_t)k * per), *target = malloc(sizeof(int) * (size_t)k * per);
+    const int nc = fl_ap_ncomponents(m);
+    float *scores = malloc(sizeof(float) * (size_t)k * per * nc);
+    int rc = x && xc && partner && target && scores ? 0 : fl_error_set("out of memory");
+    for (int c = 0; c < k && rc == 0; c++)
+        for (int q = 0; q < te->n && count[c] < per; q++)
+            if (te->y[q] == cls[c]) {
+                memcpy(x + (size_t)n * FL_CL_DIM, te->x + (size_t)q * FL_CL_DIM, sizeof(float) * FL_CL_DIM);
+                target[n++] = te->y[q];
+                count[c]++;
+            }
+    if (rc == 0 && k >= 2) rc = fl_within_partners(count, k, s->c->seed, partner);
+    if (rc == 0 && k >= 2) {
+        for (int q = 0; q < n; q++) memcpy(xc + (size_t)q * FL_CL_DIM, x + (size_t)partner[q] * FL_CL_DIM, sizeof(float) * FL_CL_DIM);
+        fl_ap_opts o;
+        fl_circuit_probe_default(&o);
+        fl_cs_stats st;
+        rc = fl_ap_scores(m, &o, x, xc, target, n, scores);
+        if (rc == 0) rc = fl_cs_compute(scores, nc, count, k, 20, s->c->seed, NULL, NULL, &st);
+        if (rc == 0) *cs = st.cs, *random = st.random.mean;
+    }
+    free(x), free(xc), free(partner), free(target), free(scores);
+    return rc;
+}
+
 static void state_free(cl_state *s) {
     fl_mlp_free(&s->m), fl_mlp_free(&s->prev);
     fl_mlp_acts_free(&s->a);
@@ -295,6 +341,9 @@ int fl_cl_run(const fl_cl_config *c, const fl_cl_bench *b, fl_cl_result *out) {
         }
         if (rc == 0) rc = end_task(&s, t);
         if (rc == 0) rc = evaluate(&s, &s.m, t ? t : -1, out->R + (size_t)t * T, out->kl + (size_t)t * T);
+        for (int i = 0; i < T; i++) out->cs[(size_t)t * T + i] = out->cs_random[(size_t)t * T + i] = NAN;
+        for (int i = 0; i <= t && rc == 0; i++)
+            rc = circuit_stability(&s, &s.m, i, &out->cs[(size_t)t * T + i], &out->cs_random[(size_t)t * T + i]);
         if (rc == 0) rc = fl_blob_copy_params(&s.prev.blob, &s.m.blob);
     }
     if (rc == 0) fl_cl_metrics_compute(out->R, T, out->random, &out->metrics);

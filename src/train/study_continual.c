@@ -18,7 +18,8 @@
 #include <string.h>
 
 const char *const FL_CLSTUDY_FIELDS[FL_CLSTUDY_NFIELDS] = {
-    "boundary", "task", "acc", "acc_random", "kl_prev", "avg_acc", "bwt", "fwt", "forgetting_first", "forgetting_max"};
+    "boundary", "task", "acc", "acc_random", "kl_prev", "cs", "cs_random", "avg_acc", "bwt", "fwt", "forgetting_first",
+    "forgetting_max"};
 
 void fl_clstudy_defaults(fl_clstudy_config *c) {
     memset(c, 0, sizeof *c);
@@ -71,6 +72,8 @@ const fl_setting FL_CLSTUDY_SETTINGS[] = {
     {"lwf-alpha", FL_SET_DOUBLE, F(cl.lwf_alpha), 0, 1e6, "X", "LwF's distillation weight", NULL, NULL, NULL},
     {"l2sp-lambda", FL_SET_DOUBLE, F(cl.l2sp_lambda), 0, 1e12, "X", "L2-SP's weight", NULL, NULL, NULL},
     {"kl-beta", FL_SET_DOUBLE, F(cl.kl_beta), 0, 1e6, "X", "the KL regulariser's weight", NULL, NULL, NULL},
+    {"cs-per", FL_SET_INT, F(cl.cs_per), 0, 10000, "N", "circuit stability: test examples per class (0: none)", NULL,
+     NULL, NULL},
     {"shard", FL_SET_CUSTOM, F(shard_index), 0, 0, "I/N",
      "run only the I-th (1 <= I <= N) of N disjoint parts of the runs, each into its own --out; 'forgetlab merge' "
      "combines them", NULL, parse_shard, format_shard},
@@ -132,12 +135,13 @@ static int record(fl_results *db, const cl_plan *p, int i, const fl_cl_result *r
     for (int t = 0; t < T && rc == 0; t++)
         for (int q = 0; q < T && rc == 0; q++) {
             const double row[FL_CLSTUDY_NFIELDS] = {t, q, r->R[t * T + q], r->random[q], r->kl[t * T + q],
-                                                    NAN, NAN, NAN, NAN, NAN};
+                                                    r->cs[t * T + q], r->cs_random[t * T + q], NAN, NAN, NAN, NAN,
+                                                    NAN};
             rc = fl_results_add_checkpoint_vals(db, &key, id, t * T + q, t, t + 1, row);
         }
     if (rc == 0) {
         const fl_cl_metrics *mt = &r->metrics;
-        const double fin[FL_CLSTUDY_NFIELDS] = {NAN, NAN, NAN, NAN, NAN, mt->avg_acc, mt->bwt, mt->fwt,
+        const double fin[FL_CLSTUDY_NFIELDS] = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, mt->avg_acc, mt->bwt, mt->fwt,
                                                 mt->forgetting_first, mt->forgetting_max};
         const double times[5] = {NAN, NAN, NAN, NAN, NAN};
         rc = fl_results_finish_run_vals(db, &key, id, fin, times, NULL);
@@ -218,8 +222,8 @@ static void grid_string(const fl_clstudy_config *c, const cl_plan *p, char *grid
     const fl_cl_config *h = &c->cl;
     if (off < n)
         snprintf(grid + off, n - off, " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g lwf=%g l2sp=%g "
-                 "kl=%g", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c,
-                 h->lwf_alpha, h->l2sp_lambda, h->kl_beta);
+                 "kl=%g cs=%d", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c,
+                 h->lwf_alpha, h->l2sp_lambda, h->kl_beta, h->cs_per);
 }
 
 /* Rank 0 (or the only process): claims DIR, records the study and finds

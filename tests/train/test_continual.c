@@ -55,6 +55,11 @@ static void test_methods(void **state) {
         assert_true(isnan(r.kl[0]));            /* no boundary before task 0 */
         assert_true(r.kl[1 * 5 + 1] > 0);       /* task 1 moved the model on its inputs */
         assert_true(isnan(r.kl[1 * 5 + 2]));    /* task 2 not yet reached */
+        /* Circuit stability of every task reached, across its two classes. */
+        for (int t = 0; t < 5; t++)
+            for (int i = 0; i < 5; i++)
+                if (i <= t) assert_true(r.cs[t * 5 + i] >= -1 && r.cs[t * 5 + i] <= 1 && isfinite(r.cs_random[t * 5 + i]));
+                else assert_true(isnan(r.cs[t * 5 + i]));
     }
     assert_true(bwt[FL_CL_NAIVE] < -0.3);
     assert_true(bwt[FL_CL_REPLAY] > bwt[FL_CL_NAIVE] + 0.1);
