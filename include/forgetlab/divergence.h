@@ -20,4 +20,8 @@ typedef struct {
 void fl_divergences_compute(fl_divergences *out, const float *logp0, const float *logp1,
                             int n, int V);
 
+/* The same from logits z0, z1 [n, V] of anyone's models (log-softmax in
+ * double first). */
+int fl_divergences_logits(fl_divergences *out, const float *z0, const float *z1, int n, int V);
+
 #endif

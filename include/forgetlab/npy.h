@@ -17,4 +17,9 @@ int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *s
  * announces, before allocating. *data is malloc'ed. */
 int fl_npy_read(const char *path, float **data, int *ndim, int64_t *shape);
 
+/* Reads a one-dimensional array of labels: '<i8' or '<i4' (NumPy's integer
+ * arrays), or '<f4' holding whole numbers; every element a non-negative
+ * integer, else an error naming the file and the element. */
+int fl_npy_read_ints(const char *path, int **data, int64_t *n);
+
 #endif

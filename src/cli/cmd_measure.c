@@ -1,17 +1,24 @@
 /* cmd_measure.c: `forgetlab measure`, a fine-tuned model against its base:
- * accuracies, forgetting and every predictor, as one JSON object. */
+ * accuracies, forgetting and every predictor, as one JSON object; or the
+ * distributional predictors of anyone's models from their saved logits. */
 #include "cli.h"
 
 #include "forgetlab/checkpoint.h"
+#include "forgetlab/divergence.h"
+#include "forgetlab/error.h"
 #include "forgetlab/measure.h"
+#include "forgetlab/npy.h"
 #include "forgetlab/threads.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char HELP[] =
     "usage: forgetlab measure --base PATH --model PATH [OPTIONS]\n"
+    "       forgetlab measure --base-logits A.npy --logits B.npy [OPTIONS]\n"
     "\n"
     "Prints one JSON object: new-task (ParityMNIST) and prior-task (FashionMNIST)\n"
     "test accuracies of both models, forgetting = prior_acc_base - prior_acc, and\n"
@@ -23,21 +30,39 @@ static const char HELP[] =
     "Options:\n"
     "  --base PATH        the base model (run directory or .safetensors)\n"
     "  --model PATH       the fine-tuned model\n"
+    "\n"
+    "Or anyone's models, from their outputs: the divergences (and accuracies and\n"
+    "forgetting, given labels) from logits saved with numpy.save as float32:\n"
+    "  --base-logits A    the base model's logits on the new task's inputs, [n, V]\n"
+    "                     (or [n, T, V] with --mask)\n"
+    "  --logits B         the fine-tuned model's on the same inputs\n"
+    "  --prior-base-logits C, --prior-logits D   the same on the prior task's inputs\n"
+    "  --labels L         the new task's labels [n] (integers) -> new_acc_base, new_acc\n"
+    "  --prior-labels L   the prior task's -> prior_acc_base, prior_acc, forgetting\n"
+    "  --mask M, --prior-mask M   [n, T] (non-zero: a position to score), for\n"
+    "                     sequences' logits\n"
+    "\n"
     "  --fisher-n N       prior-task training images for the base's Fisher (default 2000)\n"
     "  --seed N           seed of the Fisher's label draws (default 0)\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --help             show this help\n";
 
-enum { O_BASE = 256, O_MODEL, O_FISHER, O_SEED, O_THREADS, O_DATA };
+enum { O_BASE = 256, O_MODEL, O_FISHER, O_SEED, O_THREADS, O_DATA, O_BL, O_L, O_PBL, O_PL, O_LAB, O_PLAB, O_MASK,
+       O_PMASK };
 static const struct option OPTS[] = {
     {"base", required_argument, 0, O_BASE},     {"model", required_argument, 0, O_MODEL},
     {"fisher-n", required_argument, 0, O_FISHER}, {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS}, {"data-dir", required_argument, 0, O_DATA},
+    {"base-logits", required_argument, 0, O_BL},  {"logits", required_argument, 0, O_L},
+    {"prior-base-logits", required_argument, 0, O_PBL}, {"prior-logits", required_argument, 0, O_PL},
+    {"labels", required_argument, 0, O_LAB},      {"prior-labels", required_argument, 0, O_PLAB},
+    {"mask", required_argument, 0, O_MASK},       {"prior-mask", required_argument, 0, O_PMASK},
     {0, 0, 0, 0}};
 
 typedef struct {
     const char *base, *model, *data_dir;
+    const char *base_logits, *logits, *prior_base_logits, *prior_logits, *labels, *prior_labels, *mask, *prior_mask;
     long fisher_n, seed, threads;
 } args;
 
@@ -45,6 +70,14 @@ static int handle(int opt, const char *v, void *ctx) {
     args *a = ctx;
     switch (opt) {
     case O_BASE: a->base = v; return 0;
+    case O_BL: a->base_logits = v; return 0;
+    case O_L: a->logits = v; return 0;
+    case O_PBL: a->prior_base_logits = v; return 0;
+    case O_PL: a->prior_logits = v; return 0;
+    case O_LAB: a->labels = v; return 0;
+    case O_PLAB: a->prior_labels = v; return 0;
+    case O_MASK: a->mask = v; return 0;
+    case O_PMASK: a->prior_mask = v; return 0;
     case O_MODEL: a->model = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
     case O_FISHER: return fl_arg_long("fisher-n", v, 1, 60000, &a->fisher_n);
@@ -80,11 +113,154 @@ out:
     return rc;
 }
 
+/* One model pair's logits as rows [n, V]: both files float32 of the same
+ * shape, [n, V] or [n, T, V] (then the rows at the mask's non-zero
+ * positions), every value finite. Errors name the file. */
+typedef struct {
+    float *z0, *z1;
+    int n, V;
+} logit_rows;
+
+static int load_rows(const char *base, const char *model, const char *mask, logit_rows *r) {
+    float *a = NULL, *b = NULL, *m = NULL;
+    int na = 0, nb = 0, nm = 0, rc = -1;
+    int64_t sa[FL_NPY_MAX_DIMS], sb[FL_NPY_MAX_DIMS], sm[FL_NPY_MAX_DIMS];
+    memset(r, 0, sizeof *r);
+    if (fl_npy_read(base, &a, &na, sa) || fl_npy_read(model, &b, &nb, sb)) goto out;
+    if (na != 2 && na != 3) {
+        fl_error_set("%s: %d dimensions: expected [n, classes] or [n, T, V]", base, na);
+        goto out;
+    }
+    int same = na == nb;
+    for (int d = 0; same && d < na; d++) same = sa[d] == sb[d];
+    if (!same) {
+        fl_error_set("%s: its shape differs from %s's", model, base);
+        goto out;
+    }
+    if ((na == 3) != (mask != NULL)) {
+        fl_error_set(na == 3 ? "%s: sequences' logits [n, T, V] need --mask (or --prior-mask) [n, T]"
+                             : "%s: a mask is for sequences' logits [n, T, V]", base);
+        goto out;
+    }
+    const int64_t rows = na == 3 ? sa[0] * sa[1] : sa[0], V = sa[na - 1];
+    if (rows < 1 || V < 2 || rows * V > 2000000000) {
+        fl_error_set("%s: %lld rows of %lld classes", base, (long long)rows, (long long)V);
+        goto out;
+    }
+    for (int64_t i = 0; i < rows * V; i++)
+        if (!isfinite(a[i]) || !isfinite(b[i])) {
+            fl_error_set("%s: element %lld is not finite", isfinite(a[i]) ? model : base, (long long)i);
+            goto out;
+        }
+    int64_t keep = rows;
+    if (mask) {
+        if (fl_npy_read(mask, &m, &nm, sm)) goto out;
+        if (nm != 2 || sm[0] != sa[0] || sm[1] != sa[1]) {
+            fl_error_set("%s: expected the shape [%lld, %lld] of the logits' first two dimensions", mask,
+                         (long long)sa[0], (long long)sa[1]);
+            goto out;
+        }
+        keep = 0;
+        for (int64_t i = 0; i < rows; i++)
+            if (m[i] != 0) {
+                memmove(a + keep * V, a + i * V, sizeof(float) * (size_t)V);
+                memmove(b + keep * V, b + i * V, sizeof(float) * (size_t)V);
+                keep++;
+            }
+        if (keep == 0) {
+            fl_error_set("%s: no position selected", mask);
+            goto out;
+        }
+    }
+    r->z0 = a, r->z1 = b, r->n = (int)keep, r->V = (int)V;
+    a = b = NULL;
+    rc = 0;
+out:
+    free(a), free(b), free(m);
+    return rc;
+}
+
+/* Accuracy of logits rows against labels (their count must match). */
+static int accuracy(const char *path, const logit_rows *r, const float *z, double *acc) {
+    int *y = NULL;
+    int64_t n = 0;
+    if (fl_npy_read_ints(path, &y, &n)) return -1;
+    int rc = n == r->n ? 0 : fl_error_set("%s: %lld labels for %d rows of logits", path, (long long)n, r->n);
+    int hits = 0;
+    for (int i = 0; i < r->n && rc == 0; i++) {
+        if (y[i] >= r->V) rc = fl_error_set("%s: label %d of example %d is not one of the %d classes", path, y[i], i, r->V);
+        const float *row = z + (size_t)i * r->V;
+        int best = 0;
+        for (int v = 1; v < r->V; v++) best = row[v] > row[best] ? v : best;
+        hits += best == y[i];
+    }
+    *acc = (double)hits / r->n;
+    free(y);
+    return rc;
+}
+
+static void add_divergences(cJSON *j, const fl_divergences *d, const char *side) {
+    const char *names[5] = {"forward_kl", "reverse_kl", "tv", "l2_dist", "js"};
+    const double v[5] = {d->forward_kl, d->reverse_kl, d->tv, d->l2, d->js};
+    for (int k = 0; k < 5; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_%s", names[k], side);
+        cJSON_AddNumberToObject(j, key, v[k]);
+    }
+}
+
+/* The predictors of `measure` from saved logits (anyone's models). */
+static int measure_logits(const args *a) {
+    logit_rows nw = {0}, pr = {0};
+    fl_divergences dn, dp;
+    cJSON *j = cJSON_CreateObject();
+    int rc = load_rows(a->base_logits, a->logits, a->mask, &nw);
+    if (rc == 0) rc = fl_divergences_logits(&dn, nw.z0, nw.z1, nw.n, nw.V);
+    if (rc == 0) add_divergences(j, &dn, "new");
+    const int prior = a->prior_base_logits != NULL;
+    if (rc == 0 && prior) rc = load_rows(a->prior_base_logits, a->prior_logits, a->prior_mask, &pr);
+    if (rc == 0 && prior) rc = fl_divergences_logits(&dp, pr.z0, pr.z1, pr.n, pr.V);
+    if (rc == 0 && prior) add_divergences(j, &dp, "prior");
+    double b = 0, m = 0;
+    if (rc == 0 && a->labels && (rc = accuracy(a->labels, &nw, nw.z0, &b)) == 0 &&
+        (rc = accuracy(a->labels, &nw, nw.z1, &m)) == 0) {
+        cJSON_AddNumberToObject(j, "new_acc_base", b);
+        cJSON_AddNumberToObject(j, "new_acc", m);
+    }
+    if (rc == 0 && a->prior_labels && (rc = accuracy(a->prior_labels, &pr, pr.z0, &b)) == 0 &&
+        (rc = accuracy(a->prior_labels, &pr, pr.z1, &m)) == 0) {
+        cJSON_AddNumberToObject(j, "prior_acc_base", b);
+        cJSON_AddNumberToObject(j, "prior_acc", m);
+        cJSON_AddNumberToObject(j, "forgetting", b - m);
+    }
+    if (rc == 0) {
+        cJSON_AddNumberToObject(j, "n_new", nw.n);
+        if (prior) cJSON_AddNumberToObject(j, "n_prior", pr.n);
+        char *text = cJSON_Print(j);
+        puts(text);
+        free(text);
+    }
+    cJSON_Delete(j);
+    free(nw.z0), free(nw.z1), free(pr.z0), free(pr.z1);
+    return rc;
+}
+
 static int run(int argc, char **argv) {
     args a = {.fisher_n = 2000};
     int rc = fl_parse_args(argc, argv, &fl_cmd_measure, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
+    if (a.base_logits || a.logits || a.prior_base_logits || a.prior_logits) {
+        if (a.base || a.model)
+            return fl_usage_error("measure", "either --base/--model or --base-logits/--logits, not both");
+        if (!a.base_logits || !a.logits)
+            return fl_usage_error("measure", "--base-logits and --logits go together");
+        if (!a.prior_base_logits != !a.prior_logits)
+            return fl_usage_error("measure", "--prior-base-logits and --prior-logits go together");
+        if (a.prior_labels && !a.prior_base_logits)
+            return fl_usage_error("measure", "--prior-labels needs --prior-base-logits and --prior-logits");
+        return measure_logits(&a) ? fl_fail("measure") : FL_EXIT_OK;
+    }
     if (!a.base || !a.model) return fl_usage_error("measure", "--base PATH and --model PATH are required");
     fl_set_threads((int)a.threads);
     return measure(&a) ? fl_fail("measure") : FL_EXIT_OK;

@@ -165,7 +165,7 @@ static int parse_shape(cursor *c, int *ndim, int64_t *shape) {
     return 0;
 }
 
-static int parse_header(const char *path, const char *h, size_t n, int *ndim, int64_t *shape) {
+static int parse_header(const char *path, const char *h, size_t n, int *ndim, int64_t *shape, char *dtype) {
     cursor c = {h, h + n, path};
     int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
     char descr[32];
@@ -202,19 +202,26 @@ static int parse_header(const char *path, const char *h, size_t n, int *ndim, in
     if (c.s != c.end) return fl_error_set("%s: malformed header: text after the dict", path);
     if (!have_descr || !have_order || !have_shape)
         return fl_error_set("%s: malformed header: needs 'descr', 'fortran_order' and 'shape'", path);
-    if (strcmp(descr, "<f4") != 0)
-        return fl_error_set("%s: dtype '%s' is not supported (only '<f4', float32)", path, descr);
+    snprintf(dtype, 32, "%s", descr);
     if (fortran)
         return fl_error_set("%s: Fortran-order arrays are not supported (save with C order)", path);
     return 0;
 }
 
-int fl_npy_read(const char *path, float **data, int *ndim, int64_t *shape) {
+/* The size of an element of the dtypes read: '<f4', and for integer
+ * arrays '<i4' and '<i8'; 0 for any other. */
+static size_t dtype_size(const char *d) {
+    return strcmp(d, "<f4") == 0 || strcmp(d, "<i4") == 0 ? 4 : strcmp(d, "<i8") == 0 ? 8 : 0;
+}
+
+/* Reads path's header and data (raw, dtype's elements) after checking the
+ * dtype is one of `allowed` (a space-separated list). */
+static int read_raw(const char *path, const char *allowed, void **data, int *ndim, int64_t *shape, char *dtype) {
     *data = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return fl_error_set("%s: cannot open: %s", path, strerror(errno));
     char *hdr = NULL;
-    float *buf = NULL;
+    void *buf = NULL;
     int rc = -1, nd = 0;
     int64_t shp[FL_NPY_MAX_DIMS], numel;
     uint64_t size, hlen, start, have;
@@ -264,20 +271,29 @@ int fl_npy_read(const char *path, float **data, int *ndim, int64_t *shape) {
         fl_error_set("%s: truncated header", path);
         goto out;
     }
-    if (parse_header(path, hdr, (size_t)hlen, &nd, shp)) goto out;
+    if (parse_header(path, hdr, (size_t)hlen, &nd, shp, dtype)) goto out;
+    char want[64];
+    snprintf(want, sizeof want, " %s ", allowed);
+    char key[40];
+    snprintf(key, sizeof key, " %s ", dtype);
+    if (!strstr(want, key)) {
+        fl_error_set("%s: dtype '%s' is not supported (expected %s)", path, dtype, allowed);
+        goto out;
+    }
+    const size_t es = dtype_size(dtype);
     numel = numel_of(nd, shp);
     if (numel < 0) {
         fl_error_set("%s: shape has too many elements", path);
         goto out;
     }
     have = size - start - hlen;
-    if (have % sizeof(float) != 0 || have / sizeof(float) != (uint64_t)numel) {
-        fl_error_set("%s: shape needs %lld floats but the file holds %llu data bytes", path,
-                     (long long)numel, (unsigned long long)have);
+    if (have % es != 0 || have / es != (uint64_t)numel) {
+        fl_error_set("%s: shape needs %lld %s but the file holds %llu data bytes", path, (long long)numel,
+                     strcmp(dtype, "<f4") == 0 ? "floats" : "integers", (unsigned long long)have);
         goto out;
     }
     /* Only now is the size known to be backed by the file. */
-    buf = fl_malloc((size_t)have, "npy data");
+    buf = fl_malloc(have ? (size_t)have : 1, "npy data");
     if (!buf) goto out;
     if (fread(buf, 1, (size_t)have, fp) != have) {
         free(buf);
@@ -293,4 +309,40 @@ out:
     free(hdr);
     fclose(fp);
     return rc;
+}
+
+int fl_npy_read(const char *path, float **data, int *ndim, int64_t *shape) {
+    char dtype[32];
+    return read_raw(path, "<f4", (void **)data, ndim, shape, dtype);
+}
+
+int fl_npy_read_ints(const char *path, int **data, int64_t *n) {
+    void *raw = NULL;
+    int ndim = 0;
+    int64_t shape[FL_NPY_MAX_DIMS];
+    char dtype[32];
+    *data = NULL;
+    if (read_raw(path, "<i8 <i4 <f4", &raw, &ndim, shape, dtype)) return -1;
+    if (ndim != 1) {
+        free(raw);
+        return fl_error_set("%s: %d dimensions, expected one (a label per example)", path, ndim);
+    }
+    int *out = malloc(sizeof(int) * (size_t)(shape[0] > 0 ? shape[0] : 1));
+    if (!out) {
+        free(raw);
+        return fl_error_set("%s: out of memory", path);
+    }
+    for (int64_t i = 0; i < shape[0]; i++) {
+        double v = strcmp(dtype, "<i8") == 0   ? (double)((const int64_t *)raw)[i]
+                   : strcmp(dtype, "<i4") == 0 ? (double)((const int32_t *)raw)[i]
+                                               : (double)((const float *)raw)[i];
+        if (!(v >= 0 && v <= 2147483647.0 && v == (double)(int64_t)v)) {
+            free(raw), free(out);
+            return fl_error_set("%s: element %lld is %g, not a label (a non-negative integer)", path, (long long)i, v);
+        }
+        out[i] = (int)v;
+    }
+    free(raw);
+    *data = out, *n = shape[0];
+    return 0;
 }

@@ -3,8 +3,11 @@
  * double: a KL of 1e-4 over 10,000 inputs must not drown in rounding. */
 #include "forgetlab/divergence.h"
 
+#include "forgetlab/error.h"
+
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* p log(p/q) with the conventions 0 log 0 = 0. */
@@ -38,4 +41,29 @@ void fl_divergences_compute(fl_divergences *out, const float *logp0, const float
         out->l2 /= n;
         out->js /= n;
     }
+}
+
+/* Row-wise log-softmax of z [n, V] into lp, in double. */
+static void log_softmax_rows(float *lp, const float *z, int n, int V) {
+    for (int i = 0; i < n; i++) {
+        const float *r = z + (size_t)i * V;
+        double mx = r[0], s = 0;
+        for (int v = 1; v < V; v++) mx = r[v] > mx ? r[v] : mx;
+        for (int v = 0; v < V; v++) s += exp((double)r[v] - mx);
+        const double c = mx + log(s);
+        for (int v = 0; v < V; v++) lp[(size_t)i * V + v] = (float)(r[v] - c);
+    }
+}
+
+int fl_divergences_logits(fl_divergences *out, const float *z0, const float *z1, int n, int V) {
+    float *a = malloc(sizeof(float) * (size_t)n * V), *b = malloc(sizeof(float) * (size_t)n * V);
+    if (!a || !b) {
+        free(a), free(b);
+        return fl_error_set("divergences: out of memory for %d rows of %d", n, V);
+    }
+    log_softmax_rows(a, z0, n, V);
+    log_softmax_rows(b, z1, n, V);
+    fl_divergences_compute(out, a, b, n, V);
+    free(a), free(b);
+    return 0;
 }
