@@ -1,0 +1,26 @@
+/* capi.c: the C API the Python package calls (capi.h), over the library's
+ * own functions: inputs checked, errors kept for fl_capi_error. */
+#include "forgetlab/capi.h"
+
+#include "forgetlab/divergence.h"
+#include "forgetlab/error.h"
+
+#include <math.h>
+#include <stddef.h>
+
+const char *fl_capi_version(void) { return FORGETLAB_VERSION; }
+
+const char *fl_capi_error(void) { return fl_error_msg(); }
+
+int fl_capi_divergences(const float *z0, const float *z1, int n, int V, double *out) {
+    if (!z0 || !z1 || !out) return fl_error_set("divergences: a NULL array");
+    if (n < 1 || V < 2) return fl_error_set("divergences: %d rows of %d classes (at least 1 and 2)", n, V);
+    for (size_t i = 0; i < (size_t)n * V; i++)
+        if (!isfinite(z0[i]) || !isfinite(z1[i]))
+            return fl_error_set("divergences: element %zu of the %s logits is not finite", i,
+                                isfinite(z0[i]) ? "model's" : "base's");
+    fl_divergences d;
+    if (fl_divergences_logits(&d, z0, z1, n, V)) return -1;
+    out[0] = d.forward_kl, out[1] = d.reverse_kl, out[2] = d.tv, out[3] = d.l2, out[4] = d.js;
+    return 0;
+}
