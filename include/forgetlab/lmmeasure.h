@@ -71,7 +71,6 @@ typedef struct {
      * same length), the mean off-diagonal Spearman of the subtasks' circuit
      * vectors, and its random-split baseline (NaN: not measured). */
     double circuit_stability, circuit_stability_random, circuit_stability_base;
-    double seconds;
 } fl_lm_measurement;
 
 typedef struct {

@@ -1,15 +1,29 @@
 /* lm_eval.c: a saved language model scored as lm-pretrain scores it
  * (fl_lm_evaluate), on the test prompts of the split its run drew: what
- * `forgetlab eval` prints for a language model; and the files a
- * language-model run ends with. */
+ * `forgetlab eval` prints for a language model; and how a language-model
+ * run claims its directory and the files it ends with. */
 #include "lm_int.h"
 
 #include "forgetlab/checkpoint.h"
 #include "forgetlab/error.h"
+#include "forgetlab/fileio.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+char *fl_lm_claim_run(const cJSON *cfg, const char *dir, const char *command, int overwrite, char **replaced) {
+    cJSON *id = cJSON_Duplicate(cfg, 1);
+    cJSON_DeleteItemFromObject(id, "threads");
+    char *text = id ? cJSON_PrintUnformatted(id) : NULL;
+    cJSON_Delete(id);
+    if (!text) fl_error_set("out of memory");
+    if (text && (fl_rundir_claim(dir, command, text, overwrite, replaced) || fl_mkdirs(dir))) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
 
 int fl_lm_write_run(const fl_rundir *rd, const fl_gpt *m, const char *config, const cJSON *sum, char **model) {
     *model = fl_rundir_path(rd, "model.safetensors");

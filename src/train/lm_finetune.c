@@ -204,12 +204,7 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     have_data = 1;
     if (fl_newtask_build(&task, &d.words, c->test_frac, c->seed)) goto out;
     cfg = make_config(c);
-    cJSON *id = cJSON_Duplicate(cfg, 1);
-    cJSON_DeleteItemFromObject(id, "threads");
-    cfg_text = cJSON_PrintUnformatted(id);
-    cJSON_Delete(id);
-    if (!cfg_text || fl_rundir_claim(out_dir, "lm-finetune", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
-        goto out;
+    if (!(cfg_text = fl_lm_claim_run(cfg, out_dir, "lm-finetune", c->overwrite, &replaced))) goto out;
     if (fl_lm_measure_init(&mc, &base, &d, &task, &c->measure, c->seed)) goto out;
     if (lmft_step_init(&st, c, &m, &base, c->teacher ? &teacher : &base, &task)) goto out;
     const int spe = (task.n_train + c->batch - 1) / c->batch;

@@ -8,6 +8,12 @@
 
 #include <cjson/cJSON.h>
 
+/* A language-model run's start: its identity, the configuration cfg
+ * without the thread count (recorded, but not what makes two runs the
+ * same), as text (malloc'd; NULL on failure, error set), once DIR is
+ * claimed for it (fl_rundir_claim: *replaced) and made. */
+char *fl_lm_claim_run(const cJSON *cfg, const char *dir, const char *command, int overwrite, char **replaced);
+
 /* A language-model run's end: DIR/model.safetensors (m, with the run's
  * configuration text) and DIR/summary.json (sum); *model gets the model's
  * path (the caller frees it). */

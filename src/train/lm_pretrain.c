@@ -141,13 +141,7 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
         goto out;
     }
     cfg = make_config(c);
-    /* The thread count is recorded but not part of the run's identity. */
-    cJSON *id = cJSON_Duplicate(cfg, 1);
-    cJSON_DeleteItemFromObject(id, "threads");
-    cfg_text = cJSON_PrintUnformatted(id);
-    cJSON_Delete(id);
-    if (!cfg_text || fl_rundir_claim(out_dir, "lm-pretrain", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
-        goto out;
+    if (!(cfg_text = fl_lm_claim_run(cfg, out_dir, "lm-pretrain", c->overwrite, &replaced))) goto out;
     const fl_ts_rng rngs[] = {{"data_rng", &ls.data_rng}};
     const fl_ts_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}};
     const fl_loop_spec spec = {.dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step",

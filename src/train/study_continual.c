@@ -257,9 +257,9 @@ static int setup(const fl_clstudy_config *c, cl_plan *p, int run_threads, char *
     return rc;
 }
 
-static int clstudy(const study_world *w, const fl_clstudy_config *config) {
-    fl_clstudy_config cfg = *config;
-    fl_clstudy_config *c = &cfg;
+static int clstudy(const study_world *w, const void *config) {
+    fl_clstudy_config copy = *(const fl_clstudy_config *)config;
+    fl_clstudy_config *c = &copy;
     cl_plan p = {.c = c};
     if (c->quick && !c->per_task) c->per_task = 1000;
     if (parse_methods(c, &p)) return FL_BAD_REQUEST;
@@ -294,14 +294,7 @@ static int clstudy(const study_world *w, const fl_clstudy_config *config) {
     return rc;
 }
 
-int fl_clstudy_run(const fl_clstudy_config *c, int *writer) {
-    study_world w;
-    *writer = 0;
-    if (study_mpi_init(&w)) return -1;
-    const int rc = clstudy(&w, c);
-    *writer = w.rank == 0;
-    return study_mpi_finish(&w, rc);
-}
+int fl_clstudy_run(const fl_clstudy_config *c, int *writer) { return study_in_world(clstudy, c, writer); }
 
 int fl_clstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     fl_clstudy_config c;

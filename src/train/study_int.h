@@ -147,6 +147,12 @@ int study_mpi_finish(study_world *w, int rc);
 /* Rank 0 sends v to every other rank, which returns it. The others wait
  * without spinning (a rank waiting must not take a core from one at work). */
 int study_mpi_share(const study_world *w, int v);
+/* Runs study(w, cfg) in this process's MPI world (size 1 outside mpirun):
+ * MPI started and ended around it, *writer set on rank 0 (the process that
+ * wrote results.sqlite and so runs the analysis). Every rank returns rank
+ * 0's outcome. */
+int study_in_world(int (*study)(const study_world *w, const void *cfg), const void *cfg, int *writer);
+
 /* A phase's runs over the ranks: rank 0 hands out plan indices from todo
  * (meaningful on rank 0 only) one at a time and writes every outcome into
  * the database at db_path; every rank, rank 0 included (in a second

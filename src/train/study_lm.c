@@ -421,7 +421,8 @@ static int distill_phase(const study_world *w, lm_plan *p) {
     return rc;
 }
 
-static int lmstudy(const study_world *w, const fl_lmstudy_config *c) {
+static int lmstudy(const study_world *w, const void *cfg) {
+    const fl_lmstudy_config *c = cfg;
     lm_plan p = {.c = c};
     char grid[1024], *replaced = NULL;
     if (parse_lists(c, &p)) return FL_BAD_REQUEST;
@@ -451,14 +452,7 @@ out:
     return rc;
 }
 
-int fl_lmstudy_run(const fl_lmstudy_config *c, int *writer) {
-    study_world w;
-    *writer = 0;
-    if (study_mpi_init(&w)) return -1;
-    const int rc = lmstudy(&w, c);
-    *writer = w.rank == 0;
-    return study_mpi_finish(&w, rc);
-}
+int fl_lmstudy_run(const fl_lmstudy_config *c, int *writer) { return study_in_world(lmstudy, c, writer); }
 
 int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     fl_lmstudy_config c;

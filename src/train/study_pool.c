@@ -109,3 +109,12 @@ int study_claim(const char *out_dir, const char *db, const char *grid, int overw
     }
     return fl_rundir_claim(out_dir, "study", NULL, overwrite, replaced);
 }
+
+int study_in_world(int (*study)(const study_world *w, const void *cfg), const void *cfg, int *writer) {
+    study_world w;
+    *writer = 0;
+    if (study_mpi_init(&w)) return -1;
+    const int rc = study(&w, cfg);
+    *writer = w.rank == 0;
+    return study_mpi_finish(&w, rc);
+}
