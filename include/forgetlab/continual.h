@@ -60,7 +60,11 @@ typedef struct {
     uint64_t seed;
 } fl_cl_config;
 
+/* The defaults: ewc_lambda and si_c NaN, which fl_cl_run (and
+ * fl_cl_resolve) replace by the published weight for the benchmark and
+ * scenario (docs/continual.md has the table and its source). */
 void fl_cl_defaults(fl_cl_config *c);
+void fl_cl_resolve(fl_cl_config *c, fl_cl_benchmark bench, fl_cl_scenario scenario);
 
 typedef struct {
     int T;

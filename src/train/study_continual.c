@@ -39,11 +39,13 @@ static void format_shard(const void *field, char *buf, size_t n) {
 }
 static int parse_bench(const char *v, void *field) { return fl_cl_benchmark_parse(v, field); }
 static void format_bench(const void *field, char *buf, size_t n) {
-    snprintf(buf, n, "%s", fl_cl_benchmark_name(*(const fl_cl_benchmark *)field));
+    const fl_cl_benchmark b = *(const fl_cl_benchmark *)field;
+    snprintf(buf, n, "%s", b >= 0 && b < FL_CL_NBENCH ? fl_cl_benchmark_name(b) : "");
 }
 static int parse_scenario(const char *v, void *field) { return fl_cl_scenario_parse(v, field); }
 static void format_scenario(const void *field, char *buf, size_t n) {
-    snprintf(buf, n, "%s", fl_cl_scenario_name(*(const fl_cl_scenario *)field));
+    const fl_cl_scenario s = *(const fl_cl_scenario *)field;
+    snprintf(buf, n, "%s", s >= 0 && s < FL_CL_NSCENARIO ? fl_cl_scenario_name(s) : "");
 }
 
 #define F(field) offsetof(fl_clstudy_config, field)
@@ -65,10 +67,15 @@ const fl_setting FL_CLSTUDY_SETTINGS[] = {
     {"lr", FL_SET_DOUBLE, F(cl.lr), 1e-9, 10, "X", "AdamW learning rate", NULL, NULL, NULL},
     {"hidden", FL_SET_INT, F(cl.hidden), 1, 100000, "N", "width of the two hidden layers", NULL, NULL, NULL},
     {"buffer", FL_SET_INT, F(cl.buffer), 0, 10000000, "N", "replay, agem: examples kept", NULL, NULL, NULL},
-    {"ewc-lambda", FL_SET_DOUBLE, F(cl.ewc_lambda), -1e12, 1e12, "X", "EWC's weight", NULL, NULL, NULL},
+    {"ewc-lambda", FL_SET_DOUBLE, F(cl.ewc_lambda), -1e12, 1e12, "X",
+     "EWC's and online EWC's weight (default: the published one for the benchmark and scenario, docs/continual.md)",
+     NULL, NULL, NULL},
     {"ewc-gamma", FL_SET_DOUBLE, F(cl.ewc_gamma), 0, 1, "X", "online EWC's decay of the running Fisher", NULL, NULL,
      NULL},
-    {"si-c", FL_SET_DOUBLE, F(cl.si_c), 0, 1e12, "X", "SI's weight", NULL, NULL, NULL},
+    {"si-c", FL_SET_DOUBLE, F(cl.si_c), 0, 1e12, "X",
+     "SI's weight (default: the published one for the benchmark and scenario)", NULL, NULL, NULL},
+    {"si-xi", FL_SET_DOUBLE, F(cl.si_xi), 1e-12, 1e6, "X", "SI's damping of a weight's squared change", NULL, NULL,
+     NULL},
     {"lwf-alpha", FL_SET_DOUBLE, F(cl.lwf_alpha), 0, 1e6, "X", "LwF's distillation weight", NULL, NULL, NULL},
     {"l2sp-lambda", FL_SET_DOUBLE, F(cl.l2sp_lambda), 0, 1e12, "X", "L2-SP's weight", NULL, NULL, NULL},
     {"kl-beta", FL_SET_DOUBLE, F(cl.kl_beta), 0, 1e6, "X", "the KL regulariser's weight", NULL, NULL, NULL},
@@ -221,8 +228,8 @@ static void grid_string(const fl_clstudy_config *c, const cl_plan *p, char *grid
         off += (size_t)snprintf(grid + off, n - off, "%s%s", k ? "," : "", fl_cl_method_name(p->methods[k]));
     const fl_cl_config *h = &c->cl;
     if (off < n)
-        snprintf(grid + off, n - off, " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g lwf=%g l2sp=%g "
-                 "kl=%g cs=%d", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c,
+        snprintf(grid + off, n - off, " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g/%g lwf=%g l2sp=%g "
+                 "kl=%g cs=%d", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c, h->si_xi,
                  h->lwf_alpha, h->l2sp_lambda, h->kl_beta, h->cs_per);
 }
 
@@ -262,6 +269,7 @@ static int clstudy(const study_world *w, const void *config) {
     fl_clstudy_config *c = &copy;
     cl_plan p = {.c = c};
     if (c->quick && !c->per_task) c->per_task = 1000;
+    fl_cl_resolve(&c->cl, c->bench, c->scenario);
     if (parse_methods(c, &p)) return FL_BAD_REQUEST;
     for (int k = 0; k < p.nmethods; k++)
         if ((p.methods[k] == FL_CL_REPLAY || p.methods[k] == FL_CL_AGEM) && c->cl.buffer < 1)
