@@ -17,6 +17,7 @@ typedef struct {
     fl_r2_ci ci;        /* pooled */
     fl_r2_ci lomo;      /* leave-one-method-out (fl_poly2_r2_lomo) */
     double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
+    double xmin, xmax;  /* the range of x it was fitted on */
     double spearman;    /* rank correlation with forgetting: the sign R^2 hides */
 } fl_predictor_fit;
 

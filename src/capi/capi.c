@@ -1,9 +1,12 @@
 /* capi.c: the C API the Python package calls (capi.h), over the library's
- * own functions: inputs checked, errors kept for fl_capi_error. */
+ * own functions: inputs checked, errors kept for fl_capi_error. This file:
+ * the version, errors, threads and divergences; models in capi_model.c,
+ * circuits in capi_circuits.c. */
 #include "forgetlab/capi.h"
 
 #include "forgetlab/divergence.h"
 #include "forgetlab/error.h"
+#include "forgetlab/threads.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -11,6 +14,11 @@
 const char *fl_capi_version(void) { return FORGETLAB_VERSION; }
 
 const char *fl_capi_error(void) { return fl_error_msg(); }
+
+int fl_capi_set_threads(int n) {
+    if (n < 0) return fl_error_set("threads %d: at least 0 (0: every core)", n);
+    return fl_set_threads(n);
+}
 
 int fl_capi_divergences(const float *z0, const float *z1, int n, int V, double *out) {
     if (!z0 || !z1 || !out) return fl_error_set("divergences: a NULL array");

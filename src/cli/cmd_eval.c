@@ -40,24 +40,27 @@ static const char HELP[] =
     "                     holding 0..9: the digit for parity, the class for fashion)\n"
     "  --logits-out F     write the logits [n, 10] of --task on --split to F (.npy, <f4),\n"
     "                     in dataset order\n"
+    "  --inputs-out F     write the inputs [n, 785] of --task on --split to F (.npy, <f4:\n"
+    "                     the pixels in [0, 1], then the task indicator)\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
     "  --help             show this help\n";
 
-enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS, O_PROMPTS, O_SEED };
+enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS, O_PROMPTS, O_SEED, O_INPUTS };
 
 static const struct option OPTS[] = {
     {"model", required_argument, 0, O_MODEL},
     {"split", required_argument, 0, O_SPLIT},
     {"task", required_argument, 0, O_TASK},
     {"logits-out", required_argument, 0, O_LOGITS}, {"labels-out", required_argument, 0, O_LABELS},
+    {"inputs-out", required_argument, 0, O_INPUTS},
     {"threads", required_argument, 0, O_THREADS},
     {"data-dir", required_argument, 0, O_DATA},
     {"prompts", required_argument, 0, O_PROMPTS}, {"seed", required_argument, 0, O_SEED},
     {0, 0, 0, 0}};
 
 typedef struct {
-    const char *model, *split, *logits_out, *labels_out, *data_dir;
+    const char *model, *split, *logits_out, *labels_out, *inputs_out, *data_dir;
     int has_task, has_split, threads;
     fl_task_id task;
     fl_lm_eval_opts lm;
@@ -70,6 +73,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_MODEL: a->model = v; return 0;
     case O_LOGITS: a->logits_out = v; return 0;
     case O_LABELS: a->labels_out = v; return 0;
+    case O_INPUTS: a->inputs_out = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
     case O_SPLIT:
         if (strcmp(v, "train") && strcmp(v, "test"))
@@ -125,6 +129,10 @@ static int evaluate(const args *a, cJSON *out) {
             int64_t shape[2] = {td.n, FL_TASK_CLASSES};
             rc = fl_npy_write(a->logits_out, logits, 2, shape);
         }
+        if (rc == 0 && a->inputs_out && a->task == (fl_task_id)t) {
+            int64_t shape[2] = {td.n, FL_TASK_DIM};
+            rc = fl_npy_write(a->inputs_out, td.x, 2, shape);
+        }
         if (rc == 0 && a->labels_out && a->task == (fl_task_id)t) {
             /* Labels as float32, so the one .npy writer serves. */
             for (int i = 0; i < td.n; i++) logits[i] = (float)td.label[i];
@@ -149,14 +157,14 @@ static int run(int argc, char **argv) {
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!a.model) return fl_usage_error("eval", "--model PATH is required");
-    if ((a.logits_out || a.labels_out) && !a.has_task)
-        return fl_usage_error("eval", "--logits-out and --labels-out need --task parity|fashion");
+    if ((a.logits_out || a.labels_out || a.inputs_out) && !a.has_task)
+        return fl_usage_error("eval", "--logits-out, --labels-out and --inputs-out need --task parity|fashion");
     fl_set_threads(a.threads);
     char arch[32];
     if (fl_checkpoint_arch(a.model, arch, sizeof arch)) return fl_fail("eval");
     const int lm = strcmp(arch, "gpt") == 0;
     if (lm && (a.has_split || a.has_task))
-        return fl_usage_error("eval", "--split, --task, --logits-out and --labels-out are for the image tasks, not "
+        return fl_usage_error("eval", "--split, --task, --logits-out, --labels-out and --inputs-out are for the image tasks, not "
                               "a language model");
     if (!lm && (a.lm.prompts || a.lm.has_seed))
         return fl_usage_error("eval", "--prompts and --seed are for a language model, not a model of arch '%s'", arch);

@@ -34,7 +34,8 @@ static int64_t numel_of(int ndim, const int64_t *shape) {
     return n;
 }
 
-int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *shape) {
+/* A 4-byte element array of dtype descr ('<f4', '<i4'). */
+static int write_array(const char *path, const void *data, const char *descr, int ndim, const int64_t *shape) {
     if (ndim < 0 || ndim > FL_NPY_MAX_DIMS)
         return fl_error_set("%s: cannot write a %d-dimensional array (0 to %d)", path, ndim,
                             FL_NPY_MAX_DIMS);
@@ -46,7 +47,7 @@ int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *s
     /* Preamble (10 bytes) + dict + padding + '\n', a multiple of 64 bytes so
      * the data that follows is aligned for memory mapping. */
     char hdr[512];
-    int len = snprintf(hdr + 10, sizeof hdr - 10, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    int len = snprintf(hdr + 10, sizeof hdr - 10, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     for (int d = 0; d < ndim; d++)
         len += snprintf(hdr + 10 + len, sizeof hdr - 10 - (size_t)len, "%lld,%s",
                         (long long)shape[d], ndim == 1 ? "" : " ");
@@ -71,6 +72,14 @@ int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *s
         return -1;
     }
     return fl_afile_commit(&f);
+}
+
+int fl_npy_write(const char *path, const float *data, int ndim, const int64_t *shape) {
+    return write_array(path, data, "<f4", ndim, shape);
+}
+
+int fl_npy_write_ints(const char *path, const int32_t *data, int64_t n) {
+    return write_array(path, data, "<i4", 1, &n);
 }
 
 /* ---- reading: a parser for the one Python dict literal .npy headers use */

@@ -11,6 +11,7 @@
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/grok.h"
+#include "forgetlab/npy.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -67,6 +68,33 @@ out:
     return rc;
 }
 
+/* The probe's examples beside their scores, so the scores can be
+ * recomputed from outside (python/forgetlab's circuits): inputs.npy [n,
+ * 785], labels.npy and subtasks.npy [n] (int32), and for input
+ * corruptions corrupted.npy [n, 785]. */
+static int write_examples(const char *dir, const fl_ap_examples *ex) {
+    const size_t d = FL_TASK_DIM;
+    float *xc = ex->partner || ex->xc ? malloc(sizeof(float) * ex->n * d) : NULL;
+    int32_t *lab = malloc(sizeof(int32_t) * (size_t)ex->n), *sub = malloc(sizeof(int32_t) * (size_t)ex->n);
+    char *p[4] = {fl_path_join(dir, "inputs.npy"), fl_path_join(dir, "corrupted.npy"), fl_path_join(dir, "labels.npy"),
+                  fl_path_join(dir, "subtasks.npy")};
+    int rc = !lab || !sub || !p[0] || !p[1] || !p[2] || !p[3] || ((ex->partner || ex->xc) && !xc)
+                 ? fl_error_set("out of memory") : 0;
+    for (int i = 0, s = 0, left = ex->count[0]; rc == 0 && i < ex->n; i++, left--) {
+        while (left == 0) left = ex->count[++s];
+        lab[i] = ex->label[i], sub[i] = s;
+        if (xc) memcpy(xc + i * d, ex->partner ? ex->x + (size_t)ex->partner[i] * d : ex->xc + i * d, sizeof(float) * d);
+    }
+    const int64_t shape[2] = {ex->n, (int64_t)d};
+    if (rc == 0) rc = fl_npy_write(p[0], ex->x, 2, shape);
+    if (rc == 0 && xc) rc = fl_npy_write(p[1], xc, 2, shape);
+    if (rc == 0) rc = fl_npy_write_ints(p[2], lab, ex->n);
+    if (rc == 0) rc = fl_npy_write_ints(p[3], sub, ex->n);
+    for (int k = 0; k < 4; k++) free(p[k]);
+    free(xc), free(lab), free(sub);
+    return rc;
+}
+
 static int circuits_mlp(fl_circuits_request *a) {
     fl_mlp m = {0};
     fl_task_data td = {0};
@@ -114,7 +142,7 @@ static int circuits_mlp(fl_circuits_request *a) {
                                     .seed = a->seed, .threshold = a->threshold, .k = k, .names = np,
                                     .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
                                     .scores = scores, .vec = vec, .rho = rho, .stats = &st};
-    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
+    if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res) || write_examples(a->out, &ex)) goto out;
     fprintf(stderr, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
            fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;

@@ -109,6 +109,11 @@ static int fit_predictor(const fl_points *p, const int *group, const double *col
     if (fl_clusters_init(&cl, run, seed, m)) goto out;
     if (fl_poly2_r2_bootstrap(x, y, m, &cl, 1000, 1, &f->ci)) goto out;
     fl_poly2_r2(x, y, m, f->coef);
+    f->xmin = f->xmax = NAN;
+    for (int i = 0; i < m; i++) {
+        if (!(x[i] >= f->xmin)) f->xmin = x[i];
+        if (!(x[i] <= f->xmax)) f->xmax = x[i];
+    }
     lomo_ctx c = {x, y, g};
     f->lomo = (fl_r2_ci){fl_poly2_r2_lomo(x, y, g, NULL, m), NAN, NAN, m};
     if (!isnan(f->lomo.r2) && fl_bootstrap_ci(&cl, 1000, 1, lomo_stat, &c, &f->lomo.lo, &f->lomo.hi) < 0) goto out;
@@ -185,11 +190,15 @@ static void sb_estimate(strbuf *b, const fl_estimate *e) {
 /* predictors.csv, frontier.csv and methods.csv. */
 static int write_tables(const char *dir, const fl_razor_analysis *a) {
     strbuf b = {0};
-    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi\n");
+    sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi,fit_c0,fit_c1,fit_c2,x_min,"
+                  "x_max\n");
     for (int k = 0; k < a->npred; k++) {
         const fl_predictor_fit *f = &a->pred[k];
         sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s", f->name, f->ci.r2, f->ci.lo, f->ci.hi, f->ci.n, f->spearman, f->side);
         sb_num(&b, f->lomo.r2), sb_num(&b, f->lomo.lo), sb_num(&b, f->lomo.hi);
+        /* The pooled curve itself: forgetting ~ c0 + c1 x + c2 x^2 over [x_min, x_max]. */
+        for (int j = 0; j < 3; j++) sb_printf(&b, isnan(f->coef[j]) ? "," : ",%.9g", f->coef[j]);
+        sb_num(&b, f->xmin), sb_num(&b, f->xmax);
         sb_printf(&b, "\n");
     }
     if (sb_write(&b, dir, "predictors.csv")) return -1;
