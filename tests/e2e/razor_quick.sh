@@ -72,6 +72,27 @@ assert acc["grpo"] > 0.92 and acc["sft1"] > 0.92, acc
 assert f["grpo"] < 0.5 * f["sft1"] and f["grpo"] < 0.5 * f["sft2"], f
 assert f["oracle"] <= min(f.values()) + 1e-9, f
 PY
+# The fitted curve predictors.csv carries is the least-squares quadratic of
+# the points (NumPy's), and forgetlab.study(DIR) reads and evaluates it.
+PYTHONPATH="$(dirname "$0")/../../python" /usr/bin/python3 - "$S" <<'PY' && ok "forgetlab.study reads the study; its curve is NumPy's fit" || bad "forgetlab.study"
+import sys
+import numpy as np
+import forgetlab
+s = forgetlab.study(sys.argv[1])
+assert s.kind == "razor" and len(s.checkpoints["forgetting"]) == 80, (s.kind, s)
+x, y = s.checkpoints["forward_kl_new"], s.checkpoints["forgetting"]
+keep = np.isfinite(x) & np.isfinite(y)
+c2, c1, c0 = np.polyfit(x[keep], y[keep], 2)
+p = s.predictor("forward_kl_new")
+assert abs(p["x_min"] - x[keep].min()) <= 1e-5 * abs(x[keep].min()) + 1e-9, p
+assert abs(p["x_max"] - x[keep].max()) <= 1e-5 * abs(x[keep].max()) + 1e-9, p
+mid = float(np.median(x[keep]))
+got = float(s.predict_forgetting(mid))
+assert abs(got - (c0 + c1 * mid + c2 * mid * mid)) < 1e-4, (got, c0, c1, c2)
+assert np.isnan(s.predict_forgetting(p["x_max"] * 2 + 1)), "no prediction outside the fitted range"
+assert set(s.frontier["method"]) >= {"sft1", "grpo"} and s.methods is not None and s.metrics is None
+print("# forgetting predicted at forward KL %.4g: %.4f" % (mid, got))
+PY
 before=$(sql "$S/results.sqlite" "select group_concat(run_id || wall_time_s) from runs")
 expect_exit 0 "rerunning the study resumes (nothing left to do)" -- "$FL" study razor "${Q[@]}" --out "$S"
 check "'$(sql "$S/results.sqlite" "select group_concat(run_id || wall_time_s) from runs")' == '$before'" \
