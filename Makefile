@@ -6,7 +6,7 @@ DATA       ?= data
 JOBS       ?= $(shell nproc)
 RUN_OUT    ?= runs/razor
 
-.PHONY: all setup build run test test-unit test-asan check-long bench clean
+.PHONY: all setup build run test test-unit test-asan check-long bench clean install-python
 
 all: build
 
@@ -68,6 +68,19 @@ bench: setup build
 	bash bench/gpt.sh sample quick
 	bash bench/gpt.sh sample default
 	bash bench/continual.sh
+	bash bench/python.sh
+
+# The Python package into Debian's python3 (its dist-packages for local
+# installs, or PYTHON_SITE), the shared library beside it: `import
+# forgetlab` then works without PYTHONPATH.
+PYTHON_SITE ?= $(shell /usr/bin/python3 -c "import sysconfig; print(sysconfig.get_path('purelib'))")
+install-python: build
+	@dpkg-query -W -f='$${Status}' python3-numpy 2>/dev/null | grep -q "install ok installed" || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-numpy)
+	install -d $(DESTDIR)$(PYTHON_SITE)/forgetlab
+	install -m 644 python/forgetlab/*.py $(DESTDIR)$(PYTHON_SITE)/forgetlab/
+	install -m 755 $(BUILD)/libforgetlab.so $(DESTDIR)$(PYTHON_SITE)/forgetlab/
+	@echo "installed forgetlab into $(DESTDIR)$(PYTHON_SITE)/forgetlab"
 
 # Fuzzing: each reader under libFuzzer with ASan+UBSan (clang, build-fuzz/),
 # FUZZ_SECONDS each from the seeds in fuzz/corpus/; fails on any finding.
