@@ -25,11 +25,6 @@ typedef struct {
 #define FL_MAX_PREDICTORS 24
 #define FL_MAX_METHODS 16
 
-/* An estimate with its run-bootstrap interval. */
-typedef struct {
-    double v, lo, hi;
-} fl_estimate;
-
 /* One method in the study. Frontier: its checkpoints within 2 accuracy
  * points of the non-dominated (new_acc, prior_acc) set, fitted by a
  * non-increasing isotonic curve (fx, fy), compared by the area under it

@@ -52,6 +52,15 @@ typedef struct {
     double r2, lo, hi;
     int n;
 } fl_r2_ci;
+/* An estimate with its interval (a run bootstrap's, or Student's t). */
+typedef struct {
+    double v, lo, hi;
+} fl_estimate;
+/* Student's t quantile at 0.975 with df degrees of freedom (NaN below 1). */
+double fl_t975(int df);
+/* The mean of the finite x and its 95% t interval, mean +- t975(m - 1)
+ * s / sqrt(m), for m independent draws (seeds); NaN bounds below 2. */
+fl_estimate fl_mean_ci(const double *x, int n);
 int fl_poly2_r2_bootstrap(const double *x, const double *y, int n, const fl_clusters *c, int reps,
                           uint64_t seed, fl_r2_ci *out);
 

@@ -1,6 +1,7 @@
 /* continual_report.c: the analysis of a continual-learning study
  * (clstudy.h) from its results.sqlite: results.csv; metrics.csv (a row per
- * run: average accuracy, BWT, FWT, both forgettings); predictors.csv (does
+ * run: average accuracy, BWT, FWT, both forgettings); methods.csv (each
+ * method's means over seeds with t intervals); predictors.csv (does
  * the forward KL at a task boundary explain the forgetting of the earlier
  * tasks at that step, pooled over steps, runs and methods, with intervals
  * that resample runs within seeds); a heatmap of every run's accuracy
@@ -161,6 +162,53 @@ static int plot_predictor(const char *dir, const pred_points *pp, char (*methods
     return rc;
 }
 
+/* Each method's metrics over its seeds (independent runs): the mean and
+ * its 95% t interval, est[j][q] for metric q in the order of NAMES. */
+static const char *const METRIC_NAMES[5] = {"avg_acc", "bwt", "fwt", "forgetting_first", "forgetting_max"};
+
+static void method_estimates(const cl_run_data *r, int nruns, char (*methods)[32], int nm, fl_estimate (*est)[5],
+                             int *nseeds) {
+    double *v = malloc(sizeof(double) * (size_t)(nruns > 0 ? nruns : 1));
+    for (int j = 0; j < nm; j++)
+        for (int q = 0; q < 5; q++) {
+            int c = 0;
+            for (int k = 0; v && k < nruns; k++) {
+                if (strcmp(r[k].method, methods[j])) continue;
+                const fl_cl_metrics *m = &r[k].m;
+                const double x[5] = {m->avg_acc, m->bwt, m->fwt, m->forgetting_first, m->forgetting_max};
+                v[c++] = x[q];
+            }
+            est[j][q] = v ? fl_mean_ci(v, c) : (fl_estimate){NAN, NAN, NAN};
+            nseeds[j] = c;
+        }
+    free(v);
+}
+
+/* methods.csv: a row per method, every metric's mean over seeds with its
+ * interval. */
+static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estimate (*est)[5], const int *nseeds) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return fl_error_set("out of memory");
+    fprintf(f, "method,seeds");
+    for (int q = 0; q < 5; q++) fprintf(f, ",%s,%s_lo,%s_hi", METRIC_NAMES[q], METRIC_NAMES[q], METRIC_NAMES[q]);
+    fprintf(f, "\n");
+    for (int j = 0; j < nm; j++) {
+        fprintf(f, "%s,%d", methods[j], nseeds[j]);
+        for (int q = 0; q < 5; q++)
+            for (int b = 0; b < 3; b++) {
+                const double x = b == 0 ? est[j][q].v : b == 1 ? est[j][q].lo : est[j][q].hi;
+                fprintf(f, isnan(x) ? "," : ",%.6g", x);
+            }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    const int rc = write_file(dir, "methods.csv", buf);
+    free(buf);
+    return rc;
+}
+
 int fl_clstudy_analyse(const char *dir) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
@@ -203,6 +251,10 @@ int fl_clstudy_analyse(const char *dir) {
     fclose(f), f = NULL;
     if (write_file(dir, "metrics.csv", buf)) goto out;
     free(buf), buf = NULL;
+    fl_estimate est[MAXM][5];
+    int nseeds[MAXM];
+    method_estimates(r, nruns, methods, nm, est, nseeds);
+    if (write_methods(dir, methods, nm, est, nseeds)) goto out;
     /* The predictors, pooled over boundaries, runs and methods. */
     fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0}, ci_cs = {NAN, NAN, NAN, 0};
     fl_clusters cl = {0};
@@ -239,7 +291,16 @@ int fl_clstudy_analyse(const char *dir) {
             "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; %d steps); on the earlier tasks' own inputs "
             "(outcome side) %.3f [%.3f, %.3f].</p>\n", nruns, ci_new.r2, ci_new.lo, ci_new.hi, sp_new, ci_new.n,
             ci_old.r2, ci_old.lo, ci_old.hi);
-    fputs("<img src=\"average_accuracy.png\"> <img src=\"forgetting_vs_kl.png\">\n<table><tr><th>method</th>"
+    fputs("<img src=\"average_accuracy.png\"> <img src=\"forgetting_vs_kl.png\">\n<h2>Per method</h2>\n<p>Mean over "
+          "seeds with its 95% t interval (seeds are the independent draws).</p>\n<table><tr><th>method</th>"
+          "<th>seeds</th><th>average accuracy</th><th>BWT</th><th>FWT</th></tr>\n", f);
+    for (int j = 0; j < nm; j++) {
+        fprintf(f, "<tr><td>%s</td><td>%d</td>", methods[j], nseeds[j]);
+        for (int q = 0; q < 3; q++)
+            fprintf(f, "<td>%+.3f [%+.3f, %+.3f]</td>", est[j][q].v, est[j][q].lo, est[j][q].hi);
+        fprintf(f, "</tr>\n");
+    }
+    fputs("</table>\n<h2>Per run</h2>\n<table><tr><th>method</th>"
           "<th>seed</th><th>average accuracy</th><th>BWT</th><th>FWT</th><th>forgetting (first-last)</th>"
           "<th>forgetting (max-last)</th></tr>\n", f);
     for (int k = 0; k < nruns; k++)
@@ -247,17 +308,14 @@ int fl_clstudy_analyse(const char *dir) {
                 "</tr>\n", r[k].method, r[k].seed, r[k].m.avg_acc, r[k].m.bwt, r[k].m.fwt, r[k].m.forgetting_first,
                 r[k].m.forgetting_max);
     fputs("</table>\n<p>Data: <a href=\"results.csv\">results.csv</a>, <a href=\"metrics.csv\">metrics.csv</a>, "
-          "<a href=\"predictors.csv\">predictors.csv</a>, results.sqlite; each run's matrix in "
+          "<a href=\"predictors.csv\">predictors.csv</a>, <a href=\"methods.csv\">methods.csv</a>, results.sqlite; each run's matrix in "
           "runs/RUN/accuracy_matrix.npy and accuracy_METHOD_sSEED.png.</p>\n</body></html>\n", f);
     fclose(f), f = NULL;
     if (write_file(dir, "index.html", buf)) goto out;
-    for (int j = 0; j < nm; j++) {
-        double a = 0, bw = 0;
-        int c = 0;
-        for (int k = 0; k < nruns; k++)
-            if (strcmp(r[k].method, methods[j]) == 0) a += r[k].m.avg_acc, bw += r[k].m.bwt, c++;
-        printf("%-10s average accuracy %.3f  BWT %+.3f  (%d seed%s)\n", methods[j], a / c, bw / c, c, c > 1 ? "s" : "");
-    }
+    for (int j = 0; j < nm; j++)
+        printf("%-10s average accuracy %.3f [%.3f, %.3f]  BWT %+.3f [%+.3f, %+.3f]  (%d seed%s)\n", methods[j],
+               est[j][0].v, est[j][0].lo, est[j][0].hi, est[j][1].v, est[j][1].lo, est[j][1].hi, nseeds[j],
+               nseeds[j] > 1 ? "s" : "");
     printf("forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n", ci_new.r2,
            ci_new.lo, ci_new.hi, sp_new);
     rc = 0;

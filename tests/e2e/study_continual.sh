@@ -2,14 +2,14 @@
 # study_continual.sh: `study continual` on Split MNIST, class-incremental
 # (naive, replay and EWC; quick), writes what docs/continual.md promises:
 # every run's accuracy matrix, results.csv with a row per run, boundary and
-# task, metrics.csv, predictors.csv, the plots and index.html; naive
+# task, metrics.csv, methods.csv, predictors.csv, the plots and index.html; naive
 # fine-tuning forgets (BWT below -0.5) and replay much less; a killed study
 # resumes to the same rows, as do the study over MPI ranks and in shards
 # merged; `report` rebuilds it; bad input exits 2.
 source "$(dirname "$0")/lib.sh"
 GRID=(study continual --benchmark split-mnist --scenario class --quick --methods naive,replay,ewc --threads 2)
 expect_exit 0 "study continual (split-mnist, class, quick)" -- "$FL" "${GRID[@]}" --out "$T/ref"
-for f in results.sqlite results.csv metrics.csv predictors.csv index.html average_accuracy.png forgetting_vs_kl.png \
+for f in results.sqlite results.csv metrics.csv methods.csv predictors.csv index.html average_accuracy.png forgetting_vs_kl.png \
          accuracy_naive_s0.png runs/naive_lr1.00e-03_constant_e1_s0/accuracy_matrix.npy; do
     [ -s "$T/ref/$f" ] && ok "$f written" || bad "$f missing"
 done
@@ -20,6 +20,10 @@ check "(lambda m: m['naive']['bwt'] < -0.5 and m['replay']['bwt'] > m['naive']['
        ({r['method']: {k: float(v) for k, v in r.items() if k not in ('run', 'method')} \
          for r in __import__('csv').DictReader(open('$T/ref/metrics.csv'))})" \
       "naive forgets (BWT < -0.5), replay far less"
+check "(lambda m: [r['method'] for r in m] == ['naive', 'replay', 'ewc'] and m[0]['seeds'] == '1' \
+       and m[0]['avg_acc_lo'] == '' and float(m[0]['avg_acc']) < float(m[1]['avg_acc'])) \
+       (list(__import__('csv').DictReader(open('$T/ref/methods.csv'))))" \
+      "methods.csv: a row per method (one seed: no interval)"
 check "(lambda a: a.shape == (5, 5) and abs(a[0, 0] - 1) < 0.05)(__import__('numpy').load( \
        '$T/ref/runs/naive_lr1.00e-03_constant_e1_s0/accuracy_matrix.npy'))" "accuracy_matrix.npy: 5 x 5, task 0 learnt"
 

@@ -198,6 +198,21 @@ static void test_fit_exp(void **state) {
     assert_false(fl_fit_exp_identifiable(x, y, 4, p, 0.0));
 }
 
-TU_MAIN(cmocka_unit_test(test_poly2), cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_spearman),
+/* Student's t at 0.975 (R's qt(0.975, df)) and the mean's interval over
+ * seeds; NaN where it cannot be had. */
+static void test_t_interval(void **state) {
+    (void)state;
+    const int df[] = {1, 2, 4, 30, 31, 40, 100, 1000};
+    const double want[] = {12.7062, 4.302653, 2.776445, 2.042272, 2.039513, 2.021075, 1.983972, 1.962339};
+    for (int i = 0; i < 8; i++) assert_true(fabs(fl_t975(df[i]) - want[i]) < 2e-5);
+    assert_true(isnan(fl_t975(0)));
+    const double x[] = {1, 2, NAN, 3};
+    const fl_estimate e = fl_mean_ci(x, 4);
+    assert_true(fabs(e.v - 2) < 1e-12 && fabs(e.hi - 2 - 4.302653 / sqrt(3.0)) < 1e-5 && fabs(e.lo + e.hi - 4) < 1e-12);
+    const fl_estimate one = fl_mean_ci(x, 1);
+    assert_true(one.v == 1 && isnan(one.lo) && isnan(one.hi));
+}
+
+TU_MAIN(cmocka_unit_test(test_poly2), cmocka_unit_test(test_t_interval), cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_spearman),
         cmocka_unit_test(test_pareto), cmocka_unit_test(test_fit_exp), cmocka_unit_test(test_frontier_isotonic),
         cmocka_unit_test(test_run_bootstrap), cmocka_unit_test(test_lomo))
