@@ -64,6 +64,7 @@ int main(int argc, char **argv) {
     fl_cl_config c;
     fl_cl_defaults(&c);
     c.method = FL_CL_NAIVE, c.epochs = epochs, c.batch = batch, c.seed = 1;
+    c.cs_per = 0; /* the PyTorch loop measures no circuit stability */
     double *times = malloc(sizeof(double) * (size_t)repeats), acc = 0;
     fl_cl_result *r = malloc(sizeof *r);
     if (!times || !r) return 1;
