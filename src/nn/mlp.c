@@ -137,16 +137,29 @@ void fl_mlp_backward(fl_mlp *m, fl_mlp_acts *a, const float *dlogits, float *din
     }
 }
 
+/* Inference alone needs no saved activations: two buffers a chunk wide,
+ * used in turn, the ReLU applied in place and the last layer written
+ * straight into logits (not the four zeroed arrays per layer of
+ * fl_mlp_acts_alloc). The products are the same calls on the same chunks
+ * as fl_mlp_forward's, so the logits are identical. */
 int fl_mlp_logits(const fl_mlp *m, const float *x, int n, float *logits) {
     enum { CHUNK = 1024 };
-    fl_mlp_acts a;
-    if (fl_mlp_acts_alloc(&a, m, CHUNK)) return -1;
-    int in = m->dims[0], out = m->dims[m->nlayers];
+    const int L = m->nlayers, out = m->dims[L];
+    int wmax = 1;
+    for (int l = 0; l + 1 < L; l++) wmax = m->dims[l + 1] > wmax ? m->dims[l + 1] : wmax;
+    float *buf = fl_malloc(sizeof(float) * 2 * (size_t)CHUNK * wmax, "activations");
+    if (!buf) return -1;
     for (int i = 0; i < n; i += CHUNK) {
-        int B = n - i < CHUNK ? n - i : CHUNK;
-        const float *z = fl_mlp_forward(m, &a, x + (size_t)i * in, B);
-        memcpy(logits + (size_t)i * out, z, (size_t)B * out * sizeof(float));
+        const int B = n - i < CHUNK ? n - i : CHUNK;
+        const float *h = x + (size_t)i * m->dims[0];
+        for (int l = 0; l < L; l++) {
+            float *z = l == L - 1 ? logits + (size_t)i * out : buf + (size_t)(l % 2) * CHUNK * wmax;
+            fl_linear_forward(z, h, fl_blob_param(&m->blob, m->w_view[l]), fl_blob_param(&m->blob, m->b_view[l]), B,
+                              m->dims[l], m->dims[l + 1]);
+            if (l < L - 1) fl_relu_forward(z, z, (long)B * m->dims[l + 1]);
+            h = z;
+        }
     }
-    fl_mlp_acts_free(&a);
+    free(buf);
     return 0;
 }
