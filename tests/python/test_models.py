@@ -7,7 +7,8 @@ and the C reader (with and without forgetlab's metadata); circuits()
 equals `forgetlab circuits` (scores, vectors, Spearman, CS, its random
 baseline) on the examples it wrote, for KL / AP-IG within classes and CE /
 plain AP with counterfactuals on ParityMNIST; a language model's logits
-give `sample --json`'s log-probabilities; bad input raises."""
+give `sample --json`'s log-probabilities, a grok transformer's have its
+shape; bad input raises."""
 import json
 import os
 import shutil
@@ -185,6 +186,23 @@ class TestModels(unittest.TestCase):
             lm.logits(np.zeros((1, 33), int))
         with self.assertRaisesRegex(ValueError, "integers"):
             lm.logits(np.array([[0.5, 1.0]]))
+
+    def test_transformer_logits(self):
+        d = os.path.join(self.t, "grok")
+        cli("grok", "--preset", "tiny", "--epochs", 5, "--threads", 1, "--quiet", "--out", d)
+        m = forgetlab.load(d)
+        self.assertEqual(m.arch, "transformer")
+        p = m.config["p"]
+        self.assertEqual((m.input_size, m.output_size, m.vocab), (3, p, p + 1))
+        tok = np.array([[a, b, p] for a in range(p) for b in range(0, p, 7)])
+        z = m.logits(tok)
+        self.assertEqual(z.shape, (len(tok), 1, p))
+        self.assertTrue(np.isfinite(z).all())
+        np.testing.assert_allclose(m.logits(tok[:4]), z[:4], rtol=1e-5, atol=1e-5)
+        with self.assertRaisesRegex(forgetlab.ForgetlabError, "reads 3"):
+            m.logits(tok[:, :2])
+        with self.assertRaisesRegex(forgetlab.ForgetlabError, "outside the vocabulary"):
+            m.logits(tok + p)
 
     def test_bad_input(self):
         x = np.load(self.f["inputs"])[:10]
