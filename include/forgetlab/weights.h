@@ -27,6 +27,10 @@ double fl_weight_l1(const fl_mlp *base, const fl_mlp *m);
  * outer products dz h^T, so their squares are (dz^2)(h^2)^T: one GEMM per
  * layer gives the batch's sum without materialising per-example gradients. */
 int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng);
+/* The exact Fisher of the model whose outputs outside [first, first +
+ * count) are masked (a task-incremental head): the softmax and the
+ * expectation over those outputs alone. */
+int fl_fisher_diag_head(float *fisher, const fl_mlp *m, const float *x, int n, int first, int count);
 
 /* sum_i F_i (theta_i - theta0_i)^2. */
 double fl_weight_fisher_l2(const float *fisher, const fl_mlp *base, const fl_mlp *m);

@@ -57,7 +57,10 @@ static void add_squared_grads(float *fisher, const fl_mlp *m, const fl_mlp_acts 
     }
 }
 
-int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng) {
+/* The Fisher of the softmax over outputs [first, first + count) (the
+ * others masked: probability 0, no gradient). */
+static int fisher_impl(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng, int first,
+                       int count) {
     enum { CHUNK = 256 };
     const int V = m->dims[m->nlayers];
     int maxw = 0;
@@ -77,8 +80,9 @@ int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int sa
     for (int i = 0; i < n; i += CHUNK) {
         int B = n - i < CHUNK ? n - i : CHUNK;
         const float *logits = fl_mlp_forward(&scratch, &a, x + (size_t)i * m->dims[0], B);
-        fl_softmax_forward(probs, logits, B, V);
-        for (int s = 0; s < (samples > 0 ? samples : V); s++) {
+        memset(probs, 0, sizeof(float) * (size_t)B * V);
+        for (int b = 0; b < B; b++) fl_softmax_forward(probs + (size_t)b * V + first, logits + (size_t)b * V + first, 1, count);
+        for (int s = first; s < first + (samples > 0 ? samples : count); s++) {
             /* d log pi(y|x) / dz = onehot(y) - p; the sign is irrelevant once
              * squared. Exact (samples 0): every class y in turn, its
              * gradient scaled by sqrt(p_y) so that its square is weighted by p_y. */
@@ -86,7 +90,8 @@ int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int sa
                 const float *p = probs + (size_t)b * V;
                 const int y = samples > 0 ? fl_rng_categorical(rng, p, V) : s;
                 const float w = samples > 0 ? 1.0f : sqrtf(p[y]);
-                for (int v = 0; v < V; v++) dlogits[(size_t)b * V + v] = w * (p[v] - (v == y));
+                for (int v = 0; v < V; v++)
+                    dlogits[(size_t)b * V + v] = v >= first && v < first + count ? w * (p[v] - (v == y)) : 0.0f;
             }
             fl_mlp_backward(&scratch, &a, dlogits, NULL, B);
             add_squared_grads(fisher, m, &a, dlogits, sq, sq + (size_t)CHUNK * maxw, B);
@@ -103,6 +108,17 @@ out:
 out_model:
     fl_mlp_free(&scratch);
     return rc;
+}
+
+int fl_fisher_diag(float *fisher, const fl_mlp *m, const float *x, int n, int samples, fl_rng *rng) {
+    return fisher_impl(fisher, m, x, n, samples, rng, 0, m->dims[m->nlayers]);
+}
+
+int fl_fisher_diag_head(float *fisher, const fl_mlp *m, const float *x, int n, int first, int count) {
+    const int V = m->dims[m->nlayers];
+    if (first < 0 || count < 1 || first + count > V)
+        return fl_error_set("fisher: outputs [%d, %d) are not within the model's %d", first, first + count, V);
+    return fisher_impl(fisher, m, x, n, 0, NULL, first, count);
 }
 
 /* delta W of a 2-D view, in double, [rows, cols]. */

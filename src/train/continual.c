@@ -174,11 +174,13 @@ static int end_task(cl_state *s, int t) {
     const fl_cl_set *set = &s->b->train[t];
     const size_t n = s->n;
     if (c->method == FL_CL_EWC || c->method == FL_CL_ONLINE_EWC) {
-        /* The exact Fisher of the whole output distribution (the task's
-         * head alone in task-incremental learning would be the exact one
-         * for the masked model; docs/continual.md). */
+        /* The exact Fisher of the model as it answers the task: over the
+         * task's own head in task-incremental learning (the other outputs
+         * masked), over every output otherwise. */
         float *F = malloc(sizeof(float) * n);
-        if (!F || fl_fisher_diag(F, &s->m, set->x, set->n < c->fisher_n ? set->n : c->fisher_n, 0, NULL)) {
+        const int nf = set->n < c->fisher_n ? set->n : c->fisher_n;
+        const cl_head h = head_of(s->b, t);
+        if (!F || fl_fisher_diag_head(F, &s->m, set->x, nf, h.first, h.size)) {
             free(F);
             return -1;
         }

@@ -81,21 +81,22 @@ static void test_fisher_matches_per_example(void **state) {
     free_models(&m, &one);
 }
 
-/* log p(y|x) of one example, in double from the float logits. */
-static double log_prob(fl_mlp *m, fl_mlp_acts *a, const float *x, int y) {
+/* log p(y|x) of one example under the softmax over outputs [first,
+ * first + count), in double from the float logits. */
+static double log_prob(fl_mlp *m, fl_mlp_acts *a, const float *x, int y, int first, int count) {
     const float *z = fl_mlp_forward(m, a, x, 1);
-    const int V = m->dims[m->nlayers];
-    double mx = z[0], s = 0;
-    for (int v = 1; v < V; v++) mx = fmax(mx, z[v]);
-    for (int v = 0; v < V; v++) s += exp(z[v] - mx);
+    double mx = z[first], s = 0;
+    for (int v = first + 1; v < first + count; v++) mx = fmax(mx, z[v]);
+    for (int v = first; v < first + count; v++) s += exp(z[v] - mx);
     return z[y] - mx - log(s);
 }
 
 /* The exact Fisher (samples 0: every class, weighted by its probability)
  * against finite differences of log p(y|x) in each parameter:
- * F_k = 1/N sum_x sum_y p(y|x) (d log p(y|x) / d theta_k)^2. */
-static void test_fisher_exact_fd(void **state) {
-    (void)state;
+ * F_k = 1/N sum_x sum_y p(y|x) (d log p(y|x) / d theta_k)^2; over all
+ * three outputs, and for a head of outputs 1-2 with output 0 masked
+ * (fl_fisher_diag_head: the parameters of output 0 get none). */
+static void fisher_fd(int first, int count) {
     fl_mlp m, one;
     two_models(&m, &one, "5-4-3", 4);
     enum { N = 3, V = 3 };
@@ -104,20 +105,21 @@ static void test_fisher_exact_fd(void **state) {
     float x[N * 5];
     for (int i = 0; i < N * 5; i++) x[i] = (float)fl_rng_normal(&r);
     float *F = malloc(m.blob.n * sizeof(float));
-    assert_int_equal(fl_fisher_diag(F, &m, x, N, 0, NULL), 0);
+    if (count == V) assert_int_equal(fl_fisher_diag(F, &m, x, N, 0, NULL), 0);
+    else assert_int_equal(fl_fisher_diag_head(F, &m, x, N, first, count), 0);
     fl_mlp_acts a;
     assert_int_equal(fl_mlp_acts_alloc(&a, &one, 1), 0);
     const float eps = 1e-3f;
     for (size_t k = 0; k < one.blob.n; k++) {
         double want = 0;
         for (int i = 0; i < N; i++)
-            for (int y = 0; y < V; y++) {
+            for (int y = first; y < first + count; y++) {
                 const float keep = one.blob.params[k];
-                const double p = exp(log_prob(&one, &a, x + i * 5, y));
+                const double p = exp(log_prob(&one, &a, x + i * 5, y, first, count));
                 one.blob.params[k] = keep + eps;
-                const double up = log_prob(&one, &a, x + i * 5, y);
+                const double up = log_prob(&one, &a, x + i * 5, y, first, count);
                 one.blob.params[k] = keep - eps;
-                const double down = log_prob(&one, &a, x + i * 5, y);
+                const double down = log_prob(&one, &a, x + i * 5, y, first, count);
                 one.blob.params[k] = keep;
                 const double g = (up - down) / (2.0 * eps);
                 want += p * g * g / N;
@@ -127,6 +129,15 @@ static void test_fisher_exact_fd(void **state) {
     fl_mlp_acts_free(&a);
     free(F);
     free_models(&m, &one);
+}
+
+static void test_fisher_exact_fd(void **state) {
+    (void)state;
+    fisher_fd(0, 3);
+    fisher_fd(1, 2);
+    const fl_mlp shape = {.nlayers = 1, .dims = {5, 3}};
+    float F[1];
+    assert_int_equal(fl_fisher_diag_head(F, &shape, NULL, 0, 2, 2), -1); /* outputs 2-3 of 3 */
 }
 
 /* delta W of layer 0 = u v^T: spectral norm |u||v|, rank 1; layer 1 moved by
