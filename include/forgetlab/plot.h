@@ -47,6 +47,7 @@ typedef struct {
 typedef struct {
     const char *title, *xlabel, *ylabel; /* NULL or "" to leave out */
     int logx, logy;                      /* non-zero: logarithmic axis */
+    int xinteger;                        /* non-zero: x ticks on whole numbers only */
     double xmin, xmax, ymin, ymax;
     const fl_series *series;
     int nseries;

@@ -205,10 +205,17 @@ static int cmp_tick(const void *pa, const void *pb) {
     return (a > b) - (a < b);
 }
 
-static int linear_ticks(double lo, double hi, int max_major, fl_tick *out) {
+static int linear_ticks(double lo, double hi, int max_major, int integer, fl_tick *out) {
     double t[FL_MAX_TICKS];
     int n = fl_nice_ticks(lo, hi, max_major < FL_MAX_TICKS ? max_major : FL_MAX_TICKS, t);
     double step = n >= 2 ? t[1] - t[0] : 0;
+    /* Whole numbers only: a step below 1 becomes 1 (the nice steps are
+     * 1, 2 or 5 x 10^k, so a step of 1 or more already lands on them). */
+    if (integer && step < 1) {
+        n = 0;
+        for (double v = ceil(lo - 1e-9); v <= hi + 1e-9 && n < FL_MAX_TICKS; v++) t[n++] = v;
+        step = 1;
+    }
     int k = 0;
     for (int i = 0; i < n; i++) {
         char buf[FL_TICK_TEXT];
@@ -257,7 +264,7 @@ static int log_ticks(const fl_scale *s, int max_major, fl_tick *out) {
         int kl = (int)floor(a), kh = (int)ceil(b), count = 0;
         for (int k = kl; k <= kh; k++)
             for (int d = 1; d <= 5; d++) count += (d == 1 || d == 2 || d == 5) && in_log_range(s, d * pow(10, k));
-        if (count < 2 || count > max_major) return linear_ticks(s->lo, s->hi, max_major, out);
+        if (count < 2 || count > max_major) return linear_ticks(s->lo, s->hi, max_major, 0, out);
         for (int k = kl; k <= kh; k++)
             for (int d = 1; d <= 9; d++) {
                 double v = d * pow(10, k);
@@ -273,7 +280,7 @@ static int log_ticks(const fl_scale *s, int max_major, fl_tick *out) {
 
 int fl_axis_ticks(const fl_scale *s, int max_major, fl_tick *out) {
     if (max_major < 2) max_major = 2;
-    return s->log ? log_ticks(s, max_major, out) : linear_ticks(s->lo, s->hi, max_major, out);
+    return s->log ? log_ticks(s, max_major, out) : linear_ticks(s->lo, s->hi, max_major, s->integer, out);
 }
 
 /* Values beyond a million plot widths are pulled in: far enough to leave

@@ -53,7 +53,7 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
     if (dlo > dhi) dlo = dhi = NAN;
     if (isfinite(dlo)) dlo = fmin(dlo, 0); /* bars grow from zero */
     if (fl_scale_resolve(&ax.sx, 0, dlo, dhi, b->xmin, b->xmax, "x")) return -1;
-    ax.sy = (fl_scale){0, b->n, 0};
+    ax.sy = (fl_scale){.lo = 0, .hi = b->n};
     fl_axes_xticks(cr, &ax);
     fl_axes_grid(cr, &ax);
     const double x0 = fl_axes_x(&ax, fmax(0, ax.sx.lo));

@@ -127,7 +127,7 @@ static int plot_average(const char *dir, const cl_run_data *r, int nruns, char (
         for (int t = 0; t < T; t++) xs[j][t] = t + 1, ys[j][t] /= cnt ? cnt : 1;
         s[j] = (fl_series){methods[j], xs[j], ys[j], T, FL_MARK_LINE_POINTS, FL_COLOR_NEXT, NULL};
     }
-    fl_plot pl = {.title = "Average accuracy over the tasks seen so far",
+    fl_plot pl = {.title = "Average accuracy over the tasks seen so far", .xinteger = 1,
                   .xlabel = "tasks learnt",
                   .ylabel = "mean test accuracy on tasks 1..t",
                   .ymin = 0, .ymax = 1, .xmin = NAN, .xmax = NAN, .series = s, .nseries = nm};

@@ -27,6 +27,7 @@
 typedef struct {
     double lo, hi;
     int log;
+    int integer; /* linear ticks on whole numbers only (counts, task indices) */
 } fl_scale;
 
 /* Where v falls in the range: 0 at lo, 1 at hi (outside for values beyond). */

@@ -98,7 +98,7 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
         label_of(h->cl, j, buf, sizeof buf);
         cw = fmax(cw, fmin(MAX_LABEL_W, fl_text_width(cr, buf, FL_FS_TICK)));
     }
-    fl_scale cs = {h->vmin, h->vmax, 0};
+    fl_scale cs = {.lo = h->vmin, .hi = h->vmax};
     L->nct = fl_axis_ticks(&cs, 7, L->ct);
     double tw = 0;
     for (int i = 0; i < L->nct; i++) tw = fmax(tw, fl_tick_width(cr, &L->ct[i], FL_FS_TICK));
@@ -211,7 +211,7 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
     cairo_set_line_width(cr, 0.6);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    fl_scale cs = {h->vmin, h->vmax, 0};
+    fl_scale cs = {.lo = h->vmin, .hi = h->vmax};
     for (int i = 0; i < L.nct; i++) {
         double y = gy + gh - fl_scale_frac(&cs, L.ct[i].v) * gh;
         cairo_move_to(cr, bx + CB_W, y);

@@ -529,6 +529,7 @@ int fl_plot_save(const fl_plot *p, const char *path) {
     double lo, hi;
     extent(p, 0, &lo, &hi);
     if (fl_scale_resolve(&c.sx, p->logx, lo, hi, p->xmin, p->xmax, "x") != 0) return fl_error_wrap("%s", name);
+    c.sx.integer = p->xinteger;
     extent(p, 1, &lo, &hi);
     if (fl_scale_resolve(&c.sy, p->logy, lo, hi, p->ymin, p->ymax, "y") != 0) return fl_error_wrap("%s", name);
     c.color = fl_calloc((size_t)p->nseries + 1, sizeof *c.color, "series colours");

@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include "forgetlab/plot.h"
+#include "report/figure.h"
 
 #include <cairo.h>
 #include <math.h>
@@ -86,6 +87,29 @@ static void assert_label(double v, double step, const char *want) {
     char buf[32];
     fl_format_tick(v, step, buf, sizeof buf);
     if (strcmp(buf, want) != 0) fail_msg("tick %g (step %g): '%s', want '%s'", v, step, buf, want);
+}
+
+/* An integer axis (tasks learnt 1..5) has its ticks on whole numbers,
+ * labelled as such, where the plain axis would put them every 0.5. */
+static void test_integer_ticks(void **state) {
+    (void)state;
+    fl_tick t[FL_MAX_TICKS];
+    fl_scale s = {0.8, 5.2, 0, 0};
+    int n = fl_axis_ticks(&s, 10, t), half = 0;
+    for (int i = 0; i < n; i++) half |= fabs(t[i].v - 1.5) < 1e-9;
+    assert_true(half);
+    s.integer = 1;
+    n = fl_axis_ticks(&s, 10, t);
+    assert_int_equal(n, 5);
+    for (int i = 0; i < n; i++) {
+        char want[8];
+        snprintf(want, sizeof want, "%d", i + 1);
+        assert_true(t[i].v == i + 1 && t[i].major);
+        assert_string_equal(t[i].text, want);
+    }
+    s = (fl_scale){0, 1000, 0, 1}; /* a wide range keeps its nice steps */
+    n = fl_axis_ticks(&s, 6, t);
+    assert_true(n >= 3 && n <= 6 && t[1].v - t[0].v >= 100);
 }
 
 static void test_format_tick(void **state) {
@@ -550,7 +574,7 @@ static int reset_cairo(void **state) {
     return 0;
 }
 
-TU_MAIN_WITH(NULL, reset_cairo,
+TU_MAIN_WITH(NULL, reset_cairo, cmocka_unit_test(test_integer_ticks),
              cmocka_unit_test(test_nice_ticks), cmocka_unit_test(test_nice_ticks_sweep),
              cmocka_unit_test(test_format_tick), TU_SCRATCH_TEST(test_plot_linear),
              TU_SCRATCH_TEST(test_plot_log_and_bad_values), TU_SCRATCH_TEST(test_plot_degenerate),
