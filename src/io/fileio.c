@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* The directory part of path ("." when there is none), malloc'ed. */
 static char *dir_of(const char *path) {
@@ -286,4 +288,18 @@ char *fl_path_join(const char *dir, const char *name) {
     if (slash) r[nd] = '/';
     memcpy(r + nd + slash, name, nn + 1);
     return r;
+}
+
+const char *fl_build_id(void) {
+    static char id[64];
+    if (id[0]) return id;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    FILE *f = fopen("/proc/self/exe", "rb");
+    unsigned char buf[1 << 16];
+    size_t n, total = 0;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) crc = crc32(crc, buf, (uInt)n), total += n;
+    if (f && !ferror(f) && total > 0) snprintf(id, sizeof id, "%s+%08lx", FORGETLAB_VERSION, (unsigned long)crc);
+    else snprintf(id, sizeof id, "%s+unknown", FORGETLAB_VERSION);
+    if (f) fclose(f);
+    return id;
 }

@@ -226,6 +226,7 @@ static int record_study(const fl_razor_config *c, int run_threads) {
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup);
     fl_ap_opts_string(&c->probe, probe, sizeof probe);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
+    if (rc == 0) rc = study_note_build(&db, c->out_dir);
     fl_results_close(&db);
     return rc;
 }

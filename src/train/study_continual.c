@@ -251,6 +251,7 @@ static int setup(const fl_clstudy_config *c, cl_plan *p, int run_threads, char *
                                    {"shard", shard},      {"run_threads", threads}, {"setup_threads", setup_threads},
                                    {"circuit_probe", "none"}};
     for (size_t k = 0; k < sizeof meta / sizeof *meta && rc == 0; k++) rc = fl_results_set_meta(&db, meta[k][0], meta[k][1]);
+    if (rc == 0) rc = study_note_build(&db, c->out_dir);
     for (int i = 0; i < p->n && rc == 0; i++) {
         fl_run_key key;
         char id[128];

@@ -133,6 +133,12 @@ int study_pool_run(const study_pool *p);
  * else. */
 int study_claim(const char *out_dir, const char *db, const char *grid, int overwrite, char **replaced);
 
+/* Records which build (fl_build_id) runs the study: "build", the first,
+ * and "builds", every build that has added runs. Resuming with another
+ * build than the first warns on stderr: the finished runs stay as that
+ * build made them, the new ones come from this one. */
+int study_note_build(fl_results *db, const char *out_dir);
+
 /* The MPI world of this process: size 1 when it was not started by an MPI
  * launcher with several processes, or the build has no MPI. */
 typedef struct {

@@ -390,6 +390,7 @@ static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char 
     if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup_threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", probe);
     if (rc == 0) rc = fl_results_set_meta(&db, "bases", bases);
+    if (rc == 0) rc = study_note_build(&db, c->out_dir);
     for (int s = 0; s < c->seeds && rc == 0; s++) {
         char key[32];
         snprintf(key, sizeof key, "base_s%d", s);

@@ -277,6 +277,31 @@ static int check_parts(const char *const *dirs, int n, const char *out, study_in
     return 0;
 }
 
+/* The builds that made the parts (each part's "builds", else "build"),
+ * each once, in the order met; a warning when there are several. */
+static int part_builds(const char *const *dirs, int n, char *all, size_t cap) {
+    all[0] = '\0';
+    int count = 0;
+    for (int k = 0; k < n; k++) {
+        char *src = db_path(dirs[k]), v[1024] = "";
+        int have = 0;
+        int rc = src ? fl_results_peek_meta(src, "builds", v, sizeof v, &have) : fl_error_set("out of memory");
+        if (rc == 0 && !have) rc = fl_results_peek_meta(src, "build", v, sizeof v, &have);
+        free(src);
+        if (rc) return -1;
+        for (char *save = NULL, *b = have ? strtok_r(v, ",", &save) : NULL; b; b = strtok_r(NULL, ",", &save)) {
+            if (strstr(all, b)) continue;
+            const size_t len = strlen(all);
+            snprintf(all + len, cap - len, "%s%s", len ? "," : "", b);
+            count++;
+        }
+    }
+    if (count > 1)
+        fprintf(stderr, "merge: the parts were made by %d builds of forgetlab (%s): their runs are merged as each "
+                        "made them\n", count, all);
+    return 0;
+}
+
 int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial) {
     study_info info;
     if (check_parts(dirs, n, out, &info) || check_runs(dirs, n, out, &info, partial)) return -1;
@@ -308,6 +333,14 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", info.probe);
     if (rc == 0 && strcmp(info.kind, "razor") != 0) rc = fl_results_set_meta(&db, "kind", info.kind);
     if (rc == 0 && info.bases[0]) rc = fl_results_set_meta(&db, "bases", info.bases);
+    char builds[1024];
+    if (rc == 0) rc = part_builds(dirs, n, builds, sizeof builds);
+    if (rc == 0 && builds[0]) {
+        char build0[128];
+        snprintf(build0, sizeof build0, "%.*s", (int)strcspn(builds, ","), builds);
+        rc = fl_results_set_meta(&db, "build", build0);
+        if (rc == 0) rc = fl_results_set_meta(&db, "builds", builds);
+    }
     for (int s = 0; s < grid_seeds(info.grid) && rc == 0; s++) {
         char key[32], v[4096];
         int have = 0;

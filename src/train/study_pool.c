@@ -110,6 +110,23 @@ int study_claim(const char *out_dir, const char *db, const char *grid, int overw
     return fl_rundir_claim(out_dir, "study", NULL, overwrite, replaced);
 }
 
+int study_note_build(fl_results *db, const char *out_dir) {
+    const char *me = fl_build_id();
+    char first[128] = "", all[1024] = "";
+    int have = 0, have_all = 0;
+    if (fl_results_get_meta(db, "build", first, sizeof first, &have) ||
+        fl_results_get_meta(db, "builds", all, sizeof all, &have_all))
+        return -1;
+    if (!have) return fl_results_set_meta(db, "build", me) || fl_results_set_meta(db, "builds", me) ? -1 : 0;
+    if (strstr(all, me)) return 0;
+    fprintf(stderr, "study: %s was begun by another build of forgetlab (%s; this is %s): its finished runs are kept "
+                    "as that build made them and the rest will come from this one; to redo them all, use another "
+                    "--out\n", out_dir, have_all ? all : first, me);
+    char both[1200];
+    snprintf(both, sizeof both, "%s,%s", have_all ? all : first, me);
+    return fl_results_set_meta(db, "builds", both);
+}
+
 int study_in_world(int (*study)(const study_world *w, const void *cfg), const void *cfg, int *writer) {
     study_world w;
     *writer = 0;

@@ -5,7 +5,8 @@
 # task, metrics.csv, methods.csv, predictors.csv, the plots and index.html; naive
 # fine-tuning forgets (BWT below -0.5) and replay much less; a killed study
 # resumes to the same rows, as do the study over MPI ranks and in shards
-# merged; `report` rebuilds it; bad input exits 2.
+# merged; a study resumed by another build warns and records both builds;
+# `report` rebuilds it; bad input exits 2.
 source "$(dirname "$0")/lib.sh"
 GRID=(study continual --benchmark split-mnist --scenario class --quick --methods naive,replay,ewc --threads 2)
 expect_exit 0 "study continual (split-mnist, class, quick)" -- "$FL" "${GRID[@]}" --out "$T/ref"
@@ -38,6 +39,16 @@ same_rows "$T/ref/results.csv" "$T/killed/results.csv" "  ... results.csv = the 
 spread_same_rows "study continual" "$T/ref/results.csv" -- "${GRID[@]}"
 [ -s "$T/merged/metrics.csv" ] && ok "  ... analysed as a continual study" || bad "  ... no metrics.csv"
 
+# A study resumed by another build says so and records both builds.
+check "'$(sql "$T/ref/results.sqlite" "select value from study where key = 'build'")'.startswith('0.')" \
+    "results.sqlite records the build that made the study"
+/usr/bin/python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+    c.execute(\"update study set value = '0.0.0+older' where key in ('build', 'builds')\"); c.commit()" \
+    "$T/ref/results.sqlite"
+expect_exit 0 "the study resumed by another build" -- "$FL" "${GRID[@]}" --out "$T/ref"
+expect_stderr "begun by another build of forgetlab \(0\.0\.0\+older" "  ... warns that the runs come from two builds"
+check "'$(sql "$T/ref/results.sqlite" "select value from study where key = 'builds'")'.startswith('0.0.0+older,0.')" \
+    "  ... and records both"
 rm "$T/ref/index.html"
 expect_exit 0 "report rebuilds it" -- "$FL" report "$T/ref"
 [ -s "$T/ref/index.html" ] && ok "  ... index.html again" || bad "  ... no index.html"
