@@ -59,6 +59,16 @@ float *fl_capi_tensor_data(fl_capi_model *m, int i);
  * every weight must be finite. */
 int fl_capi_save(const fl_capi_model *m, const char *path);
 
+/* Everything `forgetlab measure --base --model` prints, as its JSON text
+ * (malloc'd; free with fl_capi_free_text), for two MLPs of the RL's Razor
+ * setting (785 inputs, 10 outputs): accuracies, forgetting and every
+ * predictor on the datasets in data_dir (NULL: $FORGETLAB_DATA, else the
+ * source tree's), the Fisher from fisher_n prior-task images with label
+ * draws from seed. NULL on error. */
+char *fl_capi_measure(const fl_capi_model *base, const fl_capi_model *m, const char *data_dir, int fisher_n,
+                      uint64_t seed);
+void fl_capi_free_text(char *text);
+
 /* ---- Circuits of an MLP (capi_circuits.c) ------------------------------ */
 
 /* Components: every hidden unit, then every hidden layer (attribution.h);

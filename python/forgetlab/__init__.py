@@ -5,6 +5,7 @@
     forgetlab.__version__
     forgetlab.divergences(base_logits, logits)    # how far a model moved from its base
     m = forgetlab.load("runs/base")                # .logits(x), .weights, .save(path)
+    forgetlab.measure("runs/base", "runs/tuned")   # what `forgetlab measure` prints
     v = forgetlab.circuits(m, x, x_corrupt, subtasks)
     cs, rho = forgetlab.circuit_stability(v)
     s = forgetlab.study("runs/razor")              # columns, predictors, the fitted curve
@@ -20,10 +21,10 @@ import ctypes
 from . import _clib, safetensors
 from ._clib import ForgetlabError
 from .circuits import circuit_stability, circuit_stability_baseline, circuits, components
-from .model import Model, load
+from .model import Model, load, measure
 from .study import Study, study
 
-__all__ = ["divergences", "load", "Model", "circuits", "components", "circuit_stability",
+__all__ = ["divergences", "load", "Model", "measure", "circuits", "components", "circuit_stability",
            "circuit_stability_baseline", "study", "Study", "safetensors", "set_threads", "ForgetlabError",
            "__version__"]
 

@@ -34,6 +34,8 @@ _PROTOTYPES = {
     "fl_capi_tensor_shape": (_I, [_P, _I, I64]),
     "fl_capi_tensor_data": (F32, [_P, _I]),
     "fl_capi_save": (_I, [_P, _S]),
+    "fl_capi_measure": (_P, [_P, _P, _S, _I, ctypes.c_uint64]),
+    "fl_capi_free_text": (None, [_P]),
     "fl_capi_ncomponents": (_I, [_P]),
     "fl_capi_component_name": (_I, [_P, _I, _S, _I]),
     "fl_capi_ap_scores": (_I, [_P, F32, F32, I32, _I, _S, _I, _S, _S, _S, _I, F32]),

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _clib
 
-__all__ = ["load", "Model"]
+__all__ = ["load", "Model", "measure"]
 
 
 def load(path):
@@ -103,3 +103,24 @@ class Model:
         """Writes the model (with its edits and its run's config) as a
         forgetlab checkpoint, atomically; refuses non-finite weights."""
         _clib.check(_clib.lib().fl_capi_save(self._h, os.fspath(path).encode()))
+
+
+def measure(base, model, data_dir=None, fisher_n=2000, seed=0):
+    """Everything `forgetlab measure --base --model` prints, as a dict, for
+    two MLPs of the RL's Razor setting (paths or loaded models): new- and
+    prior-task accuracies, forgetting, the divergences on both tasks'
+    inputs, the weight and activation changes, circuit stability. data_dir:
+    the datasets (None: $FORGETLAB_DATA, else the source tree's)."""
+    b = base if isinstance(base, Model) else load(base)
+    m = model if isinstance(model, Model) else load(model)
+    if fisher_n < 1:
+        raise ValueError("fisher_n: %d, at least 1" % fisher_n)
+    L = _clib.lib()
+    p = L.fl_capi_measure(b._h, m._h, None if data_dir is None else os.fspath(data_dir).encode(), int(fisher_n),
+                          ctypes.c_uint64(seed))
+    if not p:
+        _clib.check(-1)
+    try:
+        return json.loads(ctypes.string_at(p).decode())
+    finally:
+        L.fl_capi_free_text(p)

@@ -5,7 +5,11 @@
 #include "capi_int.h"
 
 #include "forgetlab/checkpoint.h"
+#include "forgetlab/data.h"
 #include "forgetlab/error.h"
+#include "forgetlab/measure.h"
+
+#include <cjson/cJSON.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -148,3 +152,24 @@ int fl_capi_save(const fl_capi_model *m, const char *path) {
     if (b == &m->tf.blob) return fl_tf_save(path, &m->tf, cfg);
     return fl_gpt_save(path, &m->gpt, cfg);
 }
+
+char *fl_capi_measure(const fl_capi_model *base, const fl_capi_model *m, const char *data_dir, int fisher_n,
+                      uint64_t seed) {
+    if (base->blob != &base->mlp.blob || m->blob != &m->mlp.blob)
+        return fl_error_set("measure: two MLPs, not a %s and a %s", base->arch, m->arch), NULL;
+    if (fisher_n < 1) return fl_error_set("measure: fisher_n %d, at least 1", fisher_n), NULL;
+    fl_measure_ctx ctx = {0};
+    fl_measurement r;
+    char *text = NULL;
+    if (fl_measure_ctx_init(&ctx, &base->mlp, fl_data_dir(data_dir), fisher_n, NULL, seed) == 0 &&
+        fl_measure_model(&ctx, &m->mlp, 1, &r) == 0) {
+        cJSON *j = fl_measurement_json(&r);
+        text = j ? cJSON_PrintUnformatted(j) : NULL;
+        cJSON_Delete(j);
+        if (!text) fl_error_set("out of memory");
+    }
+    fl_measure_ctx_free(&ctx);
+    return text;
+}
+
+void fl_capi_free_text(char *text) { free(text); }

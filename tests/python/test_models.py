@@ -3,7 +3,8 @@ the CLI on the same inputs. A small MLP is pretrained once: load().logits
 equals `eval --logits-out` on the inputs `eval --inputs-out` wrote, and a
 forward pass written in NumPy from .weights; edited weights change the
 saved model; safetensors files go both ways between the pure-NumPy module
-and the C reader (with and without forgetlab's metadata); circuits()
+and the C reader (with and without forgetlab's metadata); measure() equals
+`forgetlab measure`; circuits()
 equals `forgetlab circuits` (scores, vectors, Spearman, CS, its random
 baseline) on the examples it wrote, for KL / AP-IG within classes and CE /
 plain AP with counterfactuals on ParityMNIST; a language model's logits
@@ -80,6 +81,25 @@ class TestModels(unittest.TestCase):
             w["layers.0.bias"][3] = np.nan
             with self.assertRaisesRegex(forgetlab.ForgetlabError, r"layers\.0\.bias\[3\] is not finite"):
                 m.save(os.path.join(self.t, "nan.safetensors"))
+
+    def test_measure_equals_cli(self):
+        tuned = os.path.join(self.t, "tuned.safetensors")
+        with forgetlab.load(self.base) as m:
+            m.weights["layers.1.weight"][:] *= 0.8
+            m.weights["layers.2.bias"][:] += 0.3
+            m.save(tuned)
+        want = json.loads(cli("measure", "--base", self.base, "--model", tuned, "--fisher-n", 300, "--threads", 1))
+        forgetlab.set_threads(1)
+        got = forgetlab.measure(self.base, tuned, fisher_n=300)
+        self.assertEqual(set(got), set(want))
+        for k, v in want.items():
+            if isinstance(v, list):
+                self.assertEqual(got[k], v, k)
+            elif v is not None:
+                self.assertLessEqual(abs(got[k] - v), 1e-9 * max(1.0, abs(v)), k)
+        self.assertGreater(got["forward_kl_new"], 0)
+        with self.assertRaisesRegex(ValueError, "fisher_n"):
+            forgetlab.measure(self.base, tuned, fisher_n=0)
 
     def test_safetensors_both_ways(self):
         path = os.path.join(self.base, "model.safetensors")
