@@ -102,7 +102,7 @@ static void test_integer_ticks(void **state) {
     n = fl_axis_ticks(&s, 10, t);
     assert_int_equal(n, 5);
     for (int i = 0; i < n; i++) {
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "%d", i + 1);
         assert_true(t[i].v == i + 1 && t[i].major);
         assert_string_equal(t[i].text, want);
