@@ -64,6 +64,11 @@ typedef struct {
  * FL_STREAM_DATA). Errors name what is wrong (a task count, missing data). */
 int fl_cl_bench_load(fl_cl_bench *b, fl_cl_benchmark bench, fl_cl_scenario scenario, int ntasks, int per_task,
                      const char *data_dir, uint64_t seed);
+/* For choosing hyper-parameters without the test set: a fraction frac
+ * (0 < frac < 1) of each task's training examples, drawn from (seed,
+ * FL_STREAM_VALIDATION), becomes its evaluation set in place of the test
+ * examples, and the rest its training set (in their order). */
+int fl_cl_bench_hold_out(fl_cl_bench *b, double frac, uint64_t seed);
 void fl_cl_bench_free(fl_cl_bench *b);
 
 /* An image rotated by deg degrees (counter-clockwise) about its centre,

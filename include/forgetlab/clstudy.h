@@ -23,6 +23,7 @@ typedef struct {
     int shard_index, shard_count; /* --shard I/N: plan indices i with i % N == I - 1 */
     const char *methods; /* comma-separated (NULL: every method) */
     int ntasks, per_task;
+    double validation;   /* > 0: that fraction of the training examples evaluated on, not the test set */
     fl_cl_config cl;     /* every run's hyper-parameters */
 } fl_clstudy_config;
 

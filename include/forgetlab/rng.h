@@ -25,7 +25,8 @@ enum {
     FL_STREAM_SPLIT = 6,   /* the fixed MNIST train/test split */
     FL_STREAM_CORRUPT = 7, /* corruption partners of attribution (within-subtask) */
     FL_STREAM_BASELINE = 8, /* random-split baselines of circuit stability */
-    FL_STREAM_BOOTSTRAP = 9 /* resampled runs and seeds of a study's intervals */
+    FL_STREAM_BOOTSTRAP = 9, /* resampled runs and seeds of a study's intervals */
+    FL_STREAM_VALIDATION = 10 /* examples held out of training for validation */
 };
 
 /* Seed used for the MNIST 8,000/2,000 split: fixed, so every run of every

@@ -134,6 +134,47 @@ int fl_cl_bench_load(fl_cl_bench *b, fl_cl_benchmark bench, fl_cl_scenario scena
     return rc;
 }
 
+/* The examples of set listed in idx (k of them) into out. */
+static int take(fl_cl_set *out, const fl_cl_set *set, const int *idx, int k) {
+    out->n = k;
+    out->x = malloc(sizeof(float) * (size_t)k * FL_CL_DIM), out->y = malloc(sizeof(int) * (size_t)k);
+    if (!out->x || !out->y) return fl_error_set("out of memory for %d examples", k);
+    for (int j = 0; j < k; j++) {
+        memcpy(out->x + (size_t)j * FL_CL_DIM, set->x + (size_t)idx[j] * FL_CL_DIM, sizeof(float) * FL_CL_DIM);
+        out->y[j] = set->y[idx[j]];
+    }
+    return 0;
+}
+
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+
+int fl_cl_bench_hold_out(fl_cl_bench *b, double frac, uint64_t seed) {
+    if (!(frac > 0 && frac < 1)) return fl_error_set("validation fraction %g: between 0 and 1", frac);
+    fl_rng r;
+    fl_rng_init(&r, seed, FL_STREAM_VALIDATION);
+    for (int t = 0; t < b->ntasks; t++) {
+        fl_cl_set *tr = &b->train[t], val = {0}, rest = {0};
+        const int n = tr->n, k = (int)ceil(frac * n);
+        if (k < 1 || n - k < 1)
+            return fl_error_set("task %d: %d training examples cannot spare %g of them for validation", t, n, frac);
+        int *idx = malloc(sizeof(int) * (size_t)n);
+        if (!idx) return fl_error_set("out of memory");
+        for (int i = 0; i < n; i++) idx[i] = i;
+        fl_rng_shuffle(&r, idx, n);
+        qsort(idx, (size_t)k, sizeof *idx, cmp_int), qsort(idx + k, (size_t)(n - k), sizeof *idx, cmp_int);
+        int rc = take(&val, tr, idx, k);
+        if (rc == 0) rc = take(&rest, tr, idx + k, n - k);
+        free(idx);
+        if (rc) {
+            free(val.x), free(val.y), free(rest.x), free(rest.y);
+            return -1;
+        }
+        free(tr->x), free(tr->y), free(b->test[t].x), free(b->test[t].y);
+        *tr = rest, b->test[t] = val;
+    }
+    return 0;
+}
+
 void fl_cl_bench_free(fl_cl_bench *b) {
     for (int t = 0; t < FL_CL_MAX_TASKS; t++) {
         free(b->train[t].x), free(b->train[t].y), free(b->test[t].x), free(b->test[t].y);

@@ -62,6 +62,9 @@ const fl_setting FL_CLSTUDY_SETTINGS[] = {
      NULL},
     {"per-task", FL_SET_INT, F(per_task), 0, 100000, "N", "training examples a task at most (0: all)", NULL, NULL,
      NULL},
+    {"validation", FL_SET_DOUBLE, F(validation), 0, 0.9, "F",
+     "hold this fraction of each task's training examples out and evaluate on it instead of the test set, for "
+     "choosing hyper-parameters (0: the test set)", NULL, NULL, NULL},
     {"epochs", FL_SET_INT, F(cl.epochs), 1, 1000, "N", "epochs a task", NULL, NULL, NULL},
     {"batch", FL_SET_INT, F(cl.batch), 1, 1024, "N", "examples a step", NULL, NULL, NULL},
     {"lr", FL_SET_DOUBLE, F(cl.lr), 1e-9, 10, "X", "AdamW learning rate", NULL, NULL, NULL},
@@ -227,6 +230,7 @@ static void grid_string(const fl_clstudy_config *c, const cl_plan *p, char *grid
     for (int k = 0; k < p->nmethods && off < n; k++)
         off += (size_t)snprintf(grid + off, n - off, "%s%s", k ? "," : "", fl_cl_method_name(p->methods[k]));
     const fl_cl_config *h = &c->cl;
+    if (c->validation > 0 && off < n) off += (size_t)snprintf(grid + off, n - off, " validation=%g", c->validation);
     if (off < n)
         snprintf(grid + off, n - off, " epochs=%d batch=%d lr=%g hidden=%d buffer=%d ewc=%g/%g si=%g/%g lwf=%g l2sp=%g "
                  "kl=%g cs=%d", h->epochs, h->batch, h->lr, h->hidden, h->buffer, h->ewc_lambda, h->ewc_gamma, h->si_c, h->si_xi,
@@ -280,6 +284,10 @@ static int clstudy(const study_world *w, const void *config) {
     fl_set_threads(c->threads);
     fl_cl_bench b;
     if (fl_cl_bench_load(&b, c->bench, c->scenario, c->ntasks, c->per_task, c->data_dir, 0)) return -1;
+    if (c->validation > 0 && fl_cl_bench_hold_out(&b, c->validation, 0)) {
+        fl_cl_bench_free(&b);
+        return FL_BAD_REQUEST;
+    }
     p.b = &b;
     p.n = p.nmethods * c->seeds;
     snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);

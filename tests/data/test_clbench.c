@@ -103,4 +103,43 @@ static void test_permuted_and_rotated(void **state) {
     assert_int_equal(fl_cl_scenario_parse("instance", &ss), -1);
 }
 
-TU_MAIN(cmocka_unit_test(test_rotation), cmocka_unit_test(test_split), cmocka_unit_test(test_permuted_and_rotated))
+/* A validation split: ceil(frac n) of each task's training examples
+ * become its evaluation set, the rest stay for training; together they are
+ * the training examples as before, each once; the same seed draws the
+ * same split, another seed another; impossible fractions are refused. */
+static void test_hold_out(void **state) {
+    (void)state;
+    if (!have_data()) skip();
+    fl_cl_bench full, a, c;
+    assert_int_equal(fl_cl_bench_load(&full, FL_CL_SPLIT_MNIST, FL_CL_CLASS_IL, 0, 200, NULL, 1), 0);
+    assert_int_equal(fl_cl_bench_load(&a, FL_CL_SPLIT_MNIST, FL_CL_CLASS_IL, 0, 200, NULL, 1), 0);
+    assert_int_equal(fl_cl_bench_load(&c, FL_CL_SPLIT_MNIST, FL_CL_CLASS_IL, 0, 200, NULL, 1), 0);
+    assert_int_equal(fl_cl_bench_hold_out(&a, 0.15, 3), 0);
+    assert_int_equal(fl_cl_bench_hold_out(&c, 0.15, 4), 0);
+    for (int t = 0; t < 5; t++) {
+        const fl_cl_set *f = &full.train[t], *tr = &a.train[t], *va = &a.test[t];
+        assert_int_equal(va->n, 30);
+        assert_int_equal(tr->n + va->n, f->n);
+        int *used = calloc((size_t)f->n, sizeof(int));
+        for (int s = 0; s < 2; s++) {
+            const fl_cl_set *part = s ? va : tr;
+            for (int j = 0; j < part->n; j++) {
+                int found = -1;
+                for (int i = 0; i < f->n && found < 0; i++)
+                    if (!used[i] && f->y[i] == part->y[j] &&
+                        !memcmp(f->x + (size_t)i * FL_CL_DIM, part->x + (size_t)j * FL_CL_DIM, sizeof(float) * FL_CL_DIM))
+                        found = i;
+                assert_true(found >= 0);
+                used[found] = 1;
+            }
+        }
+        free(used);
+        assert_true(c.test[t].n == 30 && memcmp(c.test[t].x, va->x, sizeof(float) * FL_CL_DIM * 30) != 0);
+    }
+    assert_int_equal(fl_cl_bench_hold_out(&full, 0, 1), -1);
+    assert_int_equal(fl_cl_bench_hold_out(&full, 1, 1), -1);
+    fl_cl_bench_free(&full), fl_cl_bench_free(&a), fl_cl_bench_free(&c);
+}
+
+TU_MAIN(cmocka_unit_test(test_rotation), cmocka_unit_test(test_split), cmocka_unit_test(test_permuted_and_rotated),
+        cmocka_unit_test(test_hold_out))
