@@ -40,14 +40,18 @@ def main(args):
         print("| %s | " % m + " | ".join(ci(tables[l][m], "bwt", True) if m in tables[l] else "-" for l, _ in studies)
               + " |")
     print("\nThe boundary's forward KL on the new task's inputs against the step's forgetting of the earlier tasks,"
-          " pooled over methods (R^2 [interval resampling runs within seeds], Spearman, steps):\n")
-    print("| study | forward KL, new task's inputs | on the earlier tasks' inputs (outcome side) |")
-    print("|---|---|---|")
+          " pooled over methods (R^2 [interval resampling runs within seeds], Spearman, steps), and its Spearman"
+          " between the methods' means and within methods:\n")
+    print("| study | forward KL, new task's inputs | Spearman between / within methods | on the earlier tasks' own inputs"
+          " (outcome side) |")
+    print("|---|---|---|---|")
     for label, d in studies:
         p = {r["predictor"]: r for r in rows(d + "/predictors.csv")}
         cell = lambda r: "%.3f [%.3f, %.3f], %+.2f, %s" % (float(r["r2"]), float(r["r2_lo"]), float(r["r2_hi"]),
                                                          float(r["spearman"]), r["n"])
-        print("| %s | %s | %s |" % (label, cell(p["forward_kl_new"]), cell(p["forward_kl_old"])))
+        split = lambda r: "%+.2f / %+.2f" % (float(r["spearman_between"]), float(r["spearman_within"]))
+        print("| %s | %s | %s | %s |" % (label, cell(p["forward_kl_new"]), split(p["forward_kl_new"]),
+                                          cell(p["forward_kl_old"])))
 
 
 if __name__ == "__main__":

@@ -184,16 +184,34 @@ static void method_estimates(const cl_run_data *r, int nruns, char (*methods)[32
     free(v);
 }
 
+/* How x and y go together between the methods (Spearman over the methods'
+ * mean points) and within them (over every point, its method's means
+ * subtracted): a pooled sign can come from either. mx, my: the means. */
+static void split_spearman(const double *x, const double *y, const int *group, int n, int nm, double *between,
+                           double *within, double *mx, double *my) {
+    int cnt[MAXM] = {0};
+    for (int j = 0; j < nm; j++) mx[j] = my[j] = 0;
+    for (int i = 0; i < n; i++) mx[group[i]] += x[i], my[group[i]] += y[i], cnt[group[i]]++;
+    for (int j = 0; j < nm; j++) mx[j] = cnt[j] ? mx[j] / cnt[j] : NAN, my[j] = cnt[j] ? my[j] / cnt[j] : NAN;
+    *between = nm >= 3 ? fl_spearman(mx, my, nm) : NAN;
+    double *cx = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)), *cy = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    for (int i = 0; cx && cy && i < n; i++) cx[i] = x[i] - mx[group[i]], cy[i] = y[i] - my[group[i]];
+    *within = cx && cy && n >= 3 ? fl_spearman(cx, cy, n) : NAN;
+    free(cx), free(cy);
+}
+
 /* methods.csv: a row per method, every metric's mean over seeds with its
- * interval. */
-static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estimate (*est)[5], const int *nseeds) {
+ * interval, then the mean boundary KL on the new task's inputs and the
+ * mean forgetting of the earlier tasks in a step (kl_new, step_forgetting). */
+static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estimate (*est)[5], const int *nseeds,
+                         const double *kl_new, const double *step_forgetting) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return fl_error_set("out of memory");
     fprintf(f, "method,seeds");
     for (int q = 0; q < 5; q++) fprintf(f, ",%s,%s_lo,%s_hi", METRIC_NAMES[q], METRIC_NAMES[q], METRIC_NAMES[q]);
-    fprintf(f, "\n");
+    fprintf(f, ",kl_new,step_forgetting\n");
     for (int j = 0; j < nm; j++) {
         fprintf(f, "%s,%d", methods[j], nseeds[j]);
         for (int q = 0; q < 5; q++)
@@ -201,7 +219,8 @@ static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estima
                 const double x = b == 0 ? est[j][q].v : b == 1 ? est[j][q].lo : est[j][q].hi;
                 fprintf(f, isnan(x) ? "," : ",%.6g", x);
             }
-        fprintf(f, "\n");
+        fprintf(f, isnan(kl_new[j]) ? "," : ",%.6g", kl_new[j]);
+        fprintf(f, isnan(step_forgetting[j]) ? ",\n" : ",%.6g\n", step_forgetting[j]);
     }
     fclose(f);
     const int rc = write_file(dir, "methods.csv", buf);
@@ -254,11 +273,16 @@ int fl_clstudy_analyse(const char *dir) {
     fl_estimate est[MAXM][5];
     int nseeds[MAXM];
     method_estimates(r, nruns, methods, nm, est, nseeds);
-    if (write_methods(dir, methods, nm, est, nseeds)) goto out;
-    /* The predictors, pooled over boundaries, runs and methods. */
+    /* The predictors, pooled over boundaries, runs and methods; their sign
+     * between and within methods. */
+    if (predictor_points(r, nruns, methods, nm, &pp)) goto out;
+    double sb[3], sw[3], mx[3][MAXM], my[MAXM];
+    const double *cols[3] = {pp.x, pp.xo, pp.xc};
+    for (int q = 0; q < 3; q++) split_spearman(cols[q], pp.y, pp.group, pp.n, nm, &sb[q], &sw[q], mx[q], my);
+    if (write_methods(dir, methods, nm, est, nseeds, mx[0], my)) goto out;
     fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0}, ci_cs = {NAN, NAN, NAN, 0};
     fl_clusters cl = {0};
-    if (predictor_points(r, nruns, methods, nm, &pp) || fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;
+    if (fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;
     int finite_cs = pp.n >= 3;
     for (int i = 0; i < pp.n; i++) finite_cs &= isfinite(pp.xc[i]);
     if (pp.n >= 3 && (fl_poly2_r2_bootstrap(pp.x, pp.y, pp.n, &cl, REPS, 1, &ci_new) ||
@@ -272,10 +296,13 @@ int fl_clstudy_analyse(const char *dir) {
     const double sp_cs = finite_cs ? fl_spearman(pp.xc, pp.y, pp.n) : NAN;
     f = open_memstream(&buf, &len);
     if (!f) goto out;
-    fprintf(f, "predictor,r2,r2_lo,r2_hi,n,spearman,side\n");
-    fprintf(f, "forward_kl_new,%.6f,%.6f,%.6f,%d,%.6f,new\n", ci_new.r2, ci_new.lo, ci_new.hi, ci_new.n, sp_new);
-    fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n, sp_old);
-    fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome\n", ci_cs.r2, ci_cs.lo, ci_cs.hi, ci_cs.n, sp_cs);
+    fprintf(f, "predictor,r2,r2_lo,r2_hi,n,spearman,side,spearman_between,spearman_within\n");
+    fprintf(f, "forward_kl_new,%.6f,%.6f,%.6f,%d,%.6f,new,%.6f,%.6f\n", ci_new.r2, ci_new.lo, ci_new.hi, ci_new.n, sp_new,
+            sb[0], sw[0]);
+    fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n,
+            sp_old, sb[1], sw[1]);
+    fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_cs.r2, ci_cs.lo, ci_cs.hi,
+            ci_cs.n, sp_cs, finite_cs ? sb[2] : NAN, finite_cs ? sw[2] : NAN);
     fclose(f), f = NULL;
     if (write_file(dir, "predictors.csv", buf)) goto out;
     free(buf), buf = NULL;
@@ -288,9 +315,9 @@ int fl_clstudy_analyse(const char *dir) {
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
           "img{max-width:49%}</style></head><body>\n<h1>Continual learning: a task sequence</h1>\n", f);
     fprintf(f, "<p>%d runs; forward KL on the new task's inputs explains the step's forgetting of the earlier "
-            "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; %d steps); on the earlier tasks' own inputs "
-            "(outcome side) %.3f [%.3f, %.3f].</p>\n", nruns, ci_new.r2, ci_new.lo, ci_new.hi, sp_new, ci_new.n,
-            ci_old.r2, ci_old.lo, ci_old.hi);
+            "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; between the methods' means %+.3f, within a method "
+            "%+.3f; %d steps); on the earlier tasks' own inputs (outcome side) %.3f [%.3f, %.3f].</p>\n", nruns,
+            ci_new.r2, ci_new.lo, ci_new.hi, sp_new, sb[0], sw[0], ci_new.n, ci_old.r2, ci_old.lo, ci_old.hi);
     fputs("<img src=\"average_accuracy.png\"> <img src=\"forgetting_vs_kl.png\">\n<h2>Per method</h2>\n<p>Mean over "
           "seeds with its 95% t interval (seeds are the independent draws).</p>\n<table><tr><th>method</th>"
           "<th>seeds</th><th>average accuracy</th><th>BWT</th><th>FWT</th></tr>\n", f);

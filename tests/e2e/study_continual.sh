@@ -25,6 +25,11 @@ check "(lambda m: [r['method'] for r in m] == ['naive', 'replay', 'ewc'] and m[0
        and m[0]['avg_acc_lo'] == '' and float(m[0]['avg_acc']) < float(m[1]['avg_acc'])) \
        (list(__import__('csv').DictReader(open('$T/ref/methods.csv'))))" \
       "methods.csv: a row per method (one seed: no interval)"
+check "(lambda p, m: all(-1 <= float(p[0][k]) <= 1 for k in ('spearman', 'spearman_between', 'spearman_within')) \
+       and all(float(r['kl_new']) >= 0 and -1 <= float(r['step_forgetting']) <= 1 for r in m)) \
+       (list(__import__('csv').DictReader(open('$T/ref/predictors.csv'))), \
+        list(__import__('csv').DictReader(open('$T/ref/methods.csv'))))" \
+      "the boundary KL's sign between and within methods, each method's mean KL and step forgetting"
 check "(lambda a: a.shape == (5, 5) and abs(a[0, 0] - 1) < 0.05)(__import__('numpy').load( \
        '$T/ref/runs/naive_lr1.00e-03_constant_e1_s0/accuracy_matrix.npy'))" "accuracy_matrix.npy: 5 x 5, task 0 learnt"
 
