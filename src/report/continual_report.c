@@ -301,8 +301,10 @@ int fl_clstudy_analyse(const char *dir) {
             sb[0], sw[0]);
     fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n,
             sp_old, sb[1], sw[1]);
-    fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_cs.r2, ci_cs.lo, ci_cs.hi,
-            ci_cs.n, sp_cs, finite_cs ? sb[2] : NAN, finite_cs ? sw[2] : NAN);
+    /* Only when the study measured circuit stability (--cs-per > 0). */
+    if (finite_cs)
+        fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_cs.r2, ci_cs.lo, ci_cs.hi,
+                ci_cs.n, sp_cs, sb[2], sw[2]);
     fclose(f), f = NULL;
     if (write_file(dir, "predictors.csv", buf)) goto out;
     free(buf), buf = NULL;
