@@ -17,6 +17,8 @@ import os
 import subprocess
 import sys
 
+from continual_tables import ci
+
 CLI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "forgetlab")
 GRIDS = {"fine": {"ewc": [10.0 ** k for k in range(0, 11)], "si": [10.0 ** k for k in range(-2, 6)]},
          "coarse": {"ewc": [10.0 ** k for k in range(0, 5)], "si": [10.0 ** k for k in range(-1, 4)]}}
@@ -31,10 +33,6 @@ def study(out, args, extra):
         sys.exit("cl_tune: %s failed:\n%s" % (" ".join(cmd), r.stderr[-2000:]))
     with open(os.path.join(out, "methods.csv")) as f:
         return {row["method"]: row for row in csv.DictReader(f)}
-
-
-def ci(row, k):
-    return "%.3f [%.3f, %.3f]" % (float(row[k]), float(row[k + "_lo"]), float(row[k + "_hi"]))
 
 
 def main():

@@ -72,8 +72,6 @@ def circuits(model, x, x_corrupt=None, subtasks=None, labels=None, method="ap-ig
         lab = _clib.ints(labels, "labels")
         if lab.shape[0] != n:
             raise ValueError("labels: %d for %d examples" % (lab.shape[0], n))
-    if method == "ap":
-        steps = 0
     nc = len(components(model))
     scores = np.empty((n, nc), np.float32)
     _clib.check(_clib.lib().fl_capi_ap_scores(

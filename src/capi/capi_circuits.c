@@ -36,7 +36,6 @@ static int parse_opts(fl_ap_opts *o, const char *method, int steps, const char *
     if (fl_ap_method_parse(method ? method : "?", o) || fl_ig_form_parse(form ? form : "?", &o->ig_form) ||
         fl_ap_loss_parse(loss ? loss : "?", &o->loss) || fl_ap_corrupt_parse(corrupt ? corrupt : "?", &o->corrupt))
         return -1;
-    if (!strcmp(method, "ap")) o->ig_steps = 0;
     if (o->corrupt == FL_AP_CORRUPT_MEAN)
         return fl_error_set("corruption 'mean': not offered here (zero, within or counterfactual)");
     return 0;

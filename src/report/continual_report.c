@@ -276,10 +276,11 @@ int fl_clstudy_analyse(const char *dir) {
     /* The predictors, pooled over boundaries, runs and methods; their sign
      * between and within methods. */
     if (predictor_points(r, nruns, methods, nm, &pp)) goto out;
-    double sb[3], sw[3], mx[3][MAXM], my[MAXM];
-    const double *cols[3] = {pp.x, pp.xo, pp.xc};
-    for (int q = 0; q < 3; q++) split_spearman(cols[q], pp.y, pp.group, pp.n, nm, &sb[q], &sw[q], mx[q], my);
-    if (write_methods(dir, methods, nm, est, nseeds, mx[0], my)) goto out;
+    double sb[3], sw[3], kl_new[MAXM], step_forgetting[MAXM], mx[MAXM], my[MAXM];
+    split_spearman(pp.x, pp.y, pp.group, pp.n, nm, &sb[0], &sw[0], kl_new, step_forgetting);
+    split_spearman(pp.xo, pp.y, pp.group, pp.n, nm, &sb[1], &sw[1], mx, my);
+    split_spearman(pp.xc, pp.y, pp.group, pp.n, nm, &sb[2], &sw[2], mx, my);
+    if (write_methods(dir, methods, nm, est, nseeds, kl_new, step_forgetting)) goto out;
     fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0}, ci_cs = {NAN, NAN, NAN, 0};
     fl_clusters cl = {0};
     if (fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;

@@ -21,6 +21,13 @@ static void two_models(fl_mlp *a, fl_mlp *b, const char *spec, uint64_t seed) {
     memcpy(b->blob.params, a->blob.params, a->blob.n * sizeof(float));
 }
 
+/* n standard-normal inputs from (seed, stream 0). */
+static void normal_inputs(float *x, int n, uint64_t seed) {
+    fl_rng r;
+    fl_rng_init(&r, seed, 0);
+    for (int i = 0; i < n; i++) x[i] = (float)fl_rng_normal(&r);
+}
+
 static void free_models(fl_mlp *a, fl_mlp *b) {
     fl_mlp_free(a);
     fl_mlp_free(b);
@@ -49,10 +56,9 @@ static void test_fisher_matches_per_example(void **state) {
     fl_mlp m, one;
     two_models(&m, &one, "6-5-4-3", 2);
     enum { N = 7, S = 2 };
-    fl_rng r;
-    fl_rng_init(&r, 3, 0);
     float x[N * 6];
-    for (int i = 0; i < N * 6; i++) x[i] = (float)fl_rng_normal(&r);
+    normal_inputs(x, N * 6, 3);
+    fl_rng r;
     float *F = malloc(m.blob.n * sizeof(float)), *ref = calloc(m.blob.n, sizeof(float));
     fl_rng_init(&r, 9, 0);
     assert_int_equal(fl_fisher_diag(F, &m, x, N, S, &r), 0);
@@ -100,10 +106,8 @@ static void fisher_fd(int first, int count) {
     fl_mlp m, one;
     two_models(&m, &one, "5-4-3", 4);
     enum { N = 3, V = 3 };
-    fl_rng r;
-    fl_rng_init(&r, 5, 0);
     float x[N * 5];
-    for (int i = 0; i < N * 5; i++) x[i] = (float)fl_rng_normal(&r);
+    normal_inputs(x, N * 5, 5);
     float *F = malloc(m.blob.n * sizeof(float));
     if (count == V) assert_int_equal(fl_fisher_diag(F, &m, x, N, 0, NULL), 0);
     else assert_int_equal(fl_fisher_diag_head(F, &m, x, N, first, count), 0);
