@@ -17,6 +17,12 @@ const char *fl_capi_version(void);
 const char *fl_capi_error(void);
 /* Threads for BLAS and OpenMP (0: every core); the count in use after. */
 int fl_capi_set_threads(int n);
+/* What the library runs on, as JSON text (free with fl_capi_free_text):
+ * config.json's "environment" object and "blas_core_suggested", the core
+ * the CLI would switch to ("" when the loaded one is right). A process that
+ * loaded OpenBLAS cannot change its kernels: set OPENBLAS_CORETYPE before
+ * the library first loads (blas.h). NULL when out of memory. */
+char *fl_capi_environment(void);
 
 /* ---- Divergences ------------------------------------------------------ */
 

@@ -44,8 +44,10 @@ int fl_file_exists(const char *path);
 /* Joins dir and name into a malloc'ed "dir/name". */
 char *fl_path_join(const char *dir, const char *name);
 
-/* What built this program: "VERSION+CRC" with the CRC-32 of its own
- * executable (/proc/self/exe; "VERSION+unknown" where that cannot be read),
+/* What built this program: "VERSION+CRC" with the CRC-32 of the file
+ * that holds forgetlab's code (the executable, /proc/self/exe, or the
+ * shared library a host such as Python loaded; "VERSION+unknown" where it
+ * cannot be read),
  * so two builds from different code tell themselves apart even at the
  * same version. Computed once. */
 const char *fl_build_id(void);

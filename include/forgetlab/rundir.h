@@ -36,6 +36,13 @@ char *fl_rundir_path(const fl_rundir *r, const char *name);
 
 /* Writes any cJSON value atomically to path. */
 int fl_json_write_file(const char *path, const struct cJSON *obj);
+/* Writes a run's config.json: config and, under "environment", what ran
+ * it (forgetlab's build, the BLAS library, its kernels and who chose
+ * them, the OpenMP runtime, the CPU and its features), since the same
+ * settings give other numbers on other kernels (blas.h). */
+int fl_config_write_file(const char *path, const struct cJSON *config);
+/* The "environment" object alone (NULL when out of memory). */
+struct cJSON *fl_environment_json(void);
 /* Parses a JSON file; error names the file and the position. */
 int fl_json_read_file(const char *path, struct cJSON **out);
 

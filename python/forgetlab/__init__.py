@@ -10,22 +10,28 @@
     cs, rho = forgetlab.circuit_stability(v)
     s = forgetlab.study("runs/razor")              # columns, predictors, the fitted curve
     forgetlab.safetensors.load(path)               # pure NumPy
+    forgetlab.environment()                        # BLAS kernels, CPU: what `forgetlab env` prints
 
 The library is found through $FORGETLAB_LIB, else in the source tree's
 build/ (after `make`), else beside an installed package; it is loaded on
 first use, so safetensors and study work without it. Errors of the C
 library are raised as ForgetlabError carrying its message; bad arguments
-as ValueError, missing files as FileNotFoundError."""
+as ValueError, missing files as FileNotFoundError.
+
+OpenBLAS picks its kernels when it first loads and cannot change them
+after: where it fell back below what the CPU runs (a CPU model it does not
+know), the package logs a warning on the "forgetlab" logger naming the
+OPENBLAS_CORETYPE to set before Python starts (the CLI switches itself)."""
 import ctypes
 
 from . import _clib, safetensors
-from ._clib import ForgetlabError
+from ._clib import ForgetlabError, environment
 from .circuits import circuit_stability, circuit_stability_baseline, circuits, components
 from .model import Model, load, measure
 from .study import Study, study
 
 __all__ = ["divergences", "load", "Model", "measure", "circuits", "components", "circuit_stability",
-           "circuit_stability_baseline", "study", "Study", "safetensors", "set_threads", "ForgetlabError",
+           "circuit_stability_baseline", "study", "Study", "safetensors", "set_threads", "environment", "ForgetlabError",
            "__version__"]
 
 

@@ -3,6 +3,8 @@ on first use so that the pure-NumPy parts of the package (safetensors,
 study) work without it. Found through $FORGETLAB_LIB, else beside the
 package in the source tree, else as installed beside it."""
 import ctypes
+import json
+import logging
 import os
 
 import numpy as np
@@ -21,6 +23,7 @@ _PROTOTYPES = {
     "fl_capi_version": (_S, []),
     "fl_capi_error": (_S, []),
     "fl_capi_set_threads": (_I, [_I]),
+    "fl_capi_environment": (_P, []),
     "fl_capi_divergences": (_I, [F32, F32, _I, _I, F64]),
     "fl_capi_load": (_P, [_S]),
     "fl_capi_free": (None, [_P]),
@@ -72,7 +75,36 @@ def lib():
         f = getattr(L, name)
         f.restype, f.argtypes = res, args
     _lib = L
+    _warn_kernels()
     return L
+
+
+def environment():
+    """What the library runs on: forgetlab's build, the BLAS library, its
+    core and who chose it, the best core for this CPU, the OpenMP version,
+    the CPU and its features (the "environment" of a run's config.json),
+    and "blas_core_suggested": the core the CLI would switch to ("" when
+    the loaded one is right)."""
+    L = lib()
+    p = L.fl_capi_environment()
+    if not p:
+        raise ForgetlabError(L.fl_capi_error().decode(errors="replace"))
+    try:
+        return json.loads(ctypes.string_at(p).decode())
+    finally:
+        L.fl_capi_free_text(p)
+
+
+def _warn_kernels():
+    """OpenBLAS chose its kernels when it loaded (with this library, or
+    earlier with NumPy), and a process cannot change them after: where it
+    fell back below the CPU's, say how to start on the right ones."""
+    env = environment()
+    if env["blas_core_suggested"]:
+        logging.getLogger("forgetlab").warning(
+            "OpenBLAS runs its %s kernels on a CPU that runs %s (%s): matrix products are several times slower; "
+            "set OPENBLAS_CORETYPE=%s in the environment before Python starts", env["blas_core"],
+            env["blas_core_suggested"], env["cpu_features"], env["blas_core_suggested"])
 
 
 def check(rc):

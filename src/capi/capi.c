@@ -1,15 +1,19 @@
 /* capi.c: the C API the Python package calls (capi.h), over the library's
  * own functions: inputs checked, errors kept for fl_capi_error. This file:
- * the version, errors, threads and divergences; models in capi_model.c,
+ * the version, errors, threads, the environment and divergences; models in capi_model.c,
  * circuits in capi_circuits.c. */
 #include "forgetlab/capi.h"
 
+#include "forgetlab/blas.h"
 #include "forgetlab/divergence.h"
 #include "forgetlab/error.h"
+#include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 const char *fl_capi_version(void) { return FORGETLAB_VERSION; }
 
@@ -18,6 +22,18 @@ const char *fl_capi_error(void) { return fl_error_msg(); }
 int fl_capi_set_threads(int n) {
     if (n < 0) return fl_error_set("threads %d: at least 0 (0: every core)", n);
     return fl_set_threads(n);
+}
+
+char *fl_capi_environment(void) {
+    fl_cpu_features f;
+    fl_cpu_features_detect(&f);
+    const char *to = fl_blas_core_choose(fl_blas_core(), &f, fl_blas_user_core(), getenv("FORGETLAB_BLAS_CORE"));
+    cJSON *e = fl_environment_json();
+    char *text = NULL;
+    if (e && cJSON_AddStringToObject(e, "blas_core_suggested", to ? to : "")) text = cJSON_PrintUnformatted(e);
+    cJSON_Delete(e);
+    if (!text) fl_error_set("environment: out of memory");
+    return text;
 }
 
 int fl_capi_divergences(const float *z0, const float *z1, int n, int V, double *out) {

@@ -1,10 +1,12 @@
 /* fileio.c: atomic writes (temporary file beside the destination, fsync,
  * rename, fsync of the directory), whole-file reads, durable line appends
  * and small path helpers. */
+#define _GNU_SOURCE /* dladdr */
 #include "forgetlab/fileio.h"
 
 #include "forgetlab/error.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -294,7 +296,11 @@ const char *fl_build_id(void) {
     static char id[64];
     if (id[0]) return id;
     uLong crc = crc32(0L, Z_NULL, 0);
-    FILE *f = fopen("/proc/self/exe", "rb");
+    /* The file that holds this code: the shared library in a host such as
+     * Python (whose /proc/self/exe is the interpreter), else the program. */
+    Dl_info info;
+    const int shared = dladdr((void *)fl_build_id, &info) && info.dli_fname && strstr(info.dli_fname, ".so");
+    FILE *f = fopen(shared ? info.dli_fname : "/proc/self/exe", "rb");
     unsigned char buf[1 << 16];
     size_t n, total = 0;
     while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) crc = crc32(crc, buf, (uInt)n), total += n;

@@ -5,13 +5,16 @@
 
 #include "forgetlab/rundir.h"
 
+#include "forgetlab/blas.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
+#include "forgetlab/threads.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +96,56 @@ int fl_json_write_file(const char *path, const cJSON *obj) {
     withnl[n + 1] = '\0';
     int rc = fl_write_text_atomic(path, withnl);
     free(withnl);
+    return rc;
+}
+
+/* The CPU's model name as /proc/cpuinfo gives it ("" where it does not). */
+static void cpu_model(char *buf, size_t n) {
+    buf[0] = '\0';
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0) continue;
+        const char *v = strchr(line, ':');
+        if (v) snprintf(buf, n, "%.*s", (int)strcspn(v + 2, "\n"), v + 2);
+        break;
+    }
+    if (f) fclose(f);
+}
+
+cJSON *fl_environment_json(void) {
+    fl_cpu_features f;
+    char feat[160], model[200];
+    fl_cpu_features_detect(&f);
+    fl_cpu_features_text(&f, feat, sizeof feat);
+    cpu_model(model, sizeof model);
+    const char *best = fl_blas_core_for(&f);
+    /* Who chose the kernels: forgetlab's re-execution (cli/blas_dispatch.c
+     * marks it), the environment, or the library from the CPU's model. */
+    const char *chosen = getenv("FORGETLAB_BLAS_SWITCHED") ? "forgetlab" : fl_blas_user_core() ? "environment" : "openblas";
+    cJSON *e = cJSON_CreateObject();
+    if (!e) return NULL;
+    cJSON_AddStringToObject(e, "forgetlab", fl_build_id());
+    cJSON_AddStringToObject(e, "blas", fl_blas_config());
+    cJSON_AddStringToObject(e, "blas_core", fl_blas_core());
+    cJSON_AddStringToObject(e, "blas_core_chosen_by", chosen);
+    cJSON_AddStringToObject(e, "blas_core_best", best ? best : "");
+    cJSON_AddStringToObject(e, "blas_threading", fl_blas_parallel());
+    cJSON_AddNumberToObject(e, "openmp", _OPENMP);
+    cJSON_AddStringToObject(e, "cpu", model);
+    cJSON_AddStringToObject(e, "cpu_features", feat);
+    cJSON_AddNumberToObject(e, "cores", fl_cpu_count());
+    return e;
+}
+
+int fl_config_write_file(const char *path, const cJSON *config) {
+    cJSON *c = cJSON_Duplicate(config, 1), *e = fl_environment_json();
+    if (!c || !e || !cJSON_AddItemToObject(c, "environment", e)) {
+        cJSON_Delete(c), cJSON_Delete(e);
+        return fl_error_set("%s: out of memory", path);
+    }
+    const int rc = fl_json_write_file(path, c);
+    cJSON_Delete(c);
     return rc;
 }
 

@@ -103,7 +103,7 @@ int fl_circuits_write(const char *dir, const fl_circuits_result *r) {
     else
         snprintf(title, sizeof title, "Spearman of circuit vectors, %s: CS = %.3f", r->task, r->stats->cs);
     if (fl_heatmap_save(title, r->rho, k, k, r->names, r->names, -1, 1, PATH("spearman"))) goto out;
-    if (!(cfg = config_json(r)) || fl_json_write_file(PATH("config.json"), cfg)) goto out;
+    if (!(cfg = config_json(r)) || fl_config_write_file(PATH("config.json"), cfg)) goto out;
 #undef PATH
     rc = 0;
 out:

@@ -277,28 +277,48 @@ static int check_parts(const char *const *dirs, int n, const char *out, study_in
     return 0;
 }
 
-/* The builds that made the parts (each part's "builds", else "build"),
- * each once, in the order met; a warning when there are several. */
-static int part_builds(const char *const *dirs, int n, char *all, size_t cap) {
+/* The values of one identity of the parts' makers (each part's all_key,
+ * else first_key: the builds, or the matrix kernels), each once, in the
+ * order met; *count of them. */
+static int part_values(const char *const *dirs, int n, const char *first_key, const char *all_key, char *all,
+                       size_t cap, int *count) {
     all[0] = '\0';
-    int count = 0;
+    *count = 0;
     for (int k = 0; k < n; k++) {
         char *src = db_path(dirs[k]), v[1024] = "";
         int have = 0;
-        int rc = src ? fl_results_peek_meta(src, "builds", v, sizeof v, &have) : fl_error_set("out of memory");
-        if (rc == 0 && !have) rc = fl_results_peek_meta(src, "build", v, sizeof v, &have);
+        int rc = src ? fl_results_peek_meta(src, all_key, v, sizeof v, &have) : fl_error_set("out of memory");
+        if (rc == 0 && !have) rc = fl_results_peek_meta(src, first_key, v, sizeof v, &have);
         free(src);
         if (rc) return -1;
         for (char *save = NULL, *b = have ? strtok_r(v, ",", &save) : NULL; b; b = strtok_r(NULL, ",", &save)) {
             if (strstr(all, b)) continue;
             const size_t len = strlen(all);
             snprintf(all + len, cap - len, "%s%s", len ? "," : "", b);
-            count++;
+            (*count)++;
         }
     }
-    if (count > 1)
-        fprintf(stderr, "merge: the parts were made by %d builds of forgetlab (%s): their runs are merged as each "
-                        "made them\n", count, all);
+    return 0;
+}
+
+/* Carries the parts' builds and kernels over ("build" and "blas": the
+ * first; "builds" and "blas_all": all), warning where the parts differ. */
+static int merge_makers(fl_results *db, const char *const *dirs, int n) {
+    static const struct {
+        const char *first, *all, *warning;
+    } K[] = {{"build", "builds", "merge: the parts were made by %d builds of forgetlab (%s): their runs are merged "
+                                 "as each made them\n"},
+             {"blas", "blas_all", "merge: the parts ran on %d sets of matrix kernels (%s): the same seeds give "
+                                  "other numbers on each, and their runs are merged as each made them\n"}};
+    for (size_t i = 0; i < sizeof K / sizeof *K; i++) {
+        char all[1024], first[160];
+        int count = 0;
+        if (part_values(dirs, n, K[i].first, K[i].all, all, sizeof all, &count)) return -1;
+        if (count > 1) fprintf(stderr, K[i].warning, count, all);
+        if (!all[0]) continue;
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(all, ","), all);
+        if (fl_results_set_meta(db, K[i].first, first) || fl_results_set_meta(db, K[i].all, all)) return -1;
+    }
     return 0;
 }
 
@@ -333,14 +353,7 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
     if (rc == 0) rc = fl_results_set_meta(&db, "circuit_probe", info.probe);
     if (rc == 0 && strcmp(info.kind, "razor") != 0) rc = fl_results_set_meta(&db, "kind", info.kind);
     if (rc == 0 && info.bases[0]) rc = fl_results_set_meta(&db, "bases", info.bases);
-    char builds[1024];
-    if (rc == 0) rc = part_builds(dirs, n, builds, sizeof builds);
-    if (rc == 0 && builds[0]) {
-        char build0[128];
-        snprintf(build0, sizeof build0, "%.*s", (int)strcspn(builds, ","), builds);
-        rc = fl_results_set_meta(&db, "build", build0);
-        if (rc == 0) rc = fl_results_set_meta(&db, "builds", builds);
-    }
+    if (rc == 0) rc = merge_makers(&db, dirs, n);
     for (int s = 0; s < grid_seeds(info.grid) && rc == 0; s++) {
         char key[32], v[4096];
         int have = 0;

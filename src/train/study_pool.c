@@ -8,6 +8,7 @@
 #define _DEFAULT_SOURCE
 #include "study_int.h"
 
+#include "forgetlab/blas.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/rundir.h"
@@ -110,21 +111,42 @@ int study_claim(const char *out_dir, const char *db, const char *grid, int overw
     return fl_rundir_claim(out_dir, "study", NULL, overwrite, replaced);
 }
 
-int study_note_build(fl_results *db, const char *out_dir) {
-    const char *me = fl_build_id();
+/* One identity of the study's makers: "first" is the first value, "all"
+ * every value that has added runs; a value not seen before is added and
+ * returned as 1 (the caller warns), with *was the values so far. */
+static int note_identity(fl_results *db, const char *first_key, const char *all_key, const char *me, char *was,
+                         size_t cap) {
     char first[128] = "", all[1024] = "";
     int have = 0, have_all = 0;
-    if (fl_results_get_meta(db, "build", first, sizeof first, &have) ||
-        fl_results_get_meta(db, "builds", all, sizeof all, &have_all))
+    if (fl_results_get_meta(db, first_key, first, sizeof first, &have) ||
+        fl_results_get_meta(db, all_key, all, sizeof all, &have_all))
         return -1;
-    if (!have) return fl_results_set_meta(db, "build", me) || fl_results_set_meta(db, "builds", me) ? -1 : 0;
-    if (strstr(all, me)) return 0;
-    fprintf(stderr, "study: %s was begun by another build of forgetlab (%s; this is %s): its finished runs are kept "
-                    "as that build made them and the rest will come from this one; to redo them all, use another "
-                    "--out\n", out_dir, have_all ? all : first, me);
+    if (!have) return fl_results_set_meta(db, first_key, me) || fl_results_set_meta(db, all_key, me) ? -1 : 0;
+    if (!have_all) snprintf(all, sizeof all, "%s", first);
+    for (char *save = NULL, *t = strtok_r(strcpy(was, all), ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (strcmp(t, me) == 0) return 0;
+    snprintf(was, cap, "%s", all);
     char both[1200];
-    snprintf(both, sizeof both, "%s,%s", have_all ? all : first, me);
-    return fl_results_set_meta(db, "builds", both);
+    snprintf(both, sizeof both, "%s,%s", all, me);
+    return fl_results_set_meta(db, all_key, both) ? -1 : 1;
+}
+
+int study_note_build(fl_results *db, const char *out_dir) {
+    char was[1024], kernels[160];
+    const int build = note_identity(db, "build", "builds", fl_build_id(), was, sizeof was);
+    if (build < 0) return -1;
+    if (build)
+        fprintf(stderr, "study: %s was begun by another build of forgetlab (%s; this is %s): its finished runs are "
+                        "kept as that build made them and the rest will come from this one; to redo them all, use "
+                        "another --out\n", out_dir, was, fl_build_id());
+    fl_blas_kernels_id(kernels, sizeof kernels);
+    const int blas = note_identity(db, "blas", "blas_all", kernels, was, sizeof was);
+    if (blas < 0) return -1;
+    if (blas)
+        fprintf(stderr, "study: %s was begun on other matrix kernels (%s; these are %s): the same seeds give other "
+                        "numbers on them, so its finished runs and the ones added now are not comparable bit for bit "
+                        "(docs/design.md)\n", out_dir, was, kernels);
+    return 0;
 }
 
 int study_in_world(int (*study)(const study_world *w, const void *cfg), const void *cfg, int *writer) {

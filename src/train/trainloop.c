@@ -18,7 +18,7 @@ int fl_loop_begin(fl_loop *L, const fl_loop_spec *s, fl_rundir *rd) {
     /* config.json first: a run killed at any moment leaves a directory that
      * is empty or says whose it is, so its rerun recognises it. */
     char *cfg = fl_path_join(s->dir, "config.json");
-    int rc = cfg && fl_mkdirs(s->dir) == 0 ? fl_json_write_file(cfg, s->config) : -1;
+    int rc = cfg && fl_mkdirs(s->dir) == 0 ? fl_config_write_file(cfg, s->config) : -1;
     free(cfg);
     if (rc) return -1;
     if (resumed ? fl_rundir_resume(rd, s->dir, s->resume_key, (double)*s->position) : fl_rundir_open(rd, s->dir))

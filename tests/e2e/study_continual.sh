@@ -5,7 +5,8 @@
 # task, metrics.csv, methods.csv, predictors.csv, the plots and index.html; naive
 # fine-tuning forgets (BWT below -0.5) and replay much less; a killed study
 # resumes to the same rows, as do the study over MPI ranks and in shards
-# merged; a study resumed by another build warns and records both builds;
+# merged; a study resumed by another build or on other matrix kernels
+# warns and records both;
 # `report` rebuilds it; bad input exits 2.
 source "$(dirname "$0")/lib.sh"
 GRID=(study continual --benchmark split-mnist --scenario class --quick --methods naive,replay,ewc --threads 2)
@@ -44,14 +45,23 @@ same_rows "$T/ref/results.csv" "$T/killed/results.csv" "  ... results.csv = the 
 spread_same_rows "study continual" "$T/ref/results.csv" -- "${GRID[@]}"
 [ -s "$T/merged/metrics.csv" ] && ok "  ... analysed as a continual study" || bad "  ... no metrics.csv"
 
-# A study resumed by another build says so and records both builds.
+# A study resumed by another build (or on other kernels) says so and
+# records both.
+check "'$(sql "$T/merged/results.sqlite" "select value from study where key = 'blas'")' == \
+       '$(sql "$T/ref/results.sqlite" "select value from study where key = 'blas'")' != ''" \
+    "results.sqlite records the matrix kernels, and merge carries them"
 check "'$(sql "$T/ref/results.sqlite" "select value from study where key = 'build'")'.startswith('0.')" \
     "results.sqlite records the build that made the study"
 /usr/bin/python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
-    c.execute(\"update study set value = '0.0.0+older' where key in ('build', 'builds')\"); c.commit()" \
+    c.execute(\"update study set value = '0.0.0+older' where key in ('build', 'builds')\"); \
+    c.execute(\"update study set value = 'OpenBLAS 0.0 Older' where key in ('blas', 'blas_all')\"); c.commit()" \
     "$T/ref/results.sqlite"
-expect_exit 0 "the study resumed by another build" -- "$FL" "${GRID[@]}" --out "$T/ref"
+expect_exit 0 "the study resumed by another build on other kernels" -- "$FL" "${GRID[@]}" --out "$T/ref"
 expect_stderr "begun by another build of forgetlab \(0\.0\.0\+older" "  ... warns that the runs come from two builds"
+expect_stderr "begun on other matrix kernels \(OpenBLAS 0\.0 Older; these are OpenBLAS" \
+    "  ... and from two sets of matrix kernels"
+check "'$(sql "$T/ref/results.sqlite" "select value from study where key = 'blas_all'")'.startswith('OpenBLAS 0.0 Older,OpenBLAS')" \
+    "  ... and records both"
 check "'$(sql "$T/ref/results.sqlite" "select value from study where key = 'builds'")'.startswith('0.0.0+older,0.')" \
     "  ... and records both"
 rm "$T/ref/index.html"

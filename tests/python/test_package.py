@@ -1,7 +1,8 @@
 """test_package.py: the Python package (python/forgetlab) against the CLI:
 its version is the CLI's; divergences() equals `forgetlab measure
 --base-logits --logits` to 1e-6 relative on random logits, and NumPy's own
-forward KL; bad input (another shape, a NaN, strings, three dimensions)
+forward KL; environment() names the kernels as `forgetlab env` does and
+warns of a fallback core; bad input (another shape, a NaN, strings, three dimensions)
 raises ValueError saying what is wrong."""
 import json
 import os
@@ -40,6 +41,27 @@ class TestPackage(unittest.TestCase):
         q = np.exp(self.b - np.logaddexp.reduce(self.b.astype(np.float64), 1, keepdims=True))
         self.assertAlmostEqual(d["forward_kl"], float((p * (np.log(p) - np.log(q))).sum(1).mean()), places=6)
         self.assertEqual(forgetlab.divergences(self.a, self.a)["forward_kl"], 0.0)
+
+    def test_environment(self):
+        """The kernels and CPU as the CLI's `env` names them; a fallback core
+        (simulated as in tests/e2e/blas_core.sh) is warned about, naming the
+        core to set, and the user's own setting is not."""
+        env = forgetlab.environment()
+        cli = json.loads(subprocess.run([CLI, "env", "--json"], capture_output=True, text=True, check=True).stdout)
+        # "blas" itself may differ: NumPy loads its own OpenBLAS (pthreads) first,
+        # and the first loaded serves both.
+        for k in ("blas_core", "blas_core_best", "cpu_features", "cpu"):
+            self.assertEqual(env[k], cli[k], k)
+        self.assertEqual(env["blas_core_suggested"], "")
+        probe = "import logging, forgetlab; logging.basicConfig(); forgetlab.environment()"
+        run = dict(os.environ, OPENBLAS_CORETYPE="Prescott")
+        user = subprocess.run(["/usr/bin/python3", "-c", probe], env=run, capture_output=True, text=True, check=True)
+        self.assertNotIn("OPENBLAS_CORETYPE=", user.stderr)
+        run["FORGETLAB_BLAS_TEST_FALLBACK"] = "1"
+        fell = subprocess.run(["/usr/bin/python3", "-c", probe], env=run, capture_output=True, text=True, check=True)
+        if env["blas_core_best"]:
+            self.assertIn("runs its Prescott kernels", fell.stderr)
+            self.assertIn("OPENBLAS_CORETYPE=%s" % env["blas_core_best"], fell.stderr)
 
     def test_bad_input(self):
         bad = self.b.copy()
