@@ -15,6 +15,7 @@ bin="$root/build/bench_continual"
 threads="${1:-$(nproc)}"
 need_built "$bin"
 need_python "torch, numpy"
+bench_kernels
 bench_lock continual
 pin_threads "$threads"
 args=(--tasks "${TASKS:-10}" --epochs "${EPOCHS:-1}" --batch "${BATCH:-32}" --repeats "${REPEATS:-3}"

@@ -35,6 +35,7 @@ sample)
 esac
 need_built "$bin" "make build"
 need_python torch torch "make bench installs it"
+bench_kernels
 export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
 c=() t=() t1=()
 for ((r = 0; r < repeat; r++)); do

@@ -17,6 +17,7 @@ epochs="${EPOCHS:-40}"
 warmup="${WARMUP:-5}"
 need_built "$fl"
 need_python torch
+bench_kernels
 pin_threads "$threads"
 
 tmp="$(mktemp -d)"

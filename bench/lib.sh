@@ -43,3 +43,24 @@ bench_lock() {
 
 # median_ms LINE: the median_ms field of one JSON line.
 median_ms() { sed -n 's/.*"median_ms": *\([0-9.eE+-]*\).*/\1/p' <<<"$1"; }
+
+# bench_kernels: puts both sides on the same matrix kernels and names them.
+# The core is the one forgetlab's CLI settles on (docs/design.md, "Matrix
+# kernels"): OPENBLAS_CORETYPE when the environment sets it, else OpenBLAS's
+# own choice, else the better core the CLI switches to after its
+# self-check. It is exported, so the C benchmarks (which do not switch
+# themselves) and PyTorch load it too; then each side's loaded core is
+# printed, as its library reports it. With "numpy", the other side is
+# NumPy instead of PyTorch.
+bench_kernels() {
+    local env_json core
+    env_json=$("$root/build/forgetlab" env --json 2>/dev/null) || {
+        echo "$bench: build/forgetlab env failed: build first (make build)" >&2
+        exit 1
+    }
+    core=$("$py" -c 'import json, sys; print(json.load(sys.stdin)["blas_core"])' <<<"$env_json")
+    export OPENBLAS_CORETYPE="$core"
+    echo "kernels: forgetlab $("$py" -c 'import json, sys; e = json.load(sys.stdin); print("%s (%s; CPU %s: %s)" % (
+        e["blas"].split(" MAX_")[0], e["blas_threading"], e["cpu"], e["cpu_features"]))' <<<"$env_json")"
+    echo "kernels: ${1:-torch} $("$py" "$root/bench/blas_core.py" "${1:-torch}")"
+}

@@ -27,6 +27,7 @@ batches="${BATCHES:-32 512}"
 
 need_built "$bin"
 need_python torch
+bench_kernels
 bench_lock mlp_step
 pin_threads "$threads"
 

@@ -16,6 +16,7 @@ threads="${1:-$(nproc)}"
 need_built "$root/build/forgetlab"
 need_built "$root/build/libforgetlab.so"
 need_python numpy
+bench_kernels numpy
 bench_lock python
 pin_threads "$threads"
 work="$root/build/bench-python"

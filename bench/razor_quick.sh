@@ -31,6 +31,7 @@ torch_args="${TORCH_ARGS:-}"
 
 need_built "$bin"
 need_python "torch, numpy" "torch and numpy"
+bench_kernels
 if ! [[ "$reps" =~ ^[1-9][0-9]*$ ]]; then
     echo "razor_quick.sh: REPS must be a positive integer" >&2
     exit 1
