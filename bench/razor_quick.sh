@@ -85,7 +85,9 @@ echo "nproc=$(nproc) OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset} TORCH_ARGS='${tor
 c_times=() t_times=() c_cpus=() t_cpus=()
 for ((i = 1; i <= reps; i++)); do
     cdir=$(mktemp -d /tmp/razor_quick_c.XXXXXX)
-    timed_run forgetlab "$cdir" "$bin" study razor --quick --no-distill --out "$cdir"
+    # The study in a directory of its own: a study refuses an --out that
+    # holds other files (the logs).
+    timed_run forgetlab "$cdir" "$bin" study razor --quick --no-distill --out "$cdir/study"
     c_load=$run_load
     c_times+=("$run_wall")
     c_cpus+=("$run_cpu")
@@ -97,7 +99,7 @@ for ((i = 1; i <= reps; i++)); do
     t_times+=("$run_wall")
     t_cpus+=("$run_cpu")
     printf 'rep %d: forgetlab %6.2f s wall, %5s s cpu, load %s before, forward_kl_new R^2 %s\n' \
-        "$i" "${c_times[-1]}" "${c_cpus[-1]}" "$c_load" "$(r2_of "$cdir")"
+        "$i" "${c_times[-1]}" "${c_cpus[-1]}" "$c_load" "$(r2_of "$cdir/study")"
     printf '       torch     %6.2f s wall, %5s s cpu, load %s before, forward_kl_new R^2 %s\n' \
         "${t_times[-1]}" "${t_cpus[-1]}" "$t_load" "$(r2_of "$tdir")"
     echo "        torch: $(tail -n 1 "$tdir/stdout.log")"
@@ -139,7 +141,7 @@ table() {
 echo
 echo "final forgetting, prior_acc_base - prior_acc (new_acc), last repetition"
 echo "forgetlab:"
-table "$cdir/results.csv"
+table "$cdir/study/results.csv"
 echo "torch:"
 table "$tdir/results.csv"
 
@@ -149,7 +151,7 @@ table "$tdir/results.csv"
 # must do; half its sum is a floor on the sweep's wall time on 2 cores.
 echo
 echo "time summed over the 35 runs, last repetition (process-seconds):"
-"$py" - "$cdir/results.sqlite" "${c_times[-1]}" "$(nproc)" <<'PY'
+"$py" - "$cdir/study/results.sqlite" "${c_times[-1]}" "$(nproc)" <<'PY'
 import sqlite3, sys
 wall, train, ev, pred, circ = sqlite3.connect(sys.argv[1]).execute(
     "SELECT sum(wall_time_s), sum(train_s), sum(eval_s), sum(predictors_s), sum(circuit_s) FROM runs").fetchone()
