@@ -37,4 +37,11 @@ void fl_error_clear(void);
 void *fl_malloc(size_t n, const char *what);
 void *fl_calloc(size_t count, size_t size, const char *what);
 
+/* Asks the kernel to back [p, p + n) with transparent huge pages before it
+ * is first written (a no-op below a few megabytes, or where the kernel
+ * declines). A dataset of 60,000 images as floats is 188 MB: 46,000 page
+ * faults of 4 KB, which cost a second in a virtual machine, against 94 of
+ * 2 MB. Never fails: the advice only changes speed. */
+void fl_advise_huge(void *p, size_t n);
+
 #endif

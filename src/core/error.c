@@ -1,10 +1,14 @@
-/* error.c: the thread-local "last error" line behind error.h. */
+/* error.c: the thread-local "last error" line behind error.h, and the
+ * allocation helpers that set it. */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "forgetlab/error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define FL_ERROR_MAX 1024
 
@@ -47,6 +51,17 @@ void *fl_malloc(size_t n, const char *what) {
     void *p = malloc(n ? n : 1);
     if (!p) fl_error_set("out of memory (%zu bytes for %s)", n, what);
     return p;
+}
+
+void fl_advise_huge(void *p, size_t n) {
+#ifdef MADV_HUGEPAGE
+    const uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1),
+                    end = ((uintptr_t)p + n) & ~(page - 1);
+    if (!p || n < ((size_t)4 << 20) || end <= start) return;
+    (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p, (void)n;
+#endif
 }
 
 void *fl_calloc(size_t count, size_t size, const char *what) {

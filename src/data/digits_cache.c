@@ -101,6 +101,7 @@ static int read_payload(FILE *fp, const cache_header *h, fl_images *out) {
     out->label = malloc((size_t)h->n * sizeof(int));
     out->x = malloc(npx * sizeof(float));
     if (!out->label || !out->x) return -1;
+    fl_advise_huge(out->x, npx * sizeof(float));
     if (fread(out->label, sizeof(int), h->n, fp) != h->n) return -1;
     if (fread(out->x, sizeof(float), npx, fp) != npx) return -1;
     if (fgetc(fp) != EOF) return -1;

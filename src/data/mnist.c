@@ -184,6 +184,7 @@ int fl_mnist_load(const char *data_dir, const char *split, fl_images *out) {
     out->x = fl_malloc((size_t)(n ? n : 1) * DIGIT_PIXELS * sizeof(float), "MNIST split");
     out->label = fl_malloc((size_t)(n ? n : 1) * sizeof(int), "MNIST split");
     if (!out->x || !out->label) goto out;
+    fl_advise_huge(out->x, (size_t)n * DIGIT_PIXELS * sizeof(float));
     /* all is in digit order, file position within a digit: so is the split. */
     for (int i = 0; i < all.n; i++) {
         if (in_test[i] != want_test) continue;

@@ -44,6 +44,7 @@ int fl_task_build(fl_task_data *td, fl_task_id t, const fl_images *im) {
         fl_task_free(td);
         return -1;
     }
+    fl_advise_huge(td->x, (n ? n : 1) * FL_TASK_DIM * sizeof(float));
     const float ind = fl_task_indicator(t);
     for (size_t i = 0; i < n; i++) {
         float *row = td->x + i * FL_TASK_DIM;
