@@ -75,7 +75,6 @@ void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmeth
                         memcpy(r->ft.sft2_labels, c->sft2_labels, sizeof r->ft.sft2_labels);
                         r->ft.sft2_soft = c->sft2_soft;
                         r->ft.teacher = bases ? &bases[s].teacher : NULL;
-                        r->ft.base_probs = bases ? bases[s].probs : NULL;
                         r->ft.progress = 0;
                         r->ft.save_model = c->keep_models || (c->with_distill && methods[m] == FL_FT_GRPO);
                         r->key = (fl_run_key){fl_ft_method_name(methods[m]), r->ft.lr,
@@ -174,12 +173,29 @@ static int fork_sweep(sweep *sw) {
     return rc;
 }
 
+int study_base_ready(const sweep *sw, int s) {
+    study_base *b = &sw->bases[s];
+    if (b->ready) return 0;
+    const int was = fl_get_threads();
+    fl_set_threads(sw->c->threads);
+    int rc = fl_measure_ctx_init(&b->mctx, &b->model, fl_data_dir(sw->c->data_dir), 2000, &sw->c->probe, 0);
+    if (rc == 0 && !(b->probs = fl_model_probs(&b->model, sw->train))) rc = -1;
+    fl_set_threads(was);
+    b->ready = rc == 0;
+    return rc;
+}
+
 /* One phase: rank 0 (or the only process) finds what is left to do; the
- * runs go to forked workers, or over the MPI ranks. */
+ * runs go to forked workers, which get the bases their runs read made
+ * ready before the fork (once, not once a worker), or over the MPI ranks,
+ * each readying a base when its first run of that seed comes. */
 static int run_phase(const study_world *w, sweep *sw) {
     sw->run_threads = study_run_threads(sw->c, sw->n);
     if (w->rank == 0 && find_todo(sw)) return -1;
-    return w->size > 1 ? study_mpi_sweep(w, sw) : fork_sweep(sw);
+    if (w->size > 1) return study_mpi_sweep(w, sw);
+    for (int k = 0; k < sw->ntodo; k++)
+        if (study_base_ready(sw, (int)sw->runs[sw->todo[k]].key.seed)) return -1;
+    return fork_sweep(sw);
 }
 
 /* Seed s's base model (study_base_dir), pretrained with seed
@@ -257,9 +273,11 @@ static int find_teacher(sweep *sw, int s, int *teacher) {
         const study_base *b = &sw->bases[s];
         char base_dir[32];
         study_base_dir(s, base_dir, sizeof base_dir);
+        rc = study_base_ready(sw, s);
         ft.save_model = 1;
+        ft.base_probs = b->probs;
         fl_set_threads(sw->run_threads);
-        rc = fl_finetune_run(&ft, &b->model, sw->train, &b->mctx, rundir, base_dir, NULL, NULL, NULL, NULL);
+        if (rc == 0) rc = fl_finetune_run(&ft, &b->model, sw->train, &b->mctx, rundir, base_dir, NULL, NULL, NULL, NULL);
         if (rc) fl_error_wrap("retraining the distill teacher %s", id);
     }
     free(runs);
@@ -367,13 +385,7 @@ static int razor_run(const study_world *w, const fl_razor_config *config) {
     char *replaced = NULL;
     int rc = -1;
     if (!bases || setup_bases(w, &c, bases, &replaced)) goto out;
-    const char *dir = fl_data_dir(c.data_dir);
-    if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
-    /* Each base model's outputs and Fisher: once, shared by its runs. */
-    for (int s = 0; s < c.seeds; s++) {
-        if (fl_measure_ctx_init(&bases[s].mctx, &bases[s].model, dir, 2000, &c.probe, 0)) goto out;
-        if (!(bases[s].probs = fl_model_probs(&bases[s].model, &train))) goto out;
-    }
+    if (fl_task_load(&train, FL_TASK_PARITY, fl_data_dir(c.data_dir), "train")) goto out;
     const int max_runs = study_max_runs(&c);
     runs = fl_malloc((size_t)max_runs * sizeof *runs, "run plan");
     todo = fl_malloc((size_t)max_runs * sizeof *todo, "runs to do");

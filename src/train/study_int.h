@@ -18,12 +18,14 @@ typedef struct {
 } planned_run;
 
 /* One seed's base model and what every run from it reads: the base's
- * share of the measurements, its outputs on the training set (once per
- * study), and the teacher of its distill runs. */
+ * share of the measurements and its outputs on the training set (once per
+ * process, on first need: study_base_ready), and the teacher of its
+ * distill runs. */
 typedef struct {
     fl_mlp model;
     fl_measure_ctx mctx;
     float *probs;
+    int ready;                /* mctx and probs computed */
     fl_mlp teacher;
 } study_base;
 
@@ -36,7 +38,7 @@ void study_base_dir(int s, char *buf, size_t n);
  * (copy-on-write) or, under MPI, build the same one on every rank. */
 typedef struct {
     const fl_razor_config *c;
-    const study_base *bases;  /* one per seed */
+    study_base *bases;        /* one per seed */
     const fl_task_data *train;
     planned_run *runs;
     int n;                    /* planned runs (the whole grid of the phase) */
@@ -44,6 +46,13 @@ typedef struct {
     int run_threads;          /* BLAS/OpenMP threads of every run */
     const char *label;        /* "sweep" or "distill", for messages */
 } sweep;
+
+/* Seed s's base outputs and Fisher (study_base.mctx, probs), computed
+ * the first time a run of the seed needs them, with the study's --threads
+ * as always (so the numbers do not depend on when): a rerun with nothing
+ * left to do, or an MPI rank that gets no run of the seed, never pays for
+ * them. */
+int study_base_ready(const sweep *sw, int s);
 
 /* Threads per run: the cores (--threads, else all) shared by the concurrent
  * runs (--jobs, else one per core) of a whole phase of nplan runs. It

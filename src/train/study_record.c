@@ -40,8 +40,16 @@ int study_record_run(const sweep *sw, int i, run_record *rec) {
     const study_base *b = &sw->bases[r->key.seed];
     char base_dir[32];
     study_base_dir((int)r->key.seed, base_dir, sizeof base_dir);
+    if (study_base_ready(sw, (int)r->key.seed)) {
+        free(dir);
+        rec->status = RUN_FAILED;
+        snprintf(rec->error, sizeof rec->error, "%s", fl_error_msg());
+        return 0;
+    }
+    fl_finetune_config ft = r->ft;
+    ft.base_probs = b->probs;
     double t0 = fl_now();
-    int rc = fl_finetune_run(&r->ft, &b->model, sw->train, &b->mctx, dir, base_dir, on_checkpoint, rec, &rec->final,
+    int rc = fl_finetune_run(&ft, &b->model, sw->train, &b->mctx, dir, base_dir, on_checkpoint, rec, &rec->final,
                              &rec->times[1]);
     free(dir);
     rec->times[0] = fl_now() - t0;
