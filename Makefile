@@ -40,13 +40,21 @@ run: setup build
 # Under ASan+UBSan: every unit test and the short end-to-end runs.
 ASAN_TESTS = ^test_|^e2e_(cli_basics|bad_input|determinism|circuits|grok_small)$$
 
-test: setup build
+# The suite's own time (from the end of setup) is printed at its end, with
+# the kernels it ran on: docs/testing.md keeps the budget (5 minutes on 2
+# cores).
+test: setup
+	@date +%s > .test-start
+	@$(MAKE) --no-print-directory build
 	$(call configure,$(ASAN_BUILD),-DCMAKE_BUILD_TYPE=Debug -DFORGETLAB_SANITIZE=ON)
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 		ctest --output-on-failure -j $(JOBS) -R '$(ASAN_TESTS)'
+	@echo "make test: $$(( $$(date +%s) - $$(cat .test-start) )) s for builds and tests on $(JOBS) jobs," \
+		"BLAS core $$($(BUILD)/forgetlab env --json | sed -n 's/.*"blas_core":[^"]*"\([^"]*\)".*/\1/p')"
+	@rm -f .test-start
 
 # The long, paper-scale checks, run before a release (docs/testing.md):
 # tests/long/*.sh, each as the end-to-end tests are run.
