@@ -154,46 +154,41 @@ static void to_labels(void *dst, const unsigned char *src, size_t n) {
 
 /* Reads the total bytes of data that follow the header into total elements
  * of elsize bytes (through conv), then insists the file ends there. The
- * bytes are read into a buffer that grows with the data actually read, so
- * a header that claims a huge size cannot make us allocate it before the
- * data proves it; only then is the output allocated, once, and converted
- * into (as floats, four times the bytes: advised as huge pages, since the
- * page faults of 188 MB cost more than reading them). */
+ * bytes are read in blocks allocated as the data arrives, so a header that
+ * claims a huge size cannot make us allocate it before the data proves it;
+ * only then is the output allocated, once, and converted into. Blocks, not
+ * a buffer grown by realloc: a realloc copies into fresh pages, and the
+ * page faults of a 188 MB dataset cost more than reading it. */
 static int idx_read_body(idx_file *f, size_t total, size_t elsize, idx_convert conv, void **out) {
-    size_t cap = total < IDX_CHUNK ? total : IDX_CHUNK, len = 0;
-    unsigned char *raw = fl_malloc(cap, f->path), *buf = NULL;
-    if (!raw) return -1;
-    while (len < total) {
-        if (len == cap) {
-            size_t ncap = cap * 2 < total ? cap * 2 : total;
-            unsigned char *nr = realloc(raw, ncap);
-            if (!nr) {
-                fl_error_set("%s: out of memory (%zu bytes)", f->path, ncap);
-                goto fail;
-            }
-            raw = nr;
-            cap = ncap;
-        }
-        const size_t want = cap - len;
+    const size_t block = (size_t)8 << 20;
+    const size_t nblocks = (total + block - 1) / block;
+    unsigned char **blocks = fl_calloc(nblocks ? nblocks : 1, sizeof *blocks, f->path), *buf = NULL;
+    size_t len = 0, k = 0; /* k: blocks read */
+    int rc = -1;
+    if (!blocks) return -1;
+    for (; len < total; k++) {
+        const size_t want = total - len < block ? total - len : block;
         size_t got;
-        if (idx_read_some(f, raw + len, want, &got, "in the data")) goto fail;
+        if (!(blocks[k] = fl_malloc(want, f->path))) goto out;
+        fl_advise_huge(blocks[k], want);
+        if (idx_read_some(f, blocks[k], want, &got, "in the data")) goto out;
         len += got;
         if (got < want) {
             char what[96];
             snprintf(what, sizeof what, "%zu of %zu data bytes", len, total);
             idx_read_failed(f, what);
-            goto fail;
+            goto out;
         }
     }
-    if (idx_expect_end(f) || !(buf = fl_malloc(total * elsize, f->path))) goto fail;
+    if (idx_expect_end(f) || !(buf = fl_malloc(total * elsize, f->path))) goto out;
     fl_advise_huge(buf, total * elsize);
-    conv(buf, raw, total);
-    free(raw);
+    for (size_t i = 0; i < k; i++) conv(buf + i * block * elsize, blocks[i], i + 1 < k ? block : total - i * block);
     *out = buf;
-    return 0;
-fail:
-    free(raw);
-    return -1;
+    rc = 0;
+out:
+    for (size_t i = 0; i < nblocks; i++) free(blocks[i]);
+    free(blocks);
+    return rc;
 }
 
 /* A whole IDX file of the given magic: its ndims sizes into dims, its data
