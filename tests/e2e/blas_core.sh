@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # blas_core.sh: the CLI puts itself on the matrix kernels the CPU deserves
 # (docs/design.md, "Matrix kernels"). With OpenBLAS made to look as if it
-# fell back to its SSE3 kernels (Prescott) on its own, a run re-executes on
-# the CPU's best core after the self-check, says so once, and records the
-# core in config.json; the environment's OPENBLAS_CORETYPE and
-# --blas-core keep|NAME are obeyed; a bad --blas-core exits 2; `env` names
-# the kernels and the CPU.
+# fell back to its SSE3 kernels (Prescott) on its own, a run (and a study)
+# re-executes on the CPU's best core after the self-check, says so once,
+# and records the core in config.json (the study in results.sqlite); the
+# environment's OPENBLAS_CORETYPE and --blas-core keep|NAME are obeyed; a
+# bad --blas-core exits 2; `env` names the kernels and the CPU.
 source "$(dirname "$0")/lib.sh"
 RUN=(grok --p 7 --frac 0.5 --d-model 8 --heads 2 --d-mlp 8 --epochs 4 --log-every 2 --measure-every 4
      --checkpoint-every 4 --threads 1)
@@ -28,6 +28,16 @@ else
     check "'$(grep -c "running on $best instead" "$T/stderr")' == '1'" "  ... says once that it runs on $best"
     check "'$(env_json "$T/fallback" blas_core)' == '$best'" "  ... config.json records core $best"
     check "'$(env_json "$T/fallback" blas_core_chosen_by)' == 'forgetlab'" "  ... chosen by forgetlab"
+fi
+
+# A study on a fallback core: switched once before anything runs (its
+# forked workers inherit the kernels), said once, recorded in the study.
+if [ -n "$best" ]; then
+    expect_exit 0 "a small study on a fallback core" -- env OPENBLAS_CORETYPE=Prescott FORGETLAB_BLAS_TEST_FALLBACK=1 \
+        "$FL" study razor --quick --methods sft1 --no-distill --checkpoint-every 1 --out "$T/study"
+    check "'$(grep -c "running on $best instead" "$T/stderr")' == '1'" "  ... says once that it runs on $best"
+    check "'$(sql "$T/study/results.sqlite" "select value from study where key = 'blas'")'.endswith(' $best')" \
+        "  ... the study records core $best"
 fi
 
 # The user's (or the environment's) setting is kept, silently.

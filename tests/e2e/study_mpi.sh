@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# study_mpi.sh: the small two-seed study over 3 MPI ranks (mpirun on this machine)
-# gives the rows of a single-process study, to the bit; so does a study whose
-# worker rank, then rank 0, is killed (kill -9) and that is rerun each time.
-# Skipped (exit 77) only when the build has no MPI or mpirun cannot start.
+# study_mpi.sh: the small two-seed study over 3 MPI ranks (mpirun on this
+# machine), its worker rank, then rank 0, killed (kill -9) and the study
+# rerun each time, gives the rows of a single-process study, to the bit:
+# every run of it was computed in a 3-rank world, and the last invocation
+# takes it to the end in one go. Skipped (exit 77) only when the build has
+# no MPI or mpirun cannot start.
 source "$(dirname "$0")/lib.sh"
 if "$FL" study --help | grep -q "MPI: not built in"; then
     echo "skip: this forgetlab was built without MPI (libopenmpi-dev missing at build time)"; exit 77; fi
@@ -12,15 +14,6 @@ MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl self
 if ! timeout 60 "${MPIRUN[@]}" true >"$T/probe" 2>&1; then
     echo "skip: mpirun cannot start 3 processes here: $(grep -m1 . "$T/probe")"; exit 77; fi
 reference_study || { finish; exit; }
-
-mkdir -p "$T/mpi"
-cp -r "$REF/base" "$REF/base_s1" "$T/mpi/"
-expect_exit 0 "study over 3 ranks" -- "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/mpi"
-same_rows "$REF/results.csv" "$T/mpi/results.csv" "3 ranks: results.csv = the single-process study's"
-cmp -s "$REF/predictors.csv" "$T/mpi/predictors.csv" && ok "predictors.csv identical" || bad "predictors.csv differs"
-check "$(sql "$T/mpi/results.sqlite" "select count(*) from runs") == 20" "20 runs"
-expect_exit 0 "mpirun -np 1 resumes as a single process (nothing to do)" -- \
-    mpirun --allow-run-as-root -np 1 "$FL" study razor "${SMALL[@]}" --out "$T/mpi"
 
 # kill_rank R AFTER: starts the study over 3 ranks on $T/killed, kills rank R
 # once AFTER runs are written, and checks that the job ended, left no
@@ -47,6 +40,11 @@ mkdir -p "$T/killed"
 cp -r "$REF/base" "$REF/base_s1" "$T/killed/"
 kill_rank 1 4
 kill_rank 0 12
-expect_exit 0 "rerunning the killed study finishes it" -- "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/killed"
-same_rows "$REF/results.csv" "$T/killed/results.csv" "killed ranks, rerun: results.csv = the single-process study's"
+expect_exit 0 "rerunning the killed study over 3 ranks finishes it" -- \
+    "${MPIRUN[@]}" "$FL" study razor "${SMALL[@]}" --out "$T/killed"
+same_rows "$REF/results.csv" "$T/killed/results.csv" "3 ranks, killed, rerun: results.csv = the single-process study's"
+cmp -s "$REF/predictors.csv" "$T/killed/predictors.csv" && ok "predictors.csv identical" || bad "predictors.csv differs"
+check "$(sql "$T/killed/results.sqlite" "select count(*) from runs") == 20" "20 runs"
+expect_exit 0 "mpirun -np 1 resumes as a single process (nothing to do)" -- \
+    mpirun --allow-run-as-root -np 1 "$FL" study razor "${SMALL[@]}" --out "$T/killed"
 finish
