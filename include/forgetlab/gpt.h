@@ -76,6 +76,7 @@ typedef struct {
     float *lnf, *mf, *rf, *logits, *probs, *nll; /* nll [B,T]: each position's -log p(target) */
     /* backward scratch, reused layer by layer */
     float *dx, *dln, *dqkv, *dq, *dk, *dv, *dz, *dfc, *dfch, *dlogits;
+    float *dscore; /* [B, n_head, T, T]: attention's scratch, shared by the layers */
     const int *tok, *targets;
     const float *mask;
     double mask_sum;

@@ -87,7 +87,10 @@ void fl_gelu_backward(float *dinp, const float *dout, const float *inp, long N);
  * Scores are scaled by 1/sqrt(HS). */
 void fl_attention_forward(float *out, float *att, const float *q, const float *k,
                           const float *v, int B, int T, int Tq, int NH, int HS);
-void fl_attention_backward(float *dq, float *dk, float *dv, const float *dout,
+/* dscore[B,NH,Tq,T]: scratch for the gradients of the scores, the size of
+ * att, owned by the caller (allocated with the activations), so that a
+ * backward pass allocates nothing and cannot fail. */
+void fl_attention_backward(float *dq, float *dk, float *dv, float *dscore, const float *dout,
                            const float *att, const float *q, const float *k,
                            const float *v, int B, int T, int Tq, int NH, int HS);
 

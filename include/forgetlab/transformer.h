@@ -86,6 +86,7 @@ typedef struct {
     float *x, *h, *hq, *xq, *q, *k, *v, *att, *z, *attn, *mid, *h2, *pre, *post, *mlp;
     float *ln1_mean, *ln1_rstd, *ln2_mean, *ln2_rstd;
     float *dx, *dh, *dhq, *dxq, *dq, *dk, *dv, *dz, *dattn, *dmid, *dh2, *dpre, *dpost, *dmlp;
+    float *dscore; /* [B, H, Tq, T]: attention's scratch for the score gradients */
 } fl_tf_block_acts;
 
 /* Activation patching: the forward pass overwrites one component's

@@ -129,7 +129,7 @@ int fl_gpt_acts_alloc(fl_gpt_acts *a, const fl_gpt *m, int B, int T) {
     /* Per layer: x ln1 ln2 q k v z x2 (8 C) + qkv (3C) + fc fch (8C) + 4 stats; then the rest. */
     const size_t per_layer = N * (8 * C + 3 * C + 8 * C + 4) + att;
     const size_t total = L * per_layer + N * C /* x[L] */ + N * C + 3 * N /* lnf, mf, rf, nll */ + 2 * N * V +
-                         N * (C + C + 3 * C + 3 * C + C + 8 * C) + N * V;
+                         N * (C + C + 3 * C + 3 * C + C + 8 * C) + N * V + att /* dscore */;
     float *p = a->mem = calloc(total, sizeof(float));
     if (!p) return fl_error_set("gpt: out of memory for the activations of %d x %d tokens", B, T);
 #define TAKE(ptr, n) (ptr = p, p += (n))
@@ -143,7 +143,7 @@ int fl_gpt_acts_alloc(fl_gpt_acts *a, const fl_gpt *m, int B, int T) {
     TAKE(a->logits, N * V), TAKE(a->probs, N * V);
     TAKE(a->dx, N * C), TAKE(a->dln, N * C), TAKE(a->dqkv, N * 3 * C), TAKE(a->dq, N * C), TAKE(a->dk, N * C);
     TAKE(a->dv, N * C), TAKE(a->dz, N * C), TAKE(a->dfc, N * 4 * C), TAKE(a->dfch, N * 4 * C);
-    TAKE(a->dlogits, N * V);
+    TAKE(a->dlogits, N * V), TAKE(a->dscore, att);
 #undef TAKE
     a->B = B, a->T = T;
     return 0;
@@ -279,7 +279,7 @@ void fl_gpt_backward_logits(fl_gpt *m, fl_gpt_acts *a) {
         memset(a->dq, 0, sizeof(float) * N * C);
         memset(a->dk, 0, sizeof(float) * N * C);
         memset(a->dv, 0, sizeof(float) * N * C);
-        fl_attention_backward(a->dq, a->dk, a->dv, a->dz, a->att[l], a->q[l], a->k[l], a->v[l], B, T, T, NH, C / NH);
+        fl_attention_backward(a->dq, a->dk, a->dv, a->dscore, a->dz, a->att[l], a->q[l], a->k[l], a->v[l], B, T, T, NH, C / NH);
         join_qkv(a->dqkv, a->dq, a->dk, a->dv, N, C);
         memset(a->dln, 0, sizeof(float) * N * C);
         fl_linear_backward(a->dln, fl_blob_grad(b, v->attn_w), fl_blob_grad(b, v->attn_b), a->dqkv, a->ln1[l],

@@ -10,8 +10,6 @@
 
 #include <cblas.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define LN_EPS 1e-5f
@@ -152,41 +150,32 @@ void fl_attention_forward(float *out, float *att, const float *q, const float *k
  *   dV += A^T dO;  dA = dO V^T;  dS = A * (dA - rowsum(A * dA)) / sqrt(HS);
  *   dQ += dS K;  dK += dS^T Q.
  * Each (b, h) writes only its own columns of dq, dk, dv. */
-void fl_attention_backward(float *dq, float *dk, float *dv, const float *dout,
+void fl_attention_backward(float *dq, float *dk, float *dv, float *dscore, const float *dout,
                            const float *att, const float *q, const float *k,
                            const float *v, int B, int T, int Tq, int NH, int HS) {
     const int C = NH * HS;
     const float scale = 1.0f / sqrtf((float)HS);
-#pragma omp parallel
-    {
-        float *ds = malloc(sizeof(float) * (size_t)Tq * T);
-#pragma omp for collapse(2) schedule(static)
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < NH; h++) {
-                if (!ds) continue; /* reported below, after the loop */
-                const size_t qo = (size_t)b * Tq * C + h * HS, ko = (size_t)b * T * C + h * HS;
-                const float *a = att + ((size_t)b * NH + h) * Tq * T, *d = dout + qo;
-                if (dv)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, Tq, 1.0f, a, T, d, C, 1.0f, dv + ko,
-                                C);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, T, HS, 1.0f, d, C, v + ko, C, 0.0f, ds, T);
-                for (int i = 0; i < Tq; i++) {
-                    const float *ai = a + (size_t)i * T;
-                    float *si = ds + (size_t)i * T, dot = 0.0f;
-                    for (int j = 0; j < T; j++) dot += ai[j] * si[j];
-                    for (int j = 0; j < T; j++) si[j] = ai[j] * (si[j] - dot) * scale;
-                }
-                if (dq)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, HS, T, 1.0f, ds, T, k + ko, C, 1.0f,
-                                dq + qo, C);
-                if (dk)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, Tq, 1.0f, ds, T, q + qo, C, 1.0f,
-                                dk + ko, C);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const size_t qo = (size_t)b * Tq * C + h * HS, ko = (size_t)b * T * C + h * HS;
+            const size_t ao = ((size_t)b * NH + h) * Tq * T;
+            const float *a = att + ao, *d = dout + qo;
+            float *ds = dscore + ao;
+            if (dv)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, Tq, 1.0f, a, T, d, C, 1.0f, dv + ko, C);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, T, HS, 1.0f, d, C, v + ko, C, 0.0f, ds, T);
+            for (int i = 0; i < Tq; i++) {
+                const float *ai = a + (size_t)i * T;
+                float *si = ds + (size_t)i * T, dot = 0.0f;
+                for (int j = 0; j < T; j++) dot += ai[j] * si[j];
+                for (int j = 0; j < T; j++) si[j] = ai[j] * (si[j] - dot) * scale;
             }
-        if (!ds) { /* Tq x T floats per thread; void layers have no error path */
-            fprintf(stderr, "forgetlab: out of memory in attention's backward pass (%d x %d scores)\n", Tq, T);
-            abort();
+            if (dq)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, HS, T, 1.0f, ds, T, k + ko, C, 1.0f,
+                            dq + qo, C);
+            if (dk)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, HS, Tq, 1.0f, ds, T, q + qo, C, 1.0f,
+                            dk + ko, C);
         }
-        free(ds);
-    }
 }

@@ -163,6 +163,7 @@ static size_t layout(fl_tf_acts *a, const fl_transformer *m, int B, float *base)
             *pre = take(&ar, B * Tq * dm);
             *post = take(&ar, B * Tq * dm);
             *mlp = take(&ar, B * Tq * d);
+            if (pass == 1) k->dscore = take(&ar, B * H * Tq * T);
             if (pass == 0) {
                 k->att = take(&ar, B * H * Tq * T);
                 k->ln1_mean = take(&ar, B * T);
@@ -397,7 +398,7 @@ void fl_tf_backward(fl_transformer *m, fl_tf_acts *a, const float *dlogits) {
         acc(k->dxq, k->dmid, (size_t)Nq * d);
         acc(k->dattn, k->dmid, (size_t)Nq * d);
         fl_linear_backward(k->dz, G(w->o_w), G(w->o_b), k->dattn, k->z, P(w->o_w), Nq, d, d);
-        fl_attention_backward(k->dq, k->dk, k->dv, k->dz, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
+        fl_attention_backward(k->dq, k->dk, k->dv, k->dscore, k->dz, k->att, k->q, k->k, k->v, B, T, Tq, H, HS);
         if (l == 0 && !a->embeds) {
             block0_backward(m, a, B);
             continue;

@@ -6,7 +6,8 @@
 # src/report includes a report header or calls a report entry point (the
 # CLI runs the report after training); none below src/train includes a
 # train header; none outside src/cli includes a cli header; core includes
-# only core; and no public header includes cJSON.
+# only core; nothing outside src/cli aborts or exits; and no public header
+# includes cJSON.
 source "$(dirname "$0")/lib.sh"
 SRC="$(dirname "$0")/../../src"
 below=("$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/train "$SRC"/measure "$SRC"/io)
@@ -21,6 +22,11 @@ hits=$(grep -rn '#include "\(cli\|circuits\)\.h"' "$SRC" --include=*.c | grep -v
 [ -z "$hits" ] && ok "no cli header outside src/cli" || bad "cli headers outside cli: $hits"
 hits=$(grep -rn '#include "forgetlab/' "$SRC"/core | grep -vE 'forgetlab/(blas|blob|clock|error|progress|rng|threads)\.h' || true)
 [ -z "$hits" ] && ok "core includes only core" || bad "core reaches up: $hits"
+# A host process (Python) must survive any failure of the library: no
+# abort() or exit() outside the CLI (a forked study worker's _exit is its
+# own process's end).
+hits=$(grep -rnE '(^|[^_a-z])(abort|exit) *\(' "$SRC" --include=*.c | grep -v "^$SRC/cli/" || true)
+[ -z "$hits" ] && ok "no abort() or exit() outside src/cli" || bad "the library ends its host: $hits"
 hits=$(grep -rln 'cjson/cJSON.h' "$(dirname "$0")/../../include" || true)
 [ -z "$hits" ] && ok "no public header includes cJSON" || bad "cJSON in public headers: $hits"
 finish

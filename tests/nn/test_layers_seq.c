@@ -144,7 +144,10 @@ static void check_attention(int B, int T, int Tq, int NH, int HS) {
     for (int i = 0; i < nq; i++) L += (double)out[i] * R[i];
     assert_close(L, att_ref(thd, &ctx), 1e-5, "attention forward", Tq);
     seed_ones(g, n);
-    fl_attention_backward(g, g + nq, g + nq + nkv, R, att, th, th + nq, th + nq + nkv, B, T, Tq, NH, HS);
+    float *dscore = malloc(sizeof(float) * (size_t)B * NH * Tq * T);
+    assert_non_null(dscore);
+    fl_attention_backward(g, g + nq, g + nq + nkv, dscore, R, att, th, th + nq, th + nq + nkv, B, T, Tq, NH, HS);
+    free(dscore);
     unseed(g, n);
     check_grad(att_ref, &ctx, th, n, g, Tq == T ? "attention backward (all queries)" : "attention backward (last queries)");
     free(th), free(g), free(R), free(out), free(att), free(thd);
