@@ -6,7 +6,7 @@ work: the same data, protocol, grid, measurements and analysis.
 
     /usr/bin/python3 bench/razor_quick_torch.py [--out DIR] [--jobs 2] [--data DIR]
 
-What it does, as the C study does (SCIENCE.md sections 2-3):
+What it does, as the C study does (docs/razor.md):
   * data: MNIST from data/mnist/0..9.json with the C code's fixed stratified
     8000/2000 split (its xoshiro256** split generator is reproduced, so the
     parity test set is the same 2,000 images), Fashion-MNIST from the IDX

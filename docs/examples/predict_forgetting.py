@@ -51,7 +51,7 @@ with torch.no_grad():
     base_new, base_prior = model(x_test).numpy(), model(x_prior).numpy()
 
 # Your own fine-tuning: here SFT towards digits 0 and 1 for even and odd
-# (SCIENCE.md's SFT with fixed targets), one epoch of Adam at lr 1e-4.
+# (SFT with fixed targets, docs/razor.md), one epoch of Adam at lr 1e-4.
 torch.manual_seed(0)
 opt = torch.optim.Adam(model.parameters(), lr=1e-4)
 target = y_new % 2

@@ -1,5 +1,5 @@
 /* activations.h: how far a fine-tuned model's hidden representations moved
- * from the base's on the same inputs (SCIENCE.md section 2, "activation
+ * from the base's on the same inputs (docs/razor.md, "activation
  * change"), and linear CKA between them.
  *
  * (ours) The hidden activations of an input are the post-ReLU outputs of

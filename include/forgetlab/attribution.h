@@ -1,5 +1,5 @@
 /* attribution.h: node attribution patching (AP) for an fl_mlp, and the
- * circuit-stability statistics built on it (SCIENCE.md section 5).
+ * circuit-stability statistics built on it (docs/circuits.md).
  *
  * Components. For every hidden layer l (the ReLU output of Linear l, l <
  * nlayers-1) each unit j is one component, named "layers.{l}.unit.{j}", and
@@ -41,7 +41,7 @@
  * AP scores use the clean point's gradient: one forward on x, one on x'
  * (input corruptions) and one backward, for a batch of examples at once.
  *
- * AP-IG (ig_steps = M > 0; SCIENCE.md "integrated gradients for nodes")
+ * AP-IG (ig_steps = M > 0; docs/circuits.md, integrated gradients for nodes)
  * takes the loss's gradient at inputs interpolated from x' to x (pixels for
  * MLPs, embeddings for transformers), x_j = x' + (j/M)(x - x'), j = 1..M,
  * the loss keeping the clean run's target and, for KL, the clean output as

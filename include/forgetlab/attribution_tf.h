@@ -1,5 +1,5 @@
-/* attribution_tf.h: attribution patching for the transformer (SCIENCE.md
- * section 5), with the conventions of attribution.h: scores are
+/* attribution_tf.h: attribution patching for the transformer
+ * (docs/circuits.md), with the conventions of attribution.h: scores are
  * (a' - a) . dL/da at the CLEAN run, summed over positions and dimensions,
  * signed, positive when the corrupted value would raise the loss.
  *

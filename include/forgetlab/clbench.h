@@ -1,4 +1,4 @@
-/* clbench.h: the continual-learning benchmarks (SCIENCE.md section 7;
+/* clbench.h: the continual-learning benchmarks (docs/continual.md;
  * docs/continual.md), built from the data forgetlab already has:
  *
  *   split-mnist     5 tasks of 2 digits each (0/1, 2/3, ...), from the

@@ -1,5 +1,5 @@
 /* clmetrics.h: the continual-learning metrics of a task sequence
- * (SCIENCE.md section 7) from its accuracy matrix R[t][i], the accuracy on
+ * (docs/continual.md) from its accuracy matrix R[t][i], the accuracy on
  * task i after training on task t (T tasks, row-major R[t * T + i]):
  *
  *   average accuracy   mean_i R[T-1][i], after the last task;

@@ -1,5 +1,5 @@
 /* divergence.h: how far apart two models' output distributions are, averaged
- * over a set of inputs (SCIENCE.md section 2).
+ * over a set of inputs (docs/razor.md).
  *
  * Both models are given by log-probabilities logp0 (the base pi_0) and logp1
  * (the fine-tuned pi) over n inputs and V classes. The forward KL, the

@@ -1,5 +1,5 @@
 /* finetune.h: fine-tuning the base model on the new task (ParityMNIST) by
- * SFT or on-policy RL (SCIENCE.md section 3), measuring every checkpoint.
+ * SFT or on-policy RL (docs/razor.md), measuring every checkpoint.
  *
  *   sft1       even -> 0, odd -> 1
  *   sft2       even -> 0 or 4, odd -> 1 or 5 (drawn once per image; other

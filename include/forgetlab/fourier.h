@@ -1,5 +1,5 @@
 /* fourier.h: Nanda et al.'s progress measures for a transformer trained on
- * a + b mod p (SCIENCE.md section 6): the Fourier spectrum of the token
+ * a + b mod p (docs/grokking.md): the Fourier spectrum of the token
  * embedding, its key frequencies, and the restricted and excluded losses.
  *
  * Frequencies are k = 0 .. (p-1)/2 with w_k = 2 pi k / p; frequency k's

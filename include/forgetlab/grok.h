@@ -1,5 +1,5 @@
 /* grok.h: training a transformer on modular arithmetic and tracking
- * grokking (SCIENCE.md section 6): memorisation, then generalisation long
+ * grokking (docs/grokking.md): memorisation, then generalisation long
  * after, with Nanda et al.'s progress measures along the way.
  *
  * The run directory holds config.json, metrics.jsonl (epoch, train_loss,

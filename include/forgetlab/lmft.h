@@ -1,6 +1,6 @@
 /* lmft.h: fine-tuning the pretrained language model on the new task (word
  * completion, newtask.h) by supervised learning and by on-policy RL
- * (SCIENCE.md section 8; docs/lm.md, "Fine-tuning"), every checkpoint
+ * (docs/lm.md, "Fine-tuning"), every checkpoint
  * measured (lmmeasure.h). One step takes `batch` training prompts.
  *
  *   sft        the rest of the prompt's alphabetically first word, then '='

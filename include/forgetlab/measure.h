@@ -1,5 +1,5 @@
 /* measure.h: everything forgetlab reports about a fine-tuned model against
- * its base (SCIENCE.md section 2): accuracies on the new task (ParityMNIST)
+ * its base (docs/razor.md): accuracies on the new task (ParityMNIST)
  * and the prior task (FashionMNIST), forgetting, and every predictor.
  *
  * What depends only on the base model (its log-probabilities on both test

@@ -1,5 +1,5 @@
 /* objectives.h: the fine-tuning objectives of the RL's Razor study
- * (SCIENCE.md section 3), as losses on a batch of logits with their
+ * (docs/razor.md), as losses on a batch of logits with their
  * gradients with respect to the logits.
  *
  * Every function takes the batch's probabilities probs[B,V] (softmax of the

@@ -1,5 +1,5 @@
 /* pretrain.h: the joint pretraining of the RL's Razor base model on
- * ParityMNIST + FashionMNIST (SCIENCE.md section 3), and evaluation of a
+ * ParityMNIST + FashionMNIST (docs/razor.md), and evaluation of a
  * model on both tasks. */
 #ifndef FORGETLAB_PRETRAIN_H
 #define FORGETLAB_PRETRAIN_H

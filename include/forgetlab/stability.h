@@ -1,4 +1,4 @@
-/* stability.h: circuit stability (SCIENCE.md section 5) from per-example
+/* stability.h: circuit stability (docs/circuits.md) from per-example
  * attribution scores, whatever model or method produced them: the circuit
  * vector of each subtask (the mean score of its examples), the Spearman
  * matrix between subtasks, its mean off-diagonal entry (CS), classes of

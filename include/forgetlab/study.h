@@ -1,4 +1,4 @@
-/* study.h: the RL's Razor study (SCIENCE.md sections 2-3): pretrain the base
+/* study.h: the RL's Razor study (docs/razor.md): pretrain the base
  * model, sweep methods x learning rates x schedules x epochs x seeds,
  * measure every checkpoint, then fit forgetting against every predictor and
  * each method's Pareto frontier, and write the report.

@@ -1,5 +1,5 @@
 /* weights.h: how far a fine-tuned model's parameters moved from the base
- * (SCIENCE.md section 2, "weight change"): L1, Fisher-weighted L2 with the
+ * (docs/razor.md, "weight change"): L1, Fisher-weighted L2 with the
  * base model's diagonal Fisher, and per-layer spectral norm and numerical
  * rank of the update delta W. */
 #ifndef FORGETLAB_WEIGHTS_H

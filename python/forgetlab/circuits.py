@@ -1,5 +1,5 @@
 """circuits.py: attribution-patching circuits of an MLP and their
-stability (SCIENCE.md section 5), on examples the caller chooses: the
+stability (docs/circuits.md), on examples the caller chooses: the
 same scores and statistics as `forgetlab circuits`, computed by the same
 C code.
 

@@ -1,5 +1,5 @@
 /* circuit_probe.c: circuit stability as a predictor of forgetting
- * (SCIENCE.md section 5, "over time"). At each checkpoint of a study, the
+ * (docs/circuits.md, "over time"). At each checkpoint of a study, the
  * prior task's circuit vectors per class on the same Fashion test images:
  *
  *   circuit_stability        the configured probe (default: KL from the

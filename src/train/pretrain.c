@@ -1,4 +1,4 @@
-/* pretrain.c: the base model of the RL's Razor toy (SCIENCE.md section 3):
+/* pretrain.c: the base model of the RL's Razor toy (docs/razor.md):
  * an MLP trained jointly on per_task images of ParityMNIST and of
  * FashionMNIST, then evaluated on both test sets. */
 #include "forgetlab/clock.h"
