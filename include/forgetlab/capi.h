@@ -17,6 +17,10 @@ const char *fl_capi_version(void);
 const char *fl_capi_error(void);
 /* Threads for BLAS and OpenMP (0: every core); the count in use after. */
 int fl_capi_set_threads(int n);
+/* Where the library's notices go (log.h): fn(level, line, ctx) with level
+ * 0 (information) or 1 (warning) and the line with its newline; NULL: back
+ * to stderr. */
+void fl_capi_set_log(void (*fn)(int level, const char *line, void *ctx), void *ctx);
 /* What the library runs on, as JSON text (free with fl_capi_free_text):
  * config.json's "environment" object and "blas_core_suggested", the core
  * the CLI would switch to ("" when the loaded one is right). A process that

@@ -11,7 +11,7 @@
 int fl_cpu_count(void);
 
 /* Sets OpenBLAS and OpenMP to n threads (n <= 0 means all cores; more than
- * the cores is capped to them, with a warning on stderr). Returns the count
+ * the cores is capped to them, with a warning in the log, log.h). Returns the count
  * in force. */
 int fl_set_threads(int n);
 

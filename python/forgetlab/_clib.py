@@ -24,6 +24,7 @@ _PROTOTYPES = {
     "fl_capi_error": (_S, []),
     "fl_capi_set_threads": (_I, [_I]),
     "fl_capi_environment": (_P, []),
+    "fl_capi_set_log": (None, [ctypes.c_void_p, _P]),
     "fl_capi_divergences": (_I, [F32, F32, _I, _I, F64]),
     "fl_capi_load": (_P, [_S]),
     "fl_capi_free": (None, [_P]),
@@ -74,9 +75,21 @@ def lib():
     for name, (res, args) in _PROTOTYPES.items():
         f = getattr(L, name)
         f.restype, f.argtypes = res, args
+    L.fl_capi_set_log(ctypes.cast(_LOG_SINK, ctypes.c_void_p), None)
     _lib = L
     _warn_kernels()
     return L
+
+
+def _log_line(level, line, ctx):
+    """The library's notices (threads capped, a run resumed, ...) as records
+    of the "forgetlab" logger, never straight to stderr."""
+    logging.getLogger("forgetlab").log(logging.WARNING if level else logging.INFO,
+                                       line.decode(errors="replace").rstrip("\n"))
+
+
+# Kept for the life of the module: the library holds a pointer to it.
+_LOG_SINK = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)(_log_line)
 
 
 def environment():

@@ -1,12 +1,14 @@
 /* capi.c: the C API the Python package calls (capi.h), over the library's
  * own functions: inputs checked, errors kept for fl_capi_error. This file:
- * the version, errors, threads, the environment and divergences; models in capi_model.c,
+ * the version, errors, the log's sink, threads, the environment and
+ * divergences; models in capi_model.c,
  * circuits in capi_circuits.c. */
 #include "forgetlab/capi.h"
 
 #include "forgetlab/blas.h"
 #include "forgetlab/divergence.h"
 #include "forgetlab/error.h"
+#include "forgetlab/log.h"
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 
@@ -23,6 +25,8 @@ int fl_capi_set_threads(int n) {
     if (n < 0) return fl_error_set("threads %d: at least 0 (0: every core)", n);
     return fl_set_threads(n);
 }
+
+void fl_capi_set_log(void (*fn)(int level, const char *line, void *ctx), void *ctx) { fl_log_set_sink(fn, ctx); }
 
 char *fl_capi_environment(void) {
     fl_cpu_features f;

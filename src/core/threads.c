@@ -1,5 +1,6 @@
 /* threads.c: sets OpenBLAS and OpenMP to one shared thread count. */
 #include "forgetlab/threads.h"
+#include "forgetlab/log.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -18,8 +19,8 @@ int fl_set_threads(int n) {
     if (n <= 0) n = cores;
     if (n > cores) {
         /* More threads than cores only time-slice them: slower, never
-         * faster. Said once, on stderr, and capped. */
-        fprintf(stderr, "forgetlab: %d threads asked for, this machine has %d cores: using %d\n", n, cores, cores);
+         * faster. Said once, in the log, and capped. */
+        fl_log(FL_LOG_WARN, "forgetlab: %d threads asked for, this machine has %d cores: using %d\n", n, cores, cores);
         n = cores;
     }
     openblas_set_num_threads(n);

@@ -9,6 +9,7 @@
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/threads.h"
+#include "forgetlab/log.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -264,7 +265,7 @@ int fl_rundir_claim(const char *dir, const char *command, const char *identity, 
         free(aside);
         return fl_error_set("%s: cannot move the old run aside: %s", dir, strerror(errno));
     }
-    fprintf(stderr, "forgetlab: --overwrite: %s (%s) moved to %s until the new run finishes\n", dir, what, aside);
+    fl_log(FL_LOG_INFO, "forgetlab: --overwrite: %s (%s) moved to %s until the new run finishes\n", dir, what, aside);
     *replaced = aside;
     return 0;
 }
@@ -290,7 +291,7 @@ static int remove_tree(const char *path) {
 void fl_rundir_release(char *replaced, int ok) {
     if (!replaced) return;
     if (ok) remove_tree(replaced);
-    else fprintf(stderr, "forgetlab: the replaced run is kept at %s\n", replaced);
+    else fl_log(FL_LOG_INFO, "forgetlab: the replaced run is kept at %s\n", replaced);
     free(replaced);
 }
 

@@ -12,6 +12,7 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/grok.h"
 #include "forgetlab/npy.h"
+#include "forgetlab/log.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -29,11 +30,11 @@ static void subtask_name(const fl_circuits_request *a, int s, char *buf, size_t 
     else snprintf(buf, n, "%d", s);
 }
 
-/* The patching check's files, and its line on stderr. */
+/* The patching check's files, and its line in the log. */
 static int report_patching(const fl_circuits_request *a, int n, int nc, const float *score, const float *change) {
     double pairs, means;
     if (fl_circuits_write_patching(a->out, n, nc, score, change, &pairs, &means)) return -1;
-    fprintf(stderr, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
+    fl_log(FL_LOG_INFO, "circuits: attribution against real patching on %d examples x %d components: Spearman %.4f over pairs, "
             "%.4f over the components' means -> %s/patching.json\n", n, nc, pairs, means, a->out);
     return 0;
 }
@@ -143,7 +144,7 @@ static int circuits_mlp(fl_circuits_request *a) {
                                     .count = ex.count, .nc = nc, .name_of = mlp_component_name, .model = &m,
                                     .scores = scores, .vec = vec, .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res) || write_examples(a->out, &ex)) goto out;
-    fprintf(stderr, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
+    fl_log(FL_LOG_INFO, "circuits: %s, %d subtasks x %d components, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n",
            fl_task_name(a->task), k, nc, st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching(a, &m, &ex, scores)) goto out;
     rc = 0;
@@ -235,7 +236,7 @@ static int circuits_modarith(fl_circuits_request *a) {
                                     .name_of = a->edges ? edge_name : node_name, .model = &m, .scores = scores, .vec = vec,
                                     .rho = rho, .stats = &st};
     if (fl_mkdirs(a->out) || fl_circuits_write(a->out, &res)) goto out;
-    fprintf(stderr, "circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
+    fl_log(FL_LOG_INFO, "circuits: modarith, %d subtasks x %d %s, CS = %.4f (random splits %.4f [%.4f, %.4f]) -> %s\n", k, nc,
            a->edges ? "edges" : "components", st.cs, st.random.mean, st.random.lo, st.random.hi, a->out);
     if (a->check_patching && check_patching_tf(a, &m, &ex)) goto out;
     rc = 0;

@@ -18,6 +18,7 @@
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
 #include "forgetlab/trainloop.h"
+#include "forgetlab/log.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -512,11 +513,11 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     if (resumed < 0) goto out;
     if (resumed && (r.epoch >= c->epochs || (c->stop_at_grok && r.grokked >= 0))) {
         fl_loop_end(&L);
-        fprintf(stderr, "grok: %s is complete (epoch %ld); nothing to do\n", out_dir, r.epoch);
+        fl_log(FL_LOG_INFO, "grok: %s is complete (epoch %ld); nothing to do\n", out_dir, r.epoch);
         rc = 0;
         goto out;
     }
-    if (resumed) fprintf(stderr, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
+    if (resumed) fl_log(FL_LOG_INFO, "grok: resuming %s at epoch %ld\n", out_dir, r.epoch);
     const long wall_before = r.wall_ms, parts_before = r.parts;
 
     const long first = r.epoch;

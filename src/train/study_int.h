@@ -143,9 +143,11 @@ int study_pool_run(const study_pool *p);
 int study_claim(const char *out_dir, const char *db, const char *grid, int overwrite, char **replaced);
 
 /* Records which build (fl_build_id) runs the study: "build", the first,
- * and "builds", every build that has added runs. Resuming with another
- * build than the first warns on stderr: the finished runs stay as that
- * build made them, the new ones come from this one. */
+ * and "builds", every build that has added runs; and on which matrix
+ * kernels (fl_blas_kernels_id): "blas" and "blas_all". Resuming with
+ * another build or other kernels than the first warns (log.h): the
+ * finished runs stay as they were made, the new ones come from this
+ * process. */
 int study_note_build(fl_results *db, const char *out_dir);
 
 /* The MPI world of this process: size 1 when it was not started by an MPI

@@ -13,6 +13,7 @@
 #include "forgetlab/rundir.h"
 #include "forgetlab/threads.h"
 #include "forgetlab/train.h"
+#include "forgetlab/log.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -188,7 +189,7 @@ static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *di
     fl_lm_defaults(&lc);
     fl_lm_preset(&lc, preset);
     lc.seed = (uint64_t)s, lc.threads = c->threads, lc.progress = c->progress, lc.data_dir = c->data_dir;
-    fprintf(stderr, "study: pretraining the %s base of seed %d into %s (once; later studies reuse it)\n", preset, s,
+    fl_log(FL_LOG_INFO, "study: pretraining the %s base of seed %d into %s (once; later studies reuse it)\n", preset, s,
             dir);
     if (fl_mkdirs(cache) || fl_lm_pretrain_run(&lc, dir)) return fl_error_wrap("pretraining the base of seed %d", s);
     return 0;

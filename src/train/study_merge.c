@@ -16,6 +16,7 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/clstudy.h"
 #include "forgetlab/lmstudy.h"
+#include "forgetlab/log.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -225,7 +226,7 @@ static int check_runs(const char *const *dirs, int n, const char *out, const stu
     for (int i = 0; i < nplan && rc == 0; i++)
         if (where[i] < 0 && missing++ == 0) first_missing = i;
     if (rc == 0 && dups > 0)
-        fprintf(stderr, "forgetlab merge: %d run(s) finished in more than one directory (e.g. %s in %s and %s); "
+        fl_log(FL_LOG_WARN, "forgetlab merge: %d run(s) finished in more than one directory (e.g. %s in %s and %s); "
                 "kept the first copy\n", dups, ids[first_dup], dirs[where[first_dup]], dirs[dup_dir]);
     if (rc == 0 && missing > 0) {
         char shard[64] = "";
@@ -236,7 +237,7 @@ static int check_runs(const char *const *dirs, int n, const char *out, const stu
                               "command resumes it), or merge with --partial", missing, nplan, ids[first_missing],
                               shard);
         else
-            fprintf(stderr, "forgetlab merge: %d of %d runs missing (e.g. %s%s); merged the rest (--partial)\n",
+            fl_log(FL_LOG_WARN, "forgetlab merge: %d of %d runs missing (e.g. %s%s); merged the rest (--partial)\n",
                     missing, nplan, ids[first_missing], shard);
     }
     free(ids);
@@ -314,7 +315,7 @@ static int merge_makers(fl_results *db, const char *const *dirs, int n) {
         char all[1024], first[160];
         int count = 0;
         if (part_values(dirs, n, K[i].first, K[i].all, all, sizeof all, &count)) return -1;
-        if (count > 1) fprintf(stderr, K[i].warning, count, all);
+        if (count > 1) fl_log(FL_LOG_WARN, K[i].warning, count, all);
         if (!all[0]) continue;
         snprintf(first, sizeof first, "%.*s", (int)strcspn(all, ","), all);
         if (fl_results_set_meta(db, K[i].first, first) || fl_results_set_meta(db, K[i].all, all)) return -1;

@@ -20,6 +20,7 @@
 #include "forgetlab/fileio.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/threads.h"
+#include "forgetlab/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,7 +136,7 @@ int study_mpi_finish(study_world *w, int rc) {
     } else if (rc && !g_root_stopped) {
         /* Rank 0 does not know: stop the job; what rank 0 wrote stays, and
          * rerunning the command resumes. */
-        fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+        fl_log(FL_LOG_WARN, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
         MPI_Abort(MPI_COMM_WORLD, 1);
     } else if (!g_root_stopped) {
         rc = study_mpi_share(w, 0) < 0 ? -1 : 0;
@@ -169,7 +170,7 @@ static int worker_jobs(const study_world *w, const study_jobs *j) {
         /* A failed run still sends its outcome: rank 0 reports it and stops
          * this rank; only an outcome that cannot be sent aborts. */
         if (j->run(j->ctx, i, &buf, &n) && !buf) {
-            fprintf(stderr, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
+            fl_log(FL_LOG_WARN, "forgetlab study: rank %d: %s\n", w->rank, fl_error_msg());
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
     }
@@ -239,7 +240,7 @@ static int commit(fl_results *db, const study_jobs *j, const void *buf, size_t n
     *busy_s += fl_now() - t0;
     *ckpts += k;
     if (rc == 0) return 0;
-    fprintf(stderr, "forgetlab study: rank %d: %s\n", from, db->db ? fl_error_msg() : "no results database");
+    fl_log(FL_LOG_WARN, "forgetlab study: rank %d: %s\n", from, db->db ? fl_error_msg() : "no results database");
     return 1;
 }
 
@@ -253,7 +254,7 @@ static int root_runs_too(void) {
 static int root_jobs(const study_world *w, const study_jobs *j) {
     fl_results db = {0};
     int failed = fl_results_open_any(&db, j->db_path) == 0 ? 0 : 1;
-    if (failed) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+    if (failed) fl_log(FL_LOG_WARN, "forgetlab study: %s\n", fl_error_msg());
     root_state s = {.j = j, .next = failed ? j->ntodo : 0};
     pthread_mutex_init(&s.mu, NULL);
     pthread_t thread;
@@ -279,7 +280,7 @@ static int root_jobs(const study_world *w, const study_jobs *j) {
             MPI_Get_count(&st, MPI_BYTE, &n);
             void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run's outcome");
             if (!buf) {
-                fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+                fl_log(FL_LOG_WARN, "forgetlab study: %s\n", fl_error_msg());
                 MPI_Abort(MPI_COMM_WORLD, 1);
             }
             MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);

@@ -14,6 +14,7 @@
 #include "forgetlab/rundir.h"
 #include "forgetlab/progress.h"
 #include "forgetlab/threads.h"
+#include "forgetlab/log.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +34,7 @@ static int worker(const study_pool *p, int *next) {
         if (k >= p->njobs) break;
         rc = p->job(p->ctx, k, &db);
     }
-    if (rc) fprintf(stderr, "forgetlab study: %s\n", fl_error_msg());
+    if (rc) fl_log(FL_LOG_WARN, "forgetlab study: %s\n", fl_error_msg());
     if (db.db) fl_results_close(&db);
     return rc ? 1 : 0;
 }
@@ -136,14 +137,14 @@ int study_note_build(fl_results *db, const char *out_dir) {
     const int build = note_identity(db, "build", "builds", fl_build_id(), was, sizeof was);
     if (build < 0) return -1;
     if (build)
-        fprintf(stderr, "study: %s was begun by another build of forgetlab (%s; this is %s): its finished runs are "
+        fl_log(FL_LOG_WARN, "study: %s was begun by another build of forgetlab (%s; this is %s): its finished runs are "
                         "kept as that build made them and the rest will come from this one; to redo them all, use "
                         "another --out\n", out_dir, was, fl_build_id());
     fl_blas_kernels_id(kernels, sizeof kernels);
     const int blas = note_identity(db, "blas", "blas_all", kernels, was, sizeof was);
     if (blas < 0) return -1;
     if (blas)
-        fprintf(stderr, "study: %s was begun on other matrix kernels (%s; these are %s): the same seeds give other "
+        fl_log(FL_LOG_WARN, "study: %s was begun on other matrix kernels (%s; these are %s): the same seeds give other "
                         "numbers on them, so its finished runs and the ones added now are not comparable bit for bit "
                         "(docs/design.md)\n", out_dir, was, kernels);
     return 0;

@@ -7,6 +7,7 @@
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
 #include "forgetlab/train.h"
+#include "forgetlab/log.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ int study_record_run(const sweep *sw, int i, run_record *rec) {
 int study_record_commit(fl_results *db, const sweep *sw, const run_record *rec) {
     const planned_run *r = &sw->runs[rec->run];
     if (rec->status == RUN_FAILED) return fl_error_set("run %s: %s", r->id, rec->error);
-    if (rec->status == RUN_DIVERGED) fprintf(stderr, "forgetlab study: run %s: %s\n", r->id, rec->error);
+    if (rec->status == RUN_DIVERGED) fl_log(FL_LOG_WARN, "forgetlab study: run %s: %s\n", r->id, rec->error);
     if (fl_results_begin(db)) return fl_error_wrap("run %s", r->id);
     /* An earlier attempt killed half-way may have left checkpoints behind
      * (studies written before runs were committed whole did). */

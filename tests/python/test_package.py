@@ -2,7 +2,7 @@
 its version is the CLI's; divergences() equals `forgetlab measure
 --base-logits --logits` to 1e-6 relative on random logits, and NumPy's own
 forward KL; environment() names the kernels as `forgetlab env` does and
-warns of a fallback core; bad input (another shape, a NaN, strings, three dimensions)
+warns of a fallback core; the library's notices go to `logging`; bad input (another shape, a NaN, strings, three dimensions)
 raises ValueError saying what is wrong."""
 import json
 import os
@@ -62,6 +62,14 @@ class TestPackage(unittest.TestCase):
         if env["blas_core_best"]:
             self.assertIn("runs its Prescott kernels", fell.stderr)
             self.assertIn("OPENBLAS_CORETYPE=%s" % env["blas_core_best"], fell.stderr)
+
+    def test_log_to_logging(self):
+        """The library's notices reach the "forgetlab" logger, not stderr."""
+        with self.assertLogs("forgetlab", level="WARNING") as logs:
+            n = forgetlab.set_threads(100000)
+        forgetlab.set_threads(0)
+        self.assertGreaterEqual(n, 1)
+        self.assertTrue(any("threads asked for" in m for m in logs.output), logs.output)
 
     def test_bad_input(self):
         bad = self.b.copy()
