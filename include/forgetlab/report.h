@@ -3,6 +3,8 @@
 #ifndef FORGETLAB_REPORT_H
 #define FORGETLAB_REPORT_H
 
+#include <stdio.h>
+
 #include "forgetlab/results.h"
 #include "forgetlab/stats.h"
 
@@ -105,8 +107,9 @@ double fl_paper_r2(const fl_study_kind *k, const char *name);
 
 /* The analysis of a razor study from DIR/results.sqlite: results.csv,
  * predictors.csv, frontier.csv, methods.csv, the plots and index.html;
- * prints the predictor and method tables. opts NULL: the defaults. */
-int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts);
+ * the predictor and method tables written to out (the CLI's stdout; NULL:
+ * not written). opts NULL: the defaults. */
+int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *out);
 
 /* The plots of a finished or running grok directory, from metrics.jsonl
  * and model.safetensors: curves (accuracy and loss over epochs), progress
@@ -122,9 +125,9 @@ int fl_lm_plots(const char *dir);
 /* The analysis of a continual-learning study (clstudy.h) from
  * DIR/results.sqlite: results.csv, metrics.csv, predictors.csv, a heatmap
  * of every run's accuracy matrix, average accuracy over the sequence per
- * method, forgetting against the boundary's forward KL, index.html; prints
- * each method's average accuracy and BWT. */
-int fl_clstudy_analyse(const char *dir);
+ * method, forgetting against the boundary's forward KL, index.html; each
+ * method's average accuracy and BWT written to out (NULL: not written). */
+int fl_clstudy_analyse(const char *dir, FILE *out);
 
 /* Plots and index.html of a razor study directory. */
 int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts);

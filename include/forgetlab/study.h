@@ -74,8 +74,9 @@ int fl_razor_run(const fl_razor_config *c, int *writer);
 
 /* Combines the study directories dirs[0..n) (the shards of one grid, run
  * by one version with the same base model and threads per run) into out.
- * Refuses missing runs unless partial. */
-int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial);
+ * Refuses missing runs unless partial. *added (if not NULL): the runs it
+ * copied that out did not hold. */
+int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial, int *added);
 
 /* Whether this build can spread a study over MPI ranks. */
 int fl_razor_has_mpi(void);

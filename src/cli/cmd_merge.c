@@ -57,13 +57,15 @@ static int run(int argc, char **argv) {
     if (rc) return FL_EXIT_USAGE;
     if (!a.out) return fl_usage_error("merge", "--out DIR is required");
     if (npos < 1) return fl_usage_error("merge", "expected the study directories to merge");
-    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial)) return fl_fail("merge");
+    int added = 0;
+    if (fl_razor_merge((const char *const *)pos, npos, a.out, a.partial, &added)) return fl_fail("merge");
+    printf("merged %d part(s) into %s: %d new run(s)\n\n", npos, a.out, added);
     /* A continual-learning study has its own analysis; the others razor's. */
     char *db = fl_path_join(a.out, "results.sqlite"), kind[32] = "";
     int have = 0;
     if (db) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
     free(db);
-    if (strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(a.out) : fl_razor_analyse(a.out, NULL))
+    if (strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(a.out, stdout) : fl_razor_analyse(a.out, NULL, stdout))
         return fl_fail("merge");
     return FL_EXIT_OK;
 }

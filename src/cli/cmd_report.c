@@ -65,7 +65,7 @@ static int run(int argc, char **argv) {
     if (study) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
     free(db), free(cfg);
     if (study) {
-        const int rs = strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(pos[0]) : fl_razor_analyse(pos[0], &opts);
+        const int rs = strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(pos[0], stdout) : fl_razor_analyse(pos[0], &opts, stdout);
         return rs ? fl_fail("report") : FL_EXIT_OK;
     }
     if (command && (!strcmp(command, "grok") || !strcmp(command, "lm-pretrain"))) {

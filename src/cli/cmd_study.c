@@ -93,7 +93,7 @@ static int run(int argc, char **argv) {
     /* The process that wrote results.sqlite analyses it; a shard's
      * analysis covers its part only (`merge` gives the study's). */
     if (!writer) return FL_EXIT_OK;
-    if (fl_razor_analyse(c.out_dir, NULL)) return fl_fail("study");
+    if (fl_razor_analyse(c.out_dir, NULL, stdout)) return fl_fail("study");
     summary(c.out_dir);
     return FL_EXIT_OK;
 }

@@ -51,7 +51,7 @@ int fl_study_continual_main(int argc, char **argv) {
     if (rr == FL_BAD_REQUEST) return fl_usage_error("study continual", "%s", fl_error_msg());
     if (rr) return fl_fail("study continual");
     if (!writer) return FL_EXIT_OK;
-    if (fl_clstudy_analyse(c.out_dir)) return fl_fail("study continual");
+    if (fl_clstudy_analyse(c.out_dir, stdout)) return fl_fail("study continual");
     fprintf(stderr, "study continual: report: %s/index.html\n", c.out_dir);
     return FL_EXIT_OK;
 }

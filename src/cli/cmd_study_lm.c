@@ -48,7 +48,7 @@ int fl_study_lm_main(int argc, char **argv) {
     if (rr == FL_BAD_REQUEST) return fl_usage_error("study lm", "%s", fl_error_msg());
     if (rr) return fl_fail("study lm");
     if (!writer) return FL_EXIT_OK;
-    if (fl_razor_analyse(c.out_dir, NULL)) return fl_fail("study lm");
+    if (fl_razor_analyse(c.out_dir, NULL, stdout)) return fl_fail("study lm");
     fprintf(stderr, "study lm: report: %s/index.html\n", c.out_dir);
     return FL_EXIT_OK;
 }

@@ -228,7 +228,7 @@ static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estima
     return rc;
 }
 
-int fl_clstudy_analyse(const char *dir) {
+int fl_clstudy_analyse(const char *dir, FILE *out) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
     fl_points pts = {0};
@@ -342,11 +342,12 @@ int fl_clstudy_analyse(const char *dir) {
           "runs/RUN/accuracy_matrix.npy and accuracy_METHOD_sSEED.png.</p>\n</body></html>\n", f);
     fclose(f), f = NULL;
     if (write_file(dir, "index.html", buf)) goto out;
-    for (int j = 0; j < nm; j++)
-        printf("%-10s average accuracy %.3f [%.3f, %.3f]  BWT %+.3f [%+.3f, %+.3f]  (%d seed%s)\n", methods[j],
+    for (int j = 0; j < nm && out; j++)
+        fprintf(out, "%-10s average accuracy %.3f [%.3f, %.3f]  BWT %+.3f [%+.3f, %+.3f]  (%d seed%s)\n", methods[j],
                est[j][0].v, est[j][0].lo, est[j][0].hi, est[j][1].v, est[j][1].lo, est[j][1].hi, nseeds[j],
                nseeds[j] > 1 ? "s" : "");
-    printf("forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n", ci_new.r2,
+    if (out)
+        fprintf(out, "forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n", ci_new.r2,
            ci_new.lo, ci_new.hi, sp_new);
     rc = 0;
 out:

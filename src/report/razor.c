@@ -145,33 +145,33 @@ int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *
     return n;
 }
 
-static void print_summary(const fl_razor_analysis *a) {
-    printf("%d checkpoints of %d runs, %d seed(s); intervals resample whole runs%s\n\n", a->pts.n, a->pts.nruns,
+static void print_summary(const fl_razor_analysis *a, FILE *out) {
+    fprintf(out, "%d checkpoints of %d runs, %d seed(s); intervals resample whole runs%s\n\n", a->pts.n, a->pts.nruns,
            a->nseeds, a->nseeds > 1 ? " within resampled seeds" : "");
-    printf("%-24s %-7s %6s  %-16s %7s  %-16s %9s\n", "predictor", "side", "R^2", "95% interval", "LOMO", "95% interval",
+    fprintf(out, "%-24s %-7s %6s  %-16s %7s  %-16s %9s\n", "predictor", "side", "R^2", "95% interval", "LOMO", "95% interval",
            "spearman");
     for (int k = 0; k < a->npred; k++) {
         const fl_predictor_fit *f = &a->pred[k];
-        printf("%-24s %-7s %6.3f  [%6.3f, %6.3f] %7.3f  [%6.3f, %6.3f] %9.3f\n", f->name, f->side, f->ci.r2, f->ci.lo,
+        fprintf(out, "%-24s %-7s %6.3f  [%6.3f, %6.3f] %7.3f  [%6.3f, %6.3f] %9.3f\n", f->name, f->side, f->ci.r2, f->ci.lo,
                f->ci.hi, f->lomo.r2, f->lomo.lo, f->lomo.hi, f->spearman);
     }
-    printf("\nfrontier area over new-task accuracy [%.3f, %.3f] (mean prior-task accuracy on it), and prior-task "
+    fprintf(out, "\nfrontier area over new-task accuracy [%.3f, %.3f] (mean prior-task accuracy on it), and prior-task "
            "accuracy at matched new-task accuracy\n%-10s %-22s", a->range_lo, a->range_hi, "method", "frontier mean");
-    for (int j = 0; j < FL_MATCH_LEVELS; j++) printf("  t=%.2f        ", a->match_level[j]);
-    printf("\n");
+    for (int j = 0; j < FL_MATCH_LEVELS; j++) fprintf(out, "  t=%.2f        ", a->match_level[j]);
+    fprintf(out, "\n");
     const double w = a->range_hi - a->range_lo;
     for (int m = 0; m < a->nmeth; m++) {
         const fl_method_fit *f = &a->meth[m];
-        printf("%-10s %.3f [%.3f, %.3f]  ", f->method, f->area.v / w, f->area.lo / w, f->area.hi / w);
+        fprintf(out, "%-10s %.3f [%.3f, %.3f]  ", f->method, f->area.v / w, f->area.lo / w, f->area.hi / w);
         for (int j = 0; j < FL_MATCH_LEVELS; j++)
-            if (isnan(f->matched[j].v)) printf("  %-14s", "-");
-            else printf("  %.3f [%.2f,%.2f]", f->matched[j].v, f->matched[j].lo, f->matched[j].hi);
-        printf("\n");
+            if (isnan(f->matched[j].v)) fprintf(out, "  %-14s", "-");
+            else fprintf(out, "  %.3f [%.2f,%.2f]", f->matched[j].v, f->matched[j].lo, f->matched[j].hi);
+        fprintf(out, "\n");
     }
-    printf("\nforgetting on forward KL within each method, and its mean excess over the other methods' curve\n");
+    fprintf(out, "\nforgetting on forward KL within each method, and its mean excess over the other methods' curve\n");
     for (int m = 0; m < a->nmeth; m++) {
         const fl_method_fit *f = &a->meth[m];
-        printf("%-10s R^2 %6.3f [%6.3f, %6.3f]  excess %+.3f [%+.3f, %+.3f]  vs %s %+.3f [%+.3f, %+.3f]\n", f->method,
+        fprintf(out, "%-10s R^2 %6.3f [%6.3f, %6.3f]  excess %+.3f [%+.3f, %+.3f]  vs %s %+.3f [%+.3f, %+.3f]\n", f->method,
                f->kl_r2.r2, f->kl_r2.lo, f->kl_r2.hi, f->gap_others.v, f->gap_others.lo, f->gap_others.hi,
                a->kind->ref_method,
                f->gap_sft1.v, f->gap_sft1.lo, f->gap_sft1.hi);
@@ -248,7 +248,7 @@ static void full_ranks(const char *dir, fl_razor_analysis *a) {
     free(b), free(f);
 }
 
-int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts) {
+int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *out) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
     fl_razor_analysis *a = calloc(1, sizeof *a);
@@ -284,10 +284,10 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts) {
     if ((a->npred = fl_razor_predictors(&a->pts, a->group, a->pred)) < 0) goto out;
     if (write_tables(dir, a)) goto out;
     if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
-    print_summary(a);
     int diverged = 0;
-    if (fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)
-        printf("\n%d run(s) diverged (status 'diverged' in results.sqlite, with the error)\n", diverged);
+    if (out) print_summary(a, out);
+    if (out && fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)
+        fprintf(out, "\n%d run(s) diverged (status 'diverged' in results.sqlite, with the error)\n", diverged);
     rc = 0;
 out:
     if (a) fl_razor_analysis_free(a);

@@ -323,7 +323,7 @@ static int merge_makers(fl_results *db, const char *const *dirs, int n) {
     return 0;
 }
 
-int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial) {
+int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial, int *added) {
     study_info info;
     if (check_parts(dirs, n, out, &info) || check_runs(dirs, n, out, &info, partial)) return -1;
     if (fl_mkdirs(out)) return -1;
@@ -372,6 +372,6 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial)
         rc = copy_subdir(dirs[0], out, name, 0);
     }
     if (rc) return -1;
-    printf("merged %d part(s) into %s: %d new run(s)\n\n", n, out, total);
+    if (added) *added = total;
     return 0;
 }

@@ -327,7 +327,7 @@ static int root_jobs(const study_world *w, const study_jobs *j) {
     if (db.db) fl_results_close(&db);
     /* What scheduling costs, for docs/scaling.md's reasoning at scale. */
     if (written > 0)
-        printf("%s: %d run(s) over %d ranks x %d thread(s); rank 0 wrote a run in %.2f ms and answered a request "
+        fl_log(FL_LOG_INFO, "%s: %d run(s) over %d ranks x %d thread(s); rank 0 wrote a run in %.2f ms and answered a request "
                "in %.2f ms (writing included)\n", j->label, written, w->size, j->threads,
                1e3 * write_s / written, requests ? 1e3 * answer_s / requests : 0.0);
     if (failed) return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", j->label, failed);

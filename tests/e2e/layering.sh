@@ -6,8 +6,8 @@
 # src/report includes a report header or calls a report entry point (the
 # CLI runs the report after training); none below src/train includes a
 # train header; none outside src/cli includes a cli header; core includes
-# only core; nothing outside src/cli aborts, exits or writes to stderr but
-# through the log (log.h); and no public header includes cJSON.
+# only core; nothing outside src/cli aborts, exits, or writes to stdout or
+# stderr but through the log (log.h); and no public header includes cJSON.
 source "$(dirname "$0")/lib.sh"
 SRC="$(dirname "$0")/../../src"
 below=("$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/train "$SRC"/measure "$SRC"/io)
@@ -27,12 +27,14 @@ hits=$(grep -rn '#include "forgetlab/' "$SRC"/core | grep -vE 'forgetlab/(blas|b
 # own process's end).
 hits=$(grep -rnE '(^|[^_a-z])(abort|exit) *\(' "$SRC" --include=*.c | grep -v "^$SRC/cli/" || true)
 [ -z "$hits" ] && ok "no abort() or exit() outside src/cli" || bad "the library ends its host: $hits"
-# Notices go through the log's sink (log.h): nothing outside src/cli writes
-# to stderr but the sink's default (core/log.c) and the progress bar
+# Notices go through the log's sink (log.h), results to files or to the
+# stream the CLI hands over: nothing outside src/cli writes to stdout or
+# stderr but the sink's default (core/log.c) and the progress bar
 # (core/progress.c).
-hits=$(grep -rnE 'stderr|perror *\(' "$SRC" --include=*.c | grep -vE "^$SRC/(cli/|core/log\.c|core/progress\.c)" || true)
-[ -z "$hits" ] && ok "nothing writes to stderr outside src/cli but the log's and progress's sinks" \
-    || bad "stderr written directly: $hits"
+hits=$(grep -rnE 'stderr|stdout|perror *\(|(^|[^a-z_])(printf|puts|putchar) *\(' "$SRC" --include=*.c \
+       | grep -vE "^$SRC/(cli/|core/log\.c|core/progress\.c)" || true)
+[ -z "$hits" ] && ok "nothing writes to stdout or stderr outside src/cli but the log's and progress's sinks" \
+    || bad "stdout or stderr written directly: $hits"
 hits=$(grep -rln 'cjson/cJSON.h' "$(dirname "$0")/../../include" || true)
 [ -z "$hits" ] && ok "no public header includes cJSON" || bad "cJSON in public headers: $hits"
 finish
