@@ -54,10 +54,18 @@ const char *fl_blas_core_for(const fl_cpu_features *f);
 const char *fl_blas_core_choose(const char *current, const fl_cpu_features *f, const char *user,
                                 const char *request);
 
+/* Set in a process the CLI re-executed on a better core ("FROM>TO"). */
+#define FL_BLAS_SWITCHED_ENV "FORGETLAB_BLAS_SWITCHED"
+/* Set by tests: OPENBLAS_CORETYPE then stands for OpenBLAS's own fallback
+ * to that core, not for a choice of the user's. */
+#define FL_BLAS_TEST_FALLBACK_ENV "FORGETLAB_BLAS_TEST_FALLBACK"
+
 /* OPENBLAS_CORETYPE as the user or the environment set it: NULL when
- * unset, and when FORGETLAB_BLAS_TEST_FALLBACK is set (tests make OpenBLAS
- * look as if it had fallen back to that core on its own). */
+ * unset, and under FL_BLAS_TEST_FALLBACK_ENV. */
 const char *fl_blas_user_core(void);
+/* Who chose the loaded kernels: "forgetlab" (the CLI's re-execution),
+ * "environment" (OPENBLAS_CORETYPE) or "openblas" (from the CPU's model). */
+const char *fl_blas_chosen_by(void);
 
 /* The BLAS library's own words: its core ("Haswell") and its build line
  * ("OpenBLAS 0.3.21 DYNAMIC_ARCH ..."); its threading model. */
@@ -74,10 +82,5 @@ int fl_blas_self_check(void);
 /* The kernels in a few words, as studies record them and compare them
  * on resume and merge: "OpenBLAS 0.3.21 Haswell". */
 void fl_blas_kernels_id(char *buf, size_t n);
-
-/* One line naming the kernels and the machine, for logs and results:
- * "OpenBLAS 0.3.21 core Haswell, openmp, 2 threads; CPU ... (avx2 ...)".
- * Written to buf (n bytes). */
-void fl_blas_describe(char *buf, size_t n);
 
 #endif

@@ -26,12 +26,6 @@
 
 extern char **environ;
 
-/* Set in the re-executed process: "FROM>TO" (config.json's
- * environment.blas_core_chosen_by reads it). */
-#define SWITCHED "FORGETLAB_BLAS_SWITCHED"
-/* For tests: OPENBLAS_CORETYPE taken as the library's own fallback
- * (fl_blas_user_core). */
-#define TEST_FALLBACK "FORGETLAB_BLAS_TEST_FALLBACK"
 
 static int usage(const char *msg) {
     fprintf(stderr, "forgetlab: %s\nTry 'forgetlab --help'.\n", msg);
@@ -116,7 +110,7 @@ int fl_blas_self_check_main(void) {
 int fl_blas_dispatch(int *argc, char **argv) {
     const char *request;
     if (take_request(argc, argv, &request)) return FL_EXIT_USAGE;
-    if (getenv(SWITCHED)) return 0; /* re-executed already: this is the core */
+    if (getenv(FL_BLAS_SWITCHED_ENV)) return 0; /* re-executed already: this is the core */
     fl_cpu_features f;
     fl_cpu_features_detect(&f);
     const char *from = fl_blas_core(), *to = fl_blas_core_choose(from, &f, fl_blas_user_core(), request);
@@ -133,11 +127,11 @@ int fl_blas_dispatch(int *argc, char **argv) {
     char mark[96], *had = getenv("OPENBLAS_CORETYPE");
     had = had ? strdup(had) : NULL;
     snprintf(mark, sizeof mark, "%s>%s", from, to);
-    if (setenv("OPENBLAS_CORETYPE", to, 1) || setenv(SWITCHED, mark, 1)) {
+    if (setenv("OPENBLAS_CORETYPE", to, 1) || setenv(FL_BLAS_SWITCHED_ENV, mark, 1)) {
         free(had);
         return 0;
     }
-    unsetenv(TEST_FALLBACK);
+    unsetenv(FL_BLAS_TEST_FALLBACK_ENV);
     const int asked = request && strcmp(request, "auto") != 0 && request[0];
     if (say && asked)
         fprintf(stderr, "forgetlab: --blas-core %s: running on %s instead of %s (self-checked)\n", request, to, from);
@@ -148,7 +142,7 @@ int fl_blas_dispatch(int *argc, char **argv) {
     execv(exe, argv);
     /* Still here: the kernels stay as they are, and nothing was lost. */
     fprintf(stderr, "forgetlab: cannot re-execute %s on the %s kernels: staying on %s\n", exe, to, from);
-    unsetenv(SWITCHED);
+    unsetenv(FL_BLAS_SWITCHED_ENV);
     if (had) setenv("OPENBLAS_CORETYPE", had, 1);
     else unsetenv("OPENBLAS_CORETYPE");
     free(had);

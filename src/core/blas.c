@@ -103,7 +103,11 @@ const char *fl_blas_core_choose(const char *current, const fl_cpu_features *f, c
 
 const char *fl_blas_user_core(void) {
     const char *v = getenv("OPENBLAS_CORETYPE");
-    return v && v[0] && !getenv("FORGETLAB_BLAS_TEST_FALLBACK") ? v : NULL;
+    return v && v[0] && !getenv(FL_BLAS_TEST_FALLBACK_ENV) ? v : NULL;
+}
+
+const char *fl_blas_chosen_by(void) {
+    return getenv(FL_BLAS_SWITCHED_ENV) ? "forgetlab" : fl_blas_user_core() ? "environment" : "openblas";
 }
 
 /* OpenBLAS's own introspection (declared in its cblas.h on Debian; named
@@ -198,13 +202,4 @@ static int version_len(const char *cfg) {
 void fl_blas_kernels_id(char *buf, size_t n) {
     const char *cfg = fl_blas_config();
     snprintf(buf, n, "%.*s %s", version_len(cfg), cfg, fl_blas_core());
-}
-
-void fl_blas_describe(char *buf, size_t n) {
-    fl_cpu_features f;
-    char feat[160], id[96];
-    fl_cpu_features_detect(&f);
-    fl_cpu_features_text(&f, feat, sizeof feat);
-    fl_blas_kernels_id(id, sizeof id);
-    snprintf(buf, n, "%s kernels, %s, %d threads; CPU features: %s", id, fl_blas_parallel(), fl_get_threads(), feat);
 }

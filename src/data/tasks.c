@@ -38,13 +38,14 @@ int fl_task_build(fl_task_data *td, fl_task_id t, const fl_images *im) {
             return fl_error_set("%s: label %d of example %d is outside 0..%d", fl_task_name(t),
                                 im->label[i], i, FL_TASK_CLASSES - 1);
     size_t n = im->n > 0 ? (size_t)im->n : 0;
-    td->x = fl_malloc((n ? n : 1) * FL_TASK_DIM * sizeof(float), "task inputs");
+    const size_t bytes = (n ? n : 1) * FL_TASK_DIM * sizeof(float);
+    td->x = fl_malloc(bytes, "task inputs");
     td->label = fl_malloc((n ? n : 1) * sizeof(int), "task labels");
     if (!td->x || !td->label) {
         fl_task_free(td);
         return -1;
     }
-    fl_advise_huge(td->x, (n ? n : 1) * FL_TASK_DIM * sizeof(float));
+    fl_advise_huge(td->x, bytes);
     const float ind = fl_task_indicator(t);
     for (size_t i = 0; i < n; i++) {
         float *row = td->x + i * FL_TASK_DIM;

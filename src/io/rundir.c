@@ -8,8 +8,8 @@
 #include "forgetlab/blas.h"
 #include "forgetlab/error.h"
 #include "forgetlab/fileio.h"
-#include "forgetlab/threads.h"
 #include "forgetlab/log.h"
+#include "forgetlab/threads.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -121,15 +121,12 @@ cJSON *fl_environment_json(void) {
     fl_cpu_features_text(&f, feat, sizeof feat);
     cpu_model(model, sizeof model);
     const char *best = fl_blas_core_for(&f);
-    /* Who chose the kernels: forgetlab's re-execution (cli/blas_dispatch.c
-     * marks it), the environment, or the library from the CPU's model. */
-    const char *chosen = getenv("FORGETLAB_BLAS_SWITCHED") ? "forgetlab" : fl_blas_user_core() ? "environment" : "openblas";
     cJSON *e = cJSON_CreateObject();
     if (!e) return NULL;
     cJSON_AddStringToObject(e, "forgetlab", fl_build_id());
     cJSON_AddStringToObject(e, "blas", fl_blas_config());
     cJSON_AddStringToObject(e, "blas_core", fl_blas_core());
-    cJSON_AddStringToObject(e, "blas_core_chosen_by", chosen);
+    cJSON_AddStringToObject(e, "blas_core_chosen_by", fl_blas_chosen_by());
     cJSON_AddStringToObject(e, "blas_core_best", best ? best : "");
     cJSON_AddStringToObject(e, "blas_threading", fl_blas_parallel());
     cJSON_AddNumberToObject(e, "openmp", _OPENMP);

@@ -24,8 +24,7 @@ typedef struct {
 typedef struct {
     fl_mlp model;
     fl_measure_ctx mctx;
-    float *probs;
-    int ready;                /* mctx and probs computed */
+    float *probs;             /* NULL until mctx and probs are computed */
     fl_mlp teacher;
 } study_base;
 
