@@ -228,20 +228,10 @@ static int write_methods(const char *dir, char (*methods)[32], int nm, fl_estima
     return rc;
 }
 
-int fl_clstudy_analyse(const char *dir, FILE *out) {
-    char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
-    fl_results db = {0};
-    fl_points pts = {0};
-    cl_run_data *r = NULL;
-    pred_points pp = {0};
-    char methods[MAXM][32], *buf = NULL;
-    int nruns = 0, nm = 0, rc = -1;
-    size_t len = 0;
-    FILE *f = NULL;
-    if (!path || !csv) goto out;
-    if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
-    if (collect(&pts, &r, &nruns)) goto out;
-    /* The methods in continual.h's order (each keeps its colour). */
+/* The methods met in the runs, in continual.h's order (each keeps its
+ * colour), unknown ones last. */
+static int order_methods(const cl_run_data *r, int nruns, char (*methods)[32]) {
+    int nm = 0;
     for (int m = 0; m <= FL_CL_NMETHODS && nm < MAXM; m++)
         for (int k = 0; k < nruns; k++) {
             fl_cl_method id;
@@ -250,69 +240,89 @@ int fl_clstudy_analyse(const char *dir, FILE *out) {
             for (int j = 0; j < nm; j++) seen |= strcmp(methods[j], r[k].method) == 0;
             if (!seen && (m < FL_CL_NMETHODS ? known && (int)id == m : !known)) snprintf(methods[nm++], 32, "%s", r[k].method);
         }
-    /* metrics.csv, and each run's heatmap beside its matrix. */
-    f = open_memstream(&buf, &len);
-    if (!f) goto out;
+    return nm;
+}
+
+/* metrics.csv, and each run's heatmap beside its matrix. */
+static int write_metrics(const char *dir, const cl_run_data *r, int nruns) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return fl_error_set("out of memory");
+    int rc = 0;
     fprintf(f, "run,method,seed,tasks,avg_acc,bwt,fwt,forgetting_first,forgetting_max\n");
-    for (int k = 0; k < nruns; k++) {
+    for (int k = 0; k < nruns && rc == 0; k++) {
         const fl_cl_metrics *m = &r[k].m;
         char id[160], title[160], *hm;
         fprintf(f, "%s_s%d,%s,%d,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", r[k].method, r[k].seed, r[k].method, r[k].seed,
                 r[k].T, m->avg_acc, m->bwt, m->fwt, m->forgetting_first, m->forgetting_max);
         snprintf(title, sizeof title, "%s, seed %d: accuracy on task i after task t", r[k].method, r[k].seed);
         snprintf(id, sizeof id, "accuracy_%s_s%d", r[k].method, r[k].seed);
-        if (!(hm = fl_path_join(dir, id)) || fl_heatmap_save(title, r[k].R, r[k].T, r[k].T, NULL, NULL, 0, 1, hm)) {
-            free(hm);
-            goto out;
-        }
+        rc = !(hm = fl_path_join(dir, id)) || fl_heatmap_save(title, r[k].R, r[k].T, r[k].T, NULL, NULL, 0, 1, hm);
         free(hm);
     }
-    fclose(f), f = NULL;
-    if (write_file(dir, "metrics.csv", buf)) goto out;
-    free(buf), buf = NULL;
-    fl_estimate est[MAXM][5];
-    int nseeds[MAXM];
-    method_estimates(r, nruns, methods, nm, est, nseeds);
-    /* The predictors, pooled over boundaries, runs and methods; their sign
-     * between and within methods. */
-    if (predictor_points(r, nruns, methods, nm, &pp)) goto out;
-    double sb[3], sw[3], kl_new[MAXM], step_forgetting[MAXM], mx[MAXM], my[MAXM];
-    split_spearman(pp.x, pp.y, pp.group, pp.n, nm, &sb[0], &sw[0], kl_new, step_forgetting);
-    split_spearman(pp.xo, pp.y, pp.group, pp.n, nm, &sb[1], &sw[1], mx, my);
-    split_spearman(pp.xc, pp.y, pp.group, pp.n, nm, &sb[2], &sw[2], mx, my);
-    if (write_methods(dir, methods, nm, est, nseeds, kl_new, step_forgetting)) goto out;
-    fl_r2_ci ci_new = {NAN, NAN, NAN, 0}, ci_old = {NAN, NAN, NAN, 0}, ci_cs = {NAN, NAN, NAN, 0};
+    fclose(f);
+    if (rc == 0) rc = write_file(dir, "metrics.csv", buf);
+    free(buf);
+    return rc ? -1 : 0;
+}
+
+/* The predictors' fits, pooled over boundaries, runs and methods, and
+ * their sign between and within methods: [0] the forward KL on the new
+ * task's inputs, [1] on the earlier tasks' own (outcome side), [2]
+ * circuit stability (only when the study measured it). */
+typedef struct {
+    fl_r2_ci ci[3];
+    double spearman[3], between[3], within[3];
+    int finite_cs;
+} cl_fits;
+
+static int fit_predictors(const pred_points *pp, int nm, cl_fits *fit, double *kl_new, double *step_forgetting) {
+    double mx[MAXM], my[MAXM];
+    const double *xs[3] = {pp->x, pp->xo, pp->xc};
+    split_spearman(pp->x, pp->y, pp->group, pp->n, nm, &fit->between[0], &fit->within[0], kl_new, step_forgetting);
+    for (int q = 1; q < 3; q++) split_spearman(xs[q], pp->y, pp->group, pp->n, nm, &fit->between[q], &fit->within[q], mx, my);
+    for (int q = 0; q < 3; q++) fit->ci[q] = (fl_r2_ci){NAN, NAN, NAN, 0};
     fl_clusters cl = {0};
-    if (fl_clusters_init(&cl, pp.run, pp.seed, pp.n)) goto out;
-    int finite_cs = pp.n >= 3;
-    for (int i = 0; i < pp.n; i++) finite_cs &= isfinite(pp.xc[i]);
-    if (pp.n >= 3 && (fl_poly2_r2_bootstrap(pp.x, pp.y, pp.n, &cl, REPS, 1, &ci_new) ||
-                      fl_poly2_r2_bootstrap(pp.xo, pp.y, pp.n, &cl, REPS, 1, &ci_old) ||
-                      (finite_cs && fl_poly2_r2_bootstrap(pp.xc, pp.y, pp.n, &cl, REPS, 1, &ci_cs)))) {
-        fl_clusters_free(&cl);
-        goto out;
-    }
+    if (fl_clusters_init(&cl, pp->run, pp->seed, pp->n)) return -1;
+    fit->finite_cs = pp->n >= 3;
+    for (int i = 0; i < pp->n; i++) fit->finite_cs &= isfinite(pp->xc[i]);
+    const int rc = pp->n >= 3 && (fl_poly2_r2_bootstrap(pp->x, pp->y, pp->n, &cl, REPS, 1, &fit->ci[0]) ||
+                                  fl_poly2_r2_bootstrap(pp->xo, pp->y, pp->n, &cl, REPS, 1, &fit->ci[1]) ||
+                                  (fit->finite_cs && fl_poly2_r2_bootstrap(pp->xc, pp->y, pp->n, &cl, REPS, 1, &fit->ci[2])));
     fl_clusters_free(&cl);
-    const double sp_new = fl_spearman(pp.x, pp.y, pp.n), sp_old = fl_spearman(pp.xo, pp.y, pp.n);
-    const double sp_cs = finite_cs ? fl_spearman(pp.xc, pp.y, pp.n) : NAN;
-    f = open_memstream(&buf, &len);
-    if (!f) goto out;
+    if (rc) return -1;
+    fit->spearman[0] = fl_spearman(pp->x, pp->y, pp->n);
+    fit->spearman[1] = fl_spearman(pp->xo, pp->y, pp->n);
+    fit->spearman[2] = fit->finite_cs ? fl_spearman(pp->xc, pp->y, pp->n) : NAN;
+    return 0;
+}
+
+static int write_predictors(const char *dir, const cl_fits *fit) {
+    static const char *const NAMES[3] = {"forward_kl_new", "forward_kl_old", "circuit_stability_old"};
+    static const char *const SIDES[3] = {"new", "outcome", "outcome"};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return fl_error_set("out of memory");
     fprintf(f, "predictor,r2,r2_lo,r2_hi,n,spearman,side,spearman_between,spearman_within\n");
-    fprintf(f, "forward_kl_new,%.6f,%.6f,%.6f,%d,%.6f,new,%.6f,%.6f\n", ci_new.r2, ci_new.lo, ci_new.hi, ci_new.n, sp_new,
-            sb[0], sw[0]);
-    fprintf(f, "forward_kl_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_old.r2, ci_old.lo, ci_old.hi, ci_old.n,
-            sp_old, sb[1], sw[1]);
-    /* Only when the study measured circuit stability (--cs-per > 0). */
-    if (finite_cs)
-        fprintf(f, "circuit_stability_old,%.6f,%.6f,%.6f,%d,%.6f,outcome,%.6f,%.6f\n", ci_cs.r2, ci_cs.lo, ci_cs.hi,
-                ci_cs.n, sp_cs, sb[2], sw[2]);
-    fclose(f), f = NULL;
-    if (write_file(dir, "predictors.csv", buf)) goto out;
-    free(buf), buf = NULL;
-    if (plot_average(dir, r, nruns, methods, nm) || plot_predictor(dir, &pp, methods, nm, &ci_new)) goto out;
-    /* index.html */
-    f = open_memstream(&buf, &len);
-    if (!f) goto out;
+    /* Circuit stability's row only when the study measured it (--cs-per > 0). */
+    for (int q = 0; q < (fit->finite_cs ? 3 : 2); q++)
+        fprintf(f, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s,%.6f,%.6f\n", NAMES[q], fit->ci[q].r2, fit->ci[q].lo, fit->ci[q].hi,
+                fit->ci[q].n, fit->spearman[q], SIDES[q], fit->between[q], fit->within[q]);
+    fclose(f);
+    const int rc = write_file(dir, "predictors.csv", buf);
+    free(buf);
+    return rc;
+}
+
+static int write_index(const char *dir, const cl_run_data *r, int nruns, char (*methods)[32], int nm,
+                       fl_estimate (*est)[5], const int *nseeds, const cl_fits *fit) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return fl_error_set("out of memory");
+    const fl_r2_ci *ci_new = &fit->ci[0], *ci_old = &fit->ci[1];
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: continual learning</title>"
           "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
           "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
@@ -320,7 +330,8 @@ int fl_clstudy_analyse(const char *dir, FILE *out) {
     fprintf(f, "<p>%d runs; forward KL on the new task's inputs explains the step's forgetting of the earlier "
             "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; between the methods' means %+.3f, within a method "
             "%+.3f; %d steps); on the earlier tasks' own inputs (outcome side) %.3f [%.3f, %.3f].</p>\n", nruns,
-            ci_new.r2, ci_new.lo, ci_new.hi, sp_new, sb[0], sw[0], ci_new.n, ci_old.r2, ci_old.lo, ci_old.hi);
+            ci_new->r2, ci_new->lo, ci_new->hi, fit->spearman[0], fit->between[0], fit->within[0], ci_new->n,
+            ci_old->r2, ci_old->lo, ci_old->hi);
     fputs("<img src=\"average_accuracy.png\"> <img src=\"forgetting_vs_kl.png\">\n<h2>Per method</h2>\n<p>Mean over "
           "seeds with its 95% t interval (seeds are the independent draws).</p>\n<table><tr><th>method</th>"
           "<th>seeds</th><th>average accuracy</th><th>BWT</th><th>FWT</th></tr>\n", f);
@@ -340,19 +351,45 @@ int fl_clstudy_analyse(const char *dir, FILE *out) {
     fputs("</table>\n<p>Data: <a href=\"results.csv\">results.csv</a>, <a href=\"metrics.csv\">metrics.csv</a>, "
           "<a href=\"predictors.csv\">predictors.csv</a>, <a href=\"methods.csv\">methods.csv</a>, results.sqlite; each run's matrix in "
           "runs/RUN/accuracy_matrix.npy and accuracy_METHOD_sSEED.png.</p>\n</body></html>\n", f);
-    fclose(f), f = NULL;
-    if (write_file(dir, "index.html", buf)) goto out;
+    fclose(f);
+    const int rc = write_file(dir, "index.html", buf);
+    free(buf);
+    return rc;
+}
+
+int fl_clstudy_analyse(const char *dir, FILE *out) {
+    char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
+    fl_results db = {0};
+    fl_points pts = {0};
+    cl_run_data *r = NULL;
+    pred_points pp = {0};
+    char methods[MAXM][32];
+    int nruns = 0, rc = -1;
+    if (!path || !csv) goto out;
+    if (fl_results_open_any(&db, path) || fl_results_export_csv(&db, csv) || fl_results_points(&db, &pts)) goto out;
+    if (collect(&pts, &r, &nruns)) goto out;
+    const int nm = order_methods(r, nruns, methods);
+    if (write_metrics(dir, r, nruns)) goto out;
+    fl_estimate est[MAXM][5];
+    int nseeds[MAXM];
+    method_estimates(r, nruns, methods, nm, est, nseeds);
+    double kl_new[MAXM], step_forgetting[MAXM];
+    cl_fits fit;
+    if (predictor_points(r, nruns, methods, nm, &pp) || fit_predictors(&pp, nm, &fit, kl_new, step_forgetting) ||
+        write_methods(dir, methods, nm, est, nseeds, kl_new, step_forgetting) || write_predictors(dir, &fit) ||
+        plot_average(dir, r, nruns, methods, nm) || plot_predictor(dir, &pp, methods, nm, &fit.ci[0]) ||
+        write_index(dir, r, nruns, methods, nm, est, nseeds, &fit))
+        goto out;
     for (int j = 0; j < nm && out; j++)
         fprintf(out, "%-10s average accuracy %.3f [%.3f, %.3f]  BWT %+.3f [%+.3f, %+.3f]  (%d seed%s)\n", methods[j],
-               est[j][0].v, est[j][0].lo, est[j][0].hi, est[j][1].v, est[j][1].lo, est[j][1].hi, nseeds[j],
-               nseeds[j] > 1 ? "s" : "");
+                est[j][0].v, est[j][0].lo, est[j][0].hi, est[j][1].v, est[j][1].lo, est[j][1].hi, nseeds[j],
+                nseeds[j] > 1 ? "s" : "");
     if (out)
-        fprintf(out, "forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n", ci_new.r2,
-           ci_new.lo, ci_new.hi, sp_new);
+        fprintf(out, "forward KL on the new task vs the step's forgetting: R^2 %.3f [%.3f, %.3f], Spearman %+.3f\n",
+                fit.ci[0].r2, fit.ci[0].lo, fit.ci[0].hi, fit.spearman[0]);
     rc = 0;
 out:
-    if (f) fclose(f);
-    free(buf), free(path), free(csv), free(r);
+    free(path), free(csv), free(r);
     pred_free(&pp);
     fl_points_free(&pts);
     if (db.db) fl_results_close(&db);
