@@ -35,6 +35,9 @@ typedef struct {
 void fl_lm_defaults(fl_lm_config *c);
 /* "quick" (minutes on 2 cores) or "default"; options after it override it. */
 int fl_lm_preset(fl_lm_config *c, const char *name);
+/* The rate pretraining ends at (a cosine to a tenth of the peak): the top
+ * of a fine-tuning grid that stays within pretraining's rates. */
+double fl_lm_final_lr(const fl_lm_config *c);
 extern const fl_setting FL_LM_SETTINGS[];
 extern const int FL_LM_NSETTINGS;
 

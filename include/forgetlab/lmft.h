@@ -21,7 +21,18 @@
  *   reinforce  1-0 REINFORCE: advantage = reward (no negatives)
  *   simpo      offline pairs: y_w the sft target, y_l an incorrect sample of
  *              the base's pool; SimPO's length-normalised loss
- *   distill    as rft, with the pool drawn from a teacher (a grpo run)
+ *   distill    as rft, with the pool drawn from a teacher (a grpo run of
+ *              the same base: on-policy data, the control)
+ *   sft-teacher as distill, the teacher grown from another base (a grpo run
+ *              of another pretraining seed): sharp, learnable targets
+ *              that are off-policy for the student, as the paper's SFT
+ *              data were another model's correct traces
+ *   sft-any    each step's target a valid word drawn uniformly from the
+ *              prompt's (the mode-covering "dataset of correct answers")
+ *   sft-self   the null control: each step's targets drawn from the base
+ *              at temperature 1, whatever their reward; the expected
+ *              update is zero at the base (it is the base's own maximum
+ *              likelihood), so its drift is the optimiser's noise floor
  *
  * DIR/config.json, metrics.jsonl (a training line every log step; every
  * checkpoint's measurement), model.safetensors, summary.json (the last
@@ -37,17 +48,23 @@
 
 typedef enum {
     FL_LMFT_SFT, FL_LMFT_SFT_ALT, FL_LMFT_RFT, FL_LMFT_GRPO, FL_LMFT_GRPO_KL,
-    FL_LMFT_REINFORCE, FL_LMFT_SIMPO, FL_LMFT_DISTILL, FL_LMFT_NMETHODS
+    FL_LMFT_REINFORCE, FL_LMFT_SIMPO, FL_LMFT_DISTILL, FL_LMFT_SFT_TEACHER, FL_LMFT_SFT_ANY, FL_LMFT_SFT_SELF,
+    FL_LMFT_NMETHODS
 } fl_lmft_method;
 
 const char *fl_lmft_method_name(fl_lmft_method m);
 int fl_lmft_method_parse(const char *name, fl_lmft_method *out);
 /* Whether the method samples from the current policy. */
 int fl_lmft_on_policy(fl_lmft_method m);
+/* Whether it learns from a teacher's samples (distill, sft-teacher). */
+int fl_lmft_taught(fl_lmft_method m);
+/* Whether it is supervised learning on targets (every method but the
+ * on-policy ones and simpo): a step costs one sequence per prompt. */
+int fl_lmft_is_sft(fl_lmft_method m);
 
 typedef struct {
     const char *base;         /* an lm-pretrain run directory or its model file */
-    const char *teacher;      /* distill: a language model (a grpo run) */
+    const char *teacher;      /* distill, sft-teacher: a language model (a grpo run) */
     const char *data_dir;
     fl_lmft_method method;
     int has_method;
@@ -71,7 +88,7 @@ extern const int FL_LMFT_NSETTINGS;
 
 /* What the options ask for together: a method; a group of at least 2 for
  * grpo and grpo-kl; a temperature above 0 for on-policy methods; a teacher
- * for distill and none otherwise. 0, or -1 with the error naming them. */
+ * for distill and sft-teacher and none otherwise. 0, or -1 with the error naming them. */
 int fl_lmft_check(const fl_lmft_config *c);
 
 /* The run; FL_DIVERGED when the loss or weights became non-finite. */

@@ -48,6 +48,7 @@ typedef struct {
     double acc[FL_NSKILLS];  /* each prior skill's exact match */
     double prior_acc;        /* their mean */
     double bpb;              /* held-out text */
+    double prior_nll;        /* the prior skills' correct answers, teacher-forced: nats per answer byte */
 } fl_lm_scores;
 
 typedef struct {
@@ -61,6 +62,12 @@ typedef struct {
      * token: forward KL, total variation, JS. */
     double forward_kl_new, forward_kl_new_se, forward_kl_new_mc, forward_kl_new_mc_se;
     double forward_kl_new_token, tv_new, js_new;
+    double forward_kl_new_train;  /* the same sequence KL on training prompts (as many as the test ones) */
+    /* forward_kl_new split by the chain rule over whether a completion is
+     * correct (fl_kl_chain_parts): the outcome term, and the within-correct
+     * and within-incorrect terms weighted by the base's shares. */
+    double kl_outcome, kl_within_correct, kl_within_wrong;
+    double prior_nll_rise;    /* m.prior_nll - base.prior_nll */
     double reverse_kl_new;    /* per token, along the model's own samples */
     double forward_kl_prior, forward_kl_prior_mc, tv_prior, reverse_kl_prior; /* outcome side */
     double weight_l1, weight_fisher_l2, weight_spectral;
@@ -83,6 +90,8 @@ typedef struct {
     int n_pnew, n_pprior, n_ptrain;
     char (*ptext)[32];            /* their text */
     fl_seqset new0, prior0;       /* the base's samples, drawn once */
+    fl_seqset train0;             /* and on the training prompts */
+    float *logp0_train, *tlp0_train;
     float *logp0_new, *tlp0_new, *hid0_new;   /* the base on new0: [rows, V], [rows], [rows, C] */
     float *logp0_prior, *tlp0_prior;          /* on prior0 */
     float *fisher;                /* the base's diagonal Fisher [blob.n] on prior0 */
@@ -90,6 +99,11 @@ typedef struct {
     double base_cs, base_cs_random;
     int *cs_tok, *cs_tokc;        /* the probe's prompts and their partners, subtask by subtask */
     int cs_count[8], cs_len[8], cs_k;       /* per subtask: examples, prompt length */
+    fl_seqset good;               /* every correct completion of every test prompt, prompt by prompt */
+    int *good_at;                 /* test prompt x's: good[good_at[x] .. good_at[x + 1]) */
+    double *good_lp0;             /* the base's log-probability of each */
+    unsigned char *ok0;           /* whether each of new0's samples is correct */
+    fl_seqset prior_ans;          /* the prior skills' scored test prompts with their correct answers */
     uint64_t seed;
 } fl_lm_measure_ctx;
 
@@ -113,10 +127,25 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *ou
 void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
                        double out[4]);
 
+/* The chain rule of the sequence forward KL of a prompt's completions,
+ * split by whether a completion is correct (the set C):
+ *
+ *   KL(pi_0 || pi) = KL(Bern(s_0) || Bern(s))                    outcome
+ *                  + s_0 KL(pi_0(. | C) || pi(. | C))             within correct
+ *                  + (1 - s_0) KL(pi_0(. | not C) || pi(. | not C)) within wrong
+ *
+ * with s_0 = pi_0(C), s = pi(C). Per prompt x (n of them): s0[x] and s[x];
+ * cc[x] = sum over y in C of pi_0(y) log(pi_0(y) / pi(y)), enumerated; and
+ * wr[x], an estimate of the same sum over y not in C (the mean over the
+ * base's samples of [y not in C] log(pi_0(y) / pi(y))). out: the three
+ * terms, each averaged over the prompts; they add up to the mean of
+ * cc + wr, the sequence forward KL. */
+void fl_kl_chain_parts(const double *s0, const double *s, const double *cc, const double *wr, int n, double out[3]);
+
 /* The scalar figures in a fixed order: names (static strings: the keys of
  * metrics.jsonl, summary.json and results.csv) and values. Returns their
  * number, FL_LM_NFIELDS. */
-#define FL_LM_NFIELDS 37
+#define FL_LM_NFIELDS 44
 int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, double *vals);
 
 #endif

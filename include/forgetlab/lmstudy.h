@@ -1,10 +1,13 @@
 /* lmstudy.h: RL's Razor on the language model (`forgetlab study lm`,
  * docs/lm.md): the pretrained base of each seed (pretrained once into a
  * cache, or given), fine-tuned on word completion by every method of
- * lmft.h over a grid of learning rates, every checkpoint measured
- * (lmmeasure.h); then the distill runs, taught by each seed's best grpo
- * run; then the analysis and report of `study razor` (report.h) on the
- * language model's measurements.
+ * lmft.h over a grid of learning rates that ends at the rate the base's
+ * pretraining ended at, every checkpoint measured (lmmeasure.h); then the
+ * distill runs, taught by each seed's best grpo run; then the analysis and
+ * report of `study razor` (report.h) on the language model's measurements.
+ * sft-teacher's teacher for seed s is a grpo run (the grid's top rate, on
+ * seed s's split of the new task) of seed s + 1's base, made once and
+ * kept beside the bases.
  *
  * DIR/runs/RUN_ID/      each lm-finetune run (resumable on its own)
  * DIR/results.sqlite    one row per run and per checkpoint (study key kind = lm)
@@ -24,6 +27,7 @@ typedef struct {
     int seeds;             /* seeds 0 .. seeds-1: each its own base and runs */
     int jobs, threads;     /* concurrent runs; all threads, shared among them */
     int progress, overwrite, no_distill;
+    int sft_epochs;        /* the supervised methods' epochs (0: --epochs), with as many checkpoints */
     const char *methods;   /* comma-separated (NULL: every method) */
     const char *lrs;       /* comma-separated learning rates (NULL: the grid's) */
     const char *base;      /* a pretrained language model for every seed (no pretraining) */

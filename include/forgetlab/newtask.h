@@ -56,5 +56,8 @@ int fl_newtask_check(const fl_newtask *t, const char *prompt, const char *comple
  * first valid word (alt 0: `sft`) or last (alt 1: `sft-alt`), then '=',
  * into buf (at least 8 bytes). */
 void fl_newtask_target(const fl_newtask *t, int i, int alt, char *buf);
+/* The completion of prompt i to its k-th valid word (0 <= k < count, in
+ * strcmp order), then '=', into buf (at least 8 bytes). */
+void fl_newtask_answer(const fl_newtask *t, int i, int k, char *buf);
 
 #endif

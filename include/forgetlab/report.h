@@ -8,9 +8,13 @@
 #include "forgetlab/results.h"
 #include "forgetlab/stats.h"
 
+#define FL_MAX_LRS 16
+
 /* How well one predictor explains forgetting: the degree-2 fit pooled over
  * every method, its interval over resampled runs (and seeds), and the
- * same fit scored on each method held out from it. */
+ * same fit scored on each method held out from it; the fit on the
+ * checkpoints in the claim's regime only, within each learning rate, and
+ * what it explains beyond the learning rate. */
 typedef struct {
     const char *name;
     const char *side;   /* "new": measured on the new task's inputs or on the weights;
@@ -21,10 +25,13 @@ typedef struct {
     double coef[3];     /* forgetting ~ coef[0] + coef[1] x + coef[2] x^2 */
     double xmin, xmax;  /* the range of x it was fitted on */
     double spearman;    /* rank correlation with forgetting: the sign R^2 hides */
+    fl_r2_ci regime;    /* on the in-regime checkpoints (fl_razor_analysis.regime) */
+    fl_r2_ci by_lr[FL_MAX_LRS];  /* on each learning rate's checkpoints (lrs) */
+    fl_estimate partial_lr;      /* partial R^2 with the learning rate as a factor (fl_poly2_r2_partial) */
 } fl_predictor_fit;
 
 #define FL_MATCH_LEVELS 4
-#define FL_MAX_PREDICTORS 24
+#define FL_MAX_PREDICTORS 32
 #define FL_MAX_METHODS 16
 
 /* One method in the study. Frontier: its checkpoints within 2 accuracy
@@ -42,6 +49,10 @@ typedef struct {
     double p[3], rss;
     int exp_ok;
     fl_r2_ci kl_r2;         /* forgetting on forward KL, this method's points only */
+    /* The best new-task figure any of its checkpoints reaches, and as a
+     * fraction of grpo's (NaN without grpo): below FL_REGIME_LEARNT, the
+     * method never learnt the task as RL does (outside the paper's regime). */
+    double best_new, best_vs_grpo;
     fl_estimate gap_others; /* mean forgetting above the other methods' forward-KL curve */
     fl_estimate gap_sft1;   /* ... above sft1's curve (NaN for sft1 itself) */
     /* Prior-task accuracy at matched new-task accuracy: the best prior_acc
@@ -77,6 +88,13 @@ typedef struct {
     const fl_study_kind *kind;
     fl_points pts;
     int *group;                  /* each point's method: an index into meth */
+    /* The claim's regime: a checkpoint that learnt the new task (new_field
+     * at least FL_REGIME_GAIN above its base's) and kept the prior one
+     * (prior accuracy at least FL_REGIME_PRIOR). */
+    unsigned char *regime;
+    int *lr_group;               /* each point's learning rate: an index into lrs */
+    double lrs[FL_MAX_LRS];      /* ascending */
+    int nlrs;
     int nseeds;
     fl_predictor_fit pred[FL_MAX_PREDICTORS];
     int npred;
@@ -87,9 +105,13 @@ typedef struct {
     int full_rank[FL_MLP_MAX_LAYERS], nlayers; /* min(rows, cols) of each layer */
 } fl_razor_analysis;
 
-/* Fills fits (room for FL_MAX_PREDICTORS) and returns their number, or -1;
- * group: each point's method (leave-one-method-out). */
-int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *fits);
+#define FL_REGIME_GAIN 0.05
+#define FL_REGIME_PRIOR 0.5
+#define FL_REGIME_LEARNT 0.8
+/* Each point's regime and learning rate (a->regime, a->lr_group, a->lrs),
+ * then every predictor's fits into a->pred (its method in a->group for
+ * leave-one-method-out); -1 on failure. */
+int fl_razor_predictors(fl_razor_analysis *a);
 /* The per-method part of the analysis (frontiers, per-method fits,
  * matched accuracy, ranks) into a->meth; -1 on failure. */
 int fl_razor_methods(fl_razor_analysis *a);

@@ -103,6 +103,7 @@ typedef struct {
     int n, nruns;
     char (*method)[32];
     int *run, *seed;
+    double *lr;          /* each point's run's learning rate */
     int nf;
     char (*fields)[40];
     double (*vals)[FL_POINTS_MAX_FIELDS];

@@ -71,6 +71,14 @@ int fl_poly2_r2_bootstrap(const double *x, const double *y, int n, const fl_clus
  * NaN with fewer than two groups or a fit that fails. */
 double fl_poly2_r2_lomo(const double *x, const double *y, const int *group, const int *idx, int n);
 
+/* Partial R^2 of the degree-2 curve once a factor is accounted for: with
+ * y ~ factor (each group its own mean) as the reduced model and y ~
+ * factor + x + x^2 as the full one, 1 - RSS_full / RSS_reduced, over the
+ * points idx[0..n) (idx NULL: all; repeats count). How much of what the
+ * groups (a study's learning rates) leave unexplained the predictor
+ * explains. NaN when nothing is left or n < 3. */
+double fl_poly2_r2_partial(const double *x, const double *y, const int *group, const int *idx, int n);
+
 /* How far group b's points lie above group a's curve: the mean of
  * y - f_a(x) over b's points inside the x range of a's, f_a the degree-2
  * fit on a's points (a < 0: on every group but b). NaN when a has fewer

@@ -104,10 +104,13 @@ int fl_newtask_check(const fl_newtask *t, const char *prompt, const char *comple
     return at < t->nwords && strcmp(t->sorted[at], word) == 0;
 }
 
-void fl_newtask_target(const fl_newtask *t, int i, int alt, char *buf) {
+void fl_newtask_answer(const fl_newtask *t, int i, int k, char *buf) {
     const fl_newtask_prompt *q = &t->p[i];
-    const char *w = t->sorted[alt ? q->first + q->count - 1 : q->first];
-    strcpy(buf, w + strlen(q->prefix));
+    strcpy(buf, t->sorted[q->first + k] + strlen(q->prefix));
     const size_t n = strlen(buf);
     buf[n] = FL_NEWTASK_STOP, buf[n + 1] = '\0';
+}
+
+void fl_newtask_target(const fl_newtask *t, int i, int alt, char *buf) {
+    fl_newtask_answer(t, i, alt ? t->p[i].count - 1 : 0, buf);
 }

@@ -428,7 +428,9 @@ static int points_grow(fl_points *p, int cap) {
     if (c) p->run = c;
     void *d = realloc(p->seed, (size_t)cap * sizeof *p->seed);
     if (d) p->seed = d;
-    return a && b && c && d ? 0 : fl_error_set("out of memory");
+    void *e = realloc(p->lr, (size_t)cap * sizeof *p->lr);
+    if (e) p->lr = e;
+    return a && b && c && d && e ? 0 : fl_error_set("out of memory");
 }
 
 /* The per-run arrays: method, seed and update ranks of each run the
@@ -474,7 +476,7 @@ int fl_results_points(fl_results *r, fl_points *out) {
     out->fields = calloc((size_t)(r->nfields > 0 ? r->nfields : 1), sizeof *out->fields);
     if (!out->fields) return fl_error_set("out of memory");
     for (int i = 0; i < r->nfields; i++) snprintf(out->fields[i], sizeof out->fields[i], "%s", r->fields[i]);
-    snprintf(sql, sizeof sql, "SELECT run_id, seed, method%s FROM checkpoints ORDER BY run_id, idx", cols);
+    snprintf(sql, sizeof sql, "SELECT run_id, seed, method, lr%s FROM checkpoints ORDER BY run_id, idx", cols);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
     char (*ids)[128] = NULL;
@@ -494,9 +496,10 @@ int fl_results_points(fl_results *r, fl_points *out) {
         out->run[out->n] = out->nruns - 1;
         out->seed[out->n] = sqlite3_column_int(st, 1);
         snprintf(out->method[out->n], sizeof out->method[0], "%s", column_str(st, 2));
+        out->lr[out->n] = sqlite3_column_double(st, 3);
         /* SQLite stores NaN as NULL; give it back as NaN. */
         for (int i = 0; i < r->nfields; i++)
-            out->vals[out->n][i] = sqlite3_column_type(st, i + 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 3);
+            out->vals[out->n][i] = sqlite3_column_type(st, i + 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i + 4);
         out->n++;
     }
     sqlite3_finalize(st);
@@ -508,7 +511,7 @@ int fl_results_points(fl_results *r, fl_points *out) {
 }
 
 void fl_points_free(fl_points *p) {
-    free(p->method), free(p->vals), free(p->run), free(p->seed);
+    free(p->method), free(p->vals), free(p->run), free(p->seed), free(p->lr);
     free(p->run_method), free(p->run_seed), free(p->nlayers), free(p->rank), free(p->fields);
     memset(p, 0, sizeof *p);
 }

@@ -2,7 +2,7 @@
  * (lmmeasure.h): scores, the sequence forward KL along the base's samples
  * (exact per position, and Monte Carlo), per-token divergences, weight and
  * activation change. */
-#include "forgetlab/lmmeasure.h"
+#include "lm_measure_int.h"
 
 #include "forgetlab/activations.h"
 #include "forgetlab/attribution_gpt.h"
@@ -17,18 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CHUNK = 64, PRIOR_MAX_NEW = 8, CS_DRAWS = 20 };
+enum { PRIOR_MAX_NEW = 8, CS_DRAWS = 20 };
 
 void fl_lm_measure_defaults(fl_lm_measure_opts *o) {
     o->new_samples = 4, o->prior_prompts = 500, o->prior_kl_prompts = 64, o->fisher_n = 256;
     o->cs_per = 24, o->cs_steps = 5;
 }
 
-/* The seeds of the measurement's draws, one per purpose, from (seed,
- * FL_STREAM_EVAL): fixed for a context, so every checkpoint is compared
- * on the same draws. */
-enum { SEED_NEW0, SEED_PRIOR0, SEED_SAMPLED, SEED_REV_NEW, SEED_REV_PRIOR, SEED_SPECTRAL, SEED_CS, NSEEDS };
-static uint64_t draw_seed(uint64_t seed, int purpose) {
+uint64_t lm_draw_seed(uint64_t seed, int purpose) {
     fl_rng r;
     fl_rng_init(&r, seed, FL_STREAM_EVAL);
     uint64_t v = 0;
@@ -44,13 +40,12 @@ static const char **repeat(const char **p, int n, int k) {
     return r;
 }
 
-/* Samples k completions of each prompt from m into s (cleared first). */
-static int sample_set(fl_seqset *s, const fl_gpt *m, const char **p, int n, int k, double temperature, int stop,
-                      int max_new, uint64_t seed) {
+int lm_sample_set(fl_seqset *s, const fl_gpt *m, const char **p, int n, int k, double temperature, int stop,
+                  int max_new, uint64_t seed) {
     fl_gpt_cache c;
     const char **all = repeat(p, n, k);
     if (!all) return fl_error_set("out of memory");
-    int rc = fl_gpt_cache_alloc(&c, m, CHUNK);
+    int rc = fl_gpt_cache_alloc(&c, m, LM_CHUNK);
     const fl_sample_opts o = {temperature, 0, max_new, stop, seed};
     fl_seqset_clear(s);
     if (rc == 0) rc = fl_seqset_sample(s, m, &c, all, n * k, &o, NULL);
@@ -59,11 +54,10 @@ static int sample_set(fl_seqset *s, const fl_gpt *m, const char **p, int n, int 
     return rc;
 }
 
-/* m's log-probabilities (and hidden rows) on every completion position of s. */
-static int score(const fl_gpt *m, const fl_seqset *s, float *logp, float *tlp, float *hid) {
+int lm_score(const fl_gpt *m, const fl_seqset *s, float *logp, float *tlp, float *hid) {
     fl_gpt_acts a;
-    if (fl_gpt_acts_alloc(&a, m, CHUNK, fl_seqset_max_t(s))) return -1;
-    const int rc = fl_seqset_score(s, m, &a, CHUNK, logp, tlp, hid);
+    if (fl_gpt_acts_alloc(&a, m, LM_CHUNK, fl_seqset_max_t(s))) return -1;
+    const int rc = fl_seqset_score(s, m, &a, LM_CHUNK, logp, tlp, hid);
     fl_gpt_acts_free(&a);
     return rc;
 }
@@ -143,7 +137,7 @@ static int cs_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, double *cs, doubl
         row += ctx->cs_count[sub], off += ctx->cs_count[sub] * ctx->cs_len[sub];
     }
     fl_cs_stats st;
-    if (rc == 0) rc = fl_cs_compute(scores, nc, ctx->cs_count, ctx->cs_k, CS_DRAWS, draw_seed(ctx->seed, SEED_CS), NULL,
+    if (rc == 0) rc = fl_cs_compute(scores, nc, ctx->cs_count, ctx->cs_k, CS_DRAWS, lm_draw_seed(ctx->seed, LM_SEED_CS), NULL,
                                     NULL, &st);
     if (rc == 0) *cs = st.cs, *random = st.random.mean;
     free(scores);
@@ -152,7 +146,9 @@ static int cs_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, double *cs, doubl
 
 void fl_lm_measure_free(fl_lm_measure_ctx *ctx) {
     free(ctx->cs_tok), free(ctx->cs_tokc);
-    fl_seqset_free(&ctx->new0), fl_seqset_free(&ctx->prior0);
+    fl_seqset_free(&ctx->new0), fl_seqset_free(&ctx->prior0), fl_seqset_free(&ctx->train0);
+    fl_seqset_free(&ctx->good), fl_seqset_free(&ctx->prior_ans);
+    free(ctx->logp0_train), free(ctx->tlp0_train), free(ctx->good_at), free(ctx->good_lp0), free(ctx->ok0);
     free(ctx->pnew), free(ctx->pprior), free(ctx->ptrain), free(ctx->ptext);
     free(ctx->logp0_new), free(ctx->tlp0_new), free(ctx->hid0_new), free(ctx->logp0_prior), free(ctx->tlp0_prior);
     free(ctx->fisher);
@@ -163,7 +159,8 @@ int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *d
                        const fl_lm_measure_opts *o, uint64_t seed) {
     memset(ctx, 0, sizeof *ctx);
     ctx->o = *o, ctx->base = base, ctx->data = data, ctx->task = task, ctx->seed = seed;
-    fl_seqset_init(&ctx->new0), fl_seqset_init(&ctx->prior0);
+    fl_seqset_init(&ctx->new0), fl_seqset_init(&ctx->prior0), fl_seqset_init(&ctx->train0);
+    fl_seqset_init(&ctx->good), fl_seqset_init(&ctx->prior_ans);
     const int V = base->cfg.vocab, C = base->cfg.n_embd;
     int kp = o->prior_kl_prompts;
     for (int k = 0; k < FL_NSKILLS; k++) kp = kp < data->skill[k].n_test ? kp : data->skill[k].n_test;
@@ -190,11 +187,11 @@ int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *d
             snprintf(t, sizeof *ctx->ptext, "%s", data->skill[k].ex[data->skill[k].test[i]].prompt);
             ctx->pprior[j] = t;
         }
-    int rc = sample_set(&ctx->new0, base, ctx->pnew, ctx->n_pnew, o->new_samples, 1.0, FL_NEWTASK_STOP,
-                        FL_NEWTASK_MAX_NEW, draw_seed(seed, SEED_NEW0));
+    int rc = lm_sample_set(&ctx->new0, base, ctx->pnew, ctx->n_pnew, o->new_samples, 1.0, FL_NEWTASK_STOP,
+                        FL_NEWTASK_MAX_NEW, lm_draw_seed(seed, LM_SEED_NEW0));
     if (rc == 0)
-        rc = sample_set(&ctx->prior0, base, ctx->pprior, ctx->n_pprior, 1, 1.0, FL_LM_STOP, PRIOR_MAX_NEW,
-                        draw_seed(seed, SEED_PRIOR0));
+        rc = lm_sample_set(&ctx->prior0, base, ctx->pprior, ctx->n_pprior, 1, 1.0, FL_LM_STOP, PRIOR_MAX_NEW,
+                        lm_draw_seed(seed, LM_SEED_PRIOR0));
     const size_t rn = (size_t)ctx->new0.rows, rp = (size_t)ctx->prior0.rows;
     if (rc == 0) {
         ctx->logp0_new = malloc(sizeof(float) * rn * V), ctx->tlp0_new = malloc(sizeof(float) * rn);
@@ -204,9 +201,10 @@ int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *d
         if (!ctx->logp0_new || !ctx->tlp0_new || !ctx->hid0_new || !ctx->logp0_prior || !ctx->tlp0_prior || !ctx->fisher)
             rc = fl_error_set("out of memory");
     }
-    if (rc == 0) rc = score(base, &ctx->new0, ctx->logp0_new, ctx->tlp0_new, ctx->hid0_new);
-    if (rc == 0) rc = score(base, &ctx->prior0, ctx->logp0_prior, ctx->tlp0_prior, NULL);
+    if (rc == 0) rc = lm_score(base, &ctx->new0, ctx->logp0_new, ctx->tlp0_new, ctx->hid0_new);
+    if (rc == 0) rc = lm_score(base, &ctx->prior0, ctx->logp0_prior, ctx->tlp0_prior, NULL);
     if (rc == 0) rc = fisher_diag(ctx->fisher, base, &ctx->prior0, o->fisher_n);
+    if (rc == 0) rc = lm_parts_init(ctx);
     if (rc == 0) rc = fl_lm_scores_compute(ctx, base, &ctx->base_scores);
     if (rc == 0) rc = cs_setup(ctx);
     if (rc == 0) rc = cs_measure(ctx, base, &ctx->base_cs, &ctx->base_cs_random);
@@ -229,13 +227,13 @@ static double new_success(const fl_lm_measure_ctx *ctx, const fl_seqset *s) {
 int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_scores *out) {
     fl_seqset s;
     fl_seqset_init(&s);
-    int rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
+    int rc = lm_sample_set(&s, m, ctx->pnew, ctx->n_pnew, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
     if (rc == 0) out->new_acc = new_success(ctx, &s);
-    if (rc == 0) rc = sample_set(&s, m, ctx->ptrain, ctx->n_ptrain, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
+    if (rc == 0) rc = lm_sample_set(&s, m, ctx->ptrain, ctx->n_ptrain, 1, 0.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW, 0);
     if (rc == 0) out->new_acc_train = new_success(ctx, &s);
     if (rc == 0)
-        rc = sample_set(&s, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, 1.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
-                        draw_seed(ctx->seed, SEED_SAMPLED));
+        rc = lm_sample_set(&s, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, 1.0, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
+                        lm_draw_seed(ctx->seed, LM_SEED_SAMPLED));
     if (rc == 0) out->new_acc_sampled = new_success(ctx, &s);
     fl_seqset_free(&s);
     fl_lm_eval ev;
@@ -245,6 +243,7 @@ int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_sc
         for (int k = 0; k < FL_NSKILLS; k++) out->acc[k] = ev.acc[k], out->prior_acc += ev.acc[k] / FL_NSKILLS;
         out->bpb = ev.bpb;
     }
+    if (rc == 0) rc = lm_prior_nll(ctx, m, &out->prior_nll);
     return rc;
 }
 
@@ -275,11 +274,11 @@ static int reverse_kl(const fl_lm_measure_ctx *ctx, const fl_gpt *m, const char 
     const int V = m->cfg.vocab;
     fl_seqset s;
     fl_seqset_init(&s);
-    int rc = sample_set(&s, m, p, n, k, 1.0, stop, max_new, seed);
+    int rc = lm_sample_set(&s, m, p, n, k, 1.0, stop, max_new, seed);
     float *l0 = rc ? NULL : malloc(sizeof(float) * (size_t)s.rows * V), *l1 = rc ? NULL : malloc(sizeof(float) * (size_t)s.rows * V);
     if (rc == 0 && (!l0 || !l1)) rc = fl_error_set("out of memory");
-    if (rc == 0) rc = score(ctx->base, &s, l0, NULL, NULL);
-    if (rc == 0) rc = score(m, &s, l1, NULL, NULL);
+    if (rc == 0) rc = lm_score(ctx->base, &s, l0, NULL, NULL);
+    if (rc == 0) rc = lm_score(m, &s, l1, NULL, NULL);
     if (rc == 0) {
         fl_divergences d;
         fl_divergences_compute(&d, l0, l1, s.rows, V);
@@ -307,11 +306,12 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *ou
     int rc = fl_lm_scores_compute(ctx, m, &out->m);
     out->forgetting = out->base.prior_acc - out->m.prior_acc;
     out->bpb_rise = out->m.bpb - out->base.bpb;
+    out->prior_nll_rise = out->m.prior_nll - out->base.prior_nll;
     float *lp = malloc(sizeof(float) * (rn > rp ? rn : rp) * V), *tl = malloc(sizeof(float) * (rn > rp ? rn : rp));
     float *hid = malloc(sizeof(float) * rn * C);
     if (rc == 0 && (!lp || !tl || !hid)) rc = fl_error_set("out of memory");
     fl_divergences d;
-    if (rc == 0) rc = score(m, &ctx->new0, lp, tl, hid);
+    if (rc == 0) rc = lm_score(m, &ctx->new0, lp, tl, hid);
     if (rc == 0) {
         double k[4];
         fl_seq_forward_kl(&ctx->new0, ctx->logp0_new, lp, ctx->tlp0_new, tl, V, k);
@@ -330,8 +330,9 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *ou
         }
         out->act_l1 = l1 / (double)rn, out->act_l2 = l2 / (double)rn;
         out->cka = fl_linear_cka(ctx->hid0_new, C, hid, C, (int)rn);
+        rc = lm_parts_measure(ctx, m, tl, out);
     }
-    if (rc == 0) rc = score(m, &ctx->prior0, lp, tl, NULL);
+    if (rc == 0) rc = lm_score(m, &ctx->prior0, lp, tl, NULL);
     if (rc == 0) {
         double k[4];
         fl_seq_forward_kl(&ctx->prior0, ctx->logp0_prior, lp, ctx->tlp0_prior, tl, V, k);
@@ -341,13 +342,13 @@ int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *ou
     }
     if (rc == 0)
         rc = reverse_kl(ctx, m, ctx->pnew, ctx->n_pnew, ctx->o.new_samples, FL_NEWTASK_STOP, FL_NEWTASK_MAX_NEW,
-                        draw_seed(ctx->seed, SEED_REV_NEW), &out->reverse_kl_new);
+                        lm_draw_seed(ctx->seed, LM_SEED_REV_NEW), &out->reverse_kl_new);
     if (rc == 0)
         rc = reverse_kl(ctx, m, ctx->pprior, ctx->n_pprior, 1, FL_LM_STOP, PRIOR_MAX_NEW,
-                        draw_seed(ctx->seed, SEED_REV_PRIOR), &out->reverse_kl_prior);
+                        lm_draw_seed(ctx->seed, LM_SEED_REV_PRIOR), &out->reverse_kl_prior);
     out->weight_l1 = fl_blob_l1_dist(&ctx->base->blob, &m->blob);
     out->weight_fisher_l2 = fl_blob_fisher_l2(ctx->fisher, &ctx->base->blob, &m->blob);
-    out->weight_spectral = spectral_sum(ctx->base, m, draw_seed(ctx->seed, SEED_SPECTRAL));
+    out->weight_spectral = spectral_sum(ctx->base, m, lm_draw_seed(ctx->seed, LM_SEED_SPECTRAL));
     if (rc == 0) rc = cs_measure(ctx, m, &out->circuit_stability, &out->circuit_stability_random);
     out->circuit_stability_base = ctx->base_cs;
     free(lp), free(tl), free(hid);
@@ -359,7 +360,9 @@ int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, dou
         "new_acc_base", "new_acc", "new_acc_sampled_base", "new_acc_sampled", "new_acc_train_base", "new_acc_train",
         "prior_acc_base", "prior_acc",
         "forgetting", "acc_add", "acc_reverse", "acc_sort", "acc_count", "bpb_base", "bpb", "bpb_rise",
+        "prior_nll_base", "prior_nll", "prior_nll_rise",
         "forward_kl_new", "forward_kl_new_se", "forward_kl_new_mc", "forward_kl_new_mc_se", "forward_kl_new_token",
+        "forward_kl_new_train", "kl_outcome", "kl_within_correct", "kl_within_wrong",
         "tv_new", "js_new", "reverse_kl_new", "forward_kl_prior", "forward_kl_prior_mc", "tv_prior",
         "reverse_kl_prior", "weight_l1", "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "cka",
         "circuit_stability", "circuit_stability_random", "circuit_stability_base"};
@@ -369,8 +372,9 @@ int fl_lm_measurement_fields(const fl_lm_measurement *r, const char **names, dou
             r->base.new_acc, r->m.new_acc, r->base.new_acc_sampled, r->m.new_acc_sampled, r->base.new_acc_train,
             r->m.new_acc_train, r->base.prior_acc,
             r->m.prior_acc, r->forgetting, r->m.acc[0], r->m.acc[1], r->m.acc[2], r->m.acc[3], r->base.bpb, r->m.bpb,
-            r->bpb_rise, r->forward_kl_new, r->forward_kl_new_se, r->forward_kl_new_mc, r->forward_kl_new_mc_se,
-            r->forward_kl_new_token, r->tv_new, r->js_new, r->reverse_kl_new, r->forward_kl_prior,
+            r->bpb_rise, r->base.prior_nll, r->m.prior_nll, r->prior_nll_rise, r->forward_kl_new,
+            r->forward_kl_new_se, r->forward_kl_new_mc, r->forward_kl_new_mc_se, r->forward_kl_new_token,
+            r->forward_kl_new_train, r->kl_outcome, r->kl_within_correct, r->kl_within_wrong, r->tv_new, r->js_new, r->reverse_kl_new, r->forward_kl_prior,
             r->forward_kl_prior_mc, r->tv_prior, r->reverse_kl_prior, r->weight_l1, r->weight_fisher_l2,
             r->weight_spectral, r->act_l1, r->act_l2, r->cka, r->circuit_stability, r->circuit_stability_random, r->circuit_stability_base};
         memcpy(vals, v, sizeof v);

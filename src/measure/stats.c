@@ -191,3 +191,43 @@ fl_estimate fl_mean_ci(const double *x, int n) {
     e.lo = e.v - h, e.hi = e.v + h;
     return e;
 }
+
+double fl_poly2_r2_partial(const double *x, const double *y, const int *group, const int *idx, int n) {
+    if (n < 3) return NAN;
+    int ng = 0;
+    for (int k = 0; k < n; k++) {
+        const int g = group[idx ? idx[k] : k];
+        ng = g + 1 > ng ? g + 1 : ng;
+    }
+    /* Frisch-Waugh: the factor's part comes out by subtracting each
+     * group's means of y, x and x^2; x is standardised first (as in the
+     * pooled fit) so that its square is well conditioned. */
+    double mx = 0, sx = 0;
+    for (int k = 0; k < n; k++) mx += x[idx ? idx[k] : k] / n;
+    for (int k = 0; k < n; k++) sx += (x[idx ? idx[k] : k] - mx) * (x[idx ? idx[k] : k] - mx) / n;
+    sx = sx > 0 ? sqrt(sx) : 1;
+    double *m = calloc((size_t)(ng > 0 ? ng : 1) * 4, sizeof(double));
+    if (!m) return NAN;
+    for (int k = 0; k < n; k++) {
+        const int i = idx ? idx[k] : k, g = group[i];
+        const double z = (x[i] - mx) / sx;
+        m[4 * g] += y[i], m[4 * g + 1] += z, m[4 * g + 2] += z * z, m[4 * g + 3] += 1;
+    }
+    double a11 = 0, a12 = 0, a22 = 0, b1 = 0, b2 = 0, syy = 0;
+    for (int k = 0; k < n; k++) {
+        const int i = idx ? idx[k] : k, g = group[i];
+        const double c = m[4 * g + 3], z = (x[i] - mx) / sx;
+        const double ry = y[i] - m[4 * g] / c, r1 = z - m[4 * g + 1] / c, r2 = z * z - m[4 * g + 2] / c;
+        a11 += r1 * r1, a12 += r1 * r2, a22 += r2 * r2, b1 += r1 * ry, b2 += r2 * ry, syy += ry * ry;
+    }
+    free(m);
+    if (!(syy > 0)) return NAN;
+    /* Least squares of the residual y on the residual x and x^2; a
+     * dependent pair (x constant within every group, or taking two values)
+     * falls back to x alone. */
+    const double det = a11 * a22 - a12 * a12;
+    double explained;
+    if (det > 1e-12 * a11 * a22 && det > 0) explained = (b1 * (a22 * b1 - a12 * b2) + b2 * (a11 * b2 - a12 * b1)) / det;
+    else explained = a11 > 0 ? b1 * b1 / a11 : 0;
+    return explained / syy;
+}

@@ -24,8 +24,10 @@ static const char *const PREDICTORS[] = {
     "weight_fisher_l2", "weight_spectral", "act_l1", "act_l2", "js_new",
     "forward_kl_prior", "reverse_kl_prior", "tv_prior", "l2_dist_prior", "js_prior", "cka",
     "circuit_stability", "circuit_drift", "circuit_stability_ce_ap",
-    /* the language model's: the sequence KL's Monte-Carlo estimates */
-    "forward_kl_new_mc", "forward_kl_new_token", "forward_kl_prior_mc"};
+    /* the language model's: the sequence KL's Monte-Carlo estimates, on
+     * training prompts, and its chain-rule parts */
+    "forward_kl_new_mc", "forward_kl_new_token", "forward_kl_prior_mc", "forward_kl_new_train", "kl_outcome",
+    "kl_within_correct", "kl_within_wrong"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
@@ -92,20 +94,48 @@ static double lomo_stat(const int *idx, int m, void *ctx) {
     return fl_poly2_r2_lomo(c->x, c->y, c->group, idx, m);
 }
 
+static double partial_stat(const int *idx, int m, void *ctx) {
+    const lomo_ctx *c = ctx;
+    return fl_poly2_r2_partial(c->x, c->y, c->group, idx, m);
+}
+
+/* The pooled fit's R^2 on the points whose mask equals want (mask NULL:
+ * all), with its interval over their resampled runs. */
+static int r2_where(const double *x, const double *y, const int *run, const int *seed, const int *mask, int want,
+                    int m, double *sx, double *sy, int *sr, int *ss, fl_r2_ci *out) {
+    int k = 0;
+    for (int i = 0; i < m; i++)
+        if (!mask || mask[i] == want) sx[k] = x[i], sy[k] = y[i], sr[k] = run[i], ss[k] = seed[i], k++;
+    *out = (fl_r2_ci){NAN, NAN, NAN, k};
+    if (k < 3) return 0;
+    fl_clusters cl;
+    if (fl_clusters_init(&cl, sr, ss, k)) return -1;
+    const int rc = fl_poly2_r2_bootstrap(sx, sy, k, &cl, 1000, 1, out);
+    fl_clusters_free(&cl);
+    return rc;
+}
+
 /* One predictor's fits on the points where it and forgetting are finite. */
-static int fit_predictor(const fl_points *p, const int *group, const double *col, const double *fg,
-                         fl_predictor_fit *f) {
+static int fit_predictor(const fl_razor_analysis *a, const double *col, const double *fg, fl_predictor_fit *f) {
+    const fl_points *p = &a->pts;
     const int n = p->n;
-    double *x = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1)), *y = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    int *run = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), *seed = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
-    int *g = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1)), m = 0, rc = -1;
+    const size_t sz = (size_t)(n > 0 ? n : 1);
+    double *x = malloc(sizeof(double) * sz * 4), *y = x + sz, *sx = x + 2 * sz, *sy = x + 3 * sz;
+    int *run = malloc(sizeof(int) * sz * 7), *seed = run + sz, *g = run + 2 * sz, *reg = run + 3 * sz;
+    int *lrg = run + 4 * sz, *sr = run + 5 * sz, *ss = run + 6 * sz, m = 0, rc = -1;
     fl_clusters cl = {0};
-    if (!x || !y || !run || !seed || !g) {
+    if (!x || !run) {
         fl_error_set("out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++)
-        if (isfinite(col[i]) && isfinite(fg[i])) x[m] = col[i], y[m] = fg[i], run[m] = p->run[i], seed[m] = p->seed[i], g[m] = group[i], m++;
+        if (isfinite(col[i]) && isfinite(fg[i])) {
+            x[m] = col[i], y[m] = fg[i], run[m] = p->run[i], seed[m] = p->seed[i], g[m] = a->group[i];
+            reg[m] = a->regime[i], lrg[m] = a->lr_group[i], m++;
+        }
+    if (r2_where(x, y, run, seed, reg, 1, m, sx, sy, sr, ss, &f->regime)) goto out;
+    for (int l = 0; l < a->nlrs; l++)
+        if (r2_where(x, y, run, seed, lrg, l, m, sx, sy, sr, ss, &f->by_lr[l])) goto out;
     if (fl_clusters_init(&cl, run, seed, m)) goto out;
     if (fl_poly2_r2_bootstrap(x, y, m, &cl, 1000, 1, &f->ci)) goto out;
     fl_poly2_r2(x, y, m, f->coef);
@@ -118,14 +148,52 @@ static int fit_predictor(const fl_points *p, const int *group, const double *col
     f->lomo = (fl_r2_ci){fl_poly2_r2_lomo(x, y, g, NULL, m), NAN, NAN, m};
     if (!isnan(f->lomo.r2) && fl_bootstrap_ci(&cl, 1000, 1, lomo_stat, &c, &f->lomo.lo, &f->lomo.hi) < 0) goto out;
     f->spearman = fl_spearman(x, y, m);
+    const lomo_ctx pc = {x, y, lrg};
+    f->partial_lr = (fl_estimate){a->nlrs > 1 ? fl_poly2_r2_partial(x, y, lrg, NULL, m) : NAN, NAN, NAN};
+    if (!isnan(f->partial_lr.v) &&
+        fl_bootstrap_ci(&cl, 1000, 1, partial_stat, (void *)&pc, &f->partial_lr.lo, &f->partial_lr.hi) < 0)
+        goto out;
     rc = 0;
 out:
     fl_clusters_free(&cl);
-    free(x), free(y), free(run), free(seed), free(g);
+    free(x), free(run);
     return rc;
 }
 
-int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *fits) {
+/* Each point's regime (fl_razor_analysis) and learning rate. */
+static int regime_and_lrs(fl_razor_analysis *a) {
+    const fl_points *p = &a->pts;
+    const int fn = fl_points_field(p, a->kind->new_field), fb = fl_points_field(p, a->kind->new_base_field);
+    const int fp = fl_points_field(p, "prior_acc");
+    a->regime = malloc((size_t)(p->n > 0 ? p->n : 1)), a->lr_group = malloc(sizeof(int) * (size_t)(p->n > 0 ? p->n : 1));
+    if (!a->regime || !a->lr_group) return fl_error_set("out of memory");
+    a->nlrs = 0;
+    for (int i = 0; i < p->n; i++) {
+        const double *v = p->vals[i];
+        a->regime[i] = fn >= 0 && fb >= 0 && fp >= 0 && v[fn] - v[fb] >= FL_REGIME_GAIN && v[fp] >= FL_REGIME_PRIOR;
+        int l = 0;
+        while (l < a->nlrs && a->lrs[l] != p->lr[i]) l++;
+        if (l == a->nlrs) {
+            if (a->nlrs == FL_MAX_LRS) return fl_error_set("a study of more than %d learning rates", FL_MAX_LRS);
+            a->lrs[a->nlrs++] = p->lr[i];
+        }
+    }
+    /* Ascending, then each point's index. */
+    for (int i = 1; i < a->nlrs; i++)
+        for (int j = i; j > 0 && a->lrs[j - 1] > a->lrs[j]; j--) {
+            const double t = a->lrs[j];
+            a->lrs[j] = a->lrs[j - 1], a->lrs[j - 1] = t;
+        }
+    for (int i = 0; i < p->n; i++)
+        for (int l = 0; l < a->nlrs; l++)
+            if (a->lrs[l] == p->lr[i]) a->lr_group[i] = l;
+    return 0;
+}
+
+int fl_razor_predictors(fl_razor_analysis *a) {
+    const fl_points *p = &a->pts;
+    fl_predictor_fit *fits = a->pred;
+    if (regime_and_lrs(a)) return -1;
     double *y = column(p, "forgetting");
     if (!y) return fl_error_set("out of memory");
     int n = 0;
@@ -134,7 +202,7 @@ int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *
         double *x = column(p, PREDICTORS[k]);
         fits[n].name = PREDICTORS[k];
         fits[n].side = predictor_side(PREDICTORS[k]);
-        int rc = x ? fit_predictor(p, group, x, y, &fits[n++]) : fl_error_set("out of memory");
+        int rc = x ? fit_predictor(a, x, y, &fits[n++]) : fl_error_set("out of memory");
         free(x);
         if (rc) {
             free(y);
@@ -142,7 +210,8 @@ int fl_razor_predictors(const fl_points *p, const int *group, fl_predictor_fit *
         }
     }
     free(y);
-    return n;
+    a->npred = n;
+    return 0;
 }
 
 static void print_summary(const fl_razor_analysis *a, FILE *out) {
@@ -191,7 +260,8 @@ static void sb_estimate(strbuf *b, const fl_estimate *e) {
 static int write_tables(const char *dir, const fl_razor_analysis *a) {
     strbuf b = {0};
     sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi,fit_c0,fit_c1,fit_c2,x_min,"
-                  "x_max\n");
+                  "x_max,r2_regime,r2_regime_lo,r2_regime_hi,n_regime,r2_partial_lr,r2_partial_lr_lo,"
+                  "r2_partial_lr_hi\n");
     for (int k = 0; k < a->npred; k++) {
         const fl_predictor_fit *f = &a->pred[k];
         sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s", f->name, f->ci.r2, f->ci.lo, f->ci.hi, f->ci.n, f->spearman, f->side);
@@ -199,9 +269,23 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         /* The pooled curve itself: forgetting ~ c0 + c1 x + c2 x^2 over [x_min, x_max]. */
         for (int j = 0; j < 3; j++) sb_printf(&b, isnan(f->coef[j]) ? "," : ",%.9g", f->coef[j]);
         sb_num(&b, f->xmin), sb_num(&b, f->xmax);
+        sb_num(&b, f->regime.r2), sb_num(&b, f->regime.lo), sb_num(&b, f->regime.hi);
+        sb_printf(&b, ",%d", f->regime.n);
+        sb_estimate(&b, &f->partial_lr);
         sb_printf(&b, "\n");
     }
     if (sb_write(&b, dir, "predictors.csv")) return -1;
+    /* Within each learning rate: whether the predictor orders forgetting
+     * where the rate does not. */
+    sb_printf(&b, "predictor,lr,r2,r2_lo,r2_hi,n\n");
+    for (int k = 0; k < a->npred; k++)
+        for (int l = 0; l < a->nlrs; l++) {
+            const fl_r2_ci *r = &a->pred[k].by_lr[l];
+            sb_printf(&b, "%s,%g", a->pred[k].name, a->lrs[l]);
+            sb_num(&b, r->r2), sb_num(&b, r->lo), sb_num(&b, r->hi);
+            sb_printf(&b, ",%d\n", r->n);
+        }
+    if (sb_write(&b, dir, "predictors_by_lr.csv")) return -1;
     /* The exponential's parameters only where they mean something. */
     sb_printf(&b, "method,n,n_kept,new_lo,new_hi,range_lo,range_hi,area,area_lo,area_hi,exp_a,exp_b,exp_c,exp\n");
     for (int k = 0; k < a->nmeth; k++) {
@@ -219,7 +303,7 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         sb_printf(&b, ",prior_at_%.2f,prior_at_%.2f_lo,prior_at_%.2f_hi", a->match_level[j], a->match_level[j],
                   a->match_level[j]);
     for (int l = 0; l < a->nlayers; l++) sb_printf(&b, ",rank%d_median,rank%d_min,rank%d_max,rank%d_full", l + 1, l + 1, l + 1, l + 1);
-    sb_printf(&b, "\n");
+    sb_printf(&b, ",best_new,best_vs_grpo,paper_regime\n");
     for (int k = 0; k < a->nmeth; k++) {
         const fl_method_fit *f = &a->meth[k];
         sb_printf(&b, "%s,%d", f->method, f->nruns);
@@ -229,7 +313,8 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         for (int l = 0; l < a->nlayers; l++)
             if (l < f->nlayers) sb_printf(&b, ",%d,%d,%d,%d", f->rank_med[l], f->rank_min[l], f->rank_max[l], a->full_rank[l]);
             else sb_printf(&b, ",,,,%d", a->full_rank[l]);
-        sb_printf(&b, "\n");
+        sb_num(&b, f->best_new), sb_num(&b, f->best_vs_grpo);
+        sb_printf(&b, ",%s\n", isnan(f->best_vs_grpo) ? "" : f->best_vs_grpo >= FL_REGIME_LEARNT ? "in" : "outside");
     }
     return sb_write(&b, dir, "methods.csv");
 }
@@ -281,7 +366,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
     }
     full_ranks(dir, a);
     if (fl_razor_methods(a)) goto out;
-    if ((a->npred = fl_razor_predictors(&a->pts, a->group, a->pred)) < 0) goto out;
+    if (fl_razor_predictors(a)) goto out;
     if (write_tables(dir, a)) goto out;
     if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
     int diverged = 0;

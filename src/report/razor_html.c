@@ -24,7 +24,8 @@ double fl_paper_r2(const fl_study_kind *k, const char *name) {
 }
 
 static const char *const RAZOR_ORDER[] = {"sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
-static const char *const LM_ORDER[] = {"sft", "sft-alt", "rft", "grpo", "grpo-kl", "reinforce", "simpo", "distill"};
+static const char *const LM_ORDER[] = {"sft",     "sft-alt",     "rft",     "grpo",    "grpo-kl", "reinforce",
+                                       "simpo",   "distill",     "sft-teacher", "sft-any", "sft-self"};
 static const fl_study_kind KINDS[] = {
     {"razor", "new_acc", "new_acc_base", "RL's Razor: forgetting and its predictors",
      "Forgetting = prior-task (FashionMNIST) accuracy of the base minus that of the fine-tuned model; new task: "
@@ -38,7 +39,7 @@ static const fl_study_kind KINDS[] = {
      "prefixes (the greedy success, new_acc, is in results.csv).",
      "new-task success (word completion, sampled at temperature 1)", "prior skills (mean exact match)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) along the base's completions (nats per sequence)",
-     "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 8,
+     "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 11,
      "paper (LLMs: forward KL 0.71)", 1},
 };
 
@@ -81,7 +82,11 @@ static void predictor_rows(FILE *f, const fl_razor_analysis *a, const char *side
         r2_cells(f, &p->lomo);
         fprintf(f, "<td>%d</td><td>", p->ci.n);
         num(f, p->spearman, "%+.3f");
-        fputs("</td><td>", f);
+        fputs("</td>", f);
+        r2_cells(f, &p->regime);
+        fprintf(f, "<td>%d</td>", p->regime.n);
+        estimate(f, &p->partial_lr, 1);
+        fputs("<td>", f);
         num(f, fl_paper_r2(a->kind, p->name), "%.2f");
         fputs("</td></tr>\n", f);
     }
@@ -90,14 +95,19 @@ static void predictor_rows(FILE *f, const fl_razor_analysis *a, const char *side
 static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
     static const char HEAD[] = "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th>"
                                "<th>leave-one-method-out R&sup2;</th><th>95% interval</th><th>n</th>"
-                               "<th>Spearman</th><th>paper</th></tr>\n";
+                               "<th>Spearman</th><th>in regime R&sup2;</th><th>95% interval</th><th>n</th>"
+                               "<th>beyond the learning rate (partial R&sup2;)</th><th>paper</th></tr>\n";
     fputs("<h2>How well each predictor explains forgetting</h2>\n"
           "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
           "checkpoint of every method. Intervals: 95%, 1000 bootstrap resamples of whole runs (within "
           "resampled seeds when there are several): checkpoints of one run are not independent. "
           "Leave-one-method-out: the curve fitted on the other methods, scored on the held-out method's "
           "points, pooled over methods: the paper's claim is that one curve explains every method. "
-          "R&sup2; hides the sign: the Spearman correlation with forgetting gives it.</p>\n", f);
+          "R&sup2; hides the sign: the Spearman correlation with forgetting gives it. In regime: the same fit on "
+          "the checkpoints that learnt the new task (at least 0.05 above their base) and kept the prior one "
+          "(accuracy at least 0.5), where the paper's claim is stated. Beyond the learning rate: the share "
+          "of what the rates (as a factor) leave unexplained that the predictor's curve explains "
+          "(predictors_by_lr.csv: the fit within each rate).</p>\n", f);
     fputs(HEAD, f);
     predictor_rows(f, a, "new");
     fputs("</table>\n<h3>Outcome side</h3>\n<p>Measured on the prior task's own test images (and, for "
@@ -118,13 +128,18 @@ static void method_tables(FILE *f, const fl_razor_analysis *a) {
             "exp(c new) is given only where it is identifiable (c inside its scan range, a lower AIC "
             "than a constant and a line).</p>\n<table><tr><th>method</th><th>runs</th><th>points</th>"
             "<th>on frontier</th><th>mean prior-task accuracy on the frontier</th><th>exponential "
-            "(a, b, c)</th></tr>\n", a->range_lo, a->range_hi);
+            "(a, b, c)</th><th>best new-task</th><th>of grpo's best</th></tr>\n", a->range_lo, a->range_hi);
     for (int k = 0; k < a->nmeth; k++) {
         const fl_method_fit *m = &a->meth[k];
         fprintf(f, "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td>", m->method, m->nruns, m->n, m->n_kept);
         estimate(f, &m->area, w);
-        if (m->exp_ok) fprintf(f, "<td>%.4g, %.4g, %.4g</td></tr>\n", m->p[0], m->p[1], m->p[2]);
-        else fputs("<td>not identifiable</td></tr>\n", f);
+        if (m->exp_ok) fprintf(f, "<td>%.4g, %.4g, %.4g</td>", m->p[0], m->p[1], m->p[2]);
+        else fputs("<td>not identifiable</td>", f);
+        fputs("<td>", f);
+        num(f, m->best_new, "%.3f");
+        fputs("</td><td>", f);
+        num(f, m->best_vs_grpo, "%.2f");
+        fputs(m->best_vs_grpo < FL_REGIME_LEARNT ? " (outside the paper's regime)</td></tr>\n" : "</td></tr>\n", f);
     }
     fputs("</table>\n<h2>Prior-task accuracy at matched new-task accuracy</h2>\n<p>Per method, the best "
           "prior-task accuracy among its checkpoints whose new-task accuracy is at least t (95% interval "
@@ -194,7 +209,8 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
     predictor_tables(f, a);
     method_tables(f, a);
     fputs("<p>Data: <a href=\"results.csv\">results.csv</a> (every checkpoint), "
-          "<a href=\"predictors.csv\">predictors.csv</a>, <a href=\"frontier.csv\">frontier.csv</a>, "
+          "<a href=\"predictors.csv\">predictors.csv</a>, "
+          "<a href=\"predictors_by_lr.csv\">predictors_by_lr.csv</a>, <a href=\"frontier.csv\">frontier.csv</a>, "
           "<a href=\"methods.csv\">methods.csv</a>, results.sqlite.</p>\n</body></html>\n", f);
     fclose(f);
     int rc = fl_write_text_atomic(path, tmp);

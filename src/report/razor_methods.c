@@ -175,6 +175,15 @@ int fl_razor_methods(fl_razor_analysis *a) {
     method_ctx c = {.x = na, .y = pa, .group = a->group, .ref = -1, .fx = fx, .fy = fy, .sub = sub};
     if (frontiers(a, na, pa, all, &c)) goto out;
     c.lo = a->range_lo, c.hi = a->range_hi;
+    int grpo = -1;
+    for (int k = 0; k < a->nmeth; k++) {
+        a->meth[k].best_new = -INFINITY;
+        if (strcmp(names[k], "grpo") == 0) grpo = k;
+    }
+    for (int i = 0; i < n; i++)
+        if (a->group[i] >= 0 && na[i] > a->meth[a->group[i]].best_new) a->meth[a->group[i]].best_new = na[i];
+    for (int k = 0; k < a->nmeth; k++)
+        a->meth[k].best_vs_grpo = grpo >= 0 ? a->meth[k].best_new / a->meth[grpo].best_new : NAN;
     /* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
      * levels are spread from the bases' new-task value to the best any
      * checkpoint reaches, at 20, 40, 60 and 80% of the way: a method that
@@ -234,7 +243,7 @@ out:
 
 void fl_razor_analysis_free(fl_razor_analysis *a) {
     for (int k = 0; k < a->nmeth; k++) free(a->meth[k].fx), free(a->meth[k].fy);
-    free(a->group);
+    free(a->group), free(a->regime), free(a->lr_group);
     fl_points_free(&a->pts);
     memset(a, 0, sizeof *a);
 }

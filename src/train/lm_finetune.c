@@ -20,19 +20,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const METHOD_NAMES[FL_LMFT_NMETHODS] = {"sft",       "sft-alt", "rft",   "grpo",
-                                                           "grpo-kl",   "reinforce", "simpo", "distill"};
+static const char *const METHOD_NAMES[FL_LMFT_NMETHODS] = {
+    "sft", "sft-alt", "rft", "grpo", "grpo-kl", "reinforce", "simpo", "distill", "sft-teacher", "sft-any", "sft-self"};
+#define METHOD_LIST "sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, distill, sft-teacher, sft-any or sft-self"
 
 const char *fl_lmft_method_name(fl_lmft_method m) { return m >= 0 && m < FL_LMFT_NMETHODS ? METHOD_NAMES[m] : "?"; }
 
 int fl_lmft_method_parse(const char *name, fl_lmft_method *out) {
     for (int i = 0; i < FL_LMFT_NMETHODS; i++)
         if (strcmp(name, METHOD_NAMES[i]) == 0) return *out = (fl_lmft_method)i, 0;
-    return fl_error_set("unknown method '%s' (expected sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo or distill)",
-                        name);
+    return fl_error_set("unknown method '%s' (expected " METHOD_LIST ")", name);
 }
 
 int fl_lmft_on_policy(fl_lmft_method m) { return m == FL_LMFT_GRPO || m == FL_LMFT_GRPO_KL || m == FL_LMFT_REINFORCE; }
+int fl_lmft_taught(fl_lmft_method m) { return m == FL_LMFT_DISTILL || m == FL_LMFT_SFT_TEACHER; }
+int fl_lmft_is_sft(fl_lmft_method m) { return !fl_lmft_on_policy(m) && m != FL_LMFT_SIMPO; }
 
 void fl_lmft_defaults(fl_lmft_config *c) {
     memset(c, 0, sizeof *c);
@@ -63,9 +65,9 @@ const fl_setting FL_LMFT_SETTINGS[] = {
     {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "the pretrained model: an lm-pretrain run or its model file "
      "(required)", "base", NULL, NULL},
     {"method", FL_SET_CUSTOM, F(method), 0, 0, "M",
-     "sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo or distill (required)", "method", parse_method,
+     METHOD_LIST " (required)", "method", parse_method,
      format_method},
-    {"teacher", FL_SET_STRING, F(teacher), 0, 0, "DIR", "distill: the teacher, a language model (a grpo run)",
+    {"teacher", FL_SET_STRING, F(teacher), 0, 0, "DIR", "distill, sft-teacher: the teacher, a language model (a grpo run)",
      "teacher", NULL, NULL},
     {"lr", FL_SET_DOUBLE, F(lr), 1e-12, 10.0, "X", "AdamW learning rate (weight decay 0)", "lr", NULL, NULL},
     {"schedule", FL_SET_CUSTOM, F(schedule), 0, 0, "S", "constant or cosine (linear warm-up, then cosine)",
@@ -83,7 +85,7 @@ const fl_setting FL_LMFT_SETTINGS[] = {
      NULL, NULL},
     {"simpo-beta", FL_SET_DOUBLE, F(simpo_beta), 1e-6, 1e6, "X", "SimPO beta", "simpo_beta", NULL, NULL},
     {"simpo-gamma", FL_SET_DOUBLE, F(simpo_gamma), -1e6, 1e6, "X", "SimPO margin gamma", "simpo_gamma", NULL, NULL},
-    {"pool", FL_SET_INT, F(pool), 1, 4096, "N", "rft, distill, simpo: samples drawn once per training prompt",
+    {"pool", FL_SET_INT, F(pool), 1, 4096, "N", "rft, distill, sft-teacher, simpo: samples drawn once per training prompt",
      "pool", NULL, NULL},
     {"checkpoint-every", FL_SET_DOUBLE, F(checkpoint_every), 1e-3, 1e3, "X", "epochs between measured checkpoints",
      "checkpoint_every", NULL, NULL},
@@ -112,8 +114,7 @@ const int FL_LMFT_NSETTINGS = (int)(sizeof FL_LMFT_SETTINGS / sizeof *FL_LMFT_SE
 
 int fl_lmft_check(const fl_lmft_config *c) {
     if (!c->base) return fl_error_set("--base DIR is required");
-    if (!c->has_method) return fl_error_set("--method M is required (sft, sft-alt, rft, grpo, grpo-kl, reinforce, "
-                                            "simpo or distill)");
+    if (!c->has_method) return fl_error_set("--method M is required (" METHOD_LIST ")");
     const char *m = fl_lmft_method_name(c->method);
     if ((c->method == FL_LMFT_GRPO || c->method == FL_LMFT_GRPO_KL) && c->group_size < 2)
         return fl_error_set("--group-size %d: %s needs at least 2 completions per prompt (a group of one has no "
@@ -121,8 +122,9 @@ int fl_lmft_check(const fl_lmft_config *c) {
     if (fl_lmft_on_policy(c->method) && !(c->temperature > 0))
         return fl_error_set("--temperature %g: %s samples from the policy, which needs a temperature above 0",
                             c->temperature, m);
-    if (c->method == FL_LMFT_DISTILL && !c->teacher) return fl_error_set("--method distill needs --teacher DIR");
-    if (c->method != FL_LMFT_DISTILL && c->teacher) return fl_error_set("--teacher is for --method distill, not %s", m);
+    if (fl_lmft_taught(c->method) && !c->teacher) return fl_error_set("--method %s needs --teacher DIR", m);
+    if (!fl_lmft_taught(c->method) && c->teacher)
+        return fl_error_set("--teacher is for --method distill or sft-teacher, not %s", m);
     return 0;
 }
 

@@ -15,7 +15,7 @@
 
 enum { POOL_CHUNK = 64 };
 
-static int is_pooled(fl_lmft_method m) { return m == FL_LMFT_RFT || m == FL_LMFT_DISTILL || m == FL_LMFT_SIMPO; }
+static int is_pooled(fl_lmft_method m) { return m == FL_LMFT_RFT || fl_lmft_taught(m) || m == FL_LMFT_SIMPO; }
 
 /* `pool` samples of every training prompt from src at temperature 1, drawn
  * once (seed, FL_STREAM_LABELS), sorted into correct and incorrect. */
@@ -82,7 +82,7 @@ int lmft_step_init(lmft_step *s, const fl_lmft_config *c, fl_gpt *m, const fl_gp
     for (int j = 0; j < s->n; j++) fl_newtask_prompt_text(task, task->train[j], s->prompt[j]);
     if (fl_gpt_acts_alloc(&s->a, m, s->cap, s->T)) return -1;
     if (c->method == FL_LMFT_GRPO_KL && fl_gpt_acts_alloc(&s->a0, base, s->cap, s->T)) return -1;
-    if (on && fl_gpt_cache_alloc(&s->cache, m, s->cap)) return -1;
+    if ((on || c->method == FL_LMFT_SFT_SELF) && fl_gpt_cache_alloc(&s->cache, m, s->cap)) return -1;
     if (is_pooled(c->method)) return draw_pool(s, src);
     return 0;
 }
@@ -104,16 +104,32 @@ static int add_pooled(lmft_step *s, int i) {
     return fl_seqset_add(&s->bs, t, p->plen[i], t + p->plen[i], p->clen[i]);
 }
 
+/* One completion of each prompt idx[0 .. B) (G each when G > 1) from model
+ * at temperature, appended to the batch. */
+static int sample_batch(lmft_step *s, const fl_gpt *model, const int *idx, int B, int G, double temperature,
+                        fl_rng *rng) {
+    const char **p = malloc(sizeof(char *) * (size_t)B * G);
+    if (!p) return fl_error_set("out of memory");
+    for (int i = 0; i < B * G; i++) p[i] = s->prompt[idx[i / G]];
+    const fl_sample_opts o = {temperature, 0, FL_NEWTASK_MAX_NEW, FL_NEWTASK_STOP, fl_rng_u64(rng)};
+    const int rc = fl_seqset_sample(&s->bs, model, &s->cache, p, B * G, &o, NULL);
+    free(p);
+    return rc;
+}
+
 /* The batch's sequences for the offline methods; the prompts a pool cannot
  * serve are skipped. */
 static int build_offline(lmft_step *s, const int *idx, int B, fl_rng *rng) {
     const fl_lmft_method m = s->c->method;
+    if (m == FL_LMFT_SFT_SELF) return sample_batch(s, s->base, idx, B, 1, 1.0, rng);
     int rc = 0;
     for (int b = 0; b < B && rc == 0; b++) {
         const int j = idx[b];
         char target[8];
-        if (m == FL_LMFT_SFT || m == FL_LMFT_SFT_ALT) {
-            fl_newtask_target(s->task, s->task->train[j], m == FL_LMFT_SFT_ALT, target);
+        if (m == FL_LMFT_SFT || m == FL_LMFT_SFT_ALT || m == FL_LMFT_SFT_ANY) {
+            const int i = s->task->train[j], count = s->task->p[i].count;
+            if (m == FL_LMFT_SFT_ANY) fl_newtask_answer(s->task, i, (int)fl_rng_below(rng, (uint32_t)count), target);
+            else fl_newtask_target(s->task, i, m == FL_LMFT_SFT_ALT, target);
             rc = fl_seqset_add_text(&s->bs, s->prompt[j], target);
         } else if (m == FL_LMFT_SIMPO) {
             const int nb = s->bad_at[j + 1] - s->bad_at[j];
@@ -134,12 +150,7 @@ static int build_offline(lmft_step *s, const int *idx, int B, fl_rng *rng) {
  * advantages (Dr. GRPO's centring, or the reward itself for reinforce). */
 static int build_on_policy(lmft_step *s, const int *idx, int B, fl_rng *rng, double *reward) {
     const int G = s->c->group_size;
-    const char **p = malloc(sizeof(char *) * (size_t)B * G);
-    if (!p) return fl_error_set("out of memory");
-    for (int i = 0; i < B * G; i++) p[i] = s->prompt[idx[i / G]];
-    const fl_sample_opts o = {s->c->temperature, 0, FL_NEWTASK_MAX_NEW, FL_NEWTASK_STOP, fl_rng_u64(rng)};
-    const int rc = fl_seqset_sample(&s->bs, s->m, &s->cache, p, B * G, &o, NULL);
-    free(p);
+    const int rc = sample_batch(s, s->m, idx, B, G, s->c->temperature, rng);
     if (rc) return rc;
     double sum = 0;
     for (int i = 0; i < B * G; i++) {

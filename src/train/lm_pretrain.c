@@ -51,6 +51,8 @@ int fl_lm_preset(fl_lm_config *c, const char *name) {
     return 0;
 }
 
+double fl_lm_final_lr(const fl_lm_config *c) { return 0.1 * c->lr; }
+
 #define F(field) offsetof(fl_lm_config, field)
 const fl_setting FL_LM_SETTINGS[] = {
     {"layers", FL_SET_INT, F(n_layer), 1, FL_GPT_MAX_LAYERS, "N", "transformer blocks", "n_layer", NULL, NULL},
@@ -150,7 +152,7 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
                                          .opt_t = &ls.opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 2}};
     if (fl_loop_begin(&L, &spec, &rd) < 0) goto out;
     const fl_schedule sched = {FL_SCHED_COSINE, (float)c->lr, (long)(c->warmup_frac * (double)c->steps), c->steps,
-                               (float)(0.1 * c->lr)};
+                               (float)fl_lm_final_lr(c)};
     const double t_start = fl_now() - ls.train_ms / 1000.0;
     fl_lm_eval ev = {{0}, NAN};
     for (long step = ls.step; step < c->steps; step++) {

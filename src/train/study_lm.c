@@ -22,14 +22,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const double QUICK_LRS[] = {3e-5, 1e-4, 3e-4, 1e-3};
-static const double FULL_LRS[] = {3e-5, 1e-4, 3e-4, 1e-3, 3e-3};
+/* The default grid: from the rate the base's pretraining ended at down by
+ * half decades, so that no run leaves pretraining's regime and the lowest
+ * shows the small-update one (quick: 1e-5 .. 3e-4; default: 6.7e-6 .. 2e-4). */
+static const double GRID_FRACS[] = {1.0 / 30, 1.0 / 10, 1.0 / 3, 1.0};
+enum { GRID_N = sizeof GRID_FRACS / sizeof *GRID_FRACS };
+
+static int default_lrs(int quick, double *lrs) {
+    fl_lm_config lc;
+    fl_lm_defaults(&lc);
+    fl_lm_preset(&lc, quick ? "quick" : "default");
+    for (int k = 0; k < GRID_N; k++) {
+        char b[32]; /* two significant digits: the grid as it is written */
+        snprintf(b, sizeof b, "%.2g", fl_lm_final_lr(&lc) * GRID_FRACS[k]);
+        lrs[k] = strtod(b, NULL);
+    }
+    return GRID_N;
+}
 
 void fl_lmstudy_defaults(fl_lmstudy_config *c) {
     memset(c, 0, sizeof *c);
     c->seeds = 1, c->progress = 1;
     fl_lmft_defaults(&c->ft);
     c->ft.progress = 0, c->ft.epochs = 2;
+    /* An SFT epoch costs about a twentieth of an RL one (no sampling, one
+     * sequence per prompt instead of a group): four times the epochs still
+     * gives SFT a fifth of RL's compute (docs/lm.md). */
+    c->sft_epochs = 8;
 }
 
 static int parse_shard(const char *v, void *field) {
@@ -45,20 +64,23 @@ static void format_shard(const void *field, char *buf, size_t n) {
 
 #define F(field) offsetof(fl_lmstudy_config, field)
 const fl_setting FL_LMSTUDY_SETTINGS[] = {
-    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and 4 learning rates", NULL,
+    {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the quick base (2 layers, width 64) and its grid of rates", NULL,
      NULL, NULL},
     {"seeds", FL_SET_INT, F(seeds), 1, 100, "N", "seeds 0..N-1, each its own base and runs", NULL, NULL, NULL},
     {"methods", FL_SET_STRING, F(methods), 0, 0, "LIST",
-     "comma-separated methods (default: sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, then distill)", NULL, NULL,
-     NULL},
+     "comma-separated methods (default: sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, sft-teacher, sft-any, "
+     "sft-self, then distill)", NULL, NULL, NULL},
     {"lrs", FL_SET_STRING, F(lrs), 0, 0, "LIST",
-     "comma-separated learning rates (default: 3e-5,1e-4,3e-4,1e-3 with --quick, else 3e-5 .. 3e-3)", NULL, NULL, NULL},
+     "comma-separated learning rates (default: 1e-5,3e-5,1e-4,3e-4 with --quick, else 6.7e-6 .. 2e-4: up to the rate "
+     "pretraining ended at)", NULL, NULL, NULL},
     {"no-distill", FL_SET_FLAG, F(no_distill), 0, 0, NULL, "no distill runs", NULL, NULL, NULL},
     {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "a pretrained language model for every seed (no pretraining)", NULL,
      NULL, NULL},
     {"base-cache", FL_SET_STRING, F(base_cache), 0, 0, "DIR",
      "where bases are pretrained and kept (default: $FORGETLAB_CACHE, else ~/.cache/forgetlab)", NULL, NULL, NULL},
     {"epochs", FL_SET_INT, F(ft.epochs), 1, 1000, "N", "passes over the new task's training prompts", NULL, NULL, NULL},
+    {"sft-epochs", FL_SET_INT, F(sft_epochs), 0, 1000, "N",
+     "the supervised methods' passes, with as many checkpoints (0: --epochs)", NULL, NULL, NULL},
     {"batch", FL_SET_INT, F(ft.batch), 1, 4096, "N", "training prompts per step", NULL, NULL, NULL},
     {"group-size", FL_SET_INT, F(ft.group_size), 2, 1024, "G", "on-policy: completions per prompt", NULL, NULL, NULL},
     {"checkpoint-every", FL_SET_DOUBLE, F(ft.checkpoint_every), 1e-3, 1e3, "X", "epochs between measured checkpoints",
@@ -96,6 +118,7 @@ typedef struct {
 typedef struct {
     const fl_lmstudy_config *c;
     char (*base)[4096];       /* each seed's base */
+    char (*teacher)[4096];    /* each seed's foreign teacher (sft-teacher) */
     fl_lmft_method methods[FL_LMFT_NMETHODS];
     int nmethods;
     double lrs[FL_LMSTUDY_MAX_LRS];
@@ -110,8 +133,10 @@ typedef struct {
 static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
     p->nmethods = 0;
     if (!c->methods) {
+        /* sft-teacher needs a base of another seed: not with one --base */
         for (int m = 0; m < FL_LMFT_NMETHODS; m++)
-            if (m != FL_LMFT_DISTILL) p->methods[p->nmethods++] = (fl_lmft_method)m;
+            if (m != FL_LMFT_DISTILL && !(m == FL_LMFT_SFT_TEACHER && c->base))
+                p->methods[p->nmethods++] = (fl_lmft_method)m;
     } else {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", c->methods);
@@ -121,14 +146,15 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
             for (int k = 0; k < p->nmethods; k++)
                 if (p->methods[k] == m) return fl_error_set("--methods: %s named twice", t);
             if (m == FL_LMFT_DISTILL) continue; /* the distill phase, after the sweep */
+            if (m == FL_LMFT_SFT_TEACHER && c->base)
+                return fl_error_set("--methods sft-teacher: its teacher grows from another seed's base, which one "
+                                    "--base for every seed does not give");
             p->methods[p->nmethods++] = m;
         }
     }
     p->nlrs = 0;
     if (!c->lrs) {
-        const double *g = c->quick ? QUICK_LRS : FULL_LRS;
-        p->nlrs = c->quick ? 4 : 5;
-        memcpy(p->lrs, g, sizeof(double) * (size_t)p->nlrs);
+        p->nlrs = default_lrs(c->quick, p->lrs);
         return 0;
     }
     char buf[512];
@@ -139,6 +165,9 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
     }
     return p->nlrs ? 0 : fl_error_set("--lrs: no learning rate");
 }
+
+/* The supervised methods' epochs. */
+static int sft_epochs(const fl_lmstudy_config *c) { return c->sft_epochs > 0 ? c->sft_epochs : c->ft.epochs; }
 
 /* Whether distill runs follow the sweep: they need grpo runs to learn from. */
 static int with_distill(const fl_lmstudy_config *c, const lm_plan *p) {
@@ -158,8 +187,8 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
     const fl_lmft_config *f = &c->ft;
     if (off < n)
         snprintf(buf + off, n - off,
-                 " epochs=%d batch=%d group=%d ckpt=%g samples=%d prior=%d prior_kl=%d fisher=%d cs=%d/%d base=%s",
-                 f->epochs, f->batch, f->group_size, f->checkpoint_every, f->measure.new_samples,
+                 " epochs=%d sft_epochs=%d batch=%d group=%d ckpt=%g samples=%d prior=%d prior_kl=%d fisher=%d cs=%d/%d base=%s",
+                 f->epochs, sft_epochs(c), f->batch, f->group_size, f->checkpoint_every, f->measure.new_samples,
                  f->measure.prior_prompts, f->measure.prior_kl_prompts, f->measure.fisher_n, f->measure.cs_per,
                  f->measure.cs_steps,
                  c->base ? c->base : c->quick ? "quick" : "default");
@@ -168,23 +197,32 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
 /* Seed s's base: the given one, or the preset's pretrained with seed s in
  * the cache (with pretrain: lm-pretrain resumes, or finds it done; without,
  * its path only). */
+static void cache_dir(const fl_lmstudy_config *c, char *cache, size_t n) {
+    const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
+    if (c->base_cache) snprintf(cache, n, "%s", c->base_cache);
+    else if (env && *env) snprintf(cache, n, "%s", env);
+    else if (home && *home) snprintf(cache, n, "%s/.cache/forgetlab", home);
+    else snprintf(cache, n, "%s/bases", c->out_dir);
+}
+
+/* Whether a run directory holds a finished run. */
+static int finished(const char *dir) {
+    char *sum = fl_path_join(dir, "summary.json");
+    const int done = sum && fl_file_exists(sum);
+    free(sum);
+    return done;
+}
+
 static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *dir, size_t n) {
     if (c->base) {
         snprintf(dir, n, "%s", c->base);
         return 0;
     }
-    const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
     char cache[3072];
-    if (c->base_cache) snprintf(cache, sizeof cache, "%s", c->base_cache);
-    else if (env && *env) snprintf(cache, sizeof cache, "%s", env);
-    else if (home && *home) snprintf(cache, sizeof cache, "%s/.cache/forgetlab", home);
-    else snprintf(cache, sizeof cache, "%s/bases", c->out_dir);
+    cache_dir(c, cache, sizeof cache);
     const char *preset = c->quick ? "quick" : "default";
     snprintf(dir, n, "%s/lm-%s-s%d", cache, preset, s);
-    char *sum = fl_path_join(dir, "summary.json");
-    const int done = sum && fl_file_exists(sum);
-    free(sum);
-    if (done || !pretrain) return 0;
+    if (finished(dir) || !pretrain) return 0;
     fl_lm_config lc;
     fl_lm_defaults(&lc);
     fl_lm_preset(&lc, preset);
@@ -195,9 +233,44 @@ static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *di
     return 0;
 }
 
+/* Whether the plan has sft-teacher runs. */
+static int taught_by_another(const lm_plan *p) {
+    for (int k = 0; k < p->nmethods; k++)
+        if (p->methods[k] == FL_LMFT_SFT_TEACHER) return 1;
+    return 0;
+}
+
+/* Seed s's foreign teacher for sft-teacher: a grpo run of seed s + 1's
+ * base at the grid's top rate for the study's epochs, on seed s's split
+ * of the new task (so the teacher learnt on the student's training
+ * prompts only), measured once at its end; kept beside the bases, made
+ * when make is set (its base pretrained too, if need be). */
+static int ensure_teacher(const fl_lmstudy_config *c, const lm_plan *p, int s, int make, char *dir, size_t n) {
+    char cache[3072], base[4096];
+    cache_dir(c, cache, sizeof cache);
+    const double lr = p->lrs[p->nlrs - 1];
+    snprintf(dir, n, "%s/lm-%s-s%d-grpo-lr%g-e%d-for-s%d", cache, c->quick ? "quick" : "default", s + 1, lr,
+             c->ft.epochs, s);
+    if (!make || finished(dir)) return 0;
+    if (ensure_base(c, s + 1, 1, base, sizeof base)) return -1;
+    fl_lmft_config t = c->ft;
+    t.method = FL_LMFT_GRPO, t.has_method = 1, t.lr = lr, t.seed = (uint64_t)s, t.base = base;
+    t.data_dir = c->data_dir, t.threads = c->threads, t.progress = c->progress;
+    t.checkpoint_every = t.epochs;
+    fl_log(FL_LOG_INFO, "study: growing seed %d's teacher for sft-teacher from the base of seed %d into %s (once)\n",
+           s, s + 1, dir);
+    if (fl_lmft_run(&t, dir)) return fl_error_wrap("the teacher of seed %d", s);
+    return 0;
+}
+
 static void add_run(lm_plan *p, fl_lmft_method m, double lr, int s, const char *teacher) {
     lm_run *r = &p->runs[p->n++];
     r->ft = p->c->ft;
+    if (fl_lmft_is_sft(m) && sft_epochs(p->c) != r->ft.epochs) {
+        /* As many measured checkpoints as every other run. */
+        r->ft.checkpoint_every *= (double)sft_epochs(p->c) / r->ft.epochs;
+        r->ft.epochs = sft_epochs(p->c);
+    }
     r->ft.method = m, r->ft.has_method = 1, r->ft.lr = lr, r->ft.seed = (uint64_t)s;
     r->ft.base = p->base[s], r->ft.teacher = teacher, r->ft.data_dir = p->c->data_dir;
     r->ft.threads = p->run_threads, r->ft.progress = 0, r->ft.overwrite = 0;
@@ -358,6 +431,7 @@ static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char 
         if (rc == 0 && strcmp(arch, "gpt"))
             rc = fl_error_set("--base %s: a model of arch '%s', not a language model (lm-pretrain writes one)",
                               p->base[s], arch);
+        if (rc == 0 && taught_by_another(p)) rc = ensure_teacher(c, p, s, 1, p->teacher[s], sizeof p->teacher[s]);
     }
     if (rc) return -1;
     const char *names[FL_LM_NFIELDS];
@@ -430,8 +504,8 @@ static int lmstudy(const study_world *w, const void *cfg) {
     if (parse_lists(c, &p)) return FL_BAD_REQUEST;
     const int max = c->seeds * p.nlrs * (p.nmethods + 1);
     p.runs = calloc((size_t)max, sizeof *p.runs), p.todo = malloc(sizeof(int) * (size_t)max);
-    p.base = calloc((size_t)c->seeds, sizeof *p.base);
-    int rc = p.runs && p.todo && p.base ? 0 : fl_error_set("out of memory");
+    p.base = calloc((size_t)c->seeds, sizeof *p.base), p.teacher = calloc((size_t)c->seeds, sizeof *p.teacher);
+    int rc = p.runs && p.todo && p.base && p.teacher ? 0 : fl_error_set("out of memory");
     snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
     grid_string(c, &p, grid, sizeof grid);
     /* Threads per run: the cores (--threads) shared by the concurrent runs
@@ -442,15 +516,19 @@ static int lmstudy(const study_world *w, const void *cfg) {
     p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
     if (w->rank == 0 && rc == 0) rc = setup(c, &p, grid, &replaced);
     if (study_mpi_share(w, rc ? -1 : 0) < 0 || rc) goto out;
-    for (int s = 0; s < c->seeds && rc == 0; s++) rc = ensure_base(c, s, 0, p.base[s], sizeof p.base[s]);
+    for (int s = 0; s < c->seeds && rc == 0; s++) {
+        rc = ensure_base(c, s, 0, p.base[s], sizeof p.base[s]);
+        if (rc == 0) rc = ensure_teacher(c, &p, s, 0, p.teacher[s], sizeof p.teacher[s]);
+    }
     for (int s = 0; s < c->seeds && rc == 0; s++)
         for (int k = 0; k < p.nmethods; k++)
-            for (int l = 0; l < p.nlrs; l++) add_run(&p, p.methods[k], p.lrs[l], s, NULL);
+            for (int l = 0; l < p.nlrs; l++)
+                add_run(&p, p.methods[k], p.lrs[l], s, p.methods[k] == FL_LMFT_SFT_TEACHER ? p.teacher[s] : NULL);
     if (rc == 0) rc = run_phase(w, &p, "lm sweep");
     if (rc == 0 && with_distill(c, &p)) rc = distill_phase(w, &p);
 out:
     fl_rundir_release(replaced, rc == 0);
-    free(p.runs), free(p.todo), free(p.base);
+    free(p.runs), free(p.todo), free(p.base), free(p.teacher);
     return rc;
 }
 
@@ -466,6 +544,7 @@ int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
     ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
     ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
+    ok = ok && (at = strstr(grid, " sft_epochs=")) && sscanf(at, " sft_epochs=%d", &c.sft_epochs) == 1;
     if (!ok) return fl_error_set("not a language-model study's grid: '%s'", grid);
     c.methods = methods, c.lrs = lrs;
     lm_plan p = {.c = &c};
@@ -477,8 +556,9 @@ int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     for (int s = 0; s < c.seeds; s++)
         for (int k = 0; k < p.nmethods + distill; k++)
             for (int l = 0; l < p.nlrs; l++) {
-                const fl_run_key key = {fl_lmft_method_name(k < p.nmethods ? p.methods[k] : FL_LMFT_DISTILL), p.lrs[l],
-                                        "constant", c.ft.epochs, (uint64_t)s};
+                const fl_lmft_method m = k < p.nmethods ? p.methods[k] : FL_LMFT_DISTILL;
+                const fl_run_key key = {fl_lmft_method_name(m), p.lrs[l], "constant",
+                                        fl_lmft_is_sft(m) ? sft_epochs(&c) : c.ft.epochs, (uint64_t)s};
                 fl_run_id(&key, (*ids)[(*n)++], sizeof **ids);
             }
     return 0;

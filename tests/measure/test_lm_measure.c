@@ -3,8 +3,12 @@
  * computable exactly by enumerating every completion: along samples of
  * pi_0, the per-position exact estimator and the Monte-Carlo one both
  * agree with it within their sampling error, the exact one with the
- * smaller error; and the scoring of sequences (seqset.h) gives log-
- * probabilities that sum to one over the completions. */
+ * smaller error; the scoring of sequences (seqset.h) gives log-
+ * probabilities that sum to one over the completions; and the chain rule's
+ * parts (fl_kl_chain_parts), with "correct" the completions that begin
+ * with token 0, equal the enumerated conditional KLs, and estimated from
+ * the samples as the measurement does (the correct side enumerated, the
+ * wrong side from the samples) agree with them within sampling error. */
 #include "testutil.h"
 
 #include "forgetlab/lmmeasure.h"
@@ -53,6 +57,52 @@ static double *seq_logp(const fl_gpt *m, const fl_seqset *s) {
     return lp;
 }
 
+/* The chain rule of want = KL(pi_0 || pi) over the enumerated set all
+ * (log-probabilities l0, l1), C = the completions whose first token is 0;
+ * then the wrong side estimated along the samples s (token log-probs t0,
+ * t1) as lm_parts_measure does. */
+static void check_chain_parts(const fl_seqset *all, const double *l0, const double *l1, double want, const fl_seqset *s,
+                              const float *t0, const float *t1) {
+    double s0 = 0, s1 = 0, cc = 0, wr = 0;
+    for (int i = 0; i < all->n; i++) {
+        const double p0 = exp(l0[i]), d = p0 * (l0[i] - l1[i]);
+        if (all->tok[all->off[i] + all->plen[i]] == 0) s0 += p0, s1 += exp(l1[i]), cc += d;
+        else wr += d;
+    }
+    /* The conditional distributions' KLs, straight from their definition. */
+    double kc = 0, kw = 0;
+    for (int i = 0; i < all->n; i++) {
+        const double p0 = exp(l0[i]), p1 = exp(l1[i]);
+        if (all->tok[all->off[i] + all->plen[i]] == 0) kc += p0 / s0 * log((p0 / s0) / (p1 / s1));
+        else kw += p0 / (1 - s0) * log((p0 / (1 - s0)) / (p1 / (1 - s1)));
+    }
+    const double outcome = s0 * log(s0 / s1) + (1 - s0) * log((1 - s0) / (1 - s1));
+    double parts[3];
+    fl_kl_chain_parts(&s0, &s1, &cc, &wr, 1, parts);
+    print_message("chain rule: outcome %.5f, within correct %.5f, within wrong %.5f (s0 %.3f, s %.3f)\n", parts[0],
+                  parts[1], parts[2], s0, s1);
+    assert_true(s0 > 0.05 && s0 < 0.95 && kc > 0.01 && kw > 0.01 && outcome > 1e-3); /* every part at work */
+    assert_true(fabs(parts[0] - outcome) < 1e-5);
+    assert_true(fabs(parts[1] - s0 * kc) < 1e-5);
+    assert_true(fabs(parts[2] - (1 - s0) * kw) < 1e-5); /* the enumerated mass is 1 to float precision */
+    assert_true(fabs(parts[0] + parts[1] + parts[2] - want) < 1e-5);
+    /* The wrong side from pi_0's samples: the mean of [y not in C] log ratio. */
+    double m = 0, m2 = 0;
+    for (int i = 0, row = 0; i < s->n; i++) {
+        double r = 0;
+        for (int k = 0; k < s->clen[i]; k++, row++) r += (double)t0[row] - t1[row];
+        const double v = s->tok[s->off[i] + s->plen[i]] == 0 ? 0 : r;
+        m += v, m2 += v * v;
+    }
+    const double n = s->n, se = sqrt((m2 - m * m / n) / (n - 1) / n);
+    m /= n;
+    double est[3];
+    fl_kl_chain_parts(&s0, &s1, &cc, &m, 1, est);
+    print_message("  estimated within wrong %.5f +- %.5f\n", est[2], se);
+    assert_true(fabs(est[2] - parts[2]) < 4 * se);
+    assert_true(fabs(est[0] + est[1] + est[2] - want) < 4 * se);
+}
+
 static void test_sequence_kl(void **state) {
     (void)state;
     fl_gpt p0, p1;
@@ -94,6 +144,7 @@ static void test_sequence_kl(void **state) {
     assert_true(fabs(est[0] - want) < 4 * est[1]);
     assert_true(fabs(est[2] - want) < 4 * est[3]);
     assert_true(est[1] < est[3]);
+    check_chain_parts(&all, l0, l1, want, &s, t0, t1);
     fl_gpt_acts_free(&a);
     fl_gpt_cache_free(&c);
     free(lp0), free(lp1), free(t0), free(t1), free(l0), free(l1);

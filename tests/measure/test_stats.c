@@ -174,6 +174,25 @@ static void test_lomo(void **state) {
     assert_true(isnan(fl_poly2_r2_lomo(x, y, one, NULL, 15))); /* one method: nothing to leave out */
 }
 
+/* Three learning rates, each with its own level of forgetting: the
+ * partial R^2 asks what x explains beyond the levels. */
+static void test_partial(void **state) {
+    (void)state;
+    const double x[15] = {0.1, 0.5, 0.9, 1.4, 2.0, 0.2, 0.7, 1.1, 1.9, 2.5, 0.3, 0.8, 1.6, 2.2, 3.0};
+    const double y[15] = {0.02, 0.05, 0.11, 0.2, 0.33, 0.3, 0.36, 0.41, 0.55, 0.7, 0.61, 0.62, 0.75, 0.8, 1.05};
+    int g[15], idx[30];
+    for (int i = 0; i < 15; i++) g[i] = i / 5, idx[i] = idx[i + 15] = i;
+    /* NumPy: lstsq with the groups' indicators, with and without x, x^2. */
+    assert_float_equal(fl_poly2_r2_partial(x, y, g, NULL, 15), 0.974444173579063, 1e-9);
+    assert_float_equal(fl_poly2_r2_partial(x, y, g, idx, 30), 0.974444173579063, 1e-9); /* each point twice */
+    /* Forgetting set by the group alone: nothing left to explain. */
+    double level[15], noise[15];
+    for (int i = 0; i < 15; i++) level[i] = g[i], noise[i] = g[i] + (i % 2 ? 0.01 : -0.01);
+    assert_true(isnan(fl_poly2_r2_partial(x, level, g, NULL, 15)));
+    /* What is left is noise unrelated to x: little explained. */
+    assert_true(fl_poly2_r2_partial(x, noise, g, NULL, 15) < 0.5);
+}
+
 static void test_fit_exp(void **state) {
     (void)state;
     enum { N = 30 };
@@ -215,4 +234,5 @@ static void test_t_interval(void **state) {
 
 TU_MAIN(cmocka_unit_test(test_poly2), cmocka_unit_test(test_t_interval), cmocka_unit_test(test_bootstrap), cmocka_unit_test(test_spearman),
         cmocka_unit_test(test_pareto), cmocka_unit_test(test_fit_exp), cmocka_unit_test(test_frontier_isotonic),
-        cmocka_unit_test(test_run_bootstrap), cmocka_unit_test(test_lomo))
+        cmocka_unit_test(test_run_bootstrap), cmocka_unit_test(test_lomo),
+        cmocka_unit_test(test_partial))
