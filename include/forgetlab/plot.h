@@ -18,14 +18,15 @@ typedef enum {
                             (upper edge), e.g. a baseline's interval */
 } fl_mark;
 
-/* Colours come from the Okabe-Ito palette (colour-blind safe) with brown
- * and olive added: an index >= 0 picks palette[index % 11] (blue,
- * vermillion, green, orange, purple, sky blue, brown, olive, black, grey,
- * yellow): eight distinct hues for series, then FL_COLOR_BLACK for fits
- * and FL_COLOR_GREY for baselines. Note that 0 is the first colour, not
+/* Colours come from the Okabe-Ito palette (colour-blind safe) with brown,
+ * olive, purple, dark red and navy added: an index >= 0 picks
+ * palette[index % 14] (blue, vermillion, green, orange, reddish purple, sky
+ * blue, brown, olive, purple, dark red, navy, black, grey, yellow): eleven
+ * distinct hues for series, then FL_COLOR_BLACK for fits and FL_COLOR_GREY
+ * for baselines. Note that 0 is the first colour, not
  * "automatic": use FL_COLOR_NEXT for that. */
-#define FL_COLOR_BLACK 8
-#define FL_COLOR_GREY 9
+#define FL_COLOR_BLACK 11
+#define FL_COLOR_GREY 12
 #define FL_COLOR_NEXT (-1) /* one past the previous series' colour (0 first) */
 #define FL_COLOR_SAME (-2) /* the previous series' colour: a fit over its scatter */
 

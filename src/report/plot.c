@@ -12,10 +12,10 @@
 #include <string.h>
 
 /* Okabe & Ito's palette, reordered so the first colours are the most
- * distinct on white, with brown and olive added so eight series (a study's
- * methods) get eight hues before black (fits), grey (baselines) and
- * yellow (hard to see on white). */
-#define NPALETTE 11
+ * distinct on white, with brown, olive, purple, dark red and navy added so
+ * eleven series (a language-model study's methods) get eleven hues before
+ * black (fits), grey (baselines) and yellow (hard to see on white). */
+#define NPALETTE 14
 static const double PALETTE[NPALETTE][3] = {
     {0.000, 0.447, 0.698}, /* blue */
     {0.835, 0.369, 0.000}, /* vermillion */
@@ -25,6 +25,9 @@ static const double PALETTE[NPALETTE][3] = {
     {0.337, 0.706, 0.914}, /* sky blue */
     {0.549, 0.337, 0.294}, /* brown */
     {0.502, 0.502, 0.000}, /* olive */
+    {0.416, 0.239, 0.604}, /* purple */
+    {0.600, 0.000, 0.100}, /* dark red */
+    {0.000, 0.180, 0.420}, /* navy */
     {0.000, 0.000, 0.000}, /* black */
     {0.500, 0.500, 0.500}, /* grey */
     {0.941, 0.894, 0.259}, /* yellow */
