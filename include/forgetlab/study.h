@@ -24,6 +24,8 @@
 #include "forgetlab/pretrain.h"
 #include "forgetlab/settings.h"
 
+#define FL_STUDY_MAX_LRS 16
+
 typedef struct {
     const char *out_dir;
     const char *data_dir;
@@ -40,6 +42,8 @@ typedef struct {
     fl_pretrain_config pretrain;
     fl_ap_opts probe;   /* the circuit probe (fl_circuit_probe_default) */
     int overwrite;      /* replace another study (grid, probe) or another command's run in out_dir */
+    int nlrs;           /* 0: the grid's learning rates; else lrs[0..nlrs) */
+    double lrs[FL_STUDY_MAX_LRS];
     int nmethods;       /* 0: the whole sweep; else methods[0..nmethods) of it */
     fl_ft_method methods[FL_FT_NMETHODS];
     int sft2_labels[2][2], sft2_soft; /* sft2's target pairs and hard/soft targets (fl_finetune_config) */

@@ -44,7 +44,7 @@ const fl_ft_method STUDY_SWEEP[] = {FL_FT_SFT1, FL_FT_SFT2, FL_FT_ORACLE, FL_FT_
                                     FL_FT_GRPO_KL, FL_FT_REINFORCE, FL_FT_SIMPO};
 const int STUDY_NSWEEP = (int)(sizeof STUDY_SWEEP / sizeof *STUDY_SWEEP);
 
-int study_max_runs(const fl_razor_config *c) { return STUDY_NSWEEP * 15 * 2 * 2 * c->seeds; }
+int study_max_runs(const fl_razor_config *c) { return STUDY_NSWEEP * FL_STUDY_MAX_LRS * 2 * 2 * c->seeds; }
 
 void study_base_dir(int s, char *buf, size_t n) {
     if (s == 0)
@@ -55,7 +55,7 @@ void study_base_dir(int s, char *buf, size_t n) {
 
 void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmethods, const study_base *bases,
                 planned_run *runs, int *n) {
-    const int nlr = c->quick ? 5 : 15, nsched = c->quick ? 1 : 2, nep = c->quick ? 1 : 2;
+    const int nlr = c->nlrs > 0 ? c->nlrs : c->quick ? 5 : 15, nsched = c->quick ? 1 : 2, nep = c->quick ? 1 : 2;
     const fl_sched_kind scheds[2] = {FL_SCHED_CONSTANT, FL_SCHED_COSINE};
     for (int s = 0; s < c->seeds; s++)
         for (int e = 0; e < nep; e++)
@@ -64,8 +64,8 @@ void study_plan(const fl_razor_config *c, const fl_ft_method *methods, int nmeth
                     for (int m = 0; m < nmethods; m++) {
                         planned_run *r = &runs[(*n)++];
                         fl_finetune_defaults(&r->ft);
-                        /* 15 (or 5) learning rates log-spaced over [3e-6, 1e-3]. */
-                        r->ft.lr = 3e-6 * pow(1e-3 / 3e-6, (double)i / (nlr - 1));
+                        /* 15 (or 5) learning rates log-spaced over [3e-6, 1e-3], or --lrs. */
+                        r->ft.lr = c->nlrs > 0 ? c->lrs[i] : 3e-6 * pow(1e-3 / 3e-6, (double)i / (nlr - 1));
                         r->ft.method = methods[m];
                         r->ft.schedule = scheds[k];
                         r->ft.epochs = e + 1;
@@ -225,7 +225,7 @@ static int ensure_base(const fl_razor_config *c, int s, int load_only, fl_mlp *b
 /* What the shards of one study must agree on, for `merge` to check; c's
  * threads are resolved (the threads of the shared work). */
 static int record_study(const fl_razor_config *c, int run_threads) {
-    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[256], shard[48], threads[32], setup[32], probe[96];
+    char *path = fl_path_join(c->out_dir, "results.sqlite"), grid[1024], shard[48], threads[32], setup[32], probe[96];
     fl_results db;
     int rc = path ? fl_results_open(&db, path) : fl_error_set("out of memory");
     free(path);
@@ -317,7 +317,7 @@ static int distill_phase(const study_world *w, sweep *sw, study_base *bases) {
  * which moves it aside - anything else. A study's checkpoints must share
  * one grid and one probe, or its tables would mix two experiments. */
 static int claim_study(const fl_razor_config *c, char **replaced) {
-    char *db_path = fl_path_join(c->out_dir, "results.sqlite"), grid[256], probe[96], had[256], what[768] = "";
+    char *db_path = fl_path_join(c->out_dir, "results.sqlite"), grid[1024], probe[96], had[1024], what[2304] = "";
     int rc = db_path ? 0 : fl_error_set("out of memory");
     *replaced = NULL;
     if (rc == 0 && fl_file_exists(db_path)) {

@@ -44,6 +44,25 @@ static void format_methods(const void *field, char *buf, size_t n) {
         len += (size_t)snprintf(buf + len, n - len, "%s%s", m ? "," : "", fl_ft_method_name(c->methods[m]));
 }
 
+/* "1e-5,1e-4": learning rates in place of the grid's (field: nlrs). */
+static int parse_lrs(const char *v, void *field) {
+    fl_razor_config *c = OWNER(field, nlrs);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", v);
+    c->nlrs = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (c->nlrs == FL_STUDY_MAX_LRS) return fl_error_set("at most %d learning rates", FL_STUDY_MAX_LRS);
+        if (fl_parse_double("lrs", t, 1e-12, 10, &c->lrs[c->nlrs++])) return -1;
+    }
+    return c->nlrs > 0 ? 0 : fl_error_set("expected a comma-separated list of learning rates");
+}
+static void format_lrs(const void *field, char *buf, size_t n) {
+    const fl_razor_config *c = COWNER(field, nlrs);
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < c->nlrs && len < n; k++) len += (size_t)snprintf(buf + len, n - len, "%s%.10g", k ? "," : "", c->lrs[k]);
+}
+
 static int parse_sft2(const char *v, void *field) { return fl_sft2_labels_parse(v, field); }
 /* "A,B/C,D", as fine-tuning's own setting writes it. */
 static void format_sft2(const void *field, char *buf, size_t n) {
@@ -115,6 +134,9 @@ const fl_setting FL_STUDY_SETTINGS[] = {
     {"methods", FL_SET_CUSTOM, F(nmethods), 0, 0, "LIST",
      "only these of the sweep's methods, comma-separated (e.g. sft1,sft2); distill runs need grpo among them", NULL,
      parse_methods, format_methods},
+    {"lrs", FL_SET_CUSTOM, F(nlrs), 0, 0, "LIST",
+     "these learning rates, comma-separated, in place of the grid's (15, or 5 with --quick, log-spaced over "
+     "[3e-6, 1e-3])", NULL, parse_lrs, format_lrs},
     {"sft2-labels", FL_SET_CUSTOM, F(sft2_labels), 0, 0, "A,B/C,D",
      "sft2's labels for even digits (A or B) and odd ones (C or D)", NULL, parse_sft2, format_sft2},
     {"sft2-soft", FL_SET_FLAG, F(sft2_soft), 0, 0, NULL, "sft2 trains on the 50/50 target over its pair", NULL, NULL,
@@ -165,11 +187,15 @@ int fl_razor_resolve(fl_razor_config *c) {
 }
 
 void study_grid_string(const fl_razor_config *c, char *buf, size_t n) {
-    char methods[160], sft2[32] = "";
+    char methods[160], sft2[32] = "", lrs[320];
     format_methods(&c->nmethods, methods, sizeof methods);
+    format_lrs(&c->nlrs, lrs, sizeof lrs);
     if (!fl_sft2_labels_default(c->sft2_labels)) format_sft2(c->sft2_labels, sft2, sizeof sft2);
-    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g%s%s%s%s%s", c->quick, c->seeds, c->checkpoint_every,
-             methods[0] ? " methods=" : "", methods, sft2[0] ? " sft2=" : "", sft2, c->sft2_soft ? " sft2_soft=1" : "");
+    /* A part an older grid lacks is written only when set, so that an
+     * older study's grid reads the same. */
+    snprintf(buf, n, "quick=%d seeds=%d checkpoint_every=%.10g%s%s%s%s%s%s%s", c->quick, c->seeds, c->checkpoint_every,
+             methods[0] ? " methods=" : "", methods, sft2[0] ? " sft2=" : "", sft2, c->sft2_soft ? " sft2_soft=1" : "",
+             lrs[0] ? " lrs=" : "", lrs);
 }
 
 int study_grid_parse(const char *grid, fl_razor_config *c) {
@@ -186,6 +212,8 @@ int study_grid_parse(const char *grid, fl_razor_config *c) {
             if (parse_methods(word + 8, &c->nmethods)) return fl_error_set("unreadable grid '%s'", grid);
         } else if (strncmp(word, "sft2=", 5) == 0) {
             if (parse_sft2(word + 5, c->sft2_labels)) return fl_error_set("unreadable grid '%s'", grid);
+        } else if (strncmp(word, "lrs=", 4) == 0) {
+            if (parse_lrs(word + 4, &c->nlrs)) return fl_error_set("unreadable grid '%s'", grid);
         } else if (strcmp(word, "sft2_soft=1") == 0) {
             c->sft2_soft = 1;
         } else {

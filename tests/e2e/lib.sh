@@ -144,9 +144,10 @@ finish() {
 REF="$TMP_ROOT/study-reference"
 # The grid the reference and the tests compared with it run: two base seeds
 # (so merging and MPI are checked with several), two methods (SFT's and
-# RL's code paths), no distill (a shard has none), one measured checkpoint
-# a run: 20 runs.
-SMALL=(--quick --seeds 2 --methods sft1,grpo --no-distill --checkpoint-every 1)
+# RL's code paths), three of the quick grid's rates (the lowest, one
+# between and the highest), no distill (a shard has none), one measured
+# checkpoint a run: 12 runs.
+SMALL=(--quick --seeds 2 --methods sft1,grpo --no-distill --checkpoint-every 1 --lrs 3e-6,5.4772e-05,0.001)
 reference_study() {
     if [ -s "$REF/results.csv" ] && [ "$REF/results.csv" -nt "$FL" ]; then return 0; fi
     rm -rf "$REF"
