@@ -73,8 +73,8 @@ int fl_capi_save(const fl_capi_model *m, const char *path);
  * (malloc'd; free with fl_capi_free_text), for two MLPs of the RL's Razor
  * setting (785 inputs, 10 outputs): accuracies, forgetting and every
  * predictor on the datasets in data_dir (NULL: $FORGETLAB_DATA, else the
- * source tree's), the Fisher from fisher_n prior-task images with label
- * draws from seed. NULL on error. */
+ * source tree's), the Fisher from fisher_n prior-task images (0: the
+ * commands' default) with label draws from seed. NULL on error. */
 char *fl_capi_measure(const fl_capi_model *base, const fl_capi_model *m, const char *data_dir, int fisher_n,
                       uint64_t seed);
 void fl_capi_free_text(char *text);

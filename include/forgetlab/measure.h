@@ -73,7 +73,10 @@ typedef struct {
 } fl_measurement;
 
 /* (ours) The Fisher is estimated on the first fisher_n images of the prior
- * task's TRAINING split with one label sampled per image from the base. */
+ * task's TRAINING split with one label sampled per image from the base;
+ * every command and the study use FL_MEASURE_FISHER_N of them unless told. */
+#define FL_MEASURE_FISHER_N 2000
+#define FL_MEASURE_FISHER_N_TEXT "2000" /* the same, for help texts */
 /* probe: the circuit probe's options (NULL: fl_circuit_probe_default). */
 int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir,
                         int fisher_n, const fl_ap_opts *probe, uint64_t seed);

@@ -105,18 +105,19 @@ class Model:
         _clib.check(_clib.lib().fl_capi_save(self._h, os.fspath(path).encode()))
 
 
-def measure(base, model, data_dir=None, fisher_n=2000, seed=0):
+def measure(base, model, data_dir=None, fisher_n=None, seed=0):
     """Everything `forgetlab measure --base --model` prints, as a dict, for
     two MLPs of the RL's Razor setting (paths or loaded models): new- and
     prior-task accuracies, forgetting, the divergences on both tasks'
     inputs, the weight and activation changes, circuit stability. data_dir:
-    the datasets (None: $FORGETLAB_DATA, else the source tree's)."""
+    the datasets (None: $FORGETLAB_DATA, else the source tree's); fisher_n:
+    prior-task images for the base's Fisher (None: the commands' default)."""
     b = base if isinstance(base, Model) else load(base)
     m = model if isinstance(model, Model) else load(model)
-    if fisher_n < 1:
+    if fisher_n is not None and fisher_n < 1:
         raise ValueError("fisher_n: %d, at least 1" % fisher_n)
     L = _clib.lib()
-    p = L.fl_capi_measure(b._h, m._h, None if data_dir is None else os.fspath(data_dir).encode(), int(fisher_n),
+    p = L.fl_capi_measure(b._h, m._h, None if data_dir is None else os.fspath(data_dir).encode(), int(fisher_n or 0),
                           ctypes.c_uint64(seed))
     if not p:
         _clib.check(-1)

@@ -157,7 +157,8 @@ char *fl_capi_measure(const fl_capi_model *base, const fl_capi_model *m, const c
                       uint64_t seed) {
     if (base->blob != &base->mlp.blob || m->blob != &m->mlp.blob)
         return fl_error_set("measure: two MLPs, not a %s and a %s", base->arch, m->arch), NULL;
-    if (fisher_n < 1) return fl_error_set("measure: fisher_n %d, at least 1", fisher_n), NULL;
+    if (fisher_n < 0) return fl_error_set("measure: fisher_n %d, at least 1 (0: the default)", fisher_n), NULL;
+    if (fisher_n == 0) fisher_n = FL_MEASURE_FISHER_N;
     fl_measure_ctx ctx = {0};
     fl_measurement r;
     char *text = NULL;

@@ -75,7 +75,7 @@ static int finetune(args *a) {
         a->cfg.teacher = &teacher;
     }
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
-    if (fl_measure_ctx_init(&mctx, &base, dir, 2000, NULL, a->cfg.seed)) goto out;
+    if (fl_measure_ctx_init(&mctx, &base, dir, FL_MEASURE_FISHER_N, NULL, a->cfg.seed)) goto out;
     a->cfg.resumable = 1;
     rc = fl_finetune_run(&a->cfg, &base, &train, &mctx, a->out, a->base, NULL, NULL, NULL, NULL);
 out:

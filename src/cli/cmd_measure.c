@@ -42,7 +42,7 @@ static const char HELP[] =
     "  --mask M, --prior-mask M   [n, T] (non-zero: a position to score), for\n"
     "                     sequences' logits\n"
     "\n"
-    "  --fisher-n N       prior-task training images for the base's Fisher (default 2000)\n"
+    "  --fisher-n N       prior-task training images for the base's Fisher (default " FL_MEASURE_FISHER_N_TEXT ")\n"
     "  --seed N           seed of the Fisher's label draws (default 0)\n"
     "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
@@ -246,7 +246,7 @@ static int measure_logits(const args *a) {
 }
 
 static int run(int argc, char **argv) {
-    args a = {.fisher_n = 2000};
+    args a = {.fisher_n = FL_MEASURE_FISHER_N};
     int rc = fl_parse_args(argc, argv, &fl_cmd_measure, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;

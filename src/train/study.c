@@ -178,7 +178,8 @@ int study_base_ready(const sweep *sw, int s) {
     if (b->probs) return 0;
     const int was = fl_get_threads();
     fl_set_threads(sw->c->threads);
-    int rc = fl_measure_ctx_init(&b->mctx, &b->model, fl_data_dir(sw->c->data_dir), 2000, &sw->c->probe, 0);
+    int rc = fl_measure_ctx_init(&b->mctx, &b->model, fl_data_dir(sw->c->data_dir), FL_MEASURE_FISHER_N,
+                                 &sw->c->probe, 0);
     if (rc == 0 && !(b->probs = fl_model_probs(&b->model, sw->train))) {
         fl_measure_ctx_free(&b->mctx);
         rc = -1;
