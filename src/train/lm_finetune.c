@@ -181,130 +181,182 @@ typedef struct {
     long step, train_ms, measure_ms;
 } lmft_state;
 
+/* Everything one run holds: the models, data and task, the measurement
+ * context, the step's buffers and the loop's state. */
+typedef struct {
+    const fl_lmft_config *c;
+    fl_gpt m, base, teacher;
+    fl_lm_data d;
+    int have_data;
+    fl_newtask task;
+    fl_lm_measure_ctx mc;
+    lmft_step st;
+    fl_rundir rd;
+    fl_loop L;
+    lmft_state ls;
+    cJSON *cfg;
+    char *cfg_text, *replaced;
+    int spe;                    /* steps per epoch */
+    fl_lm_measurement meas;     /* the last checkpoint's */
+    int have_meas;
+} lmft_run;
+
+/* The models, data and task, the claimed run directory, the measurement
+ * context and the step's buffers. */
+static int run_open(lmft_run *r, const char *out_dir) {
+    const fl_lmft_config *c = r->c;
+    char *base_cfg = NULL;
+    int rc = -1;
+    if (load_lm(c->base, "base", &r->base, &base_cfg) || load_lm(c->base, "base", &r->m, NULL)) goto out;
+    if (c->teacher && load_lm(c->teacher, "teacher", &r->teacher, NULL)) goto out;
+    if (c->teacher && memcmp(&r->teacher.cfg, &r->base.cfg, sizeof r->base.cfg)) {
+        fl_error_set("--teacher %s: another architecture than the base's", c->teacher);
+        goto out;
+    }
+    if (fl_lm_data_load(&r->d, c->data_dir, base_split_seed(base_cfg))) goto out;
+    r->have_data = 1;
+    if (fl_newtask_build(&r->task, &r->d.words, c->test_frac, c->seed)) goto out;
+    r->cfg = make_config(c);
+    if (!(r->cfg_text = fl_lm_claim_run(r->cfg, out_dir, "lm-finetune", c->overwrite, &r->replaced))) goto out;
+    if (fl_lm_measure_init(&r->mc, &r->base, &r->d, &r->task, &c->measure, c->seed)) goto out;
+    if (lmft_step_init(&r->st, c, &r->m, &r->base, c->teacher ? &r->teacher : &r->base, &r->task)) goto out;
+    r->spe = (r->task.n_train + c->batch - 1) / c->batch;
+    rc = 0;
+out:
+    free(base_cfg);
+    return rc;
+}
+
+static void run_close(lmft_run *r, int ok) {
+    fl_loop_free(&r->L);
+    fl_rundir_release(r->replaced, ok);
+    fl_rundir_close(&r->rd);
+    cJSON_Delete(r->cfg);
+    free(r->cfg_text);
+    lmft_step_free(&r->st);
+    fl_lm_measure_free(&r->mc);
+    fl_newtask_free(&r->task);
+    if (r->have_data) fl_lm_data_free(&r->d);
+    fl_gpt_free(&r->m), fl_gpt_free(&r->base), fl_gpt_free(&r->teacher);
+}
+
+/* A training line of metrics.jsonl (the mean loss and reward since the
+ * last one), with the model's measurement when it is a checkpoint. */
+static int log_line(lmft_run *r, long step, double loss, double reward, int n, float lr, int ckpt) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", (double)step);
+    cJSON_AddNumberToObject(j, "epoch", (double)step / r->spe);
+    cJSON_AddNumberToObject(j, "loss", n ? loss / n : NAN);
+    cJSON_AddNumberToObject(j, "reward", n ? reward / n : NAN);
+    cJSON_AddNumberToObject(j, "lr", lr);
+    if (ckpt) {
+        const double tm = fl_now();
+        if (fl_lm_measure(&r->mc, &r->m, &r->meas)) {
+            cJSON_Delete(j);
+            return -1;
+        }
+        r->have_meas = 1;
+        r->ls.measure_ms += lround(1000.0 * (fl_now() - tm));
+        cJSON *mj = measurement_json(&r->meas);
+        for (cJSON *it = mj->child; it; it = it->next) cJSON_AddNumberToObject(j, it->string, it->valuedouble);
+        cJSON_Delete(mj);
+    }
+    const int bad = fl_rundir_log(&r->rd, j);
+    cJSON_Delete(j);
+    return bad ? -1 : 0;
+}
+
+/* The steps from the saved position to the end: one batch of an epoch's
+ * shuffled order a step, a training line every log_every steps and a
+ * measured, saved checkpoint every checkpoint_every epoch. */
+static int train(lmft_run *r, long total, long every) {
+    const fl_lmft_config *c = r->c;
+    const fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total,
+                               c->schedule == FL_SCHED_COSINE ? 0.0f : (float)c->lr};
+    int *order = malloc(sizeof(int) * (size_t)r->task.n_train);
+    if (!order) return fl_error_set("out of memory");
+    double run_loss = 0, run_reward = 0, t_step = fl_now();
+    int nrun = 0, rc = 0;
+    long order_epoch = -1;
+    for (long step = r->ls.step; step < total && rc == 0; step++) {
+        const long e = step / r->spe, k = step % r->spe;
+        if (e != order_epoch) epoch_order(order, r->task.n_train, c->seed, e), order_epoch = e;
+        const int B = (int)(k + 1 < r->spe ? c->batch : r->task.n_train - k * c->batch);
+        double loss, reward;
+        const int g = lmft_step_grad(&r->st, order + k * c->batch, B, &r->ls.rng, &loss, &reward);
+        if (g < 0) {
+            rc = -1;
+            break;
+        }
+        if (g == 0 && fl_check_finite((float)loss, &r->m.blob, step + 1, 1)) {
+            rc = FL_DIVERGED;
+            break;
+        }
+        const float lr = fl_schedule_lr(&sched, step);
+        if (g == 0) fl_optim_step(&r->ls.opt, &r->m.blob, lr), run_loss += loss, run_reward += reward, nrun++;
+        const int ckpt = (step + 1) % every == 0 || step + 1 == total;
+        if ((step + 1) % c->log_every == 0 || ckpt) {
+            r->ls.train_ms += lround(1000.0 * (fl_now() - t_step));
+            rc = log_line(r, step + 1, run_loss, run_reward, nrun, lr, ckpt);
+            run_loss = run_reward = 0, nrun = 0, t_step = fl_now();
+        }
+        if (rc == 0 && ckpt && step + 1 < total) {
+            r->ls.step = step + 1;
+            rc = fl_loop_save(&r->L);
+        }
+        char extra[80];
+        snprintf(extra, sizeof extra, isnan(reward) ? "loss %.4f" : "loss %.4f reward %.3f", loss, reward);
+        if (rc == 0) fl_loop_update(&r->L, step + 1, extra);
+    }
+    free(order);
+    return rc;
+}
+
+/* summary.json (the last checkpoint's measurement, the run's counts and
+ * times) and model.safetensors. */
+static int write_summary(lmft_run *r, long total, double t0) {
+    if (!r->have_meas && fl_lm_measure(&r->mc, &r->m, &r->meas)) return -1;
+    cJSON *sum = measurement_json(&r->meas);
+    cJSON_AddNumberToObject(sum, "steps", (double)total);
+    cJSON_AddNumberToObject(sum, "train_prompts", r->task.n_train);
+    cJSON_AddNumberToObject(sum, "test_prompts", r->task.n_test);
+    cJSON_AddNumberToObject(sum, "pool_unusable", lmft_pool_unusable(&r->st));
+    cJSON_AddNumberToObject(sum, "train_s", r->ls.train_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "measure_s", r->ls.measure_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    char *model = NULL;
+    const int rc = fl_lm_write_run(&r->rd, &r->m, r->cfg_text, sum, &model);
+    cJSON_Delete(sum);
+    free(model);
+    return rc;
+}
+
 int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     const double t0 = fl_now();
     if (fl_lmft_check(c)) return FL_BAD_REQUEST;
     fl_set_threads(c->threads);
-    fl_gpt m = {0}, base = {0}, teacher = {0};
-    fl_lm_data d = {0};
-    fl_newtask task = {0};
-    fl_lm_measure_ctx mc = {0};
-    lmft_step st = {0};
-    fl_rundir rd = {0};
-    fl_loop L = {0};
-    lmft_state ls = {0};
-    cJSON *cfg = NULL, *sum = NULL;
-    char *cfg_text = NULL, *replaced = NULL, *model = NULL, *base_cfg = NULL;
-    int *order = NULL, rc = -1, have_data = 0;
-    if (load_lm(c->base, "base", &base, &base_cfg) || load_lm(c->base, "base", &m, NULL)) goto out;
-    if (c->teacher && load_lm(c->teacher, "teacher", &teacher, NULL)) goto out;
-    if (c->teacher && memcmp(&teacher.cfg, &base.cfg, sizeof base.cfg)) {
-        fl_error_set("--teacher %s: another architecture than the base's", c->teacher);
-        goto out;
-    }
-    if (fl_lm_data_load(&d, c->data_dir, base_split_seed(base_cfg))) goto out;
-    have_data = 1;
-    if (fl_newtask_build(&task, &d.words, c->test_frac, c->seed)) goto out;
-    cfg = make_config(c);
-    if (!(cfg_text = fl_lm_claim_run(cfg, out_dir, "lm-finetune", c->overwrite, &replaced))) goto out;
-    if (fl_lm_measure_init(&mc, &base, &d, &task, &c->measure, c->seed)) goto out;
-    if (lmft_step_init(&st, c, &m, &base, c->teacher ? &teacher : &base, &task)) goto out;
-    const int spe = (task.n_train + c->batch - 1) / c->batch;
-    const long total = (long)spe * c->epochs;
-    const long every = lround(c->checkpoint_every * spe) > 0 ? lround(c->checkpoint_every * spe) : 1;
-    fl_rng_init(&ls.rng, c->seed, FL_STREAM_SAMPLE);
-    fl_optim_adamw(&ls.opt, 0.9f, 0.999f, 1e-8f, 0.0f);
-    const fl_ts_rng rngs[] = {{"rng", &ls.rng}};
-    const fl_ts_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}, {"measure_ms", &ls.measure_ms}};
-    const fl_loop_spec spec = {.dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step",
+    lmft_run r = {.c = c};
+    int rc = run_open(&r, out_dir);
+    const long total = (long)r.spe * c->epochs;
+    const long every = lround(c->checkpoint_every * r.spe) > 0 ? lround(c->checkpoint_every * r.spe) : 1;
+    lmft_state *ls = &r.ls;
+    fl_rng_init(&ls->rng, c->seed, FL_STREAM_SAMPLE);
+    fl_optim_adamw(&ls->opt, 0.9f, 0.999f, 1e-8f, 0.0f);
+    const fl_ts_rng rngs[] = {{"rng", &ls->rng}};
+    const fl_ts_long longs[] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
+    const fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
                                .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
                                .progress = c->progress,
-                               .state = {.kind = "lm-finetune", .config = cfg_text, .blob = &m.blob,
-                                         .opt_t = &ls.opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3}};
-    if (fl_loop_begin(&L, &spec, &rd) < 0) goto out;
-    const fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total,
-                               c->schedule == FL_SCHED_COSINE ? 0.0f : (float)c->lr};
-    order = malloc(sizeof(int) * (size_t)task.n_train);
-    if (!order) {
-        fl_error_set("out of memory");
-        goto out;
+                               .state = {.kind = "lm-finetune", .config = r.cfg_text, .blob = &r.m.blob,
+                                         .opt_t = &ls->opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3}};
+    if (rc == 0 && fl_loop_begin(&r.L, &spec, &r.rd) < 0) rc = -1;
+    if (rc == 0) rc = train(&r, total, every);
+    if (rc == 0) {
+        fl_loop_end(&r.L);
+        ls->step = total;
+        rc = fl_loop_save(&r.L);
     }
-    double run_loss = 0, run_reward = 0, t_step = fl_now();
-    int nrun = 0;
-    fl_lm_measurement meas;
-    int have_meas = 0;
-    long order_epoch = -1;
-    for (long step = ls.step; step < total; step++) {
-        const long e = step / spe, k = step % spe;
-        if (e != order_epoch) epoch_order(order, task.n_train, c->seed, e), order_epoch = e;
-        const int B = (int)(k + 1 < spe ? c->batch : task.n_train - k * c->batch);
-        double loss, reward;
-        const int g = lmft_step_grad(&st, order + k * c->batch, B, &ls.rng, &loss, &reward);
-        if (g < 0) goto out;
-        if (g == 0 && fl_check_finite((float)loss, &m.blob, step + 1, 1)) {
-            rc = FL_DIVERGED;
-            goto out;
-        }
-        const float lr = fl_schedule_lr(&sched, step);
-        if (g == 0) fl_optim_step(&ls.opt, &m.blob, lr), run_loss += loss, run_reward += reward, nrun++;
-        const int ckpt = (step + 1) % every == 0 || step + 1 == total;
-        if ((step + 1) % c->log_every == 0 || ckpt) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "step", (double)(step + 1));
-            cJSON_AddNumberToObject(j, "epoch", (double)(step + 1) / spe);
-            cJSON_AddNumberToObject(j, "loss", nrun ? run_loss / nrun : NAN);
-            cJSON_AddNumberToObject(j, "reward", nrun ? run_reward / nrun : NAN);
-            cJSON_AddNumberToObject(j, "lr", lr);
-            ls.train_ms += lround(1000.0 * (fl_now() - t_step));
-            if (ckpt) {
-                const double tm = fl_now();
-                if (fl_lm_measure(&mc, &m, &meas)) {
-                    cJSON_Delete(j);
-                    goto out;
-                }
-                have_meas = 1;
-                ls.measure_ms += lround(1000.0 * (fl_now() - tm));
-                cJSON *mj = measurement_json(&meas);
-                for (cJSON *it = mj->child; it; it = it->next) cJSON_AddNumberToObject(j, it->string, it->valuedouble);
-                cJSON_Delete(mj);
-            }
-            const int bad = fl_rundir_log(&rd, j);
-            cJSON_Delete(j);
-            if (bad) goto out;
-            run_loss = run_reward = 0, nrun = 0, t_step = fl_now();
-        }
-        if (ckpt && step + 1 < total) {
-            ls.step = step + 1;
-            if (fl_loop_save(&L)) goto out;
-        }
-        char extra[80];
-        snprintf(extra, sizeof extra, isnan(reward) ? "loss %.4f" : "loss %.4f reward %.3f", loss, reward);
-        fl_loop_update(&L, step + 1, extra);
-    }
-    fl_loop_end(&L);
-    ls.step = total;
-    if (fl_loop_save(&L)) goto out;
-    if (!have_meas && fl_lm_measure(&mc, &m, &meas)) goto out;
-    sum = measurement_json(&meas);
-    cJSON_AddNumberToObject(sum, "steps", (double)total);
-    cJSON_AddNumberToObject(sum, "train_prompts", task.n_train);
-    cJSON_AddNumberToObject(sum, "test_prompts", task.n_test);
-    cJSON_AddNumberToObject(sum, "pool_unusable", lmft_pool_unusable(&st));
-    cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
-    cJSON_AddNumberToObject(sum, "measure_s", ls.measure_ms / 1000.0);
-    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
-    if (fl_lm_write_run(&rd, &m, cfg_text, sum, &model)) goto out;
-    rc = 0;
-out:
-    fl_loop_free(&L);
-    fl_rundir_release(replaced, rc == 0);
-    fl_rundir_close(&rd);
-    cJSON_Delete(cfg), cJSON_Delete(sum);
-    free(cfg_text), free(model), free(base_cfg), free(order);
-    lmft_step_free(&st);
-    fl_lm_measure_free(&mc);
-    fl_newtask_free(&task);
-    if (have_data) fl_lm_data_free(&d);
-    fl_gpt_free(&m), fl_gpt_free(&base), fl_gpt_free(&teacher);
+    if (rc == 0) rc = write_summary(&r, total, t0);
+    run_close(&r, rc == 0);
     return rc;
 }
