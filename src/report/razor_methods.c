@@ -140,6 +140,36 @@ static int frontiers(fl_razor_analysis *a, const double *na, const double *pa, c
     return 0;
 }
 
+/* Each method's best new-task figure, and as a fraction of grpo's. */
+static void best_vs_grpo(fl_razor_analysis *a, const double *na) {
+    int grpo = -1;
+    for (int k = 0; k < a->nmeth; k++) {
+        a->meth[k].best_new = -INFINITY;
+        if (strcmp(a->meth[k].method, "grpo") == 0) grpo = k;
+    }
+    for (int i = 0; i < a->pts.n; i++)
+        if (a->group[i] >= 0 && na[i] > a->meth[a->group[i]].best_new) a->meth[a->group[i]].best_new = na[i];
+    for (int k = 0; k < a->nmeth; k++)
+        a->meth[k].best_vs_grpo = grpo >= 0 ? a->meth[k].best_new / a->meth[grpo].best_new : NAN;
+}
+
+/* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
+ * levels are spread from the bases' new-task value (field fb) to the best
+ * any checkpoint reaches, at 20, 40, 60 and 80% of the way: a method that
+ * never gets there shows as such. */
+static void spread_levels(fl_razor_analysis *a, const double *na, int fb) {
+    double base = 0, top = -INFINITY;
+    int nb = 0;
+    for (int i = 0; i < a->pts.n; i++) {
+        if (isfinite(a->pts.vals[i][fb])) base += a->pts.vals[i][fb], nb++;
+        if (isfinite(na[i])) top = fmax(top, na[i]);
+    }
+    base = nb ? base / nb : NAN;
+    if (isfinite(base) && top > base)
+        for (int j = 0; j < FL_MATCH_LEVELS; j++)
+            a->match_level[j] = base + (top - base) * (j + 1) / (FL_MATCH_LEVELS + 1);
+}
+
 int fl_razor_methods(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
     const int n = p->n, fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, "prior_acc");
@@ -175,31 +205,8 @@ int fl_razor_methods(fl_razor_analysis *a) {
     method_ctx c = {.x = na, .y = pa, .group = a->group, .ref = -1, .fx = fx, .fy = fy, .sub = sub};
     if (frontiers(a, na, pa, all, &c)) goto out;
     c.lo = a->range_lo, c.hi = a->range_hi;
-    int grpo = -1;
-    for (int k = 0; k < a->nmeth; k++) {
-        a->meth[k].best_new = -INFINITY;
-        if (strcmp(names[k], "grpo") == 0) grpo = k;
-    }
-    for (int i = 0; i < n; i++)
-        if (a->group[i] >= 0 && na[i] > a->meth[a->group[i]].best_new) a->meth[a->group[i]].best_new = na[i];
-    for (int k = 0; k < a->nmeth; k++)
-        a->meth[k].best_vs_grpo = grpo >= 0 ? a->meth[k].best_new / a->meth[grpo].best_new : NAN;
-    /* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
-     * levels are spread from the bases' new-task value to the best any
-     * checkpoint reaches, at 20, 40, 60 and 80% of the way: a method that
-     * never gets there shows as such. */
-    if (a->kind->auto_levels && fb >= 0) {
-        double base = 0, top = -INFINITY;
-        int nb = 0;
-        for (int i = 0; i < n; i++) {
-            if (isfinite(p->vals[i][fb])) base += p->vals[i][fb], nb++;
-            if (isfinite(na[i])) top = fmax(top, na[i]);
-        }
-        base = nb ? base / nb : NAN;
-        if (isfinite(base) && top > base)
-            for (int j = 0; j < FL_MATCH_LEVELS; j++)
-                a->match_level[j] = base + (top - base) * (j + 1) / (FL_MATCH_LEVELS + 1);
-    }
+    best_vs_grpo(a, na);
+    if (a->kind->auto_levels && fb >= 0) spread_levels(a, na, fb);
     int sft1 = -1;
     for (int k = 0; k < a->nmeth; k++)
         if (strcmp(names[k], a->kind->ref_method) == 0) sft1 = k;
