@@ -13,13 +13,13 @@
  * runs the same loop on the same data. */
 #include "bench.h"
 
-#include "forgetlab/clbench.h"
-#include "forgetlab/clock.h"
-#include "forgetlab/continual.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/data/clbench.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/train/continual.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/core/threads.h"
 
 #include <stdint.h>
 

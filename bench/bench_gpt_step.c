@@ -10,12 +10,12 @@
  * bench/gpt.sh sets them side by side. */
 #include "bench.h"
 
-#include "forgetlab/clock.h"
-#include "forgetlab/error.h"
-#include "forgetlab/gpt.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/gpt.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/core/threads.h"
 
 #include <string.h>
 

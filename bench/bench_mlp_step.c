@@ -10,13 +10,13 @@
  * one step delayed by the OS does not move the number. */
 #include "bench.h"
 
-#include "forgetlab/clock.h"
-#include "forgetlab/error.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
 
 #include <math.h>
 #include <stdio.h>

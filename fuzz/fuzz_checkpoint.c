@@ -4,7 +4,7 @@
  * hostile spec or tensor table must cost an error, not memory. */
 #include "fuzz_util.h"
 
-#include "forgetlab/checkpoint.h"
+#include "forgetlab/store/checkpoint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char *path;

@@ -3,7 +3,7 @@
  * both the image and the label reader: the magic decides which accepts. */
 #include "fuzz_util.h"
 
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char *path;

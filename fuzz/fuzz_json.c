@@ -3,7 +3,7 @@
  * hand. */
 #include "fuzz_util.h"
 
-#include "forgetlab/rundir.h"
+#include "forgetlab/store/rundir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char *path;

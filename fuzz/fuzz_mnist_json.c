@@ -5,7 +5,7 @@
  * load must then come back from the cache with the very same images. */
 #include "fuzz_util.h"
 
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
 #define PIXELS (28 * 28)
 

@@ -3,7 +3,7 @@
  * code that over-reads on a cut or odd header. */
 #include "fuzz_util.h"
 
-#include "forgetlab/npy.h"
+#include "forgetlab/io/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char *path;

@@ -5,7 +5,7 @@
  * is there) and every read path on rows it did not write. */
 #include "fuzz_util.h"
 
-#include "forgetlab/results.h"
+#include "forgetlab/store/results.h"
 
 static char *db_path, *wal, *shm, *csv;
 

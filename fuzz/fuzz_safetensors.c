@@ -5,7 +5,7 @@
  * callers use it, and its invariants are checked. */
 #include "fuzz_util.h"
 
-#include "forgetlab/safetensors.h"
+#include "forgetlab/io/safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char *path;

@@ -8,13 +8,13 @@
  * rerunning rewrites identical files, apart from what SQLite records of its
  * own version. */
 #include "data/digits_cache.h"
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/results.h"
-#include "forgetlab/safetensors.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/io/safetensors.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

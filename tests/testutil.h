@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -3,14 +3,14 @@
  * the version, errors, the log's sink, threads, the environment and
  * divergences; models in capi_model.c,
  * circuits in capi_circuits.c. */
-#include "forgetlab/capi.h"
+#include "forgetlab/capi/capi.h"
 
-#include "forgetlab/blas.h"
-#include "forgetlab/divergence.h"
-#include "forgetlab/error.h"
-#include "forgetlab/log.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/core/blas.h"
+#include "forgetlab/measure/divergence.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/log.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

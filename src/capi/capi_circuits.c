@@ -4,9 +4,9 @@
  * chooses. */
 #include "capi_int.h"
 
-#include "forgetlab/attribution.h"
-#include "forgetlab/error.h"
-#include "forgetlab/stability.h"
+#include "forgetlab/measure/attribution.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/measure/stability.h"
 
 #include <math.h>
 #include <stdlib.h>

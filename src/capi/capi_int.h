@@ -3,10 +3,10 @@
 #ifndef FORGETLAB_CAPI_INT_H
 #define FORGETLAB_CAPI_INT_H
 
-#include "forgetlab/capi.h"
-#include "forgetlab/gpt.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/transformer.h"
+#include "forgetlab/capi/capi.h"
+#include "forgetlab/nn/gpt.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/nn/transformer.h"
 
 /* One architecture's model is built, the others stay zero; blob points
  * into the one that is. */

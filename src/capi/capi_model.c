@@ -4,10 +4,10 @@
  * and saver; a model is otherwise a blob of named views (blob.h). */
 #include "capi_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/measure.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/measure/measure.h"
 
 #include <cjson/cJSON.h>
 

@@ -2,10 +2,10 @@
  * two error conventions (usage error: exit 2; failure: exit 1). */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/rundir.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/store/rundir.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>

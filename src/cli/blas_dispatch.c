@@ -13,8 +13,8 @@
 #include "blas_dispatch.h"
 
 #include "cli.h"
-#include "forgetlab/blas.h"
-#include "forgetlab/error.h"
+#include "forgetlab/core/blas.h"
+#include "forgetlab/core/error.h"
 
 #include <spawn.h>
 #include <strings.h>

@@ -3,7 +3,7 @@
 #ifndef FORGETLAB_CLI_H
 #define FORGETLAB_CLI_H
 
-#include "forgetlab/settings.h"
+#include "forgetlab/io/settings.h"
 
 #include <getopt.h>
 #include <stddef.h>

@@ -4,12 +4,12 @@
  * baseline; see docs/circuits.md. */
 #include "cli.h"
 
-#include "forgetlab/circuits.h"
+#include "forgetlab/report/circuits.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -4,10 +4,10 @@
 #include "blas_dispatch.h"
 #include "cli.h"
 
-#include "forgetlab/blas.h"
-#include "forgetlab/error.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/core/blas.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 

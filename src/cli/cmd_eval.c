@@ -3,12 +3,12 @@
  * exact match and the held-out text's bits per byte. */
 #include "cli.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/lm.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/pretrain.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/lm_pretrain.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/train/pretrain.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>
@@ -97,7 +97,7 @@ static int handle(int opt, const char *v, void *ctx) {
 static int run(int argc, char **argv);
 const fl_command fl_cmd_eval = {"eval", "accuracy of a model on each task; dump logits as .npy", run, HELP};
 
-/* A language model: its skills and held-out text (lm.h), printed.
+/* A language model: its skills and held-out text (lm_pretrain.h), printed.
  * FL_BAD_REQUEST when --seed contradicts the run's. */
 static int evaluate_lm(args *a) {
     a->lm.data_dir = a->data_dir;

@@ -2,11 +2,11 @@
  * on ParityMNIST by SFT or on-policy RL, every checkpoint measured. */
 #include "cli.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/finetune.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/finetune.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>

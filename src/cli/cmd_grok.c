@@ -2,10 +2,10 @@
  * arithmetic until it groks (or not), with its progress measures. */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/grok.h"
-#include "forgetlab/report.h"
-#include "forgetlab/train.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/grok.h"
+#include "forgetlab/report/report.h"
+#include "forgetlab/train/step.h"
 
 #include <stdint.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * measured against the base (docs/lm.md). */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/lmft.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/lm_finetune.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,9 +2,9 @@
  * model pretrained on text and synthetic skills (docs/lm.md). */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/lm.h"
-#include "forgetlab/report.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/lm_pretrain.h"
+#include "forgetlab/report/report.h"
 
 #include <stddef.h>
 #include <stdio.h>

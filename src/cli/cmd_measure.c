@@ -3,12 +3,12 @@
  * distributional predictors of anyone's models from their saved logits. */
 #include "cli.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/divergence.h"
-#include "forgetlab/error.h"
-#include "forgetlab/measure.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/measure/divergence.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/measure/measure.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -2,11 +2,11 @@
  * study (study razor --shard I/N) into one study directory and analyses it. */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/report.h"
-#include "forgetlab/results.h"
-#include "forgetlab/study.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/report/report.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/train/study.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * pretraining of the RL's Razor base model. */
 #include "cli.h"
 
-#include "forgetlab/mlp.h"
-#include "forgetlab/pretrain.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/train/pretrain.h"
 
 #include <stdint.h>
 #include <stdio.h>

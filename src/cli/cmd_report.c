@@ -2,10 +2,10 @@
  * or of a grok or lm-pretrain run, whichever DIR holds. */
 #include "cli.h"
 
-#include "forgetlab/fileio.h"
-#include "forgetlab/report.h"
-#include "forgetlab/results.h"
-#include "forgetlab/rundir.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/report/report.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/store/rundir.h"
 
 #include <cjson/cJSON.h>
 

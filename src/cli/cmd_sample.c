@@ -3,10 +3,10 @@
  * key/value cache (fl_gpt_sample). */
 #include "cli.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/lmdata.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/data/lmdata.h"
+#include "forgetlab/core/threads.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>

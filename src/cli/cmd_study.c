@@ -2,10 +2,10 @@
  * machine, over MPI ranks, or one shard of it. */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/report.h"
-#include "forgetlab/study.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/report/report.h"
+#include "forgetlab/train/study.h"
 
 #include <stdio.h>
 #include <stdlib.h>

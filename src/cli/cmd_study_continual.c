@@ -3,9 +3,9 @@
  * (docs/continual.md). */
 #include "cli.h"
 
-#include "forgetlab/clstudy.h"
-#include "forgetlab/error.h"
-#include "forgetlab/report.h"
+#include "forgetlab/train/study_continual.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/report/report.h"
 
 #include <stddef.h>
 #include <stdio.h>

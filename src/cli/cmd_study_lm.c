@@ -3,9 +3,9 @@
  * checkpoint measured, and the report of `study razor` (docs/lm.md). */
 #include "cli.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/lmstudy.h"
-#include "forgetlab/report.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/study_lm.h"
+#include "forgetlab/report/report.h"
 
 #include <stddef.h>
 #include <stdio.h>

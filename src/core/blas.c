@@ -1,10 +1,10 @@
 /* blas.c: the CPU's instruction sets, the BLAS core that suits them, and a
  * self-check of the kernels loaded (blas.h). */
-#include "forgetlab/blas.h"
+#include "forgetlab/core/blas.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/core/threads.h"
 
 #include <cblas.h>
 #include <math.h>

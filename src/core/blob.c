@@ -1,7 +1,7 @@
 /* blob.c: the one-allocation parameter store behind every model. */
-#include "forgetlab/blob.h"
+#include "forgetlab/core/blob.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

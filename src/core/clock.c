@@ -1,5 +1,5 @@
 /* clock.c: the monotonic wall clock every timing in forgetlab reads. */
-#include "forgetlab/clock.h"
+#include "forgetlab/core/clock.h"
 
 #include <time.h>
 

@@ -1,7 +1,7 @@
 /* error.c: the thread-local "last error" line behind error.h, and the
  * allocation helpers that set it. */
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <stdarg.h>
 #include <stdint.h>

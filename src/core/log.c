@@ -1,7 +1,7 @@
 /* log.c: the sink behind fl_log (log.h), and its default: stderr, one of
  * the library's two places that write to a terminal (the other is
  * progress.c's bar). */
-#include "forgetlab/log.h"
+#include "forgetlab/core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

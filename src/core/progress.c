@@ -1,8 +1,8 @@
 /* progress.c: progress of long work on stderr: a redrawn bar on a
  * terminal; elsewhere (a log file, SLURM, nohup, CI) plain lines every 10%
  * or 30 s, so a log shows life; nothing with --quiet. */
-#include "forgetlab/clock.h"
-#include "forgetlab/progress.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/progress.h"
 
 
 #include <stdio.h>

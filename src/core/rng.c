@@ -3,7 +3,7 @@
  * The (seed, stream) pair is hashed into the 256-bit state, so streams of the
  * same seed are statistically independent and each purpose in a run draws
  * from its own sequence. */
-#include "forgetlab/rng.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 

@@ -1,6 +1,6 @@
 /* threads.c: sets OpenBLAS and OpenMP to one shared thread count. */
-#include "forgetlab/threads.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/core/log.h"
 
 #include <cblas.h>
 #include <omp.h>

@@ -1,11 +1,11 @@
 /* clbench.c: the continual-learning benchmarks and scenarios
  * (clbench.h): which examples each task takes, how they are transformed
  * (permuted, rotated), and which output each is trained and scored on. */
-#include "forgetlab/clbench.h"
+#include "forgetlab/data/clbench.h"
 
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

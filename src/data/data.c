@@ -1,6 +1,6 @@
 /* data.c: what every dataset shares: where the data lives and how an
  * fl_images is released. */
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
 #include <stdlib.h>
 #include <string.h>

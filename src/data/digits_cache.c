@@ -9,8 +9,8 @@
  *   payload: n int32 labels, then n*rows*cols float32 pixels. */
 #include "digits_cache.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
 #ifndef FORGETLAB_DIGITS_CACHE_H
 #define FORGETLAB_DIGITS_CACHE_H
 
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
 /* fashion.c: Fashion-MNIST as Debian's dataset-fashion-mnist ships it, a
  * pair of IDX files (images, labels) per split. The pair is checked against
  * each other, since a mismatched pair would silently mislabel every image. */
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
  * plain files both work. A file is accepted only if it is exactly what its
  * header promises: a truncated download or a concatenation of two files must
  * not turn into a silently smaller or shifted dataset. */
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -2,12 +2,12 @@
  * training and held-out bytes, the word list, and the synthetic skills
  * (lmdata.h): their examples, train/test split, subtasks and verifier;
  * all of it loaded at once for the language model (fl_lm_data). */
-#include "forgetlab/lmdata.h"
+#include "forgetlab/data/lmdata.h"
 
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/core/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,12 +2,12 @@
  * digit), loaded through digits.cache, and the fixed stratified 80/20 split
  * that every run shares, so test accuracies of different runs and seeds are
  * measured on the same 2,000 images. */
-#include "forgetlab/data.h"
+#include "forgetlab/data/data.h"
 
 #include "digits_cache.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/core/rng.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

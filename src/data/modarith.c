@@ -1,9 +1,9 @@
 /* modarith.c: the modular arithmetic datasets of the grokking experiments
  * (see modarith.h): every equation a o b = c mod p, and its seeded split. */
-#include "forgetlab/modarith.h"
+#include "forgetlab/data/modarith.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <stdlib.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* newtask.c: the language model's new task, word completion (newtask.h):
  * its prompts (every 2- and 3-letter prefix that begins enough words),
  * their train/test split, the reward and the fixed supervised targets. */
-#include "forgetlab/newtask.h"
+#include "forgetlab/data/newtask.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

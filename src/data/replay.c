@@ -1,7 +1,7 @@
 /* replay.c: the reservoir of experience replay (replay.h). */
-#include "forgetlab/replay.h"
+#include "forgetlab/data/replay.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <stdlib.h>
 #include <string.h>

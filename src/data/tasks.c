@@ -1,9 +1,9 @@
 /* tasks.c: ParityMNIST and FashionMNIST as the model sees them: 784 pixels
  * plus the task indicator, so one network can tell the two tasks apart, and
  * the correctness rule each task grades answers by. */
-#include "forgetlab/tasks.h"
+#include "forgetlab/data/tasks.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

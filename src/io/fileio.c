@@ -2,9 +2,9 @@
  * rename, fsync of the directory), whole-file reads, durable line appends
  * and small path helpers. */
 #define _GNU_SOURCE /* dladdr */
-#include "forgetlab/fileio.h"
+#include "forgetlab/io/fileio.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -3,10 +3,10 @@
  *
  * The data is written and read as raw host floats: the format asks for
  * little-endian, and forgetlab only builds on little-endian hosts. */
-#include "forgetlab/npy.h"
+#include "forgetlab/io/npy.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,10 +7,10 @@
  * an error message, not memory. Tensor bytes are copied as host floats, which
  * the format requires to be little-endian; forgetlab only builds on
  * little-endian hosts. */
-#include "forgetlab/safetensors.h"
+#include "forgetlab/io/safetensors.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

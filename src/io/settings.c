@@ -1,9 +1,9 @@
 /* settings.c: a command's settings from one table: parsing option values
  * (strictly: the whole string, within range), the --help lines, and the
  * settings' record in config.json, written and read back. */
-#include "forgetlab/settings.h"
+#include "forgetlab/io/settings.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
 /* activations.c: activation change and linear CKA between a base and a
  * fine-tuned MLP on the same inputs. */
-#include "forgetlab/activations.h"
+#include "forgetlab/measure/activations.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <cblas.h>
 #include <math.h>

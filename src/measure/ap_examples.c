@@ -1,10 +1,10 @@
 /* ap_examples.c: which examples a circuit probe of an MNIST-family task
  * scores and how they are corrupted (attribution.h): the one place the
  * `circuits` command and the study's probe draw them from. */
-#include "forgetlab/attribution.h"
+#include "forgetlab/measure/attribution.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* attribution.c: node attribution patching for MLPs (scores from two
  * forwards and one backward), real activation patching to check them, and
  * circuit stability (Spearman matrix, its mean, equivalence classes). */
-#include "forgetlab/attribution.h"
+#include "forgetlab/measure/attribution.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 #include <stdio.h>

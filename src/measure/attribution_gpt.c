@@ -3,10 +3,10 @@
  * interpolated from a corrupted prompt to the clean one, every node's
  * activation and gradient kept at consecutive points, and the trapezoidal
  * path integral of gradient times activation change per node. */
-#include "forgetlab/attribution_gpt.h"
+#include "forgetlab/measure/attribution_gpt.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* attribution_tf.c: node and edge attribution patching for the transformer
  * (see attribution_tf.h), real activation patching to check them, and
  * circuit vectors per subtask. */
-#include "forgetlab/attribution_tf.h"
+#include "forgetlab/measure/attribution_tf.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <cblas.h>
 #include <stdio.h>

@@ -6,10 +6,10 @@
  * run. Also the statistics resampled that way: pooled R^2, leave-one-
  * method-out R^2, and the gap between one method's points and another's
  * curve. */
-#include "forgetlab/stats.h"
+#include "forgetlab/measure/stats.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -19,10 +19,10 @@
  *                            for a mechanical reason (docs/circuits.md) and
  *                            is kept, under a name that says what it is, for
  *                            comparison. */
-#include "forgetlab/measure.h"
+#include "forgetlab/measure/measure.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* clmetrics.c: average accuracy, backward and forward transfer and both
  * definitions of forgetting from a task sequence's accuracy matrix
  * (clmetrics.h). */
-#include "forgetlab/clmetrics.h"
+#include "forgetlab/measure/clmetrics.h"
 
 #include <math.h>
 #include <stddef.h>

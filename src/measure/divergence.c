@@ -1,9 +1,9 @@
 /* divergence.c: forward and reverse KL, total variation, L2 and
  * Jensen-Shannon between two models' output distributions. Sums run in
  * double: a KL of 1e-4 over 10,000 inputs must not drown in rounding. */
-#include "forgetlab/divergence.h"
+#include "forgetlab/measure/divergence.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -6,10 +6,10 @@
  * heads read at 2l+1 and write after it, its MLP reads at 2l+2 and writes
  * after it; the unembedding reads last. An edge u -> v exists when u writes
  * before v reads. */
-#include "forgetlab/attribution_tf.h"
+#include "forgetlab/measure/attribution_tf.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <cblas.h>
 #include <stdio.h>

@@ -6,9 +6,9 @@
  * uses; the restricted loss (only those directions of the logits kept)
  * falls as the algorithm forms, while the excluded loss (those directions
  * removed) rises on the training set: memorisation is being replaced. */
-#include "forgetlab/fourier.h"
+#include "forgetlab/measure/fourier.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * non-increasing isotonic fit (the empirical frontier the methods are
  * compared by, through the area under it), and the paper's exponential
  * fit with a test of whether its parameters are identifiable. */
-#include "forgetlab/stats.h"
+#include "forgetlab/measure/stats.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* lm_kl_parts.c: where the language model's forward KL on the new task
  * comes from, and a measure of forgetting that neither saturates nor needs
- * generation (lmmeasure.h, docs/lm.md "Measures").
+ * generation (lm_measure.h, docs/lm.md "Measures").
  *
  * On-policy RL may spend far more KL than its success needs: raising the
  * probability s of a correct completion from s_0 costs at least
@@ -18,7 +18,7 @@
  * step, which shows forgetting before any answer changes. */
 #include "lm_measure_int.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

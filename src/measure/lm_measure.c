@@ -1,16 +1,16 @@
 /* lm_measure.c: a fine-tuned language model measured against its base
- * (lmmeasure.h): scores, the sequence forward KL along the base's samples
+ * (lm_measure.h): scores, the sequence forward KL along the base's samples
  * (exact per position, and Monte Carlo), per-token divergences, weight and
  * activation change. */
 #include "lm_measure_int.h"
 
-#include "forgetlab/activations.h"
-#include "forgetlab/attribution_gpt.h"
-#include "forgetlab/divergence.h"
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/stability.h"
-#include "forgetlab/weights.h"
+#include "forgetlab/measure/activations.h"
+#include "forgetlab/measure/attribution_gpt.h"
+#include "forgetlab/measure/divergence.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stability.h"
+#include "forgetlab/measure/weights.h"
 
 #include <math.h>
 #include <stdio.h>

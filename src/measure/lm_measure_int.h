@@ -5,7 +5,7 @@
 #ifndef FORGETLAB_LM_MEASURE_INT_H
 #define FORGETLAB_LM_MEASURE_INT_H
 
-#include "forgetlab/lmmeasure.h"
+#include "forgetlab/measure/lm_measure.h"
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
-/* lm_skills.c: the language model's prior skills scored (lmmeasure.h):
+/* lm_skills.c: the language model's prior skills scored (lm_measure.h):
  * each skill's exact match of greedy completions of its test prompts and
  * the held-out text's bits per byte; what lm-pretrain logs and every
  * fine-tuning checkpoint's forgetting is measured by. */
-#include "forgetlab/lmmeasure.h"
+#include "forgetlab/measure/lm_measure.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

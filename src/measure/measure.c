@@ -1,11 +1,11 @@
 /* measure.c: one fine-tuned model against its base: accuracies, forgetting
  * and every predictor, with the base's share computed once per context. */
-#include "forgetlab/clock.h"
-#include "forgetlab/measure.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/measure/measure.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/weights.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/measure/weights.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

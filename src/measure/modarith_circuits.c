@@ -2,11 +2,11 @@
  * trained on modular arithmetic, per subtask (by a, by answer, random
  * groups), with counterfactuals that change one operand or partners from
  * the same subtask (attribution_tf.h). */
-#include "forgetlab/attribution_tf.h"
+#include "forgetlab/measure/attribution_tf.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/stability.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stability.h"
 
 #include <stdlib.h>
 #include <string.h>

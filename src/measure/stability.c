@@ -2,11 +2,11 @@
  * circuit vectors, their Spearman matrix and mean, classes of equivalent
  * circuits, the random-split baseline, and within-subtask corruption
  * partners (see stability.h). */
-#include "forgetlab/stability.h"
+#include "forgetlab/measure/stability.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /* stats.c: least-squares fits, ranks and correlations: the statistics that
  * turn a sweep into the paper's numbers (intervals in bootstrap.c,
  * frontiers in frontier.c). */
-#include "forgetlab/stats.h"
+#include "forgetlab/measure/stats.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

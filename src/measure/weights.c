@@ -1,10 +1,10 @@
 /* weights.c: weight-change predictors of forgetting: L1, Fisher-weighted L2
  * (with the diagonal Fisher of the base), and the spectral norm and
  * numerical rank of each layer's update. */
-#include "forgetlab/weights.h"
+#include "forgetlab/measure/weights.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <cblas.h>
 #include <float.h>

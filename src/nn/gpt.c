@@ -2,10 +2,10 @@
  * llm.c-style layers of layers.c and layers_seq.c: the forward pass keeps
  * every activation the backward pass needs, and the backward pass walks the
  * blocks in reverse, accumulating gradients with +=. */
-#include "forgetlab/gpt.h"
+#include "forgetlab/nn/gpt.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include "vmath.h"
 

@@ -2,10 +2,10 @@
  * time with a key/value cache per layer, and batched sampling (greedy,
  * temperature, top-k, a stop token) that returns each sampled token's
  * log-probability with it. */
-#include "forgetlab/gpt.h"
+#include "forgetlab/nn/gpt.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include "vmath.h"
 

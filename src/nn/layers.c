@@ -2,7 +2,7 @@
  *
  * Matrix products go to OpenBLAS; everything else is a plain loop the
  * compiler vectorises. Backward passes accumulate (+=): see layers.h. */
-#include "forgetlab/layers.h"
+#include "forgetlab/nn/layers.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -4,7 +4,7 @@
  * Loops over the batch run in parallel with OpenMP; every thread writes only
  * its own rows, so results do not depend on the thread count. Backward
  * passes accumulate (+=), as everywhere in forgetlab. */
-#include "forgetlab/layers.h"
+#include "forgetlab/nn/layers.h"
 
 #include "vmath.h"
 

@@ -1,9 +1,9 @@
 /* mlp.c: the multilayer perceptron: spec parsing, initialisation, and the
  * forward and backward passes chained from the layers of layers.c. */
-#include "forgetlab/mlp.h"
+#include "forgetlab/nn/mlp.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* seqset.c: sets of prompt + completion token sequences (seqset.h): built
  * from text or by sampling, batched for the forward pass, scored. */
-#include "forgetlab/seqset.h"
+#include "forgetlab/nn/seqset.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

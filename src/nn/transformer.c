@@ -1,10 +1,10 @@
 /* transformer.c: the decoder-only transformer (see transformer.h): its
  * tensors in one blob, the activation buffers, and the forward and backward
  * passes, composed from the layers of layers.c and layers_seq.c. */
-#include "forgetlab/transformer.h"
+#include "forgetlab/nn/transformer.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* optim.c: AdamW and SGD with momentum over a whole fl_blob, learning-rate
  * schedules, and global gradient-norm clipping. */
-#include "forgetlab/optim.h"
+#include "forgetlab/optim/optim.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <string.h>

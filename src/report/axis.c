@@ -3,8 +3,8 @@
  * labels of x-y figures. */
 #include "figure.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/plot.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/report/plot.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* bars.c: horizontal bars with interval whiskers, one labelled row per
  * category (e.g. R^2 of each predictor with its bootstrap interval), with
  * optional reference marks (e.g. a paper's values), in PNG and SVG. */
-#include "forgetlab/plot.h"
+#include "forgetlab/report/plot.h"
 
 #include "figure.h"
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  * and one drawing written to both PNG (at 2x) and SVG, atomically. */
 #include "figure.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <cairo-svg.h>
 #include <stdio.h>

@@ -2,17 +2,17 @@
  * MLP half (parity, fashion: the task's test split, examples per class or
  * random group) and the transformer half (modarith: every equation of a
  * grok model, by a, by answer or random groups; nodes or edges). */
-#include "forgetlab/circuits.h"
+#include "forgetlab/report/circuits.h"
 
-#include "forgetlab/attribution_tf.h"
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/circuits_out.h"
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/grok.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/log.h"
+#include "forgetlab/measure/attribution_tf.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/report/circuits_out.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/train/grok.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/core/log.h"
 
 #include <stddef.h>
 #include <stdio.h>

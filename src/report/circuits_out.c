@@ -1,14 +1,14 @@
 /* circuits_out.c: writes what `forgetlab circuits` measured (see
  * circuits_out.h): arrays for NumPy, JSON for people and scripts, and the
  * Spearman heatmap. */
-#include "forgetlab/circuits_out.h"
+#include "forgetlab/report/circuits_out.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/plot.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/report/plot.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/measure/stats.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

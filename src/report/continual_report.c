@@ -1,5 +1,5 @@
 /* continual_report.c: the analysis of a continual-learning study
- * (clstudy.h) from its results.sqlite: results.csv; metrics.csv (a row per
+ * (study_continual.h) from its results.sqlite: results.csv; metrics.csv (a row per
  * run: average accuracy, BWT, FWT, both forgettings); methods.csv (each
  * method's means over seeds with t intervals); predictors.csv (does
  * the forward KL at a task boundary explain the forgetting of the earlier
@@ -9,14 +9,14 @@
  * plot; index.html. The earlier tasks' forward KL and circuit stability
  * at the boundary are outcome-side predictors (measured on those tasks'
  * own inputs). */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
-#include "forgetlab/clmetrics.h"
-#include "forgetlab/continual.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/plot.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/measure/clmetrics.h"
+#include "forgetlab/train/continual.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/report/plot.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 #include <stdio.h>

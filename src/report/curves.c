@@ -4,8 +4,8 @@
  * figure of some columns against one of them. */
 #include "curves.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -3,7 +3,7 @@
 #ifndef FORGETLAB_REPORT_CURVES_H
 #define FORGETLAB_REPORT_CURVES_H
 
-#include "forgetlab/plot.h"
+#include "forgetlab/report/plot.h"
 
 /* Named numeric columns of DIR/metrics.jsonl, one row per line; NaN where
  * a line lacks the field. */

@@ -3,15 +3,15 @@
  * progress measures (restricted and excluded loss beside the train and test
  * loss; the weight norm), circuit stability with its random-split baseline,
  * and the embedding's Fourier spectrum. */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
 #include "curves.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/fourier.h"
-#include "forgetlab/plot.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/measure/fourier.h"
+#include "forgetlab/report/plot.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

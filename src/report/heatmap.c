@@ -1,10 +1,10 @@
 /* heatmap.c: small matrices (e.g. Spearman correlations between
  * predictors) as coloured cells with their values printed in them, on a
  * diverging colour scale with a colour bar, in PNG and SVG. */
-#include "forgetlab/plot.h"
+#include "forgetlab/report/plot.h"
 
 #include "figure.h"
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdio.h>

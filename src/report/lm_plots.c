@@ -1,12 +1,12 @@
 /* lm_plots.c: the figures of an lm-pretrain run, rebuilt from its
  * metrics.jsonl: every skill's exact match over training, and the training
  * loss beside the held-out text's bits per byte. */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
 #include "curves.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/lmdata.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/data/lmdata.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /* plot.c: x-y figures (scatter, lines, fitted curves) with axes, a legend
  * placed where it hides the least data, and an optional note, drawn once
  * per surface by fl_render_both into PNG and SVG. */
-#include "forgetlab/plot.h"
+#include "forgetlab/report/plot.h"
 
 #include "figure.h"
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,14 +3,14 @@
  * and leave-one-method-out, with intervals over resampled runs and seeds,
  * its Spearman correlation with forgetting: the sign, and its side),
  * frontier.csv and methods.csv (razor_methods.c), the plots and index.html. */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/results.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 #include <stdarg.h>

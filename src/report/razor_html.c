@@ -1,9 +1,9 @@
 /* razor_html.c: the report of a razor study: index.html with the study's
  * figures and tables (the plots themselves come from razor_plots.c). */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <math.h>
 #include <stdio.h>

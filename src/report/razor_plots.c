@@ -3,11 +3,11 @@
  * forward KL with the pooled quadratic fit; R^2 per predictor with its
  * interval, outcome-side measures apart; circuit stability vs forgetting
  * over its random-split baseline), then index.html. */
-#include "forgetlab/report.h"
+#include "forgetlab/report/report.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/plot.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/report/plot.h"
 
 #include <math.h>
 #include <stdio.h>

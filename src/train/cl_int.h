@@ -3,7 +3,7 @@
 #ifndef FORGETLAB_CL_INT_H
 #define FORGETLAB_CL_INT_H
 
-#include "forgetlab/continual.h"
+#include "forgetlab/train/continual.h"
 
 /* The most outputs a model of a benchmark has (10 per task). */
 #define CL_MAX_OUT (10 * FL_CL_MAX_TASKS)

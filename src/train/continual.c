@@ -4,15 +4,15 @@
  * replay buffer of replay.h), and the accuracy matrix and boundary KLs. */
 #include "cl_int.h"
 
-#include "forgetlab/attribution.h"
-#include "forgetlab/error.h"
-#include "forgetlab/measure.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/objectives.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/replay.h"
-#include "forgetlab/stability.h"
-#include "forgetlab/weights.h"
+#include "forgetlab/measure/attribution.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/measure/measure.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/train/objectives.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/data/replay.h"
+#include "forgetlab/measure/stability.h"
+#include "forgetlab/measure/weights.h"
 
 #include <math.h>
 #include <stdlib.h>

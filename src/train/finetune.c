@@ -5,20 +5,20 @@
  * before the first step, drawn from the labels stream; on-policy methods
  * (grpo, grpo-kl, reinforce) draw their actions from the current policy at
  * every step, on the sample stream. */
-#include "forgetlab/clock.h"
-#include "forgetlab/finetune.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/train/finetune.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/trainstate.h"
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/objectives.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/trainloop.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/store/trainstate.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/train/objectives.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/train/trainloop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

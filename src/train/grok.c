@@ -1,24 +1,24 @@
 /* grok.c: `forgetlab grok`: a transformer trained on a o b mod p, with
  * the accuracy curves, the progress measures, resumable checkpoints, and
  * the memorised and grokked epochs (see grok.h). */
-#include "forgetlab/clock.h"
-#include "forgetlab/grok.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/train/grok.h"
 
-#include "forgetlab/attribution_tf.h"
-#include "forgetlab/checkpoint.h"
+#include "forgetlab/measure/attribution_tf.h"
+#include "forgetlab/store/checkpoint.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/fourier.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/trainstate.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/trainloop.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/measure/fourier.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/store/trainstate.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/train/trainloop.h"
+#include "forgetlab/core/log.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -4,9 +4,9 @@
  * run claims its directory and the files it ends with. */
 #include "lm_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,17 +1,17 @@
-/* lm_finetune.c: `forgetlab lm-finetune`'s run (lmft.h): its settings, the
+/* lm_finetune.c: `forgetlab lm-finetune`'s run (lm_finetune.h): its settings, the
  * base (and teacher) loaded and checked, the measurement context built
  * once, and the resumable loop of steps (lm_ft_step.c) with a measured
  * checkpoint every fraction of an epoch, on the training-loop skeleton. */
 #include "lmft_int.h"
 #include "lm_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/clock.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/trainloop.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/train/trainloop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -6,8 +6,8 @@
  * plus the exact KL penalty for grpo-kl. */
 #include "lmft_int.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/objectives.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/train/objectives.h"
 
 #include <math.h>
 #include <stdlib.h>

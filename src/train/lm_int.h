@@ -3,8 +3,8 @@
 #ifndef FORGETLAB_LM_INT_H
 #define FORGETLAB_LM_INT_H
 
-#include "forgetlab/lm.h"
-#include "forgetlab/rundir.h"
+#include "forgetlab/train/lm_pretrain.h"
+#include "forgetlab/store/rundir.h"
 
 #include <cjson/cJSON.h>
 

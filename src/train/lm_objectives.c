@@ -4,7 +4,7 @@
  * the exact per-token KL to the base model (grpo-kl) and SimPO's
  * length-normalised pair loss. Everything reduces to per-position weights
  * on -log p(token) plus the KL term, so one backward pass serves all. */
-#include "forgetlab/objectives.h"
+#include "forgetlab/train/objectives.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,18 +1,18 @@
-/* lm_pretrain.c: pretraining the byte-level language model (lm.h): its
+/* lm_pretrain.c: pretraining the byte-level language model (lm_pretrain.h): its
  * settings and presets, the mixture of text windows and skill examples
  * each step draws, and the resumable loop on the training-loop skeleton,
- * evaluated by the skills' scores (lmmeasure.h). */
+ * evaluated by the skills' scores (lm_measure.h). */
 #include "lm_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/clock.h"
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/trainloop.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/train/trainloop.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

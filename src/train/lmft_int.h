@@ -4,9 +4,9 @@
 #ifndef FORGETLAB_LMFT_INT_H
 #define FORGETLAB_LMFT_INT_H
 
-#include "forgetlab/lmft.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/seqset.h"
+#include "forgetlab/train/lm_finetune.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/nn/seqset.h"
 
 typedef struct {
     const fl_lmft_config *c;

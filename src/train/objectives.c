@@ -1,7 +1,7 @@
 /* objectives.c: losses and logit gradients of the fine-tuning methods:
  * policy gradient (GRPO, 1-0 REINFORCE), exact KL to the base policy,
  * SimPO, and the oracle (I-projection) target. */
-#include "forgetlab/objectives.h"
+#include "forgetlab/train/objectives.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,19 +1,19 @@
 /* pretrain.c: the base model of the RL's Razor toy (docs/razor.md):
  * an MLP trained jointly on per_task images of ParityMNIST and of
  * FashionMNIST, then evaluated on both test sets. */
-#include "forgetlab/clock.h"
-#include "forgetlab/pretrain.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/train/pretrain.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/trainloop.h"
-#include "forgetlab/trainstate.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/train/trainloop.h"
+#include "forgetlab/store/trainstate.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -1,9 +1,9 @@
 /* step.c: minibatch order, batch gathering, and the supervised
  * cross-entropy step shared by pretraining and SFT fine-tuning. */
-#include "forgetlab/train.h"
+#include "forgetlab/train/step.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,14 +4,14 @@
  * the study's phases, on one machine or over MPI ranks (study_mpi.c). */
 #include "study_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/finetune.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/train/finetune.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,15 +1,15 @@
-/* study_continual.c: `forgetlab study continual` (clstudy.h): the benchmark
+/* study_continual.c: `forgetlab study continual` (study_continual.h): the benchmark
  * loaded once, every method x seed learnt on worker processes (study_pool.c),
  * each run's accuracy matrix written as .npy and its rows and metrics into
  * results.sqlite in one transaction. */
 #include "study_int.h"
 
-#include "forgetlab/clstudy.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/npy.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
+#include "forgetlab/train/study_continual.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/io/npy.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -5,9 +5,9 @@
 #ifndef FORGETLAB_STUDY_INT_H
 #define FORGETLAB_STUDY_INT_H
 
-#include "forgetlab/finetune.h"
-#include "forgetlab/results.h"
-#include "forgetlab/study.h"
+#include "forgetlab/train/finetune.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/train/study.h"
 
 #include <stddef.h>
 

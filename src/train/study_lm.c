@@ -1,19 +1,19 @@
-/* study_lm.c: `forgetlab study lm` (lmstudy.h): the bases (pretrained into
+/* study_lm.c: `forgetlab study lm` (study_lm.h): the bases (pretrained into
  * a cache once per configuration, or given), the grid of lm-finetune runs
  * handed to the worker pool, each finished run's measured checkpoints
  * copied from its metrics.jsonl into results.sqlite in one transaction,
  * the distill phase, and the razor study's analysis on the result. */
 #include "study_int.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/lm.h"
-#include "forgetlab/lmstudy.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/train.h"
-#include "forgetlab/log.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/train/lm_pretrain.h"
+#include "forgetlab/train/study_lm.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/core/log.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

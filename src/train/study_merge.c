@@ -12,11 +12,11 @@
 #define _DEFAULT_SOURCE /* realpath, DT_* */
 #include "study_int.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/clstudy.h"
-#include "forgetlab/lmstudy.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/train/study_continual.h"
+#include "forgetlab/train/study_lm.h"
+#include "forgetlab/core/log.h"
 
 #include <dirent.h>
 #include <limits.h>

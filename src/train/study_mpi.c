@@ -15,12 +15,12 @@
  * the whole grid in every process. */
 #include "study_int.h"
 
-#include "forgetlab/clock.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

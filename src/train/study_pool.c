@@ -8,13 +8,13 @@
 #define _DEFAULT_SOURCE
 #include "study_int.h"
 
-#include "forgetlab/blas.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/rundir.h"
-#include "forgetlab/progress.h"
-#include "forgetlab/threads.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/blas.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/store/rundir.h"
+#include "forgetlab/core/progress.h"
+#include "forgetlab/core/threads.h"
+#include "forgetlab/core/log.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -3,11 +3,11 @@
  * transaction, and pack it into bytes for another process to write. */
 #include "study_int.h"
 
-#include "forgetlab/clock.h"
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
-#include "forgetlab/train.h"
-#include "forgetlab/log.h"
+#include "forgetlab/core/clock.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/train/step.h"
+#include "forgetlab/core/log.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * parsers and formatters as the options. */
 #include "study_int.h"
 
-#include "forgetlab/error.h"
+#include "forgetlab/core/error.h"
 
 #include <stddef.h>
 #include <stdio.h>

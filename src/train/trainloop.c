@@ -1,9 +1,9 @@
 /* trainloop.c: the skeleton of a training loop: fresh start or resume,
  * config.json, atomic state saves, the progress line (trainloop.h). */
-#include "forgetlab/trainloop.h"
+#include "forgetlab/train/trainloop.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/fileio.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
 
 #include <stdlib.h>
 #include <string.h>

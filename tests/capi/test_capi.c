@@ -10,11 +10,11 @@
  * message. */
 #include "testutil.h"
 
-#include "forgetlab/attribution.h"
-#include "forgetlab/capi.h"
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/stability.h"
+#include "forgetlab/measure/attribution.h"
+#include "forgetlab/capi/capi.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stability.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * self-check on the kernels this process loaded. */
 #include "testutil.h"
 
-#include "forgetlab/blas.h"
+#include "forgetlab/core/blas.h"
 
 #include <string.h>
 

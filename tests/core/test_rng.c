@@ -2,8 +2,8 @@
  * independent, and the derived draws have the right ranges and moments. */
 #include "testutil.h"
 
-#include "forgetlab/blob.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/core/blob.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,9 +6,9 @@
  * first rotated task; bad task counts refused. */
 #include "testutil.h"
 
-#include "forgetlab/clbench.h"
-#include "forgetlab/data.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/data/clbench.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

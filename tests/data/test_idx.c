@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "data/data_fixtures.h"
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
 
 /* The call failed and said so in one line that starts with "path: ". */
 static void assert_refused(int rc, const char *path, const char *needle) {

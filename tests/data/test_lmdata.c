@@ -6,8 +6,8 @@
  * reward, targets and split. */
 #include "testutil.h"
 
-#include "forgetlab/lmdata.h"
-#include "forgetlab/newtask.h"
+#include "forgetlab/data/lmdata.h"
+#include "forgetlab/data/newtask.h"
 
 static void test_verifier(void **state) {
     (void)state;

@@ -9,9 +9,9 @@
 #include <cmocka.h>
 
 #include "data/data_fixtures.h"
-#include "forgetlab/data.h"
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/data/data.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -6,7 +6,7 @@
  * buffer fills first, refuses a size of 0, and samples only what it holds. */
 #include "testutil.h"
 
-#include "forgetlab/replay.h"
+#include "forgetlab/data/replay.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include <cmocka.h>
 
 #include "data/data_fixtures.h"
-#include "forgetlab/error.h"
-#include "forgetlab/tasks.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/data/tasks.h"
 
 #include <math.h>
 

@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# layering.sh: dependencies point one way (docs/design.md, "Layers of the
-# code"): core under everything; nn, optim and data over core (data reads
-# files through io's file helpers); measure over those; train over measure;
-# report over train's results; cli on top. Checked here: no file below
-# src/report includes a report header or calls a report entry point (the
-# CLI runs the report after training); none below src/train includes a
-# train header; none outside src/cli includes a cli header; core includes
-# only core; nothing outside src/cli aborts, exits, or writes to stdout or
-# stderr but through the log (log.h); and no public header includes cJSON.
+# layering.sh: dependencies point one way, as the layer map in
+# docs/design.md ("Layers of the code") says: check_layers.py checks every
+# include of every file in src/ and include/ against it (and every
+# function's length), and must fail on a scratch copy with an upward
+# include planted, or a folder the map does not name. Checked here too:
+# nothing outside src/cli aborts, exits, or writes to stdout or stderr but
+# through the log (log.h); and no public header includes cJSON.
 source "$(dirname "$0")/lib.sh"
-SRC="$(dirname "$0")/../../src"
-below=("$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/train "$SRC"/measure "$SRC"/io)
-hits=$(grep -rnE '#include "forgetlab/(report|plot|circuits_out)\.h"|fl_(grok_plots|razor_analyse|razor_report|plot_save|heatmap_save|bars_save|circuits_write)\(' \
-       "${below[@]}" || true)
-[ -z "$hits" ] && ok "nothing below src/report calls into it" || bad "calls into src/report: $hits"
-# Headers by the layer that implements them.
-TRAIN_H='(pretrain|finetune|grok|objectives|study|train|lm|lmft|lmstudy|continual|clstudy)'
-hits=$(grep -rnE "#include \"forgetlab/$TRAIN_H\.h\"" "$SRC"/core "$SRC"/data "$SRC"/nn "$SRC"/optim "$SRC"/measure || true)
-[ -z "$hits" ] && ok "nothing below src/train includes a train header" || bad "train headers below train: $hits"
-hits=$(grep -rn '#include "\(cli\|circuits\)\.h"' "$SRC" --include=*.c | grep -v "^$SRC/cli/" || true)
-[ -z "$hits" ] && ok "no cli header outside src/cli" || bad "cli headers outside cli: $hits"
-hits=$(grep -rn '#include "forgetlab/' "$SRC"/core | grep -vE 'forgetlab/(blas|blob|clock|error|log|progress|rng|threads)\.h' || true)
-[ -z "$hits" ] && ok "core includes only core" || bad "core reaches up: $hits"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+SRC="$ROOT/src"
+CHECK=(/usr/bin/python3 "$ROOT/tests/e2e/check_layers.py")
+out=$("${CHECK[@]}" "$ROOT" 2>&1) && ok "every include follows the layer map; no function over 80 lines" \
+    || bad "the layer map is broken: $(echo "$out" | head -5)"
+# Test the test: a scratch copy with one upward include, then with a new
+# folder the map does not name, then with a function of 81 lines.
+mkdir -p "$T/tree/docs"
+cp -r "$ROOT/src" "$ROOT/include" "$T/tree/" && cp "$ROOT/docs/design.md" "$T/tree/docs/"
+sed -i '0,/#include "forgetlab\/core\/rng.h"/s//#include "forgetlab\/train\/study.h"/' "$T/tree/src/core/rng.c"
+out=$("${CHECK[@]}" "$T/tree" 2>&1) && bad "a planted upward include passed" \
+    || { echo "$out" | grep -q "src/core/rng.c:.*core includes forgetlab/train/study.h" \
+         && ok "a planted upward include fails, named" || bad "the planted include: $out"; }
+cp "$SRC/core/rng.c" "$T/tree/src/core/rng.c" && mkdir "$T/tree/src/extra" && cp "$SRC/core/clock.c" "$T/tree/src/extra/"
+out=$("${CHECK[@]}" "$T/tree" 2>&1) && bad "a folder outside the map passed" \
+    || { echo "$out" | grep -q "src/extra/clock.c: in folder 'extra'" && ok "a folder outside the map fails, named" \
+         || bad "the unmapped folder: $out"; }
+rm -r "$T/tree/src/extra"
+{ echo "int fl_long_one(void) {"; for i in $(seq 78); do echo "    (void)0;"; done; echo "    return 0;"; echo "}"; } \
+    >>"$T/tree/src/core/clock.c"
+out=$("${CHECK[@]}" "$T/tree" 2>&1) && bad "a function of 81 lines passed" \
+    || { echo "$out" | grep -q "fl_long_one is 81 lines" && ok "a function of 81 lines fails, named" \
+         || bad "the long function: $out"; }
 # A host process (Python) must survive any failure of the library: no
 # abort() or exit() outside the CLI (a forked study worker's _exit is its
 # own process's end).
@@ -35,6 +43,6 @@ hits=$(grep -rnE 'stderr|stdout|perror *\(|(^|[^a-z_])(printf|puts|putchar) *\('
        | grep -vE "^$SRC/(cli/|core/log\.c|core/progress\.c)" || true)
 [ -z "$hits" ] && ok "nothing writes to stdout or stderr outside src/cli but the log's and progress's sinks" \
     || bad "stdout or stderr written directly: $hits"
-hits=$(grep -rln 'cjson/cJSON.h' "$(dirname "$0")/../../include" || true)
+hits=$(grep -rln 'cjson/cJSON.h' "$ROOT/include" || true)
 [ -z "$hits" ] && ok "no public header includes cJSON" || bad "cJSON in public headers: $hits"
 finish

@@ -3,7 +3,7 @@
  * refusal of every truncated, malformed or unsupported file. */
 #include "testutil.h"
 
-#include "forgetlab/npy.h"
+#include "forgetlab/io/npy.h"
 
 #define PYTHON "/usr/bin/python3"
 

@@ -4,7 +4,7 @@
  * tensor memory is allocated. */
 #include "testutil.h"
 
-#include "forgetlab/safetensors.h"
+#include "forgetlab/io/safetensors.h"
 
 #include <fcntl.h>
 

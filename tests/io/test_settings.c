@@ -4,7 +4,7 @@
  * config (and refuses one whose value is missing or out of range). */
 #include "testutil.h"
 
-#include "forgetlab/settings.h"
+#include "forgetlab/io/settings.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * computation otherwise. */
 #include "testutil.h"
 
-#include "forgetlab/activations.h"
+#include "forgetlab/measure/activations.h"
 
 #include <math.h>
 #include <string.h>

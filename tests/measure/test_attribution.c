@@ -5,8 +5,8 @@
  * noted beside them). */
 #include "testutil.h"
 
-#include "forgetlab/attribution.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/measure/attribution.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

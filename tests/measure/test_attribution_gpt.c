@@ -5,7 +5,7 @@
  * prompt against itself scores zero everywhere. */
 #include "testutil.h"
 
-#include "forgetlab/attribution_gpt.h"
+#include "forgetlab/measure/attribution_gpt.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,10 +5,10 @@
  * loss and its reference; and the option checks. */
 #include "testutil.h"
 
-#include "forgetlab/attribution.h"
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/train.h"
+#include "forgetlab/measure/attribution.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/train/step.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,8 +11,8 @@
  * score (same corruption), exactly. */
 #include "testutil.h"
 
-#include "forgetlab/attribution_tf.h"
-#include "forgetlab/error.h"
+#include "forgetlab/measure/attribution_tf.h"
+#include "forgetlab/core/error.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * its circuit vectors (plain O(n^2) ranks, not the library's). */
 #include "testutil.h"
 
-#include "forgetlab/measure.h"
+#include "forgetlab/measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * which first-minus-last and max-minus-last forgetting differ. */
 #include "testutil.h"
 
-#include "forgetlab/clmetrics.h"
+#include "forgetlab/measure/clmetrics.h"
 
 #include <math.h>
 

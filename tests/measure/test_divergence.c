@@ -2,7 +2,7 @@
  * the direction of the KL included. */
 #include "testutil.h"
 
-#include "forgetlab/divergence.h"
+#include "forgetlab/measure/divergence.h"
 
 #include <math.h>
 

@@ -1,5 +1,5 @@
 /* test_lm_measure.c: the sequence forward KL of the language model's
- * measurements (lmmeasure.h) on a pair of tiny models whose sequence KL is
+ * measurements (lm_measure.h) on a pair of tiny models whose sequence KL is
  * computable exactly by enumerating every completion: along samples of
  * pi_0, the per-position exact estimator and the Monte-Carlo one both
  * agree with it within their sampling error, the exact one with the
@@ -11,8 +11,8 @@
  * wrong side from the samples) agree with them within sampling error. */
 #include "testutil.h"
 
-#include "forgetlab/lmmeasure.h"
-#include "forgetlab/seqset.h"
+#include "forgetlab/measure/lm_measure.h"
+#include "forgetlab/nn/seqset.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -4,9 +4,9 @@
  * with a real group structure far outside it), and within-subtask partners. */
 #include "testutil.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/rng.h"
-#include "forgetlab/stability.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stability.h"
 
 #include <math.h>
 #include <stdlib.h>

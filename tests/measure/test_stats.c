@@ -3,8 +3,8 @@
  * numbers, noted beside them). */
 #include "testutil.h"
 
-#include "forgetlab/rng.h"
-#include "forgetlab/stats.h"
+#include "forgetlab/core/rng.h"
+#include "forgetlab/measure/stats.h"
 
 #include <math.h>
 

@@ -3,8 +3,8 @@
  * matrices of known singular values. */
 #include "testutil.h"
 
-#include "forgetlab/layers.h"
-#include "forgetlab/weights.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/measure/weights.h"
 
 #include <math.h>
 #include <stdlib.h>

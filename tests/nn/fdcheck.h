@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "forgetlab/rng.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,10 +9,10 @@
  * seeded, top-k, a stop token) returns the model's own log-probabilities. */
 #include "testutil.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/gpt.h"
-#include "forgetlab/safetensors.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/gpt.h"
+#include "forgetlab/io/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -9,9 +9,9 @@
  * dout = R. */
 #include "testutil.h"
 
-#include "forgetlab/layers.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <stdlib.h>

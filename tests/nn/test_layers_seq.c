@@ -7,7 +7,7 @@
 #include "fdcheck.h"
 #include "testutil.h"
 
-#include "forgetlab/layers.h"
+#include "forgetlab/nn/layers.h"
 
 #include <string.h>
 

@@ -17,13 +17,13 @@
  * fraction of its limit: how much headroom the tolerance has. */
 #include "testutil.h"
 
-#include "forgetlab/blob.h"
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/optim.h"
-#include "forgetlab/safetensors.h"
-#include "forgetlab/train.h"
+#include "forgetlab/core/blob.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/optim/optim.h"
+#include "forgetlab/io/safetensors.h"
+#include "forgetlab/train/step.h"
 
 #include <math.h>
 #include <stdio.h>

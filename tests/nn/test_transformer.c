@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/error.h"
-#include "forgetlab/layers.h"
-#include "forgetlab/safetensors.h"
-#include "forgetlab/transformer.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/io/safetensors.h"
+#include "forgetlab/nn/transformer.h"
 #include "../testutil.h"
 
 #include <math.h>

@@ -7,8 +7,8 @@
 #ifndef FORGETLAB_TEST_TORCHREF_H
 #define FORGETLAB_TEST_TORCHREF_H
 
-#include "forgetlab/error.h"
-#include "forgetlab/safetensors.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/safetensors.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * by hand from the update rules (and agreeing with torch.optim in float64). */
 #include "testutil.h"
 
-#include "forgetlab/optim.h"
+#include "forgetlab/optim/optim.h"
 
 #include <math.h>
 

@@ -6,10 +6,10 @@
  * within-subtask partners) is refused as such. */
 #include "testutil.h"
 
-#include "forgetlab/checkpoint.h"
-#include "forgetlab/circuits.h"
-#include "forgetlab/error.h"
-#include "forgetlab/npy.h"
+#include "forgetlab/store/checkpoint.h"
+#include "forgetlab/report/circuits.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/npy.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
  * PNG, that lines, points and bars land where their data say. */
 #include "testutil.h"
 
-#include "forgetlab/plot.h"
+#include "forgetlab/report/plot.h"
 #include "report/figure.h"
 
 #include <cairo.h>

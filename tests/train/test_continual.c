@@ -5,8 +5,8 @@
  * task before its own boundary and positive after; bad options refused. */
 #include "testutil.h"
 
-#include "forgetlab/continual.h"
-#include "forgetlab/data.h"
+#include "forgetlab/train/continual.h"
+#include "forgetlab/data/data.h"
 
 #include <math.h>
 

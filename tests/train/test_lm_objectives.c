@@ -7,7 +7,7 @@
 #include "nn/fdcheck.h"
 #include "testutil.h"
 
-#include "forgetlab/objectives.h"
+#include "forgetlab/train/objectives.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,9 +4,9 @@
 #include "nn/fdcheck.h"
 #include "testutil.h"
 
-#include "forgetlab/layers.h"
-#include "forgetlab/objectives.h"
-#include "forgetlab/rng.h"
+#include "forgetlab/nn/layers.h"
+#include "forgetlab/train/objectives.h"
+#include "forgetlab/core/rng.h"
 
 #include <math.h>
 #include <string.h>

@@ -2,9 +2,9 @@
  * became non-finite; the batcher visits every example once per epoch. */
 #include "testutil.h"
 
-#include "forgetlab/error.h"
-#include "forgetlab/mlp.h"
-#include "forgetlab/train.h"
+#include "forgetlab/core/error.h"
+#include "forgetlab/nn/mlp.h"
+#include "forgetlab/train/step.h"
 
 #include <math.h>
 #include <string.h>
