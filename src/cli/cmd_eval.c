@@ -12,11 +12,12 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: forgetlab eval --model PATH [OPTIONS]\n"
     "\n"
     "Prints one JSON object with the model's accuracy on each task\n"
@@ -28,36 +29,8 @@ static const char HELP[] =
     "n and the seed of the skills' train/test split, which is the run's (the\n"
     "model file records it).\n"
     "\n"
-    "Options:\n"
-    "  --model PATH       run directory or .safetensors file (required)\n"
-    "  --prompts N        language model: test prompts per skill (default: the run's\n"
-    "                     --eval-prompts; at most 1500, the smallest test set)\n"
-    "  --seed S           language model: the split's seed for a model file that\n"
-    "                     records none (default 0); must match a recorded one\n"
-    "  --split S          train or test (default test)\n"
-    "  --task T           parity or fashion: the task whose logits --logits-out writes\n"
-    "  --labels-out F     write the true labels [n] of --task on --split to F (.npy, <f4\n"
-    "                     holding 0..9: the digit for parity, the class for fashion)\n"
-    "  --logits-out F     write the logits [n, 10] of --task on --split to F (.npy, <f4),\n"
-    "                     in dataset order\n"
-    "  --inputs-out F     write the inputs [n, 785] of --task on --split to F (.npy, <f4:\n"
-    "                     the pixels in [0, 1], then the task indicator)\n"
-    "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
-    "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
-    "  --help             show this help\n";
-
-enum { O_MODEL = 256, O_SPLIT, O_TASK, O_LOGITS, O_THREADS, O_DATA, O_LABELS, O_PROMPTS, O_SEED, O_INPUTS };
-
-static const struct option OPTS[] = {
-    {"model", required_argument, 0, O_MODEL},
-    {"split", required_argument, 0, O_SPLIT},
-    {"task", required_argument, 0, O_TASK},
-    {"logits-out", required_argument, 0, O_LOGITS}, {"labels-out", required_argument, 0, O_LABELS},
-    {"inputs-out", required_argument, 0, O_INPUTS},
-    {"threads", required_argument, 0, O_THREADS},
-    {"data-dir", required_argument, 0, O_DATA},
-    {"prompts", required_argument, 0, O_PROMPTS}, {"seed", required_argument, 0, O_SEED},
-    {0, 0, 0, 0}};
+    "Options:\n";
+static char HELP[8192];
 
 typedef struct {
     const char *model, *split, *logits_out, *labels_out, *inputs_out, *data_dir;
@@ -66,33 +39,59 @@ typedef struct {
     fl_lm_eval_opts lm;
 } args;
 
-static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
-    long n;
-    switch (opt) {
-    case O_MODEL: a->model = v; return 0;
-    case O_LOGITS: a->logits_out = v; return 0;
-    case O_LABELS: a->labels_out = v; return 0;
-    case O_INPUTS: a->inputs_out = v; return 0;
-    case O_DATA: a->data_dir = v; return 0;
-    case O_SPLIT:
-        if (strcmp(v, "train") && strcmp(v, "test"))
-            return fl_error_set("--split: expected train or test, got '%s'", v);
-        a->split = v, a->has_split = 1;
-        return 0;
-    case O_TASK:
-        if (fl_task_parse(v, &a->task)) return fl_error_set("--task: expected parity or fashion, got '%s'", v);
-        a->has_task = 1;
-        return 0;
-    case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; a->threads = (int)n; return 0;
-    case O_PROMPTS: if (fl_arg_long("prompts", v, 1, 100000, &n)) return -1; a->lm.prompts = (int)n; return 0;
-    case O_SEED:
-        if (fl_arg_long("seed", v, 0, LONG_MAX, &n)) return -1;
-        a->lm.seed = (uint64_t)n, a->lm.has_seed = 1;
-        return 0;
-    }
-    return -1;
+#define OWNER(field, member) ((args *)((char *)(field) - offsetof(args, member)))
+#define COWNER(field, member) ((const args *)((const char *)(field) - offsetof(args, member)))
+
+static int parse_split(const char *v, void *field) {
+    if (strcmp(v, "train") && strcmp(v, "test")) return fl_error_set("expected train or test, got '%s'", v);
+    OWNER(field, split)->split = v, OWNER(field, split)->has_split = 1;
+    return 0;
 }
+static int parse_task(const char *v, void *field) {
+    if (fl_task_parse(v, field)) return fl_error_set("expected parity or fashion, got '%s'", v);
+    OWNER(field, task)->has_task = 1;
+    return 0;
+}
+static void format_task(const void *field, char *buf, size_t n) {
+    snprintf(buf, n, "%s", COWNER(field, task)->has_task ? fl_task_name(*(const fl_task_id *)field) : "none");
+}
+static int parse_seed(const char *v, void *field) {
+    long s;
+    if (fl_parse_long("seed", v, 0, LONG_MAX, &s)) return fl_error_set("expected an integer >= 0, got '%s'", v);
+    OWNER(field, lm.seed)->lm.seed = (uint64_t)s, OWNER(field, lm.seed)->lm.has_seed = 1;
+    return 0;
+}
+static void format_seed(const void *field, char *buf, size_t n) {
+    const args *a = COWNER(field, lm.seed);
+    if (a->lm.has_seed) snprintf(buf, n, "%llu", (unsigned long long)a->lm.seed);
+    else snprintf(buf, n, "none");
+}
+
+#define F(field) offsetof(args, field)
+static const fl_setting SETTINGS[] = {
+    {"model", FL_SET_STRING, F(model), 0, 0, "PATH", "run directory or .safetensors file (required)", NULL, NULL, NULL},
+    {"prompts", FL_SET_INT, F(lm.prompts), 1, 100000, "N",
+     "language model: test prompts per skill (default: the run's --eval-prompts; at most 1500, the smallest test "
+     "set)", NULL, NULL, NULL},
+    {"seed", FL_SET_CUSTOM, F(lm.seed), 0, 0, "S",
+     "language model: the split's seed for a model file that records none (default 0); must match a recorded one",
+     NULL, parse_seed, format_seed},
+    {"split", FL_SET_STRING, F(split), 0, 0, "S", "train or test", NULL, parse_split, NULL},
+    {"task", FL_SET_CUSTOM, F(task), 0, 0, "T", "parity or fashion: the task whose logits --logits-out writes (default "
+     "none)", NULL, parse_task, format_task},
+    {"labels-out", FL_SET_STRING, F(labels_out), 0, 0, "F",
+     "write the true labels [n] of --task on --split to F (.npy, <f4 holding 0..9: the digit for parity, the class "
+     "for fashion)", NULL, NULL, NULL},
+    {"logits-out", FL_SET_STRING, F(logits_out), 0, 0, "F",
+     "write the logits [n, 10] of --task on --split to F (.npy, <f4), in dataset order", NULL, NULL, NULL},
+    {"inputs-out", FL_SET_STRING, F(inputs_out), 0, 0, "F",
+     "write the inputs [n, 785] of --task on --split to F (.npy, <f4: the pixels in [0, 1], then the task "
+     "indicator)", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
+};
+#undef F
+enum { NSETTINGS = sizeof SETTINGS / sizeof *SETTINGS };
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_eval = {"eval", "accuracy of a model on each task; dump logits as .npy", run, HELP};
@@ -153,7 +152,8 @@ static int evaluate(const args *a, cJSON *out) {
 
 static int run(int argc, char **argv) {
     args a = {.split = "test"};
-    int rc = fl_parse_args(argc, argv, &fl_cmd_eval, OPTS, handle, &a, NULL, NULL);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, SETTINGS, NSETTINGS, &a, "  --help                  show this help\n");
+    int rc = fl_parse_settings(argc, argv, &fl_cmd_eval, SETTINGS, NSETTINGS, &a, NULL, NULL, NULL, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (!a.model) return fl_usage_error("eval", "--model PATH is required");

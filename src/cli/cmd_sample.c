@@ -10,11 +10,12 @@
 
 #include <cjson/cJSON.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: forgetlab sample --model PATH --prompt TEXT [OPTIONS]\n"
     "\n"
     "Completes TEXT with a byte-level language model (an lm-pretrain run directory\n"
@@ -24,60 +25,58 @@ static const char HELP[] =
     "stop byte (a newline) is printed without it.\n"
     "\n"
     "Options:\n"
-    "  --model PATH        run directory or .safetensors file (required)\n"
-    "  --prompt TEXT       the bytes to complete (required, at least one)\n"
-    "  -n, --samples N     completions (default 1)\n"
-    "  --temperature T     >= 0; 0 takes the likeliest byte each time (default 0.8)\n"
-    "  --top-k K           draw from the K likeliest bytes only, K >= 1 (default:\n"
-    "                      every byte)\n"
-    "  --max-new M         new bytes at most (default: 64, or what the model's\n"
-    "                      context leaves after the prompt if less)\n"
-    "  --no-stop           do not end a completion at a newline\n"
-    "  --seed S            seed of the draws (default 0): the same seed, the same\n"
-    "                      completions\n"
-    "  --json              one JSON object a line instead: prompt, completion (bytes\n"
-    "                      as code points U+0000..U+00FF, the stop byte kept), logp\n"
-    "                      (the completion's log-probability under the model at\n"
-    "                      temperature 1), bytes, stopped\n"
-    "  --threads N         threads for BLAS and OpenMP (default: all cores)\n"
-    "  --help              show this help\n";
-
-enum { O_MODEL = 256, O_PROMPT, O_TEMP, O_TOPK, O_MAXNEW, O_NOSTOP, O_SEED, O_JSON, O_THREADS };
-
-static const struct option OPTS[] = {
-    {"model", required_argument, 0, O_MODEL},    {"prompt", required_argument, 0, O_PROMPT},
-    {"samples", required_argument, 0, 'n'},      {"temperature", required_argument, 0, O_TEMP},
-    {"top-k", required_argument, 0, O_TOPK},     {"max-new", required_argument, 0, O_MAXNEW},
-    {"no-stop", no_argument, 0, O_NOSTOP},       {"seed", required_argument, 0, O_SEED},
-    {"json", no_argument, 0, O_JSON},            {"threads", required_argument, 0, O_THREADS},
-    {0, 0, 0, 0}};
+    "  -n, --samples N         completions, 1 to 1024 (default 1)\n";
+static char HELP[8192];
 
 typedef struct {
     const char *model, *prompt;
-    int n, json, threads;
+    int n, json, no_stop, threads;
     fl_sample_opts o;
 } args;
 
-static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
+static int parse_top_k(const char *v, void *field) {
     long n;
-    switch (opt) {
-    case O_MODEL: a->model = v; return 0;
-    case O_PROMPT: a->prompt = v; return 0;
-    case O_NOSTOP: a->o.stop = -1; return 0;
-    case O_JSON: a->json = 1; return 0;
-    case O_TEMP: return fl_arg_double("temperature", v, 0, 1e6, &a->o.temperature);
-    case 'n': if (fl_arg_long("samples (-n)", v, 1, 1024, &n)) return -1; a->n = (int)n; return 0;
-    case O_MAXNEW: if (fl_arg_long("max-new", v, 1, 1 << 20, &n)) return -1; a->o.max_new = (int)n; return 0;
-    case O_SEED: if (fl_arg_long("seed", v, 0, LONG_MAX, &n)) return -1; a->o.seed = (uint64_t)n; return 0;
-    case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; a->threads = (int)n; return 0;
-    case O_TOPK:
-        if (fl_arg_long("top-k", v, LONG_MIN, LONG_MAX, &n)) return -1;
-        if (n < 1) return fl_error_set("--top-k %ld: must be >= 1 (leave it out to draw from every byte)", n);
-        a->o.top_k = n > 1 << 20 ? 1 << 20 : (int)n;
-        return 0;
-    }
-    return -1;
+    if (fl_parse_long("top-k", v, LONG_MIN, LONG_MAX, &n)) return fl_error_set("expected an integer, got '%s'", v);
+    if (n < 1) return fl_error_set("%ld: must be >= 1 (leave it out to draw from every byte)", n);
+    *(int *)field = n > 1 << 20 ? 1 << 20 : (int)n;
+    return 0;
+}
+static void format_top_k(const void *field, char *buf, size_t n) {
+    const int k = *(const int *)field;
+    if (k > 0) snprintf(buf, n, "%d", k);
+    else snprintf(buf, n, "every byte");
+}
+
+#define F(field) offsetof(args, field)
+static const fl_setting SETTINGS[] = {
+    {"model", FL_SET_STRING, F(model), 0, 0, "PATH", "run directory or .safetensors file (required)", NULL, NULL, NULL},
+    {"prompt", FL_SET_STRING, F(prompt), 0, 0, "TEXT", "the bytes to complete (required, at least one)", NULL, NULL,
+     NULL},
+    {"temperature", FL_SET_DOUBLE, F(o.temperature), 0, 1e6, "T", ">= 0; 0 takes the likeliest byte each time", NULL,
+     NULL, NULL},
+    {"top-k", FL_SET_CUSTOM, F(o.top_k), 0, 0, "K", "draw from the K likeliest bytes only, K >= 1", NULL, parse_top_k,
+     format_top_k},
+    {"max-new", FL_SET_INT, F(o.max_new), 1, 1 << 20, "M",
+     "new bytes at most (default: 64, or what the model's context leaves after the prompt if less)", NULL, NULL, NULL},
+    {"no-stop", FL_SET_FLAG, F(no_stop), 0, 0, NULL, "do not end a completion at a newline", NULL, NULL, NULL},
+    {"seed", FL_SET_U64, F(o.seed), 0, 9.2e18, "S", "seed of the draws: the same seed, the same completions", NULL,
+     NULL, NULL},
+    {"json", FL_SET_FLAG, F(json), 0, 0, NULL,
+     "one JSON object a line instead: prompt, completion (bytes as code points U+0000..U+00FF, the stop byte kept), "
+     "logp (the completion's log-probability under the model at temperature 1), bytes, stopped", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+};
+#undef F
+enum { NSETTINGS = sizeof SETTINGS / sizeof *SETTINGS };
+
+/* -n, the one short option, with its long form. */
+static const struct option OPTS[] = {{"samples", required_argument, 0, 'n'}, {0, 0, 0, 0}};
+
+static int handle(int opt, const char *v, void *ctx) {
+    long n;
+    if (opt != 'n' || fl_parse_long("samples (-n)", v, 1, 1024, &n)) return -1;
+    ((args *)ctx)->n = (int)n;
+    return 0;
 }
 
 static int run(int argc, char **argv);
@@ -153,9 +152,11 @@ static int complete(const args *a, const fl_gpt *m, const int *prompt, int plen)
 
 static int run(int argc, char **argv) {
     args a = {.n = 1, .o = {.temperature = 0.8, .top_k = 0, .max_new = 0, .stop = FL_LM_STOP, .seed = 0}};
-    int rc = fl_parse_args(argc, argv, &fl_cmd_sample, OPTS, handle, &a, NULL, NULL);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, SETTINGS, NSETTINGS, &a, "  --help                  show this help\n");
+    int rc = fl_parse_settings(argc, argv, &fl_cmd_sample, SETTINGS, NSETTINGS, &a, OPTS, handle, &a, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
+    if (a.no_stop) a.o.stop = -1;
     if (!a.model) return fl_usage_error("sample", "--model PATH is required");
     if (!a.prompt) return fl_usage_error("sample", "--prompt TEXT is required");
     const int plen = (int)strlen(a.prompt);

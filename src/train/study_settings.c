@@ -52,7 +52,8 @@ static int parse_lrs(const char *v, void *field) {
     c->nlrs = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (c->nlrs == FL_STUDY_MAX_LRS) return fl_error_set("at most %d learning rates", FL_STUDY_MAX_LRS);
-        if (fl_parse_double("lrs", t, 1e-12, 10, &c->lrs[c->nlrs++])) return -1;
+        if (fl_parse_double("lrs", t, 1e-12, 10, &c->lrs[c->nlrs++]))
+            return fl_error_set("'%s' is not a learning rate in [1e-12, 10]", t);
     }
     return c->nlrs > 0 ? 0 : fl_error_set("expected a comma-separated list of learning rates");
 }
@@ -145,8 +146,7 @@ const fl_setting FL_STUDY_SETTINGS[] = {
      NULL, NULL},
     {"checkpoint-every", FL_SET_DOUBLE, F(checkpoint_every), 1e-3, 100, "X", "epochs between measured checkpoints",
      NULL, NULL, NULL},
-    {"data-dir", FL_SET_STRING, F(data_dir), 0, 0, "DIR",
-     "datasets (default: $FORGETLAB_DATA, else the source tree's data/)", NULL, NULL, NULL},
+    FL_SETTING_DATA_DIR(F(data_dir)),
     {"shard", FL_SET_CUSTOM, F(shard_index), 0, 0, "I/N",
      "run only the I-th (1 <= I <= N) of N disjoint parts of the grid, each into its own --out; 'forgetlab merge' "
      "combines them", NULL, parse_shard, format_shard},
