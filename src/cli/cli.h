@@ -4,6 +4,7 @@
 #define FORGETLAB_CLI_H
 
 #include "forgetlab/io/settings.h"
+#include "forgetlab/report/report.h"
 
 #include <getopt.h>
 #include <stddef.h>
@@ -89,6 +90,11 @@ typedef struct {
     size_t out_offset, overwrite_offset;
 } fl_study_out;
 int fl_study_out_handle(int opt, const char *v, void *ctx);
+
+/* The analysis and report of the study in dir, printing its summary: a
+ * continual-learning study's own, the others razor's (opts: its figures'
+ * options, NULL for the defaults). */
+int fl_analyse_study(const char *dir, const fl_razor_report_opts *opts);
 
 /* `forgetlab study lm ...` (cmd_study_lm.c): argv[0] is "lm". */
 int fl_study_lm_main(int argc, char **argv);

@@ -9,11 +9,12 @@
 
 #include <cjson/cJSON.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: forgetlab report DIR [--per-method-fits] [--log-x]\n"
     "\n"
     "(Re)builds the report of a study directory from its results.sqlite:\n"
@@ -22,21 +23,23 @@ static const char HELP[] =
     "metrics.jsonl and model.safetensors, or of an lm-pretrain run directory\n"
     "from its metrics.jsonl. Safe to run while the study or run is going.\n"
     "\n"
-    "Options (a study's forgetting-vs-KL figure):\n"
-    "  --per-method-fits  draw each method's own quadratic fit beside the pooled one\n"
-    "  --log-x            a logarithmic forward-KL axis\n";
+    "Options (a study's forgetting-vs-KL figure):\n";
+static char HELP[4096];
 
-enum { O_PER_METHOD = 256, O_LOG_X };
-static const struct option OPTS[] = {{"per-method-fits", no_argument, 0, O_PER_METHOD},
-                                     {"log-x", no_argument, 0, O_LOG_X}, {0, 0, 0, 0}};
+static const fl_setting SETTINGS[] = {
+    {"per-method-fits", FL_SET_FLAG, offsetof(fl_razor_report_opts, per_method_fits), 0, 0, NULL,
+     "draw each method's own quadratic fit beside the pooled one", NULL, NULL, NULL},
+    {"log-x", FL_SET_FLAG, offsetof(fl_razor_report_opts, log_x), 0, 0, NULL, "a logarithmic forward-KL axis", NULL,
+     NULL, NULL},
+};
+enum { NSETTINGS = sizeof SETTINGS / sizeof *SETTINGS };
 
-static int handle(int opt, const char *v, void *ctx) {
-    fl_razor_report_opts *o = ctx;
-    (void)v;
-    if (opt == O_PER_METHOD) o->per_method_fits = 1;
-    else if (opt == O_LOG_X) o->log_x = 1;
-    else return -1;
-    return 0;
+int fl_analyse_study(const char *dir, const fl_razor_report_opts *opts) {
+    char *db = fl_path_join(dir, "results.sqlite"), kind[32] = "";
+    int have = 0;
+    if (db) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
+    free(db);
+    return strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(dir, stdout) : fl_razor_analyse(dir, opts, stdout);
 }
 
 static int run(int argc, char **argv);
@@ -46,7 +49,8 @@ static int run(int argc, char **argv) {
     char **pos;
     int npos;
     fl_razor_report_opts opts = {0};
-    int rc = fl_parse_args(argc, argv, &fl_cmd_report, OPTS, handle, &opts, &pos, &npos);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, SETTINGS, NSETTINGS, &opts, "  --help                  show this help\n");
+    int rc = fl_parse_settings(argc, argv, &fl_cmd_report, SETTINGS, NSETTINGS, &opts, NULL, NULL, NULL, &pos, &npos);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (npos != 1) return fl_usage_error("report", "expected one study directory");
@@ -59,15 +63,8 @@ static int run(int argc, char **argv) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "command");
         command = cJSON_IsString(v) ? v->valuestring : NULL;
     }
-    /* A continual-learning study has its own analysis; the others razor's. */
-    char kind[32] = "";
-    int have = 0;
-    if (study) fl_results_peek_meta(db, "kind", kind, sizeof kind, &have);
     free(db), free(cfg);
-    if (study) {
-        const int rs = strcmp(kind, "continual") == 0 ? fl_clstudy_analyse(pos[0], stdout) : fl_razor_analyse(pos[0], &opts, stdout);
-        return rs ? fl_fail("report") : FL_EXIT_OK;
-    }
+    if (study) return fl_analyse_study(pos[0], &opts) ? fl_fail("report") : FL_EXIT_OK;
     if (command && (!strcmp(command, "grok") || !strcmp(command, "lm-pretrain"))) {
         const int grok = !strcmp(command, "grok");
         cJSON_Delete(c);
