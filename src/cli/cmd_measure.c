@@ -12,11 +12,12 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
+static const char HELP_HEAD[] =
     "usage: forgetlab measure --base PATH --model PATH [OPTIONS]\n"
     "       forgetlab measure --base-logits A.npy --logits B.npy [OPTIONS]\n"
     "\n"
@@ -27,65 +28,43 @@ static const char HELP[] =
     "Fisher-weighted L2, spectral norm, numerical rank per layer); activation change\n"
     "(L1, L2) and linear CKA on the new task's test inputs.\n"
     "\n"
-    "Options:\n"
-    "  --base PATH        the base model (run directory or .safetensors)\n"
-    "  --model PATH       the fine-tuned model\n"
+    "Or anyone's models, from their outputs (--base-logits ... --prior-mask): the\n"
+    "divergences, and accuracies and forgetting given labels, from logits saved\n"
+    "with numpy.save as float32.\n"
     "\n"
-    "Or anyone's models, from their outputs: the divergences (and accuracies and\n"
-    "forgetting, given labels) from logits saved with numpy.save as float32:\n"
-    "  --base-logits A    the base model's logits on the new task's inputs, [n, V]\n"
-    "                     (or [n, T, V] with --mask)\n"
-    "  --logits B         the fine-tuned model's on the same inputs\n"
-    "  --prior-base-logits C, --prior-logits D   the same on the prior task's inputs\n"
-    "  --labels L         the new task's labels [n] (integers) -> new_acc_base, new_acc\n"
-    "  --prior-labels L   the prior task's -> prior_acc_base, prior_acc, forgetting\n"
-    "  --mask M, --prior-mask M   [n, T] (non-zero: a position to score), for\n"
-    "                     sequences' logits\n"
-    "\n"
-    "  --fisher-n N       prior-task training images for the base's Fisher (default " FL_MEASURE_FISHER_N_TEXT ")\n"
-    "  --seed N           seed of the Fisher's label draws (default 0)\n"
-    "  --threads N        threads for BLAS and OpenMP (default: all cores)\n"
-    "  --data-dir DIR     datasets (default: $FORGETLAB_DATA, else the source tree's data/)\n"
-    "  --help             show this help\n";
-
-enum { O_BASE = 256, O_MODEL, O_FISHER, O_SEED, O_THREADS, O_DATA, O_BL, O_L, O_PBL, O_PL, O_LAB, O_PLAB, O_MASK,
-       O_PMASK };
-static const struct option OPTS[] = {
-    {"base", required_argument, 0, O_BASE},     {"model", required_argument, 0, O_MODEL},
-    {"fisher-n", required_argument, 0, O_FISHER}, {"seed", required_argument, 0, O_SEED},
-    {"threads", required_argument, 0, O_THREADS}, {"data-dir", required_argument, 0, O_DATA},
-    {"base-logits", required_argument, 0, O_BL},  {"logits", required_argument, 0, O_L},
-    {"prior-base-logits", required_argument, 0, O_PBL}, {"prior-logits", required_argument, 0, O_PL},
-    {"labels", required_argument, 0, O_LAB},      {"prior-labels", required_argument, 0, O_PLAB},
-    {"mask", required_argument, 0, O_MASK},       {"prior-mask", required_argument, 0, O_PMASK},
-    {0, 0, 0, 0}};
+    "Options:\n";
+static char HELP[8192];
 
 typedef struct {
     const char *base, *model, *data_dir;
     const char *base_logits, *logits, *prior_base_logits, *prior_logits, *labels, *prior_labels, *mask, *prior_mask;
-    long fisher_n, seed, threads;
+    int fisher_n, threads;
+    uint64_t seed;
 } args;
 
-static int handle(int opt, const char *v, void *ctx) {
-    args *a = ctx;
-    switch (opt) {
-    case O_BASE: a->base = v; return 0;
-    case O_BL: a->base_logits = v; return 0;
-    case O_L: a->logits = v; return 0;
-    case O_PBL: a->prior_base_logits = v; return 0;
-    case O_PL: a->prior_logits = v; return 0;
-    case O_LAB: a->labels = v; return 0;
-    case O_PLAB: a->prior_labels = v; return 0;
-    case O_MASK: a->mask = v; return 0;
-    case O_PMASK: a->prior_mask = v; return 0;
-    case O_MODEL: a->model = v; return 0;
-    case O_DATA: a->data_dir = v; return 0;
-    case O_FISHER: return fl_arg_long("fisher-n", v, 1, 60000, &a->fisher_n);
-    case O_SEED: return fl_arg_long("seed", v, 0, INT64_MAX, &a->seed);
-    case O_THREADS: return fl_arg_long("threads", v, 0, 1024, &a->threads);
-    }
-    return -1;
-}
+#define F(field) offsetof(args, field)
+#define PATH_ROW(flag, field, arg, help) {flag, FL_SET_STRING, F(field), 0, 0, arg, help, NULL, NULL, NULL}
+static const fl_setting SETTINGS[] = {
+    PATH_ROW("base", base, "PATH", "the base model (run directory or .safetensors)"),
+    PATH_ROW("model", model, "PATH", "the fine-tuned model"),
+    PATH_ROW("base-logits", base_logits, "A", "the base model's logits on the new task's inputs, [n, V] (or [n, T, V] "
+             "with --mask)"),
+    PATH_ROW("logits", logits, "B", "the fine-tuned model's on the same inputs"),
+    PATH_ROW("prior-base-logits", prior_base_logits, "C", "the base model's on the prior task's inputs"),
+    PATH_ROW("prior-logits", prior_logits, "D", "the fine-tuned model's on the prior task's inputs"),
+    PATH_ROW("labels", labels, "L", "the new task's labels [n] (integers) -> new_acc_base, new_acc"),
+    PATH_ROW("prior-labels", prior_labels, "L", "the prior task's -> prior_acc_base, prior_acc, forgetting"),
+    PATH_ROW("mask", mask, "M", "[n, T] (non-zero: a position to score), for sequences' logits"),
+    PATH_ROW("prior-mask", prior_mask, "M", "the same for the prior task's"),
+    {"fisher-n", FL_SET_INT, F(fisher_n), 1, 60000, "N", "prior-task training images for the base's Fisher", NULL,
+     NULL, NULL},
+    {"seed", FL_SET_U64, F(seed), 0, 9.2e18, "N", "seed of the Fisher's label draws", NULL, NULL, NULL},
+    FL_SETTING_THREADS(F(threads)),
+    FL_SETTING_DATA_DIR(F(data_dir)),
+};
+#undef PATH_ROW
+#undef F
+enum { NSETTINGS = sizeof SETTINGS / sizeof *SETTINGS };
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_measure = {"measure", "compare a fine-tuned model with its base: forgetting and its predictors",
@@ -97,8 +76,7 @@ static int measure(const args *a) {
     fl_measurement r;
     int rc = -1;
     if (fl_mlp_load(a->base, &base, NULL) || fl_mlp_load(a->model, &m, NULL)) goto out;
-    if (fl_measure_ctx_init(&ctx, &base, fl_data_dir(a->data_dir), (int)a->fisher_n, NULL,
-                            (uint64_t)a->seed)) goto out;
+    if (fl_measure_ctx_init(&ctx, &base, fl_data_dir(a->data_dir), a->fisher_n, NULL, a->seed)) goto out;
     if (fl_measure_model(&ctx, &m, 1, &r)) goto out;
     cJSON *j = fl_measurement_json(&r);
     char *text = cJSON_Print(j);
@@ -247,7 +225,8 @@ static int measure_logits(const args *a) {
 
 static int run(int argc, char **argv) {
     args a = {.fisher_n = FL_MEASURE_FISHER_N};
-    int rc = fl_parse_args(argc, argv, &fl_cmd_measure, OPTS, handle, &a, NULL, NULL);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, SETTINGS, NSETTINGS, &a, "  --help                  show this help\n");
+    int rc = fl_parse_settings(argc, argv, &fl_cmd_measure, SETTINGS, NSETTINGS, &a, NULL, NULL, NULL, NULL, NULL);
     if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
     if (rc) return FL_EXIT_USAGE;
     if (a.base_logits || a.logits || a.prior_base_logits || a.prior_logits) {
@@ -262,6 +241,6 @@ static int run(int argc, char **argv) {
         return measure_logits(&a) ? fl_fail("measure") : FL_EXIT_OK;
     }
     if (!a.base || !a.model) return fl_usage_error("measure", "--base PATH and --model PATH are required");
-    fl_set_threads((int)a.threads);
+    fl_set_threads(a.threads);
     return measure(&a) ? fl_fail("measure") : FL_EXIT_OK;
 }
