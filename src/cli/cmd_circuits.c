@@ -61,7 +61,7 @@ static int handle(int opt, const char *v, void *ctx) {
     switch (opt) {
     case O_OUT: a->r.out = v; return 0;
     case O_OVERWRITE: a->overwrite = 1; return 0;
-    case O_THREADS: return fl_arg_long("threads", v, 0, 1 << 20, &a->threads);
+    case O_THREADS: return fl_arg_long("threads", v, 0, FL_MAX_THREADS, &a->threads);
     }
     return -1;
 }

@@ -55,7 +55,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_OVERWRITE: a->cfg.overwrite = 1; return 0;
     case O_TEACHER: a->teacher = v; return 0;
     case O_DATA: a->data_dir = v; return 0;
-    case O_THREADS: if (fl_arg_long("threads", v, 0, 1024, &n)) return -1; a->threads = (int)n; return 0;
+    case O_THREADS: if (fl_arg_long("threads", v, 0, FL_MAX_THREADS, &n)) return -1; a->threads = (int)n; return 0;
     }
     return -1;
 }

@@ -126,7 +126,7 @@ const fl_setting FL_STUDY_SETTINGS[] = {
      "base seeds: seed s pretrains its own base model (DIR/base, DIR/base_s1, ...) and runs the whole grid from it",
      NULL, NULL, NULL},
     {"jobs", FL_SET_INT, F(jobs), 1, 256, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
-    {"threads", FL_SET_INT, F(threads), 0, 1024, "N", "total threads, shared by the jobs (default: all cores)", NULL,
+    {"threads", FL_SET_INT, F(threads), 0, FL_MAX_THREADS, "N", "total threads, shared by the jobs (default: all cores)", NULL,
      NULL, NULL},
     {"no-distill", FL_SET_FLAG, F(no_distill), 0, 0, NULL,
      "skip the distill runs (default: after the sweep, each seed's best grpo run, by final new-task accuracy then "

@@ -18,4 +18,7 @@ int fl_set_threads(int n);
 /* The count last set by fl_set_threads (all cores before any call). */
 int fl_get_threads(void);
 
+/* The most threads any command accepts (--threads). */
+#define FL_MAX_THREADS 1024
+
 #endif

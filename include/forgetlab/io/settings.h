@@ -12,6 +12,8 @@
 #ifndef FORGETLAB_SETTINGS_H
 #define FORGETLAB_SETTINGS_H
 
+#include "forgetlab/core/threads.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +49,7 @@ typedef struct {
 /* The rows most commands' tables share, over a config struct with int
  * threads and const char *data_dir (neither changes the numbers). */
 #define FL_SETTING_THREADS(offset)                                                                            \
-    {"threads", FL_SET_INT, (offset), 0, 1024, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL, \
+    {"threads", FL_SET_INT, (offset), 0, FL_MAX_THREADS, "N", "threads for BLAS and OpenMP (default: all cores)", NULL, NULL, \
      NULL}
 #define FL_SETTING_DATA_DIR(offset)                                                                           \
     {"data-dir", FL_SET_STRING, (offset), 0, 0, "DIR",                                                        \
