@@ -223,72 +223,66 @@ static size_t dtype_size(const char *d) {
     return strcmp(d, "<f4") == 0 || strcmp(d, "<i4") == 0 ? 4 : strcmp(d, "<i8") == 0 ? 8 : 0;
 }
 
+/* The preamble of fp (size bytes): the magic, the format version and the
+ * header's length (*hlen), which must fit the file; *start: where the
+ * header begins. */
+static int read_preamble(const char *path, FILE *fp, uint64_t size, uint64_t *hlen, uint64_t *start) {
+    unsigned char pre[12];
+    if (size < 10 || fread(pre, 1, 10, fp) != 10)
+        return fl_error_set("%s: truncated (%llu bytes, too short for a .npy preamble)", path, (unsigned long long)size);
+    if (memcmp(pre, MAGIC, 6) != 0) return fl_error_set("%s: not a .npy file (bad magic)", path);
+    if (pre[6] == 1 && pre[7] == 0) {
+        *hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8;
+        *start = 10;
+    } else if ((pre[6] == 2 || pre[6] == 3) && pre[7] == 0) {
+        if (size < 12 || fread(pre + 10, 1, 2, fp) != 2) return fl_error_set("%s: truncated .npy preamble", path);
+        *hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 | (uint64_t)pre[11] << 24;
+        *start = 12;
+    } else {
+        return fl_error_set("%s: unsupported .npy format version %d.%d", path, pre[6], pre[7]);
+    }
+    if (*hlen > size - *start)
+        return fl_error_set("%s: header length %llu exceeds file size %llu", path, (unsigned long long)*hlen,
+                            (unsigned long long)size);
+    if (*hlen > NPY_MAX_HEADER)
+        return fl_error_set("%s: header length %llu is implausibly large", path, (unsigned long long)*hlen);
+    return 0;
+}
+
+/* The header (hlen bytes at fp's position): its shape and dtype, which
+ * must be one of `allowed` (a space-separated list). */
+static int read_header(const char *path, FILE *fp, uint64_t hlen, const char *allowed, int *nd, int64_t *shp,
+                       char *dtype) {
+    char *hdr = fl_malloc((size_t)hlen, "npy header");
+    if (!hdr) return -1;
+    int rc = fread(hdr, 1, (size_t)hlen, fp) != hlen ? fl_error_set("%s: truncated header", path)
+                                                     : parse_header(path, hdr, (size_t)hlen, nd, shp, dtype);
+    free(hdr);
+    if (rc) return -1;
+    char want[64], key[40];
+    snprintf(want, sizeof want, " %s ", allowed);
+    snprintf(key, sizeof key, " %s ", dtype);
+    if (!strstr(want, key)) return fl_error_set("%s: dtype '%s' is not supported (expected %s)", path, dtype, allowed);
+    return 0;
+}
+
 /* Reads path's header and data (raw, dtype's elements) after checking the
  * dtype is one of `allowed` (a space-separated list). */
 static int read_raw(const char *path, const char *allowed, void **data, int *ndim, int64_t *shape, char *dtype) {
     *data = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) return fl_error_set("%s: cannot open: %s", path, strerror(errno));
-    char *hdr = NULL;
     void *buf = NULL;
     int rc = -1, nd = 0;
     int64_t shp[FL_NPY_MAX_DIMS], numel;
-    uint64_t size, hlen, start, have;
+    uint64_t size, hlen = 0, start = 0, have;
     struct stat st;
     if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
         fl_error_set("%s: not a regular file", path);
         goto out;
     }
     size = (uint64_t)st.st_size;
-    unsigned char pre[12];
-    if (size < 10 || fread(pre, 1, 10, fp) != 10) {
-        fl_error_set("%s: truncated (%llu bytes, too short for a .npy preamble)", path,
-                     (unsigned long long)size);
-        goto out;
-    }
-    if (memcmp(pre, MAGIC, 6) != 0) {
-        fl_error_set("%s: not a .npy file (bad magic)", path);
-        goto out;
-    }
-    if (pre[6] == 1 && pre[7] == 0) {
-        hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8;
-        start = 10;
-    } else if ((pre[6] == 2 || pre[6] == 3) && pre[7] == 0) {
-        if (size < 12 || fread(pre + 10, 1, 2, fp) != 2) {
-            fl_error_set("%s: truncated .npy preamble", path);
-            goto out;
-        }
-        hlen = (uint64_t)pre[8] | (uint64_t)pre[9] << 8 | (uint64_t)pre[10] << 16 |
-               (uint64_t)pre[11] << 24;
-        start = 12;
-    } else {
-        fl_error_set("%s: unsupported .npy format version %d.%d", path, pre[6], pre[7]);
-        goto out;
-    }
-    if (hlen > size - start) {
-        fl_error_set("%s: header length %llu exceeds file size %llu", path,
-                     (unsigned long long)hlen, (unsigned long long)size);
-        goto out;
-    }
-    if (hlen > NPY_MAX_HEADER) {
-        fl_error_set("%s: header length %llu is implausibly large", path, (unsigned long long)hlen);
-        goto out;
-    }
-    hdr = fl_malloc((size_t)hlen, "npy header");
-    if (!hdr) goto out;
-    if (fread(hdr, 1, (size_t)hlen, fp) != hlen) {
-        fl_error_set("%s: truncated header", path);
-        goto out;
-    }
-    if (parse_header(path, hdr, (size_t)hlen, &nd, shp, dtype)) goto out;
-    char want[64];
-    snprintf(want, sizeof want, " %s ", allowed);
-    char key[40];
-    snprintf(key, sizeof key, " %s ", dtype);
-    if (!strstr(want, key)) {
-        fl_error_set("%s: dtype '%s' is not supported (expected %s)", path, dtype, allowed);
-        goto out;
-    }
+    if (read_preamble(path, fp, size, &hlen, &start) || read_header(path, fp, hlen, allowed, &nd, shp, dtype)) goto out;
     const size_t es = dtype_size(dtype);
     numel = numel_of(nd, shp);
     if (numel < 0) {
@@ -306,7 +300,6 @@ static int read_raw(const char *path, const char *allowed, void **data, int *ndi
     if (!buf) goto out;
     if (fread(buf, 1, (size_t)have, fp) != have) {
         free(buf);
-        buf = NULL;
         fl_error_set("%s: truncated data (file changed while reading?)", path);
         goto out;
     }
@@ -315,7 +308,6 @@ static int read_raw(const char *path, const char *allowed, void **data, int *ndi
     for (int d = 0; d < nd; d++) shape[d] = shp[d];
     rc = 0;
 out:
-    free(hdr);
     fclose(fp);
     return rc;
 }
