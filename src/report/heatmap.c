@@ -135,14 +135,10 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
     }
 }
 
-static int draw_heatmap(cairo_t *cr, const void *ctx) {
-    const heat_ctx *h = ctx;
-    heat_layout L;
-    layout_heatmap(cr, h, &L);
+/* The cells, each coloured by its value and, where they fit, labelled. */
+static void draw_cells(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
+    const double cell = L->cell;
     char buf[256];
-    double cell = L.cell, gx = L.gx, gy = L.gy, gw = L.gw, gh = L.gh;
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
     /* Value labels: as large as the cells allow, up to the tick size. */
     double fs = fmin(FL_FS_TICK, cell * 0.32);
     int show = h->rows <= MAX_VALUES && h->cols <= MAX_VALUES;
@@ -158,7 +154,7 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
             double v = h->m[(size_t)i * h->cols + j], rgb[3] = {0.85, 0.85, 0.85};
             if (!isnan(v)) colormap((v - h->vmin) / (h->vmax - h->vmin), rgb);
             /* A hairline of white between cells keeps them apart. */
-            double x = gx + j * cell, y = gy + i * cell, gap = cell > 8 ? 0.5 : 0;
+            double x = L->gx + j * cell, y = L->gy + i * cell, gap = cell > 8 ? 0.5 : 0;
             cairo_rectangle(cr, x + gap, y + gap, cell - 2 * gap, cell - 2 * gap);
             cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
             cairo_fill(cr);
@@ -171,9 +167,15 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
             format_value(h, v, buf, sizeof buf);
             fl_draw_text(cr, buf, x + cell / 2, y + cell / 2, fs, 0.5, 0.5);
         }
+}
 
+/* Row and column labels (every stride-th where they would crowd; the
+ * columns' turned 45 degrees when wide) and the title. */
+static void draw_labels(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
+    const double cell = L->cell, gx = L->gx, gy = L->gy;
+    char buf[256];
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    int stride = label_stride(cell, L.lh);
+    int stride = label_stride(cell, L->lh);
     for (int i = 0; i < h->rows; i += stride) {
         label_of(h->rl, i, buf, sizeof buf);
         fl_draw_text(cr, buf, gx - 6, gy + (i + 0.5) * cell, label_size(cr, buf), 1, 0.5);
@@ -181,26 +183,28 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
     for (int j = 0; j < h->cols; j += stride) {
         label_of(h->cl, j, buf, sizeof buf);
         double x = gx + (j + 0.5) * cell;
-        if (!L.rotated) {
-            fl_draw_text(cr, buf, x, gy + gh + 6, label_size(cr, buf), 0.5, 0);
+        if (!L->rotated) {
+            fl_draw_text(cr, buf, x, gy + L->gh + 6, label_size(cr, buf), 0.5, 0);
             continue;
         }
         cairo_save(cr);
-        cairo_translate(cr, x, gy + gh + 6);
+        cairo_translate(cr, x, gy + L->gh + 6);
         cairo_rotate(cr, -FL_PI / 4);
         fl_draw_text(cr, buf, 0, 0, label_size(cr, buf), 1, 0.5);
         cairo_restore(cr);
     }
     if (h->title && *h->title) {
         double fs_t = FL_FS_TITLE, w = fl_text_width(cr, h->title, fs_t);
-        if (w > L.W - 2 * PAD) fs_t *= (L.W - 2 * PAD) / w;
+        if (w > L->W - 2 * PAD) fs_t *= (L->W - 2 * PAD) / w;
         w = fl_text_width(cr, h->title, fs_t);
-        double x = fmin(fmax(gx + gw / 2, PAD + w / 2), L.W - PAD - w / 2);
+        double x = fmin(fmax(gx + L->gw / 2, PAD + w / 2), L->W - PAD - w / 2);
         fl_draw_text(cr, h->title, x, PAD, fs_t, 0.5, 0);
     }
+}
 
-    /* Colour bar: the same scale as a vertical gradient, vmin at the bottom. */
-    double bx = gx + gw + CB_GAP;
+/* The colour bar: the same scale as a vertical gradient, vmin at the bottom. */
+static void draw_colour_bar(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
+    const double gy = L->gy, gh = L->gh, bx = L->gx + L->gw + CB_GAP;
     cairo_pattern_t *grad = cairo_pattern_create_linear(0, gy + gh, 0, gy);
     for (int k = 0; k < 11; k++) cairo_pattern_add_color_stop_rgb(grad, k / 10.0, RDBU[k][0], RDBU[k][1], RDBU[k][2]);
     cairo_rectangle(cr, bx, gy, CB_W, gh);
@@ -212,13 +216,24 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     fl_scale cs = {.lo = h->vmin, .hi = h->vmax};
-    for (int i = 0; i < L.nct; i++) {
-        double y = gy + gh - fl_scale_frac(&cs, L.ct[i].v) * gh;
+    for (int i = 0; i < L->nct; i++) {
+        double y = gy + gh - fl_scale_frac(&cs, L->ct[i].v) * gh;
         cairo_move_to(cr, bx + CB_W, y);
         cairo_line_to(cr, bx + CB_W + 4, y);
         cairo_stroke(cr);
-        fl_draw_tick(cr, &L.ct[i], bx + CB_W + 7, y, FL_FS_TICK, 0, 0.5);
+        fl_draw_tick(cr, &L->ct[i], bx + CB_W + 7, y, FL_FS_TICK, 0, 0.5);
     }
+}
+
+static int draw_heatmap(cairo_t *cr, const void *ctx) {
+    const heat_ctx *h = ctx;
+    heat_layout L;
+    layout_heatmap(cr, h, &L);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    draw_cells(cr, h, &L);
+    draw_labels(cr, h, &L);
+    draw_colour_bar(cr, h, &L);
     return 0;
 }
 

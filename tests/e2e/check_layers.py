@@ -21,7 +21,7 @@ MAX_LINES = 80
 # from here (docs/design.md, "Layers of the code").
 LONG = {
     ("src/train/lm_pretrain.c", "fl_lm_pretrain_run"),
-    ("src/train/grok.c", "fl_grok_run"), ("src/report/heatmap.c", "draw_heatmap"),
+    ("src/train/grok.c", "fl_grok_run"),
     ("src/train/study_mpi.c", "root_jobs"),
     ("src/measure/eap.c", "fl_eap_scores"), ("src/measure/attribution_tf.c", "fl_tfap_scores"),
     ("src/measure/attribution.c", "scores_impl"), ("src/train/finetune.c", "train_loop"),
