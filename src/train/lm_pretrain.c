@@ -116,6 +116,46 @@ typedef struct {
     long step, train_ms;
 } lm_state;
 
+/* One batch of sequences: inputs tok and next-byte targets tgt [batch, ctx]
+ * (seq: room for ctx + 1). */
+static void draw_batch(const fl_lm_config *c, const fl_lm_data *d, fl_rng *rng, int *seq, int *tok, int *tgt) {
+    for (int b = 0; b < c->batch; b++) {
+        draw_sequence(d, c->text_frac, c->ctx, rng, seq);
+        memcpy(tok + (size_t)b * c->ctx, seq, sizeof(int) * (size_t)c->ctx);
+        memcpy(tgt + (size_t)b * c->ctx, seq + 1, sizeof(int) * (size_t)c->ctx);
+    }
+}
+
+/* A training line of metrics.jsonl, with the skills' scores into *ev when
+ * the step is an evaluation's. */
+static int log_step(fl_rundir *rd, const fl_lm_config *c, const fl_gpt *m, const fl_lm_data *d, long step, float loss,
+                    float lr, int eval, fl_lm_eval *ev) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", (double)step);
+    cJSON_AddNumberToObject(j, "loss", loss);
+    cJSON_AddNumberToObject(j, "lr", lr);
+    if (eval && fl_lm_evaluate(m, d, c->eval_prompts, ev) == 0) fl_lm_eval_add_json(j, ev);
+    const int bad = fl_rundir_log(rd, j);
+    cJSON_Delete(j);
+    return bad;
+}
+
+/* summary.json (the last evaluation, the run's size and times) and the model. */
+static int write_summary(fl_rundir *rd, const fl_lm_config *c, const fl_gpt *m, const fl_lm_eval *ev,
+                         const char *cfg_text, long train_ms, double t0) {
+    cJSON *sum = cJSON_CreateObject();
+    fl_lm_eval_add_json(sum, ev);
+    cJSON_AddNumberToObject(sum, "steps", (double)c->steps);
+    cJSON_AddNumberToObject(sum, "params", (double)m->blob.n);
+    cJSON_AddNumberToObject(sum, "train_s", train_ms / 1000.0);
+    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
+    char *model = NULL;
+    const int rc = fl_lm_write_run(rd, m, cfg_text, sum, &model);
+    cJSON_Delete(sum);
+    free(model);
+    return rc;
+}
+
 int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     const double t0 = fl_now();
     fl_set_threads(c->threads);
@@ -126,8 +166,8 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     fl_rundir rd = {0};
     fl_loop L = {0};
     lm_state ls = {0};
-    cJSON *cfg = NULL, *sum = NULL;
-    char *cfg_text = NULL, *replaced = NULL, *model = NULL;
+    cJSON *cfg = NULL;
+    char *cfg_text = NULL, *replaced = NULL;
     int *seq = NULL, *tok = NULL, *tgt = NULL, rc = -1;
     if (fl_lm_data_load(&d, c->data_dir, c->seed)) return -1;
     if (fl_gpt_create(&m, &gc) || fl_gpt_acts_alloc(&a, &m, c->batch, c->ctx)) goto out;
@@ -156,11 +196,7 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     const double t_start = fl_now() - ls.train_ms / 1000.0;
     fl_lm_eval ev = {{0}, NAN};
     for (long step = ls.step; step < c->steps; step++) {
-        for (int b = 0; b < c->batch; b++) {
-            draw_sequence(&d, c->text_frac, c->ctx, &ls.data_rng, seq);
-            memcpy(tok + (size_t)b * c->ctx, seq, sizeof(int) * (size_t)c->ctx);
-            memcpy(tgt + (size_t)b * c->ctx, seq + 1, sizeof(int) * (size_t)c->ctx);
-        }
+        draw_batch(c, &d, &ls.data_rng, seq, tok, tgt);
         fl_blob_zero_grads(&m.blob);
         const float loss = fl_gpt_forward(&m, &a, tok, tgt, NULL, c->batch, c->ctx);
         fl_gpt_backward(&m, &a);
@@ -171,16 +207,8 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
         const float lr = fl_schedule_lr(&sched, step);
         fl_optim_step(&ls.opt, &m.blob, lr);
         const int eval = (step + 1) % c->eval_every == 0 || step + 1 == c->steps;
-        if ((step + 1) % c->log_every == 0 || eval) {
-            cJSON *j = cJSON_CreateObject();
-            cJSON_AddNumberToObject(j, "step", (double)(step + 1));
-            cJSON_AddNumberToObject(j, "loss", loss);
-            cJSON_AddNumberToObject(j, "lr", lr);
-            if (eval && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev) == 0) fl_lm_eval_add_json(j, &ev);
-            int bad = fl_rundir_log(&rd, j);
-            cJSON_Delete(j);
-            if (bad) goto out;
-        }
+        if (((step + 1) % c->log_every == 0 || eval) && log_step(&rd, c, &m, &d, step + 1, loss, lr, eval, &ev))
+            goto out;
         if ((step + 1) % c->checkpoint_every == 0 && step + 1 < c->steps) {
             ls.step = step + 1, ls.train_ms = lround(1000.0 * (fl_now() - t_start));
             if (fl_loop_save(&L)) goto out;
@@ -193,20 +221,13 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     ls.step = c->steps, ls.train_ms = lround(1000.0 * (fl_now() - t_start));
     if (fl_loop_save(&L)) goto out;
     if (isnan(ev.bpb) && fl_lm_evaluate(&m, &d, c->eval_prompts, &ev)) goto out;
-    sum = cJSON_CreateObject();
-    fl_lm_eval_add_json(sum, &ev);
-    cJSON_AddNumberToObject(sum, "steps", (double)c->steps);
-    cJSON_AddNumberToObject(sum, "params", (double)m.blob.n);
-    cJSON_AddNumberToObject(sum, "train_s", ls.train_ms / 1000.0);
-    cJSON_AddNumberToObject(sum, "wall_time_s", fl_now() - t0);
-    if (fl_lm_write_run(&rd, &m, cfg_text, sum, &model)) goto out;
-    rc = 0;
+    rc = write_summary(&rd, c, &m, &ev, cfg_text, ls.train_ms, t0);
 out:
     fl_loop_free(&L);
     fl_rundir_release(replaced, rc == 0);
     fl_rundir_close(&rd);
-    cJSON_Delete(cfg), cJSON_Delete(sum);
-    free(cfg_text), free(model), free(seq), free(tok), free(tgt);
+    cJSON_Delete(cfg);
+    free(cfg_text), free(seq), free(tok), free(tgt);
     fl_gpt_acts_free(&a);
     fl_gpt_free(&m);
     fl_lm_data_free(&d);
