@@ -371,6 +371,44 @@ typedef struct {
     long step, ckpt, pos, epoch, train_ms, eval_ms, pred_ms, circuit_ms;
 } loop_state;
 
+/* What a measured checkpoint reads and writes. */
+typedef struct {
+    run_state *s;
+    const fl_measure_ctx *mctx;
+    fl_rundir *rd;
+    fl_loop *L;
+    loop_state *ls;
+    fl_checkpoint_fn on_ckpt;
+    void *user;
+    long total;
+    double t_start;
+} ckpt_ctx;
+
+/* Checkpoint *ckpt after step (1-based): measured (the last one is the
+ * final model, measured once with the per-layer ranks and kept for
+ * summary.json), logged, handed to on_ckpt, and the loop's state saved
+ * when the run is resumable and goes on. */
+static int checkpoint(const ckpt_ctx *k, long step, double epoch, float loss, float lr, double reward, int *ckpt) {
+    run_state *s = k->s;
+    loop_state *ls = k->ls;
+    fl_measurement meas;
+    if (fl_measure_model(k->mctx, s->m, step == k->total, &meas)) return -1;
+    if (step == k->total) s->final = meas;
+    s->eval_s += meas.eval_s;
+    s->predictors_s += meas.predictors_s;
+    s->circuit_s += meas.circuit_s;
+    if (log_line(k->rd, step, epoch, loss, lr, reward, &meas)) return -1;
+    if (k->on_ckpt && k->on_ckpt(k->user, *ckpt, step, epoch, &meas)) return -1;
+    (*ckpt)++;
+    if (!s->c->resumable || step >= k->total) return 0;
+    ls->step = step, ls->ckpt = *ckpt;
+    ls->eval_ms = lround(1000.0 * s->eval_s), ls->pred_ms = lround(1000.0 * s->predictors_s);
+    ls->circuit_ms = lround(1000.0 * s->circuit_s);
+    ls->train_ms = lround(1000.0 * (fl_now() - k->t_start)) - ls->eval_ms - ls->pred_ms;
+    ls->pos = ls->bt.pos, ls->epoch = ls->bt.epoch;
+    return fl_loop_save(k->L);
+}
+
 /* The optimisation loop with its checkpoints; with c->resumable, resumed
  * from dir's state when there is one (rd is opened here either way). */
 static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, const char *dir,
@@ -402,6 +440,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
     fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total, 0.0f};
     int ckpt = (int)ls.ckpt;
     const double t_start = fl_now() - (ls.train_ms + ls.eval_ms + ls.pred_ms) / 1000.0;
+    const ckpt_ctx k = {s, mctx, rd, &L, &ls, on_ckpt, user, total, t_start};
     for (long step = ls.step; step < total; step++) {
         const int *rows;
         int B = fl_batcher_next(&ls.bt, &rows);
@@ -425,25 +464,7 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
         double epoch = (double)(step + 1) / (double)spe;
         /* Checkpoint k falls on the step nearest k * checkpoint_every epochs. */
         if (step + 1 >= next || step + 1 == total) {
-            /* The last checkpoint is the final model: measured once, with
-             * the per-layer ranks, and kept for summary.json. */
-            fl_measurement meas;
-            if (fl_measure_model(mctx, s->m, step + 1 == total, &meas)) goto out;
-            if (step + 1 == total) s->final = meas;
-            s->eval_s += meas.eval_s;
-            s->predictors_s += meas.predictors_s;
-            s->circuit_s += meas.circuit_s;
-            if (log_line(rd, step + 1, epoch, loss, lr, reward, &meas)) goto out;
-            if (on_ckpt && on_ckpt(user, ckpt, step + 1, epoch, &meas)) goto out;
-            ckpt++;
-            if (c->resumable && step + 1 < total) {
-                ls.step = step + 1, ls.ckpt = ckpt;
-                ls.eval_ms = lround(1000.0 * s->eval_s), ls.pred_ms = lround(1000.0 * s->predictors_s);
-                ls.circuit_ms = lround(1000.0 * s->circuit_s);
-                ls.train_ms = lround(1000.0 * (fl_now() - t_start)) - ls.eval_ms - ls.pred_ms;
-                ls.pos = ls.bt.pos, ls.epoch = ls.bt.epoch;
-                if (fl_loop_save(&L)) goto out;
-            }
+            if (checkpoint(&k, step + 1, epoch, loss, lr, reward, &ckpt)) goto out;
         } else if ((step + 1) % c->log_every == 0) {
             if (log_line(rd, step + 1, epoch, loss, lr, reward, NULL)) goto out;
         }

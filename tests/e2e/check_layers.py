@@ -23,7 +23,7 @@ LONG = {
     ("src/train/grok.c", "fl_grok_run"),
     ("src/train/study_mpi.c", "root_jobs"),
     ("src/measure/eap.c", "fl_eap_scores"), ("src/measure/attribution_tf.c", "fl_tfap_scores"),
-    ("src/measure/attribution.c", "scores_impl"), ("src/train/finetune.c", "train_loop"),
+    ("src/measure/attribution.c", "scores_impl"),
 }
 
 
