@@ -471,11 +471,29 @@ out:
     return rc;
 }
 
+/* out_dir claimed for this configuration; *cfg: config.json's object,
+ * *cfg_text: the state's config (what a resumed run must match). */
+static int claim(const fl_grok_config *c, const run *r, const char *out_dir, cJSON **cfg, char **cfg_text,
+                 char **replaced) {
+    *cfg = make_config(c, &r->d);
+    *cfg_text = cJSON_PrintUnformatted(*cfg);
+    if (!*cfg_text || fl_rundir_claim(out_dir, "grok", *cfg_text, c->overwrite, replaced) || fl_mkdirs(out_dir))
+        return -1;
+    /* config.json also records the thread count: results are bitwise
+     * reproducible for the same seed and thread count. It stays out of the
+     * state's config so a resumed run may use other threads. */
+    cJSON_AddNumberToObject(*cfg, "threads", fl_get_threads());
+    /* The epochs too: a finished run continues to a larger --epochs. */
+    cJSON_AddNumberToObject(*cfg, "epochs", (double)c->epochs);
+    cJSON_AddBoolToObject(*cfg, "stop_at_grok", c->stop_at_grok);
+    cJSON_AddNumberToObject(*cfg, "snapshot_every", c->snapshot_every);
+    return 0;
+}
+
 int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
-    if (c->log_every < 1 || c->measure_every < 1 || c->measure_every % c->log_every)
-        return fl_error_set("--measure-every must be a positive multiple of --log-every");
-    if (c->checkpoint_every < 1 || c->checkpoint_every % c->log_every)
-        return fl_error_set("--checkpoint-every must be a positive multiple of --log-every");
+    if (c->log_every < 1 || c->measure_every < 1 || c->measure_every % c->log_every ||
+        c->checkpoint_every < 1 || c->checkpoint_every % c->log_every)
+        return fl_error_set("--measure-every and --checkpoint-every must be positive multiples of --log-every");
     const double t0 = fl_now();
     fl_set_threads(c->threads);
     run r;
@@ -484,19 +502,7 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
     cJSON *cfg = NULL;
     char *cfg_text = NULL, *model_path = NULL, *replaced = NULL;
     int rc = -1;
-    if (run_alloc(&r, c)) goto out;
-    cfg = make_config(c, &r.d);
-    cfg_text = cJSON_PrintUnformatted(cfg);
-    if (!cfg_text || fl_rundir_claim(out_dir, "grok", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
-        goto out;
-    /* config.json also records the thread count: results are bitwise
-     * reproducible for the same seed and thread count. It stays out of the
-     * state's config so a resumed run may use other threads. */
-    cJSON_AddNumberToObject(cfg, "threads", fl_get_threads());
-    /* The epochs too: a finished run continues to a larger --epochs. */
-    cJSON_AddNumberToObject(cfg, "epochs", (double)c->epochs);
-    cJSON_AddBoolToObject(cfg, "stop_at_grok", c->stop_at_grok);
-    cJSON_AddNumberToObject(cfg, "snapshot_every", c->snapshot_every);
+    if (run_alloc(&r, c) || claim(c, &r, out_dir, &cfg, &cfg_text, &replaced)) goto out;
     /* The state beyond the weights and moments: the epoch, the memorised /
      * grokked epochs so far, the minibatch order's stream, and the wall
      * time of every part so far (a killed part counts up to its last
