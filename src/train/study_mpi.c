@@ -251,6 +251,39 @@ static int root_runs_too(void) {
     return !v || strcmp(v, "0") != 0;
 }
 
+/* What rank 0 has done so far: outcomes written, ranks told to stop,
+ * failures, and its own cost (writing outcomes, answering ranks). */
+typedef struct {
+    int written, ckpts, requests, told_done, failed;
+    double write_s, answer_s;
+} root_tally;
+
+/* Rank 0 takes the outcome a rank sent (st: its probe), writes it, and
+ * answers with the rank's next run (or -1: stop). */
+static void answer_rank(fl_results *db, root_state *s, const MPI_Status *st, root_tally *t) {
+    const double t0 = fl_now();
+    int n = 0, from = st->MPI_SOURCE, reply, bad = 0;
+    MPI_Get_count(st, MPI_BYTE, &n);
+    void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run's outcome");
+    if (!buf) {
+        fl_log(FL_LOG_WARN, "forgetlab study: %s\n", fl_error_msg());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (n > 0) {
+        bad = commit(db, s->j, buf, (size_t)n, from, &t->write_s, &t->ckpts);
+        t->written++;
+    }
+    t->failed += bad;
+    /* A rank whose run failed stops, as a failed forked worker does. */
+    reply = bad ? -1 : take_next(s);
+    t->told_done += reply < 0;
+    MPI_Send(&reply, 1, MPI_INT, from, TAG_RUN, MPI_COMM_WORLD);
+    free(buf);
+    t->answer_s += fl_now() - t0;
+    t->requests++;
+}
+
 static int root_jobs(const study_world *w, const study_jobs *j) {
     fl_results db = {0};
     int failed = fl_results_open_any(&db, j->db_path) == 0 ? 0 : 1;
@@ -266,37 +299,13 @@ static int root_jobs(const study_world *w, const study_jobs *j) {
     const int joined = s.running;
     fl_progress pb;
     if (j->progress) fl_progress_start(&pb, j->label, j->ntodo);
-    int told_done = 0, written = 0, ckpts = 0, requests = 0;
-    double write_s = 0, answer_s = 0; /* rank 0's own cost: writing outcomes, answering ranks */
+    root_tally t = {.failed = failed};
     long ns = 20000;
     for (;;) {
         int busy = 0, flag = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &st);
-        if (flag) {
-            busy = 1;
-            double t0 = fl_now();
-            int n = 0, from = st.MPI_SOURCE, reply, bad = 0;
-            MPI_Get_count(&st, MPI_BYTE, &n);
-            void *buf = fl_malloc(n > 0 ? (size_t)n : 1, "a run's outcome");
-            if (!buf) {
-                fl_log(FL_LOG_WARN, "forgetlab study: %s\n", fl_error_msg());
-                MPI_Abort(MPI_COMM_WORLD, 1);
-            }
-            MPI_Recv(buf, n, MPI_BYTE, from, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            if (n > 0) {
-                bad = commit(&db, j, buf, (size_t)n, from, &write_s, &ckpts);
-                written++;
-            }
-            failed += bad;
-            /* A rank whose run failed stops, as a failed forked worker does. */
-            reply = bad ? -1 : take_next(&s);
-            told_done += reply < 0;
-            MPI_Send(&reply, 1, MPI_INT, from, TAG_RUN, MPI_COMM_WORLD);
-            free(buf);
-            answer_s += fl_now() - t0;
-            requests++;
-        }
+        if (flag) answer_rank(&db, &s, &st, &t), busy = 1;
         pthread_mutex_lock(&s.mu);
         outcome *q = s.queue;
         int nq = s.nq, running = s.running;
@@ -304,18 +313,18 @@ static int root_jobs(const study_world *w, const study_jobs *j) {
         s.nq = s.capq = 0;
         pthread_mutex_unlock(&s.mu);
         for (int k = 0; k < nq; k++) {
-            failed += commit(&db, j, q[k].buf, q[k].n, 0, &write_s, &ckpts);
-            written++;
+            t.failed += commit(&db, j, q[k].buf, q[k].n, 0, &t.write_s, &t.ckpts);
+            t.written++;
             free(q[k].buf);
         }
         free(q);
         busy |= nq > 0;
         if (j->progress && busy) {
             char extra[96];
-            snprintf(extra, sizeof extra, "runs, %d checkpoints, %d ranks x %d threads", ckpts, w->size, j->threads);
-            fl_progress_update(&pb, written, extra);
+            snprintf(extra, sizeof extra, "runs, %d checkpoints, %d ranks x %d threads", t.ckpts, w->size, j->threads);
+            fl_progress_update(&pb, t.written, extra);
         }
-        if (told_done == w->size - 1 && !running && nq == 0) break;
+        if (t.told_done == w->size - 1 && !running && nq == 0) break;
         if (busy)
             ns = 20000;
         else
@@ -326,11 +335,12 @@ static int root_jobs(const study_world *w, const study_jobs *j) {
     pthread_mutex_destroy(&s.mu);
     if (db.db) fl_results_close(&db);
     /* What scheduling costs, for docs/scaling.md's reasoning at scale. */
-    if (written > 0)
+    if (t.written > 0)
         fl_log(FL_LOG_INFO, "%s: %d run(s) over %d ranks x %d thread(s); rank 0 wrote a run in %.2f ms and answered a request "
-               "in %.2f ms (writing included)\n", j->label, written, w->size, j->threads,
-               1e3 * write_s / written, requests ? 1e3 * answer_s / requests : 0.0);
-    if (failed) return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", j->label, failed);
+               "in %.2f ms (writing included)\n", j->label, t.written, w->size, j->threads,
+               1e3 * t.write_s / t.written, t.requests ? 1e3 * t.answer_s / t.requests : 0.0);
+    if (t.failed)
+        return fl_error_set("%s: %d run(s) failed (the errors are above); rerun to resume", j->label, t.failed);
     return 0;
 }
 
