@@ -149,6 +149,57 @@ static void downstream_reads(const fl_transformer *m, const fl_tf_acts *a, int B
     memcpy(nt->x, a->dres, sizeof(float) * B * d);
 }
 
+/* EAP-IG's downstream reads: their mean over m_ig points on the straight
+ * path from the corrupted embedding (upc[0], or zero) to the clean one
+ * (up[0]), into dn (emb, avg: scratch of the embedding's and the reads'
+ * sizes; zclean: the clean logits, the KL's reference). */
+static void ig_reads(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, const int *tok, const int *target, int B,
+                     const node_tensor *up, const node_tensor *upc, node_tensor *dn, int cf, const float *zclean,
+                     float *emb, float *avg, float *losses, float *dlogits) {
+    const int T = m->cfg.ctx, d = m->cfg.d_model, V = m->cfg.n_out, nd = n_down(m), m_ig = o->ig_steps;
+    const size_t per_node = (size_t)CHUNK * T * d;
+    memset(avg, 0, sizeof(float) * per_node * nd);
+    for (int k = 1; k <= m_ig; k++) {
+        const float f = (float)k / m_ig;
+        for (size_t j = 0; j < (size_t)B * T * d; j++) {
+            const float e0 = cf ? upc[0].x[j] : 0.0f;
+            emb[j] = e0 + f * (up[0].x[j] - e0);
+        }
+        a->embeds = emb;
+        const float *zk = fl_tf_forward(m, a, tok, B);
+        fl_ap_loss_eval(o->loss, 0, zk, target, zclean, B, V, losses, dlogits);
+        fl_blob_zero_grads(&m->blob);
+        fl_tf_backward(m, a, dlogits);
+        a->embeds = NULL;
+        downstream_reads(m, a, B, dn);
+        for (int v = 0; v < nd; v++)
+            for (size_t j = 0; j < (size_t)B * dn[v].Tn * d; j++) avg[per_node * v + j] += dn[v].x[j] / m_ig;
+    }
+    for (int v = 0; v < nd; v++) memcpy(dn[v].x, avg + per_node * v, sizeof(float) * B * dn[v].Tn * d);
+}
+
+/* Each edge's score for the B examples of a chunk: the change of its
+ * upstream node's write (corrupted minus clean) dotted with the gradient
+ * its downstream node reads, summed over positions; into scores [B, ne]. */
+static void edge_scores(const fl_transformer *m, int B, const node_tensor *up, const node_tensor *upc,
+                        const node_tensor *dn, const int *eu, const int *ev, int ne, int cf, float *scores) {
+    const int T = m->cfg.ctx, d = m->cfg.d_model;
+    for (int e = 0; e < ne; e++) {
+        const node_tensor *U = &up[eu[e]], *Uc = &upc[eu[e]], *D = &dn[ev[e]];
+        const int t0 = U->t0 > D->t0 ? U->t0 : D->t0;
+        for (int b = 0; b < B; b++) {
+            double s = 0;
+            for (int t = t0; t < T; t++) {
+                const float *xu = U->x + ((size_t)b * U->Tn + t - U->t0) * d;
+                const float *xc = Uc->x + ((size_t)b * Uc->Tn + t - U->t0) * d;
+                const float *g = D->x + ((size_t)b * D->Tn + t - D->t0) * d;
+                for (int c = 0; c < d; c++) s += ((cf ? xc[c] : 0.0f) - xu[c]) * g[c];
+            }
+            scores[(size_t)b * ne + e] = (float)s;
+        }
+    }
+}
+
 int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                   int n, float *scores) {
     if (!m->cfg.loss_last) return fl_error_set("EAP: the transformer must output at the last position only");
@@ -191,39 +242,9 @@ int fl_eap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const 
         downstream_reads(m, &a, B, dn);
         if (m_ig) {
             memcpy(zclean, z, sizeof(float) * B * V); /* the KL's reference */
-            memset(avg, 0, sizeof(float) * per_node * nd);
-            for (int k = 1; k <= m_ig; k++) {
-                const float f = (float)k / m_ig;
-                for (size_t j = 0; j < (size_t)B * T * d; j++) {
-                    const float e0 = cf ? upc[0].x[j] : 0.0f;
-                    emb[j] = e0 + f * (up[0].x[j] - e0);
-                }
-                a.embeds = emb;
-                const float *zk = fl_tf_forward(m, &a, tok + (size_t)i * T, B);
-                fl_ap_loss_eval(o->loss, 0, zk, target + i, zclean, B, V, losses, dlogits);
-                fl_blob_zero_grads(&m->blob);
-                fl_tf_backward(m, &a, dlogits);
-                a.embeds = NULL;
-                downstream_reads(m, &a, B, dn);
-                for (int v = 0; v < nd; v++)
-                    for (size_t j = 0; j < (size_t)B * dn[v].Tn * d; j++) avg[per_node * v + j] += dn[v].x[j] / m_ig;
-            }
-            for (int v = 0; v < nd; v++) memcpy(dn[v].x, avg + per_node * v, sizeof(float) * B * dn[v].Tn * d);
+            ig_reads(m, &a, o, tok + (size_t)i * T, target + i, B, up, upc, dn, cf, zclean, emb, avg, losses, dlogits);
         }
-        for (int e = 0; e < ne; e++) {
-            const node_tensor *U = &up[eu[e]], *Uc = &upc[eu[e]], *D = &dn[ev[e]];
-            const int t0 = U->t0 > D->t0 ? U->t0 : D->t0;
-            for (int b = 0; b < B; b++) {
-                double s = 0;
-                for (int t = t0; t < T; t++) {
-                    const float *xu = U->x + ((size_t)b * U->Tn + t - U->t0) * d;
-                    const float *xc = Uc->x + ((size_t)b * Uc->Tn + t - U->t0) * d;
-                    const float *g = D->x + ((size_t)b * D->Tn + t - D->t0) * d;
-                    for (int c = 0; c < d; c++) s += ((cf ? xc[c] : 0.0f) - xu[c]) * g[c];
-                }
-                scores[(size_t)(i + b) * ne + e] = (float)s;
-            }
-        }
+        edge_scores(m, B, up, upc, dn, eu, ev, ne, cf, scores + (size_t)i * ne);
     }
     fl_blob_zero_grads(&m->blob);
     rc = 0;
