@@ -220,10 +220,52 @@ static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_a
     }
 }
 
+/* The node scores of the B examples of a chunk into scores [B, nc]: per
+ * layer, each head's and the MLP's output and each MLP neuron, the
+ * gradient g times the activation's change (corrupted minus clean), or,
+ * in the integrated path form, the integral g already holds. */
+static void chunk_scores(const fl_transformer *m, const fl_ap_opts *o, const runs *r, const node_grads *g, int B,
+                         int path, int nc, float *scores) {
+    const int d = m->cfg.d_model, dm = m->cfg.d_mlp, H = m->cfg.n_heads, HS = m->d_head, L = m->cfg.n_layers;
+    for (int b = 0; b < B; b++) {
+        float *s = scores + (size_t)b * nc;
+        for (int l = 0; l < L; l++) {
+            const fl_tf_block_acts *k = &r->a.blk[l], *kc = &r->ac.blk[l];
+            const int Tq = k->Tq;
+            const size_t off = stack_offset(m, l);
+            float *sl = s + l * (H + 1 + dm);
+            for (int h = 0; h <= H; h++) sl[h] = 0.0f;
+            for (int t = 0; t < Tq; t++) {
+                const size_t row = ((size_t)b * Tq + t) * d;
+                for (int c = 0; c < d; c++) {
+                    const size_t mi = off + (size_t)t * d + c;
+                    if (path) {
+                        sl[c / HS] += g->dz[l][row + c];
+                        sl[H] += g->dmlp[l][row + c];
+                        continue;
+                    }
+                    sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * g->dz[l][row + c];
+                    sl[H] += (corrupted(o, kc->mlp, row + c, mi + (size_t)Tq * d) - k->mlp[row + c]) *
+                             g->dmlp[l][row + c];
+                }
+            }
+            for (int j = 0; j < dm; j++) {
+                float tot = 0.0f;
+                for (int t = 0; t < Tq; t++) {
+                    const size_t at = ((size_t)b * Tq + t) * dm + j;
+                    const size_t mi = off + 2 * (size_t)Tq * d + (size_t)t * dm + j;
+                    tot += path ? g->dpost[l][at] : (corrupted(o, kc->post, at, mi) - k->post[at]) * g->dpost[l][at];
+                }
+                sl[H + 1 + j] = tot;
+            }
+        }
+    }
+}
+
 int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                    int n, float *scores) {
     if (check_model(m) || fl_ap_check(o, tokc != NULL)) return -1;
-    const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, H = m->cfg.n_heads, HS = m->d_head;
+    const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp;
     const int V = m->cfg.n_out, L = m->cfg.n_layers, M = o->ig_steps;
     const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
     const int path = M > 0 && o->ig_form == FL_IG_PATH;
@@ -262,39 +304,7 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
             run_chunk(m, &r, o, tok + (size_t)i * T, cf ? tokc + (size_t)i * T : NULL, target + i, B);
             for (int l = 0; l < L; l++) g.dz[l] = r.a.blk[l].dz, g.dmlp[l] = r.a.blk[l].dmlp, g.dpost[l] = r.a.blk[l].dpost;
         }
-        for (int b = 0; b < B; b++) {
-            float *s = scores + (size_t)(i + b) * nc;
-            for (int l = 0; l < L; l++) {
-                const fl_tf_block_acts *k = &r.a.blk[l], *kc = &r.ac.blk[l];
-                const int Tq = k->Tq;
-                const size_t off = stack_offset(m, l);
-                float *sl = s + l * (H + 1 + dm);
-                for (int h = 0; h <= H; h++) sl[h] = 0.0f;
-                for (int t = 0; t < Tq; t++) {
-                    const size_t row = ((size_t)b * Tq + t) * d;
-                    for (int c = 0; c < d; c++) {
-                        const size_t mi = off + (size_t)t * d + c;
-                        if (path) {
-                            sl[c / HS] += g.dz[l][row + c];
-                            sl[H] += g.dmlp[l][row + c];
-                            continue;
-                        }
-                        sl[c / HS] += (corrupted(o, kc->z, row + c, mi) - k->z[row + c]) * g.dz[l][row + c];
-                        sl[H] += (corrupted(o, kc->mlp, row + c, mi + (size_t)Tq * d) - k->mlp[row + c]) *
-                                 g.dmlp[l][row + c];
-                    }
-                }
-                for (int j = 0; j < dm; j++) {
-                    float tot = 0.0f;
-                    for (int t = 0; t < Tq; t++) {
-                        const size_t at = ((size_t)b * Tq + t) * dm + j;
-                        const size_t mi = off + 2 * (size_t)Tq * d + (size_t)t * dm + j;
-                        tot += path ? g.dpost[l][at] : (corrupted(o, kc->post, at, mi) - k->post[at]) * g.dpost[l][at];
-                    }
-                    sl[H + 1 + j] = tot;
-                }
-            }
-        }
+        chunk_scores(m, o, &r, &g, B, path, nc, scores + (size_t)i * nc);
     }
     rc = 0;
 out:
