@@ -287,6 +287,34 @@ static void ig_accumulate(const fl_mlp *m, const fl_mlp_acts *a, const fl_mlp_ac
  * computed once for clean and corrupted runs alike. The path form of AP-IG
  * needs only the corrupted run's first pre-activation (its path starts
  * there); everything else needs the whole corrupted run. */
+/* The unit and layer scores of the B examples of a chunk into scores
+ * [B, nc]: each unit's gradient g times its activation's change (corrupted
+ * minus clean; the integral g holds in the path form), each layer's their
+ * sum. */
+static void chunk_scores(const fl_mlp *m, const fl_ap_opts *o, const fl_mlp_acts *a, const fl_mlp_acts *ac,
+                         float *const *g, int B, int path, float *scores) {
+    const int nl = m->nlayers, nu = fl_ap_nunits(m), nc = fl_ap_ncomponents(m);
+    for (int b = 0; b < B; b++) {
+        float *s = scores + (size_t)b * nc;
+        for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
+            int w = m->dims[l + 1];
+            const float *ab = a->post[l] + (size_t)b * w, *gb = g[l] + (size_t)b * w;
+            double tot = 0;
+            for (int j = 0; j < w; j++) {
+                if (path) {
+                    tot += s[off + j] = gb[j];
+                    continue;
+                }
+                float ap = o->corrupt == FL_AP_CORRUPT_ZERO ? 0.0f
+                           : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[off + j]
+                                                             : ac->post[l][(size_t)b * w + j];
+                tot += s[off + j] = (ap - ab[j]) * gb[j];
+            }
+            s[nu + l] = (float)tot;
+        }
+    }
+}
+
 static int scores_impl(const fl_mlp *m, const fl_ap_opts *o, const float *x, const float *xc, const int *partner,
                        const int *target, fl_task_id t, const int *label, int n, float *scores) {
     if (fl_ap_check(o, xc != NULL || partner != NULL)) return -1;
@@ -341,25 +369,7 @@ static int scores_impl(const fl_mlp *m, const fl_ap_opts *o, const float *x, con
             fl_ap_loss_eval(o->loss, o->parity, z, tg, NULL, B, V, losses, dlogits);
             backward_to_hidden(m, &a, dlogits, B);
         }
-        for (int b = 0; b < B; b++) {
-            float *s = scores + (size_t)(i + b) * nc;
-            for (int l = 0, off = 0; l < nl - 1; off += m->dims[l + 1], l++) {
-                int w = m->dims[l + 1];
-                const float *ab = a.post[l] + (size_t)b * w, *gb = g[l] + (size_t)b * w;
-                double tot = 0;
-                for (int j = 0; j < w; j++) {
-                    if (path) {
-                        tot += s[off + j] = gb[j];
-                        continue;
-                    }
-                    float ap = o->corrupt == FL_AP_CORRUPT_ZERO ? 0.0f
-                               : o->corrupt == FL_AP_CORRUPT_MEAN ? o->mean_acts[off + j]
-                                                                 : ac.post[l][(size_t)b * w + j];
-                    tot += s[off + j] = (ap - ab[j]) * gb[j];
-                }
-                s[nu + l] = (float)tot;
-            }
-        }
+        chunk_scores(m, o, &a, &ac, g, B, path, scores + (size_t)i * nc);
     }
     rc = 0;
 out:
