@@ -1,5 +1,6 @@
-/* lm_kl_parts.c: where the language model's forward KL on the new task
- * comes from, and a measure of forgetting that neither saturates nor needs
+/* lm_kl_parts.c: the language model's sequence forward KL on the new
+ * task (its exact-per-position and Monte-Carlo estimators), where it comes
+ * from, and a measure of forgetting that neither saturates nor needs
  * generation (lm_measure.h, docs/lm.md "Measures").
  *
  * On-policy RL may spend far more KL than its success needs: raising the
@@ -36,6 +37,27 @@ void fl_kl_chain_parts(const double *s0, const double *s, const double *cc, cons
         out[0] += kc + kw, out[1] += cc[x] - kc, out[2] += wr[x] - kw;
     }
     for (int k = 0; k < 3 && n > 0; k++) out[k] /= n;
+}
+
+void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
+                       double out[4]) {
+    double sk = 0, sk2 = 0, sm = 0, sm2 = 0;
+    size_t row = 0;
+    for (int i = 0; i < s->n; i++) {
+        double k = 0, mcs = 0;
+        for (int t = 0; t < s->clen[i]; t++, row++) {
+            for (int v = 0; v < V; v++) {
+                const double a = lp0[row * V + v];
+                k += exp(a) * (a - lp[row * V + v]);
+            }
+            mcs += (double)t0[row] - t1[row];
+        }
+        sk += k, sk2 += k * k, sm += mcs, sm2 += mcs * mcs;
+    }
+    const double n = s->n;
+    out[0] = sk / n, out[2] = sm / n;
+    out[1] = n > 1 ? sqrt(fmax(0, (sk2 - sk * sk / n) / (n - 1)) / n) : NAN;
+    out[3] = n > 1 ? sqrt(fmax(0, (sm2 - sm * sm / n) / (n - 1)) / n) : NAN;
 }
 
 int lm_prior_nll(const fl_lm_measure_ctx *ctx, const fl_gpt *m, double *out) {

@@ -24,44 +24,6 @@ void fl_lm_measure_defaults(fl_lm_measure_opts *o) {
     o->cs_per = 24, o->cs_steps = 5;
 }
 
-uint64_t lm_draw_seed(uint64_t seed, int purpose) {
-    fl_rng r;
-    fl_rng_init(&r, seed, FL_STREAM_EVAL);
-    uint64_t v = 0;
-    for (int i = 0; i <= purpose; i++) v = fl_rng_u64(&r);
-    return v;
-}
-
-/* Each of n prompts k times, in order. */
-static const char **repeat(const char **p, int n, int k) {
-    const char **r = malloc(sizeof(char *) * (size_t)(n * k > 0 ? n * k : 1));
-    if (r)
-        for (int i = 0; i < n * k; i++) r[i] = p[i / k];
-    return r;
-}
-
-int lm_sample_set(fl_seqset *s, const fl_gpt *m, const char **p, int n, int k, double temperature, int stop,
-                  int max_new, uint64_t seed) {
-    fl_gpt_cache c;
-    const char **all = repeat(p, n, k);
-    if (!all) return fl_error_set("out of memory");
-    int rc = fl_gpt_cache_alloc(&c, m, LM_CHUNK);
-    const fl_sample_opts o = {temperature, 0, max_new, stop, seed};
-    fl_seqset_clear(s);
-    if (rc == 0) rc = fl_seqset_sample(s, m, &c, all, n * k, &o, NULL);
-    fl_gpt_cache_free(&c);
-    free(all);
-    return rc;
-}
-
-int lm_score(const fl_gpt *m, const fl_seqset *s, float *logp, float *tlp, float *hid) {
-    fl_gpt_acts a;
-    if (fl_gpt_acts_alloc(&a, m, LM_CHUNK, fl_seqset_max_t(s))) return -1;
-    const int rc = fl_seqset_score(s, m, &a, LM_CHUNK, logp, tlp, hid);
-    fl_gpt_acts_free(&a);
-    return rc;
-}
-
 /* The base's diagonal Fisher of the sequence log-likelihood,
  * F_i = 1/n sum_seq (d log pi_0(y|x) / d theta_i)^2, over the first n
  * sequences of s (samples of the base itself): one backward pass each. */
@@ -245,27 +207,6 @@ int fl_lm_scores_compute(const fl_lm_measure_ctx *ctx, const fl_gpt *m, fl_lm_sc
     }
     if (rc == 0) rc = lm_prior_nll(ctx, m, &out->prior_nll);
     return rc;
-}
-
-void fl_seq_forward_kl(const fl_seqset *s, const float *lp0, const float *lp, const float *t0, const float *t1, int V,
-                       double out[4]) {
-    double sk = 0, sk2 = 0, sm = 0, sm2 = 0;
-    size_t row = 0;
-    for (int i = 0; i < s->n; i++) {
-        double k = 0, mcs = 0;
-        for (int t = 0; t < s->clen[i]; t++, row++) {
-            for (int v = 0; v < V; v++) {
-                const double a = lp0[row * V + v];
-                k += exp(a) * (a - lp[row * V + v]);
-            }
-            mcs += (double)t0[row] - t1[row];
-        }
-        sk += k, sk2 += k * k, sm += mcs, sm2 += mcs * mcs;
-    }
-    const double n = s->n;
-    out[0] = sk / n, out[2] = sm / n;
-    out[1] = n > 1 ? sqrt(fmax(0, (sk2 - sk * sk / n) / (n - 1)) / n) : NAN;
-    out[3] = n > 1 ? sqrt(fmax(0, (sm2 - sm * sm / n) / (n - 1)) / n) : NAN;
 }
 
 /* Per-token reverse KL along m's own samples on prompts p (k each). */

@@ -1,7 +1,7 @@
 /* lm_measure_int.h: what the language model's measurements (lm_measure.c)
  * and the forward KL's parts and the prior skills' likelihood
- * (lm_kl_parts.c) share: the draws' seeds, sampling and scoring. Not a
- * public interface. */
+ * (lm_kl_parts.c) share: the draws' seeds, sampling and scoring
+ * (lm_seqs.c). Not a public interface. */
 #ifndef FORGETLAB_LM_MEASURE_INT_H
 #define FORGETLAB_LM_MEASURE_INT_H
 

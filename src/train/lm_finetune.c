@@ -20,22 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const METHOD_NAMES[FL_LMFT_NMETHODS] = {
-    "sft", "sft-alt", "rft", "grpo", "grpo-kl", "reinforce", "simpo", "distill", "sft-teacher", "sft-any", "sft-self"};
-#define METHOD_LIST "sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, distill, sft-teacher, sft-any or sft-self"
-
-const char *fl_lmft_method_name(fl_lmft_method m) { return m >= 0 && m < FL_LMFT_NMETHODS ? METHOD_NAMES[m] : "?"; }
-
-int fl_lmft_method_parse(const char *name, fl_lmft_method *out) {
-    for (int i = 0; i < FL_LMFT_NMETHODS; i++)
-        if (strcmp(name, METHOD_NAMES[i]) == 0) return *out = (fl_lmft_method)i, 0;
-    return fl_error_set("unknown method '%s' (expected " METHOD_LIST ")", name);
-}
-
-int fl_lmft_on_policy(fl_lmft_method m) { return m == FL_LMFT_GRPO || m == FL_LMFT_GRPO_KL || m == FL_LMFT_REINFORCE; }
-int fl_lmft_taught(fl_lmft_method m) { return m == FL_LMFT_DISTILL || m == FL_LMFT_SFT_TEACHER; }
-int fl_lmft_is_sft(fl_lmft_method m) { return !fl_lmft_on_policy(m) && m != FL_LMFT_SIMPO; }
-
 void fl_lmft_defaults(fl_lmft_config *c) {
     memset(c, 0, sizeof *c);
     c->lr = 1e-4, c->schedule = FL_SCHED_CONSTANT, c->warmup_frac = 0.1;
@@ -65,7 +49,7 @@ const fl_setting FL_LMFT_SETTINGS[] = {
     {"base", FL_SET_STRING, F(base), 0, 0, "DIR", "the pretrained model: an lm-pretrain run or its model file "
      "(required)", "base", NULL, NULL},
     {"method", FL_SET_CUSTOM, F(method), 0, 0, "M",
-     METHOD_LIST " (required)", "method", parse_method,
+     LMFT_METHOD_LIST " (required)", "method", parse_method,
      format_method},
     {"teacher", FL_SET_STRING, F(teacher), 0, 0, "DIR", "distill, sft-teacher: the teacher, a language model (a grpo run)",
      "teacher", NULL, NULL},
@@ -114,7 +98,7 @@ const int FL_LMFT_NSETTINGS = (int)(sizeof FL_LMFT_SETTINGS / sizeof *FL_LMFT_SE
 
 int fl_lmft_check(const fl_lmft_config *c) {
     if (!c->base) return fl_error_set("--base DIR is required");
-    if (!c->has_method) return fl_error_set("--method M is required (" METHOD_LIST ")");
+    if (!c->has_method) return fl_error_set("--method M is required (" LMFT_METHOD_LIST ")");
     const char *m = fl_lmft_method_name(c->method);
     if ((c->method == FL_LMFT_GRPO || c->method == FL_LMFT_GRPO_KL) && c->group_size < 2)
         return fl_error_set("--group-size %d: %s needs at least 2 completions per prompt (a group of one has no "

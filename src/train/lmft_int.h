@@ -8,6 +8,9 @@
 #include "forgetlab/core/rng.h"
 #include "forgetlab/nn/seqset.h"
 
+/* Every method's name, for help texts and errors. */
+#define LMFT_METHOD_LIST "sft, sft-alt, rft, grpo, grpo-kl, reinforce, simpo, distill, sft-teacher, sft-any or sft-self"
+
 typedef struct {
     const fl_lmft_config *c;
     fl_gpt *m;                /* the policy, trained */

@@ -1,6 +1,8 @@
-/* study_record.c: one run of the study as a record: run it (fine-tune,
- * measuring every checkpoint into memory), write the record's rows in one
- * transaction, and pack it into bytes for another process to write. */
+/* study_record.c: one run of the study as a record: ready its seed's base
+ * (measurement context and probabilities, the first time a run needs
+ * it), run it (fine-tune, measuring every checkpoint into memory), write
+ * the record's rows in one transaction, and pack it into bytes for
+ * another process to write. */
 #include "study_int.h"
 
 #include "forgetlab/core/clock.h"
@@ -8,6 +10,7 @@
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/train/step.h"
 #include "forgetlab/core/log.h"
+#include "forgetlab/core/threads.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +28,21 @@ static int on_checkpoint(void *user, int idx, long step, double epoch, const fl_
     }
     rec->ckpt[rec->nckpt++] = (run_checkpoint){idx, step, epoch, *m};
     return 0;
+}
+
+int study_base_ready(const sweep *sw, int s) {
+    study_base *b = &sw->bases[s];
+    if (b->probs) return 0;
+    const int was = fl_get_threads();
+    fl_set_threads(sw->c->threads);
+    int rc = fl_measure_ctx_init(&b->mctx, &b->model, fl_data_dir(sw->c->data_dir), FL_MEASURE_FISHER_N,
+                                 &sw->c->probe, 0);
+    if (rc == 0 && !(b->probs = fl_model_probs(&b->model, sw->train))) {
+        fl_measure_ctx_free(&b->mctx);
+        rc = -1;
+    }
+    fl_set_threads(was);
+    return rc;
 }
 
 int study_record_run(const sweep *sw, int i, run_record *rec) {

@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """check_layers.py ROOT: every include of every file in ROOT/src and
-ROOT/include against the layer map in ROOT/docs/design.md, and every
-function's length.
+ROOT/include against the layer map in ROOT/docs/design.md, every
+function's length, and no circle of files within a folder.
 
 The map is the table under "## Layers of the code": a row per layer, the
 layers it may include. A file in src/LAYER/ or include/forgetlab/LAYER/
 may include "forgetlab/L/x.h" only for an L its row allows, and a private
 header ("x.h") only from its own folder. A folder that the table does not
 name fails, so a new layer comes with its row. A function of src/ longer
-than MAX_LINES lines fails.
+than MAX_LINES lines fails. Within a folder of src/, the files that call
+each other's functions must not form a circle (a uses b uses a): one of
+them does two jobs, or a third file should hold what both use.
 
 Prints one line per violation and exits 1 when there is any."""
+import glob
 import os
 import re
 import sys
@@ -69,6 +72,52 @@ def functions(text):
         i += 1
 
 
+def file_cycles(root):
+    """Per folder of src/, the circles of files (strongly connected
+    components of more than one file) of the graph a -> b when a names a
+    function or array that b defines."""
+    out = []
+    for folder in sorted(glob.glob(os.path.join(root, "src", "*"))):
+        files = sorted(glob.glob(os.path.join(folder, "*.c")))
+        defs, texts = {}, {}
+        for f in files:
+            t = re.sub(r"/\*.*?\*/", "", open(f).read(), flags=re.S)
+            t = re.sub(r'"(\\.|[^"\\])*"', '""', t)
+            texts[f] = t
+            for m in re.finditer(r"^(?!static)[A-Za-z_][\w \*]*?\b(\w+)\s*\([^;]*?\)\s*\{", t, flags=re.M):
+                defs.setdefault(m.group(1), f)
+            for m in re.finditer(r"^(?!static|extern)(?:const )?\w[\w \*]*?\b(\w+)\s*\[\]\s*=", t, flags=re.M):
+                defs.setdefault(m.group(1), f)
+        graph = {f: {defs[n] for n in set(re.findall(r"\b(\w+)\b", t)) if defs.get(n, f) != f}
+                 for f, t in texts.items()}
+        index, low, stack, on = {}, {}, [], set()
+
+        def visit(v):  # Tarjan's strongly connected components
+            index[v] = low[v] = len(index)
+            stack.append(v), on.add(v)
+            for w in graph[v]:
+                if w not in index:
+                    visit(w)
+                    low[v] = min(low[v], low[w])
+                elif w in on:
+                    low[v] = min(low[v], index[w])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on.discard(w)
+                    comp.append(os.path.relpath(w, root))
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    out.append(sorted(comp))
+
+        for v in files:
+            if v not in index:
+                visit(v)
+    return out
+
+
 def main(root):
     rows = layer_map(root)
     bad = []
@@ -98,6 +147,8 @@ def main(root):
             for name, n in functions(text):
                 if n > MAX_LINES and (rel, name) not in LONG:
                     bad.append(f"{rel}: {name} is {n} lines long (at most {MAX_LINES})")
+    for c in file_cycles(root):
+        bad.append("a circle of files: " + " <-> ".join(c))
     for b in bad:
         print(b)
     return 1 if bad else 0

@@ -3,7 +3,8 @@
 # docs/design.md ("Layers of the code") says: check_layers.py checks every
 # include of every file in src/ and include/ against it (and every
 # function's length), and must fail on a scratch copy with an upward
-# include planted, or a folder the map does not name. Checked here too:
+# include planted, a folder the map does not name, a function of 81
+# lines or two files that call each other. Checked here too:
 # nothing outside src/cli aborts, exits, or writes to stdout or stderr but
 # through the log (log.h); and no public header includes cJSON.
 source "$(dirname "$0")/lib.sh"
@@ -30,6 +31,12 @@ rm -r "$T/tree/src/extra"
 out=$("${CHECK[@]}" "$T/tree" 2>&1) && bad "a function of 81 lines passed" \
     || { echo "$out" | grep -q "fl_long_one is 81 lines" && ok "a function of 81 lines fails, named" \
          || bad "the long function: $out"; }
+cp "$SRC/core/clock.c" "$T/tree/src/core/clock.c"
+echo 'void fl_circle_a(void) { fl_circle_b(); }' >>"$T/tree/src/core/clock.c"
+echo 'void fl_circle_b(void) { fl_circle_a(); }' >>"$T/tree/src/core/rng.c"
+out=$("${CHECK[@]}" "$T/tree" 2>&1) && bad "a circle of files passed" \
+    || { echo "$out" | grep -q "a circle of files: src/core/clock.c <-> src/core/rng.c" \
+         && ok "a circle of files fails, named" || bad "the circle: $out"; }
 # A host process (Python) must survive any failure of the library: no
 # abort() or exit() outside the CLI (a forked study worker's _exit is its
 # own process's end).
