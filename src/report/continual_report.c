@@ -323,10 +323,8 @@ static int write_index(const char *dir, const cl_run_data *r, int nruns, char (*
     FILE *f = open_memstream(&buf, &len);
     if (!f) return fl_error_set("out of memory");
     const fl_r2_ci *ci_new = &fit->ci[0], *ci_old = &fit->ci[1];
-    fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: continual learning</title>"
-          "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
-          "img{max-width:49%}</style></head><body>\n<h1>Continual learning: a task sequence</h1>\n", f);
+    fl_html_head(f, "continual learning", "img{max-width:49%}");
+    fputs("<h1>Continual learning: a task sequence</h1>\n", f);
     fprintf(f, "<p>%d runs; forward KL on the new task's inputs explains the step's forgetting of the earlier "
             "tasks with R&sup2; %.3f [%.3f, %.3f] (Spearman %+.3f; between the methods' means %+.3f, within a method "
             "%+.3f; %d steps); on the earlier tasks' own inputs (outcome side) %.3f [%.3f, %.3f].</p>\n", nruns,

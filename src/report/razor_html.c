@@ -11,6 +11,14 @@
 #include <string.h>
 
 /* Paper values of Table 1 (ParityMNIST), for the side-by-side column. */
+void fl_html_head(FILE *f, const char *title, const char *css) {
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: %s</title>\n", title);
+    fprintf(f, "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+               "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;"
+               "text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}%s"
+               "</style></head><body>\n", css);
+}
+
 double fl_paper_r2(const fl_study_kind *k, const char *name) {
     static const struct { const char *name; double r2; } T[] = {
         {"forward_kl_new", 0.96}, {"reverse_kl_new", 0.93}, {"tv_new", 0.80}, {"l2_dist_new", 0.56},
@@ -193,12 +201,7 @@ int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char 
         free(path);
         return fl_error_set("out of memory");
     }
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>forgetlab: %s</title>\n", a->kind->title);
-    fputs(
-          "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-          "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
-          "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}img{max-width:100%}"
-          ".figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}</style></head><body>\n", f);
+    fl_html_head(f, a->kind->title, "img{max-width:100%}.figs{display:grid;grid-template-columns:1fr 1fr;gap:1em}");
     fprintf(f, "<h1>%s</h1>\n<p>%d checkpoints of %d runs from %d seed%s (each seed its own base model), in "
             "results.sqlite. %s</p>\n", a->kind->title, a->pts.n, a->pts.nruns, a->nseeds, a->nseeds > 1 ? "s" : "",
             a->kind->about);

@@ -80,6 +80,10 @@ typedef struct {
     const char *paper_label;   /* the paper's R^2 bars */
     int auto_levels;           /* matched new-task levels from the bases' value to the best any method reaches */
 } fl_study_kind;
+/* An HTML report's head, every report's style and css (page-specific
+ * rules) in it, up to the opened body. */
+void fl_html_head(FILE *f, const char *title, const char *css);
+
 /* The kind named (NULL or "": razor); NULL when unknown. */
 const fl_study_kind *fl_study_kind_get(const char *kind);
 
