@@ -198,12 +198,7 @@ static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_a
             memcpy(rtarget + (size_t)s * B, target, sizeof(int) * B);
             memcpy(rref + (size_t)s * B * V, z, sizeof(float) * B * V);
         }
-        ai->embeds = emb;
-        const float *zi = fl_tf_forward(m, ai, rtok, R);
-        fl_ap_loss_eval(o->loss, 0, zi, rtarget, rref, R, V, rlosses, rdlogits);
-        fl_blob_zero_grads(&m->blob);
-        fl_tf_backward(m, ai, rdlogits);
-        ai->embeds = NULL;
+        fl_tf_run_embedded(m, ai, o, emb, rtok, rtarget, rref, R, rlosses, rdlogits);
         for (int l = 0; l < m->cfg.n_layers; l++) {
             const fl_tf_block_acts *k = &ai->blk[l];
             const size_t nz = (size_t)B * k->Tq * d, np = (size_t)B * k->Tq * dm;
@@ -260,6 +255,16 @@ static void chunk_scores(const fl_transformer *m, const fl_ap_opts *o, const run
             }
         }
     }
+}
+
+void fl_tf_run_embedded(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, float *emb, const int *tok,
+                        const int *target, const float *ref, int n, float *losses, float *dlogits) {
+    a->embeds = emb;
+    const float *z = fl_tf_forward(m, a, tok, n);
+    fl_ap_loss_eval(o->loss, 0, z, target, ref, n, m->cfg.n_out, losses, dlogits);
+    fl_blob_zero_grads(&m->blob);
+    fl_tf_backward(m, a, dlogits);
+    a->embeds = NULL;
 }
 
 int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,

@@ -156,7 +156,7 @@ static void downstream_reads(const fl_transformer *m, const fl_tf_acts *a, int B
 static void ig_reads(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, const int *tok, const int *target, int B,
                      const node_tensor *up, const node_tensor *upc, node_tensor *dn, int cf, const float *zclean,
                      float *emb, float *avg, float *losses, float *dlogits) {
-    const int T = m->cfg.ctx, d = m->cfg.d_model, V = m->cfg.n_out, nd = n_down(m), m_ig = o->ig_steps;
+    const int T = m->cfg.ctx, d = m->cfg.d_model, nd = n_down(m), m_ig = o->ig_steps;
     const size_t per_node = (size_t)CHUNK * T * d;
     memset(avg, 0, sizeof(float) * per_node * nd);
     for (int k = 1; k <= m_ig; k++) {
@@ -165,12 +165,7 @@ static void ig_reads(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, cons
             const float e0 = cf ? upc[0].x[j] : 0.0f;
             emb[j] = e0 + f * (up[0].x[j] - e0);
         }
-        a->embeds = emb;
-        const float *zk = fl_tf_forward(m, a, tok, B);
-        fl_ap_loss_eval(o->loss, 0, zk, target, zclean, B, V, losses, dlogits);
-        fl_blob_zero_grads(&m->blob);
-        fl_tf_backward(m, a, dlogits);
-        a->embeds = NULL;
+        fl_tf_run_embedded(m, a, o, emb, tok, target, zclean, B, losses, dlogits);
         downstream_reads(m, a, B, dn);
         for (int v = 0; v < nd; v++)
             for (size_t j = 0; j < (size_t)B * dn[v].Tn * d; j++) avg[per_node * v + j] += dn[v].x[j] / m_ig;

@@ -59,6 +59,13 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
                          int n, const fl_tf_patch *patch, float *losses);
 /* The logits [n, n_out] of tok[n, ctx] (loss_last models). */
 int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits);
+/* m on tok [n, T] with its embedding replaced by emb (an integrated
+ * gradient's point), the loss o->loss of its logits (against target; ref:
+ * the KL's reference logits) and its gradient back through the model
+ * (parameter gradients zeroed first): a holds the run's activations and
+ * gradients, losses and dlogits [n], [n, V] the loss's. */
+void fl_tf_run_embedded(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, float *emb, const int *tok,
+                        const int *target, const float *ref, int n, float *losses, float *dlogits);
 
 /* Real activation patching of every node, the quantity its score
  * estimates to first order: change[n, ncomponents] = L(x with the node set
