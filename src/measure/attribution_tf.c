@@ -357,11 +357,6 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
     return patched_pass(m, tok, n, patch, loss, target, ref, losses, NULL);
 }
 
-int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
-                 const int *target, int n, float *scores) {
-    return edges ? fl_eap_scores(m, o, tok, tokc, target, n, scores) : fl_tfap_scores(m, o, tok, tokc, target, n, scores);
-}
-
 /* Node c's place in a stacked activation vector: its first value, how many
  * positions it has (Tq), the stride between positions and its width. */
 static void node_slice(const fl_transformer *m, int c, size_t *off, int *Tq, int *stride, int *width) {

@@ -249,3 +249,10 @@ out:
     free(mem), free(losses), free(dlogits), free(zclean), free(up), free(upc), free(dn), free(eu), free(ev);
     return rc;
 }
+
+/* Node scores (attribution_tf.c) or edge scores: what the circuit probe and
+ * the circuits command ask for by one flag. */
+int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
+                 const int *target, int n, float *scores) {
+    return edges ? fl_eap_scores(m, o, tok, tokc, target, n, scores) : fl_tfap_scores(m, o, tok, tokc, target, n, scores);
+}
