@@ -9,12 +9,15 @@ Printed: what each method reaches at its final checkpoint (means over seeds)
 with the forward KL and its chain-rule parts; each method's best sampled
 success against grpo's (the regime column); every new-side predictor's R^2
 pooled, in the paper's regime, beyond the learning rate, and within each
-rate; the null control (sft-self) against the other methods rate by rate.
+rate; the null control (sft-self) against the other methods rate by rate;
+the prior skills' NLL rise as an outcome beside exact match.
 """
 import collections
 import csv
 import statistics
 import sys
+
+import numpy as np
 
 
 def rows(path):
@@ -99,6 +102,44 @@ def null_table(res):
     print()
 
 
+def r2(x, y):
+    c = np.polyfit(x, y, 2)
+    res = y - np.polyval(c, x)
+    return 1 - res @ res / ((y - y.mean()) @ (y - y.mean()))
+
+
+def nll_table(res, preds=("forward_kl_new", "weight_l1", "weight_fisher_l2", "kl_outcome")):
+    """The prior skills' NLL rise as the outcome instead of exact match: each
+    predictor's quadratic R^2 with a 95% interval over 1,000 resamples of
+    seeds, then runs within them (as the study resamples)."""
+    rows = [r for r in res if r["prior_nll_rise"] not in ("", "nan")]
+    y = np.array([float(r["prior_nll_rise"]) for r in rows])
+    f = np.array([float(r["forgetting"]) for r in rows])
+    by_seed = collections.defaultdict(lambda: collections.defaultdict(list))
+    for i, r in enumerate(rows):
+        by_seed[r["seed"]][r["run_id"]].append(i)
+    seeds = sorted(by_seed)
+    rng = np.random.default_rng(1)
+    draws = []
+    for _ in range(1000):
+        idx = []
+        for s in rng.choice(seeds, len(seeds)):
+            runs = list(by_seed[s].values())
+            for k in rng.integers(0, len(runs), len(runs)):
+                idx += runs[k]
+        draws.append(np.array(idx))
+    rho = np.corrcoef(np.argsort(np.argsort(y)), np.argsort(np.argsort(f)))[0, 1]
+    print(f"The prior skills' NLL rise against forgetting by exact match: Spearman {rho:+.2f} over {len(rows)} "
+          "checkpoints.\n")
+    print("| predictor | R^2 for the NLL rise [95% CI] | R^2 for forgetting (exact match) |")
+    print("|---|---|---|")
+    for p in preds:
+        x = np.array([float(r[p]) for r in rows])
+        bs = sorted(r2(x[i], y[i]) for i in draws)
+        print(f"| {p} | {r2(x, y):.3f} [{bs[25]:.3f}, {bs[974]:.3f}] | {r2(x, f):.3f} |")
+    print()
+
+
 def main(d):
     res = rows(f"{d}/results.csv")
     meth = rows(f"{d}/methods.csv")
@@ -107,6 +148,7 @@ def main(d):
     regime_table(meth)
     predictor_table(rows(f"{d}/predictors.csv"), rows(f"{d}/predictors_by_lr.csv"))
     null_table(res)
+    nll_table(res)
 
 
 if __name__ == "__main__":
