@@ -10,9 +10,9 @@
  * The chain rule splits the sequence KL exactly into these terms. A test
  * prompt's correct completions are its valid words (5 to a few hundred),
  * so s, s_0 and the within-correct term are enumerated exactly; the
- * within-wrong term is what is left of the base's samples' log-ratios
- * (Monte Carlo), so the three add up to the Monte-Carlo sequence KL on
- * the same samples.
+ * within-wrong term comes from the base's samples' log-ratios (Monte
+ * Carlo), so the three add up to the sequence KL within that term's
+ * sampling error.
  *
  * The prior skills' forgetting by exact match jumps between 0 and 1 per
  * prompt; the teacher-forced NLL of their correct answers moves with every
@@ -25,8 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* p log(p / q), 0 at p = 0. */
-static double plogpq(double p, double q) { return p > 0 ? p * log(p / q) : 0; }
+/* p log(p / q), 0 at p = 0; q kept off 0, which float sums of
+ * probabilities near 1 can reach (1 - s). */
+static double plogpq(double p, double q) { return p > 0 ? p * log(p / fmax(q, 1e-300)) : 0; }
 
 void fl_kl_chain_parts(const double *s0, const double *s, const double *cc, const double *wr, int n, double out[3]) {
     out[0] = out[1] = out[2] = 0;
@@ -66,8 +67,8 @@ int lm_prior_nll(const fl_lm_measure_ctx *ctx, const fl_gpt *m, double *out) {
     if (!t) return fl_error_set("out of memory");
     const int rc = lm_score(m, s, NULL, t, NULL);
     double nll = 0;
-    for (int r = 0; r < s->rows; r++) nll -= t[r];
-    *out = s->rows ? nll / s->rows : NAN;
+    for (int r = 0; r < s->rows && rc == 0; r++) nll -= t[r];
+    *out = s->rows && rc == 0 ? nll / s->rows : NAN;
     free(t);
     return rc;
 }

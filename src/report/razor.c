@@ -303,7 +303,7 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         sb_printf(&b, ",prior_at_%.2f,prior_at_%.2f_lo,prior_at_%.2f_hi", a->match_level[j], a->match_level[j],
                   a->match_level[j]);
     for (int l = 0; l < a->nlayers; l++) sb_printf(&b, ",rank%d_median,rank%d_min,rank%d_max,rank%d_full", l + 1, l + 1, l + 1, l + 1);
-    sb_printf(&b, ",best_new,best_vs_grpo,paper_regime\n");
+    sb_printf(&b, ",best_new,best_vs_grpo,gain_vs_grpo,paper_regime\n");
     for (int k = 0; k < a->nmeth; k++) {
         const fl_method_fit *f = &a->meth[k];
         sb_printf(&b, "%s,%d", f->method, f->nruns);
@@ -313,7 +313,7 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         for (int l = 0; l < a->nlayers; l++)
             if (l < f->nlayers) sb_printf(&b, ",%d,%d,%d,%d", f->rank_med[l], f->rank_min[l], f->rank_max[l], a->full_rank[l]);
             else sb_printf(&b, ",,,,%d", a->full_rank[l]);
-        sb_num(&b, f->best_new), sb_num(&b, f->best_vs_grpo);
+        sb_num(&b, f->best_new), sb_num(&b, f->best_vs_grpo), sb_num(&b, f->gain_vs_grpo);
         sb_printf(&b, ",%s\n", isnan(f->best_vs_grpo) ? "" : f->best_vs_grpo >= FL_REGIME_LEARNT ? "in" : "outside");
     }
     return sb_write(&b, dir, "methods.csv");

@@ -140,17 +140,26 @@ static int frontiers(fl_razor_analysis *a, const double *na, const double *pa, c
     return 0;
 }
 
-/* Each method's best new-task figure, and as a fraction of grpo's. */
-static void best_vs_grpo(fl_razor_analysis *a, const double *na) {
-    int grpo = -1;
+/* Each method's best new-task figure, and it and its gain over the bases'
+ * mean (field fb; -1: none) as fractions of grpo's. */
+static void best_vs_grpo(fl_razor_analysis *a, const double *na, int fb) {
+    int grpo = -1, nb = 0;
+    double base = 0;
     for (int k = 0; k < a->nmeth; k++) {
-        a->meth[k].best_new = -INFINITY;
+        a->meth[k].best_new = NAN;
         if (strcmp(a->meth[k].method, "grpo") == 0) grpo = k;
     }
-    for (int i = 0; i < a->pts.n; i++)
-        if (a->group[i] >= 0 && na[i] > a->meth[a->group[i]].best_new) a->meth[a->group[i]].best_new = na[i];
-    for (int k = 0; k < a->nmeth; k++)
-        a->meth[k].best_vs_grpo = grpo >= 0 ? a->meth[k].best_new / a->meth[grpo].best_new : NAN;
+    for (int i = 0; i < a->pts.n; i++) {
+        fl_method_fit *f = a->group[i] >= 0 ? &a->meth[a->group[i]] : NULL;
+        if (f && isfinite(na[i]) && !(na[i] <= f->best_new)) f->best_new = na[i];
+        if (fb >= 0 && isfinite(a->pts.vals[i][fb])) base += a->pts.vals[i][fb], nb++;
+    }
+    base = nb ? base / nb : NAN;
+    for (int k = 0; k < a->nmeth; k++) {
+        const double g = grpo >= 0 ? a->meth[grpo].best_new : NAN;
+        a->meth[k].best_vs_grpo = a->meth[k].best_new / g;
+        a->meth[k].gain_vs_grpo = (a->meth[k].best_new - base) / (g - base);
+    }
 }
 
 /* Without levels that suit every study (ParityMNIST's 0.92-0.95), the
@@ -205,7 +214,7 @@ int fl_razor_methods(fl_razor_analysis *a) {
     method_ctx c = {.x = na, .y = pa, .group = a->group, .ref = -1, .fx = fx, .fy = fy, .sub = sub};
     if (frontiers(a, na, pa, all, &c)) goto out;
     c.lo = a->range_lo, c.hi = a->range_hi;
-    best_vs_grpo(a, na);
+    best_vs_grpo(a, na, fb);
     if (a->kind->auto_levels && fb >= 0) spread_levels(a, na, fb);
     int sft1 = -1;
     for (int k = 0; k < a->nmeth; k++)

@@ -13,6 +13,13 @@
 
 #define KEY_COLS "run_id TEXT, method TEXT, lr REAL, schedule TEXT, epochs INTEGER, seed INTEGER"
 
+int fl_same_run_lr(double a, double b) {
+    char x[32], y[32];
+    snprintf(x, sizeof x, "%.2e", a);
+    snprintf(y, sizeof y, "%.2e", b);
+    return strcmp(x, y) == 0;
+}
+
 void fl_run_id(const fl_run_key *k, char *buf, size_t n) {
     snprintf(buf, n, "%s_lr%.2e_%s_e%d_s%llu", k->method, k->lr, k->schedule, k->epochs,
              (unsigned long long)k->seed);

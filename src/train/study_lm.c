@@ -161,7 +161,10 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
     snprintf(buf, sizeof buf, "%s", c->lrs);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (p->nlrs == FL_LMSTUDY_MAX_LRS) return fl_error_set("--lrs: at most %d", FL_LMSTUDY_MAX_LRS);
-        if (fl_parse_double("lrs", t, 1e-12, 10, &p->lrs[p->nlrs++])) return -1;
+        if (fl_parse_double("lrs", t, 1e-12, 10, &p->lrs[p->nlrs])) return -1;
+        for (int k = 0; k < p->nlrs; k++)
+            if (fl_same_run_lr(p->lrs[k], p->lrs[p->nlrs])) return fl_error_set("--lrs: %s given twice", t);
+        p->nlrs++;
     }
     return p->nlrs ? 0 : fl_error_set("--lrs: no learning rate");
 }
@@ -248,15 +251,26 @@ static int taught_by_another(const lm_plan *p) {
 static int ensure_teacher(const fl_lmstudy_config *c, const lm_plan *p, int s, int make, char *dir, size_t n) {
     char cache[3072], base[4096];
     cache_dir(c, cache, sizeof cache);
-    const double lr = p->lrs[p->nlrs - 1];
-    snprintf(dir, n, "%s/lm-%s-s%d-grpo-lr%g-e%d-for-s%d", cache, c->quick ? "quick" : "default", s + 1, lr,
-             c->ft.epochs, s);
-    if (!make || finished(dir)) return 0;
-    if (ensure_base(c, s + 1, 1, base, sizeof base)) return -1;
+    double lr = p->lrs[0];
+    for (int k = 1; k < p->nlrs; k++) lr = p->lrs[k] > lr ? p->lrs[k] : lr;
+    ensure_base(c, s + 1, 0, base, sizeof base);
     fl_lmft_config t = c->ft;
     t.method = FL_LMFT_GRPO, t.has_method = 1, t.lr = lr, t.seed = (uint64_t)s, t.base = base;
     t.data_dir = c->data_dir, t.threads = c->threads, t.progress = c->progress;
     t.checkpoint_every = t.epochs;
+    /* The directory's name carries every setting the teacher's numbers
+     * depend on (a hash of its recorded settings), so a study with other
+     * settings grows its own teacher instead of reusing this one. */
+    cJSON *j = cJSON_CreateObject();
+    fl_settings_to_json(j, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, &t);
+    char *text = cJSON_PrintUnformatted(j);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *q = text ? text : ""; *q; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
+    cJSON_free(text), cJSON_Delete(j);
+    snprintf(dir, n, "%s/lm-%s-s%d-grpo-for-s%d-%016llx", cache, c->quick ? "quick" : "default", s + 1, s,
+             (unsigned long long)h);
+    if (!make || finished(dir)) return 0;
+    if (ensure_base(c, s + 1, 1, base, sizeof base)) return -1;
     fl_log(FL_LOG_INFO, "study: growing seed %d's teacher for sft-teacher from the base of seed %d into %s (once)\n",
            s, s + 1, dir);
     if (fl_lmft_run(&t, dir)) return fl_error_wrap("the teacher of seed %d", s);
@@ -443,7 +457,7 @@ static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char 
     if (fl_results_open_with(&db, p->db, fields, FL_LM_NFIELDS)) return -1;
     char threads[32];
     snprintf(threads, sizeof threads, "%d", p->run_threads);
-    char shard[48], setup_threads[32], probe[64], bases[1024] = "";
+    char shard[48], setup_threads[32], probe[64], bases[8192] = "";
     if (c->shard_count > 1) snprintf(shard, sizeof shard, "%d/%d", c->shard_index, c->shard_count);
     else snprintf(shard, sizeof shard, "all");
     snprintf(setup_threads, sizeof setup_threads, "%d", c->threads > 0 ? c->threads : fl_cpu_count());
@@ -456,6 +470,12 @@ static int setup(const fl_lmstudy_config *c, lm_plan *p, const char *grid, char 
         uint64_t h = 0;
         rc = file_hash(p->base[s], &h);
         snprintf(bases + off, sizeof bases - off, "%ss%d:%016llx", s ? " " : "", s, (unsigned long long)h);
+        /* ... and the same foreign teachers. */
+        if (rc == 0 && taught_by_another(p)) {
+            off = strlen(bases);
+            rc = file_hash(p->teacher[s], &h);
+            snprintf(bases + off, sizeof bases - off, " t%d:%016llx", s, (unsigned long long)h);
+        }
     }
     if (rc == 0) rc = fl_results_set_meta(&db, "kind", "lm");
     if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
@@ -544,7 +564,9 @@ int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
     ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
     ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
-    ok = ok && (at = strstr(grid, " sft_epochs=")) && sscanf(at, " sft_epochs=%d", &c.sft_epochs) == 1;
+    /* A grid written before --sft-epochs has none: every method ran --epochs. */
+    c.sft_epochs = 0;
+    if (ok && (at = strstr(grid, " sft_epochs="))) ok = sscanf(at, " sft_epochs=%d", &c.sft_epochs) == 1;
     if (!ok) return fl_error_set("not a language-model study's grid: '%s'", grid);
     c.methods = methods, c.lrs = lrs;
     lm_plan p = {.c = &c};

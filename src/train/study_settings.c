@@ -52,8 +52,11 @@ static int parse_lrs(const char *v, void *field) {
     c->nlrs = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (c->nlrs == FL_STUDY_MAX_LRS) return fl_error_set("at most %d learning rates", FL_STUDY_MAX_LRS);
-        if (fl_parse_double("lrs", t, 1e-12, 10, &c->lrs[c->nlrs++]))
+        if (fl_parse_double("lrs", t, 1e-12, 10, &c->lrs[c->nlrs]))
             return fl_error_set("'%s' is not a learning rate in [1e-12, 10]", t);
+        for (int k = 0; k < c->nlrs; k++)
+            if (fl_same_run_lr(c->lrs[k], c->lrs[c->nlrs])) return fl_error_set("%s given twice", t);
+        c->nlrs++;
     }
     return c->nlrs > 0 ? 0 : fl_error_set("expected a comma-separated list of learning rates");
 }

@@ -42,8 +42,11 @@ grep -q "usage: forgetlab eval" "$T/stdout" && ok "  ... prints the help" || bad
 expect_exit 2 "grpo with --group-size 1" -- "$FL" finetune --base "$T/none" --method grpo --group-size 1 --out "$T/x"
 expect_stderr "advantage 0" "  ... says why"
 expect_exit 1 "--threads beyond the cores" -- "$FL" circuits --model "$T/none" --task fashion --subtasks by-class \
-    --threads 100000 --out "$T/x"
+    --threads 1000 --out "$T/x"
 expect_stderr "threads asked for, this machine has [0-9]+ cores: using" "  ... is capped with a warning"
+expect_exit 2 "--threads beyond every command's limit" -- "$FL" circuits --model "$T/none" --task fashion \
+    --subtasks by-class --threads 100000 --out "$T/x"
+expect_stderr "out of range \\[0, 1024\\]" "  ... names the limit"
 # Output to a log file (SLURM, nohup, CI): plain progress lines and a closing
 # summary on stderr; --quiet keeps the summary only.
 "$FL" pretrain --per-task 100 --epochs 2 --out "$T/p" > "$T/log" 2>&1 && ok "pretrain into a log" || bad "pretrain into a log"

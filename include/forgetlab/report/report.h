@@ -51,8 +51,10 @@ typedef struct {
     fl_r2_ci kl_r2;         /* forgetting on forward KL, this method's points only */
     /* The best new-task figure any of its checkpoints reaches, and as a
      * fraction of grpo's (NaN without grpo): below FL_REGIME_LEARNT, the
-     * method never learnt the task as RL does (outside the paper's regime). */
-    double best_new, best_vs_grpo;
+     * method never learnt the task as RL does (outside the paper's regime);
+     * and its gain over the bases' mean as a fraction of grpo's gain, which
+     * does not credit what the bases already do. */
+    double best_new, best_vs_grpo, gain_vs_grpo;
     fl_estimate gap_others; /* mean forgetting above the other methods' forward-KL curve */
     fl_estimate gap_sft1;   /* ... above sft1's curve (NaN for sft1 itself) */
     /* Prior-task accuracy at matched new-task accuracy: the best prior_acc

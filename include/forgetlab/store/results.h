@@ -35,6 +35,9 @@ typedef struct {
 
 /* "grpo_lr3.16e-05_constant_e1_s0": stable, readable, a valid directory name. */
 void fl_run_id(const fl_run_key *k, char *buf, size_t n);
+/* Whether two learning rates name the same run (they print the same in a
+ * run id): a grid must not hold both. */
+int fl_same_run_lr(double a, double b);
 
 /* A razor study's database: made with fl_measurement's fields, or, when it
  * exists, refused unless it has exactly them. */
