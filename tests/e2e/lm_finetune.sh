@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 BASE="$T/base"
 expect_exit 0 "tiny lm-pretrain" -- "$FL" lm-pretrain --layers 1 --embd 32 --heads 2 --ctx 32 --batch 8 \
     --steps 30 --eval-every 30 --eval-prompts 10 --threads 1 --out "$BASE"
-FT=(lm-finetune --base "$BASE" --batch 128 --checkpoint-every 0.5 --group-size 4 --pool 4 --new-samples 1
+FT=(lm-finetune --base "$BASE" --batch 128 --checkpoint-every 0.5 --group-size 4 --pool 4 --new-samples 1 --cs-per 4
     --prior-prompts 10 --prior-kl-prompts 4 --fisher-n 8 --log-every 2 --lr 1e-3 --threads 1)
 KEYS="new_acc new_acc_base new_acc_sampled prior_acc prior_acc_base forgetting bpb bpb_rise forward_kl_new \
 forward_kl_new_mc forward_kl_new_se forward_kl_new_mc_se reverse_kl_new tv_new forward_kl_prior weight_l1 \
