@@ -211,8 +211,10 @@ out:
  * Table 1 values beside them: the predictors proper first, then, after a
  * spacer row, the outcome-side measures (computed on the prior task's own
  * test images, so they restate forgetting). Predictors with a negative
- * Spearman correlation with forgetting are marked in their label. */
-static int plot_r2(const char *dir, const fl_razor_analysis *a) {
+ * Spearman correlation with forgetting are marked in their label. regime:
+ * the fits on the checkpoints in the paper's regime only (r2_regime.png),
+ * else on every checkpoint (r2_predictors.png). */
+static int plot_r2(const char *dir, const fl_razor_analysis *a, int regime) {
     enum { ROWS = FL_MAX_PREDICTORS + 1 };
     const char *labels[ROWS];
     char marked[ROWS][64];
@@ -229,23 +231,31 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a) {
             if ((strcmp(f->side, "outcome") == 0) != side) continue;
             snprintf(marked[n], sizeof marked[n], "%s%s", f->name, f->spearman < 0 ? " (\xe2\x88\x92)" : "");
             labels[n] = marked[n];
-            v[n] = f->ci.r2, lo[n] = f->ci.lo, hi[n] = f->ci.hi, ref[n] = fl_paper_r2(a->kind, f->name);
+            const fl_r2_ci *c = regime ? &f->regime : &f->ci;
+            v[n] = c->r2, lo[n] = c->lo, hi[n] = c->hi, ref[n] = fl_paper_r2(a->kind, f->name);
             n++;
         }
     }
-    char title[96];
-    snprintf(title, sizeof title, "How well each predictor explains forgetting (%d seed%s)", a->nseeds,
-             a->nseeds > 1 ? "s" : "");
+    char title[160];
+    if (regime)
+        snprintf(title, sizeof title, "In the paper's regime (%d checkpoints, %d seed%s)",
+                 n > 0 ? a->pred[0].regime.n : 0, a->nseeds, a->nseeds > 1 ? "s" : "");
+    else
+        snprintf(title, sizeof title, "How well each predictor explains forgetting (%d seed%s)", a->nseeds,
+                 a->nseeds > 1 ? "s" : "");
     fl_bars b = {title, "R\xc2\xb2 (95% interval over runs); (\xe2\x88\x92): falls with forgetting",
                  labels, v, lo, hi, ref, a->kind->paper_label, n, 0.0, 1.0};
-    char *path = fl_path_join(dir, "r2_predictors");
+    char *path = fl_path_join(dir, regime ? "r2_regime" : "r2_predictors");
     int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");
     free(path);
     return rc;
 }
 
 int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts) {
-    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors", "circuit_stability"};
-    if (plot_forgetting_kl(dir, a, opts) || plot_frontier(dir, a) || plot_r2(dir, a) || plot_cs(dir, a)) return -1;
-    return fl_razor_write_html(dir, a, FIGS, 4);
+    static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors", "r2_regime",
+                                       "circuit_stability"};
+    if (plot_forgetting_kl(dir, a, opts) || plot_frontier(dir, a) || plot_r2(dir, a, 0) || plot_r2(dir, a, 1) ||
+        plot_cs(dir, a))
+        return -1;
+    return fl_razor_write_html(dir, a, FIGS, 5);
 }
