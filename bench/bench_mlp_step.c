@@ -33,8 +33,8 @@ int main(int argc, char **argv) {
     threads = fl_set_threads(threads);
 
     fl_mlp m;
-    fl_cls_step s;
-    if (fl_mlp_create_from_spec(&m, SPEC) || fl_cls_step_alloc(&s, &m, batch)) {
+    fl_classifier_step s;
+    if (fl_mlp_create_from_spec(&m, SPEC) || fl_classifier_step_alloc(&s, &m, batch)) {
         fprintf(stderr, "bench_mlp_step: %s\n", fl_error_msg());
         return 1;
     }
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
     for (int t = 0; t < warmup + steps; t++) {
         double t0 = fl_now();
         fl_blob_zero_grads(&m.blob);
-        loss = fl_cls_ce_step(&m, &s, x, y, NULL, batch);
+        loss = fl_classifier_ce_step(&m, &s, x, y, NULL, batch);
         fl_optim_step(&opt, &m.blob, 1e-3f);
         double dt = fl_now() - t0;
         if (t >= warmup) times[t - warmup] = 1e3 * dt;
@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     free(times);
     free(y);
     free(x);
-    fl_cls_step_free(&s);
+    fl_classifier_step_free(&s);
     fl_mlp_free(&m);
     return 0;
 }

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-int fl_gptap_ncomponents(const fl_gpt *m) {
+int fl_ap_gpt_ncomponents(const fl_gpt *m) {
     const fl_gpt_config *c = &m->cfg;
     return 1 + c->n_layer * (c->n_head + 2 + 4 * c->n_embd);
 }
 
-void fl_gptap_component_name(const fl_gpt *m, int c, char *buf, int n) {
+void fl_ap_gpt_component_name(const fl_gpt *m, int c, char *buf, int n) {
     const int NH = m->cfg.n_head, per = NH + 2 + 4 * m->cfg.n_embd;
     if (c == 0) {
         snprintf(buf, (size_t)n, "embed");
@@ -82,9 +82,9 @@ static void accumulate(float *scores, int nc, int first, int group, const float 
     }
 }
 
-int fl_gptap_scores(fl_gpt *m, const int *tok, const int *tokc, int n, int T, int M, float *scores) {
+int fl_ap_gpt_scores(fl_gpt *m, const int *tok, const int *tokc, int n, int T, int M, float *scores) {
     const int C = m->cfg.n_embd, V = m->cfg.vocab, L = m->cfg.n_layer, NH = m->cfg.n_head, HS = C / NH;
-    const int nc = fl_gptap_ncomponents(m), per = NH + 2 + 4 * C;
+    const int nc = fl_ap_gpt_ncomponents(m), per = NH + 2 + 4 * C;
     const size_t N = (size_t)n * T;
     if (M < 1) return fl_error_set("attribution: %d integration steps (at least 1)", M);
     fl_gpt_acts a;

@@ -19,21 +19,21 @@ static int check_model(const fl_transformer *m) {
     return 0;
 }
 
-int fl_tfap_ncomponents(const fl_transformer *m) {
+int fl_ap_tf_ncomponents(const fl_transformer *m) {
     return m->cfg.n_layers * (m->cfg.n_heads + 1 + m->cfg.d_mlp);
 }
 
-void fl_tfap_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index) {
+void fl_ap_tf_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index) {
     const int H = m->cfg.n_heads, per = H + 1 + m->cfg.d_mlp, r = c % per;
     *layer = c / per;
     *kind = r < H ? FL_TF_HEAD : r == H ? FL_TF_MLP : FL_TF_NEURON;
     *index = r < H ? r : r == H ? 0 : r - H - 1;
 }
 
-void fl_tfap_component_name(const fl_transformer *m, int c, char *buf, int n) {
+void fl_ap_tf_component_name(const fl_transformer *m, int c, char *buf, int n) {
     int l, i;
     fl_tf_component k;
-    fl_tfap_component(m, c, &l, &k, &i);
+    fl_ap_tf_component(m, c, &l, &k, &i);
     if (k == FL_TF_HEAD) snprintf(buf, (size_t)n, "blocks.%d.attn.head.%d", l, i);
     else if (k == FL_TF_MLP) snprintf(buf, (size_t)n, "blocks.%d.mlp", l);
     else snprintf(buf, (size_t)n, "blocks.%d.mlp.neuron.%d", l, i);
@@ -50,12 +50,12 @@ static size_t stack_offset(const fl_transformer *m, int layer) {
     return off;
 }
 
-size_t fl_tfap_nacts(const fl_transformer *m) { return stack_offset(m, m->cfg.n_layers); }
+size_t fl_ap_tf_nacts(const fl_transformer *m) { return stack_offset(m, m->cfg.n_layers); }
 
 /* Copies each example's node activations from a forward pass of B
  * examples into dst[B, nacts], stacked as stack_offset lays them out. */
 static void stack_chunk(const fl_transformer *m, const fl_tf_acts *a, int B, float *dst) {
-    const size_t na = fl_tfap_nacts(m), d = m->cfg.d_model, dm = m->cfg.d_mlp;
+    const size_t na = fl_ap_tf_nacts(m), d = m->cfg.d_model, dm = m->cfg.d_mlp;
     for (int l = 0; l < m->cfg.n_layers; l++) {
         const fl_tf_block_acts *k = &a->blk[l];
         const size_t Tq = k->Tq, off = stack_offset(m, l);
@@ -72,7 +72,7 @@ static void stack_chunk(const fl_transformer *m, const fl_tf_acts *a, int B, flo
  * their mean over the examples (mean[nacts]) without keeping them all. */
 static int stack_acts(fl_transformer *m, const int *tok, int n, float *stack, float *mean) {
     if (check_model(m)) return -1;
-    const size_t na = fl_tfap_nacts(m), T = m->cfg.ctx;
+    const size_t na = fl_ap_tf_nacts(m), T = m->cfg.ctx;
     double *acc = mean ? calloc(na, sizeof(double)) : NULL;
     float *buf = mean ? malloc(sizeof(float) * CHUNK * na) : NULL;
     fl_tf_acts a;
@@ -102,7 +102,7 @@ static int stack_acts(fl_transformer *m, const int *tok, int n, float *stack, fl
     return 0;
 }
 
-int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean) {
+int fl_ap_tf_mean_acts(fl_transformer *m, const int *tok, int n, float *mean) {
     return stack_acts(m, tok, n, NULL, mean);
 }
 
@@ -181,7 +181,7 @@ static void ig_node_grads(fl_transformer *m, runs *r, fl_tf_acts *ai, const fl_a
                           int *rtarget, float *rref, float *rdlogits, float *rlosses) {
     const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp, V = m->cfg.n_out, M = o->ig_steps;
     const int per = IG_ROWS / B > 0 ? IG_ROWS / B : 1, path = o->ig_form == FL_IG_PATH;
-    const size_t na = fl_tfap_nacts(m), stride = (size_t)CHUNK * na; /* accumulators, then prev, then gprev */
+    const size_t na = fl_ap_tf_nacts(m), stride = (size_t)CHUNK * na; /* accumulators, then prev, then gprev */
     memset(g->mem, 0, sizeof(float) * stride);
     for (int k0 = path ? 0 : 1; k0 <= M; k0 += per) {
         const int S = M - k0 + 1 < per ? M - k0 + 1 : per, R = S * B;
@@ -267,12 +267,12 @@ void fl_tf_run_embedded(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, f
     a->embeds = NULL;
 }
 
-int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
+int fl_ap_tf_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                    int n, float *scores) {
     if (check_model(m) || fl_ap_check(o, tokc != NULL)) return -1;
     const int T = m->cfg.ctx, d = m->cfg.d_model, dm = m->cfg.d_mlp;
     const int V = m->cfg.n_out, L = m->cfg.n_layers, M = o->ig_steps;
-    const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
+    const int nc = fl_ap_tf_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
     const int path = M > 0 && o->ig_form == FL_IG_PATH;
     const int rows = M > 0 ? (int)IG_ROWS : CHUNK; /* IG_ROWS >= CHUNK */
     runs r;
@@ -285,7 +285,7 @@ int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const
         emb = malloc(sizeof(float) * (size_t)rows * T * d), rref = malloc(sizeof(float) * (size_t)rows * V);
         rdl = malloc(sizeof(float) * (size_t)rows * V), rloss = malloc(sizeof(float) * rows);
         rtok = malloc(sizeof(int) * (size_t)rows * T), rtarget = malloc(sizeof(int) * rows);
-        g.mem = malloc(sizeof(float) * 3 * (size_t)CHUNK * fl_tfap_nacts(m));
+        g.mem = malloc(sizeof(float) * 3 * (size_t)CHUNK * fl_ap_tf_nacts(m));
         if (!emb || !rref || !rdl || !rloss || !rtok || !rtarget || !g.mem || fl_tf_acts_alloc(&ai, m, rows)) {
             fl_error_set("attribution: out of memory for %d interpolated rows", rows);
             goto out;
@@ -352,7 +352,7 @@ int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits) {
     return patched_pass(m, tok, n, NULL, FL_AP_LOSS_CE, NULL, NULL, NULL, logits);
 }
 
-int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
+int fl_ap_tf_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
                          int n, const fl_tf_patch *patch, float *losses) {
     return patched_pass(m, tok, n, patch, loss, target, ref, losses, NULL);
 }
@@ -362,7 +362,7 @@ int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, con
 static void node_slice(const fl_transformer *m, int c, size_t *off, int *Tq, int *stride, int *width) {
     int l, idx;
     fl_tf_component k;
-    fl_tfap_component(m, c, &l, &k, &idx);
+    fl_ap_tf_component(m, c, &l, &k, &idx);
     const int d = m->cfg.d_model, dm = m->cfg.d_mlp;
     *Tq = l == m->cfg.n_layers - 1 ? 1 : m->cfg.ctx;
     *off = stack_offset(m, l);
@@ -371,11 +371,11 @@ static void node_slice(const fl_transformer *m, int c, size_t *off, int *Tq, int
     else *off += 2 * (size_t)*Tq * d + idx, *width = 1, *stride = dm;
 }
 
-int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
+int fl_ap_tf_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
                             const int *target, int n, float *change) {
     if (check_model(m)) return -1;
-    const size_t na = fl_tfap_nacts(m);
-    const int nc = fl_tfap_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
+    const size_t na = fl_ap_tf_nacts(m);
+    const int nc = fl_ap_tf_ncomponents(m), cf = fl_ap_corrupt_is_input(o->corrupt);
     float *stack = cf ? malloc(sizeof(float) * (size_t)n * na) : NULL;
     float *clean = malloc(sizeof(float) * n), *patched = malloc(sizeof(float) * n);
     /* KL's reference: the clean run's logits. */
@@ -388,7 +388,7 @@ int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *t
         goto out;
     }
     if ((cf && stack_acts(m, tokc, n, stack, NULL)) || (ref && fl_tf_logits(m, tok, n, ref)) ||
-        fl_tfap_patched_loss(m, o->loss, tok, target, ref, n, NULL, clean))
+        fl_ap_tf_patched_loss(m, o->loss, tok, target, ref, n, NULL, clean))
         goto out;
     for (int c = 0; c < nc; c++) {
         size_t off;
@@ -402,9 +402,9 @@ int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *t
                         corrupted(o, cf ? stack + (size_t)e * na : NULL, at, at);
                 }
         fl_tf_component kind;
-        fl_tfap_component(m, c, &l, &kind, &idx);
+        fl_ap_tf_component(m, c, &l, &kind, &idx);
         const fl_tf_patch p = {.layer = l, .kind = kind, .index = idx, .values = values};
-        if (fl_tfap_patched_loss(m, o->loss, tok, target, ref, n, &p, patched)) goto out;
+        if (fl_ap_tf_patched_loss(m, o->loss, tok, target, ref, n, &p, patched)) goto out;
         for (int e = 0; e < n; e++) change[(size_t)e * nc + c] = patched[e] - clean[e];
     }
     rc = 0;

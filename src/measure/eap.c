@@ -254,5 +254,5 @@ out:
  * the circuits command ask for by one flag. */
 int fl_tf_scores(fl_transformer *m, const fl_ap_opts *o, int edges, const int *tok, const int *tokc,
                  const int *target, int n, float *scores) {
-    return edges ? fl_eap_scores(m, o, tok, tokc, target, n, scores) : fl_tfap_scores(m, o, tok, tokc, target, n, scores);
+    return edges ? fl_eap_scores(m, o, tok, tokc, target, n, scores) : fl_ap_tf_scores(m, o, tok, tokc, target, n, scores);
 }

@@ -87,14 +87,14 @@ static int cs_setup(fl_lm_measure_ctx *ctx) {
 static int cs_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, double *cs, double *random) {
     *cs = *random = NAN;
     if (ctx->o.cs_per <= 0) return 0;
-    const int nc = fl_gptap_ncomponents(m);
+    const int nc = fl_ap_gpt_ncomponents(m);
     int n = 0;
     for (int sub = 0; sub < ctx->cs_k; sub++) n += ctx->cs_count[sub];
     float *scores = malloc(sizeof(float) * (size_t)n * nc);
     if (!scores) return fl_error_set("out of memory");
     int rc = 0;
     for (int sub = 0, row = 0, off = 0; sub < ctx->cs_k && rc == 0; sub++) {
-        rc = fl_gptap_scores(m, ctx->cs_tok + off, ctx->cs_tokc + off, ctx->cs_count[sub], ctx->cs_len[sub],
+        rc = fl_ap_gpt_scores(m, ctx->cs_tok + off, ctx->cs_tokc + off, ctx->cs_count[sub], ctx->cs_len[sub],
                              ctx->o.cs_steps, scores + (size_t)row * nc);
         row += ctx->cs_count[sub], off += ctx->cs_count[sub] * ctx->cs_len[sub];
     }

@@ -101,7 +101,7 @@ int fl_mod_cs(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int 
         return rc;
     }
     rc = -1;
-    const int nc = edges ? fl_eap_nedges(m) : fl_tfap_ncomponents(m);
+    const int nc = edges ? fl_eap_nedges(m) : fl_ap_tf_ncomponents(m);
     float *scores = malloc(sizeof(float) * (size_t)ex.n * nc);
     if (!scores) fl_error_set("circuit stability: out of memory for %d x %d scores", ex.n, nc);
     else if (fl_tf_scores(m, o, edges, ex.tok, fl_ap_corrupt_is_input(o->corrupt) ? ex.tokc : NULL, ex.target, ex.n,

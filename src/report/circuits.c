@@ -157,9 +157,9 @@ out:
 }
 
 /* N of the subtasks' examples, evenly spaced so every subtask is drawn
- * from, scored and patched for real (fl_tfap_patched_changes). */
+ * from, scored and patched for real (fl_ap_tf_patched_changes). */
 static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, const fl_mod_examples *ex) {
-    const int T = m->cfg.ctx, nc = fl_tfap_ncomponents(m);
+    const int T = m->cfg.ctx, nc = fl_ap_tf_ncomponents(m);
     const int n = a->check_patching < ex->n ? (int)a->check_patching : ex->n;
     int *tok = malloc(sizeof(int) * (size_t)n * T), *tokc = malloc(sizeof(int) * (size_t)n * T);
     int *target = malloc(sizeof(int) * n), rc = -1;
@@ -174,15 +174,15 @@ static int check_patching_tf(const fl_circuits_request *a, fl_transformer *m, co
         memcpy(tokc + (size_t)i * T, ex->tokc + (size_t)e * T, sizeof(int) * T);
         target[i] = ex->target[e];
     }
-    if (fl_tfap_scores(m, &a->ap, tok, tokc, target, n, score) == 0 &&
-        fl_tfap_patched_changes(m, &a->ap, tok, tokc, target, n, change) == 0)
+    if (fl_ap_tf_scores(m, &a->ap, tok, tokc, target, n, score) == 0 &&
+        fl_ap_tf_patched_changes(m, &a->ap, tok, tokc, target, n, change) == 0)
         rc = report_patching(a, n, nc, score, change);
 out:
     free(tok), free(tokc), free(target), free(score), free(change);
     return rc;
 }
 
-static void node_name(const void *m, int c, char *buf, int n) { fl_tfap_component_name(m, c, buf, n); }
+static void node_name(const void *m, int c, char *buf, int n) { fl_ap_tf_component_name(m, c, buf, n); }
 static void edge_name(const void *m, int e, char *buf, int n) { fl_eap_edge_name(m, e, buf, n); }
 
 static int circuits_modarith(fl_circuits_request *a) {
@@ -200,7 +200,7 @@ static int circuits_modarith(fl_circuits_request *a) {
         rc = FL_BAD_REQUEST;
         goto out;
     }
-    const int k = sub.k, nc = a->edges ? fl_eap_nedges(&m) : fl_tfap_ncomponents(&m);
+    const int k = sub.k, nc = a->edges ? fl_eap_nedges(&m) : fl_ap_tf_ncomponents(&m);
     vec = malloc(sizeof(float) * (size_t)k * nc), rho = malloc(sizeof(double) * (size_t)k * k);
     count = malloc(sizeof(int) * k), names = malloc(sizeof *names * k), np = malloc(sizeof *np * k);
     if (!vec || !rho || !count || !names || !np) {
@@ -208,7 +208,7 @@ static int circuits_modarith(fl_circuits_request *a) {
         goto out;
     }
     if (a->ap.corrupt == FL_AP_CORRUPT_MEAN) {
-        if (!(mean = malloc(sizeof(float) * fl_tfap_nacts(&m))) || fl_tfap_mean_acts(&m, d.tok, d.n, mean)) goto out;
+        if (!(mean = malloc(sizeof(float) * fl_ap_tf_nacts(&m))) || fl_ap_tf_mean_acts(&m, d.tok, d.n, mean)) goto out;
         a->ap.mean_acts = mean;
     }
     /* The examples once: the circuit vectors and the patching check share them. */

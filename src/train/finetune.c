@@ -221,7 +221,7 @@ typedef struct {
     const fl_task_data *td;
     const targets *t;
     fl_mlp *m;
-    fl_cls_step st;
+    fl_classifier_step st;
     fl_rng sample_rng;
     float *xb, *qb, *logp0b, *adv, *rewards;
     int *yb, *ylb, *actions, *labels;
@@ -360,7 +360,7 @@ static int alloc_state(run_state *s, int batch, int G) {
 static void free_state(run_state *s) {
     void *bufs[] = {s->xb, s->qb, s->logp0b, s->adv, s->rewards, s->yb, s->ylb, s->labels, s->actions};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
-    fl_cls_step_free(&s->st);
+    fl_classifier_step_free(&s->st);
 }
 
 /* The loop's resumable state beyond the weights and moments. */
@@ -422,11 +422,11 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
     const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
     char label[64];
     snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
-    const fl_ts_rng rngs[] = {{"data_rng", &ls.data_rng}, {"sample_rng", &s->sample_rng}};
-    const fl_ts_long longs[] = {{"step", &ls.step},         {"checkpoint", &ls.ckpt}, {"batch_pos", &ls.pos},
+    const fl_trainstate_rng rngs[] = {{"data_rng", &ls.data_rng}, {"sample_rng", &s->sample_rng}};
+    const fl_trainstate_long longs[] = {{"step", &ls.step},         {"checkpoint", &ls.ckpt}, {"batch_pos", &ls.pos},
                                 {"batch_epoch", &ls.epoch}, {"train_ms", &ls.train_ms}, {"eval_ms", &ls.eval_ms},
                                 {"predictors_ms", &ls.pred_ms}, {"circuit_ms", &ls.circuit_ms}};
-    const fl_ts_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
+    const fl_trainstate_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
     const fl_loop_spec spec = {
         .dir = dir, .config = cfg, .position = &ls.step, .resume_key = "step", .resumable = c->resumable,
         .label = label, .total = total, .progress = c->progress,
@@ -497,7 +497,7 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     if (fl_mlp_create(&m, base->nlayers, base->dims)) goto out;
     memcpy(m.blob.params, base->blob.params, base->blob.n * sizeof(float));
     s.m = &m;
-    if (alloc_state(&s, c->batch, c->group_size) || fl_cls_step_alloc(&s.st, &m, c->batch)) goto out;
+    if (alloc_state(&s, c->batch, c->group_size) || fl_classifier_step_alloc(&s.st, &m, c->batch)) goto out;
     if (!(cfg_text = cJSON_PrintUnformatted(cfg)) ||
         fl_rundir_claim(out_dir, "finetune", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
         goto out;

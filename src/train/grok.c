@@ -507,8 +507,8 @@ int fl_grok_run(const fl_grok_config *c, const char *out_dir) {
      * grokked epochs so far, the minibatch order's stream, and the wall
      * time of every part so far (a killed part counts up to its last
      * checkpoint: the epochs after it are redone and counted then). */
-    const fl_ts_rng rngs[] = {{"order_rng", &r.order}};
-    const fl_ts_long longs[] = {{"epoch", &r.epoch},     {"memorized", &r.memorized}, {"grokked", &r.grokked},
+    const fl_trainstate_rng rngs[] = {{"order_rng", &r.order}};
+    const fl_trainstate_long longs[] = {{"epoch", &r.epoch},     {"memorized", &r.memorized}, {"grokked", &r.grokked},
                                 {"wall_ms", &r.wall_ms}, {"parts", &r.parts}};
     const fl_loop_spec spec = {
         .dir = out_dir, .config = cfg, .position = &r.epoch, .resume_key = "epoch", .resumable = 1,

@@ -326,8 +326,8 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     lmft_state *ls = &r.ls;
     fl_rng_init(&ls->rng, c->seed, FL_STREAM_SAMPLE);
     fl_optim_adamw(&ls->opt, 0.9f, 0.999f, 1e-8f, 0.0f);
-    const fl_ts_rng rngs[] = {{"rng", &ls->rng}};
-    const fl_ts_long longs[] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
+    const fl_trainstate_rng rngs[] = {{"rng", &ls->rng}};
+    const fl_trainstate_long longs[] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
     const fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
                                .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
                                .progress = c->progress,

@@ -184,8 +184,8 @@ int fl_lm_pretrain_run(const fl_lm_config *c, const char *out_dir) {
     }
     cfg = make_config(c);
     if (!(cfg_text = fl_lm_claim_run(cfg, out_dir, "lm-pretrain", c->overwrite, &replaced))) goto out;
-    const fl_ts_rng rngs[] = {{"data_rng", &ls.data_rng}};
-    const fl_ts_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}};
+    const fl_trainstate_rng rngs[] = {{"data_rng", &ls.data_rng}};
+    const fl_trainstate_long longs[] = {{"step", &ls.step}, {"train_ms", &ls.train_ms}};
     const fl_loop_spec spec = {.dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step",
                                .resumable = 1, .label = "lm-pretrain", .total = c->steps, .progress = c->progress,
                                .state = {.kind = "lm-pretrain", .config = cfg_text, .blob = &m.blob,

@@ -163,19 +163,19 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
                  const cJSON *cfg, const char *cfg_text, fl_rng *data_rng, float *final_loss, long *steps_out, double *train_s,
                  double *earlier_s) {
     loop_state ls = {0};
-    fl_cls_step st;
+    fl_classifier_step st;
     fl_loop L = {0};
     float *xb = fl_malloc((size_t)c->batch * FL_TASK_DIM * sizeof(float), "batch");
     int *yb = fl_malloc((size_t)c->batch * sizeof(int), "batch labels");
     int rc = -1;
     if (!xb || !yb || fl_batcher_init(&ls.bt, ts->n, c->batch, data_rng)) goto out_buf;
-    if (fl_cls_step_alloc(&st, m, c->batch)) goto out_bt;
+    if (fl_classifier_step_alloc(&st, m, c->batch)) goto out_bt;
     fl_optim_adamw(&ls.opt, (float)c->beta1, (float)c->beta2, 1e-8f, (float)c->weight_decay);
     const long spe = fl_batcher_steps_per_epoch(&ls.bt), total = spe * c->epochs;
-    const fl_ts_rng rngs[] = {{"data_rng", data_rng}};
-    const fl_ts_long longs[] = {{"step", &ls.step}, {"batch_pos", &ls.pos}, {"batch_epoch", &ls.epoch},
+    const fl_trainstate_rng rngs[] = {{"data_rng", data_rng}};
+    const fl_trainstate_long longs[] = {{"step", &ls.step}, {"batch_pos", &ls.pos}, {"batch_epoch", &ls.epoch},
                                 {"loss_bits", &ls.loss_bits}, {"train_ms", &ls.train_ms}};
-    const fl_ts_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
+    const fl_trainstate_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
     const fl_loop_spec spec = {
         .dir = out_dir, .config = cfg, .position = &ls.step, .resume_key = "step", .resumable = 1,
         .label = "pretrain", .total = total, .progress = c->progress,
@@ -193,7 +193,7 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
         fl_gather_rows(xb, ts->x, FL_TASK_DIM, idx, B);
         fl_gather_ints(yb, ts->y, idx, B);
         fl_blob_zero_grads(&m->blob);
-        float loss = fl_cls_ce_step(m, &st, xb, yb, NULL, B);
+        float loss = fl_classifier_ce_step(m, &st, xb, yb, NULL, B);
         if (fl_check_finite(loss, (step + 1) % c->log_every ? NULL : &m->blob, step + 1, 1)) goto out_all;
         if (c->clip > 0) fl_clip_grad_norm(&m->blob, (float)c->clip);
         fl_optim_step(&ls.opt, &m->blob, (float)c->lr);
@@ -214,7 +214,7 @@ static int train(const fl_pretrain_config *c, fl_mlp *m, const train_set *ts, fl
     rc = 0;
 out_all:
     fl_loop_free(&L);
-    fl_cls_step_free(&st);
+    fl_classifier_step_free(&st);
 out_bt:
     fl_batcher_free(&ls.bt);
 out_buf:

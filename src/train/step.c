@@ -51,7 +51,7 @@ void fl_gather_ints(int *out, const int *y, const int *idx, int B) {
     for (int i = 0; i < B; i++) out[i] = y[idx[i]];
 }
 
-int fl_cls_step_alloc(fl_cls_step *s, const fl_mlp *m, int cap_B) {
+int fl_classifier_step_alloc(fl_classifier_step *s, const fl_mlp *m, int cap_B) {
     memset(s, 0, sizeof *s);
     s->cap_B = cap_B;
     s->V = m->dims[m->nlayers];
@@ -67,13 +67,13 @@ int fl_cls_step_alloc(fl_cls_step *s, const fl_mlp *m, int cap_B) {
     return 0;
 }
 
-void fl_cls_step_free(fl_cls_step *s) {
+void fl_classifier_step_free(fl_classifier_step *s) {
     fl_mlp_acts_free(&s->acts);
     free(s->probs);
     memset(s, 0, sizeof *s);
 }
 
-float fl_cls_ce_step(fl_mlp *m, fl_cls_step *s, const float *x, const int *y,
+float fl_classifier_ce_step(fl_mlp *m, fl_classifier_step *s, const float *x, const int *y,
                      const float *soft, int B) {
     const int V = s->V;
     const float *logits = fl_mlp_forward(m, &s->acts, x, B);

@@ -44,21 +44,21 @@ static void test_scores(void **state) {
     (void)state;
     fl_gpt m;
     random_model(&m);
-    const int nc = fl_gptap_ncomponents(&m), NH = 4, C = 16, per = NH + 2 + 4 * C;
+    const int nc = fl_ap_gpt_ncomponents(&m), NH = 4, C = 16, per = NH + 2 + 4 * C;
     assert_int_equal(nc, 1 + 2 * per);
     char name[64];
-    fl_gptap_component_name(&m, 0, name, sizeof name);
+    fl_ap_gpt_component_name(&m, 0, name, sizeof name);
     assert_string_equal(name, "embed");
-    fl_gptap_component_name(&m, 1 + per + NH + 1, name, sizeof name);
+    fl_ap_gpt_component_name(&m, 1 + per + NH + 1, name, sizeof name);
     assert_string_equal(name, "h.1.mlp");
-    fl_gptap_component_name(&m, nc - 1, name, sizeof name);
+    fl_ap_gpt_component_name(&m, nc - 1, name, sizeof name);
     assert_string_equal(name, "h.1.mlp.neuron.63");
     int tok[N * T], tokc[N * T];
     fl_rng rng;
     fl_rng_init(&rng, 7, FL_STREAM_DATA);
     for (int i = 0; i < N * T; i++) tok[i] = (int)fl_rng_below(&rng, 19), tokc[i] = (int)fl_rng_below(&rng, 19);
     float *s = malloc(sizeof(float) * (size_t)N * nc);
-    assert_int_equal(fl_gptap_scores(&m, tok, tokc, N, T, M, s), 0);
+    assert_int_equal(fl_ap_gpt_scores(&m, tok, tokc, N, T, M, s), 0);
     for (int b = 0; b < N; b++) {
         const float *sb = s + (size_t)b * nc;
         const double kl = last_kl(&m, tok, tokc, b);
@@ -75,7 +75,7 @@ static void test_scores(void **state) {
         }
     }
     /* Against itself: no path, no score. */
-    assert_int_equal(fl_gptap_scores(&m, tok, tok, N, T, 3, s), 0);
+    assert_int_equal(fl_ap_gpt_scores(&m, tok, tok, N, T, 3, s), 0);
     for (int i = 0; i < N * nc; i++) assert_true(s[i] == 0);
     /* The gradient slab is left zeroed. */
     for (size_t i = 0; i < m.blob.n; i++) assert_true(m.blob.grads[i] == 0);

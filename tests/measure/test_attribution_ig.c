@@ -33,17 +33,17 @@ static int setup(void **state) {
     fl_rng r;
     fl_rng_init(&r, 3, FL_STREAM_INIT);
     fl_mlp_init(&model, &r);
-    fl_cls_step st;
+    fl_classifier_step st;
     fl_optim opt;
     fl_optim_adamw(&opt, 0.9f, 0.999f, 1e-8f, 0.0f);
-    if (fl_cls_step_alloc(&st, &model, 100)) return -1;
+    if (fl_classifier_step_alloc(&st, &model, 100)) return -1;
     for (int epoch = 0; epoch < 3; epoch++)
         for (int i = 0; i + 100 <= NTRAIN; i += 100) {
             fl_blob_zero_grads(&model.blob);
-            fl_cls_ce_step(&model, &st, train.x + (size_t)i * FL_TASK_DIM, train.label + i, NULL, 100);
+            fl_classifier_ce_step(&model, &st, train.x + (size_t)i * FL_TASK_DIM, train.label + i, NULL, 100);
             fl_optim_step(&opt, &model.blob, 1e-3f);
         }
-    fl_cls_step_free(&st);
+    fl_classifier_step_free(&st);
     return 0;
 }
 

@@ -54,11 +54,11 @@ static examples make_examples(int n, int both) {
     return e;
 }
 
-/* fl_tfap_scores of the examples against their counterfactuals (n * the
+/* fl_ap_tf_scores of the examples against their counterfactuals (n * the
  * number of components), malloc'ed. */
 static float *node_scores(fl_transformer *m, const fl_ap_opts *o, const examples *ex) {
-    float *s = malloc(sizeof(float) * ex->n * fl_tfap_ncomponents(m));
-    assert_int_equal(fl_tfap_scores(m, o, ex->tok, ex->tokc, ex->target, ex->n, s), 0);
+    float *s = malloc(sizeof(float) * ex->n * fl_ap_tf_ncomponents(m));
+    assert_int_equal(fl_ap_tf_scores(m, o, ex->tok, ex->tokc, ex->target, ex->n, s), 0);
     return s;
 }
 
@@ -71,8 +71,8 @@ static float *edge_scores(fl_transformer *m, const fl_ap_opts *o, const examples
 
 /* The stacked clean activations of one example (a mean over one). */
 static float *clean_acts(fl_transformer *m, const int *tok) {
-    float *a = malloc(sizeof(float) * fl_tfap_nacts(m));
-    assert_int_equal(fl_tfap_mean_acts(m, tok, 1, a), 0);
+    float *a = malloc(sizeof(float) * fl_ap_tf_nacts(m));
+    assert_int_equal(fl_ap_tf_mean_acts(m, tok, 1, a), 0);
     return a;
 }
 
@@ -80,7 +80,7 @@ static float *clean_acts(fl_transformer *m, const int *tok) {
 static void component_slice(const fl_transformer *m, int c, size_t *off, int *count, int *stride, int *width) {
     int l, idx;
     fl_tf_component k;
-    fl_tfap_component(m, c, &l, &k, &idx);
+    fl_ap_tf_component(m, c, &l, &k, &idx);
     const int d = m->cfg.d_model, dm = m->cfg.d_mlp;
     size_t base = 0;
     for (int j = 0; j < l; j++) base += (size_t)T * (2 * d + dm);
@@ -94,8 +94,8 @@ static void component_slice(const fl_transformer *m, int c, size_t *off, int *co
 /* |score - patched change| / |patched change| for a' = a + eps * dir. */
 static double first_order_error(fl_transformer *m, int c, fl_ap_loss loss, double eps, double *change_out) {
     const int tok[T] = {2, 5, V}, target[1] = {3};
-    float *a = clean_acts(m, tok), *ap = malloc(sizeof(float) * fl_tfap_nacts(m));
-    memcpy(ap, a, sizeof(float) * fl_tfap_nacts(m));
+    float *a = clean_acts(m, tok), *ap = malloc(sizeof(float) * fl_ap_tf_nacts(m));
+    memcpy(ap, a, sizeof(float) * fl_ap_tf_nacts(m));
     size_t off;
     int count, stride, width;
     component_slice(m, c, &off, &count, &stride, &width);
@@ -110,14 +110,14 @@ static double first_order_error(fl_transformer *m, int c, fl_ap_loss loss, doubl
             values[t * width + j] = ap[at];
         }
     fl_ap_opts o = {.loss = loss, .corrupt = FL_AP_CORRUPT_MEAN, .mean_acts = ap};
-    int nc = fl_tfap_ncomponents(m), l, idx;
+    int nc = fl_ap_tf_ncomponents(m), l, idx;
     float *scores = malloc(sizeof(float) * nc), clean, patched;
-    assert_int_equal(fl_tfap_scores(m, &o, tok, NULL, target, 1, scores), 0);
+    assert_int_equal(fl_ap_tf_scores(m, &o, tok, NULL, target, 1, scores), 0);
     fl_tf_component k;
-    fl_tfap_component(m, c, &l, &k, &idx);
+    fl_ap_tf_component(m, c, &l, &k, &idx);
     fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
-    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, NULL, 1, NULL, &clean), 0);
-    assert_int_equal(fl_tfap_patched_loss(m, loss, tok, target, NULL, 1, &p, &patched), 0);
+    assert_int_equal(fl_ap_tf_patched_loss(m, loss, tok, target, NULL, 1, NULL, &clean), 0);
+    assert_int_equal(fl_ap_tf_patched_loss(m, loss, tok, target, NULL, 1, &p, &patched), 0);
     double change = (double)patched - clean, err = fabs(scores[c] - change) / fmax(fabs(change), 1e-30);
     if (change_out) *change_out = change;
     free(a), free(ap), free(values), free(scores);
@@ -135,7 +135,7 @@ static void test_first_order(void **state) {
         double e1 = first_order_error(&m, comps[i], FL_AP_LOSS_CE, 1e-1, NULL);
         double e2 = first_order_error(&m, comps[i], FL_AP_LOSS_CE, 1e-2, NULL);
         char name[64];
-        fl_tfap_component_name(&m, comps[i], name, sizeof name);
+        fl_ap_tf_component_name(&m, comps[i], name, sizeof name);
         if (getenv("ATTRIBUTION_VERBOSE")) print_message("%-28s relative error %.3g (eps 0.1), %.3g (eps 0.01)\n", name, e1, e2);
         if (!(e2 < 0.05 && e2 < e1 * 0.5))
             fail_msg("%s: relative error %.3g at eps 0.1, %.3g at eps 0.01: not first order", name, e1, e2);
@@ -158,7 +158,7 @@ static void test_edges_sum_to_nodes(void **state) {
     fl_transformer m = make_model(2, 7);
     const examples ex = make_examples(5, 1);
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    const int nc = fl_tfap_ncomponents(&m), ne = fl_eap_nedges(&m), H = m.cfg.n_heads;
+    const int nc = fl_ap_tf_ncomponents(&m), ne = fl_eap_nedges(&m), H = m.cfg.n_heads;
     float *node = node_scores(&m, &o, &ex), *edge = edge_scores(&m, &o, &ex);
     /* The embedding feeds all 27 readers; block 0's heads feed its MLP and
      * the 14 readers of block 1 and the unembedding; block 0's MLP those
@@ -190,7 +190,7 @@ static void test_edges_sum_to_nodes(void **state) {
     fl_tf_free(&m);
 }
 
-/* Batched real patching of every node (fl_tfap_patched_changes) against
+/* Batched real patching of every node (fl_ap_tf_patched_changes) against
  * one patched pass per example and node, whose values come from that
  * example's counterfactual run through this file's own slicing; and the
  * last MLP's score under the logit difference equals its change. */
@@ -198,14 +198,14 @@ static void test_patched_changes(void **state) {
     (void)state;
     fl_transformer m = make_model(2, 8);
     const examples ex = make_examples(5, 0);
-    const int nc = fl_tfap_ncomponents(&m);
+    const int nc = fl_ap_tf_ncomponents(&m);
     float *change = malloc(sizeof(float) * ex.n * nc);
     fl_ap_opts o = {.loss = FL_AP_LOSS_LOGIT_DIFF, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    assert_int_equal(fl_tfap_patched_changes(&m, &o, ex.tok, ex.tokc, ex.target, ex.n, change), 0);
+    assert_int_equal(fl_ap_tf_patched_changes(&m, &o, ex.tok, ex.tokc, ex.target, ex.n, change), 0);
     float *score = node_scores(&m, &o, &ex);
     for (int b = 0; b < ex.n; b++) {
         float *cf = clean_acts(&m, ex.tokc + b * T), clean, patched;
-        assert_int_equal(fl_tfap_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, NULL, &clean), 0);
+        assert_int_equal(fl_ap_tf_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, NULL, &clean), 0);
         for (int c = 0; c < nc; c++) {
             size_t off;
             int count, stride, width, l, idx;
@@ -214,9 +214,9 @@ static void test_patched_changes(void **state) {
             for (int t = 0; t < count; t++)
                 for (int j = 0; j < width; j++) values[t * width + j] = cf[off + (size_t)t * stride + j];
             fl_tf_component k;
-            fl_tfap_component(&m, c, &l, &k, &idx);
+            fl_ap_tf_component(&m, c, &l, &k, &idx);
             fl_tf_patch p = {.layer = l, .kind = k, .index = idx, .values = values};
-            assert_int_equal(fl_tfap_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, &p, &patched), 0);
+            assert_int_equal(fl_ap_tf_patched_loss(&m, o.loss, ex.tok + b * T, ex.target + b, NULL, 1, &p, &patched), 0);
             const double want = (double)patched - clean, got = change[b * nc + c];
             if (!(fabs(got - want) <= 1e-5 * fmax(1.0, fabs(want))))
                 fail_msg("node %d, example %d: batched change %.7g, single patch %.7g", c, b, got, want);
@@ -271,16 +271,16 @@ static void test_ig_nodes(void **state) {
     enum { N = 40 };
     fl_transformer m = make_model(1, 8);
     const examples ex = make_examples(N, 1);
-    const int H = m.cfg.n_heads, nc = fl_tfap_ncomponents(&m);
+    const int H = m.cfg.n_heads, nc = fl_ap_tf_ncomponents(&m);
     float *s = malloc(sizeof(float) * N * nc), *s1 = malloc(sizeof(float) * N * nc);
     float z[N * V], l0[N], l1[N];
     assert_int_equal(fl_tf_logits(&m, ex.tok, N, z), 0);
     static const fl_ap_loss LOSS[2] = {FL_AP_LOSS_KL, FL_AP_LOSS_CE};
     for (int k = 0; k < 2; k++) {
         fl_ap_opts o = {.loss = LOSS[k], .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL, .ig_steps = 64};
-        assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
-        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], ex.tok, ex.target, z, N, NULL, l0), 0);
-        assert_int_equal(fl_tfap_patched_loss(&m, LOSS[k], ex.tokc, ex.target, z, N, NULL, l1), 0);
+        assert_int_equal(fl_ap_tf_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
+        assert_int_equal(fl_ap_tf_patched_loss(&m, LOSS[k], ex.tok, ex.target, z, N, NULL, l0), 0);
+        assert_int_equal(fl_ap_tf_patched_loss(&m, LOSS[k], ex.tokc, ex.target, z, N, NULL, l1), 0);
         double err = 0, tot = 0;
         for (int b = 0; b < N; b++) {
             const float *sb = s + (size_t)b * nc;
@@ -296,9 +296,9 @@ static void test_ig_nodes(void **state) {
         assert_true(tot > 1e-2 && err / tot < 0.02);
     }
     fl_ap_opts o = {.loss = FL_AP_LOSS_CE, .corrupt = FL_AP_CORRUPT_COUNTERFACTUAL};
-    assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
+    assert_int_equal(fl_ap_tf_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s), 0);
     o.ig_steps = 1, o.ig_form = FL_IG_AVERAGE;
-    assert_int_equal(fl_tfap_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s1), 0);
+    assert_int_equal(fl_ap_tf_scores(&m, &o, ex.tok, ex.tokc, ex.target, N, s1), 0);
     for (int i = 0; i < N * nc; i++) assert_float_equal(s[i], s1[i], 1e-5 * (1 + fabsf(s[i])));
     free(s), free(s1);
     fl_tf_free(&m);

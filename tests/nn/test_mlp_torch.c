@@ -176,7 +176,7 @@ static void test_forward(void **state) {
 }
 
 /* Forward, log-softmax, the loss and its backward, the MLP backward with the
- * input gradient: the same chain fl_cls_ce_step runs, spelled out so dinp
+ * input gradient: the same chain fl_classifier_ce_step runs, spelled out so dinp
  * can be checked too. soft == NULL: hard labels. */
 static void check_loss_chain(const float *soft, const char *loss_name, const char *prefix) {
     const int B = g_fx.B, V = g_fx.V, in = g_fx.in;
@@ -210,13 +210,13 @@ static void check_loss_chain(const float *soft, const char *loss_name, const cha
     assert_all_close(dx, tensor(xname, (int64_t)B * in), (size_t)B * in, xname);
 
     /* The packaged step must agree with the chain above. */
-    fl_cls_step s;
-    assert_int_equal(fl_cls_step_alloc(&s, &m, B), 0);
+    fl_classifier_step s;
+    assert_int_equal(fl_classifier_step_alloc(&s, &m, B), 0);
     fl_blob_zero_grads(&m.blob);
-    float loss2 = fl_cls_ce_step(&m, &s, g_fx.x, soft ? NULL : g_fx.y, soft, B);
-    assert_all_close(&loss2, tensor(loss_name, 1), 1, "fl_cls_ce_step loss");
+    float loss2 = fl_classifier_ce_step(&m, &s, g_fx.x, soft ? NULL : g_fx.y, soft, B);
+    assert_all_close(&loss2, tensor(loss_name, 1), 1, "fl_classifier_ce_step loss");
     check_views(&m, fl_blob_grad, prefix);
-    fl_cls_step_free(&s);
+    fl_classifier_step_free(&s);
 
     free(probs);
     free(logp);

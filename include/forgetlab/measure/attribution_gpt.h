@@ -24,12 +24,12 @@
 
 #include "forgetlab/nn/gpt.h"
 
-int fl_gptap_ncomponents(const fl_gpt *m);
-void fl_gptap_component_name(const fl_gpt *m, int c, char *buf, int n);
+int fl_ap_gpt_ncomponents(const fl_gpt *m);
+void fl_ap_gpt_component_name(const fl_gpt *m, int c, char *buf, int n);
 
 /* scores[n, ncomponents] of n prompts tok[n, T] against their corrupted
  * versions tokc[n, T] (same length), over M >= 1 steps. The model's
  * gradient slab is scratch, left zeroed. */
-int fl_gptap_scores(fl_gpt *m, const int *tok, const int *tokc, int n, int T, int M, float *scores);
+int fl_ap_gpt_scores(fl_gpt *m, const int *tok, const int *tokc, int n, int T, int M, float *scores);
 
 #endif

@@ -33,29 +33,29 @@
 #include "forgetlab/data/modarith.h"
 #include "forgetlab/nn/transformer.h"
 
-int fl_tfap_ncomponents(const fl_transformer *m);
-void fl_tfap_component_name(const fl_transformer *m, int c, char *buf, int n);
+int fl_ap_tf_ncomponents(const fl_transformer *m);
+void fl_ap_tf_component_name(const fl_transformer *m, int c, char *buf, int n);
 /* The component c's (layer, kind, index). */
-void fl_tfap_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index);
+void fl_ap_tf_component(const fl_transformer *m, int c, int *layer, fl_tf_component *kind, int *index);
 
 /* Floats per example of every node's activation stacked (for mean
  * ablation): per block z [Tq, d], mlp [Tq, d], post [Tq, d_mlp]. */
-size_t fl_tfap_nacts(const fl_transformer *m);
+size_t fl_ap_tf_nacts(const fl_transformer *m);
 /* Mean of the stacked activations over tok[n, ctx] (mean[nacts]). */
-int fl_tfap_mean_acts(fl_transformer *m, const int *tok, int n, float *mean);
+int fl_ap_tf_mean_acts(fl_transformer *m, const int *tok, int n, float *mean);
 
 /* Node scores of n examples, AP or with ig_steps = M > 0 AP-IG (the
  * gradients averaged over block-0 inputs interpolated from e(x') to e(x),
  * attribution.h): scores[n, ncomponents]. tokc[n, ctx]: the corrupted
  * inputs (WITHIN and COUNTERFACTUAL only). target[n]: the class the loss is
  * about. */
-int fl_tfap_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
+int fl_ap_tf_scores(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc, const int *target,
                    int n, float *scores);
 
 /* Per-example loss with one component patched (fl_tf_patch); patch NULL:
  * the clean loss. The quantity node scores estimate. ref[n, n_out]: KL's
  * reference, the clean logits (fl_tf_logits); NULL where the loss is not KL. */
-int fl_tfap_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
+int fl_ap_tf_patched_loss(fl_transformer *m, fl_ap_loss loss, const int *tok, const int *target, const float *ref,
                          int n, const fl_tf_patch *patch, float *losses);
 /* The logits [n, n_out] of tok[n, ctx] (loss_last models). */
 int fl_tf_logits(fl_transformer *m, const int *tok, int n, float *logits);
@@ -70,7 +70,7 @@ void fl_tf_run_embedded(fl_transformer *m, fl_tf_acts *a, const fl_ap_opts *o, f
 /* Real activation patching of every node, the quantity its score
  * estimates to first order: change[n, ncomponents] = L(x with the node set
  * to its corrupted value) - L(x), one patched pass per node. */
-int fl_tfap_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
+int fl_ap_tf_patched_changes(fl_transformer *m, const fl_ap_opts *o, const int *tok, const int *tokc,
                             const int *target, int n, float *change);
 /* Edges: their number, names ("embed->blocks.0.attn.head.1.q", ...), and
  * EAP scores[n, nedges] (WITHIN, COUNTERFACTUAL or ZERO corruption: the upstream

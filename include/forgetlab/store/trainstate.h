@@ -18,29 +18,29 @@
 typedef struct {
     const char *name;
     fl_rng *rng;
-} fl_ts_rng;
+} fl_trainstate_rng;
 
 typedef struct {
     const char *name;
     long *value;
-} fl_ts_long;
+} fl_trainstate_long;
 
 typedef struct {
     const char *name;
     int *data;
     int n;          /* exact values only: |v| < 2^24 (stored as F32) */
-} fl_ts_ints;
+} fl_trainstate_ints;
 
 typedef struct {
     const char *kind;       /* "grok", "pretrain", ...: checked on load */
     const char *config;     /* the configuration text that must match */
     fl_blob *blob;
     long *opt_t;
-    const fl_ts_rng *rngs;
+    const fl_trainstate_rng *rngs;
     int nrngs;
-    const fl_ts_long *longs;
+    const fl_trainstate_long *longs;
     int nlongs;
-    const fl_ts_ints *ints;
+    const fl_trainstate_ints *ints;
     int nints;
 } fl_trainstate;
 

@@ -34,16 +34,16 @@ typedef struct {
     fl_mlp_acts acts;
     float *probs, *logp, *dlogits;   /* [cap_B, V] */
     int cap_B, V;
-} fl_cls_step;
+} fl_classifier_step;
 
-int fl_cls_step_alloc(fl_cls_step *s, const fl_mlp *m, int cap_B);
-void fl_cls_step_free(fl_cls_step *s);
+int fl_classifier_step_alloc(fl_classifier_step *s, const fl_mlp *m, int cap_B);
+void fl_classifier_step_free(fl_classifier_step *s);
 
 /* Forward and backward of the mean cross-entropy of x[B, in] with hard labels
  * y (soft == NULL) or soft targets soft[B, V]. Gradients accumulate into the
  * model's blob (zero them first). Returns the mean loss; NaN or inf is
  * returned as is, for the caller to refuse. */
-float fl_cls_ce_step(fl_mlp *m, fl_cls_step *s, const float *x, const int *y,
+float fl_classifier_ce_step(fl_mlp *m, fl_classifier_step *s, const float *x, const int *y,
                      const float *soft, int B);
 
 /* Returned by training loops (instead of -1) when a run diverged. */
