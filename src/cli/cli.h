@@ -4,6 +4,7 @@
 #define FORGETLAB_CLI_H
 
 #include "forgetlab/io/settings.h"
+#include "forgetlab/report/razor.h"
 #include "forgetlab/report/report.h"
 
 #include <getopt.h>

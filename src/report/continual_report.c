@@ -17,6 +17,7 @@
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/report/plot.h"
 #include "forgetlab/measure/stats.h"
+#include "forgetlab/store/results.h"
 
 #include <math.h>
 #include <stdio.h>

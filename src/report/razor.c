@@ -3,7 +3,7 @@
  * and leave-one-method-out, with intervals over resampled runs and seeds,
  * its Spearman correlation with forgetting: the sign, and its side),
  * frontier.csv and methods.csv (razor_methods.c), the plots and index.html. */
-#include "forgetlab/report/report.h"
+#include "forgetlab/report/razor.h"
 
 #include "forgetlab/core/error.h"
 #include "forgetlab/io/fileio.h"

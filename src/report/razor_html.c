@@ -1,5 +1,6 @@
 /* razor_html.c: the report of a razor study: index.html with the study's
  * figures and tables (the plots themselves come from razor_plots.c). */
+#include "forgetlab/report/razor.h"
 #include "forgetlab/report/report.h"
 
 #include "forgetlab/core/error.h"

@@ -3,7 +3,7 @@
  * at matched new-task accuracy, forgetting on forward KL within the method
  * and against the other methods' curve, and the rank of its weight
  * updates. Every interval resamples whole runs (and seeds) of the study. */
-#include "forgetlab/report/report.h"
+#include "forgetlab/report/razor.h"
 
 #include "forgetlab/core/error.h"
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * forward KL with the pooled quadratic fit; R^2 per predictor with its
  * interval, outcome-side measures apart; circuit stability vs forgetting
  * over its random-split baseline), then index.html. */
-#include "forgetlab/report/report.h"
+#include "forgetlab/report/razor.h"
 
 #include "forgetlab/core/error.h"
 #include "forgetlab/io/fileio.h"
