@@ -236,6 +236,13 @@ static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *di
     return 0;
 }
 
+/* FNV-1a of n bytes: names a teacher's settings and checks a base's file. */
+static uint64_t fnv1a(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
 /* Whether the plan has sft-teacher runs. */
 static int taught_by_another(const lm_plan *p) {
     for (int k = 0; k < p->nmethods; k++)
@@ -264,8 +271,7 @@ static int ensure_teacher(const fl_lmstudy_config *c, const lm_plan *p, int s, i
     cJSON *j = cJSON_CreateObject();
     fl_settings_to_json(j, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, &t);
     char *text = cJSON_PrintUnformatted(j);
-    uint64_t h = 1469598103934665603ull;
-    for (const char *q = text ? text : ""; *q; q++) h = (h ^ (unsigned char)*q) * 1099511628211ull;
+    const uint64_t h = fnv1a(text ? text : "", text ? strlen(text) : 0);
     cJSON_free(text), cJSON_Delete(j);
     snprintf(dir, n, "%s/lm-%s-s%d-grpo-for-s%d-%016llx", cache, c->quick ? "quick" : "default", s + 1, s,
              (unsigned long long)h);
@@ -427,8 +433,7 @@ static int file_hash(const char *base, uint64_t *h) {
     char *model = fl_path_join(base, "model.safetensors"), *data = NULL;
     size_t n = 0;
     int rc = model ? fl_read_file(fl_file_exists(model) ? model : base, &data, &n) : fl_error_set("out of memory");
-    *h = 1469598103934665603ull;
-    for (size_t i = 0; rc == 0 && i < n; i++) *h = (*h ^ (unsigned char)data[i]) * 1099511628211ull;
+    *h = fnv1a(data, rc == 0 ? n : 0);
     free(model), free(data);
     return rc;
 }
