@@ -99,6 +99,8 @@ int fl_analyse_study(const char *dir, const fl_razor_report_opts *opts);
 
 /* `forgetlab study lm ...` (cmd_study_lm.c): argv[0] is "lm". */
 int fl_study_lm_main(int argc, char **argv);
+/* `forgetlab study grok-forget ...` (cmd_study_grokforget.c). */
+int fl_study_grokforget_main(int argc, char **argv);
 /* `forgetlab study continual ...` (cmd_study_continual.c). */
 int fl_study_continual_main(int argc, char **argv);
 

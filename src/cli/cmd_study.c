@@ -64,7 +64,8 @@ static void summary(const char *dir) {
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_study = {"study", "run a whole study: 'study razor' (SFT vs on-policy RL, forgetting, "
-                                 "predictors), 'study lm' (the same on the language model), 'study continual' (task sequences)",
+                                 "predictors), 'study lm' (the same on the language model), 'study continual' (task sequences), "
+                                 "'study grok-forget' (grok a task, then forget it)",
                                  run, HELP};
 
 static int run(int argc, char **argv) {
@@ -79,8 +80,9 @@ static int run(int argc, char **argv) {
     }
     if (argc >= 2 && strcmp(argv[1], "lm") == 0) return fl_study_lm_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "continual") == 0) return fl_study_continual_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "grok-forget") == 0) return fl_study_grokforget_main(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "razor") != 0)
-        return fl_usage_error("study", "expected a study name: razor, lm or continual");
+        return fl_usage_error("study", "expected a study name: razor, lm, continual or grok-forget");
     /* The study name is argv[1]; options follow it. */
     int rc = fl_parse_settings(argc - 1, argv + 1, &fl_cmd_study, FL_STUDY_SETTINGS, FL_STUDY_NSETTINGS, &c, OPTS,
                                handle, &c, NULL, NULL);

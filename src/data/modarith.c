@@ -89,15 +89,24 @@ void fl_modarith_free(fl_modarith *d) {
 static int cmp_int(const void *x, const void *y) { return *(const int *)x - *(const int *)y; }
 
 int fl_modarith_build(fl_modarith *d, int p, const fl_mod_op *ops, int nops, double frac, uint64_t seed) {
+    return fl_modarith_build_reserved(d, p, ops, nops, 0, frac, seed);
+}
+
+int fl_modarith_build_reserved(fl_modarith *d, int p, const fl_mod_op *ops, int nops, int reserved, double frac,
+                               uint64_t seed) {
     memset(d, 0, sizeof *d);
+    if (reserved < 0 || reserved > FL_NOPS)
+        return fl_error_set("between 0 and %d reserved operations (got %d)", FL_NOPS, reserved);
     if (p < 2 || p > 4096 || !fl_is_prime(p)) return fl_error_set("p must be a prime in [2, 4096] (got %d)", p);
     if (nops < 1 || nops > FL_NOPS) return fl_error_set("between 1 and %d operations (got %d)", FL_NOPS, nops);
     if (!(frac > 0.0 && frac < 1.0)) return fl_error_set("the training fraction must be in (0, 1) (got %g)", frac);
     d->p = p;
     d->nops = nops;
     memcpy(d->ops, ops, sizeof(fl_mod_op) * nops);
-    d->ctx = nops == 1 ? 3 : 4;
-    d->vocab = p + 1 + (nops == 1 ? 0 : nops);
+    const int layout_op = nops > 1 || reserved > 0;
+    d->reserved = reserved;
+    d->ctx = layout_op ? 4 : 3;
+    d->vocab = p + 1 + (layout_op ? nops + reserved : 0);
     const size_t cap = (size_t)nops * p * p;
     d->tok = malloc(cap * d->ctx * sizeof(int));
     d->y = malloc(cap * sizeof(int)), d->a = malloc(cap * sizeof(int));
@@ -114,7 +123,7 @@ int fl_modarith_build(fl_modarith *d, int p, const fl_mod_op *ops, int nops, dou
                 int c = fl_mod_apply(ops[k], a, b, p);
                 if (c < 0) continue;
                 int *t = d->tok + (size_t)n * d->ctx;
-                if (nops == 1) {
+                if (!layout_op) {
                     t[0] = a, t[1] = b, t[2] = p;
                 } else {
                     t[0] = a, t[1] = p + 1 + k, t[2] = b, t[3] = p;

@@ -111,3 +111,10 @@ int fl_fourier_losses(const float *logits, const int *a, const int *b, const int
     free(proj), free(z), free(dir), free(coef), free(mean);
     return 0;
 }
+
+double fl_fourier_key_share(const double *norms, int p, const int *key, int nkey) {
+    double all = 0, kept = 0;
+    for (int k = 1; k <= p / 2; k++) all += norms[k] * norms[k];
+    for (int i = 0; i < nkey; i++) kept += norms[key[i]] * norms[key[i]];
+    return all > 0 ? kept / all : NAN;
+}

@@ -111,3 +111,13 @@ int fl_mod_cs(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int 
     fl_mod_examples_free(&ex);
     return rc;
 }
+
+int fl_mod_cs_grok(fl_transformer *m, const fl_modarith *d, int per, uint64_t seed, fl_cs_stats st[2]) {
+    const fl_ap_opts o = {.loss = FL_AP_LOSS_KL, .corrupt = FL_AP_CORRUPT_WITHIN, .ig_steps = 5};
+    for (int g = 0; g < 2; g++) {
+        const fl_mod_subtasks sub = {.kind = g ? FL_MOD_SUB_BY_ANSWER : FL_MOD_SUB_BY_A, .k = d->p, .per = per,
+                                     .seed = seed, .corrupt = o.corrupt};
+        if (fl_mod_cs(m, d, &o, 0, &sub, FL_MOD_CS_DRAWS, &st[g])) return fl_error_wrap("%s", g ? "by-answer" : "by-a");
+    }
+    return 0;
+}

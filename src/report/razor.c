@@ -27,17 +27,24 @@ static const char *const PREDICTORS[] = {
     /* the language model's: the sequence KL's Monte-Carlo estimates, on
      * training prompts, and its chain-rule parts */
     "forward_kl_new_mc", "forward_kl_new_token", "forward_kl_prior_mc", "forward_kl_new_train", "kl_outcome",
-    "kl_within_correct", "kl_within_wrong"};
+    "kl_within_correct", "kl_within_wrong",
+    /* the grok-forget study's: a + b's circuit (stability by a and by answer,
+     * the base's key frequencies' share of the embedding, the losses with
+     * only them kept or removed) */
+    "cs_by_a", "cs_by_answer", "fourier_share", "restricted_loss", "excluded_loss"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 
 /* Which side of the outcome a predictor is measured on: the prior task's
- * test images (the outcome's own data: the _prior divergences and the
- * circuit measures on Fashion classes) or not. */
+ * test data (the outcome's own: the _prior divergences, the circuit
+ * measures on Fashion classes or on a + b's equations) or not (the new
+ * task's inputs, or the weights alone, as the Fourier share is). */
 static const char *predictor_side(const char *name) {
     const size_t n = strlen(name);
     const int prior = n > 6 && (strcmp(name + n - 6, "_prior") == 0 || strstr(name, "_prior_"));
-    return prior || strncmp(name, "circuit_", 8) == 0 ? "outcome" : "new";
+    const int circuit = strncmp(name, "circuit_", 8) == 0 || strncmp(name, "cs_", 3) == 0 ||
+                        strcmp(name, "restricted_loss") == 0 || strcmp(name, "excluded_loss") == 0;
+    return prior || circuit ? "outcome" : "new";
 }
 
 /* A field's values over the points; NaN where the study has no such field. */
@@ -164,7 +171,7 @@ out:
 static int regime_and_lrs(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
     const int fn = fl_points_field(p, a->kind->new_field), fb = fl_points_field(p, a->kind->new_base_field);
-    const int fp = fl_points_field(p, "prior_acc");
+    const int fp = fl_points_field(p, a->kind->prior_field);
     a->regime = malloc((size_t)(p->n > 0 ? p->n : 1)), a->lr_group = malloc(sizeof(int) * (size_t)(p->n > 0 ? p->n : 1));
     if (!a->regime || !a->lr_group) return fl_error_set("out of memory");
     a->nlrs = 0;
@@ -369,6 +376,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
     if (fl_razor_predictors(a)) goto out;
     if (write_tables(dir, a)) goto out;
     if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
+    if (strcmp(a->kind->kind, "grok-forget") == 0 && fl_gf_life_plots(dir, &db)) goto out;
     int diverged = 0;
     if (out) print_summary(a, out);
     if (out && fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)

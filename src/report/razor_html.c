@@ -41,7 +41,8 @@ static const fl_study_kind KINDS[] = {
      "ParityMNIST.",
      "new-task accuracy (ParityMNIST)", "prior-task accuracy (FashionMNIST)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
-     "circuit stability (mean Spearman across Fashion classes)", "sft1", RAZOR_ORDER, 8, "paper (ParityMNIST)", 0},
+     "circuit stability (mean Spearman across Fashion classes)", "sft1", RAZOR_ORDER, 8, "paper (ParityMNIST)", 0,
+     "prior_acc", "prior_acc_base", "circuit_stability", "circuit_stability_random"},
     {"lm", "new_acc_sampled", "new_acc_sampled_base", "RL's Razor on the language model: forgetting and its predictors",
      "Forgetting = the base's mean exact match over the prior skills (add, reverse, sort, count) minus the "
      "fine-tuned model's; new task: word completion, success of samples at temperature 1 on the held-out "
@@ -49,7 +50,16 @@ static const fl_study_kind KINDS[] = {
      "new-task success (word completion, sampled at temperature 1)", "prior skills (mean exact match)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) along the base's completions (nats per sequence)",
      "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 11,
-     "paper (LLMs: forward KL 0.71)", 1},
+     "paper (LLMs: forward KL 0.71)", 1, "prior_acc", "prior_acc_base", "circuit_stability",
+     "circuit_stability_random"},
+    {"grok-forget", "new_acc", "new_acc_base", "Grok, then forget: one model's whole life",
+     "Forgetting = the grokked base's accuracy on a + b mod p (held-out pairs) minus the fine-tuned model's; new "
+     "task: a - b or b - a mod p (either is correct), asked with its own operation token (argmax accuracy on "
+     "held-out pairs).",
+     "new-task accuracy (a - b or b - a)", "old-task accuracy (a + b mod p)",
+     "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on the new task's held-out inputs",
+     "circuit stability of a + b by a (mean Spearman across a = 0..p-1)", "sft1", RAZOR_ORDER, 6,
+     "paper (ParityMNIST)", 0, "old_acc", "old_acc_base", "cs_by_a", "cs_by_a_random"},
 };
 
 const fl_study_kind *fl_study_kind_get(const char *kind) {

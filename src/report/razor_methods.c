@@ -181,7 +181,7 @@ static void spread_levels(fl_razor_analysis *a, const double *na, int fb) {
 
 int fl_razor_methods(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int n = p->n, fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, "prior_acc");
+    const int n = p->n, fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, a->kind->prior_field);
     const int fb = fl_points_field(p, a->kind->new_base_field);
     const int fk = fl_points_field(p, "forward_kl_new"), ff = fl_points_field(p, "forgetting");
     char names[FL_MAX_METHODS][32];

@@ -37,8 +37,9 @@ static int save(const fl_plot *pl, const char *dir, const char *name) {
 
 /* The highest prior-task accuracy of the base models (one per seed): no
  * drawn curve rises above it. */
-static double base_prior(const fl_points *p) {
-    const int fb = fl_points_field(p, "prior_acc_base");
+static double base_prior(const fl_razor_analysis *a) {
+    const fl_points *p = &a->pts;
+    const int fb = fl_points_field(p, a->kind->prior_base_field);
     double top = -INFINITY;
     for (int i = 0; i < p->n; i++) top = fmax(top, p->vals[i][fb]);
     return top;
@@ -50,9 +51,9 @@ static double base_prior(const fl_points *p) {
  * models (one per seed) as their own marks. */
 static int plot_frontier(const char *dir, const fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
-    const int fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, "prior_acc");
-    const int bn = fl_points_field(p, a->kind->new_base_field), bp = fl_points_field(p, "prior_acc_base");
-    const double top = base_prior(p);
+    const int fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, a->kind->prior_field);
+    const int bn = fl_points_field(p, a->kind->new_base_field), bp = fl_points_field(p, a->kind->prior_base_field);
+    const double top = base_prior(a);
     double *x = malloc((size_t)p->n * sizeof(double)), *y = malloc((size_t)p->n * sizeof(double));
     int total = 1, coff = 0;
     for (int m = 0; m < a->nmeth; m++) total += a->meth[m].m;
@@ -168,8 +169,8 @@ static int cmp_by_x(const void *a, const void *b) {
 static int plot_cs(const char *dir, const fl_razor_analysis *a) {
     enum { BINS = 10 };
     const fl_points *p = &a->pts;
-    const int ff = fl_points_field(p, "forgetting"), fc = fl_points_field(p, "circuit_stability");
-    const int fr = fl_points_field(p, "circuit_stability_random");
+    const int ff = fl_points_field(p, "forgetting"), fc = fl_points_field(p, a->kind->cs_field);
+    const int fr = fl_points_field(p, a->kind->cs_random_field);
     if (ff < 0 || fc < 0 || fr < 0 || p->n < 2 * BINS) return 0;
     double *x = malloc(sizeof(double) * p->n), *y = malloc(sizeof(double) * p->n);
     double (*pair)[2] = malloc(sizeof(double[2]) * p->n), *v = malloc(sizeof(double) * p->n);

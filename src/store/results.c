@@ -475,15 +475,26 @@ int fl_points_field(const fl_points *p, const char *name) {
     return -1;
 }
 
+/* A study with phases before its runs (a grok-forget study's grokking)
+ * records the method that marks their rows as "phase_method": they are
+ * exported with phase = that name beside "finetune", and left out of the
+ * points the fits read (they are no fine-tuned checkpoints). "" if none. */
+static int phase_method(fl_results *r, char *buf, size_t n) {
+    int found = 0;
+    return fl_results_get_meta(r, "phase_method", buf, n, &found);
+}
+
 int fl_results_points(fl_results *r, fl_points *out) {
     memset(out, 0, sizeof *out);
-    char cols[4096], sql[8192];
+    char cols[4096], sql[8192], phase[32], where[96] = "";
+    if (phase_method(r, phase, sizeof phase)) return -1;
+    if (phase[0]) sqlite3_snprintf(sizeof where, where, " WHERE method != %Q", phase);
     field_columns(r, cols, sizeof cols, "");
     out->nf = r->nfields;
     out->fields = calloc((size_t)(r->nfields > 0 ? r->nfields : 1), sizeof *out->fields);
     if (!out->fields) return fl_error_set("out of memory");
     for (int i = 0; i < r->nfields; i++) snprintf(out->fields[i], sizeof out->fields[i], "%s", r->fields[i]);
-    snprintf(sql, sizeof sql, "SELECT run_id, seed, method, lr%s FROM checkpoints ORDER BY run_id, idx", cols);
+    snprintf(sql, sizeof sql, "SELECT run_id, seed, method, lr%s FROM checkpoints%s ORDER BY run_id, idx", cols, where);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
     char (*ids)[128] = NULL;
@@ -544,11 +555,15 @@ static void put_field(fl_afile *f, int i, const char *v) {
 }
 
 int fl_results_export_csv(fl_results *r, const char *path) {
-    char cols[4096], sql[8192];
+    char cols[4096], sql[8192], phase[32], lead[128] = "";
+    if (phase_method(r, phase, sizeof phase)) return -1;
+    if (phase[0])
+        sqlite3_snprintf(sizeof lead, lead, "CASE WHEN method = %Q THEN %Q ELSE 'finetune' END AS phase, ", phase,
+                         phase);
     field_columns(r, cols, sizeof cols, "");
     snprintf(sql, sizeof sql,
-             "SELECT run_id, method, lr, schedule, epochs, seed, idx, step, epoch%s FROM checkpoints"
-             " ORDER BY method, lr, schedule, epochs, seed, idx", cols);
+             "SELECT %srun_id, method, lr, schedule, epochs, seed, idx, step, epoch%s FROM checkpoints"
+             " ORDER BY method, lr, schedule, epochs, seed, idx", lead, cols);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(r, "query");
     fl_afile f;

@@ -10,6 +10,7 @@
 #include "forgetlab/core/error.h"
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/measure/fourier.h"
+#include "forgetlab/measure/grokforget_measure.h"
 #include "forgetlab/nn/layers.h"
 #include "forgetlab/optim/optim.h"
 #include "forgetlab/core/progress.h"
@@ -30,7 +31,6 @@
 #define MEMORIZED_ACC 0.99
 #define GROKKED_ACC 0.95
 #define EVAL_CHUNK 4096
-#define CS_BASELINE_DRAWS 20
 
 void fl_grok_defaults(fl_grok_config *c) {
     memset(c, 0, sizeof *c);
@@ -92,6 +92,15 @@ const fl_setting FL_GROK_SETTINGS[] = {
     {"op", FL_SET_CUSTOM, F(ops), 0, 0, "OPS",
      "+, -, *, /, x2+y2, x2+xy+y2, x3+xy, or several separated by commas (then an operation token is added)", "ops",
      parse_ops, format_ops},
+    /* Recorded only when set (make_config), so models made before it keep their identity. */
+    {"reserve-ops", FL_SET_INT, F(reserve_ops), 0, FL_NOPS, "N",
+     "operation tokens kept in the vocabulary, never trained, for tasks asked later (the [a, op, b, =] layout)", NULL,
+     NULL, NULL},
+    {"intro-new", FL_SET_INT, F(intro_new), 0, 1 << 24, "N",
+     "also train on N training pairs asked the new task (the first reserved token; c = a - b or b - a mod p) "
+     "towards the uniform distribution over its correct answers, as the razor study's base sees a little of its "
+     "new task",
+     NULL, NULL, NULL},
     {"frac", FL_SET_DOUBLE, F(frac), 1e-9, 1 - 1e-9, "X", "training fraction of all equations, in (0, 1)", "frac",
      NULL, NULL},
     {"layers", FL_SET_INT, F(layers), 1, FL_TF_MAX_LAYERS, "N", "transformer blocks", "layers", NULL, NULL},
@@ -137,6 +146,7 @@ const int FL_GROK_NSETTINGS = (int)(sizeof FL_GROK_SETTINGS / sizeof *FL_GROK_SE
 int fl_grok_preset(fl_grok_config *c, const char *name) {
     uint64_t seed = c->seed;
     int threads = c->threads, progress = c->progress, snapshot_every = c->snapshot_every, overwrite = c->overwrite;
+    const int reserve_ops = c->reserve_ops, intro_new = c->intro_new;
     if (strcmp(name, "nanda") == 0) {
         fl_grok_defaults(c);
     } else if (strcmp(name, "quick") == 0) {
@@ -163,7 +173,7 @@ int fl_grok_preset(fl_grok_config *c, const char *name) {
         return fl_error_set("unknown preset '%s' (expected nanda, quick or tiny)", name);
     }
     c->seed = seed, c->threads = threads, c->progress = progress, c->snapshot_every = snapshot_every;
-    c->overwrite = overwrite;
+    c->overwrite = overwrite, c->reserve_ops = reserve_ops, c->intro_new = intro_new;
     return 0;
 }
 
@@ -177,6 +187,8 @@ typedef struct {
     fl_rng order;             /* minibatch order (FL_STREAM_DATA) */
     int cap;                  /* rows of acts and of the loss buffers */
     int *btok, *by, *perm;    /* the batch's tokens and labels; the epoch's order */
+    int n_fit;                /* rows trained on: the training equations, then the intro rows */
+    int *intro_tok, *intro_y; /* [intro_new, ctx], [intro_new]: the new task's training rows */
     float *probs, *logp, *dlogits;
     float *logits_all;        /* [n, p] from the last evaluation */
     unsigned char *is_train;  /* [n] */
@@ -187,33 +199,61 @@ typedef struct {
 
 /* Training loss of one batch: forward, cross-entropy at the last position,
  * backward into the blob's (zeroed) grads. */
+/* A batch with intro rows (label -1 - e for equation e: the uniform
+ * distribution over the new task's correct answers for its a and b)
+ * beside ordinary ones (one-hot): the mean cross-entropy against those
+ * targets, its logit gradient into dlogits. */
+static float soft_ce(run *r, int B) {
+    const fl_modarith *d = &r->d;
+    const int V = d->p;
+    double loss = 0;
+    for (int i = 0; i < B; i++) {
+        const float *lp = r->logp + (size_t)i * V, *pr = r->probs + (size_t)i * V;
+        float *dz = r->dlogits + (size_t)i * V;
+        const int y = r->by[i], e = y < 0 ? -1 - y : -1;
+        const float w = e >= 0 ? 1.0f / (float)(d->a[e] == d->b[e] ? 1 : 2) : 1.0f;
+        for (int v = 0; v < V; v++) {
+            const float t = e >= 0 ? (fl_gf_correct(d->a[e], d->b[e], v, V) ? w : 0.0f) : (v == y ? 1.0f : 0.0f);
+            loss -= (double)t * lp[v];
+            dz[v] = (pr[v] - t) / (float)B;
+        }
+    }
+    return (float)(loss / B);
+}
+
 static float batch_step(run *r, int B, int *correct) {
     const int V = r->d.p;
     const float *z = fl_tf_forward(&r->m, &r->acts, r->btok, B);
     fl_softmax_forward(r->probs, z, B, V);
     fl_log_softmax_forward(r->logp, z, B, V);
-    float loss = fl_crossentropy_forward(NULL, r->logp, r->by, B, V);
-    int *pred = r->perm + r->d.n_train; /* scratch past the order */
+    int soft = 0;
+    for (int i = 0; i < B; i++) soft |= r->by[i] < 0;
+    float loss = soft ? soft_ce(r, B) : fl_crossentropy_forward(NULL, r->logp, r->by, B, V);
+    int *pred = r->perm + r->n_fit; /* scratch past the order */
     fl_argmax_rows(pred, z, B, V);
     for (int i = 0; i < B; i++) *correct += pred[i] == r->by[i];
-    memset(r->dlogits, 0, sizeof(float) * B * V);
-    fl_crossentropy_backward(r->dlogits, r->probs, r->by, B, V, 1.0f / B);
+    if (!soft) {
+        memset(r->dlogits, 0, sizeof(float) * B * V);
+        fl_crossentropy_backward(r->dlogits, r->probs, r->by, B, V, 1.0f / B);
+    }
     fl_tf_backward(&r->m, &r->acts, r->dlogits);
     return loss;
 }
 
+/* Rows idx[0..B): an equation index, or d.n + k for intro row k. */
 static void gather_batch(run *r, const int *idx, int B) {
-    const int T = r->d.ctx;
+    const int T = r->d.ctx, n = r->d.n;
     for (int i = 0; i < B; i++) {
-        memcpy(r->btok + (size_t)i * T, r->d.tok + (size_t)idx[i] * T, sizeof(int) * T);
-        r->by[i] = r->d.y[idx[i]];
+        const int *src = idx[i] < n ? r->d.tok + (size_t)idx[i] * T : r->intro_tok + (size_t)(idx[i] - n) * T;
+        memcpy(r->btok + (size_t)i * T, src, sizeof(int) * T);
+        r->by[i] = idx[i] < n ? r->d.y[idx[i]] : r->intro_y[idx[i] - n];
     }
 }
 
 /* One epoch: a full-batch step, or minibatches in a fresh order. */
 static int train_epoch(run *r, long *step, float *loss_out) {
     const fl_grok_config *c = r->c;
-    const int n = r->d.n_train, B = c->batch > 0 && c->batch < n ? c->batch : n;
+    const int n = r->n_fit, B = c->batch > 0 && c->batch < n ? c->batch : n;
     if (B < n) fl_rng_shuffle(&r->order, r->perm, n);
     double loss_sum = 0;
     int correct = 0;
@@ -274,20 +314,16 @@ static int fourier_sign(const fl_modarith *d) {
 }
 
 /* Circuit stability across the subtasks "a = 0..p-1" and "answer = 0..p-1"
- * with the default probe (KL from the clean output, AP-IG with 5 steps,
- * another equation of the same subtask as the corruption), each with its
- * random-split baseline, on the same draws at every measurement: at most
- * cs_examples equations per subtask, from all equations, train and test. */
+ * (fl_mod_cs_grok), each with its random-split baseline, on the same draws
+ * at every measurement: at most cs_examples equations per subtask, from
+ * all equations, train and test. */
 static int log_cs(run *r, cJSON *j) {
     static const char *const NAME[2] = {"cs_by_a", "cs_by_answer"};
-    fl_ap_opts o = {.loss = FL_AP_LOSS_KL, .corrupt = FL_AP_CORRUPT_WITHIN, .ig_steps = 5};
+    fl_cs_stats st[2];
+    if (fl_mod_cs_grok(&r->m, &r->d, r->c->cs_examples, r->c->seed, st)) return -1;
     for (int g = 0; g < 2; g++) {
-        fl_mod_subtasks sub = {.kind = g ? FL_MOD_SUB_BY_ANSWER : FL_MOD_SUB_BY_A, .k = r->d.p,
-                               .per = r->c->cs_examples, .seed = r->c->seed, .corrupt = o.corrupt};
-        fl_cs_stats st;
-        if (fl_mod_cs(&r->m, &r->d, &o, 0, &sub, CS_BASELINE_DRAWS, &st)) return fl_error_wrap("%s", NAME[g]);
         char key[48];
-        const double v[4] = {st.cs, st.random.mean, st.random.lo, st.random.hi};
+        const double v[4] = {st[g].cs, st[g].random.mean, st[g].random.lo, st[g].random.hi};
         static const char *const SUFFIX[4] = {"", "_random", "_random_lo", "_random_hi"};
         for (int i = 0; i < 4; i++) {
             snprintf(key, sizeof key, "%s%s", NAME[g], SUFFIX[i]);
@@ -328,6 +364,7 @@ static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double 
         }
         fl_fourier_embed_norms(fl_blob_param(&r->m.blob, r->m.wte), p, c->d_model, norms);
         nkey = fl_fourier_key_freqs(norms, p, c->key_freqs < 64 ? c->key_freqs : 64, key);
+        cJSON_AddNumberToObject(j, "fourier_share", fl_fourier_key_share(norms, p, key, nkey));
         free(norms);
         if (fl_fourier_losses(r->logits_all, r->d.a, r->d.b, r->d.y, r->is_train, r->d.n, p, sign, key, nkey, &rl,
                               &el) == 0) {
@@ -351,6 +388,8 @@ static cJSON *make_config(const fl_grok_config *c, const fl_modarith *d) {
     cJSON_AddNumberToObject(j, "p", c->p);
     fl_settings_to_json(j, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, c);
     /* What no option sets, or sets only in part. */
+    if (c->reserve_ops > 0) cJSON_AddNumberToObject(j, "reserve_ops", c->reserve_ops);
+    if (c->intro_new > 0) cJSON_AddNumberToObject(j, "intro_new", c->intro_new);
     cJSON_AddNumberToObject(j, "n_train", d->n_train);
     cJSON_AddNumberToObject(j, "n_test", d->n_test);
     cJSON_AddStringToObject(j, "optimizer", "adamw");
@@ -371,19 +410,49 @@ static void run_free(run *r) {
     fl_tf_acts_free(&r->acts);
     fl_tf_free(&r->m);
     free(r->btok), free(r->by), free(r->perm), free(r->probs), free(r->logp), free(r->dlogits);
-    free(r->logits_all), free(r->is_train);
+    free(r->logits_all), free(r->is_train), free(r->intro_tok), free(r->intro_y);
+}
+
+/* The intro rows: intro_new training pairs (a seeded shuffle of the
+ * labels stream) asked the new task, each with the uniform distribution
+ * over its correct answers as the target (label -1 - equation). */
+static int intro_rows(run *r, const fl_grok_config *c) {
+    const fl_modarith *d = &r->d;
+    const int n = c->intro_new, T = d->ctx;
+    if (n > d->n_train) return fl_error_set("--intro-new %d: more than the %d training pairs", n, d->n_train);
+    if (d->reserved < 1 || d->nops != 1 || d->ops[0] != FL_OP_ADD)
+        return fl_error_set("--intro-new needs --op + and --reserve-ops 1 or more (the new task's token)");
+    int *pick = malloc(sizeof(int) * d->n_train);
+    r->intro_tok = malloc(sizeof(int) * n * T), r->intro_y = malloc(sizeof(int) * n);
+    if (!pick || !r->intro_tok || !r->intro_y) {
+        free(pick);
+        return fl_error_set("out of memory");
+    }
+    memcpy(pick, d->train, sizeof(int) * d->n_train);
+    fl_rng rng;
+    fl_rng_init(&rng, c->seed, FL_STREAM_LABELS);
+    fl_rng_shuffle(&rng, pick, d->n_train);
+    for (int k = 0; k < n; k++) {
+        const int e = pick[k];
+        memcpy(r->intro_tok + (size_t)k * T, d->tok + (size_t)e * T, sizeof(int) * T);
+        r->intro_tok[(size_t)k * T + 1] = fl_modarith_op_token(d, d->nops);
+        r->intro_y[k] = -1 - e;
+    }
+    free(pick);
+    return 0;
 }
 
 static int run_alloc(run *r, const fl_grok_config *c) {
     memset(r, 0, sizeof *r);
     r->c = c;
     r->memorized = r->grokked = -1;
-    if (fl_modarith_build(&r->d, c->p, c->ops.op, c->ops.n, c->frac, c->seed)) return -1;
+    if (fl_modarith_build_reserved(&r->d, c->p, c->ops.op, c->ops.n, c->reserve_ops, c->frac, c->seed)) return -1;
     fl_tf_config tc = {.vocab = r->d.vocab, .n_out = r->d.p, .ctx = r->d.ctx, .n_layers = c->layers,
                        .d_model = c->d_model, .n_heads = c->heads, .d_mlp = c->d_mlp, .act = c->act,
                        .layernorm = c->layernorm, .loss_last = 1};
     if (fl_tf_create(&r->m, &tc)) return -1;
-    const int n = r->d.n_train, B = c->batch > 0 && c->batch < n ? c->batch : n;
+    if (c->intro_new > 0 && intro_rows(r, c)) return -1;
+    const int n = r->n_fit = r->d.n_train + c->intro_new, B = c->batch > 0 && c->batch < n ? c->batch : n;
     r->cap = B > EVAL_CHUNK ? B : (r->d.n < EVAL_CHUNK ? r->d.n : EVAL_CHUNK);
     if (fl_tf_acts_alloc(&r->acts, &r->m, r->cap)) return -1;
     const size_t V = (size_t)r->d.p;
@@ -397,7 +466,8 @@ static int run_alloc(run *r, const fl_grok_config *c) {
     r->is_train = calloc((size_t)r->d.n, 1);
     if (!r->btok || !r->by || !r->perm || !r->probs || !r->logp || !r->dlogits || !r->logits_all || !r->is_train)
         return fl_error_set("out of memory for a batch of %d", B);
-    for (int i = 0; i < n; i++) r->is_train[r->d.train[i]] = 1, r->perm[i] = r->d.train[i];
+    for (int i = 0; i < r->d.n_train; i++) r->is_train[r->d.train[i]] = 1, r->perm[i] = r->d.train[i];
+    for (int k = 0; k < c->intro_new; k++) r->perm[r->d.n_train + k] = r->d.n + k;
     fl_rng init;
     fl_rng_init(&init, c->seed, FL_STREAM_INIT);
     fl_tf_init(&r->m, c->init, &init);
@@ -464,7 +534,9 @@ int fl_grok_dataset(const char *model, const char *cfg_text, fl_modarith *d) {
         fl_error_wrap("%s", model);
         goto out;
     }
-    rc = fl_modarith_build(d, c.p, c.ops.op, c.ops.n, c.frac, c.seed);
+    const cJSON *res = cJSON_GetObjectItem(cfg, "reserve_ops");
+    c.reserve_ops = cJSON_IsNumber(res) ? res->valueint : 0;
+    rc = fl_modarith_build_reserved(d, c.p, c.ops.op, c.ops.n, c.reserve_ops, c.frac, c.seed);
     if (rc) fl_error_wrap("%s", model);
 out:
     cJSON_Delete(cfg);

@@ -81,6 +81,14 @@ int study_grid_parse(const char *grid, fl_razor_config *c);
 /* The methods of the sweep phase: c's, or the whole STUDY_SWEEP. */
 const fl_ft_method *study_methods(const fl_razor_config *c, int *n);
 
+/* A run directory's measured checkpoints (the lines of its metrics.jsonl
+ * that hold the key `marker`) and final figures (summary.json, with its
+ * wall_time_s, train_s and measure_s) into db, in one transaction. Field i
+ * of db (names, nf <= FL_POINTS_MAX_FIELDS) is read from key src[i] (src
+ * NULL or src[i] NULL: names[i]); a key a line lacks is NaN. */
+int study_commit_jsonl(fl_results *db, const fl_run_key *key, const char *id, const char *dir,
+                       const char *const *names, const char *const *src, int nf, const char *marker);
+
 /* One measured checkpoint of a run. */
 typedef struct {
     int idx;
@@ -190,5 +198,28 @@ typedef struct {
 int study_mpi_jobs(const study_world *w, const study_jobs *j);
 /* The razor sweep's runs that way. */
 int study_mpi_sweep(const study_world *w, sweep *sw);
+
+/* A phase of runs that are their own commands (the language-model and
+ * grok-forget studies): rank 0 (or the only process) lists the plan
+ * indices not yet in the database (of the shard, when shard_count > 1)
+ * into todo (room for nplan), then worker processes (jobs concurrent, of
+ * the cores of --threads) or the MPI ranks train them, each with
+ * run_threads threads; each finished run is recorded at once: commit
+ * writes its rows, a divergence is marked as such.
+ *   id, key:  plan index i's run id and key
+ *   train:    trains it: 0, FL_DIVERGED, or -1 (error set)
+ *   commit:   writes the finished run's rows (rank 0) */
+typedef struct {
+    const char *db_path, *label;
+    int nplan, shard_index, shard_count;
+    int jobs, threads, run_threads, progress;
+    const char *(*id)(void *ctx, int i);
+    const fl_run_key *(*key)(void *ctx, int i);
+    int (*train)(void *ctx, int i);
+    int (*commit)(void *ctx, fl_results *db, int i);
+    void *ctx;
+    int *todo, ntodo;
+} study_cmd_phase;
+int study_cmd_phase_run(const study_world *w, study_cmd_phase *ph);
 
 #endif

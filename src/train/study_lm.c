@@ -125,7 +125,7 @@ typedef struct {
     int nlrs;
     lm_run *runs;
     int n;
-    int *todo, ntodo;
+    int *todo;               /* room for the phase's plan indices to do */
     char db[4096];
     int run_threads;
 } lm_plan;
@@ -300,132 +300,27 @@ static void add_run(lm_plan *p, fl_lmft_method m, double lr, int s, const char *
 }
 
 /* The run's measured checkpoints (metrics.jsonl lines with new_acc) and
- * final figures (summary.json) into the database, in one transaction. */
+ * final figures into the database. */
 static int commit_run(fl_results *db, const lm_run *r) {
     const char *names[FL_LM_NFIELDS];
     fl_lm_measurement dummy = {0};
     fl_lm_measurement_fields(&dummy, names, NULL);
-    char *mpath = fl_path_join(r->dir, "metrics.jsonl"), *spath = fl_path_join(r->dir, "summary.json"), *text = NULL;
-    cJSON *sum = NULL;
-    size_t len = 0;
-    int rc = mpath && spath ? 0 : fl_error_set("out of memory");
-    if (rc == 0) rc = fl_read_file(mpath, &text, &len);
-    if (rc == 0) rc = fl_json_read_file(spath, &sum);
-    if (rc == 0) rc = fl_results_begin(db);
-    if (rc == 0) rc = fl_results_begin_run(db, r->id);
-    double vals[FL_LM_NFIELDS];
-    int idx = 0;
-    for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line && rc == 0;
-         line = strtok_r(NULL, "\n", &save)) {
-        cJSON *j = cJSON_Parse(line);
-        if (j && cJSON_GetObjectItemCaseSensitive(j, "new_acc")) {
-            for (int i = 0; i < FL_LM_NFIELDS; i++) {
-                const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, names[i]);
-                vals[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-            }
-            const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "step"), *ep = cJSON_GetObjectItemCaseSensitive(j, "epoch");
-            rc = fl_results_add_checkpoint_vals(db, &r->key, r->id, idx++, st ? (long)st->valuedouble : 0,
-                                                ep ? ep->valuedouble : NAN, vals);
-        }
-        cJSON_Delete(j);
-    }
-    for (int i = 0; i < FL_LM_NFIELDS && rc == 0; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, names[i]);
-        vals[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    }
-    const char *tk[3] = {"wall_time_s", "train_s", "measure_s"};
-    double times[5] = {NAN, NAN, NAN, 0, NAN};
-    for (int i = 0; i < 3 && sum; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, tk[i]);
-        times[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    }
-    if (rc == 0) rc = fl_results_finish_run_vals(db, &r->key, r->id, vals, times, NULL);
-    if (rc == 0) rc = fl_results_commit(db);
-    else if (db->db) fl_results_rollback(db);
-    free(mpath), free(spath), free(text);
-    cJSON_Delete(sum);
-    return rc;
+    return study_commit_jsonl(db, &r->key, r->id, r->dir, names, NULL, FL_LM_NFIELDS, "new_acc");
 }
 
-/* Runs plan index i into its directory (trained, or resumed): 0, the
- * run's FL_DIVERGED, or -1 (error set). */
-static int train_run(const lm_plan *p, int i) {
-    const int rc = fl_lmft_run(&p->runs[i].ft, p->runs[i].dir);
-    return rc == FL_DIVERGED ? rc : rc ? fl_error_wrap("run %s", p->runs[i].id) : 0;
-}
-
-/* A trained run into the database: its rows, or its divergence. */
-static int record_run(fl_results *db, const lm_plan *p, int i, int status, const char *error) {
-    const lm_run *r = &p->runs[i];
-    if (status == FL_DIVERGED) return fl_results_mark_diverged(db, &r->key, r->id, error);
-    return status ? fl_error_set("%s", error) : commit_run(db, r);
-}
-
-/* Job k of the pool: the plan's run todo[k], trained, then written. */
-static int run_job(void *ctx, int k, fl_results *db) {
+/* The phase's callbacks (study_cmd_phase). */
+static const char *plan_id(void *ctx, int i) { return ((const lm_plan *)ctx)->runs[i].id; }
+static const fl_run_key *plan_key(void *ctx, int i) { return &((const lm_plan *)ctx)->runs[i].key; }
+static int plan_train(void *ctx, int i) {
     const lm_plan *p = ctx;
-    int done = 0;
-    if (fl_results_run_done(db, p->runs[p->todo[k]].id, &done)) return -1;
-    if (done) return 0;
-    const int rc = train_run(p, p->todo[k]);
-    char error[512];
-    snprintf(error, sizeof error, "%s", rc ? fl_error_msg() : ""); /* record_run may set the error anew */
-    return record_run(db, p, p->todo[k], rc, error);
+    return fl_lmft_run(&p->runs[i].ft, p->runs[i].dir);
 }
-
-/* The same over MPI ranks: a run's outcome travels to rank 0 as its plan
- * index, status and error; its files are on the shared file system. */
-typedef struct {
-    int i, status;
-    char error[512];
-} lm_outcome;
-
-static int mpi_run(void *ctx, int i, void **out, size_t *n) {
-    lm_outcome *o = calloc(1, sizeof *o);
-    if (!o) return fl_error_set("out of memory");
-    o->i = i, o->status = train_run(ctx, i);
-    snprintf(o->error, sizeof o->error, "%s", o->status ? fl_error_msg() : "");
-    *out = o, *n = sizeof *o;
-    return o->status && o->status != FL_DIVERGED ? 1 : 0;
-}
-
-static int mpi_commit(void *ctx, fl_results *db, const void *buf, size_t n, int *ckpts) {
-    const lm_plan *p = ctx;
-    lm_outcome o;
-    if (n != sizeof o) return fl_error_set("a run's outcome of %zu bytes, not %zu", n, sizeof o);
-    memcpy(&o, buf, sizeof o);
-    o.error[sizeof o.error - 1] = '\0';
-    if (o.i < 0 || o.i >= p->n) return fl_error_set("an outcome of run %d, not in the plan", o.i);
-    *ckpts = 0;
-    return record_run(db, p, o.i, o.status, o.error);
-}
+static int plan_commit(void *ctx, fl_results *db, int i) { return commit_run(db, &((const lm_plan *)ctx)->runs[i]); }
 
 static int run_phase(const study_world *w, lm_plan *p, const char *label) {
-    int rc = 0;
-    p->ntodo = 0;
-    if (w->rank == 0) {
-        fl_results db;
-        if (fl_results_open_any(&db, p->db)) return -1;
-        for (int i = 0; i < p->n && rc == 0; i++) {
-            int done = 0;
-            if (p->c->shard_count > 1 && i % p->c->shard_count != p->c->shard_index - 1) continue;
-            rc = fl_results_run_done(&db, p->runs[i].id, &done);
-            if (rc == 0 && !done) p->todo[p->ntodo++] = i;
-        }
-        fl_results_close(&db);
-        if (rc) return -1;
-    }
-    if (w->size > 1) {
-        const study_jobs j = {p->db, label, p->n, p->todo, p->ntodo, p->run_threads, p->c->progress, mpi_run,
-                              mpi_commit, p};
-        rc = study_mpi_jobs(w, &j);
-        /* Every rank waits for rank 0 to have written the phase. */
-        return study_mpi_share(w, rc ? -1 : 0) < 0 || rc ? -1 : 0;
-    }
-    const int cores = p->c->threads > 0 ? p->c->threads : fl_cpu_count();
-    const study_pool pool = {p->db, p->ntodo, p->c->jobs > 0 ? p->c->jobs : cores, p->run_threads, p->c->progress,
-                             label, run_job, p};
-    return study_pool_run(&pool);
+    study_cmd_phase ph = {p->db, label, p->n, p->c->shard_index, p->c->shard_count, p->c->jobs, p->c->threads,
+                          p->run_threads, p->c->progress, plan_id, plan_key, plan_train, plan_commit, p, p->todo, 0};
+    return study_cmd_phase_run(w, &ph);
 }
 
 /* FNV-1a of the model file of a base (a run directory or the file). */

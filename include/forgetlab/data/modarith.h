@@ -27,6 +27,7 @@ typedef struct {
     int p, nops;
     fl_mod_op ops[FL_NOPS];
     int ctx, vocab;     /* sequence length (3 or 4) and input tokens */
+    int reserved;       /* operation tokens past the trained ones' (never in tok) */
     int n;              /* examples */
     int *tok;           /* [n, ctx] */
     int *y;             /* [n] the answer c */
@@ -54,6 +55,17 @@ int fl_is_prime(int p);
  * floor(frac * n) training examples drawn by a shuffle of (seed,
  * FL_STREAM_SPLIT). p must be a prime in [2, 4096], frac in (0, 1). */
 int fl_modarith_build(fl_modarith *d, int p, const fl_mod_op *ops, int nops, double frac, uint64_t seed);
+/* The same with `reserved` more operation tokens (p+1+nops ..) in the
+ * vocabulary that no equation uses: a model trained on these equations
+ * can later be asked a task it has never seen, named by its own token
+ * (the grok-forget study). With reserved > 0 even one operation uses the
+ * [a, op, b, =] layout. The split is the same as without (the same n and
+ * seed): the same pairs are training pairs. */
+int fl_modarith_build_reserved(fl_modarith *d, int p, const fl_mod_op *ops, int nops, int reserved, double frac,
+                               uint64_t seed);
+/* The token of operation k: k < nops the trained ones, then the reserved
+ * ones (ctx 4 only). */
+static inline int fl_modarith_op_token(const fl_modarith *d, int k) { return d->p + 1 + k; }
 void fl_modarith_free(fl_modarith *d);
 
 #endif

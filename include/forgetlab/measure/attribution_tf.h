@@ -123,4 +123,12 @@ void fl_mod_examples_free(fl_mod_examples *ex);
 int fl_mod_cs(fl_transformer *m, const fl_modarith *d, const fl_ap_opts *o, int edges, const fl_mod_subtasks *sub,
               int draws, fl_cs_stats *st);
 
+/* What the grokking runs measure (docs/grokking.md): circuit stability
+ * by-a (st[0]) and by-answer (st[1]) with the default probe (KL from the
+ * clean output, AP-IG with 5 steps, another equation of the same subtask as
+ * the corruption), at most `per` equations per subtask, each with its
+ * baseline of FL_MOD_CS_DRAWS random splits. */
+#define FL_MOD_CS_DRAWS 20
+int fl_mod_cs_grok(fl_transformer *m, const fl_modarith *d, int per, uint64_t seed, fl_cs_stats st[2]);
+
 #endif

@@ -17,6 +17,12 @@ void fl_fourier_embed_norms(const float *W_E, int p, int d, double *norms);
  * order of norm; returns how many were written (at most p/2). */
 int fl_fourier_key_freqs(const double *norms, int p, int nkey, int *key);
 
+/* The key frequencies' share of the embedding's non-constant spectrum:
+ * sum over key k of norms[k]^2 over the sum over k >= 1 (0 .. 1; near 1
+ * once a grokked model's embedding has kept only its key frequencies).
+ * NaN when the non-constant spectrum is zero. */
+double fl_fourier_key_share(const double *norms, int p, const int *key, int nkey);
+
 /* Restricted and excluded loss from the logits [n, p] of every equation
  * (a[i], b[i]) -> y[i] of the task c = a + sign*b mod p (sign +1 or -1;
  * n = p*p, every pair once). With u_k, v_k the unit vectors cos / sin of

@@ -83,6 +83,8 @@ typedef struct {
     int norder;
     const char *paper_label;   /* the paper's R^2 bars */
     int auto_levels;           /* matched new-task levels from the bases' value to the best any method reaches */
+    const char *prior_field, *prior_base_field; /* the prior task's figure (forgetting is its drop) and its base's */
+    const char *cs_field, *cs_random_field;     /* circuit stability of the prior task and its random-split baseline */
 } fl_study_kind;
 /* The kind named (NULL or "": razor); NULL when unknown. */
 const fl_study_kind *fl_study_kind_get(const char *kind);
@@ -143,5 +145,10 @@ int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_
 /* index.html: figures (names without extension, PNG shown, SVG linked) and
  * the predictor, matched-accuracy and frontier tables. */
 int fl_razor_write_html(const char *dir, const fl_razor_analysis *a, const char *const *figures, int nfig);
+
+/* The grok-forget study's life figures (grokforget_plots.c): for seed 0's
+ * base and each of sft1, oracle and grpo, its best run: life_<method>.png
+ * and .svg in dir. */
+int fl_gf_life_plots(const char *dir, fl_results *db);
 
 #endif

@@ -26,6 +26,9 @@ typedef struct {
     const char *preset;       /* "nanda", "quick" or NULL (recorded only) */
     int p;
     fl_mod_ops ops;
+    int reserve_ops;          /* operation tokens kept untrained for later tasks (grok-forget) */
+    int intro_new;            /* training pairs also asked the new task (the first reserved token: a - b or
+                                 b - a mod p), towards the uniform distribution over its correct answers */
     double frac;              /* training fraction of all equations */
     int layers, d_model, heads, d_mlp;
     fl_tf_act act;

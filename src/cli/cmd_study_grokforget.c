@@ -1,0 +1,59 @@
+/* cmd_study_grokforget.c: `forgetlab study grok-forget`, one model's whole
+ * life: grok a + b mod p, then forget it under fine-tuning on a new task,
+ * with circuit stability, the Fourier circuit and the forward KL measured
+ * throughout (docs/grok-forget.md). */
+#include "cli.h"
+
+#include "forgetlab/core/error.h"
+#include "forgetlab/report/report.h"
+#include "forgetlab/train/study_grokforget.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char HELP_HEAD[] =
+    "usage: forgetlab study grok-forget --out DIR [--quick] [--seeds N] [OPTIONS]\n"
+    "\n"
+    "One model's whole life: for each seed a transformer groks a + b mod p (grok's\n"
+    "quick preset, or tiny with --quick, one operation token reserved; grown once\n"
+    "into the cache, or --base), then is fine-tuned on a new task asked with that\n"
+    "token (difference: c = a - b or b - a mod p) by sft1, sft2, oracle, grpo,\n"
+    "grpo-kl and reinforce over a grid of learning rates. Every checkpoint is\n"
+    "measured against the grokked base: a + b's accuracy (forgetting), the new\n"
+    "task's, the forward KL and the other predictors, circuit stability of a + b\n"
+    "(by-a, by-answer) with its random-split baseline, the key Fourier\n"
+    "frequencies' share of the embedding, restricted and excluded loss. Writes\n"
+    "DIR/runs/, results.sqlite, results.csv (with the grokking phase's rows,\n"
+    "phase = grok), predictors.csv, frontier.csv, methods.csv, the plots,\n"
+    "life_*.png and index.html. Rerunning resumes.\n"
+    "\n"
+    "Options:\n"
+    "  --out DIR               study directory (required); a rerun of the same grid\n"
+    "                          resumes\n"
+    "  --overwrite             replace a study of another grid (or anything else) in\n"
+    "                          DIR\n";
+static char HELP[8192];
+
+static const fl_command STUDY_GF = {"study grok-forget", "grok a task, then forget it", NULL, HELP};
+
+int fl_study_grokforget_main(int argc, char **argv) {
+    fl_gfstudy_config c;
+    fl_gfstudy_defaults(&c);
+    fl_study_out so = {&c, offsetof(fl_gfstudy_config, out_dir), offsetof(fl_gfstudy_config, overwrite)};
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_GFSTUDY_SETTINGS, FL_GFSTUDY_NSETTINGS, &c,
+                    "  --help                  show this help\n");
+    const int rc = fl_parse_settings(argc, argv, &STUDY_GF, FL_GFSTUDY_SETTINGS, FL_GFSTUDY_NSETTINGS, &c,
+                                     FL_STUDY_OUT_OPTS, fl_study_out_handle, &so, NULL, NULL);
+    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
+    if (rc) return FL_EXIT_USAGE;
+    if (!c.out_dir) return fl_usage_error("study grok-forget", "--out DIR is required");
+    int writer = 0;
+    const int rr = fl_gfstudy_run(&c, &writer);
+    if (rr == FL_BAD_REQUEST) return fl_usage_error("study grok-forget", "%s", fl_error_msg());
+    if (rr) return fl_fail("study grok-forget");
+    if (!writer) return FL_EXIT_OK;
+    if (fl_razor_analyse(c.out_dir, NULL, stdout)) return fl_fail("study grok-forget");
+    fprintf(stderr, "study grok-forget: report: %s/index.html\n", c.out_dir);
+    return FL_EXIT_OK;
+}
