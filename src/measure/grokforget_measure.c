@@ -167,6 +167,7 @@ int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
         r->cs_by_a = st[0].cs, r->cs_by_a_random = st[0].random.mean;
         r->cs_by_a_random_lo = st[0].random.lo, r->cs_by_a_random_hi = st[0].random.hi;
         r->cs_by_answer = st[1].cs, r->cs_by_answer_random = st[1].random.mean;
+        r->cs_by_a_excess = st[0].cs - st[0].random.mean, r->cs_by_answer_excess = st[1].cs - st[1].random.mean;
         int key[16], nkey = c->nkey;
         memcpy(key, c->key, sizeof key);
         r->fourier_share = key_share(m, d->p, key, &nkey, 0);
@@ -180,13 +181,15 @@ int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, dou
         "old_acc_base", "old_acc", "forgetting", "old_loss", "new_acc_base", "new_acc", "new_mass",
         "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "forward_kl_prior",
         "reverse_kl_prior", "tv_prior", "weight_l1", "weight_norm", "cs_by_a", "cs_by_a_random",
-        "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer", "cs_by_answer_random", "fourier_share",
+        "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer", "cs_by_answer_random", "cs_by_a_excess",
+        "cs_by_answer_excess", "fourier_share",
         "restricted_loss", "excluded_loss"};
     const double v[FL_GF_NFIELDS] = {
         r->old_acc_base, r->old_acc, r->forgetting, r->old_loss, r->new_acc_base, r->new_acc, r->new_mass,
         r->forward_kl_new, r->reverse_kl_new, r->tv_new, r->l2_dist_new, r->js_new, r->forward_kl_prior,
         r->reverse_kl_prior, r->tv_prior, r->weight_l1, r->weight_norm, r->cs_by_a, r->cs_by_a_random,
-        r->cs_by_a_random_lo, r->cs_by_a_random_hi, r->cs_by_answer, r->cs_by_answer_random, r->fourier_share,
+        r->cs_by_a_random_lo, r->cs_by_a_random_hi, r->cs_by_answer, r->cs_by_answer_random, r->cs_by_a_excess,
+        r->cs_by_answer_excess, r->fourier_share,
         r->restricted_loss, r->excluded_loss};
     for (int i = 0; i < FL_GF_NFIELDS; i++) {
         if (names) names[i] = N[i];

@@ -29,9 +29,11 @@ static const char *const PREDICTORS[] = {
     "forward_kl_new_mc", "forward_kl_new_token", "forward_kl_prior_mc", "forward_kl_new_train", "kl_outcome",
     "kl_within_correct", "kl_within_wrong",
     /* the grok-forget study's: a + b's circuit (stability by a and by answer,
-     * the base's key frequencies' share of the embedding, the losses with
-     * only them kept or removed) */
-    "cs_by_a", "cs_by_answer", "fourier_share", "restricted_loss", "excluded_loss"};
+     * as they are and minus their random-split baselines, the base's key
+     * frequencies' share of the embedding, the losses with only them kept
+     * or removed) */
+    "cs_by_a", "cs_by_answer", "cs_by_a_excess", "cs_by_answer_excess", "fourier_share", "restricted_loss",
+    "excluded_loss"};
 #define NPRED ((int)(sizeof PREDICTORS / sizeof *PREDICTORS))
 _Static_assert(NPRED <= FL_MAX_PREDICTORS, "room for every predictor");
 

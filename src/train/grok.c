@@ -97,9 +97,8 @@ const fl_setting FL_GROK_SETTINGS[] = {
      "operation tokens kept in the vocabulary, never trained, for tasks asked later (the [a, op, b, =] layout)", NULL,
      NULL, NULL},
     {"intro-new", FL_SET_INT, F(intro_new), 0, 1 << 24, "N",
-     "also train on N training pairs asked the new task (the first reserved token; c = a - b or b - a mod p) "
-     "towards the uniform distribution over its correct answers, as the razor study's base sees a little of its "
-     "new task",
+     "also train on N training pairs asked with the first reserved token, towards the uniform distribution over "
+     "the p answers (the base learns the token asks something else, not what)",
      NULL, NULL, NULL},
     {"frac", FL_SET_DOUBLE, F(frac), 1e-9, 1 - 1e-9, "X", "training fraction of all equations, in (0, 1)", "frac",
      NULL, NULL},
@@ -199,21 +198,18 @@ typedef struct {
 
 /* Training loss of one batch: forward, cross-entropy at the last position,
  * backward into the blob's (zeroed) grads. */
-/* A batch with intro rows (label -1 - e for equation e: the uniform
- * distribution over the new task's correct answers for its a and b)
- * beside ordinary ones (one-hot): the mean cross-entropy against those
- * targets, its logit gradient into dlogits. */
+/* A batch with intro rows (label -1: the uniform distribution over the
+ * p answers) beside ordinary ones (one-hot): the mean cross-entropy
+ * against those targets, its logit gradient into dlogits. */
 static float soft_ce(run *r, int B) {
-    const fl_modarith *d = &r->d;
-    const int V = d->p;
+    const int V = r->d.p;
     double loss = 0;
     for (int i = 0; i < B; i++) {
         const float *lp = r->logp + (size_t)i * V, *pr = r->probs + (size_t)i * V;
         float *dz = r->dlogits + (size_t)i * V;
-        const int y = r->by[i], e = y < 0 ? -1 - y : -1;
-        const float w = e >= 0 ? 1.0f / (float)(d->a[e] == d->b[e] ? 1 : 2) : 1.0f;
+        const int y = r->by[i];
         for (int v = 0; v < V; v++) {
-            const float t = e >= 0 ? (fl_gf_correct(d->a[e], d->b[e], v, V) ? w : 0.0f) : (v == y ? 1.0f : 0.0f);
+            const float t = y < 0 ? 1.0f / (float)V : (v == y ? 1.0f : 0.0f);
             loss -= (double)t * lp[v];
             dz[v] = (pr[v] - t) / (float)B;
         }
@@ -323,9 +319,10 @@ static int log_cs(run *r, cJSON *j) {
     if (fl_mod_cs_grok(&r->m, &r->d, r->c->cs_examples, r->c->seed, st)) return -1;
     for (int g = 0; g < 2; g++) {
         char key[48];
-        const double v[4] = {st[g].cs, st[g].random.mean, st[g].random.lo, st[g].random.hi};
-        static const char *const SUFFIX[4] = {"", "_random", "_random_lo", "_random_hi"};
-        for (int i = 0; i < 4; i++) {
+        const double v[5] = {st[g].cs, st[g].random.mean, st[g].random.lo, st[g].random.hi,
+                             st[g].cs - st[g].random.mean};
+        static const char *const SUFFIX[5] = {"", "_random", "_random_lo", "_random_hi", "_excess"};
+        for (int i = 0; i < 5; i++) {
             snprintf(key, sizeof key, "%s%s", NAME[g], SUFFIX[i]);
             cJSON_AddItemToObject(j, key, v[i] == v[i] ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
         }
@@ -414,8 +411,14 @@ static void run_free(run *r) {
 }
 
 /* The intro rows: intro_new training pairs (a seeded shuffle of the
- * labels stream) asked the new task, each with the uniform distribution
- * over its correct answers as the target (label -1 - equation). */
+ * labels stream) asked with the new task's token, each with the uniform
+ * distribution over the p answers as its target (label -1): the base
+ * learns that the token asks something else than a + b, not what, and
+ * keeps an open mind there (the most entropy it can), so that fine-tuning
+ * starts from a policy that samples every answer. An answer drawn per
+ * pair (as ParityMNIST's pretraining labels are) or the uniform
+ * distribution over the new task's answers would be memorised against
+ * the weight decay, and grokking then fails on most seeds. */
 static int intro_rows(run *r, const fl_grok_config *c) {
     const fl_modarith *d = &r->d;
     const int n = c->intro_new, T = d->ctx;
@@ -436,7 +439,7 @@ static int intro_rows(run *r, const fl_grok_config *c) {
         const int e = pick[k];
         memcpy(r->intro_tok + (size_t)k * T, d->tok + (size_t)e * T, sizeof(int) * T);
         r->intro_tok[(size_t)k * T + 1] = fl_modarith_op_token(d, d->nops);
-        r->intro_y[k] = -1 - e;
+        r->intro_y[k] = -1;
     }
     free(pick);
     return 0;

@@ -54,6 +54,7 @@ typedef struct {
     double weight_l1, weight_norm;
     double cs_by_a, cs_by_a_random, cs_by_a_random_lo, cs_by_a_random_hi;
     double cs_by_answer, cs_by_answer_random;
+    double cs_by_a_excess, cs_by_answer_excess;   /* each minus its random-split baseline */
     double fourier_share, restricted_loss, excluded_loss;
 } fl_gf_measurement;
 
@@ -63,7 +64,7 @@ int fl_gf_measure(const fl_gf_ctx *ctx, fl_transformer *m, fl_gf_measurement *ou
 
 /* The fields by name, in a fixed order (names: static strings; vals may
  * be NULL). Returns FL_GF_NFIELDS. */
-#define FL_GF_NFIELDS 26
+#define FL_GF_NFIELDS 28
 int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, double *vals);
 
 /* Logits of m on n inputs tok[n, ctx] into z[n, n_out] (batches of up to

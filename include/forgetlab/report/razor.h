@@ -33,7 +33,7 @@ typedef struct {
 } fl_predictor_fit;
 
 #define FL_MATCH_LEVELS 4
-#define FL_MAX_PREDICTORS 32
+#define FL_MAX_PREDICTORS 40
 #define FL_MAX_METHODS 16
 
 /* One method in the study. Frontier: its checkpoints within 2 accuracy

@@ -27,8 +27,8 @@ typedef struct {
     int p;
     fl_mod_ops ops;
     int reserve_ops;          /* operation tokens kept untrained for later tasks (grok-forget) */
-    int intro_new;            /* training pairs also asked the new task (the first reserved token: a - b or
-                                 b - a mod p), towards the uniform distribution over its correct answers */
+    int intro_new;            /* training pairs also asked with the first reserved token, towards the uniform
+                                 distribution over the p answers (grok-forget's base) */
     double frac;              /* training fraction of all equations */
     int layers, d_model, heads, d_mlp;
     fl_tf_act act;
