@@ -98,8 +98,8 @@ def main(d):
         if k not in last or f(r["epoch"]) > f(last[k]["epoch"]):
             last[k] = r
     print("\n## Final checkpoints (means over seeds)\n")
-    keys = ["new_acc", "old_acc", "forgetting", "forward_kl_new", "weight_l1", "cs_by_a_excess",
-            "cs_by_answer_excess", "fourier_share"]
+    keys = ["new_acc", "old_acc", "forgetting", "forward_kl_new", "kl_outcome", "kl_within_wrong", "weight_l1",
+            "cs_by_a_excess", "cs_by_answer_excess", "fourier_share"]
     print("| method | lr | " + " | ".join(keys) + " |")
     print("|---|---|" + "---|" * len(keys))
     order = ["sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce"]
@@ -108,7 +108,8 @@ def main(d):
         groups[(m, lr)].append(r)
     for (m, lr) in sorted(groups, key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1])):
         vals = [np.nanmean([f(r[k]) for r in groups[(m, lr)]]) for k in keys]
-        print(f"| {m} | {lr:g} | " + " | ".join(num(v, "{:.2f}" if k == "forward_kl_new" else "{:.3f}")
+        print(f"| {m} | {lr:g} | " + " | ".join(num(v, "{:.2f}" if k.startswith(("forward_kl", "kl_")) else
+                                                    "{:.0f}" if k == "weight_l1" else "{:.3f}")
                                                 for k, v in zip(keys, vals)) + " |")
 
     print("\n## Within-run Spearman correlation with forgetting (mean over runs, 95% over resampled runs)\n")
@@ -126,11 +127,22 @@ def main(d):
               f"| {len(rho)} |")
 
     print("\n## Predictors of forgetting (pooled over methods; run-level intervals)\n")
-    print("| predictor | side | R^2 | 95% interval | leave-one-method-out | Spearman |")
-    print("|---|---|---|---|---|---|")
+    print("| predictor | side | R^2 | 95% interval | leave-one-method-out | Spearman | in regime (n) "
+          "| beyond the rate |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows(os.path.join(d, "predictors.csv")):
         print(f"| {r['predictor']} | {r['side']} | {f(r['r2']):.3f} | [{f(r['r2_lo']):.3f}, {f(r['r2_hi']):.3f}] "
-              f"| {f(r['r2_lomo']):.3f} | {f(r['spearman']):+.3f} |")
+              f"| {f(r['r2_lomo']):.3f} | {f(r['spearman']):+.3f} | {f(r['r2_regime']):.3f} ({r['n_regime']}) "
+              f"| {f(r['r2_partial_lr']):.3f} [{f(r['r2_partial_lr_lo']):.3f}, {f(r['r2_partial_lr_hi']):.3f}] |")
+    print("\n## Old-task accuracy at matched new-task accuracy (best checkpoint reaching the level; 95% over runs)\n")
+    meth = rows(os.path.join(d, "methods.csv"))
+    levels = [k[len("prior_at_"):] for k in meth[0] if k.startswith("prior_at_") and not k.endswith(("_lo", "_hi"))]
+    print("| method | runs | best new-task accuracy | " + " | ".join(f"at {t}" for t in levels) + " |")
+    print("|---|---|---|" + "---|" * len(levels))
+    for r in meth:
+        cells = [f"{num(f(r['prior_at_' + t]))} [{num(f(r['prior_at_' + t + '_lo']))}, "
+                 f"{num(f(r['prior_at_' + t + '_hi']))}]" if r["prior_at_" + t] else "-" for t in levels]
+        print(f"| {r['method']} | {r['runs']} | {num(f(r['best_new']))} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

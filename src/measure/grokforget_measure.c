@@ -140,6 +140,43 @@ static int test_divergences(const fl_gf_ctx *c, const float *z0, const float *z1
     return rc;
 }
 
+/* The chain-rule parts of the forward KL on the new task's test pairs:
+ * for each, s0 and s (the base's and the model's mass on the correct
+ * answers), the outcome term, and each side's conditional KL weighted by
+ * the base's share of it. */
+static void kl_parts(const fl_gf_ctx *c, const float *z1, fl_gf_measurement *r) {
+    const fl_modarith *d = c->d;
+    const int V = d->p;
+    double *p0 = malloc(sizeof(double) * V), *p1 = malloc(sizeof(double) * V), out = 0, in[2] = {0, 0};
+    int cnt = 0;
+    if (!p0 || !p1) {
+        free(p0), free(p1);
+        r->kl_outcome = r->kl_within_correct = r->kl_within_wrong = NAN;
+        return;
+    }
+    for (int i = 0; i < d->n; i++) {
+        if (c->is_train[i]) continue;
+        const float *za = c->z0_new + (size_t)i * V, *zb = z1 + (size_t)i * V;
+        double ma = za[0], mb = zb[0], sa = 0, sb = 0, mass0[2] = {0, 0}, mass1[2] = {0, 0};
+        for (int v = 1; v < V; v++) ma = za[v] > ma ? za[v] : ma, mb = zb[v] > mb ? zb[v] : mb;
+        for (int v = 0; v < V; v++) sa += p0[v] = exp(za[v] - ma), sb += p1[v] = exp(zb[v] - mb);
+        for (int v = 0; v < V; v++) {
+            const int k = fl_gf_correct(d->a[i], d->b[i], v, V);
+            p0[v] /= sa, p1[v] /= sb;
+            mass0[k] += p0[v], mass1[k] += p1[v];
+        }
+        for (int k = 0; k < 2; k++)
+            if (mass0[k] > 0) out += mass0[k] * log(mass0[k] / mass1[k]);
+        for (int v = 0; v < V; v++) {
+            const int k = fl_gf_correct(d->a[i], d->b[i], v, V);
+            if (p0[v] > 0) in[k] += p0[v] * log((p0[v] / mass0[k]) / (p1[v] / mass1[k]));
+        }
+        cnt++;
+    }
+    r->kl_outcome = out / cnt, r->kl_within_wrong = in[0] / cnt, r->kl_within_correct = in[1] / cnt;
+    free(p0), free(p1);
+}
+
 int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
     const fl_modarith *d = c->d;
     const size_t n = (size_t)d->n, V = (size_t)d->p;
@@ -161,6 +198,7 @@ int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
         r->forgetting = c->old_acc_base - r->old_acc;
         r->forward_kl_new = dn.forward_kl, r->reverse_kl_new = dn.reverse_kl, r->tv_new = dn.tv;
         r->l2_dist_new = dn.l2, r->js_new = dn.js;
+        kl_parts(c, z_new, r);
         r->forward_kl_prior = dp.forward_kl, r->reverse_kl_prior = dp.reverse_kl, r->tv_prior = dp.tv;
         r->weight_l1 = fl_blob_l1_dist(&c->base->blob, &m->blob);
         r->weight_norm = blob_norm(&m->blob);
@@ -179,14 +217,16 @@ int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
 int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, double *vals) {
     static const char *const N[FL_GF_NFIELDS] = {
         "old_acc_base", "old_acc", "forgetting", "old_loss", "new_acc_base", "new_acc", "new_mass",
-        "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "forward_kl_prior",
+        "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "kl_outcome", "kl_within_correct",
+        "kl_within_wrong", "forward_kl_prior",
         "reverse_kl_prior", "tv_prior", "weight_l1", "weight_norm", "cs_by_a", "cs_by_a_random",
         "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer", "cs_by_answer_random", "cs_by_a_excess",
         "cs_by_answer_excess", "fourier_share",
         "restricted_loss", "excluded_loss"};
     const double v[FL_GF_NFIELDS] = {
         r->old_acc_base, r->old_acc, r->forgetting, r->old_loss, r->new_acc_base, r->new_acc, r->new_mass,
-        r->forward_kl_new, r->reverse_kl_new, r->tv_new, r->l2_dist_new, r->js_new, r->forward_kl_prior,
+        r->forward_kl_new, r->reverse_kl_new, r->tv_new, r->l2_dist_new, r->js_new, r->kl_outcome,
+        r->kl_within_correct, r->kl_within_wrong, r->forward_kl_prior,
         r->reverse_kl_prior, r->tv_prior, r->weight_l1, r->weight_norm, r->cs_by_a, r->cs_by_a_random,
         r->cs_by_a_random_lo, r->cs_by_a_random_hi, r->cs_by_answer, r->cs_by_answer_random, r->cs_by_a_excess,
         r->cs_by_answer_excess, r->fourier_share,

@@ -114,6 +114,9 @@ static void test_measure_self_and_changed(void **state) {
     assert_float_equal(r.forward_kl_new, dv.forward_kl, 1e-9);
     assert_float_equal(r.reverse_kl_new, dv.reverse_kl, 1e-9);
     assert_true(r.weight_l1 > 0);
+    /* The chain rule: the three parts add up to the whole. */
+    assert_float_equal(r.kl_outcome + r.kl_within_correct + r.kl_within_wrong, r.forward_kl_new, 1e-6);
+    assert_true(r.kl_outcome >= -1e-12 && r.kl_within_correct >= -1e-12 && r.kl_within_wrong >= -1e-12);
     free(z0), free(z1), free(a0), free(a1);
     fl_gf_ctx_free(&ctx);
     fl_tf_free(&base), fl_tf_free(&m);

@@ -50,6 +50,11 @@ typedef struct {
     double old_acc_base, old_acc, forgetting, old_loss;
     double new_acc_base, new_acc, new_mass;  /* argmax correct; the mean probability of the correct answers */
     double forward_kl_new, reverse_kl_new, tv_new, l2_dist_new, js_new;   /* on the new task's test pairs */
+    /* The forward KL's chain-rule parts (they add up to it): whether the
+     * answer is correct, KL(Bern(s_0) || Bern(s)) with s the mass on the
+     * correct answers; then how the mass is spread within the correct and
+     * within the wrong answers, each weighted by the base's share. */
+    double kl_outcome, kl_within_correct, kl_within_wrong;
     double forward_kl_prior, reverse_kl_prior, tv_prior;                  /* on a + b's test pairs */
     double weight_l1, weight_norm;
     double cs_by_a, cs_by_a_random, cs_by_a_random_lo, cs_by_a_random_hi;
@@ -64,7 +69,7 @@ int fl_gf_measure(const fl_gf_ctx *ctx, fl_transformer *m, fl_gf_measurement *ou
 
 /* The fields by name, in a fixed order (names: static strings; vals may
  * be NULL). Returns FL_GF_NFIELDS. */
-#define FL_GF_NFIELDS 28
+#define FL_GF_NFIELDS 31
 int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, double *vals);
 
 /* Logits of m on n inputs tok[n, ctx] into z[n, n_out] (batches of up to
