@@ -230,3 +230,25 @@ int fl_study_out_handle(int opt, const char *v, void *ctx) {
     else return -1;
     return 0;
 }
+
+int fl_study_parse(const fl_command *cmd, const char *head, char *help, size_t help_n, const fl_setting *t, int nt,
+                   const fl_study_out *so, int argc, char **argv) {
+    fl_help_compose(help, help_n, head, t, nt, so->cfg, "  --help                  show this help\n");
+    const int rc = fl_parse_settings(argc, argv, cmd, t, nt, so->cfg, FL_STUDY_OUT_OPTS, fl_study_out_handle,
+                                     (void *)so, NULL, NULL);
+    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
+    if (rc) return FL_EXIT_USAGE;
+    if (!*(const char **)((const char *)so->cfg + so->out_offset))
+        return fl_usage_error(cmd->name, "--out DIR is required");
+    return -1;
+}
+
+int fl_study_finish(const char *name, int rr, int writer, const char *out_dir,
+                    int (*analyse)(const char *dir, FILE *out)) {
+    if (rr == FL_BAD_REQUEST) return fl_usage_error(name, "%s", fl_error_msg());
+    if (rr) return fl_fail(name);
+    if (!writer) return FL_EXIT_OK;
+    if (analyse(out_dir, stdout)) return fl_fail(name);
+    fprintf(stderr, "%s: report: %s/index.html\n", name, out_dir);
+    return FL_EXIT_OK;
+}

@@ -92,6 +92,18 @@ typedef struct {
 } fl_study_out;
 int fl_study_out_handle(int opt, const char *v, void *ctx);
 
+/* The study subcommands' shared steps. fl_study_parse: composes cmd's
+ * help (head, then the settings' lines), parses argv into cfg (its
+ * settings, --out and --overwrite at so's offsets) and requires --out:
+ * FL_EXIT_OK after --help, FL_EXIT_USAGE on bad options, else -1 to go on.
+ * fl_study_finish: the exit code once the study ran (rr: its return,
+ * FL_BAD_REQUEST a usage error), after the writing process analysed it
+ * with analyse(dir, stdout) and named the report. */
+int fl_study_parse(const fl_command *cmd, const char *head, char *help, size_t help_n, const fl_setting *t, int nt,
+                   const fl_study_out *so, int argc, char **argv);
+int fl_study_finish(const char *name, int rr, int writer, const char *out_dir,
+                    int (*analyse)(const char *dir, FILE *out));
+
 /* The analysis and report of the study in dir, printing its summary: a
  * continual-learning study's own, the others razor's (opts: its figures'
  * options, NULL for the defaults). */

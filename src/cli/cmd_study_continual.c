@@ -36,22 +36,13 @@ int fl_study_continual_main(int argc, char **argv) {
     fl_clstudy_config c;
     fl_clstudy_defaults(&c);
     c.bench = FL_CL_NBENCH, c.scenario = FL_CL_NSCENARIO; /* required */
-    fl_study_out so = {&c, offsetof(fl_clstudy_config, out_dir), offsetof(fl_clstudy_config, overwrite)};
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_CLSTUDY_SETTINGS, FL_CLSTUDY_NSETTINGS, &c,
-                    "  --help                  show this help\n");
-    const int rc = fl_parse_settings(argc, argv, &STUDY_CONTINUAL, FL_CLSTUDY_SETTINGS, FL_CLSTUDY_NSETTINGS,
-                                     &c, FL_STUDY_OUT_OPTS, fl_study_out_handle, &so, NULL, NULL);
-    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
-    if (rc) return FL_EXIT_USAGE;
-    if (!c.out_dir) return fl_usage_error("study continual", "--out DIR is required");
+    const fl_study_out so = {&c, offsetof(fl_clstudy_config, out_dir), offsetof(fl_clstudy_config, overwrite)};
+    const int rc = fl_study_parse(&STUDY_CONTINUAL, HELP_HEAD, HELP, sizeof HELP, FL_CLSTUDY_SETTINGS,
+                                  FL_CLSTUDY_NSETTINGS, &so, argc, argv);
+    if (rc >= 0) return rc;
     if (c.bench == FL_CL_NBENCH) return fl_usage_error("study continual", "--benchmark B is required");
     if (c.scenario == FL_CL_NSCENARIO) return fl_usage_error("study continual", "--scenario S is required");
     int writer = 0;
     const int rr = fl_clstudy_run(&c, &writer);
-    if (rr == FL_BAD_REQUEST) return fl_usage_error("study continual", "%s", fl_error_msg());
-    if (rr) return fl_fail("study continual");
-    if (!writer) return FL_EXIT_OK;
-    if (fl_clstudy_analyse(c.out_dir, stdout)) return fl_fail("study continual");
-    fprintf(stderr, "study continual: report: %s/index.html\n", c.out_dir);
-    return FL_EXIT_OK;
+    return fl_study_finish("study continual", rr, writer, c.out_dir, fl_clstudy_analyse);
 }

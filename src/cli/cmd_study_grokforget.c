@@ -37,23 +37,16 @@ static char HELP[8192];
 
 static const fl_command STUDY_GF = {"study grok-forget", "grok a task, then forget it", NULL, HELP};
 
+static int analyse(const char *dir, FILE *out) { return fl_razor_analyse(dir, NULL, out); }
+
 int fl_study_grokforget_main(int argc, char **argv) {
     fl_gfstudy_config c;
     fl_gfstudy_defaults(&c);
-    fl_study_out so = {&c, offsetof(fl_gfstudy_config, out_dir), offsetof(fl_gfstudy_config, overwrite)};
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_GFSTUDY_SETTINGS, FL_GFSTUDY_NSETTINGS, &c,
-                    "  --help                  show this help\n");
-    const int rc = fl_parse_settings(argc, argv, &STUDY_GF, FL_GFSTUDY_SETTINGS, FL_GFSTUDY_NSETTINGS, &c,
-                                     FL_STUDY_OUT_OPTS, fl_study_out_handle, &so, NULL, NULL);
-    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
-    if (rc) return FL_EXIT_USAGE;
-    if (!c.out_dir) return fl_usage_error("study grok-forget", "--out DIR is required");
+    const fl_study_out so = {&c, offsetof(fl_gfstudy_config, out_dir), offsetof(fl_gfstudy_config, overwrite)};
+    const int rc = fl_study_parse(&STUDY_GF, HELP_HEAD, HELP, sizeof HELP, FL_GFSTUDY_SETTINGS, FL_GFSTUDY_NSETTINGS,
+                                  &so, argc, argv);
+    if (rc >= 0) return rc;
     int writer = 0;
     const int rr = fl_gfstudy_run(&c, &writer);
-    if (rr == FL_BAD_REQUEST) return fl_usage_error("study grok-forget", "%s", fl_error_msg());
-    if (rr) return fl_fail("study grok-forget");
-    if (!writer) return FL_EXIT_OK;
-    if (fl_razor_analyse(c.out_dir, NULL, stdout)) return fl_fail("study grok-forget");
-    fprintf(stderr, "study grok-forget: report: %s/index.html\n", c.out_dir);
-    return FL_EXIT_OK;
+    return fl_study_finish("study grok-forget", rr, writer, c.out_dir, analyse);
 }

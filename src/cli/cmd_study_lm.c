@@ -32,23 +32,16 @@ static char HELP[12288];
 
 static const fl_command STUDY_LM = {"study lm", "RL's Razor on the language model", NULL, HELP};
 
+static int analyse(const char *dir, FILE *out) { return fl_razor_analyse(dir, NULL, out); }
+
 int fl_study_lm_main(int argc, char **argv) {
     fl_lmstudy_config c;
     fl_lmstudy_defaults(&c);
-    fl_study_out so = {&c, offsetof(fl_lmstudy_config, out_dir), offsetof(fl_lmstudy_config, overwrite)};
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS, &c,
-                    "  --help                  show this help\n");
-    const int rc = fl_parse_settings(argc, argv, &STUDY_LM, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS,
-                                     &c, FL_STUDY_OUT_OPTS, fl_study_out_handle, &so, NULL, NULL);
-    if (rc == FL_ARGS_HELP) return FL_EXIT_OK;
-    if (rc) return FL_EXIT_USAGE;
-    if (!c.out_dir) return fl_usage_error("study lm", "--out DIR is required");
+    const fl_study_out so = {&c, offsetof(fl_lmstudy_config, out_dir), offsetof(fl_lmstudy_config, overwrite)};
+    const int rc = fl_study_parse(&STUDY_LM, HELP_HEAD, HELP, sizeof HELP, FL_LMSTUDY_SETTINGS, FL_LMSTUDY_NSETTINGS,
+                                  &so, argc, argv);
+    if (rc >= 0) return rc;
     int writer = 0;
     const int rr = fl_lmstudy_run(&c, &writer);
-    if (rr == FL_BAD_REQUEST) return fl_usage_error("study lm", "%s", fl_error_msg());
-    if (rr) return fl_fail("study lm");
-    if (!writer) return FL_EXIT_OK;
-    if (fl_razor_analyse(c.out_dir, NULL, stdout)) return fl_fail("study lm");
-    fprintf(stderr, "study lm: report: %s/index.html\n", c.out_dir);
-    return FL_EXIT_OK;
+    return fl_study_finish("study lm", rr, writer, c.out_dir, analyse);
 }

@@ -115,15 +115,7 @@ static int parse_lists(const fl_gfstudy_config *c, gf_plan *p) {
         for (int k = 0; k < GRID_N; k++) p->lrs[p->nlrs++] = c->quick ? GRID_QUICK[k] : GRID_FULL[k];
         return 0;
     }
-    snprintf(buf, sizeof buf, "%s", c->lrs);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (p->nlrs == FL_GFSTUDY_MAX_LRS) return fl_error_set("--lrs: at most %d", FL_GFSTUDY_MAX_LRS);
-        if (fl_parse_double("lrs", t, 1e-12, 10, &p->lrs[p->nlrs])) return -1;
-        for (int k = 0; k < p->nlrs; k++)
-            if (fl_same_run_lr(p->lrs[k], p->lrs[p->nlrs])) return fl_error_set("--lrs: %s given twice", t);
-        p->nlrs++;
-    }
-    return p->nlrs ? 0 : fl_error_set("--lrs: no learning rate");
+    return study_parse_lrs(c->lrs, p->lrs, FL_GFSTUDY_MAX_LRS, &p->nlrs);
 }
 
 static void grid_string(const fl_gfstudy_config *c, const gf_plan *p, char *buf, size_t n) {
@@ -323,9 +315,7 @@ static int gfstudy(const study_world *w, const void *cfg) {
     int rc = p.runs && p.todo && p.base && p.life0 ? 0 : fl_error_set("out of memory");
     snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
     grid_string(c, &p, grid, sizeof grid);
-    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
-    const int jobs = c->jobs > 0 ? c->jobs : cores;
-    p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
+    p.run_threads = study_cmd_run_threads(c->threads, c->jobs);
     if (w->rank == 0 && rc == 0) rc = setup(c, &p, grid, &replaced);
     if (study_mpi_share(w, rc ? -1 : 0) < 0 || rc) goto out;
     for (int s = 0; s < c->seeds && rc == 0; s++)

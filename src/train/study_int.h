@@ -221,5 +221,12 @@ typedef struct {
     int *todo, ntodo;
 } study_cmd_phase;
 int study_cmd_phase_run(const study_world *w, study_cmd_phase *ph);
+/* Threads per run of such a phase: the cores (threads, else all) shared by
+ * the concurrent runs (jobs, else one per core), under MPI too, so that a
+ * study gives the same numbers however it is spread. */
+int study_cmd_run_threads(int threads, int jobs);
+/* --lrs: comma-separated learning rates into lrs (at most max, none given
+ * twice as fl_same_run_lr sees them). */
+int study_parse_lrs(const char *list, double *lrs, int max, int *n);
 
 #endif

@@ -8,6 +8,7 @@
 #include "forgetlab/core/threads.h"
 #include "forgetlab/train/step.h"
 #include "forgetlab/io/fileio.h"
+#include "forgetlab/io/settings.h"
 #include "forgetlab/store/rundir.h"
 
 #include <cjson/cJSON.h>
@@ -142,4 +143,23 @@ int study_cmd_phase_run(const study_world *w, study_cmd_phase *ph) {
     const study_pool pool = {ph->db_path, ph->ntodo, ph->jobs > 0 ? ph->jobs : cores, ph->run_threads, ph->progress,
                              ph->label, pool_job, ph};
     return study_pool_run(&pool);
+}
+
+int study_cmd_run_threads(int threads, int jobs) {
+    const int cores = threads > 0 ? threads : fl_cpu_count(), concurrent = jobs > 0 ? jobs : cores;
+    return cores / concurrent > 0 ? cores / concurrent : 1;
+}
+
+int study_parse_lrs(const char *list, double *lrs, int max, int *n) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", list);
+    *n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*n == max) return fl_error_set("--lrs: at most %d", max);
+        if (fl_parse_double("lrs", t, 1e-12, 10, &lrs[*n])) return -1;
+        for (int k = 0; k < *n; k++)
+            if (fl_same_run_lr(lrs[k], lrs[*n])) return fl_error_set("--lrs: %s given twice", t);
+        (*n)++;
+    }
+    return *n ? 0 : fl_error_set("--lrs: no learning rate");
 }

@@ -157,16 +157,7 @@ static int parse_lists(const fl_lmstudy_config *c, lm_plan *p) {
         p->nlrs = default_lrs(c->quick, p->lrs);
         return 0;
     }
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", c->lrs);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (p->nlrs == FL_LMSTUDY_MAX_LRS) return fl_error_set("--lrs: at most %d", FL_LMSTUDY_MAX_LRS);
-        if (fl_parse_double("lrs", t, 1e-12, 10, &p->lrs[p->nlrs])) return -1;
-        for (int k = 0; k < p->nlrs; k++)
-            if (fl_same_run_lr(p->lrs[k], p->lrs[p->nlrs])) return fl_error_set("--lrs: %s given twice", t);
-        p->nlrs++;
-    }
-    return p->nlrs ? 0 : fl_error_set("--lrs: no learning rate");
+    return study_parse_lrs(c->lrs, p->lrs, FL_LMSTUDY_MAX_LRS, &p->nlrs);
 }
 
 /* The supervised methods' epochs. */
@@ -428,12 +419,7 @@ static int lmstudy(const study_world *w, const void *cfg) {
     int rc = p.runs && p.todo && p.base && p.teacher ? 0 : fl_error_set("out of memory");
     snprintf(p.db, sizeof p.db, "%s/results.sqlite", c->out_dir);
     grid_string(c, &p, grid, sizeof grid);
-    /* Threads per run: the cores (--threads) shared by the concurrent runs
-     * (--jobs), under MPI too, so that a study gives the same numbers
-     * however it is spread. */
-    const int cores = c->threads > 0 ? c->threads : fl_cpu_count();
-    const int jobs = c->jobs > 0 ? c->jobs : cores;
-    p.run_threads = cores / jobs > 0 ? cores / jobs : 1;
+    p.run_threads = study_cmd_run_threads(c->threads, c->jobs);
     if (w->rank == 0 && rc == 0) rc = setup(c, &p, grid, &replaced);
     if (study_mpi_share(w, rc ? -1 : 0) < 0 || rc) goto out;
     for (int s = 0; s < c->seeds && rc == 0; s++) {
