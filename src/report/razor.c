@@ -377,8 +377,8 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
     if (fl_razor_methods(a)) goto out;
     if (fl_razor_predictors(a)) goto out;
     if (write_tables(dir, a)) goto out;
-    if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
     if (strcmp(a->kind->kind, "grok-forget") == 0 && fl_gf_life_plots(dir, &db)) goto out;
+    if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
     int diverged = 0;
     if (out) print_summary(a, out);
     if (out && fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)

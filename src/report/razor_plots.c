@@ -255,8 +255,20 @@ static int plot_r2(const char *dir, const fl_razor_analysis *a, int regime) {
 int fl_razor_report(const char *dir, const fl_razor_analysis *a, const fl_razor_report_opts *opts) {
     static const char *const FIGS[] = {"forgetting_vs_kl", "frontier", "r2_predictors", "r2_regime",
                                        "circuit_stability"};
+    /* The grok-forget study's life figures, drawn before (fl_gf_life_plots). */
+    static const char *const LIVES[] = {"life_sft1", "life_oracle", "life_grpo"};
+    const char *figs[5 + 3];
+    int n = 0;
+    for (int i = 0; i < 5; i++) figs[n++] = FIGS[i];
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.png", LIVES[i]);
+        char *path = fl_path_join(dir, name);
+        if (path && fl_file_exists(path) && strcmp(a->kind->kind, "grok-forget") == 0) figs[n++] = LIVES[i];
+        free(path);
+    }
     if (plot_forgetting_kl(dir, a, opts) || plot_frontier(dir, a) || plot_r2(dir, a, 0) || plot_r2(dir, a, 1) ||
         plot_cs(dir, a))
         return -1;
-    return fl_razor_write_html(dir, a, FIGS, 5);
+    return fl_razor_write_html(dir, a, figs, n);
 }
