@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 B="$T/base"
 expect_exit 0 "a tiny grokked base with the new task's token" -- "$FL" grok --preset tiny --reserve-ops 1 \
-    --intro-new 32 --epochs 1000 --measure-every 250 --threads 1 --out "$B"
+    --intro-new 32 --epochs 700 --measure-every 350 --cs-examples 8 --threads 1 --out "$B"
 check "__import__('json').load(open('$B/summary.json'))['grokked_epoch'] is not None" "  ... it grokked"
 expect_exit 0 "a base stopped before grokking" -- "$FL" grok --preset tiny --reserve-ops 1 --epochs 100 \
     --measure-every 50 --threads 1 --out "$T/early"
@@ -34,7 +34,7 @@ grok = [r for r in rows if r["phase"] == "grok"]
 ft = [r for r in rows if r["phase"] == "finetune"]
 assert {r["method"] for r in ft} == {"sft1", "grpo"} and len(ft) == 4, [(r["method"], r["epoch"]) for r in ft]
 logged = [json.loads(l) for l in open(f"{b}/metrics.jsonl") if "cs_by_a" in l]
-assert len(grok) == len(logged) == 4, (len(grok), len(logged))
+assert len(grok) == len(logged) == 2, (len(grok), len(logged))
 for r, l in zip(sorted(grok, key=lambda r: float(r["epoch"])), logged):
     for k, src in (("old_acc", "test_acc"), ("cs_by_a", "cs_by_a"), ("fourier_share", "fourier_share")):
         assert math.isclose(float(r[k]), l[src], rel_tol=1e-6), (k, r[k], l[src])
@@ -45,7 +45,7 @@ for r in ft:
     for k in ("old_acc", "new_acc", "forgetting", "forward_kl_new", "cs_by_a", "fourier_share", "life_epoch"):
         assert math.isclose(float(r[k]), l[k], rel_tol=1e-6, abs_tol=1e-9), (k, r[k], l[k])
     assert math.isclose(float(r["forgetting"]), float(r["old_acc_base"]) - float(r["old_acc"]), abs_tol=1e-9)
-    assert float(r["forward_kl_new"]) >= 0 and float(r["life_epoch"]) > 1000
+    assert float(r["forward_kl_new"]) >= 0 and float(r["life_epoch"]) > 700
 PY
 check "{r['predictor'] for r in __import__('csv').DictReader(open('$S/predictors.csv'))} >= \
        {'forward_kl_new', 'cs_by_a', 'fourier_share'}" "predictors.csv fits the KL, circuit stability and Fourier share"
