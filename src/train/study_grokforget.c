@@ -41,6 +41,16 @@ void fl_gfstudy_defaults(fl_gfstudy_config *c) {
     c->ft.epochs = 30, c->ft.checkpoint_every = 3;
 }
 
+static int parse_shard(const char *v, void *field) {
+    int *s = field;
+    return fl_parse_shard(v, &s[0], &s[1]);
+}
+static void format_shard(const void *field, char *buf, size_t n) {
+    const int *s = field;
+    if (s[1] > 0) snprintf(buf, n, "%d/%d", s[0], s[1]);
+    else buf[0] = '\0';
+}
+
 #define F(field) offsetof(fl_gfstudy_config, field)
 const fl_setting FL_GFSTUDY_SETTINGS[] = {
     {"quick", FL_SET_FLAG, F(quick), 0, 0, NULL, "the tiny grok preset's base (p 31) and its grid of rates", NULL,
@@ -65,6 +75,9 @@ const fl_setting FL_GFSTUDY_SETTINGS[] = {
      NULL, NULL, NULL},
     {"cs-per", FL_SET_INT, F(cs_per), 2, 10000, "N", "measurement: equations per subtask for circuit stability",
      NULL, NULL, NULL},
+    {"shard", FL_SET_CUSTOM, F(shard), 0, 0, "I/N",
+     "run only the I-th (1 <= I <= N) of N disjoint parts of the grid, each into its own --out; 'forgetlab merge' "
+     "combines them", NULL, parse_shard, format_shard},
     {"jobs", FL_SET_INT, F(jobs), 0, 1024, "N", "concurrent runs (default: one per core)", NULL, NULL, NULL},
     FL_SETTING_THREADS(F(threads)),
 };
@@ -273,9 +286,13 @@ static int setup(const fl_gfstudy_config *c, gf_plan *p, const char *grid, char 
     memcpy(fields, names, sizeof fields);
     fl_results db;
     if (fl_results_open_with(&db, p->db, fields, NF)) return -1;
-    char threads[32];
+    char threads[32], setup_threads[32], shard[48] = "all";
     snprintf(threads, sizeof threads, "%d", p->run_threads);
+    snprintf(setup_threads, sizeof setup_threads, "%d", c->threads > 0 ? c->threads : fl_cpu_count());
+    if (c->shard[1] > 1) snprintf(shard, sizeof shard, "%d/%d", c->shard[0], c->shard[1]);
     rc = fl_results_set_meta(&db, "kind", "grok-forget");
+    if (rc == 0) rc = fl_results_set_meta(&db, "shard", shard);
+    if (rc == 0) rc = fl_results_set_meta(&db, "setup_threads", setup_threads);
     if (rc == 0) rc = fl_results_set_meta(&db, "phase_method", "grok");
     if (rc == 0) rc = fl_results_set_meta(&db, "version", FORGETLAB_VERSION);
     if (rc == 0) rc = fl_results_set_meta(&db, "grid", grid);
@@ -323,8 +340,8 @@ static int gfstudy(const study_world *w, const void *cfg) {
     for (int s = 0; s < c->seeds && rc == 0; s++)
         for (int k = 0; k < p.nmethods; k++)
             for (int l = 0; l < p.nlrs; l++) add_run(&p, p.methods[k], p.lrs[l], s);
-    study_cmd_phase ph = {p.db, "grok-forget", p.n, 0, 0, c->jobs, c->threads, p.run_threads, c->progress, plan_id,
-                          plan_key, plan_train, plan_commit, &p, p.todo, 0};
+    study_cmd_phase ph = {p.db, "grok-forget", p.n, c->shard[0], c->shard[1], c->jobs, c->threads, p.run_threads,
+                          c->progress, plan_id, plan_key, plan_train, plan_commit, &p, p.todo, 0};
     if (rc == 0) rc = study_cmd_phase_run(w, &ph);
 out:
     fl_rundir_release(replaced, rc == 0);
@@ -333,3 +350,30 @@ out:
 }
 
 int fl_gfstudy_run(const fl_gfstudy_config *c, int *writer) { return study_in_world(gfstudy, c, writer); }
+
+int fl_gfstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
+    fl_gfstudy_config c;
+    fl_gfstudy_defaults(&c);
+    char methods[256] = "", lrs[512] = "";
+    const char *at;
+    int ok = strncmp(grid, "grok-forget ", 12) == 0;
+    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", &c.seeds) == 1;
+    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
+    ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
+    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
+    if (!ok) return fl_error_set("not a grok-forget study's grid: '%s'", grid);
+    c.methods = methods, c.lrs = lrs;
+    gf_plan p = {.c = &c};
+    if (parse_lists(&c, &p)) return -1;
+    *n = 0;
+    *ids = malloc(sizeof **ids * (size_t)(c.seeds * p.nlrs * p.nmethods));
+    if (!*ids) return fl_error_set("out of memory");
+    for (int s = 0; s < c.seeds; s++)
+        for (int k = 0; k < p.nmethods; k++)
+            for (int l = 0; l < p.nlrs; l++) {
+                const fl_run_key key = {fl_gf_method_name(p.methods[k]), p.lrs[l], "constant", c.ft.epochs,
+                                        (uint64_t)s};
+                fl_run_id(&key, (*ids)[(*n)++], sizeof **ids);
+            }
+    return 0;
+}

@@ -2,9 +2,9 @@
  * study (--shard I/N, run anywhere, e.g. as a SLURM job array) into one
  * study directory, then analyses it as if one process had run the grid.
  *
- * Either kind of study: razor's, or the language model's (study_lm.c),
- * whose plan it rebuilds from the recorded grid and whose bases it checks
- * by the hashes each part recorded. It refuses what would not give that
+ * Any kind of study: razor's, the language model's (study_lm.c), the task
+ * sequences', the grok-forget study's, whose plan it rebuilds from the
+ * recorded grid and whose bases it checks by the hashes each part recorded. It refuses what would not give that
  * study: directories of different kinds, versions, grids, threads per run
  * or base models, two copies of one shard,
  * and (unless partial) runs of the grid that no directory finished. Merging
@@ -15,6 +15,7 @@
 #include "forgetlab/core/error.h"
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/train/study_continual.h"
+#include "forgetlab/train/study_grokforget.h"
 #include "forgetlab/train/study_lm.h"
 #include "forgetlab/core/log.h"
 
@@ -173,6 +174,7 @@ static int copy_subdir(const char *from, const char *to, const char *name, int d
 static int plan_ids(const study_info *info, char (**ids)[128], int *n) {
     if (strcmp(info->kind, "lm") == 0) return fl_lmstudy_plan_ids(info->grid, ids, n);
     if (strcmp(info->kind, "continual") == 0) return fl_clstudy_plan_ids(info->grid, ids, n);
+    if (strcmp(info->kind, "grok-forget") == 0) return fl_gfstudy_plan_ids(info->grid, ids, n);
     fl_razor_config c;
     fl_razor_defaults(&c);
     if (study_grid_parse(info->grid, &c)) return -1;
@@ -355,10 +357,13 @@ int fl_razor_merge(const char *const *dirs, int n, const char *out, int partial,
     if (rc == 0 && strcmp(info.kind, "razor") != 0) rc = fl_results_set_meta(&db, "kind", info.kind);
     if (rc == 0 && info.bases[0]) rc = fl_results_set_meta(&db, "bases", info.bases);
     if (rc == 0) rc = merge_makers(&db, dirs, n);
-    for (int s = 0; s < grid_seeds(info.grid) && rc == 0; s++) {
+    for (int s = -1; s < grid_seeds(info.grid) && rc == 0; s++) {
         char key[32], v[4096];
         int have = 0;
-        snprintf(key, sizeof key, "base_s%d", s);
+        /* Each seed's base, and the method of a phase before the runs
+         * (grok-forget's grokking), which the fits leave out. */
+        if (s < 0) snprintf(key, sizeof key, "phase_method");
+        else snprintf(key, sizeof key, "base_s%d", s);
         rc = fl_results_get_meta(&part, key, v, sizeof v, &have);
         if (rc == 0 && have) rc = fl_results_set_meta(&db, key, v);
     }

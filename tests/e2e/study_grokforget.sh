@@ -3,7 +3,8 @@
 # grokked base: the refusals (a base that never grokked, one without the
 # new task's token, an unknown task), then two methods at one rate: the
 # grokking phase and the fine-tuning checkpoints in results.csv with their
-# phase, each number the one its run logged, the fits and the life figure.
+# phase, each number the one its run logged, the fits and the life figure;
+# two shards merged give the same rows.
 source "$(dirname "$0")/lib.sh"
 B="$T/base"
 expect_exit 0 "a tiny grokked base with the new task's token" -- "$FL" grok --preset tiny --reserve-ops 1 \
@@ -50,6 +51,13 @@ PY
 check "{r['predictor'] for r in __import__('csv').DictReader(open('$S/predictors.csv'))} >= \
        {'forward_kl_new', 'cs_by_a', 'fourier_share'}" "predictors.csv fits the KL, circuit stability and Fourier share"
 expect_exit 0 "a rerun resumes (nothing left)" -- "$FL" "${ARGS[@]}"
+# The same grid in two shards, merged: the same rows as one process.
+for i in 1 2; do
+    expect_exit 0 "shard $i/2" -- "$FL" "${ARGS[@]/$S/$T/sh$i}" --shard $i/2
+done
+expect_exit 0 "merge of the two shards" -- "$FL" merge "$T/sh1" "$T/sh2" --out "$T/merged"
+cmp -s <(sort "$S/results.csv") <(sort "$T/merged/results.csv") && ok "  ... the rows of the single-process study" \
+    || bad "merged rows differ"
 expect_exit 1 "a base without the new task's token is refused" -- "$FL" study grok-forget --base "$T/plain" \
     --methods sft1 --lrs 1e-3 --epochs 1 --out "$T/s2"
 expect_stderr "reserve|never grokked" "  ... with the reason"

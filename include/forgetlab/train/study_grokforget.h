@@ -33,12 +33,17 @@ typedef struct {
     const char *base_cache;/* where bases are grown and kept (NULL: $FORGETLAB_CACHE, else ~/.cache/forgetlab) */
     int cs_per;            /* equations per subtask for circuit stability */
     int jobs, threads, progress, overwrite;
+    int shard[2];          /* --shard I/N: plan indices i with i % N == I - 1 ({0, 0}: all) */
     fl_gf_config ft;       /* every run's settings but method, lr and seed */
 } fl_gfstudy_config;
 
 void fl_gfstudy_defaults(fl_gfstudy_config *c);
 extern const fl_setting FL_GFSTUDY_SETTINGS[];
 extern const int FL_GFSTUDY_NSETTINGS;
+
+/* The ids of every fine-tuning run a study's grid (as results.sqlite
+ * records it) plans, for `merge` (ids: malloc'd). */
+int fl_gfstudy_plan_ids(const char *grid, char (**ids)[128], int *n);
 
 /* Grows (or finds) the bases, runs the grid, resuming what is done, over
  * worker processes or MPI ranks. *writer: whether this process wrote
