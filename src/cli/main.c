@@ -8,10 +8,11 @@
 
 extern const fl_command fl_cmd_pretrain, fl_cmd_eval, fl_cmd_finetune, fl_cmd_measure, fl_cmd_study,
     fl_cmd_report, fl_cmd_circuits, fl_cmd_grok, fl_cmd_merge, fl_cmd_lm_pretrain, fl_cmd_lm_finetune,
-    fl_cmd_sample, fl_cmd_env;
+    fl_cmd_sample, fl_cmd_env, fl_cmd_compare;
 
 static const fl_command *const COMMANDS[] = {&fl_cmd_pretrain, &fl_cmd_eval, &fl_cmd_finetune,
-                                             &fl_cmd_measure, &fl_cmd_study, &fl_cmd_merge, &fl_cmd_report,
+                                             &fl_cmd_measure, &fl_cmd_study, &fl_cmd_merge, &fl_cmd_compare,
+                                             &fl_cmd_report,
                                              &fl_cmd_circuits, &fl_cmd_grok, &fl_cmd_lm_pretrain, &fl_cmd_lm_finetune,
                                              &fl_cmd_sample, &fl_cmd_env};
 #define NCOMMANDS ((int)(sizeof COMMANDS / sizeof *COMMANDS))

@@ -76,4 +76,40 @@ CASES=("an unknown benchmark|2|unknown benchmark|--benchmark split-cifar"
 refuses "study continual" CASES -- "$FL" "${GRID[@]}" --out "$T/bad"
 expect_exit 2 "no benchmark" -- "$FL" study continual --scenario task --out "$T/bad"
 expect_stderr "benchmark" "  ... says 'benchmark'"
+
+# `compare` lays this study beside a tiny grok-forget one: findings.csv
+# holds each study's own predictors.csv numbers, the other tables exist;
+# a directory that is not a study, and a study of a known setting with
+# other columns, are refused.
+expect_exit 0 "a tiny grokked base" -- "$FL" grok --preset tiny --reserve-ops 1 --intro-new 32 --epochs 700 \
+    --measure-every 350 --cs-examples 8 --threads 1 --out "$T/gbase"
+expect_exit 0 "a tiny grok-forget study" -- "$FL" study grok-forget --base "$T/gbase" --methods sft1,grpo \
+    --lrs 1e-3,3e-4 --epochs 1 --checkpoint-every 0.5 --cs-per 4 --threads 2 --out "$T/gf"
+expect_exit 0 "compare the two settings" -- "$FL" compare "$T/ref" "$T/gf" --out "$T/cmp"
+for f in findings.csv ranking.csv rl_vs_sft.csv cs.csv heatmap.png findings.html; do
+    [ -s "$T/cmp/$f" ] && ok "  ... $f written" || bad "compare: $f missing"
+done
+/usr/bin/python3 - "$T" <<'PY' && ok "findings.csv: each study's own predictors.csv numbers" || bad "findings.csv"
+import csv, sys
+t = sys.argv[1]
+rows = list(csv.DictReader(open(f"{t}/cmp/findings.csv")))
+assert {r["setting"] for r in rows} == {"continual-split-mnist-class", "grok-forget-default"}, rows[0]
+for study in ("ref", "gf"):
+    own = {r["predictor"]: r for r in csv.DictReader(open(f"{t}/{study}/predictors.csv"))}
+    mine = {r["predictor"]: r for r in rows if r["study"].endswith("/" + study)}
+    assert set(own) == set(mine) and "forward_kl_new" in mine, (study, set(own) ^ set(mine))
+    for p, r in own.items():
+        for k in ("r2", "r2_lo", "r2_hi", "spearman", "r2_lomo"):
+            assert mine[p][k] == r.get(k, ""), (study, p, k, mine[p][k], r.get(k))
+    assert int(mine["forward_kl_new"]["n_runs"]) > 0 and int(mine["forward_kl_new"]["seeds"]) == 1
+rank = [r for r in csv.DictReader(open(f"{t}/cmp/ranking.csv")) if r["study"].endswith("/gf")]
+assert rank and all(float(a["score"]) >= float(b["score"]) for a, b in zip(rank, rank[1:]))
+cs = list(csv.DictReader(open(f"{t}/cmp/cs.csv")))
+assert any(r["against"] == "grokking" and r["seed"] == "0" for r in cs)
+PY
+expect_exit 2 "compare: a directory that is not a study" -- "$FL" compare "$T/gbase" --out "$T/cmp2"
+expect_stderr "not a study" "  ... says so"
+cp -r "$T/gf" "$T/gf2" && sed -i '1s/,spearman,/,rho,/' "$T/gf2/predictors.csv"
+expect_exit 2 "compare: one setting, other columns" -- "$FL" compare "$T/gf" "$T/gf2" --out "$T/cmp3"
+expect_stderr "same setting" "  ... says so"
 finish

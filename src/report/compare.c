@@ -1,0 +1,315 @@
+/* compare.c: `forgetlab compare` (compare.h): every study's own tables
+ * read back (predictors.csv, methods.csv, frontier.csv, results.csv) and
+ * laid side by side by setting: findings.csv, ranking.csv, rl_vs_sft.csv
+ * and cs.csv; the page and the heatmap are compare_html.c's. */
+#include "compare_int.h"
+
+#include "forgetlab/core/error.h"
+#include "forgetlab/io/fileio.h"
+#include "forgetlab/store/results.h"
+#include "forgetlab/store/rundir.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bad input: the error set, FL_BAD_REQUEST returned. */
+#define BAD(...) (fl_error_set(__VA_ARGS__), FL_BAD_REQUEST)
+
+/* The on-policy and the SFT methods of every study (the rest, the oracle,
+ * simpo and the null control, belong to neither). */
+static const char *const RL[] = {"grpo", "grpo-kl", "reinforce", "rft"};
+static const char *const SFT[] = {"sft", "sft1", "sft2", "sft-alt", "sft-teacher", "sft-any", "distill"};
+
+static int in(const char *m, const char *const *set, int n) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(m, set[i]) == 0) return 1;
+    return 0;
+}
+
+/* The setting a study's kind and grid name. */
+static void setting_name(const char *kind, const char *grid, char *buf, size_t n) {
+    const int quick = strstr(grid, "quick=1") != NULL;
+    char bench[32] = "", scenario[32] = "";
+    const char *at;
+    if (strcmp(kind, "lm") == 0) snprintf(buf, n, "lm-%s", quick ? "quick" : "default");
+    else if (strcmp(kind, "grok-forget") == 0) snprintf(buf, n, "grok-forget-%s", quick ? "quick" : "default");
+    else if (strcmp(kind, "continual") == 0) {
+        if ((at = strstr(grid, "bench="))) sscanf(at, "bench=%31s", bench);
+        if ((at = strstr(grid, "scenario="))) sscanf(at, "scenario=%31s", scenario);
+        snprintf(buf, n, "continual-%s-%s", bench, scenario);
+    } else snprintf(buf, n, "mlp");
+}
+
+/* DIR/name into t when it exists (*have), an error only when it must. */
+static int read_table(const char *dir, const char *name, int need, fl_csv *t, int *have) {
+    char *path = fl_path_join(dir, name);
+    int rc = path ? 0 : fl_error_set("out of memory");
+    *have = rc == 0 && fl_file_exists(path);
+    if (rc == 0 && *have) rc = fl_csv_read(path, t);
+    else if (rc == 0 && need)
+        rc = BAD("%s: no %s (the study's analysis did not run: 'forgetlab report %s')", dir, name, dir);
+    free(path);
+    return rc;
+}
+
+/* Runs, checkpoints and seeds, as the fits see them. */
+static int counts(const char *db_path, cmp_study *s) {
+    fl_results db;
+    fl_points p;
+    if (fl_results_open_any(&db, db_path)) return -1;
+    int rc = fl_results_points(&db, &p);
+    fl_results_close(&db);
+    if (rc) return -1;
+    s->nruns = p.nruns, s->nckpts = p.n, s->nseeds = 0;
+    for (int r = 0; r < p.nruns; r++) {
+        int seen = 0;
+        for (int q = 0; q < r && !seen; q++) seen = p.run_seed[q] == p.run_seed[r];
+        s->nseeds += !seen;
+    }
+    fl_points_free(&p);
+    return 0;
+}
+
+static int load(const char *dir, cmp_study *s) {
+    memset(s, 0, sizeof *s);
+    s->dir = dir;
+    char *db = fl_path_join(dir, "results.sqlite"), grid[1024] = "";
+    int have = 0, rc = db ? 0 : fl_error_set("out of memory");
+    if (rc == 0 && !fl_file_exists(db))
+        rc = BAD("%s: not a study directory (no results.sqlite)", dir);
+    if (rc == 0) rc = fl_results_peek_meta(db, "kind", s->kind, sizeof s->kind, &have);
+    if (rc == 0 && !have) snprintf(s->kind, sizeof s->kind, "razor");
+    if (rc == 0) rc = fl_results_peek_meta(db, "grid", grid, sizeof grid, &have);
+    if (rc == 0) setting_name(s->kind, grid, s->setting, sizeof s->setting);
+    if (rc == 0) rc = counts(db, s);
+    for (int k = 0; k < 4 && rc == 0; k++) {
+        static const char *const NAME[4] = {"predictors.csv", "methods.csv", "frontier.csv", "results.csv"};
+        fl_csv *t[4] = {&s->pred, &s->meth, &s->front, &s->res};
+        int *h[4] = {&s->has_pred, &s->has_meth, &s->has_front, &s->has_res};
+        if (k == 3 && strcmp(s->kind, "grok-forget") != 0) continue; /* only its grokking rows are read */
+        rc = read_table(dir, NAME[k], k == 0, t[k], h[k]);
+    }
+    for (int seed = 0; rc == 0 && strcmp(s->kind, "grok-forget") == 0 && seed < s->nseeds && seed < CMP_MAX_SEEDS;
+         seed++) {
+        char key[32], base[4096];
+        snprintf(key, sizeof key, "base_s%d", seed);
+        s->memorised[seed] = NAN;
+        if (fl_results_peek_meta(db, key, base, sizeof base, &have) || !have) continue;
+        char *sum = fl_path_join(base, "summary.json");
+        cJSON *j = NULL;
+        if (sum && fl_json_read_file(sum, &j) == 0) {
+            const cJSON *m = cJSON_GetObjectItem(j, "memorized_epoch");
+            if (cJSON_IsNumber(m)) s->memorised[seed] = m->valuedouble;
+        }
+        cJSON_Delete(j);
+        free(sum);
+    }
+    free(db);
+    return rc;
+}
+
+static void unload(cmp_study *s) {
+    fl_csv_free(&s->pred), fl_csv_free(&s->meth), fl_csv_free(&s->front), fl_csv_free(&s->res);
+}
+
+/* Two studies of one setting must have the same predictor columns. */
+static int same_columns(const cmp_study *a, const cmp_study *b) {
+    int same = a->pred.ncols == b->pred.ncols;
+    for (int i = 0; same && i < a->pred.ncols; i++) same = strcmp(a->pred.head[i], b->pred.head[i]) == 0;
+    return same ? 0
+                : BAD("%s and %s are studies of the same setting (%s) with different columns in predictors.csv: "
+                      "made by different versions?", a->dir, b->dir, a->setting);
+}
+
+/* A CSV cell as it is, quoted when it must be. */
+static void put(FILE *f, const char *v, int last) {
+    if (v[strcspn(v, ",\"\n")]) {
+        fputc('"', f);
+        for (; *v; v++) {
+            if (*v == '"') fputc('"', f);
+            fputc(*v, f);
+        }
+        fputc('"', f);
+    } else fputs(v, f);
+    fputc(last ? '\n' : ',', f);
+}
+
+static const char *const FIND_R2[] = {"r2", "r2_lo", "r2_hi", "r2_lomo", "r2_lomo_lo", "r2_lomo_hi", "spearman"};
+static const char *const FIND_TAIL[] = {"r2_regime",     "r2_regime_lo",     "r2_regime_hi", "n_regime",
+                                        "r2_partial_lr", "r2_partial_lr_lo", "r2_partial_lr_hi"};
+
+static void write_findings(FILE *f, const cmp_study *st, int n) {
+    fputs("setting,study,predictor,side,r2,r2_lo,r2_hi,r2_lomo,r2_lomo_lo,r2_lomo_hi,spearman,n_runs,n_checkpoints,"
+          "seeds,r2_regime,r2_regime_lo,r2_regime_hi,n_regime,r2_partial_lr,r2_partial_lr_lo,r2_partial_lr_hi\n",
+          f);
+    for (int k = 0; k < n; k++) {
+        const fl_csv *t = &st[k].pred;
+        for (int r = 0; r < t->nrows; r++) {
+            char num[32];
+            put(f, st[k].setting, 0), put(f, st[k].dir, 0);
+            put(f, fl_csv_get(t, r, fl_csv_col(t, "predictor")), 0), put(f, fl_csv_get(t, r, fl_csv_col(t, "side")), 0);
+            for (size_t i = 0; i < sizeof FIND_R2 / sizeof *FIND_R2; i++)
+                put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
+            const int c[3] = {st[k].nruns, st[k].nckpts, st[k].nseeds};
+            for (int i = 0; i < 3; i++) snprintf(num, sizeof num, "%d", c[i]), put(f, num, 0);
+            for (size_t i = 0; i < sizeof FIND_TAIL / sizeof *FIND_TAIL; i++)
+                put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_TAIL[i])), i + 1 == sizeof FIND_TAIL / sizeof *FIND_TAIL);
+        }
+    }
+}
+
+int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
+    const fl_csv *t = &s->pred;
+    const int lomo = fl_csv_col(t, "r2_lomo") >= 0, fp = fl_csv_col(t, "predictor"), fs = fl_csv_col(t, "side");
+    const char *const *k = lomo ? FIND_R2 + 3 : FIND_R2;
+    int n = 0;
+    for (int r = 0; r < t->nrows && n < max; r++) {
+        if (strcmp(fl_csv_get(t, r, fs), "new") != 0) continue;
+        cmp_rank e = {fl_csv_get(t, r, fp), lomo ? "lomo" : "pooled", fl_csv_num(t, r, fl_csv_col(t, k[0])),
+                      fl_csv_num(t, r, fl_csv_col(t, k[1])), fl_csv_num(t, r, fl_csv_col(t, k[2]))};
+        if (!isfinite(e.score)) continue;
+        int i = n++;
+        for (; i > 0 && out[i - 1].score < e.score; i--) out[i] = out[i - 1];
+        out[i] = e;
+    }
+    return n;
+}
+
+static void write_ranking(FILE *f, const cmp_study *st, int n) {
+    fputs("setting,study,rank,predictor,score_kind,score,score_lo,score_hi,apart_from_next,apart_from_best\n", f);
+    for (int k = 0; k < n; k++) {
+        cmp_rank r[CMP_MAX_ROWS];
+        const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
+        for (int i = 0; i < m; i++)
+            fprintf(f, "%s,%s,%d,%s,%s,%.6g,%.6g,%.6g,%s,%s\n", st[k].setting, st[k].dir, i + 1, r[i].predictor,
+                    r[i].kind, r[i].score, r[i].lo, r[i].hi, i + 1 < m ? r[i].lo > r[i + 1].hi ? "yes" : "no" : "",
+                    i > 0 ? r[0].lo > r[i].hi ? "yes" : "no" : "");
+    }
+}
+
+/* The best method of a family by column col (and its interval, col_lo
+ * and col_hi) of table t; -1 when the family has none with a value. */
+static int best_of(const fl_csv *t, const char *const *fam, int nfam, const char *col, cmp_side *b) {
+    const int fm = fl_csv_col(t, "method"), fc = fl_csv_col(t, col);
+    char lo[64], hi[64];
+    snprintf(lo, sizeof lo, "%s_lo", col), snprintf(hi, sizeof hi, "%s_hi", col);
+    int row = -1;
+    for (int r = 0; r < t->nrows; r++) {
+        const double v = fl_csv_num(t, r, fc);
+        if (in(fl_csv_get(t, r, fm), fam, nfam) && isfinite(v) && (row < 0 || v > b->v)) row = r, b->v = v;
+    }
+    if (row < 0) return -1;
+    b->method = fl_csv_get(t, row, fm);
+    b->lo = fl_csv_num(t, row, fl_csv_col(t, lo)), b->hi = fl_csv_num(t, row, fl_csv_col(t, hi));
+    return 0;
+}
+
+int cmp_rl_vs_sft(const cmp_study *s, cmp_gap *out, int max) {
+    int n = 0;
+    if (s->has_front && n < max && best_of(&s->front, RL, 4, "area", &out[n].rl) == 0 &&
+        best_of(&s->front, SFT, 7, "area", &out[n].sft) == 0)
+        snprintf(out[n++].measure, sizeof out->measure, "frontier_area");
+    for (int c = 0; s->has_meth && c < s->meth.ncols && n < max; c++) {
+        const char *h = s->meth.head[c];
+        const size_t len = strlen(h);
+        const int bound = len > 3 && (!strcmp(h + len - 3, "_lo") || !strcmp(h + len - 3, "_hi"));
+        if (strncmp(h, "prior_at_", 9) != 0 || bound) continue;
+        if (best_of(&s->meth, RL, 4, h, &out[n].rl) == 0 && best_of(&s->meth, SFT, 7, h, &out[n].sft) == 0)
+            snprintf(out[n++].measure, sizeof out->measure, "%s", h);
+    }
+    return n;
+}
+
+static void write_rl_vs_sft(FILE *f, const cmp_study *st, int n) {
+    fputs("setting,study,measure,rl_method,rl,rl_lo,rl_hi,sft_method,sft,sft_lo,sft_hi,gap,apart\n", f);
+    for (int k = 0; k < n; k++) {
+        cmp_gap g[CMP_MAX_ROWS];
+        const int m = cmp_rl_vs_sft(&st[k], g, CMP_MAX_ROWS);
+        for (int i = 0; i < m; i++) {
+            const cmp_side *a = &g[i].rl, *b = &g[i].sft;
+            const int apart = a->lo > b->hi || b->lo > a->hi;
+            fprintf(f, "%s,%s,%s,%s,%.6g,%.6g,%.6g,%s,%.6g,%.6g,%.6g,%.6g,%s\n", st[k].setting, st[k].dir, g[i].measure,
+                    a->method, a->v, a->lo, a->hi, b->method, b->v, b->lo, b->hi, a->v - b->v, apart ? "yes" : "no");
+        }
+    }
+}
+
+int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end) {
+    const fl_csv *t = &s->res;
+    const int fp = fl_csv_col(t, "phase"), fs = fl_csv_col(t, "seed"), fe = fl_csv_col(t, "epoch"),
+              fm = fl_csv_col(t, measure);
+    double best_e = INFINITY, last_e = -INFINITY;
+    *at_mem = *at_end = NAN;
+    if (!s->has_res || fp < 0 || fm < 0 || seed >= CMP_MAX_SEEDS || !isfinite(s->memorised[seed])) return -1;
+    for (int r = 0; r < t->nrows; r++) {
+        if (strcmp(fl_csv_get(t, r, fp), "grok") != 0 || (int)fl_csv_num(t, r, fs) != seed) continue;
+        const double e = fl_csv_num(t, r, fe), v = fl_csv_num(t, r, fm);
+        if (!isfinite(v)) continue;
+        if (e >= s->memorised[seed] && e < best_e) best_e = e, *at_mem = v;
+        if (e > last_e) last_e = e, *at_end = v;
+    }
+    return isfinite(*at_mem) && isfinite(*at_end) ? 0 : -1;
+}
+
+static int is_cs(const char *name) { return strncmp(name, "circuit_", 8) == 0 || strncmp(name, "cs", 2) == 0; }
+
+static void write_cs(FILE *f, const cmp_study *st, int n) {
+    fputs("setting,study,measure,against,seed,r2,r2_lo,r2_hi,spearman,at_memorised,at_end\n", f);
+    for (int k = 0; k < n; k++) {
+        const fl_csv *t = &st[k].pred;
+        const int fp = fl_csv_col(t, "predictor");
+        for (int r = 0; r < t->nrows; r++) {
+            if (!is_cs(fl_csv_get(t, r, fp))) continue;
+            put(f, st[k].setting, 0), put(f, st[k].dir, 0), put(f, fl_csv_get(t, r, fp), 0);
+            fputs("forgetting,,", f);
+            for (int i = 0; i < 3; i++) put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
+            put(f, fl_csv_get(t, r, fl_csv_col(t, "spearman")), 0);
+            fputs(",\n", f);
+        }
+        static const char *const GROK[] = {"cs_by_a_excess", "cs_by_answer_excess"};
+        for (int g = 0; g < 2; g++)
+            for (int seed = 0; seed < st[k].nseeds; seed++) {
+                double m, e;
+                if (cmp_grokking(&st[k], GROK[g], seed, &m, &e)) continue;
+                fprintf(f, "%s,%s,%s,grokking,%d,,,,,%.6g,%.6g\n", st[k].setting, st[k].dir, GROK[g], seed, m, e);
+            }
+    }
+}
+
+/* One table into out_dir/name, atomically. */
+static int write_table(const char *out_dir, const char *name, void (*fn)(FILE *, const cmp_study *, int),
+                       const cmp_study *st, int n) {
+    char *text = NULL, *path = fl_path_join(out_dir, name);
+    size_t len = 0;
+    FILE *f = path ? open_memstream(&text, &len) : NULL;
+    int rc = f ? 0 : fl_error_set("out of memory");
+    if (f) {
+        fn(f, st, n);
+        fclose(f);
+        rc = fl_write_text_atomic(path, text);
+    }
+    free(text), free(path);
+    return rc;
+}
+
+int fl_compare(const char *const *dirs, int n, const char *out_dir, FILE *out) {
+    if (n < 1) return BAD("no study to compare");
+    cmp_study *st = calloc((size_t)n, sizeof *st);
+    int rc = st ? 0 : fl_error_set("out of memory");
+    for (int k = 0; k < n && rc == 0; k++) {
+        rc = load(dirs[k], &st[k]);
+        for (int j = 0; j < k && rc == 0; j++)
+            if (strcmp(st[j].setting, st[k].setting) == 0) rc = same_columns(&st[j], &st[k]);
+    }
+    if (rc == 0) rc = fl_mkdirs(out_dir);
+    if (rc == 0) rc = write_table(out_dir, "findings.csv", write_findings, st, n);
+    if (rc == 0) rc = write_table(out_dir, "ranking.csv", write_ranking, st, n);
+    if (rc == 0) rc = write_table(out_dir, "rl_vs_sft.csv", write_rl_vs_sft, st, n);
+    if (rc == 0) rc = write_table(out_dir, "cs.csv", write_cs, st, n);
+    if (rc == 0) rc = cmp_report(out_dir, st, n, out);
+    for (int k = 0; st && k < n; k++) unload(&st[k]);
+    free(st);
+    return rc;
+}
