@@ -67,8 +67,8 @@ static void ranking_tables(FILE *f, const cmp_study *st, int n) {
 
 static void rl_table(FILE *f, const cmp_study *st, int n) {
     fputs("<h2>Does on-policy RL forget less than SFT at matched new-task performance?</h2><p>The best on-policy "
-          "method against the best SFT method: the frontier's area (mean prior accuracy over the new-task range "
-          "both cover) and the prior accuracy at each matched level.</p><table><tr><th>setting</th><th>measure</th>"
+          "method against the best SFT method: the area under the frontier (prior accuracy integrated over the "
+          "new-task range every method of the study covers) and the prior accuracy at each matched level.</p><table><tr><th>setting</th><th>measure</th>"
           "<th>on-policy</th><th></th><th>SFT</th><th></th><th>apart</th></tr>\n", f);
     for (int k = 0; k < n; k++) {
         cmp_gap g[CMP_MAX_ROWS];

@@ -13,8 +13,10 @@
  *   rl_vs_sft.csv per setting with both families, the best on-policy
  *                 method (grpo, grpo-kl, reinforce, rft) against the best
  *                 SFT one (sft, sft1, sft2, sft-alt, sft-teacher, sft-any,
- *                 distill): frontier area and prior accuracy at each
- *                 matched level, both intervals, apart or not
+ *                 distill): the area under the frontier (prior accuracy
+ *                 integrated over the new-task range every method
+ *                 covers) and prior accuracy at each matched level,
+ *                 both intervals, apart or not
  *   cs.csv        circuit stability: its predictor rows against forgetting,
  *                 and, for the grok-forget study, each seed's CS minus
  *                 its baseline at memorisation and at the end of grokking
