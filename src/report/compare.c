@@ -141,7 +141,10 @@ static void write_findings(FILE *f, const cmp_study *st, int n) {
             put(f, fl_csv_get(t, r, fl_csv_col(t, "predictor")), 0), put(f, fl_csv_get(t, r, fl_csv_col(t, "side")), 0);
             for (size_t i = 0; i < sizeof FIND_R2 / sizeof *FIND_R2; i++)
                 put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
-            const int c[3] = {st[k].nruns, st[k].nckpts, st[k].nseeds};
+            /* Checkpoints: the fit's own count where the study wrote it (a
+             * task-sequence study fits one point per boundary step). */
+            const char *nfit = fl_csv_get(t, r, fl_csv_col(t, "n"));
+            const int c[3] = {st[k].nruns, *nfit ? atoi(nfit) : st[k].nckpts, st[k].nseeds};
             for (int i = 0; i < 3; i++) snprintf(num, sizeof num, "%d", c[i]), put(f, num, 0);
             for (size_t i = 0; i < sizeof FIND_TAIL / sizeof *FIND_TAIL; i++)
                 put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_TAIL[i])), i + 1 == sizeof FIND_TAIL / sizeof *FIND_TAIL);

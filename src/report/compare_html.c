@@ -43,7 +43,8 @@ static void kl_table(FILE *f, const cmp_study *st, int n) {
         cell(f, num(s, r, "spearman"), NAN, NAN);
         cell(f, num(s, r, "r2_regime"), num(s, r, "r2_regime_lo"), num(s, r, "r2_regime_hi"));
         cell(f, num(s, r, "r2_partial_lr"), num(s, r, "r2_partial_lr_lo"), num(s, r, "r2_partial_lr_hi"));
-        fprintf(f, "<td>%d / %d / %d</td></tr>\n", s->nruns, s->nckpts, s->nseeds);
+        const double nfit = num(s, r, "n");
+        fprintf(f, "<td>%d / %d / %d</td></tr>\n", s->nruns, isfinite(nfit) ? (int)nfit : s->nckpts, s->nseeds);
     }
     fputs("</table>\n", f);
 }
