@@ -14,7 +14,8 @@ for f in config.json metrics.jsonl summary.json model.safetensors state.safetens
 done
 check_groks "$T/quick" quick
 # Grokking is not one seed's accident.
-expect_exit 0 "grok --preset tiny --seed 1" -- "$FL" grok --preset tiny --seed 1 --out "$T/seed1" --threads 1 --quiet
+expect_exit 0 "grok --preset tiny --seed 1 (to its grokking)" -- "$FL" grok --preset tiny --seed 1 --stop-at-grok \
+    --out "$T/seed1" --threads 1 --quiet
 check "(lambda s: s['memorized_epoch'] is not None and s['grokked_epoch'] is not None and \
        s['grokked_epoch'] > s['memorized_epoch'])(__import__('json').load(open('$T/seed1/summary.json')))" \
       "seed 1 groks after it memorises too"

@@ -26,6 +26,7 @@ static void test_quoted_short_crlf(void **state) {
     assert_string_equal(fl_csv_get(&t, 2, 2), "");        /* a short row */
     assert_true(isnan(fl_csv_num(&t, 0, -1)));            /* an absent column */
     fl_csv_free(&t);
+    free(p);
 }
 
 static void test_refusals(void **state) {
@@ -38,7 +39,9 @@ static void test_refusals(void **state) {
     assert_int_equal(fl_write_text_atomic(p, "a,b\n1,2,3\n"), 0);
     assert_int_not_equal(fl_csv_read(p, &t), 0);
     assert_non_null(strstr(fl_error_msg(), "more fields"));
-    assert_int_not_equal(fl_csv_read(tu_scratch("missing.csv"), &t), 0);
+    char *missing = tu_scratch("missing.csv");
+    assert_int_not_equal(fl_csv_read(missing, &t), 0);
+    free(p), free(missing);
 }
 
 TU_MAIN(cmocka_unit_test(test_quoted_short_crlf), cmocka_unit_test(test_refusals))
