@@ -9,12 +9,13 @@
     v = forgetlab.circuits(m, x, x_corrupt, subtasks)
     cs, rho = forgetlab.circuit_stability(v)
     s = forgetlab.study("runs/razor")              # columns, predictors, the fitted curve
+    t = forgetlab.compare(["runs/razor", "runs/gf"])  # the tables of `forgetlab compare`
     forgetlab.safetensors.load(path)               # pure NumPy
     forgetlab.environment()                        # BLAS kernels, CPU: what `forgetlab env` prints
 
 The library is found through $FORGETLAB_LIB, else in the source tree's
 build/ (after `make`), else beside an installed package; it is loaded on
-first use, so safetensors and study work without it. Errors of the C
+first use, so safetensors, study and compare work without it. Errors of the C
 library are raised as ForgetlabError carrying its message; bad arguments
 as ValueError, missing files as FileNotFoundError.
 
@@ -28,10 +29,12 @@ from . import _clib, safetensors
 from ._clib import ForgetlabError, environment
 from .circuits import circuit_stability, circuit_stability_baseline, circuits, components
 from .model import Model, load, measure
+from .compare import compare
 from .study import Study, study
 
 __all__ = ["divergences", "load", "Model", "measure", "circuits", "components", "circuit_stability",
-           "circuit_stability_baseline", "study", "Study", "safetensors", "set_threads", "environment", "ForgetlabError",
+           "circuit_stability_baseline", "study", "Study", "compare", "safetensors", "set_threads", "environment",
+           "ForgetlabError",
            "__version__"]
 
 

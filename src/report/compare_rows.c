@@ -65,7 +65,11 @@ int cmp_rl_vs_sft(const cmp_study *s, cmp_gap *out, int max) {
         const char *h = s->meth.head[c];
         const size_t len = strlen(h);
         const int bound = len > 3 && (!strcmp(h + len - 3, "_lo") || !strcmp(h + len - 3, "_hi"));
-        if (strncmp(h, "prior_at_", 9) != 0 || bound) continue;
+        /* A level printed twice (levels closer than the header's digits)
+         * names two columns: ambiguous, left out. */
+        int twice = 0;
+        for (int d = 0; d < s->meth.ncols && !twice; d++) twice = d != c && strcmp(s->meth.head[d], h) == 0;
+        if (strncmp(h, "prior_at_", 9) != 0 || bound || twice) continue;
         if (best_of(&s->meth, RL, 4, h, &out[n].rl) == 0 && best_of(&s->meth, SFT, 7, h, &out[n].sft) == 0)
             snprintf(out[n++].measure, sizeof out->measure, "%s", h);
     }

@@ -107,6 +107,25 @@ assert rank and all(float(a["score"]) >= float(b["score"]) for a, b in zip(rank,
 cs = list(csv.DictReader(open(f"{t}/cmp/cs.csv")))
 assert any(r["against"] == "grokking" and r["seed"] == "0" for r in cs)
 PY
+# The Python reader gives the same four tables, row by row.
+PYTHONPATH="$(cd "$(dirname "$0")/../../python" && pwd)" /usr/bin/python3 - "$T" <<'PY' \
+    && ok "forgetlab.compare (Python) gives compare's tables" || bad "forgetlab.compare differs from compare"
+import csv, math, sys
+import forgetlab
+t = sys.argv[1]
+mine = forgetlab.compare([f"{t}/ref", f"{t}/gf"])
+def same(a, b):
+    if b is None or isinstance(b, bool):
+        return a == ("" if b is None else "yes" if b else "no")
+    if isinstance(b, (int, float)):
+        return math.isnan(b) if a == "" else math.isclose(float(a), b, rel_tol=1e-5, abs_tol=1e-9)
+    return a == str(b)
+for name, rows in mine.items():
+    theirs = list(csv.DictReader(open(f"{t}/cmp/{name}.csv")))
+    assert len(theirs) == len(rows), (name, len(theirs), len(rows))
+    for a, b in zip(theirs, rows):
+        assert all(same(a[k], b[k]) for k in a), (name, a, b)
+PY
 expect_exit 2 "compare: a directory that is not a study" -- "$FL" compare "$T/gbase" --out "$T/cmp2"
 expect_stderr "not a study" "  ... says so"
 cp -r "$T/gf" "$T/gf2" && sed -i '1s/,spearman,/,rho,/' "$T/gf2/predictors.csv"

@@ -1,0 +1,178 @@
+"""compare.py: `forgetlab compare` in pure Python over the studies' own
+tables (no C library needed): the same four tables as lists of rows.
+
+    t = forgetlab.compare(["runs/razor", "runs/lm", "runs/gf"])
+    t["findings"]    # a row per setting x predictor: r2, r2_lo, ..., n_runs, seeds
+    t["ranking"]     # per study, new-side predictors by held-out R^2
+    t["rl_vs_sft"]   # best on-policy against best SFT: frontier area, matched levels
+    t["cs"]          # circuit stability against forgetting, and across grokking
+
+Numbers are floats (NaN where a study has no such column), names are
+strings; the rows and their order are those of findings.csv, ranking.csv,
+rl_vs_sft.csv and cs.csv as `forgetlab compare --out DIR` writes them
+(docs/findings.md)."""
+import csv
+import json
+import math
+import os
+import sqlite3
+
+__all__ = ["compare"]
+
+RL = ("grpo", "grpo-kl", "reinforce", "rft")
+SFT = ("sft", "sft1", "sft2", "sft-alt", "sft-teacher", "sft-any", "distill")
+R2 = ("r2", "r2_lo", "r2_hi", "r2_lomo", "r2_lomo_lo", "r2_lomo_hi", "spearman")
+TAIL = ("r2_regime", "r2_regime_lo", "r2_regime_hi", "n_regime", "r2_partial_lr", "r2_partial_lr_lo", "r2_partial_lr_hi")
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _table(d, name, need):
+    path = os.path.join(d, name)
+    if not os.path.exists(path):
+        if need:
+            raise ValueError("%s: no %s (the study's analysis did not run)" % (d, name))
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _setting(kind, grid):
+    quick = "quick=1" in grid
+    if kind == "lm":
+        return "lm-" + ("quick" if quick else "default")
+    if kind == "grok-forget":
+        return "grok-forget-" + ("quick" if quick else "default")
+    if kind == "continual":
+        word = lambda k: next((w[len(k) + 1:] for w in grid.split() if w.startswith(k + "=")), "")
+        return "continual-%s-%s" % (word("bench"), word("scenario"))
+    return "mlp"
+
+
+def _load(d):
+    db = os.path.join(d, "results.sqlite")
+    if not os.path.exists(db):
+        raise ValueError("%s: not a study directory (no results.sqlite)" % d)
+    con = sqlite3.connect(db)
+    meta = dict(con.execute("SELECT key, value FROM study").fetchall())
+    phase = meta.get("phase_method", "")
+    rows = con.execute("SELECT run_id, seed FROM checkpoints WHERE method != ?", (phase,)).fetchall()
+    con.close()
+    kind = meta.get("kind", "razor")
+    s = {"dir": d, "kind": kind, "setting": _setting(kind, meta.get("grid", "")), "meta": meta,
+         "nruns": len({r for r, _ in rows}), "nckpts": len(rows), "nseeds": len({s for _, s in rows}),
+         "pred": _table(d, "predictors.csv", True), "meth": _table(d, "methods.csv", False),
+         "front": _table(d, "frontier.csv", False),
+         "res": _table(d, "results.csv", False) if kind == "grok-forget" else None}
+    s["memorised"] = {}
+    for seed in range(s["nseeds"]):
+        base = meta.get("base_s%d" % seed)
+        try:
+            with open(os.path.join(base, "summary.json")) as f:
+                s["memorised"][seed] = float(json.load(f)["memorized_epoch"])
+        except (TypeError, OSError, KeyError, ValueError):
+            pass
+    return s
+
+
+def _ranking(s):
+    lomo = bool(s["pred"]) and "r2_lomo" in s["pred"][0]
+    k = R2[3:6] if lomo else R2[:3]
+    out = []
+    for r in s["pred"]:
+        e = {"predictor": r["predictor"], "score_kind": "lomo" if lomo else "pooled", "score": _num(r.get(k[0])),
+             "score_lo": _num(r.get(k[1])), "score_hi": _num(r.get(k[2]))}
+        if r.get("side") == "new" and math.isfinite(e["score"]):
+            out.append(e)
+    return sorted(out, key=lambda e: -e["score"])
+
+
+def _best(rows, family, col):
+    best = None
+    for r in rows or []:
+        v = _num(r.get(col))
+        if r.get("method") in family and math.isfinite(v) and (best is None or v > best[1]):
+            best = (r, v)
+    if best is None:
+        return None
+    r, v = best
+    return {"method": r["method"], "v": v, "lo": _num(r.get(col + "_lo")), "hi": _num(r.get(col + "_hi"))}
+
+
+def _gaps(s):
+    out, cols = [], []
+    if s["front"] is not None:
+        cols.append((s["front"], "area", "frontier_area"))
+    if s["meth"]:
+        # A level printed twice (levels closer than the header's digits) is
+        # ambiguous: left out, as compare does.
+        with open(os.path.join(s["dir"], "methods.csv"), newline="") as f:
+            head = next(csv.reader(f))
+        cols += [(s["meth"], h, h) for h in dict.fromkeys(head)
+                 if h.startswith("prior_at_") and not h.endswith(("_lo", "_hi")) and head.count(h) == 1]
+    for rows, col, name in cols:
+        a, b = _best(rows, RL, col), _best(rows, SFT, col)
+        if a and b:
+            out.append({"measure": name, "rl_method": a["method"], "rl": a["v"], "rl_lo": a["lo"], "rl_hi": a["hi"],
+                        "sft_method": b["method"], "sft": b["v"], "sft_lo": b["lo"], "sft_hi": b["hi"],
+                        "gap": a["v"] - b["v"], "apart": a["lo"] > b["hi"] or b["lo"] > a["hi"]})
+    return out
+
+
+def _grokking(s, measure, seed):
+    mem = s["memorised"].get(seed)
+    if s["res"] is None or mem is None:
+        return None
+    at_mem = at_end = None
+    best_e, last_e = math.inf, -math.inf
+    for r in s["res"]:
+        if r.get("phase") != "grok" or int(_num(r["seed"])) != seed or not math.isfinite(_num(r.get(measure))):
+            continue
+        e, v = _num(r["epoch"]), _num(r[measure])
+        if mem <= e < best_e:
+            best_e, at_mem = e, v
+        if e > last_e:
+            last_e, at_end = e, v
+    return None if at_mem is None or at_end is None else (at_mem, at_end)
+
+
+def compare(dirs):
+    """The four tables of `forgetlab compare` for the study directories."""
+    studies = [_load(d) for d in dirs]
+    for i, s in enumerate(studies):
+        for t in studies[:i]:
+            if t["setting"] == s["setting"] and list(t["pred"][0]) != list(s["pred"][0]):
+                raise ValueError("%s and %s are studies of the same setting (%s) with different columns in "
+                                 "predictors.csv" % (t["dir"], s["dir"], s["setting"]))
+    findings, ranking, gaps, cs = [], [], [], []
+    for s in studies:
+        head = {"setting": s["setting"], "study": s["dir"]}
+        for r in s["pred"]:
+            row = dict(head, predictor=r["predictor"], side=r.get("side", ""))
+            row.update({k: _num(r.get(k)) for k in R2})
+            row.update(n_runs=s["nruns"], n_checkpoints=int(_num(r["n"])) if r.get("n") else s["nckpts"],
+                       seeds=s["nseeds"])
+            row.update({k: _num(r.get(k)) for k in TAIL})
+            findings.append(row)
+            if r["predictor"].startswith(("circuit_", "cs")):
+                cs.append(dict(head, measure=r["predictor"], against="forgetting", seed=None,
+                               r2=_num(r.get("r2")), r2_lo=_num(r.get("r2_lo")), r2_hi=_num(r.get("r2_hi")),
+                               spearman=_num(r.get("spearman")), at_memorised=math.nan, at_end=math.nan))
+        rank = _ranking(s)
+        for i, e in enumerate(rank):
+            ranking.append(dict(head, rank=i + 1, **e,
+                                apart_from_next=e["score_lo"] > rank[i + 1]["score_hi"] if i + 1 < len(rank) else None,
+                                apart_from_best=rank[0]["score_lo"] > e["score_hi"] if i else None))
+        gaps += [dict(head, **g) for g in _gaps(s)]
+        for m in ("cs_by_a_excess", "cs_by_answer_excess"):
+            for seed in range(s["nseeds"]):
+                g = _grokking(s, m, seed)
+                if g:
+                    cs.append(dict(head, measure=m, against="grokking", seed=seed, r2=math.nan, r2_lo=math.nan,
+                                   r2_hi=math.nan, spearman=math.nan, at_memorised=g[0], at_end=g[1]))
+    return {"findings": findings, "ranking": ranking, "rl_vs_sft": gaps, "cs": cs}
