@@ -44,7 +44,8 @@ static const fl_study_kind KINDS[] = {
      "new-task accuracy (ParityMNIST)", "prior-task accuracy (FashionMNIST)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on ParityMNIST test inputs",
      "circuit stability (mean Spearman across Fashion classes)", "sft1", RAZOR_ORDER, 8, "paper (ParityMNIST)", 0,
-     "prior_acc", "prior_acc_base", "circuit_stability", "circuit_stability_random"},
+     "prior_acc", "prior_acc_base", "circuit_stability", "circuit_stability_random",
+     "the prior task's own test images (and, for circuit drift, their labels)"},
     {"lm", "new_acc_sampled", "new_acc_sampled_base", "RL's Razor on the language model: forgetting and its predictors",
      "Forgetting = the base's mean exact match over the prior skills (add, reverse, sort, count) minus the "
      "fine-tuned model's; new task: word completion, success of samples at temperature 1 on the held-out "
@@ -53,7 +54,9 @@ static const fl_study_kind KINDS[] = {
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) along the base's completions (nats per sequence)",
      "circuit stability of a prior skill (mean Spearman across subtasks)", "sft", LM_ORDER, 11,
      "paper (LLMs: forward KL 0.71)", 1, "prior_acc", "prior_acc_base", "circuit_stability",
-     "circuit_stability_random"},
+     "circuit_stability_random",
+     "the prior skills' own test prompts (the divergences along the base's answers to them, and circuit "
+     "stability across reverse's subtasks)"},
     {"grok-forget", "new_acc", "new_acc_base", "Grok, then forget: one model's whole life",
      "Forgetting = the grokked base's accuracy on a + b mod p (held-out pairs) minus the fine-tuned model's; new "
      "task: a - b or b - a mod p (either is correct), asked with its own operation token (argmax accuracy on "
@@ -61,7 +64,9 @@ static const fl_study_kind KINDS[] = {
      "new-task accuracy (a - b or b - a)", "old-task accuracy (a + b mod p)",
      "forward KL(\xcf\x80\xe2\x82\x80 \xe2\x80\x96 \xcf\x80) on the new task's held-out inputs",
      "circuit stability of a + b by a (mean Spearman across a = 0..p-1)", "sft1", RAZOR_ORDER, 6,
-     "paper (ParityMNIST)", 1, "old_acc", "old_acc_base", "cs_by_a", "cs_by_a_random"},
+     "paper (ParityMNIST)", 1, "old_acc", "old_acc_base", "cs_by_a", "cs_by_a_random",
+     "a + b's own equations (the divergences on its held-out pairs, circuit stability by a and by answer, the "
+     "restricted and excluded losses)"},
 };
 
 const fl_study_kind *fl_study_kind_get(const char *kind) {
@@ -131,10 +136,9 @@ static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
           "(predictors_by_lr.csv: the fit within each rate).</p>\n", f);
     fputs(HEAD, f);
     predictor_rows(f, a, "new");
-    fputs("</table>\n<h3>Outcome side</h3>\n<p>Measured on the prior task's own test images (and, for "
-          "circuit drift, their labels), whose accuracy defines forgetting: these restate the outcome "
-          "rather than predict it from the new task as the paper's predictors do, so a high R&sup2; here "
-          "is expected and says little.</p>\n", f);
+    fprintf(f, "</table>\n<h3>Outcome side</h3>\n<p>Measured on %s, whose accuracy defines forgetting: these "
+               "restate the outcome rather than predict it from the new task as the paper's predictors do, so a "
+               "high R&sup2; here is expected and says little.</p>\n", a->kind->outcome_data);
     fputs(HEAD, f);
     predictor_rows(f, a, "outcome");
     fputs("</table>\n", f);

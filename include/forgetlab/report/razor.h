@@ -85,6 +85,7 @@ typedef struct {
     int auto_levels;           /* matched new-task levels from the bases' value to the best any method reaches */
     const char *prior_field, *prior_base_field; /* the prior task's figure (forgetting is its drop) and its base's */
     const char *cs_field, *cs_random_field;     /* circuit stability of the prior task and its random-split baseline */
+    const char *outcome_data;  /* index.html: what the outcome-side measures are taken on */
 } fl_study_kind;
 /* The kind named (NULL or "": razor); NULL when unknown. */
 const fl_study_kind *fl_study_kind_get(const char *kind);
