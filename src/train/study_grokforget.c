@@ -355,13 +355,7 @@ int fl_gfstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     fl_gfstudy_config c;
     fl_gfstudy_defaults(&c);
     char methods[256] = "", lrs[512] = "";
-    const char *at;
-    int ok = strncmp(grid, "grok-forget ", 12) == 0;
-    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", &c.seeds) == 1;
-    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
-    ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
-    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
-    if (!ok) return fl_error_set("not a grok-forget study's grid: '%s'", grid);
+    if (study_grid_fields(grid, "grok-forget ", &c.seeds, methods, lrs, &c.ft.epochs)) return -1;
     c.methods = methods, c.lrs = lrs;
     gf_plan p = {.c = &c};
     if (parse_lists(&c, &p)) return -1;

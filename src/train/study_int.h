@@ -228,5 +228,10 @@ int study_cmd_run_threads(int threads, int jobs);
 /* --lrs: comma-separated learning rates into lrs (at most max, none given
  * twice as fl_same_run_lr sees them). */
 int study_parse_lrs(const char *list, double *lrs, int max, int *n);
+/* The fields every grid string of such a study holds after its kind word
+ * (prefix, e.g. "lm "): seeds, methods (up to 255 bytes), lrs (up to 511)
+ * and epochs; -1 naming the kind when one is missing. */
+int study_grid_fields(const char *grid, const char *prefix, int *seeds, char methods[256], char lrs[512],
+                      int *epochs);
 
 #endif

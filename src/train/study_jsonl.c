@@ -163,3 +163,15 @@ int study_parse_lrs(const char *list, double *lrs, int max, int *n) {
     }
     return *n ? 0 : fl_error_set("--lrs: no learning rate");
 }
+
+int study_grid_fields(const char *grid, const char *prefix, int *seeds, char methods[256], char lrs[512],
+                      int *epochs) {
+    const char *at;
+    int ok = strncmp(grid, prefix, strlen(prefix)) == 0;
+    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", seeds) == 1;
+    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
+    ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
+    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", epochs) == 1;
+    return ok ? 0 : fl_error_set("not a%s study's grid: '%s'", prefix[0] == 'l' ? " language-model" : " grok-forget",
+                                 grid);
+}

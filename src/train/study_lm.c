@@ -445,15 +445,11 @@ int fl_lmstudy_plan_ids(const char *grid, char (**ids)[128], int *n) {
     fl_lmstudy_defaults(&c);
     char methods[256] = "", lrs[512] = "";
     const char *at;
-    int ok = strncmp(grid, "lm ", 3) == 0;
-    ok = ok && (at = strstr(grid, " seeds=")) && sscanf(at, " seeds=%d", &c.seeds) == 1;
-    ok = ok && (at = strstr(grid, " methods=")) && sscanf(at, " methods=%255s", methods) == 1;
-    ok = ok && (at = strstr(grid, " lrs=")) && sscanf(at, " lrs=%511s", lrs) == 1;
-    ok = ok && (at = strstr(grid, " epochs=")) && sscanf(at, " epochs=%d", &c.ft.epochs) == 1;
+    if (study_grid_fields(grid, "lm ", &c.seeds, methods, lrs, &c.ft.epochs)) return -1;
     /* A grid written before --sft-epochs has none: every method ran --epochs. */
     c.sft_epochs = 0;
-    if (ok && (at = strstr(grid, " sft_epochs="))) ok = sscanf(at, " sft_epochs=%d", &c.sft_epochs) == 1;
-    if (!ok) return fl_error_set("not a language-model study's grid: '%s'", grid);
+    if ((at = strstr(grid, " sft_epochs=")) && sscanf(at, " sft_epochs=%d", &c.sft_epochs) != 1)
+        return fl_error_set("not a language-model study's grid: '%s'", grid);
     c.methods = methods, c.lrs = lrs;
     lm_plan p = {.c = &c};
     if (parse_lists(&c, &p)) return -1;
