@@ -7,12 +7,12 @@
  *
  * The new task, "difference": asked with its own operation token (reserved
  * in the base's vocabulary), either difference c = a - b or c = b - a
- * (mod p) is correct: two answers (one when a = b), as two or more
- * digits are on ParityMNIST, so that SFT on one fixed answer and RL, which
- * may keep either, can part ways; and one the grokked circuit's Fourier
- * features can learn (cos w(a - b) is built from the same frequencies as
- * cos w(a + b)), where a rule on the integers (the parity of a + b) is
- * not learnt from the held-out pairs' point of view. */
+ * (mod p) is correct: two answers (one when a = b), as five digits are
+ * on ParityMNIST, so that SFT on one fixed answer and RL, which may keep
+ * either, can part ways; and one the grokked circuit's Fourier features
+ * can learn (cos w(a - b) is built from the same frequencies as
+ * cos w(a + b)), where a rule on the integers (the parity of a + b) was
+ * not learnt on held-out pairs by any method (docs/grok-forget.md). */
 #ifndef FORGETLAB_GROKFORGET_MEASURE_H
 #define FORGETLAB_GROKFORGET_MEASURE_H
 

@@ -28,7 +28,7 @@ typedef struct {
     int seeds;             /* seeds 0 .. seeds-1: each its own base and runs */
     const char *methods;   /* comma-separated (NULL: every method) */
     const char *lrs;       /* comma-separated learning rates (NULL: the grid's) */
-    const char *new_task;  /* "parity" (the only one so far) */
+    const char *new_task;  /* "difference" (the only one so far) */
     const char *base;      /* a grok run directory for every seed (no grokking here) */
     const char *base_cache;/* where bases are grown and kept (NULL: $FORGETLAB_CACHE, else ~/.cache/forgetlab) */
     int cs_per;            /* equations per subtask for circuit stability */
