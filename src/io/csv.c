@@ -115,3 +115,15 @@ double fl_csv_num(const fl_csv *t, int r, int c) {
     const double v = strtod(s, &e);
     return *s && *e == '\0' ? v : NAN;
 }
+
+void fl_csv_put(FILE *f, const char *v, int last) {
+    if (v[strcspn(v, ",\"\r\n")]) {
+        fputc('"', f);
+        for (; *v; v++) {
+            if (*v == '"') fputc('"', f);
+            fputc(*v, f);
+        }
+        fputc('"', f);
+    } else fputs(v, f);
+    fputc(last ? '\n' : ',', f);
+}

@@ -121,12 +121,6 @@ void fl_gf_ctx_free(fl_gf_ctx *c) {
     memset(c, 0, sizeof *c);
 }
 
-static double blob_norm(const fl_blob *b) {
-    double s = 0;
-    for (size_t i = 0; i < b->n; i++) s += (double)b->params[i] * b->params[i];
-    return sqrt(s);
-}
-
 /* The divergences of the test rows of two models' logits. */
 static int test_divergences(const fl_gf_ctx *c, const float *z0, const float *z1, fl_divergences *div) {
     const int V = c->d->p, nt = c->d->n_test;
@@ -201,7 +195,7 @@ int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
         kl_parts(c, z_new, r);
         r->forward_kl_prior = dp.forward_kl, r->reverse_kl_prior = dp.reverse_kl, r->tv_prior = dp.tv;
         r->weight_l1 = fl_blob_l1_dist(&c->base->blob, &m->blob);
-        r->weight_norm = blob_norm(&m->blob);
+        r->weight_norm = fl_blob_l2_norm(&m->blob);
         r->cs_by_a = st[0].cs, r->cs_by_a_random = st[0].random.mean;
         r->cs_by_a_random_lo = st[0].random.lo, r->cs_by_a_random_hi = st[0].random.hi;
         r->cs_by_answer = st[1].cs, r->cs_by_answer_random = st[1].random.mean;
@@ -215,7 +209,7 @@ int fl_gf_measure(const fl_gf_ctx *c, fl_transformer *m, fl_gf_measurement *r) {
 }
 
 int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, double *vals) {
-    static const char *const N[FL_GF_NFIELDS] = {
+    static const char *const N[] = {
         "old_acc_base", "old_acc", "forgetting", "old_loss", "new_acc_base", "new_acc", "new_mass",
         "forward_kl_new", "reverse_kl_new", "tv_new", "l2_dist_new", "js_new", "kl_outcome", "kl_within_correct",
         "kl_within_wrong", "forward_kl_prior",
@@ -223,6 +217,7 @@ int fl_gf_measurement_fields(const fl_gf_measurement *r, const char **names, dou
         "cs_by_a_random_lo", "cs_by_a_random_hi", "cs_by_answer", "cs_by_answer_random", "cs_by_a_excess",
         "cs_by_answer_excess", "fourier_share",
         "restricted_loss", "excluded_loss"};
+    _Static_assert(sizeof N / sizeof *N == FL_GF_NFIELDS, "a name for every field");
     const double v[FL_GF_NFIELDS] = {
         r->old_acc_base, r->old_acc, r->forgetting, r->old_loss, r->new_acc_base, r->new_acc, r->new_mass,
         r->forward_kl_new, r->reverse_kl_new, r->tv_new, r->l2_dist_new, r->js_new, r->kl_outcome,

@@ -192,3 +192,9 @@ int fl_weight_ranks(const fl_mlp *base, const fl_mlp *m, int *rank) {
     }
     return 0;
 }
+
+double fl_blob_l2_norm(const fl_blob *b) {
+    double s = 0;
+    for (size_t i = 0; i < b->n; i++) s += (double)b->params[i] * b->params[i];
+    return sqrt(s);
+}

@@ -112,19 +112,6 @@ static int same_columns(const cmp_study *a, const cmp_study *b) {
                       "made by different versions?", a->dir, b->dir, a->setting);
 }
 
-/* A CSV cell as it is, quoted when it must be. */
-static void put(FILE *f, const char *v, int last) {
-    if (v[strcspn(v, ",\"\n")]) {
-        fputc('"', f);
-        for (; *v; v++) {
-            if (*v == '"') fputc('"', f);
-            fputc(*v, f);
-        }
-        fputc('"', f);
-    } else fputs(v, f);
-    fputc(last ? '\n' : ',', f);
-}
-
 static const char *const FIND_R2[] = {"r2", "r2_lo", "r2_hi", "r2_lomo", "r2_lomo_lo", "r2_lomo_hi", "spearman"};
 static const char *const FIND_TAIL[] = {"r2_regime",     "r2_regime_lo",     "r2_regime_hi", "n_regime",
                                         "r2_partial_lr", "r2_partial_lr_lo", "r2_partial_lr_hi"};
@@ -137,17 +124,19 @@ static void write_findings(FILE *f, const cmp_study *st, int n) {
         const fl_csv *t = &st[k].pred;
         for (int r = 0; r < t->nrows; r++) {
             char num[32];
-            put(f, st[k].setting, 0), put(f, st[k].dir, 0);
-            put(f, fl_csv_get(t, r, fl_csv_col(t, "predictor")), 0), put(f, fl_csv_get(t, r, fl_csv_col(t, "side")), 0);
+            fl_csv_put(f, st[k].setting, 0), fl_csv_put(f, st[k].dir, 0);
+            fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, "predictor")), 0);
+            fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, "side")), 0);
             for (size_t i = 0; i < sizeof FIND_R2 / sizeof *FIND_R2; i++)
-                put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
+                fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
             /* Checkpoints: the fit's own count where the study wrote it (a
              * task-sequence study fits one point per boundary step). */
             const char *nfit = fl_csv_get(t, r, fl_csv_col(t, "n"));
             const int c[3] = {st[k].nruns, *nfit ? atoi(nfit) : st[k].nckpts, st[k].nseeds};
-            for (int i = 0; i < 3; i++) snprintf(num, sizeof num, "%d", c[i]), put(f, num, 0);
+            for (int i = 0; i < 3; i++) snprintf(num, sizeof num, "%d", c[i]), fl_csv_put(f, num, 0);
             for (size_t i = 0; i < sizeof FIND_TAIL / sizeof *FIND_TAIL; i++)
-                put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_TAIL[i])), i + 1 == sizeof FIND_TAIL / sizeof *FIND_TAIL);
+                fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_TAIL[i])),
+                           i + 1 == sizeof FIND_TAIL / sizeof *FIND_TAIL);
         }
     }
 }
@@ -187,10 +176,11 @@ static void write_cs(FILE *f, const cmp_study *st, int n) {
         const int fp = fl_csv_col(t, "predictor");
         for (int r = 0; r < t->nrows; r++) {
             if (!is_cs(fl_csv_get(t, r, fp))) continue;
-            put(f, st[k].setting, 0), put(f, st[k].dir, 0), put(f, fl_csv_get(t, r, fp), 0);
+            fl_csv_put(f, st[k].setting, 0), fl_csv_put(f, st[k].dir, 0);
+            fl_csv_put(f, fl_csv_get(t, r, fp), 0);
             fputs("forgetting,,", f);
-            for (int i = 0; i < 3; i++) put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
-            put(f, fl_csv_get(t, r, fl_csv_col(t, "spearman")), 0);
+            for (int i = 0; i < 3; i++) fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, FIND_R2[i])), 0);
+            fl_csv_put(f, fl_csv_get(t, r, fl_csv_col(t, "spearman")), 0);
             fputs(",\n", f);
         }
         static const char *const GROK[] = {"cs_by_a_excess", "cs_by_answer_excess"};

@@ -11,6 +11,7 @@
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/measure/fourier.h"
 #include "forgetlab/measure/grokforget_measure.h"
+#include "forgetlab/measure/weights.h"
 #include "forgetlab/nn/layers.h"
 #include "forgetlab/optim/optim.h"
 #include "forgetlab/core/progress.h"
@@ -296,12 +297,6 @@ static void evaluate(run *r, double loss[2], double acc[2]) {
     }
 }
 
-static double weight_norm(const fl_blob *b) {
-    double s = 0;
-    for (size_t i = 0; i < b->n; i++) s += (double)b->params[i] * b->params[i];
-    return sqrt(s);
-}
-
 /* The progress measures need the answer to be a + b or a - b of one
  * operation over every pair. */
 static int fourier_sign(const fl_modarith *d) {
@@ -344,7 +339,7 @@ static int log_epoch(run *r, const fl_rundir *rd, float train_step_loss, double 
     cJSON_AddNumberToObject(j, "test_acc", acc[1]);
     cJSON_AddNumberToObject(j, "step_loss", train_step_loss);
     cJSON_AddNumberToObject(j, "epoch_ms", epoch_ms);
-    cJSON_AddNumberToObject(j, "weight_norm", weight_norm(&r->m.blob));
+    cJSON_AddNumberToObject(j, "weight_norm", fl_blob_l2_norm(&r->m.blob));
     const int measure = r->epoch % c->measure_every == 0 || r->epoch == c->epochs;
     if (measure && log_cs(r, j)) {
         cJSON_Delete(j);
@@ -493,7 +488,7 @@ static int write_summary(run *r, const fl_rundir *rd, double wall_part, long epo
     cJSON_AddNumberToObject(s, "train_acc", acc[0]);
     cJSON_AddNumberToObject(s, "test_loss", loss[1]);
     cJSON_AddNumberToObject(s, "test_acc", acc[1]);
-    cJSON_AddNumberToObject(s, "weight_norm", weight_norm(&r->m.blob));
+    cJSON_AddNumberToObject(s, "weight_norm", fl_blob_l2_norm(&r->m.blob));
     cJSON_AddNumberToObject(s, "wall_time_s", (double)r->wall_ms / 1000.0);
     cJSON_AddNumberToObject(s, "wall_time_parts", (double)r->parts);
     cJSON_AddNumberToObject(s, "wall_time_last_part_s", wall_part);

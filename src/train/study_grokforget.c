@@ -187,12 +187,8 @@ static int ensure_base(const fl_gfstudy_config *c, int s, int grow, char *dir, s
     base_config(c, s, &g);
     if (c->base) snprintf(dir, n, "%s", c->base);
     else {
-        const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
         char cache[3072];
-        if (c->base_cache) snprintf(cache, sizeof cache, "%s", c->base_cache);
-        else if (env && *env) snprintf(cache, sizeof cache, "%s", env);
-        else if (home && *home) snprintf(cache, sizeof cache, "%s/.cache/forgetlab", home);
-        else snprintf(cache, sizeof cache, "%s/bases", c->out_dir);
+        study_cache_dir(c->base_cache, c->out_dir, cache, sizeof cache);
         snprintf(dir, n, "%s/grok-%s-r1-i%d-e%ld-m%d-s%d", cache, g.preset, g.intro_new, g.epochs, g.measure_every,
                  s);
         char *sum = fl_path_join(dir, "summary.json");

@@ -228,6 +228,9 @@ int study_cmd_run_threads(int threads, int jobs);
 /* --lrs: comma-separated learning rates into lrs (at most max, none given
  * twice as fl_same_run_lr sees them). */
 int study_parse_lrs(const char *list, double *lrs, int max, int *n);
+/* Where such a study keeps the bases it grows: --base-cache, else
+ * $FORGETLAB_CACHE, else ~/.cache/forgetlab, else out_dir/bases. */
+void study_cache_dir(const char *base_cache, const char *out_dir, char *buf, size_t n);
 /* The fields every grid string of such a study holds after its kind word
  * (prefix, e.g. "lm "): seeds, methods (up to 255 bytes), lrs (up to 511)
  * and epochs; -1 naming the kind when one is missing. */

@@ -175,3 +175,11 @@ int study_grid_fields(const char *grid, const char *prefix, int *seeds, char met
     return ok ? 0 : fl_error_set("not a%s study's grid: '%s'", prefix[0] == 'l' ? " language-model" : " grok-forget",
                                  grid);
 }
+
+void study_cache_dir(const char *base_cache, const char *out_dir, char *buf, size_t n) {
+    const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
+    if (base_cache) snprintf(buf, n, "%s", base_cache);
+    else if (env && *env) snprintf(buf, n, "%s", env);
+    else if (home && *home) snprintf(buf, n, "%s/.cache/forgetlab", home);
+    else snprintf(buf, n, "%s/bases", out_dir);
+}

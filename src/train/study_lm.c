@@ -191,14 +191,6 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
 /* Seed s's base: the given one, or the preset's pretrained with seed s in
  * the cache (with pretrain: lm-pretrain resumes, or finds it done; without,
  * its path only). */
-static void cache_dir(const fl_lmstudy_config *c, char *cache, size_t n) {
-    const char *env = getenv("FORGETLAB_CACHE"), *home = getenv("HOME");
-    if (c->base_cache) snprintf(cache, n, "%s", c->base_cache);
-    else if (env && *env) snprintf(cache, n, "%s", env);
-    else if (home && *home) snprintf(cache, n, "%s/.cache/forgetlab", home);
-    else snprintf(cache, n, "%s/bases", c->out_dir);
-}
-
 /* Whether a run directory holds a finished run. */
 static int finished(const char *dir) {
     char *sum = fl_path_join(dir, "summary.json");
@@ -213,7 +205,7 @@ static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *di
         return 0;
     }
     char cache[3072];
-    cache_dir(c, cache, sizeof cache);
+    study_cache_dir(c->base_cache, c->out_dir, cache, sizeof cache);
     const char *preset = c->quick ? "quick" : "default";
     snprintf(dir, n, "%s/lm-%s-s%d", cache, preset, s);
     if (finished(dir) || !pretrain) return 0;
@@ -248,7 +240,7 @@ static int taught_by_another(const lm_plan *p) {
  * when make is set (its base pretrained too, if need be). */
 static int ensure_teacher(const fl_lmstudy_config *c, const lm_plan *p, int s, int make, char *dir, size_t n) {
     char cache[3072], base[4096];
-    cache_dir(c, cache, sizeof cache);
+    study_cache_dir(c->base_cache, c->out_dir, cache, sizeof cache);
     double lr = p->lrs[0];
     for (int k = 1; k < p->nlrs; k++) lr = p->lrs[k] > lr ? p->lrs[k] : lr;
     ensure_base(c, s + 1, 0, base, sizeof base);

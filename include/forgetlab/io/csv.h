@@ -5,6 +5,8 @@
 #ifndef FORGETLAB_CSV_H
 #define FORGETLAB_CSV_H
 
+#include <stdio.h>
+
 typedef struct {
     int ncols, nrows;
     char **head;   /* [ncols] */
@@ -22,5 +24,9 @@ const char *fl_csv_get(const fl_csv *t, int r, int c);
 /* The same as a number: NaN when the cell is empty, not a number, or the
  * column is absent (c < 0). */
 double fl_csv_num(const fl_csv *t, int r, int c);
+
+/* Writes one field, quoted when it holds a comma, a quote or a newline,
+ * then a comma, or a newline when it is the row's last. */
+void fl_csv_put(FILE *f, const char *v, int last);
 
 #endif

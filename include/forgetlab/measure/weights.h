@@ -13,6 +13,8 @@
  * of a 2-D view's delta by power iteration (iters rounds from a random
  * start). */
 double fl_blob_l1_dist(const fl_blob *base, const fl_blob *m);
+/* sqrt(sum_i theta_i^2): the weight norm grokking follows. */
+double fl_blob_l2_norm(const fl_blob *b);
 double fl_blob_fisher_l2(const float *fisher, const fl_blob *base, const fl_blob *m);
 double fl_view_spectral(const fl_blob *base, const fl_blob *m, int view, int iters, fl_rng *rng);
 
