@@ -163,40 +163,9 @@ int fl_frontier_fit(const double *a, const double *b, const int *idx, int n, dou
     for (int i = 0; i < n; i++)
         if (keep[i]) k[nk++] = (keyed){pa[i], i};
     qsort(k, (size_t)nk, sizeof *k, cmp_keyed);
-    /* Equal a pooled into one point weighted by its count, then the pool-
-     * adjacent-violators sweep: a block whose mean rises above the block
-     * before it (a non-increasing fit is wanted) merges with it. */
-    m = 0;
-    for (int i = 0; i < nk;) {
-        int e = i;
-        double s = 0;
-        while (e < nk && k[e].v == k[i].v) s += pb[k[e++].i];
-        fx[m] = k[i].v, fy[m] = s / (e - i), w[m] = e - i;
-        m++;
-        i = e;
-    }
-    /* Blocks in place: block j covers points [start[j], ...), value fy[j]. */
-    int *start = keep; /* reused: keep is no longer needed */
-    int nb = 0;
-    for (int i = 0; i < m; i++) {
-        double v = fy[i], wt = w[i];
-        int st = i;
-        while (nb > 0 && fy[nb - 1] < v) { /* violation: the earlier block is lower */
-            nb--;
-            v = (fy[nb] * w[nb] + v * wt) / (w[nb] + wt);
-            wt += w[nb];
-            st = start[nb];
-        }
-        fy[nb] = v, w[nb] = wt, start[nb] = st;
-        nb++;
-    }
-    /* Expand the blocks back over the distinct points. */
-    double *val = pb; /* reused */
-    for (int j = 0; j < nb; j++) {
-        int e = j + 1 < nb ? start[j + 1] : m;
-        for (int i = start[j]; i < e; i++) val[i] = fy[j];
-    }
-    for (int i = 0; i < m; i++) fy[i] = val[i];
+    for (int i = 0; i < nk; i++) pa[i] = k[i].v, keep[i] = k[i].i;
+    for (int i = 0; i < nk; i++) w[i] = pb[keep[i]];
+    m = fl_isotonic_sorted(pa, w, nk, -1, fx, fy);
 out:
     free(pa), free(pb), free(keep), free(k), free(w);
     return m;

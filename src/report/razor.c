@@ -336,6 +336,7 @@ static void full_ranks(const char *dir, fl_razor_analysis *a) {
     a->nlayers = 0;
     if (f && fl_file_exists(f) && fl_mlp_load(f, &m, NULL) == 0) {
         a->nlayers = m.nlayers;
+        fl_mlp_spec_string(&m, a->model, sizeof a->model);
         for (int l = 0; l < m.nlayers; l++) a->full_rank[l] = m.dims[l] < m.dims[l + 1] ? m.dims[l] : m.dims[l + 1];
     }
     fl_mlp_free(&m);
@@ -381,6 +382,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
     if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;
     int diverged = 0;
     if (out) print_summary(a, out);
+    if (fl_razor_forecast(dir, a, out)) goto out;
     if (out && fl_results_count_diverged(&db, &diverged) == 0 && diverged > 0)
         fprintf(out, "\n%d run(s) diverged (status 'diverged' in results.sqlite, with the error)\n", diverged);
     rc = 0;

@@ -5,7 +5,8 @@
  * (new-task accuracy, prior-task accuracy): empirical (isotonic) and the
  * paper's exponential, with a test of whether the latter is identifiable.
  * Fits and ranks in stats.c, resampling in bootstrap.c, frontiers in
- * frontier.c. */
+ * frontier.c, the monotone fit both frontiers and forecasts use in
+ * isotonic.c. */
 #ifndef FORGETLAB_STATS_H
 #define FORGETLAB_STATS_H
 
@@ -92,6 +93,13 @@ double fl_pearson(const double *x, const double *y, int n);
 double fl_spearman(const double *x, const double *y, int n);
 /* Average ranks (1-based) of x into r; -1 (error set) when out of memory. */
 int fl_ranks(const double *x, int n, double *r);
+
+/* The least-squares monotone fit of y on x, x ascending (n points):
+ * non-decreasing for dir > 0, non-increasing for dir < 0 (pool-adjacent-
+ * violators, equal x pooled first). fx (distinct x, ascending) and fy
+ * receive it, room for n; returns its number of points, or -1 (error set).
+ * (isotonic.c) */
+int fl_isotonic_sorted(const double *x, const double *y, int n, int dir, double *fx, double *fy);
 
 /* keep[i] = 1 for the points within tol of the non-dominated frontier of
  * (a, b), both to be maximised: b_i >= F(a_i) - tol, where F(t) is the best

@@ -110,6 +110,7 @@ typedef struct {
     double range_lo, range_hi;   /* the new-task accuracy every method's frontier covers */
     double match_level[FL_MATCH_LEVELS];
     int full_rank[FL_MLP_MAX_LAYERS], nlayers; /* min(rows, cols) of each layer */
+    char model[160];             /* the base's architecture (fl_mlp_spec_string; "" when not on disk) */
 } fl_razor_analysis;
 
 #define FL_REGIME_GAIN 0.05
@@ -119,6 +120,10 @@ typedef struct {
  * then every predictor's fits into a->pred (its method in a->group for
  * leave-one-method-out); -1 on failure. */
 int fl_razor_predictors(fl_razor_analysis *a);
+/* forecast.json and forecast.csv: forgetting forecast from forward_kl_new
+ * with intervals and its held-out honesty (razor_forecast.c); a line of it
+ * to out (optional). A study too small to calibrate on gets none. */
+int fl_razor_forecast(const char *dir, const fl_razor_analysis *a, FILE *out);
 /* The per-method part of the analysis (frontiers, per-method fits,
  * matched accuracy, ranks) into a->meth; -1 on failure. */
 int fl_razor_methods(fl_razor_analysis *a);
