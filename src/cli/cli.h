@@ -3,6 +3,8 @@
 #ifndef FORGETLAB_CLI_H
 #define FORGETLAB_CLI_H
 
+#include "forgetlab/store/forecast_file.h"
+#include "forgetlab/train/budget.h"
 #include "forgetlab/io/settings.h"
 #include "forgetlab/report/razor.h"
 #include "forgetlab/report/report.h"
@@ -120,5 +122,25 @@ int fl_study_continual_main(int argc, char **argv);
  * then tail, into buf (truncated to n). */
 void fl_help_compose(char *buf, size_t n, const char *head, const fl_setting *t, int nt, const void *defaults,
                      const char *tail);
+
+/* The forgetting-budget options of finetune and lm-finetune
+ * (budget_args.c): their option ids, --help lines, parsing, the checks
+ * between them, and the budget they make for a base of the setting and
+ * architecture given (FL_EXIT_OK, or the exit code after the reason). */
+enum { FL_OPT_MAX_FORGETTING = 900, FL_OPT_CALIBRATION, FL_OPT_BUDGET_LEVEL, FL_OPT_MAX_FORWARD_KL };
+#define FL_BUDGET_OPTIONS                                                                                   \
+    {"max-forgetting", required_argument, 0, FL_OPT_MAX_FORGETTING},                                        \
+        {"calibration", required_argument, 0, FL_OPT_CALIBRATION},                                          \
+        {"budget-level", required_argument, 0, FL_OPT_BUDGET_LEVEL},                                        \
+        {"max-forward-kl", required_argument, 0, FL_OPT_MAX_FORWARD_KL}
+typedef struct {
+    double max_forgetting, level, max_kl;
+    const char *calibration;
+    fl_forecast_file file; /* the calibration's forecast, kept while the run uses it */
+} fl_budget_args;
+extern const char FL_BUDGET_HELP[];
+int fl_budget_arg(fl_budget_args *b, int opt, const char *v);
+int fl_budget_usage(const char *cmd, const fl_budget_args *b);
+int fl_budget_setup(const char *cmd, fl_budget_args *b, const char *setting, const char *model, fl_budget_spec *out);
 
 #endif

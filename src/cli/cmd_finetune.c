@@ -26,6 +26,7 @@ static const char HELP_HEAD[] =
     "                          --overwrite replaces a run of another command or\n"
     "                          configuration there\n"
     "  --teacher DIR           distill: the teacher model\n";
+static const char HELP_BUDGET_HEAD[] = "\nA forgetting budget (the run stops past it and keeps the last checkpoint within it):\n";
 static const char HELP_TAIL[] =
     "  --threads N             threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR          datasets (default: $FORGETLAB_DATA, else the source\n"
@@ -38,12 +39,13 @@ static const struct option OPTS[] = {
     {"base", required_argument, 0, O_BASE},       {"out", required_argument, 0, O_OUT},
     {"overwrite", no_argument, 0, O_OVERWRITE},   {"teacher", required_argument, 0, O_TEACHER},
     {"threads", required_argument, 0, O_THREADS}, {"data-dir", required_argument, 0, O_DATA},
-    {0, 0, 0, 0}};
+    FL_BUDGET_OPTIONS,                            {0, 0, 0, 0}};
 
 typedef struct {
     fl_finetune_config cfg;
     const char *base, *out, *teacher, *data_dir;
     int threads;
+    fl_budget_args budget;
 } args;
 
 static int handle(int opt, const char *v, void *ctx) {
@@ -57,29 +59,55 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_DATA: a->data_dir = v; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, FL_MAX_THREADS, &n)) return -1; a->threads = (int)n; return 0;
     }
-    return -1;
+    return fl_budget_arg(&a->budget, opt, v);
 }
 
 static int run(int argc, char **argv);
 const fl_command fl_cmd_finetune = {"finetune", "fine-tune a model on ParityMNIST by SFT or on-policy RL", run, HELP};
 
+/* A budgeted run's contexts: checkpoints measured on the new task alone;
+ * the kept model in full when the prior task's data can be read (it is
+ * evaluation, after the decision), else on the new task too. */
+static int budget_contexts(args *a, const fl_mlp *base, const char *dir, fl_measure_ctx *mctx, fl_measure_ctx *full) {
+    if (fl_measure_ctx_init_new(mctx, base, dir, a->cfg.seed)) return -1;
+    if (fl_measure_ctx_init(full, base, dir, FL_MEASURE_FISHER_N, NULL, a->cfg.seed) == 0) {
+        a->cfg.eval_ctx = full;
+        return 0;
+    }
+    fprintf(stderr, "finetune: the prior task's data could not be read (%s): the budget needs none; summary.json "
+                    "has the new task's figures only\n", fl_error_msg());
+    return 0;
+}
+
 static int finetune(args *a) {
     fl_mlp base = {0}, teacher = {0};
     fl_task_data train = {0};
-    fl_measure_ctx mctx = {0};
+    fl_measure_ctx mctx = {0}, full = {0};
     int rc = -1;
     const char *dir = fl_data_dir(a->data_dir);
     if (fl_mlp_load(a->base, &base, NULL)) goto out;
+    char spec[160];
+    fl_mlp_spec_string(&base, spec, sizeof spec);
+    const int brc = fl_budget_setup("finetune", &a->budget, "razor", spec, &a->cfg.budget);
+    if (brc != FL_EXIT_OK) {
+        rc = 100 + brc; /* already said */
+        goto out;
+    }
     if (a->teacher) {
         if (fl_mlp_load(a->teacher, &teacher, NULL)) goto out;
         a->cfg.teacher = &teacher;
     }
     if (fl_task_load(&train, FL_TASK_PARITY, dir, "train")) goto out;
-    if (fl_measure_ctx_init(&mctx, &base, dir, FL_MEASURE_FISHER_N, NULL, a->cfg.seed)) goto out;
-    a->cfg.resumable = 1;
+    if (a->cfg.budget.kl_budget > 0 ? budget_contexts(a, &base, dir, &mctx, &full)
+                                     : fl_measure_ctx_init(&mctx, &base, dir, FL_MEASURE_FISHER_N, NULL, a->cfg.seed))
+        goto out;
+    /* A budgeted run keeps its checkpoint in memory: rerun, it starts again. */
+    a->cfg.resumable = !(a->cfg.budget.kl_budget > 0);
     rc = fl_finetune_run(&a->cfg, &base, &train, &mctx, a->out, a->base, NULL, NULL, NULL, NULL);
 out:
     fl_measure_ctx_free(&mctx);
+    fl_measure_ctx_free(&full);
+    fl_forecast_file_free(&a->budget.file);
     fl_task_free(&train);
     fl_mlp_free(&teacher);
     fl_mlp_free(&base);
@@ -89,7 +117,9 @@ out:
 static int run(int argc, char **argv) {
     args a = {0};
     fl_finetune_defaults(&a.cfg);
-    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, &a.cfg, HELP_TAIL);
+    char tail[4096];
+    snprintf(tail, sizeof tail, "%s%s%s", HELP_BUDGET_HEAD, FL_BUDGET_HELP, HELP_TAIL);
+    fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, &a.cfg, tail);
     /* No default method: one that was not given stays out of range. */
     a.cfg.method = FL_FT_NMETHODS;
     int rc = fl_parse_settings(argc, argv, &fl_cmd_finetune, FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, &a.cfg,
@@ -107,9 +137,18 @@ static int run(int argc, char **argv) {
                               a.cfg.group_size, fl_ft_method_name(a.cfg.method));
     if (fl_out_is_not_input(a.out, a.base, "--base") || fl_out_is_not_input(a.out, a.teacher, "--teacher"))
         return fl_fail("finetune");
+    if ((rc = fl_budget_usage("finetune", &a.budget))) return rc;
     fl_set_threads(a.threads);
-    if (finetune(&a)) return fl_fail("finetune");
+    if ((rc = finetune(&a))) return rc >= 100 ? rc - 100 : fl_fail("finetune");
     char fmt[1024];
+    if (a.cfg.budget.kl_budget > 0) {
+        snprintf(fmt, sizeof fmt, "finetune %s within budget: kept checkpoint %%K{kept_checkpoint} (epoch "
+                 "%%K3{kept_epoch}), forward KL %%K{kept_forward_kl} of %%K{kl_budget}, forecast forgetting "
+                 "%%K3{forecast} [%%K3{forecast_lo}, %%K3{forecast_hi}], measured %%K3{forgetting}, new-task "
+                 "accuracy %%K3{new_acc} -> %s", fl_ft_method_name(a.cfg.method), a.out);
+        fl_summary_line(a.out, "summary.json", fmt);
+        return FL_EXIT_OK;
+    }
     snprintf(fmt, sizeof fmt, "finetune %s: new-task accuracy %%K3{new_acc}, prior-task accuracy %%K3{prior_acc} "
              "(base %%K3{prior_acc_base}; forgetting %%K3{forgetting}), forward KL %%K{forward_kl_new} -> %s",
              fl_ft_method_name(a.cfg.method), a.out);

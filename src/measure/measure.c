@@ -8,6 +8,7 @@
 #include "forgetlab/measure/weights.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,20 @@ fail:
     return -1;
 }
 
+int fl_measure_ctx_init_new(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir, uint64_t seed) {
+    memset(ctx, 0, sizeof *ctx);
+    ctx->base = base;
+    ctx->seed = seed;
+    ctx->prior_acc_base = NAN;
+    if (fl_task_load(&ctx->new_test, FL_TASK_PARITY, data_dir, "test") ||
+        !(ctx->logp0_new = alloc_logp(&ctx->new_test)) ||
+        new_task_record(base, &ctx->new_test, &ctx->base_new, ctx->logp0_new, &ctx->new_acc_base)) {
+        fl_measure_ctx_free(ctx);
+        return -1;
+    }
+    return 0;
+}
+
 void fl_measure_ctx_free(fl_measure_ctx *ctx) {
     fl_task_free(&ctx->new_test);
     fl_task_free(&ctx->prior_test);
@@ -78,6 +93,14 @@ void fl_measure_ctx_free(fl_measure_ctx *ctx) {
     fl_act_record_free(&ctx->base_new);
     fl_circuit_probe_free(&ctx->probe);
     memset(ctx, 0, sizeof *ctx);
+}
+
+/* What a context of the new task alone cannot know: the prior task's
+ * accuracy, forgetting and divergences, and its circuits. */
+static void new_side_only(fl_measurement *out) {
+    out->prior_acc = out->forgetting = NAN;
+    out->prior_div = (fl_divergences){NAN, NAN, NAN, NAN, NAN};
+    out->circuit = (fl_circuit_probe_result){NAN, NAN, NAN, NAN, NAN, NAN};
 }
 
 int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
@@ -90,13 +113,14 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
         fl_mlp_spec_string(base, b, sizeof b);
         return fl_error_set("the model (%s) and its base (%s) have different architectures", a, b);
     }
-    float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = alloc_logp(&ctx->prior_test);
+    const int prior = ctx->prior_test.n > 0; /* 0: a context of the new task alone */
+    float *lp_new = alloc_logp(&ctx->new_test), *lp_prior = prior ? alloc_logp(&ctx->prior_test) : NULL;
     fl_act_record rec = {0};
     int rc = -1;
-    if (!lp_new || !lp_prior) goto out;
+    if (!lp_new || (prior && !lp_prior)) goto out;
     double t0 = fl_now();
     if (new_task_record(m, &ctx->new_test, &rec, lp_new, &out->new_acc) ||
-        task_logp(m, &ctx->prior_test, lp_prior, &out->prior_acc))
+        (prior && task_logp(m, &ctx->prior_test, lp_prior, &out->prior_acc)))
         goto out;
     double t1 = fl_now();
     out->eval_s = t1 - t0;
@@ -104,9 +128,10 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     out->prior_acc_base = ctx->prior_acc_base;
     out->forgetting = out->prior_acc_base - out->prior_acc;
     fl_divergences_compute(&out->new_div, ctx->logp0_new, lp_new, ctx->new_test.n, FL_TASK_CLASSES);
-    fl_divergences_compute(&out->prior_div, ctx->logp0_prior, lp_prior, ctx->prior_test.n, FL_TASK_CLASSES);
+    if (prior) fl_divergences_compute(&out->prior_div, ctx->logp0_prior, lp_prior, ctx->prior_test.n, FL_TASK_CLASSES);
+    else new_side_only(out);
     out->weight_l1 = fl_weight_l1(base, m);
-    out->weight_fisher_l2 = fl_weight_fisher_l2(ctx->fisher, base, m);
+    out->weight_fisher_l2 = prior ? fl_weight_fisher_l2(ctx->fisher, base, m) : NAN;
     fl_rng rng;
     fl_rng_init(&rng, ctx->seed, FL_STREAM_EVAL);
     out->weight_spectral = fl_weight_spectral(base, m, 30, &rng, NULL);
@@ -114,7 +139,7 @@ int fl_measure_model(const fl_measure_ctx *ctx, const fl_mlp *m, int with_rank,
     if (with_rank && fl_weight_ranks(base, m, out->weight_rank)) goto out;
     if (fl_activation_compare(&out->act, &ctx->base_new, &rec)) goto out;
     double t2 = fl_now();
-    if (fl_circuit_probe_measure(&ctx->probe, m, NULL, &out->circuit)) goto out;
+    if (prior && fl_circuit_probe_measure(&ctx->probe, m, NULL, &out->circuit)) goto out;
     out->circuit_s = fl_now() - t2;
     out->predictors_s = fl_now() - t1;
     rc = 0;

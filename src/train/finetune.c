@@ -227,6 +227,8 @@ typedef struct {
     int *yb, *ylb, *actions, *labels;
     double train_s, eval_s, predictors_s, circuit_s; /* time spent in each (circuit_s within predictors_s) */
     fl_measurement final;                 /* the last checkpoint's */
+    fl_budget_state kept;                 /* a budgeted run's last checkpoint within it */
+    double last_kl;                       /* the last checkpoint's forward KL, for the progress line */
 } run_state;
 
 /* One optimisation step's loss and logit gradient on batch rows (indices
@@ -325,6 +327,7 @@ static cJSON *make_config(const fl_finetune_config *c, const char *base_dir, int
     cJSON_AddNumberToObject(streams, "labels", FL_STREAM_LABELS);
     cJSON_AddNumberToObject(streams, "sample", FL_STREAM_SAMPLE);
     cJSON_AddNumberToObject(streams, "eval", FL_STREAM_EVAL);
+    fl_budget_config_json(j, &c->budget);
     return j;
 }
 
@@ -399,6 +402,9 @@ static int checkpoint(const ckpt_ctx *k, long step, double epoch, float loss, fl
     s->circuit_s += meas.circuit_s;
     if (log_line(k->rd, step, epoch, loss, lr, reward, &meas)) return -1;
     if (k->on_ckpt && k->on_ckpt(k->user, *ckpt, step, epoch, &meas)) return -1;
+    s->last_kl = meas.new_div.forward_kl;
+    if (s->c->budget.kl_budget > 0)
+        fl_budget_check(&s->kept, &s->c->budget, s->m->blob.params, s->last_kl, *ckpt, step, epoch);
     (*ckpt)++;
     if (!s->c->resumable || step >= k->total) return 0;
     ls->step = step, ls->ckpt = *ckpt;
@@ -465,11 +471,13 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
         /* Checkpoint k falls on the step nearest k * checkpoint_every epochs. */
         if (step + 1 >= next || step + 1 == total) {
             if (checkpoint(&k, step + 1, epoch, loss, lr, reward, &ckpt)) goto out;
+            if (s->kept.stopped) break; /* past the budget: the kept checkpoint is the model */
         } else if ((step + 1) % c->log_every == 0) {
             if (log_line(rd, step + 1, epoch, loss, lr, reward, NULL)) goto out;
         }
-        char extra[48];
-        snprintf(extra, sizeof extra, "loss %.4f reward %.3f", loss, reward);
+        char extra[96], kl[48];
+        fl_budget_progress(&c->budget, s->last_kl, kl, sizeof kl);
+        snprintf(extra, sizeof extra, "loss %.4f reward %.3f%s", loss, reward, kl);
         fl_loop_update(&L, step + 1, extra);
     }
     fl_loop_end(&L);
@@ -498,6 +506,7 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     memcpy(m.blob.params, base->blob.params, base->blob.n * sizeof(float));
     s.m = &m;
     if (alloc_state(&s, c->batch, c->group_size) || fl_classifier_step_alloc(&s.st, &m, c->batch)) goto out;
+    if (c->budget.kl_budget > 0 && fl_budget_init(&s.kept, base->blob.params, base->blob.n)) goto out;
     if (!(cfg_text = cJSON_PrintUnformatted(cfg)) ||
         fl_rundir_claim(out_dir, "finetune", cfg_text, c->overwrite, &replaced) || fl_mkdirs(out_dir))
         goto out;
@@ -507,6 +516,13 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
         goto out;
     }
     fl_measurement meas = s.final;
+    if (c->budget.kl_budget > 0) {
+        /* The kept checkpoint is the run's model, measured once more: in
+         * full when the prior task's data is there (after the decision,
+         * which read none of it). */
+        memcpy(m.blob.params, s.kept.params, m.blob.n * sizeof(float));
+        if (fl_measure_model(c->eval_ctx ? c->eval_ctx : mctx, &m, 1, &meas)) goto out;
+    }
     if (c->save_model) {
         path = fl_rundir_path(&rd, "model.safetensors");
         if (!path || fl_mlp_save(path, &m, cfg_text)) goto out;
@@ -522,6 +538,7 @@ int fl_finetune_run(const fl_finetune_config *c, const fl_mlp *base, const fl_ta
     cJSON_AddNumberToObject(sum, "eval_s", s.eval_s);
     cJSON_AddNumberToObject(sum, "predictors_s", s.predictors_s);
     cJSON_AddNumberToObject(sum, "circuit_s", s.circuit_s);
+    fl_budget_summary_json(sum, &c->budget, &s.kept);
     if (fl_rundir_write_json(&rd, "summary.json", sum)) goto out;
     if (final) {
         *final = meas;
@@ -538,6 +555,7 @@ out:
     free(cfg_text);
     free(path);
     free_state(&s);
+    fl_budget_free(&s.kept);
     fl_rundir_close(&rd);
     fl_mlp_free(&m);
     targets_free(&t);

@@ -80,6 +80,11 @@ typedef struct {
 /* probe: the circuit probe's options (NULL: fl_circuit_probe_default). */
 int fl_measure_ctx_init(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir,
                         int fisher_n, const fl_ap_opts *probe, uint64_t seed);
+/* A context of the new task alone (its test inputs and the base's outputs
+ * on them; no prior-task data is read): measurements from it have the
+ * new-task and weight figures, and NaN for the prior task's, forgetting
+ * and the circuits'. What a forgetting budget decides on (docs/budget.md). */
+int fl_measure_ctx_init_new(fl_measure_ctx *ctx, const fl_mlp *base, const char *data_dir, uint64_t seed);
 void fl_measure_ctx_free(fl_measure_ctx *ctx);
 
 /* with_rank: also the SVD-based numerical rank of each layer's update (the

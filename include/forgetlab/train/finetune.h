@@ -23,6 +23,7 @@
 #include "forgetlab/optim/optim.h"
 #include "forgetlab/io/settings.h"
 #include "forgetlab/data/tasks.h"
+#include "forgetlab/train/budget.h"
 
 #include <stdint.h>
 
@@ -62,6 +63,12 @@ typedef struct {
     int resumable;            /* keep DIR/state.safetensors at every checkpoint and resume
                                  from it (the finetune command; a study redoes whole runs) */
     int overwrite;            /* replace a run of another command or configuration in the output directory */
+    /* A forgetting budget (budget.h; budget.kl_budget 0: none): checkpoints
+     * are measured with mctx, which may hold the new task alone; the kept
+     * model is measured at the end with eval_ctx when there is one (the
+     * prior task's data present), else with mctx. Not resumable. */
+    fl_budget_spec budget;
+    const fl_measure_ctx *eval_ctx;
 } fl_finetune_config;
 
 void fl_finetune_defaults(fl_finetune_config *c);
