@@ -10,6 +10,7 @@
     cs, rho = forgetlab.circuit_stability(v)
     s = forgetlab.study("runs/razor")              # columns, predictors, the fitted curve
     t = forgetlab.compare(["runs/razor", "runs/gf"])  # the tables of `forgetlab compare`
+    b = forgetlab.Budget("runs/razor", max_forgetting=0.05)  # b.check(base_logits, logits): within the budget?
     forgetlab.safetensors.load(path)               # pure NumPy
     forgetlab.environment()                        # BLAS kernels, CPU: what `forgetlab env` prints
 
@@ -30,10 +31,11 @@ from ._clib import ForgetlabError, environment
 from .circuits import circuit_stability, circuit_stability_baseline, circuits, components
 from .model import Model, load, measure
 from .compare import compare
+from .budget import Budget, BudgetCheck, Forecast, forecast
 from .study import Study, study
 
 __all__ = ["divergences", "load", "Model", "measure", "circuits", "components", "circuit_stability",
-           "circuit_stability_baseline", "study", "Study", "compare", "safetensors", "set_threads", "environment",
+           "circuit_stability_baseline", "study", "Study", "compare", "Budget", "BudgetCheck", "Forecast", "forecast", "safetensors", "set_threads", "environment",
            "ForgetlabError",
            "__version__"]
 

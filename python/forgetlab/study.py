@@ -6,7 +6,8 @@ continual`) as NumPy columns, read from the CSV files the study writes
     s.checkpoints["forward_kl_new"]       # a column of results.csv
     s.df                                   # the same as a pandas DataFrame, when pandas is there
     s.predictors, s.frontier, s.metrics    # predictors.csv, frontier.csv, metrics.csv (continual)
-    s.predict_forgetting(0.05)             # the pooled curve of forgetting on forward KL"""
+    s.predict_forgetting(0.05)             # the pooled curve of forgetting on forward KL
+    s.forecast(0.05)                       # forecast.json: (forecast, lo, hi) for a new run"""
 import csv
 import os
 import sqlite3
@@ -101,6 +102,14 @@ class Study:
         x = np.asarray(value, dtype=np.float64)
         y = p["fit_c0"] + p["fit_c1"] * x + p["fit_c2"] * x * x
         return np.where((x >= p["x_min"]) & (x <= p["x_max"]), y, np.nan)
+
+
+    def forecast(self, kl, level=0.9):
+        """(forecast, lo, hi) of forgetting at forward KL kl from the study's
+        forecast.json: a new run's checkpoint, with its interval at level
+        (0.8, 0.9 or 0.95)."""
+        from .budget import Forecast
+        return Forecast(self.path).at(kl, level)
 
 
 def study(path):
