@@ -34,7 +34,7 @@ fi
 # forked workers inherit the kernels), said once, recorded in the study.
 if [ -n "$best" ]; then
     expect_exit 0 "a small study on a fallback core" -- env OPENBLAS_CORETYPE=Prescott FORGETLAB_BLAS_TEST_FALLBACK=1 \
-        "$FL" study razor --quick --methods sft1 --no-distill --checkpoint-every 1 --out "$T/study"
+        "$FL" study razor --quick --methods sft1 --no-distill --checkpoint-every 1 --lrs 3e-6,1e-3 --out "$T/study"
     check "'$(grep -c "running on $best instead" "$T/stderr")' == '1'" "  ... says once that it runs on $best"
     check "'$(sql "$T/study/results.sqlite" "select value from study where key = 'blas'")'.endswith(' $best')" \
         "  ... the study records core $best"
