@@ -12,6 +12,8 @@ import os
 import sys
 
 out = sys.argv[1]
+lm = len(sys.argv) > 2 and sys.argv[2] == "lm"
+runs_dir, calib_dir = ("lm-runs", "lm-calib") if lm else ("runs", "calib")
 
 
 def wilson(k, n, z=1.96):
@@ -25,7 +27,7 @@ def wilson(k, n, z=1.96):
 
 
 runs = {}
-for path in glob.glob(os.path.join(out, "runs", "*", "summary.json")):
+for path in glob.glob(os.path.join(out, runs_dir, "*", "summary.json")):
     name = os.path.basename(os.path.dirname(path))
     runs[name] = json.load(open(path))
 free = {k[: -len("-free")]: v for k, v in runs.items() if k.endswith("-free")}
@@ -35,11 +37,12 @@ for k, s in runs.items():
         continue
     key, F = k.rsplit("-F", 1)
     budgeted[float(F)].append((key.split("-lr")[0], key, s))
-methods = ["sft1", "sft2", "oracle", "grpo", "grpo-kl", "reinforce"]
-calib = json.load(open(os.path.join(out, "calib", "forecast.json")))
+methods = ["sft", "rft", "grpo", "grpo-kl", "reinforce"] if lm else ["sft1", "sft2", "oracle", "grpo", "grpo-kl",
+                                                                    "reinforce"]
+calib = json.load(open(os.path.join(out, calib_dir, "forecast.json")))
 h = calib["leave_one_run_out"]
 print("Calibration: %s, %d runs, %d checkpoints; held out by runs: MAE %.4f, coverage %.3f / %.3f / %.3f at 80 / 90 / 95%%\n"
-      % (os.path.join(out, "calib"), calib["n_runs"], calib["n_checkpoints"], h["mae"], h["coverage"]["0.80"],
+      % (os.path.join(out, calib_dir), calib["n_runs"], calib["n_checkpoints"], h["mae"], h["coverage"]["0.80"],
          h["coverage"]["0.90"], h["coverage"]["0.95"]))
 print("| F | KL budget | runs | forgetting <= F | 95% interval | inside forecast interval | stopped by budget |")
 print("|---|---|---|---|---|---|---|")

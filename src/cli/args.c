@@ -197,17 +197,24 @@ static int run_handle(int opt, const char *v, void *ctx) {
         if (fl_preset_may_apply(c->r->t, c->r->nt, c->cfg, c->r->defaults, c->r->not_preset)) return -1;
         return c->r->preset(c->cfg, v) ? fl_error_wrap("--preset") : 0;
     }
-    return -1;
+    return c->r->budget ? fl_budget_arg(c->r->budget, opt, v) : -1;
 }
 
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out) {
     struct option opts[] = {{"out", required_argument, 0, O_RUN_OUT},
                             {"overwrite", no_argument, 0, O_RUN_OVERWRITE},
                             {"preset", required_argument, 0, O_RUN_PRESET},
+                            FL_BUDGET_OPTIONS,
                             {0, 0, 0, 0}};
-    if (!r->preset) opts[2] = opts[3];
-    fl_help_compose(r->help, r->help_size, r->head, r->t, r->nt, r->defaults,
-                    "  --help                  show this help\n");
+    /* Options a command does not take are cut from the end of the list. */
+    const int nopts = (int)(sizeof opts / sizeof *opts);
+    if (!r->budget) opts[3] = opts[nopts - 1];
+    if (!r->preset) memmove(&opts[2], &opts[3], sizeof opts - 3 * sizeof *opts);
+    char tail[2048];
+    snprintf(tail, sizeof tail, "%s%s  --help                  show this help\n",
+             r->budget ? "\nA forgetting budget (the run stops past it and keeps the last checkpoint within it):\n" : "",
+             r->budget ? FL_BUDGET_HELP : "");
+    fl_help_compose(r->help, r->help_size, r->head, r->t, r->nt, r->defaults, tail);
     run_ctx c = {r, cfg, out};
     *out = NULL;
     const int rc = fl_parse_settings(argc, argv, cmd, r->t, r->nt, cfg, opts, run_handle, &c, NULL, NULL);

@@ -81,6 +81,7 @@ typedef struct {
     int (*preset)(void *cfg, const char *name);
     const char *const *not_preset;
     size_t overwrite_offset;         /* of the configuration's int overwrite */
+    struct fl_budget_args *budget;   /* the forgetting-budget options, when the command takes them (NULL: not) */
 } fl_run_cmd;
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out);
 
@@ -133,7 +134,7 @@ enum { FL_OPT_MAX_FORGETTING = 900, FL_OPT_CALIBRATION, FL_OPT_BUDGET_LEVEL, FL_
         {"calibration", required_argument, 0, FL_OPT_CALIBRATION},                                          \
         {"budget-level", required_argument, 0, FL_OPT_BUDGET_LEVEL},                                        \
         {"max-forward-kl", required_argument, 0, FL_OPT_MAX_FORWARD_KL}
-typedef struct {
+typedef struct fl_budget_args {
     double max_forgetting, level, max_kl;
     const char *calibration;
     fl_forecast_file file; /* the calibration's forecast, kept while the run uses it */

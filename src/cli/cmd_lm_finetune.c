@@ -4,6 +4,8 @@
 #include "cli.h"
 
 #include "forgetlab/core/error.h"
+#include "forgetlab/nn/gpt.h"
+#include "forgetlab/store/checkpoint.h"
 #include "forgetlab/train/lm_finetune.h"
 
 #include <stddef.h>
@@ -34,18 +36,43 @@ static int run(int argc, char **argv);
 const fl_command fl_cmd_lm_finetune = {"lm-finetune", "fine-tune the language model on the new task (SFT or RL)", run,
                                        HELP};
 
+/* The budget for this base (its architecture is what a calibration must
+ * share); FL_EXIT_OK or the exit code after the reason. */
+static int budget_for_base(fl_budget_args *b, fl_lmft_config *cfg) {
+    if (!(b->max_kl > 0) && !b->calibration) return FL_EXIT_OK;
+    fl_gpt base = {0};
+    if (fl_gpt_load(cfg->base, &base, NULL)) return fl_fail("lm-finetune");
+    char spec[160];
+    fl_gpt_spec_string(&base.cfg, spec, sizeof spec);
+    fl_gpt_free(&base);
+    return fl_budget_setup("lm-finetune", b, "lm", spec, &cfg->budget);
+}
+
 static int run(int argc, char **argv) {
     fl_lmft_config cfg, defaults;
     const char *out;
+    fl_budget_args budget = {0};
     fl_lmft_defaults(&defaults);
     cfg = defaults;
     const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, &defaults, NULL, NULL,
-                          offsetof(fl_lmft_config, overwrite)};
-    const int rc = fl_parse_run(argc, argv, &fl_cmd_lm_finetune, &r, &cfg, &out);
+                          offsetof(fl_lmft_config, overwrite), &budget};
+    int rc = fl_parse_run(argc, argv, &fl_cmd_lm_finetune, &r, &cfg, &out);
     if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     if (fl_lmft_check(&cfg)) return fl_usage_error("lm-finetune", "%s", fl_error_msg());
+    if ((rc = fl_budget_usage("lm-finetune", &budget)) || (rc = budget_for_base(&budget, &cfg))) {
+        fl_forecast_file_free(&budget.file);
+        return rc;
+    }
     const int rr = fl_lmft_run(&cfg, out);
+    fl_forecast_file_free(&budget.file);
     if (rr) return fl_fail("lm-finetune");
+    if (cfg.budget.kl_budget > 0) {
+        fl_summary_line(out, "summary.json",
+                        "lm-finetune within budget: kept checkpoint %K{kept_checkpoint} (epoch %K3{kept_epoch}), "
+                        "forward KL %K{kept_forward_kl} of %K{kl_budget}, forecast forgetting %K3{forecast} "
+                        "[%K3{forecast_lo}, %K3{forecast_hi}], measured %K3{forgetting}, new task %K3{new_acc}");
+        return FL_EXIT_OK;
+    }
     fl_summary_line(out, "summary.json",
                     "lm-finetune: new task %K3{new_acc} (base %K3{new_acc_base}), prior skills %K3{prior_acc} (base "
                     "%K3{prior_acc_base}), forward KL %K3{forward_kl_new} nats, held-out text %K3{bpb} bits per byte "

@@ -239,6 +239,20 @@ static double spectral_sum(const fl_gpt *base, const fl_gpt *m, uint64_t seed) {
     return s;
 }
 
+int fl_lm_forward_kl_new(const fl_lm_measure_ctx *ctx, const fl_gpt *m, double *kl) {
+    const int V = m->cfg.vocab;
+    const size_t rn = (size_t)ctx->new0.rows;
+    float *lp = malloc(sizeof(float) * rn * V), *tl = malloc(sizeof(float) * rn);
+    int rc = !lp || !tl ? fl_error_set("out of memory") : lm_score(m, &ctx->new0, lp, tl, NULL);
+    if (rc == 0) {
+        double k[4];
+        fl_seq_forward_kl(&ctx->new0, ctx->logp0_new, lp, ctx->tlp0_new, tl, V, k);
+        *kl = k[0];
+    }
+    free(lp), free(tl);
+    return rc;
+}
+
 int fl_lm_measure(const fl_lm_measure_ctx *ctx, fl_gpt *m, fl_lm_measurement *out) {
     memset(out, 0, sizeof *out);
     const int V = m->cfg.vocab, C = m->cfg.n_embd;

@@ -8,6 +8,7 @@
 #include "forgetlab/core/error.h"
 #include "forgetlab/io/fileio.h"
 #include "forgetlab/store/checkpoint.h"
+#include "forgetlab/nn/gpt.h"
 #include "forgetlab/nn/mlp.h"
 #include "forgetlab/store/results.h"
 #include "forgetlab/measure/stats.h"
@@ -343,6 +344,17 @@ static void full_ranks(const char *dir, fl_razor_analysis *a) {
     free(b), free(f);
 }
 
+/* A language-model study's base architecture (its first seed's base, which
+ * the study records): what a forecast is of. */
+static void lm_model(fl_results *db, fl_razor_analysis *a) {
+    char path[4096];
+    int found = 0;
+    fl_gpt m = {0};
+    if (fl_results_get_meta(db, "base_s0", path, sizeof path, &found) == 0 && found && fl_gpt_load(path, &m, NULL) == 0)
+        fl_gpt_spec_string(&m.cfg, a->model, sizeof a->model);
+    fl_gpt_free(&m);
+}
+
 int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *out) {
     char *path = fl_path_join(dir, "results.sqlite"), *csv = fl_path_join(dir, "results.csv");
     fl_results db = {0};
@@ -375,6 +387,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
         a->nseeds += !seen;
     }
     full_ranks(dir, a);
+    if (strcmp(a->kind->kind, "lm") == 0) lm_model(&db, a);
     if (fl_razor_methods(a)) goto out;
     if (fl_razor_predictors(a)) goto out;
     if (write_tables(dir, a)) goto out;

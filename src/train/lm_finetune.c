@@ -138,6 +138,7 @@ static cJSON *make_config(const fl_lmft_config *c) {
     fl_settings_to_json(j, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, c);
     cJSON_AddStringToObject(j, "task", "word completion: 'word:' + a 2- or 3-letter prefix -> letters + '='");
     cJSON_AddNumberToObject(j, "threads", fl_get_threads());
+    fl_budget_config_json(j, &c->budget);
     return j;
 }
 
@@ -183,6 +184,9 @@ typedef struct {
     int spe;                    /* steps per epoch */
     fl_lm_measurement meas;     /* the last checkpoint's */
     int have_meas;
+    fl_budget_state kept;       /* a budgeted run's last checkpoint within it */
+    double last_kl;             /* the last checkpoint's forward KL (budgeted runs) */
+    int nckpt;                  /* checkpoints measured so far (budgeted runs) */
 } lmft_run;
 
 /* The models, data and task, the claimed run directory, the measurement
@@ -204,6 +208,7 @@ static int run_open(lmft_run *r, const char *out_dir) {
     if (!(r->cfg_text = fl_lm_claim_run(r->cfg, out_dir, "lm-finetune", c->overwrite, &r->replaced))) goto out;
     if (fl_lm_measure_init(&r->mc, &r->base, &r->d, &r->task, &c->measure, c->seed)) goto out;
     if (lmft_step_init(&r->st, c, &r->m, &r->base, c->teacher ? &r->teacher : &r->base, &r->task)) goto out;
+    if (c->budget.kl_budget > 0 && fl_budget_init(&r->kept, r->base.blob.params, r->base.blob.n)) goto out;
     r->spe = (r->task.n_train + c->batch - 1) / c->batch;
     rc = 0;
 out:
@@ -218,6 +223,7 @@ static void run_close(lmft_run *r, int ok) {
     cJSON_Delete(r->cfg);
     free(r->cfg_text);
     lmft_step_free(&r->st);
+    fl_budget_free(&r->kept);
     fl_lm_measure_free(&r->mc);
     fl_newtask_free(&r->task);
     if (r->have_data) fl_lm_data_free(&r->d);
@@ -233,7 +239,21 @@ static int log_line(lmft_run *r, long step, double loss, double reward, int n, f
     cJSON_AddNumberToObject(j, "loss", n ? loss / n : NAN);
     cJSON_AddNumberToObject(j, "reward", n ? reward / n : NAN);
     cJSON_AddNumberToObject(j, "lr", lr);
-    if (ckpt) {
+    if (ckpt && r->c->budget.kl_budget > 0) {
+        /* The decision's measure alone: the kept checkpoint is measured in
+         * full at the end. */
+        const double tm = fl_now();
+        if (fl_lm_forward_kl_new(&r->mc, &r->m, &r->last_kl)) {
+            cJSON_Delete(j);
+            return -1;
+        }
+        r->ls.measure_ms += lround(1000.0 * (fl_now() - tm));
+        cJSON_AddNumberToObject(j, "forward_kl_new", r->last_kl);
+        cJSON_AddNumberToObject(j, "kl_budget", r->c->budget.kl_budget);
+        fl_budget_check(&r->kept, &r->c->budget, r->m.blob.params, r->last_kl, r->nckpt++, step,
+                        (double)step / r->spe);
+        cJSON_AddBoolToObject(j, "within_budget", !r->kept.stopped);
+    } else if (ckpt) {
         const double tm = fl_now();
         if (fl_lm_measure(&r->mc, &r->m, &r->meas)) {
             cJSON_Delete(j);
@@ -284,12 +304,15 @@ static int train(lmft_run *r, long total, long every) {
             rc = log_line(r, step + 1, run_loss, run_reward, nrun, lr, ckpt);
             run_loss = run_reward = 0, nrun = 0, t_step = fl_now();
         }
-        if (rc == 0 && ckpt && step + 1 < total) {
+        if (rc == 0 && ckpt && step + 1 < total && !(c->budget.kl_budget > 0)) {
             r->ls.step = step + 1;
             rc = fl_loop_save(&r->L);
         }
-        char extra[80];
-        snprintf(extra, sizeof extra, isnan(reward) ? "loss %.4f" : "loss %.4f reward %.3f", loss, reward);
+        if (r->kept.stopped) break; /* past the budget: the kept checkpoint is the model */
+        char extra[128], kl[48];
+        fl_budget_progress(&c->budget, r->last_kl, kl, sizeof kl);
+        if (isnan(reward)) snprintf(extra, sizeof extra, "loss %.4f%s", loss, kl);
+        else snprintf(extra, sizeof extra, "loss %.4f reward %.3f%s", loss, reward, kl);
         if (rc == 0) fl_loop_update(&r->L, step + 1, extra);
     }
     free(order);
@@ -299,8 +322,13 @@ static int train(lmft_run *r, long total, long every) {
 /* summary.json (the last checkpoint's measurement, the run's counts and
  * times) and model.safetensors. */
 static int write_summary(lmft_run *r, long total, double t0) {
-    if (!r->have_meas && fl_lm_measure(&r->mc, &r->m, &r->meas)) return -1;
+    const int budgeted = r->c->budget.kl_budget > 0;
+    /* A budgeted run's model is its kept checkpoint, measured in full now
+     * (evaluation, after the decision). */
+    if (budgeted) memcpy(r->m.blob.params, r->kept.params, r->kept.n * sizeof(float));
+    if ((budgeted || !r->have_meas) && fl_lm_measure(&r->mc, &r->m, &r->meas)) return -1;
     cJSON *sum = measurement_json(&r->meas);
+    fl_budget_summary_json(sum, &r->c->budget, &r->kept);
     cJSON_AddNumberToObject(sum, "steps", (double)total);
     cJSON_AddNumberToObject(sum, "train_prompts", r->task.n_train);
     cJSON_AddNumberToObject(sum, "test_prompts", r->task.n_test);
@@ -329,7 +357,8 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     const fl_trainstate_rng rngs[] = {{"rng", &ls->rng}};
     const fl_trainstate_long longs[] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
     const fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
-                               .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
+                               .resumable = !(c->budget.kl_budget > 0), .label = fl_lmft_method_name(c->method),
+                               .total = total,
                                .progress = c->progress,
                                .state = {.kind = "lm-finetune", .config = r.cfg_text, .blob = &r.m.blob,
                                          .opt_t = &ls->opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3}};

@@ -36,6 +36,39 @@ kill_and_resume "lm-finetune" '"new_acc"' "1" "${FT[@]}" --method grpo-kl --chec
 cmp -s <(grep new_acc "$T/ref/metrics.jsonl") <(grep new_acc "$T/killed/metrics.jsonl") \
     && ok "  ... and the same measurements at every checkpoint" || bad "  ... measurements differ"
 
+# A forgetting budget: the KL itself, then a calibration of the lm setting
+# for this base (a hand-made forecast.json of 10 runs: forgetting 0.1 KL,
+# scale 0.01, quantile 1) whose 90% bound meets F = 0.05 at KL 0.4.
+expect_exit 0 "lm-finetune --max-forward-kl" -- "$FL" "${FT[@]}" --method grpo --checkpoint-every 0.25 \
+    --max-forward-kl 1e-6 --out "$T/budget-kl"
+check "(lambda s, l: s['kl_budget'] == 1e-6 and s['stopped_by_budget'] and s['kept_checkpoint'] == -1 and \
+       s['forward_kl_new'] < 1e-9 and s['forecast'] is None and [j['within_budget'] for j in l] == [False]) \
+       (__import__('json').load(open('$T/budget-kl/summary.json')), \
+        [j for j in map(__import__('json').loads, open('$T/budget-kl/metrics.jsonl')) if 'kl_budget' in j])" \
+      "  ... stops at the first checkpoint past it and keeps the base"
+/usr/bin/python3 - "$T/calib.json" "$BASE" <<'PY'
+import json, sys, struct
+h = open(sys.argv[2] + "/model.safetensors", "rb").read()
+n = struct.unpack("<Q", h[:8])[0]
+spec = json.loads(h[8:8 + n])["__metadata__"]["spec"]
+json.dump({"setting": "lm", "model": spec, "predictor": "forward_kl_new", "n_checkpoints": 50, "n_runs": 10,
+           "levels": [0.8, 0.9, 0.95], "q": [1.0, 1.0, None],
+           "knots": {"x": [0.0, 10.0], "forgetting": [0.0, 1.0], "scale": [0.01, 0.01]},
+           "leave_one_run_out": {"mae": 0.01, "coverage": {"0.80": 0.8, "0.90": 0.9, "0.95": None}}},
+          open(sys.argv[1], "w"))
+PY
+expect_exit 0 "lm-finetune --max-forgetting 0.05 with an lm calibration" -- "$FL" "${FT[@]}" --method grpo \
+    --checkpoint-every 0.25 --max-forgetting 0.05 --calibration "$T/calib.json" --out "$T/budget-f"
+check "(lambda s: abs(s['kl_budget'] - 0.4) < 1e-9 and s['kept_forward_kl'] <= s['kl_budget'] and \
+       abs(s['forward_kl_new'] - s['kept_forward_kl']) < 1e-9 and abs(s['forecast'] - 0.1 * s['kept_forward_kl']) < 1e-9 \
+       and abs(s['forecast_hi'] - s['forecast'] - 0.01) < 1e-9 and 'forgetting' in s) \
+       (__import__('json').load(open('$T/budget-f/summary.json')))" \
+      "  ... budget 0.4 nats; the kept model's KL, forecast and interval in summary.json"
+sed 's/"setting": "lm"/"setting": "razor"/' "$T/calib.json" >"$T/calib-mlp.json"
+expect_exit 2 "a calibration of the MLP setting" -- "$FL" "${FT[@]}" --method grpo --max-forgetting 0.05 \
+    --calibration "$T/calib-mlp.json" --out "$T/bad"
+expect_stderr "'razor' setting" "  ... names the setting"
+
 MLP="$T/mlp"
 expect_exit 0 "a small MLP (not a language model)" -- "$FL" pretrain --per-task 50 --epochs 1 --threads 1 --out "$MLP"
 CASES=("a base that is not a language model|1|not a language model|--base $MLP --method sft"

@@ -107,6 +107,11 @@ typedef struct {
     uint64_t seed;
 } fl_lm_measure_ctx;
 
+/* forward_kl_new alone (the same number fl_lm_measure gives): the base's
+ * samples on the new task's test prompts scored by m, nothing of the
+ * prior skills read. What a forgetting budget decides on. */
+int fl_lm_forward_kl_new(const fl_lm_measure_ctx *ctx, const fl_gpt *m, double *kl);
+
 /* The models' gradient slabs serve as scratch (the circuit probe), left
  * zeroed. */
 int fl_lm_measure_init(fl_lm_measure_ctx *ctx, fl_gpt *base, const fl_lm_data *data, const fl_newtask *task,

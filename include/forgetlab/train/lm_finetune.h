@@ -40,6 +40,7 @@
 #ifndef FORGETLAB_LM_FINETUNE_H
 #define FORGETLAB_LM_FINETUNE_H
 
+#include "forgetlab/train/budget.h"
 #include "forgetlab/measure/lm_measure.h"
 #include "forgetlab/optim/optim.h"
 #include "forgetlab/io/settings.h"
@@ -80,6 +81,11 @@ typedef struct {
     fl_lm_measure_opts measure;
     uint64_t seed;
     int log_every, threads, progress, overwrite;
+    /* A forgetting budget (budget.h; kl_budget 0: none): checkpoints are
+     * measured for the decision alone (fl_lm_forward_kl_new, nothing of
+     * the prior skills read), the last one within the budget is the run's
+     * model, measured in full at the end. Not resumable. */
+    fl_budget_spec budget;
 } fl_lmft_config;
 
 void fl_lmft_defaults(fl_lmft_config *c);
