@@ -54,10 +54,37 @@ def _setting(kind, grid):
     return "mlp"
 
 
+def _grok_run(d):
+    """A grok run's circuit stability across its grokking: its metrics.jsonl
+    as the grokking rows of one seed (a setting of its own, "grok")."""
+    try:
+        with open(os.path.join(d, "summary.json")) as f:
+            mem = json.load(f).get("memorized_epoch")
+        with open(os.path.join(d, "metrics.jsonl")) as f:
+            lines = [json.loads(l) for l in f if l.strip()]
+    except (OSError, ValueError):
+        raise ValueError("%s: a grok run without its summary.json or metrics.jsonl (unfinished?)" % d) from None
+    res = [{"phase": "grok", "seed": "0", "epoch": l["epoch"], "cs_by_a_excess": l.get("cs_by_a_excess"),
+            "cs_by_answer_excess": l.get("cs_by_answer_excess")} for l in lines if isinstance(l.get("epoch"), (int, float))]
+    return {"dir": d, "kind": "grok", "setting": "grok", "meta": {}, "nruns": 1, "nckpts": 0, "nseeds": 1,
+            "pred": [], "meth": None, "front": None, "res": res,
+            "memorised": {0: float(mem)} if isinstance(mem, (int, float)) else {}}
+
+
+def _is_grok_run(d):
+    try:
+        with open(os.path.join(d, "config.json")) as f:
+            return json.load(f).get("command") == "grok"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _load(d):
     db = os.path.join(d, "results.sqlite")
+    if not os.path.exists(db) and _is_grok_run(d):
+        return _grok_run(d)
     if not os.path.exists(db):
-        raise ValueError("%s: not a study directory (no results.sqlite)" % d)
+        raise ValueError("%s: not a study directory (no results.sqlite) nor a grok run" % d)
     con = sqlite3.connect(db)
     meta = dict(con.execute("SELECT key, value FROM study").fetchall())
     phase = meta.get("phase_method", "")
@@ -146,7 +173,7 @@ def compare(dirs):
     studies = [_load(d) for d in dirs]
     for i, s in enumerate(studies):
         for t in studies[:i]:
-            if t["setting"] == s["setting"] and list(t["pred"][0]) != list(s["pred"][0]):
+            if t["setting"] == s["setting"] and t["pred"] and s["pred"] and list(t["pred"][0]) != list(s["pred"][0]):
                 raise ValueError("%s and %s are studies of the same setting (%s) with different columns in "
                                  "predictors.csv" % (t["dir"], s["dir"], s["setting"]))
     findings, ranking, gaps, cs = [], [], [], []

@@ -58,6 +58,14 @@ int fl_csv_read(const char *path, fl_csv *t) {
     char *text = NULL;
     size_t len = 0;
     if (fl_read_file(path, &text, &len)) return -1;
+    const int rc = fl_csv_parse(text, len, path, t);
+    free(text);
+    return rc;
+}
+
+int fl_csv_parse(const char *text, size_t len, const char *name, fl_csv *t) {
+    memset(t, 0, sizeof *t);
+    const char *path = name;
     const char *p = text, *end = text + len;
     int eor = 0, rc = 0;
     while (!eor && p < end) {
@@ -94,7 +102,6 @@ int fl_csv_read(const char *path, fl_csv *t) {
         for (; k < t->ncols; k++) r[k] = calloc(1, 1);
         t->nrows++;
     }
-    free(text);
     if (rc) fl_csv_free(t);
     return rc;
 }

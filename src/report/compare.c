@@ -61,13 +61,72 @@ static int counts(const char *db_path, cmp_study *s) {
     return 0;
 }
 
+/* A grok run's circuit stability across its grokking (its metrics.jsonl
+ * as the grokking rows of a grok-forget study's results.csv, one seed):
+ * the run is a setting of its own, "grok", with no fits. */
+static int load_grok_run(const char *dir, cmp_study *s) {
+    char *sum = fl_path_join(dir, "summary.json"), *met = fl_path_join(dir, "metrics.jsonl"), *text = NULL, *line;
+    cJSON *j = NULL;
+    size_t len = 0, tlen = 0;
+    int rc = sum && met ? 0 : fl_error_set("out of memory");
+    if (rc == 0 && (fl_json_read_file(sum, &j) || fl_read_file(met, &text, &len)))
+        rc = BAD("%s: a grok run without its summary.json or metrics.jsonl (unfinished?)", dir);
+    const cJSON *m = rc ? NULL : cJSON_GetObjectItem(j, "memorized_epoch");
+    snprintf(s->kind, sizeof s->kind, "grok"), snprintf(s->setting, sizeof s->setting, "grok");
+    s->memorised[0] = cJSON_IsNumber(m) ? m->valuedouble : NAN;
+    s->nruns = 1, s->nseeds = 1;
+    char *csv = NULL;
+    FILE *f = rc ? NULL : open_memstream(&csv, &tlen);
+    if (rc == 0 && !f) rc = fl_error_set("out of memory");
+    if (f) {
+        static const char *const COL[] = {"cs_by_a_excess", "cs_by_answer_excess"};
+        fputs("phase,seed,epoch,cs_by_a_excess,cs_by_answer_excess\n", f);
+        for (char *save = NULL, *p = (line = strtok_r(text, "\n", &save)); p; p = strtok_r(NULL, "\n", &save)) {
+            cJSON *l = cJSON_Parse(p);
+            const cJSON *e = cJSON_GetObjectItem(l, "epoch");
+            if (cJSON_IsNumber(e)) {
+                fprintf(f, "grok,0,%.17g", e->valuedouble);
+                for (int c = 0; c < 2; c++) {
+                    const cJSON *v = cJSON_GetObjectItem(l, COL[c]);
+                    if (cJSON_IsNumber(v)) fprintf(f, ",%.17g", v->valuedouble);
+                    else fputs(",", f);
+                }
+                fputs("\n", f);
+            }
+            cJSON_Delete(l);
+        }
+        fclose(f);
+        rc = fl_csv_parse(csv, tlen, met, &s->res);
+        s->has_res = rc == 0;
+    }
+    cJSON_Delete(j);
+    free(sum), free(met), free(text), free(csv);
+    return rc;
+}
+
+/* Whether dir is a grok run (its config.json says so). */
+static int is_grok_run(const char *dir) {
+    char *cfg = fl_path_join(dir, "config.json");
+    cJSON *j = NULL;
+    const int yes = cfg && fl_json_read_file(cfg, &j) == 0 &&
+                    cJSON_IsString(cJSON_GetObjectItem(j, "command")) &&
+                    strcmp(cJSON_GetObjectItem(j, "command")->valuestring, "grok") == 0;
+    cJSON_Delete(j);
+    free(cfg);
+    return yes;
+}
+
 static int load(const char *dir, cmp_study *s) {
     memset(s, 0, sizeof *s);
     s->dir = dir;
     char *db = fl_path_join(dir, "results.sqlite"), grid[1024] = "";
     int have = 0, rc = db ? 0 : fl_error_set("out of memory");
+    if (rc == 0 && !fl_file_exists(db) && is_grok_run(dir)) {
+        free(db);
+        return load_grok_run(dir, s);
+    }
     if (rc == 0 && !fl_file_exists(db))
-        rc = BAD("%s: not a study directory (no results.sqlite)", dir);
+        rc = BAD("%s: not a study directory (no results.sqlite) nor a grok run", dir);
     if (rc == 0) rc = fl_results_peek_meta(db, "kind", s->kind, sizeof s->kind, &have);
     if (rc == 0 && !have) snprintf(s->kind, sizeof s->kind, "razor");
     if (rc == 0) rc = fl_results_peek_meta(db, "grid", grid, sizeof grid, &have);

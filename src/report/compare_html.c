@@ -55,6 +55,7 @@ static void ranking_tables(FILE *f, const cmp_study *st, int n) {
     for (int k = 0; k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
+        if (!st[k].has_pred) continue; /* a grok run: circuits only */
         fprintf(f, "<h3>%s (%s)</h3><table><tr><th>rank</th><th>predictor</th><th>held-out R&sup2;</th>"
                    "<th>apart from the next</th></tr>\n", st[k].setting, st[k].dir);
         for (int i = 0; i < m && i < 6; i++) {
@@ -113,20 +114,26 @@ static int heatmap(const char *out_dir, const cmp_study *st, int n) {
     char *path = fl_path_join(out_dir, "heatmap");
     int rc = cols && m && path ? 0 : fl_error_set("out of memory");
     for (int i = 0; rc == 0 && i < CMP_MAX_ROWS * n; i++) m[i] = NAN;
+    int nc = 0; /* the studies with fits: a grok run has none */
     for (int k = 0; rc == 0 && k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int c = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
-        cols[k] = st[k].setting;
+        if (!st[k].has_pred) continue;
+        cols[nc] = st[k].setting;
         for (int i = 0; i < c; i++) {
             int j = 0;
             while (j < nr && strcmp(rows[j], r[i].predictor) != 0) j++;
             if (j == nr && nr < CMP_MAX_ROWS) rows[nr++] = r[i].predictor;
-            if (j < CMP_MAX_ROWS) m[(size_t)j * n + k] = r[i].score;
+            if (j < CMP_MAX_ROWS) m[(size_t)j * n + nc] = r[i].score;
         }
+        nc++;
     }
-    if (rc == 0 && nr > 0)
+    /* Columns packed: entry (j, c) at j * n + c, n >= nc; the heatmap reads j * nc + c. */
+    for (int j = 0; rc == 0 && j < nr; j++)
+        for (int c = 0; c < nc; c++) m[(size_t)j * nc + c] = m[(size_t)j * n + c];
+    if (rc == 0 && nr > 0 && nc > 0)
         rc = fl_heatmap_save("Held-out R\xc2\xb2 of forgetting (leave-one-method-out where the study has it)", m, nr,
-                             n, rows, cols, -1, 1, path);
+                             nc, rows, cols, -1, 1, path);
     free(cols), free(m), free(path);
     return rc;
 }
@@ -152,6 +159,10 @@ int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out) {
     for (int k = 0; rc == 0 && out && k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS), kl = pred_row(&st[k], "forward_kl_new");
+        if (!st[k].has_pred) {
+            fprintf(out, "%-28s circuit stability across grokking only (%s)\n", st[k].setting, st[k].dir);
+            continue;
+        }
         fprintf(out, "%-28s forward KL R^2 %6.3f [%.3f, %.3f]", st[k].setting, num(&st[k], kl, "r2"),
                 num(&st[k], kl, "r2_lo"), num(&st[k], kl, "r2_hi"));
         if (m > 0) fprintf(out, "; best held-out: %s %.3f", r[0].predictor, r[0].score);

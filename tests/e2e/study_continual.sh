@@ -79,13 +79,14 @@ expect_stderr "benchmark" "  ... says 'benchmark'"
 
 # `compare` lays this study beside a tiny grok-forget one: findings.csv
 # holds each study's own predictors.csv numbers, the other tables exist;
-# a directory that is not a study, and a study of a known setting with
-# other columns, are refused.
+# the grok run of its base gives the same circuit-stability rows; a
+# directory that is neither a study nor a grok run, and a study of a known
+# setting with other columns, are refused.
 expect_exit 0 "a tiny grokked base" -- "$FL" grok --preset tiny --reserve-ops 1 --intro-new 32 --epochs 700 \
     --measure-every 350 --cs-examples 8 --threads 1 --out "$T/gbase"
 expect_exit 0 "a tiny grok-forget study" -- "$FL" study grok-forget --base "$T/gbase" --methods sft1,grpo \
     --lrs 1e-3,3e-4 --epochs 1 --checkpoint-every 0.5 --cs-per 4 --threads 2 --out "$T/gf"
-expect_exit 0 "compare the two settings" -- "$FL" compare "$T/ref" "$T/gf" --out "$T/cmp"
+expect_exit 0 "compare the two settings and the grok run" -- "$FL" compare "$T/ref" "$T/gf" "$T/gbase" --out "$T/cmp"
 for f in findings.csv ranking.csv rl_vs_sft.csv cs.csv heatmap.png findings.html; do
     [ -s "$T/cmp/$f" ] && ok "  ... $f written" || bad "compare: $f missing"
 done
@@ -106,6 +107,14 @@ rank = [r for r in csv.DictReader(open(f"{t}/cmp/ranking.csv")) if r["study"].en
 assert rank and all(float(a["score"]) >= float(b["score"]) for a, b in zip(rank, rank[1:]))
 cs = list(csv.DictReader(open(f"{t}/cmp/cs.csv")))
 assert any(r["against"] == "grokking" and r["seed"] == "0" for r in cs)
+# The grok run: its own setting, circuit stability at memorisation and at
+# the end as the grok-forget study reads the same run (its base).
+run = {r["measure"]: r for r in cs if r["setting"] == "grok"}
+study = {r["measure"]: r for r in cs if r["study"].endswith("/gf") and r["against"] == "grokking"}
+assert set(run) == {"cs_by_a_excess", "cs_by_answer_excess"}, run
+for m in run:
+    assert (run[m]["at_memorised"], run[m]["at_end"]) == (study[m]["at_memorised"], study[m]["at_end"]), (m, run, study)
+assert not any(r["setting"] == "grok" for r in rows)
 PY
 # The Python reader gives the same four tables, row by row.
 PYTHONPATH="$(cd "$(dirname "$0")/../../python" && pwd)" /usr/bin/python3 - "$T" <<'PY' \
@@ -113,7 +122,7 @@ PYTHONPATH="$(cd "$(dirname "$0")/../../python" && pwd)" /usr/bin/python3 - "$T"
 import csv, math, sys
 import forgetlab
 t = sys.argv[1]
-mine = forgetlab.compare([f"{t}/ref", f"{t}/gf"])
+mine = forgetlab.compare([f"{t}/ref", f"{t}/gf", f"{t}/gbase"])
 def same(a, b):
     if b is None or isinstance(b, bool):
         return a == ("" if b is None else "yes" if b else "no")
@@ -126,7 +135,7 @@ for name, rows in mine.items():
     for a, b in zip(theirs, rows):
         assert all(same(a[k], b[k]) for k in a), (name, a, b)
 PY
-expect_exit 2 "compare: a directory that is not a study" -- "$FL" compare "$T/gbase" --out "$T/cmp2"
+expect_exit 2 "compare: a directory that is not a study" -- "$FL" compare "$T/ref/runs" --out "$T/cmp2"
 expect_stderr "not a study" "  ... says so"
 cp -r "$T/gf" "$T/gf2" && sed -i '1s/,spearman,/,rho,/' "$T/gf2/predictors.csv"
 expect_exit 2 "compare: one setting, other columns" -- "$FL" compare "$T/gf" "$T/gf2" --out "$T/cmp3"

@@ -16,6 +16,8 @@ typedef struct {
 /* The whole file; -1 naming it when it is missing, empty or has a row
  * longer than its header. */
 int fl_csv_read(const char *path, fl_csv *t);
+/* The same from text of len bytes; name says whose in an error. */
+int fl_csv_parse(const char *text, size_t len, const char *name, fl_csv *t);
 void fl_csv_free(fl_csv *t);
 /* The index of a column by name, or -1. */
 int fl_csv_col(const fl_csv *t, const char *name);
