@@ -52,7 +52,7 @@ except ValueError as e: print("F = 0.02: refused:", e)' "$out/lm-calib"
                 a="lm-finetune --base $cache/lm-quick-s$seed --method $m --lr $lr --epochs $ep --batch 16 --seed $seed"
                 echo "$out/lm-runs/$m-lr$lr-s$seed-free $a --checkpoint-every 1" >>"$jobs_file"
                 for F in 0.05 0.10 0.20; do
-                    echo "$out/lm-runs/$m-lr$lr-s$seed-F$F $a --checkpoint-every 0.1 --max-forgetting $F" \
+                    echo "$out/lm-runs/$m-lr$lr-s$seed-F$F $a --checkpoint-every 0.02 --max-forgetting $F" \
                          "--calibration $out/lm-calib" >>"$jobs_file"
                 done
             done
