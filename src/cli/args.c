@@ -197,23 +197,20 @@ static int run_handle(int opt, const char *v, void *ctx) {
         if (fl_preset_may_apply(c->r->t, c->r->nt, c->cfg, c->r->defaults, c->r->not_preset)) return -1;
         return c->r->preset(c->cfg, v) ? fl_error_wrap("--preset") : 0;
     }
-    return c->r->budget ? fl_budget_arg(c->r->budget, opt, v) : -1;
+    return c->r->extra ? c->r->extra(opt, v, c->r->extra_ctx) : -1;
 }
 
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out) {
-    struct option opts[] = {{"out", required_argument, 0, O_RUN_OUT},
-                            {"overwrite", no_argument, 0, O_RUN_OVERWRITE},
-                            {"preset", required_argument, 0, O_RUN_PRESET},
-                            FL_BUDGET_OPTIONS,
-                            {0, 0, 0, 0}};
-    /* Options a command does not take are cut from the end of the list. */
-    const int nopts = (int)(sizeof opts / sizeof *opts);
-    if (!r->budget) opts[3] = opts[nopts - 1];
-    if (!r->preset) memmove(&opts[2], &opts[3], sizeof opts - 3 * sizeof *opts);
+    /* --out, --overwrite, --preset when the command has presets, then the
+     * command's own options. */
+    struct option opts[3 + FL_RUN_MAX_EXTRA + 1] = {{"out", required_argument, 0, O_RUN_OUT},
+                                                    {"overwrite", no_argument, 0, O_RUN_OVERWRITE}};
+    int no = 2;
+    if (r->preset) opts[no++] = (struct option){"preset", required_argument, 0, O_RUN_PRESET};
+    for (int i = 0; r->extra_opts && r->extra_opts[i].name && i < FL_RUN_MAX_EXTRA; i++) opts[no++] = r->extra_opts[i];
+    opts[no] = (struct option){0, 0, 0, 0};
     char tail[2048];
-    snprintf(tail, sizeof tail, "%s%s  --help                  show this help\n",
-             r->budget ? "\nA forgetting budget (the run stops past it and keeps the last checkpoint within it):\n" : "",
-             r->budget ? FL_BUDGET_HELP : "");
+    snprintf(tail, sizeof tail, "%s  --help                  show this help\n", r->extra_help ? r->extra_help : "");
     fl_help_compose(r->help, r->help_size, r->head, r->t, r->nt, r->defaults, tail);
     run_ctx c = {r, cfg, out};
     *out = NULL;

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+const struct option FL_BUDGET_OPTS[] = {FL_BUDGET_OPTIONS, {0, 0, 0, 0}};
+
 const char FL_BUDGET_HELP[] =
+    "\nA forgetting budget (the run stops past it and keeps the last checkpoint within it):\n"
     "  --max-forgetting F      stop before forgetting F (0 < F <= 1): the run keeps the\n"
     "                          last checkpoint whose forward KL on the new task's inputs\n"
     "                          the calibration's upper bound maps to <= F; decided on the\n"
@@ -21,7 +24,8 @@ const char FL_BUDGET_HELP[] =
     "  --budget-level L        the bound's level: 0.8, 0.9 or 0.95 (default 0.9)\n"
     "  --max-forward-kl X      the KL budget itself, without a calibration\n";
 
-int fl_budget_arg(fl_budget_args *b, int opt, const char *v) {
+int fl_budget_arg(int opt, const char *v, void *ctx) {
+    fl_budget_args *b = ctx;
     switch (opt) {
     case FL_OPT_MAX_FORGETTING: return fl_arg_double("max-forgetting", v, 1e-9, 1, &b->max_forgetting);
     case FL_OPT_CALIBRATION: b->calibration = v; return 0;

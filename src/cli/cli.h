@@ -81,8 +81,14 @@ typedef struct {
     int (*preset)(void *cfg, const char *name);
     const char *const *not_preset;
     size_t overwrite_offset;         /* of the configuration's int overwrite */
-    struct fl_budget_args *budget;   /* the forgetting-budget options, when the command takes them (NULL: not) */
+    /* The command's own options besides (NULL: none): their table, ended
+     * by a zero entry, their --help lines, and their handler. */
+    const struct option *extra_opts;
+    const char *extra_help;
+    int (*extra)(int opt, const char *v, void *ctx);
+    void *extra_ctx;
 } fl_run_cmd;
+#define FL_RUN_MAX_EXTRA 8
 int fl_parse_run(int argc, char **argv, const fl_command *cmd, const fl_run_cmd *r, void *cfg, const char **out);
 
 /* --out DIR and --overwrite of a study command: their options, and the
@@ -134,13 +140,15 @@ enum { FL_OPT_MAX_FORGETTING = 900, FL_OPT_CALIBRATION, FL_OPT_BUDGET_LEVEL, FL_
         {"calibration", required_argument, 0, FL_OPT_CALIBRATION},                                          \
         {"budget-level", required_argument, 0, FL_OPT_BUDGET_LEVEL},                                        \
         {"max-forward-kl", required_argument, 0, FL_OPT_MAX_FORWARD_KL}
-typedef struct fl_budget_args {
+typedef struct {
     double max_forgetting, level, max_kl;
     const char *calibration;
     fl_forecast_file file; /* the calibration's forecast, kept while the run uses it */
 } fl_budget_args;
 extern const char FL_BUDGET_HELP[];
-int fl_budget_arg(fl_budget_args *b, int opt, const char *v);
+extern const struct option FL_BUDGET_OPTS[]; /* FL_BUDGET_OPTIONS, then a zero entry */
+/* ctx: the fl_budget_args. */
+int fl_budget_arg(int opt, const char *v, void *ctx);
 int fl_budget_usage(const char *cmd, const fl_budget_args *b);
 int fl_budget_setup(const char *cmd, fl_budget_args *b, const char *setting, const char *model, fl_budget_spec *out);
 

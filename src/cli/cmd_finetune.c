@@ -26,7 +26,6 @@ static const char HELP_HEAD[] =
     "                          --overwrite replaces a run of another command or\n"
     "                          configuration there\n"
     "  --teacher DIR           distill: the teacher model\n";
-static const char HELP_BUDGET_HEAD[] = "\nA forgetting budget (the run stops past it and keeps the last checkpoint within it):\n";
 static const char HELP_TAIL[] =
     "  --threads N             threads for BLAS and OpenMP (default: all cores)\n"
     "  --data-dir DIR          datasets (default: $FORGETLAB_DATA, else the source\n"
@@ -59,7 +58,7 @@ static int handle(int opt, const char *v, void *ctx) {
     case O_DATA: a->data_dir = v; return 0;
     case O_THREADS: if (fl_arg_long("threads", v, 0, FL_MAX_THREADS, &n)) return -1; a->threads = (int)n; return 0;
     }
-    return fl_budget_arg(&a->budget, opt, v);
+    return fl_budget_arg(opt, v, &a->budget);
 }
 
 static int run(int argc, char **argv);
@@ -118,7 +117,7 @@ static int run(int argc, char **argv) {
     args a = {0};
     fl_finetune_defaults(&a.cfg);
     char tail[4096];
-    snprintf(tail, sizeof tail, "%s%s%s", HELP_BUDGET_HEAD, FL_BUDGET_HELP, HELP_TAIL);
+    snprintf(tail, sizeof tail, "%s%s", FL_BUDGET_HELP, HELP_TAIL);
     fl_help_compose(HELP, sizeof HELP, HELP_HEAD, FL_FINETUNE_SETTINGS, FL_FINETUNE_NSETTINGS, &a.cfg, tail);
     /* No default method: one that was not given stays out of range. */
     a.cfg.method = FL_FT_NMETHODS;

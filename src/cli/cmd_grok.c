@@ -57,7 +57,7 @@ static int run(int argc, char **argv) {
     fl_grok_defaults(&defaults);
     cfg = defaults;
     const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_GROK_SETTINGS, FL_GROK_NSETTINGS, &defaults, preset, NOT_PRESET,
-                          offsetof(fl_grok_config, overwrite), NULL};
+                          offsetof(fl_grok_config, overwrite), NULL, NULL, NULL, NULL};
     const int rc = fl_parse_run(argc, argv, &fl_cmd_grok, &r, &cfg, &out);
     if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     fl_grok_config *c = &cfg;

@@ -55,7 +55,8 @@ static int run(int argc, char **argv) {
     fl_lmft_defaults(&defaults);
     cfg = defaults;
     const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_LMFT_SETTINGS, FL_LMFT_NSETTINGS, &defaults, NULL, NULL,
-                          offsetof(fl_lmft_config, overwrite), &budget};
+                          offsetof(fl_lmft_config, overwrite), FL_BUDGET_OPTS, FL_BUDGET_HELP, fl_budget_arg,
+                          &budget};
     int rc = fl_parse_run(argc, argv, &fl_cmd_lm_finetune, &r, &cfg, &out);
     if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     if (fl_lmft_check(&cfg)) return fl_usage_error("lm-finetune", "%s", fl_error_msg());

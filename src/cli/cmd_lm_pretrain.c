@@ -48,7 +48,7 @@ static int run(int argc, char **argv) {
     fl_lm_defaults(&defaults);
     cfg = defaults;
     const fl_run_cmd r = {HELP, sizeof HELP, HELP_HEAD, FL_LM_SETTINGS, FL_LM_NSETTINGS, &defaults, preset, NOT_PRESET,
-                          offsetof(fl_lm_config, overwrite), NULL};
+                          offsetof(fl_lm_config, overwrite), NULL, NULL, NULL, NULL};
     const int rc = fl_parse_run(argc, argv, &fl_cmd_lm_pretrain, &r, &cfg, &out);
     if (rc) return rc == FL_ARGS_HELP ? FL_EXIT_OK : FL_EXIT_USAGE;
     if (cfg.n_embd % cfg.n_head)
