@@ -31,6 +31,21 @@ run_one() {
 }
 export -f run_one
 export fl
+# jobs FILE RUN CMD FREE CALIB F...: the run unbudgeted (CMD then FREE's
+# options) into RUN-free and under each budget F into RUN-F$F, a line each.
+jobs() {
+    local file="$1" run="$2" cmd="$3" free="$4" calib="$5" F
+    shift 5
+    echo "$run-free $cmd $free" >>"$file"
+    for F in "$@"; do
+        echo "$run-F$F $cmd --checkpoint-every 0.02 --max-forgetting $F --calibration $calib" >>"$file"
+    done
+}
+# finish FILE LABEL: every run of FILE, two at a time, and its wall time.
+finish() {
+    xargs -P 2 -L 1 bash -c 'run_one "$@"' _ <"$1"
+    echo "$2: $(wc -l <"$1") runs in $(( $(date +%s) - start )) s"
+}
 if [[ "$setting" == lm ]]; then
     mkdir -p "$out/lm-runs"
     "$fl" study lm --quick --seeds 1 --out "$out/lm-calib" >/dev/null
@@ -49,17 +64,13 @@ except ValueError as e: print("F = 0.02: refused:", e)' "$out/lm-calib"
         for m in sft rft grpo grpo-kl reinforce; do
             ep=2; [[ "$m" == sft || "$m" == rft ]] && ep=8
             for lr in 3e-5 1e-4 3e-4; do
-                a="lm-finetune --base $cache/lm-quick-s$seed --method $m --lr $lr --epochs $ep --batch 16 --seed $seed"
-                echo "$out/lm-runs/$m-lr$lr-s$seed-free $a --checkpoint-every 1" >>"$jobs_file"
-                for F in 0.05 0.10 0.20; do
-                    echo "$out/lm-runs/$m-lr$lr-s$seed-F$F $a --checkpoint-every 0.02 --max-forgetting $F" \
-                         "--calibration $out/lm-calib" >>"$jobs_file"
-                done
+                jobs "$jobs_file" "$out/lm-runs/$m-lr$lr-s$seed" \
+                    "lm-finetune --base $cache/lm-quick-s$seed --method $m --lr $lr --epochs $ep --batch 16 --seed $seed" \
+                    "--checkpoint-every 1" "$out/lm-calib" 0.05 0.10 0.20
             done
         done
     done
-    xargs -P 2 -L 1 bash -c 'run_one "$@"' _ <"$jobs_file"
-    echo "budget_eval lm: $(wc -l <"$jobs_file") runs in $(( $(date +%s) - start )) s"
+    finish "$jobs_file" "budget_eval lm"
     /usr/bin/python3 "$root/scripts/budget_tables.py" "$out" lm
     exit 0
 fi
@@ -73,15 +84,10 @@ jobs_file="$out/jobs.txt"
 for seed in 1 2; do
     for m in sft1 sft2 oracle grpo grpo-kl reinforce; do
         for lr in 3e-5 1e-4 3e-4 1e-3; do
-            base="$out/bases/base_s$seed"
-            echo "$out/runs/$m-lr$lr-s$seed-free finetune --base $base --method $m --lr $lr --seed $seed" >>"$jobs_file"
-            for F in 0.02 0.05 0.10; do
-                echo "$out/runs/$m-lr$lr-s$seed-F$F finetune --base $base --method $m --lr $lr --seed $seed" \
-                     "--checkpoint-every 0.02 --max-forgetting $F --calibration $out/calib" >>"$jobs_file"
-            done
+            jobs "$jobs_file" "$out/runs/$m-lr$lr-s$seed" \
+                "finetune --base $out/bases/base_s$seed --method $m --lr $lr --seed $seed" "" "$out/calib" 0.02 0.05 0.10
         done
     done
 done
-xargs -P 2 -L 1 bash -c 'run_one "$@"' _ <"$jobs_file"
-echo "budget_eval: $(wc -l <"$jobs_file") runs in $(( $(date +%s) - start )) s"
+finish "$jobs_file" "budget_eval"
 /usr/bin/python3 "$root/scripts/budget_tables.py" "$out"

@@ -39,6 +39,15 @@ int fl_budget_arg(int opt, const char *v, void *ctx) {
     return -1;
 }
 
+void fl_budget_summary_line(const char *cmd, const char *method, const char *out) {
+    char fmt[1024];
+    snprintf(fmt, sizeof fmt, "%s %s within budget: kept checkpoint %%K{kept_checkpoint} (epoch %%K3{kept_epoch}), "
+             "forward KL %%K{kept_forward_kl} of %%K{kl_budget}, forecast forgetting %%K3{forecast} "
+             "[%%K3{forecast_lo}, %%K3{forecast_hi}], measured %%K3{forgetting}, new-task accuracy %%K3{new_acc} -> %s",
+             cmd, method, out);
+    fl_summary_line(out, "summary.json", fmt);
+}
+
 int fl_budget_usage(const char *cmd, const fl_budget_args *b) {
     if (b->max_kl > 0 && (b->max_forgetting > 0 || b->calibration))
         return fl_usage_error(cmd, "--max-forward-kl is the budget itself: not with --max-forgetting or --calibration");

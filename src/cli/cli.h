@@ -150,6 +150,9 @@ extern const struct option FL_BUDGET_OPTS[]; /* FL_BUDGET_OPTIONS, then a zero e
 /* ctx: the fl_budget_args. */
 int fl_budget_arg(int opt, const char *v, void *ctx);
 int fl_budget_usage(const char *cmd, const fl_budget_args *b);
+/* A budgeted run's closing line: the kept checkpoint, its KL against the
+ * budget, its forecast and the forgetting measured. */
+void fl_budget_summary_line(const char *cmd, const char *method, const char *out);
 int fl_budget_setup(const char *cmd, fl_budget_args *b, const char *setting, const char *model, fl_budget_spec *out);
 
 #endif

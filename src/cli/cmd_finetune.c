@@ -141,11 +141,7 @@ static int run(int argc, char **argv) {
     if ((rc = finetune(&a))) return rc >= 100 ? rc - 100 : fl_fail("finetune");
     char fmt[1024];
     if (a.cfg.budget.kl_budget > 0) {
-        snprintf(fmt, sizeof fmt, "finetune %s within budget: kept checkpoint %%K{kept_checkpoint} (epoch "
-                 "%%K3{kept_epoch}), forward KL %%K{kept_forward_kl} of %%K{kl_budget}, forecast forgetting "
-                 "%%K3{forecast} [%%K3{forecast_lo}, %%K3{forecast_hi}], measured %%K3{forgetting}, new-task "
-                 "accuracy %%K3{new_acc} -> %s", fl_ft_method_name(a.cfg.method), a.out);
-        fl_summary_line(a.out, "summary.json", fmt);
+        fl_budget_summary_line("finetune", fl_ft_method_name(a.cfg.method), a.out);
         return FL_EXIT_OK;
     }
     snprintf(fmt, sizeof fmt, "finetune %s: new-task accuracy %%K3{new_acc}, prior-task accuracy %%K3{prior_acc} "

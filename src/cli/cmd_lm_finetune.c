@@ -68,10 +68,7 @@ static int run(int argc, char **argv) {
     fl_forecast_file_free(&budget.file);
     if (rr) return fl_fail("lm-finetune");
     if (cfg.budget.kl_budget > 0) {
-        fl_summary_line(out, "summary.json",
-                        "lm-finetune within budget: kept checkpoint %K{kept_checkpoint} (epoch %K3{kept_epoch}), "
-                        "forward KL %K{kept_forward_kl} of %K{kl_budget}, forecast forgetting %K3{forecast} "
-                        "[%K3{forecast_lo}, %K3{forecast_hi}], measured %K3{forgetting}, new task %K3{new_acc}");
+        fl_budget_summary_line("lm-finetune", fl_lmft_method_name(cfg.method), out);
         return FL_EXIT_OK;
     }
     fl_summary_line(out, "summary.json",

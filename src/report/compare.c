@@ -65,7 +65,7 @@ static int counts(const char *db_path, cmp_study *s) {
  * as the grokking rows of a grok-forget study's results.csv, one seed):
  * the run is a setting of its own, "grok", with no fits. */
 static int load_grok_run(const char *dir, cmp_study *s) {
-    char *sum = fl_path_join(dir, "summary.json"), *met = fl_path_join(dir, "metrics.jsonl"), *text = NULL, *line;
+    char *sum = fl_path_join(dir, "summary.json"), *met = fl_path_join(dir, "metrics.jsonl"), *text = NULL;
     cJSON *j = NULL;
     size_t len = 0, tlen = 0;
     int rc = sum && met ? 0 : fl_error_set("out of memory");
@@ -81,7 +81,7 @@ static int load_grok_run(const char *dir, cmp_study *s) {
     if (f) {
         static const char *const COL[] = {"cs_by_a_excess", "cs_by_answer_excess"};
         fputs("phase,seed,epoch,cs_by_a_excess,cs_by_answer_excess\n", f);
-        for (char *save = NULL, *p = (line = strtok_r(text, "\n", &save)); p; p = strtok_r(NULL, "\n", &save)) {
+        for (char *save = NULL, *p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
             cJSON *l = cJSON_Parse(p);
             const cJSON *e = cJSON_GetObjectItem(l, "epoch");
             if (cJSON_IsNumber(e)) {

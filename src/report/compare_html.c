@@ -114,7 +114,8 @@ static int heatmap(const char *out_dir, const cmp_study *st, int n) {
     char *path = fl_path_join(out_dir, "heatmap");
     int rc = cols && m && path ? 0 : fl_error_set("out of memory");
     for (int i = 0; rc == 0 && i < CMP_MAX_ROWS * n; i++) m[i] = NAN;
-    int nc = 0; /* the studies with fits: a grok run has none */
+    int ncol = 0, nc = 0; /* the studies with fits (a grok run has none): the columns */
+    for (int k = 0; k < n; k++) ncol += st[k].has_pred;
     for (int k = 0; rc == 0 && k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int c = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
@@ -124,13 +125,10 @@ static int heatmap(const char *out_dir, const cmp_study *st, int n) {
             int j = 0;
             while (j < nr && strcmp(rows[j], r[i].predictor) != 0) j++;
             if (j == nr && nr < CMP_MAX_ROWS) rows[nr++] = r[i].predictor;
-            if (j < CMP_MAX_ROWS) m[(size_t)j * n + nc] = r[i].score;
+            if (j < CMP_MAX_ROWS) m[(size_t)j * ncol + nc] = r[i].score;
         }
         nc++;
     }
-    /* Columns packed: entry (j, c) at j * n + c, n >= nc; the heatmap reads j * nc + c. */
-    for (int j = 0; rc == 0 && j < nr; j++)
-        for (int c = 0; c < nc; c++) m[(size_t)j * nc + c] = m[(size_t)j * n + c];
     if (rc == 0 && nr > 0 && nc > 0)
         rc = fl_heatmap_save("Held-out R\xc2\xb2 of forgetting (leave-one-method-out where the study has it)", m, nr,
                              nc, rows, cols, -1, 1, path);
