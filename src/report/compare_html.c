@@ -110,10 +110,11 @@ static int heatmap(const char *out_dir, const cmp_study *st, int n) {
     const char *rows[CMP_MAX_ROWS] = {"forward_kl_new"}; /* the claim's predictor first */
     const char **cols = malloc(sizeof *cols * (size_t)n);
     int nr = 1;
-    double *m = malloc(sizeof(double) * CMP_MAX_ROWS * (size_t)n);
+    double *m = malloc(sizeof(double) * 3 * CMP_MAX_ROWS * (size_t)n);
+    double *lo = m ? m + CMP_MAX_ROWS * n : NULL, *hi = m ? lo + CMP_MAX_ROWS * n : NULL;
     char *path = fl_path_join(out_dir, "heatmap");
     int rc = cols && m && path ? 0 : fl_error_set("out of memory");
-    for (int i = 0; rc == 0 && i < CMP_MAX_ROWS * n; i++) m[i] = NAN;
+    for (int i = 0; rc == 0 && i < 3 * CMP_MAX_ROWS * n; i++) m[i] = NAN;
     int ncol = 0, nc = 0; /* the studies with fits (a grok run has none): the columns */
     for (int k = 0; k < n; k++) ncol += st[k].has_pred;
     for (int k = 0; rc == 0 && k < n; k++) {
@@ -125,13 +126,15 @@ static int heatmap(const char *out_dir, const cmp_study *st, int n) {
             int j = 0;
             while (j < nr && strcmp(rows[j], r[i].predictor) != 0) j++;
             if (j == nr && nr < CMP_MAX_ROWS) rows[nr++] = r[i].predictor;
-            if (j < CMP_MAX_ROWS) m[(size_t)j * ncol + nc] = r[i].score;
+            if (j == CMP_MAX_ROWS) continue;
+            const size_t at = (size_t)j * ncol + nc;
+            m[at] = r[i].score, lo[at] = r[i].lo, hi[at] = r[i].hi;
         }
         nc++;
     }
     if (rc == 0 && nr > 0 && nc > 0)
-        rc = fl_heatmap_save("Held-out R\xc2\xb2 of forgetting (leave-one-method-out where the study has it)", m, nr,
-                             nc, rows, cols, -1, 1, path);
+        rc = fl_heatmap_ci_save("Held-out R\xc2\xb2 of forgetting (leave-one-method-out where the study has it)", m, lo,
+                                hi, nr, nc, rows, cols, -1, 1, path);
     free(cols), free(m), free(path);
     return rc;
 }

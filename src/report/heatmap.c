@@ -1,6 +1,8 @@
 /* heatmap.c: small matrices (e.g. Spearman correlations between
  * predictors) as coloured cells with their values printed in them, on a
- * diverging colour scale with a colour bar, in PNG and SVG. */
+ * diverging colour scale with a colour bar, in PNG and SVG. With intervals
+ * the cells widen to hold "value" over "[lo, hi]": a claim read off a
+ * heatmap then carries its uncertainty where it is read. */
 #include "forgetlab/report/plot.h"
 
 #include "figure.h"
@@ -20,6 +22,9 @@
 #define MAX_CELLS 1000000
 #define MAX_LABEL_W 180.0
 #define MAX_CELL 80.0 /* px: a 2 x 2 matrix need not fill a page */
+#define CI_FS (FL_FS_TICK * 0.8) /* an interval's text, under its value */
+#define CI_MAX_ROWS 40           /* beyond these, intervals are left out */
+#define CI_MAX_COLS 20
 
 /* ColorBrewer RdBu (11 classes), blue for low: colour-blind safe, and
  * near-white in the middle so values near the centre (no correlation)
@@ -32,7 +37,7 @@ static const double RDBU[11][3] = {
 
 typedef struct {
     const char *title;
-    const double *m;
+    const double *m, *lo, *hi; /* lo, hi: NULL without intervals */
     int rows, cols;
     const char *const *rl, *const *cl;
     double vmin, vmax;
@@ -77,10 +82,35 @@ static void format_value(const heat_ctx *h, double v, char *buf, size_t n) {
     fl_with_minus(buf, n, tmp);
 }
 
+/* "[lo, hi]" of cell k, or "" when either end is not finite. */
+static void format_interval(const heat_ctx *h, size_t k, char *buf, size_t n) {
+    char a[32], b[32];
+    buf[0] = 0;
+    if (!isfinite(h->lo[k]) || !isfinite(h->hi[k])) return;
+    format_value(h, h->lo[k], a, sizeof a);
+    format_value(h, h->hi[k], b, sizeof b);
+    snprintf(buf, n, "[%s, %s]", a, b);
+}
+
+/* A cell with an interval: wide enough for the widest value and interval
+ * text, two lines tall. */
+static void ci_cell(cairo_t *cr, const heat_ctx *h, double *w, double *ht) {
+    char buf[96];
+    double tw = 0;
+    for (size_t k = 0; k < (size_t)h->rows * h->cols; k++) {
+        format_value(h, h->m[k], buf, sizeof buf);
+        tw = fmax(tw, fl_text_width(cr, buf, FL_FS_TICK));
+        format_interval(h, k, buf, sizeof buf);
+        tw = fmax(tw, fl_text_width(cr, buf, CI_FS));
+    }
+    *w = ceil(tw + 12);
+    *ht = ceil(fl_line_height(cr, FL_FS_TICK) + fl_line_height(cr, CI_FS) + 8);
+}
+
 /* Where everything goes. The figure is cropped to its content, at most
  * HM_W x HM_H: a paper wants no empty margins around a figure. */
 typedef struct {
-    double W, H, lh, cell, gx, gy, gw, gh;
+    double W, H, lh, cw, ch, gx, gy, gw, gh; /* cw x ch: a cell */
     int rotated;
     fl_tick ct[FL_MAX_TICKS];
     int nct;
@@ -110,15 +140,19 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
     /* Column labels run horizontally while they fit under their cells,
      * else at 45 degrees, which may also need room on the left. */
     for (int pass = 0; pass < 3; pass++) {
-        L->cell = fmin(MAX_CELL, fmin((HM_W - left - right) / h->cols, (HM_H - top - bottom) / h->rows));
-        L->cell = fmax(L->cell, 0.25);
-        if (!L->rotated && cw + 6 <= L->cell * label_stride(L->cell, L->lh)) break;
+        if (h->lo) {
+            ci_cell(cr, h, &L->cw, &L->ch);
+        } else {
+            L->cw = fmin(MAX_CELL, fmin((HM_W - left - right) / h->cols, (HM_H - top - bottom) / h->rows));
+            L->ch = L->cw = fmax(L->cw, 0.25);
+        }
+        if (!L->rotated && cw + 6 <= L->cw * label_stride(L->cw, L->lh)) break;
         L->rotated = 1;
         bottom = 6 + (cw + L->lh) * 0.70710678 + PAD;
-        left = fmax(left, PAD + (cw + L->lh / 2) * 0.70710678 - L->cell / 2);
+        left = fmax(left, PAD + (cw + L->lh / 2) * 0.70710678 - L->cw / 2);
     }
-    L->gw = L->cell * h->cols;
-    L->gh = L->cell * h->rows;
+    L->gw = L->cw * h->cols;
+    L->gh = L->ch * h->rows;
     L->W = ceil(left + L->gw + right);
     L->H = ceil(top + L->gh + bottom);
     L->gx = left;
@@ -128,7 +162,7 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
          * the grid centred under it. */
         double want = ceil(fl_text_width(cr, h->title, FL_FS_TITLE) + 2 * PAD);
         if (want > L->W) {
-            double W = fmin(want, HM_W);
+            double W = fmax(L->W, fmin(want, HM_W));
             L->gx += (W - L->W) / 2;
             L->W = W;
         }
@@ -137,12 +171,14 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
 
 /* The cells, each coloured by its value and, where they fit, labelled. */
 static void draw_cells(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
-    const double cell = L->cell;
+    const double cell = L->cw, ch = L->ch;
     char buf[256];
     /* Value labels: as large as the cells allow, up to the tick size. */
-    double fs = fmin(FL_FS_TICK, cell * 0.32);
-    int show = h->rows <= MAX_VALUES && h->cols <= MAX_VALUES;
-    if (show) {
+    double fs = h->lo ? FL_FS_TICK : fmin(FL_FS_TICK, cell * 0.32);
+    /* With an interval the value sits half its line above the centre. */
+    const double up = h->lo ? fl_line_height(cr, CI_FS) / 2 : 0;
+    int show = h->lo || (h->rows <= MAX_VALUES && h->cols <= MAX_VALUES);
+    if (show && !h->lo) {
         char wide[32];
         format_value(h, -fmax(fabs(h->vmin), fabs(h->vmax)), wide, sizeof wide);
         double w = fl_text_width(cr, wide, fs);
@@ -151,11 +187,12 @@ static void draw_cells(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
     }
     for (int i = 0; i < h->rows; i++)
         for (int j = 0; j < h->cols; j++) {
-            double v = h->m[(size_t)i * h->cols + j], rgb[3] = {0.85, 0.85, 0.85};
+            const size_t k = (size_t)i * h->cols + j;
+            double v = h->m[k], rgb[3] = {0.85, 0.85, 0.85};
             if (!isnan(v)) colormap((v - h->vmin) / (h->vmax - h->vmin), rgb);
             /* A hairline of white between cells keeps them apart. */
-            double x = L->gx + j * cell, y = L->gy + i * cell, gap = cell > 8 ? 0.5 : 0;
-            cairo_rectangle(cr, x + gap, y + gap, cell - 2 * gap, cell - 2 * gap);
+            double x = L->gx + j * cell, y = L->gy + i * ch, gap = fmin(cell, ch) > 8 ? 0.5 : 0;
+            cairo_rectangle(cr, x + gap, y + gap, cell - 2 * gap, ch - 2 * gap);
             cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
             cairo_fill(cr);
             if (!show || isnan(v)) continue;
@@ -165,22 +202,25 @@ static void draw_cells(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
             else
                 cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
             format_value(h, v, buf, sizeof buf);
-            fl_draw_text(cr, buf, x + cell / 2, y + cell / 2, fs, 0.5, 0.5);
+            fl_draw_text(cr, buf, x + cell / 2, y + ch / 2 - up, fs, 0.5, 0.5);
+            if (!h->lo) continue;
+            format_interval(h, k, buf, sizeof buf);
+            fl_draw_text(cr, buf, x + cell / 2, y + ch / 2 + up + fl_line_height(cr, FL_FS_TICK) / 2 - 1, CI_FS, 0.5,
+                         0.5);
         }
 }
 
 /* Row and column labels (every stride-th where they would crowd; the
  * columns' turned 45 degrees when wide) and the title. */
 static void draw_labels(cairo_t *cr, const heat_ctx *h, const heat_layout *L) {
-    const double cell = L->cell, gx = L->gx, gy = L->gy;
+    const double cell = L->cw, gx = L->gx, gy = L->gy;
     char buf[256];
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    int stride = label_stride(cell, L->lh);
-    for (int i = 0; i < h->rows; i += stride) {
+    for (int i = 0, stride = label_stride(L->ch, L->lh); i < h->rows; i += stride) {
         label_of(h->rl, i, buf, sizeof buf);
-        fl_draw_text(cr, buf, gx - 6, gy + (i + 0.5) * cell, label_size(cr, buf), 1, 0.5);
+        fl_draw_text(cr, buf, gx - 6, gy + (i + 0.5) * L->ch, label_size(cr, buf), 1, 0.5);
     }
-    for (int j = 0; j < h->cols; j += stride) {
+    for (int j = 0, stride = label_stride(cell, L->lh); j < h->cols; j += stride) {
         label_of(h->cl, j, buf, sizeof buf);
         double x = gx + (j + 0.5) * cell;
         if (!L->rotated) {
@@ -237,8 +277,9 @@ static int draw_heatmap(cairo_t *cr, const void *ctx) {
     return 0;
 }
 
-int fl_heatmap_save(const char *title, const double *m, int rows, int cols, const char *const *row_labels,
-                    const char *const *col_labels, double vmin, double vmax, const char *path) {
+int fl_heatmap_ci_save(const char *title, const double *m, const double *lo, const double *hi, int rows, int cols,
+                       const char *const *row_labels, const char *const *col_labels, double vmin, double vmax,
+                       const char *path) {
     const char *name = path ? path : "(null)";
     if (!m || rows < 1 || cols < 1 || (long long)rows * cols > MAX_CELLS)
         return fl_error_set("%s: heatmap needs a matrix of 1..%d cells, got %d x %d%s", name, MAX_CELLS, rows, cols,
@@ -247,30 +288,37 @@ int fl_heatmap_save(const char *title, const double *m, int rows, int cols, cons
         return fl_error_set("%s: heatmap vmin %g is above vmax %g", name, vmin, vmax);
     if ((!isnan(vmin) && !isfinite(vmin)) || (!isnan(vmax) && !isfinite(vmax)))
         return fl_error_set("%s: heatmap bounds must be finite", name);
-    double lo = INFINITY, hi = -INFINITY;
+    double dlo = INFINITY, dhi = -INFINITY;
     for (long long i = 0; i < (long long)rows * cols; i++)
         if (isfinite(m[i])) {
-            lo = fmin(lo, m[i]);
-            hi = fmax(hi, m[i]);
+            dlo = fmin(dlo, m[i]);
+            dhi = fmax(dhi, m[i]);
         }
-    if (lo > hi) lo = hi = 0; /* no finite value at all */
-    if (isnan(vmin) && isnan(vmax) && lo < 0 && hi > 0) {
+    if (dlo > dhi) dlo = dhi = 0; /* no finite value at all */
+    if (isnan(vmin) && isnan(vmax) && dlo < 0 && dhi > 0) {
         /* Both signs: centre white on zero, so colour reads as sign. */
-        hi = fmax(-lo, hi);
-        lo = -hi;
+        dhi = fmax(-dlo, dhi);
+        dlo = -dhi;
     }
-    if (isnan(vmin)) vmin = isnan(vmax) ? lo : fmin(lo, vmax);
-    if (isnan(vmax)) vmax = fmax(hi, vmin);
+    if (isnan(vmin)) vmin = isnan(vmax) ? dlo : fmin(dlo, vmax);
+    if (isnan(vmax)) vmax = fmax(dhi, vmin);
     if (vmin == vmax) {
         double d = vmin != 0 ? fabs(vmin) * 0.1 : 1;
         vmin -= d;
         vmax += d;
     }
-    heat_ctx h = {title, m, rows, cols, row_labels, col_labels, vmin, vmax};
+    if (!lo != !hi) return fl_error_set("%s: heatmap intervals need both ends", name);
+    if (lo && (rows > CI_MAX_ROWS || cols > CI_MAX_COLS)) lo = hi = NULL; /* too many to read */
+    heat_ctx h = {title, m, lo, hi, rows, cols, row_labels, col_labels, vmin, vmax};
     /* The size follows from the text, so measure before drawing. */
     cairo_t *cr = fl_measure_context();
     heat_layout L;
     layout_heatmap(cr, &h, &L);
     cairo_destroy(cr);
     return fl_render_both(path, (int)L.W, (int)L.H, draw_heatmap, &h);
+}
+
+int fl_heatmap_save(const char *title, const double *m, int rows, int cols, const char *const *row_labels,
+                    const char *const *col_labels, double vmin, double vmax, const char *path) {
+    return fl_heatmap_ci_save(title, m, NULL, NULL, rows, cols, row_labels, col_labels, vmin, vmax, path);
 }

@@ -188,9 +188,6 @@ static void grid_string(const fl_lmstudy_config *c, const lm_plan *p, char *buf,
                  c->base ? c->base : c->quick ? "quick" : "default");
 }
 
-/* Seed s's base: the given one, or the preset's pretrained with seed s in
- * the cache (with pretrain: lm-pretrain resumes, or finds it done; without,
- * its path only). */
 /* Whether a run directory holds a finished run. */
 static int finished(const char *dir) {
     char *sum = fl_path_join(dir, "summary.json");
@@ -199,6 +196,9 @@ static int finished(const char *dir) {
     return done;
 }
 
+/* Seed s's base: the given one, or the preset's pretrained with seed s in
+ * the cache (with pretrain: lm-pretrain resumes, or finds it done; without,
+ * its path only). */
 static int ensure_base(const fl_lmstudy_config *c, int s, int pretrain, char *dir, size_t n) {
     if (c->base) {
         snprintf(dir, n, "%s", c->base);

@@ -439,6 +439,55 @@ static void extent_of(const png_image *im, int y, uint32_t rgb, int *first, int 
 #define GREEN 0x009e73u
 #define BAR 0x2687beu /* the bars' blue at alpha 0.85 over white */
 
+/* The extent (columns, rows) of colour rgb through the image's centre. */
+static void cell_extent(const png_image *im, uint32_t rgb, int *w, int *h) {
+    int first, last, top = -1, bottom = -1;
+    extent_of(im, im->h / 2, rgb, &first, &last);
+    const int x = (first + last) / 2;
+    for (int y = 0; y < im->h; y++)
+        if (near(im, x, y, rgb)) {
+            if (top < 0) top = y;
+            bottom = y;
+        }
+    *w = last - first, *h = bottom - top;
+}
+
+/* The cell extent of the figure saved as name (dark red cells). */
+static void saved_cell(const char *name, int *w, int *h) {
+    png_image im;
+    png_open(name, &im);
+    cell_extent(&im, 0x67001fu, w, h);
+    cairo_surface_destroy(im.img);
+}
+
+/* Intervals under the values: one dark red cell (value 1 on [-1, 1]) turns
+ * from a square into a cell wider than tall; an interval with a NaN end,
+ * or too many rows to read, leaves the values alone; one end alone is
+ * refused. */
+static void test_heatmap_intervals(void **state) {
+    (void)state;
+    double one = 1, lo = 0.25, hi = 0.5, nan_ = NAN;
+    char *base = tu_scratch("ci");
+    int w, h;
+    assert_int_equal(fl_heatmap_save("square", &one, 1, 1, NULL, NULL, -1, 1, base), 0);
+    saved_cell("ci", &w, &h);
+    assert_true(w > 20 && abs(w - h) <= 2);
+    assert_int_equal(fl_heatmap_ci_save("interval", &one, &lo, &hi, 1, 1, NULL, NULL, -1, 1, base), 0);
+    saved_cell("ci", &w, &h);
+    assert_true(w > 20 && w > 3 * h / 2);
+    assert_int_equal(fl_heatmap_ci_save("no interval", &one, &nan_, &hi, 1, 1, NULL, NULL, -1, 1, base), 0);
+    assert_only_figure("ci");
+    enum { R = 41 };
+    double m[R], l[R], u[R];
+    for (int i = 0; i < R; i++) m[i] = 1, l[i] = 0.5, u[i] = 1;
+    assert_int_equal(fl_heatmap_ci_save("41 rows", m, l, u, R, 1, NULL, NULL, -1, 1, base), 0);
+    saved_cell("ci", &w, &h);
+    assert_true(w < h); /* one column of square cells */
+    assert_int_equal(fl_heatmap_ci_save("one end", &one, &lo, NULL, 1, 1, NULL, NULL, -1, 1, base), -1);
+    tu_assert_error_mentions(base, "both ends");
+    free(base);
+}
+
 /* Three horizontal lines at y = 0.25, 0.5 and 0.75 on fixed axes: in the
  * middle column the middle one lies half way between the others, and 0.75
  * above 0.25 (y grows upwards). On a log axis, y = 1, 10, 100 are evenly
@@ -577,6 +626,7 @@ static int reset_cairo(void **state) {
 TU_MAIN_WITH(NULL, reset_cairo, cmocka_unit_test(test_integer_ticks),
              cmocka_unit_test(test_nice_ticks), cmocka_unit_test(test_nice_ticks_sweep),
              cmocka_unit_test(test_format_tick), TU_SCRATCH_TEST(test_plot_linear),
+             TU_SCRATCH_TEST(test_heatmap_intervals),
              TU_SCRATCH_TEST(test_plot_log_and_bad_values), TU_SCRATCH_TEST(test_plot_degenerate),
              TU_SCRATCH_TEST(test_bad_text), TU_SCRATCH_TEST(test_plot_extremes), TU_SCRATCH_TEST(test_heatmap),
              TU_SCRATCH_TEST(test_plot_positions), TU_SCRATCH_TEST(test_bars_lengths), TU_SCRATCH_TEST(test_errors))

@@ -20,7 +20,7 @@
  *   cs.csv        circuit stability: its predictor rows against forgetting,
  *                 and, for the grok-forget study, each seed's CS minus
  *                 its baseline at memorisation and at the end of grokking
- *   heatmap.png   held-out R^2, predictors x settings
+ *   heatmap.png   held-out R^2, predictors x settings, each cell's interval under it
  *   findings.html all of it on one page
  *
  * A setting is a study's kind and size: mlp, lm-quick, lm-default,

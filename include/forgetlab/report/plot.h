@@ -80,6 +80,14 @@ int fl_heatmap_save(const char *title, const double *m, int rows, int cols,
                     const char *const *row_labels, const char *const *col_labels,
                     double vmin, double vmax, const char *path_without_extension);
 
+/* As fl_heatmap_save, with each cell's interval [lo, hi] written under its
+ * value (a NaN end: the value alone). The cells are as wide as the widest
+ * text and two lines tall, the figure as large as they make it; beyond 40
+ * rows or 20 columns the intervals are left out. lo and hi come together. */
+int fl_heatmap_ci_save(const char *title, const double *m, const double *lo, const double *hi, int rows,
+                       int cols, const char *const *row_labels, const char *const *col_labels, double vmin,
+                       double vmax, const char *path_without_extension);
+
 /* Horizontal bars, one labelled row per category from top to bottom, each
  * from 0 to value[i], with a whisker over [lo[i], hi[i]] (lo/hi may be NULL;
  * NaN: no whisker) and an optional reference mark ref[i] (a hollow diamond,
