@@ -10,7 +10,8 @@
 #
 # On 2 cores: razor about 30 min (three seeds of the full grid), lm-quick
 # about 45 (three seeds, bases and teachers pretrained once into the cache,
-# about 4 min each), lm-default about an hour with its two bases,
+# about 4 min each), lm-default about two and a half hours (three seeds,
+# four default bases of about half an hour each, then its 60 runs),
 # continual under a minute, grok-forget 1 and 5 min; compare seconds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +27,7 @@ for part in "${parts[@]}"; do
     case "$part" in
     razor) "$fl" study razor --seeds 3 --out "$out/razor" ;;
     lm-quick) "$fl" study lm --quick --seeds 3 --out "$out/lm-quick" ;;
-    lm-default) "$fl" study lm --seeds 1 --methods sft,rft,grpo,sft-self,sft-teacher --no-distill \
+    lm-default) "$fl" study lm --seeds 3 --methods sft,rft,grpo,sft-self,sft-teacher --no-distill \
         --checkpoint-every 0.4 --cs-per 12 --out "$out/lm-default" ;;
     continual) "$fl" study continual --benchmark split-mnist --scenario class --quick --seeds 3 \
         --out "$out/continual" ;;

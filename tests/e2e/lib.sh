@@ -13,12 +13,16 @@ ok()   { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 bad()  { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
 
 # expect_exit CODE DESCRIPTION -- CMD...: runs CMD, checks its exit code, and
-# keeps its stderr in $T/stderr.
+# keeps its stderr in $T/stderr. The line says how long CMD took, so the
+# suite's slow steps can be found from its log.
 expect_exit() {
     local want="$1" what="$2"; shift 3
-    local got=0
+    local got=0 t0
+    t0=$(date +%s%N)
     "$@" >"$T/stdout" 2>"$T/stderr" || got=$?
-    if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+    local took=$((($(date +%s%N) - t0) / 10000000))
+    took="$((took / 100)).$(printf %02d $((took % 100))) s"
+    if [ "$got" -eq "$want" ]; then ok "$what (exit $got, $took)"; else
         bad "$what: exit $got, expected $want; stderr: $(head -c 400 "$T/stderr")"; fi
 }
 
