@@ -27,11 +27,14 @@ for s in dict.fromkeys(r["setting"] for r in rank):
                                      fmt(rs[0]["score_hi"]), rs[0]["score_kind"])
     second = "%s %s" % (rs[1]["predictor"], fmt(rs[1]["score"])) if len(rs) > 1 else "-"
     print("| %s | %s | %s | %s |" % (s, first, second, rs[0]["apart_from_next"] or "-"))
-print("\n| setting | measure | best on-policy | best SFT | gap | apart |\n|---|---|---|---|---|---|")
+print("\n| setting | measure | best on-policy | best SFT | gap (paired) | apart |\n|---|---|---|---|---|---|")
 for r in read("rl_vs_sft.csv"):
-    print("| %s | %s | %s %s [%s, %s] | %s %s [%s, %s] | %+.3f | %s |" % (
-        r["setting"], r["measure"], r["rl_method"], fmt(r["rl"]), fmt(r["rl_lo"]), fmt(r["rl_hi"]), r["sft_method"],
-        fmt(r["sft"]), fmt(r["sft_lo"]), fmt(r["sft_hi"]), float(r["gap"]), r["apart"]))
+    area = r["measure"] == "frontier_area"
+    f = (lambda v: "%.4f" % float(v)) if area else fmt
+    print("| %s | %s | %s %s [%s, %s] | %s %s [%s, %s] | %+.4f [%+.4f, %+.4f] | %s |" % (
+        r["setting"], "frontier area" if area else "prior at %.3f" % float(r["level"]), r["rl_method"], f(r["rl"]),
+        f(r["rl_lo"]), f(r["rl_hi"]), r["sft_method"], f(r["sft"]), f(r["sft_lo"]), f(r["sft_hi"]), float(r["gap"]),
+        float(r["gap_lo"]), float(r["gap_hi"]), r["apart"]))
 print("\n| setting | measure | against | seed | R^2 | Spearman | at memorisation | at the end |\n|---|---|---|---|---|---|---|---|")
 for r in read("cs.csv"):
     print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (r["setting"], r["measure"], r["against"], r["seed"] or "-",

@@ -4,7 +4,7 @@ tables (no C library needed): the same four tables as lists of rows.
     t = forgetlab.compare(["runs/razor", "runs/lm", "runs/gf"])
     t["findings"]    # a row per setting x predictor: r2, r2_lo, ..., n_runs, seeds
     t["ranking"]     # per study, new-side predictors by held-out R^2
-    t["rl_vs_sft"]   # best on-policy against best SFT: frontier area, matched levels
+    t["rl_vs_sft"]   # each study's best on-policy against its best SFT, with the paired gap
     t["cs"]          # circuit stability against forgetting, and across grokking
 
 Numbers are floats (NaN where a study has no such column), names are
@@ -19,8 +19,6 @@ import sqlite3
 
 __all__ = ["compare"]
 
-RL = ("grpo", "grpo-kl", "reinforce", "rft")
-SFT = ("sft", "sft1", "sft2", "sft-alt", "sft-teacher", "sft-any", "distill")
 R2 = ("r2", "r2_lo", "r2_hi", "r2_lomo", "r2_lomo_lo", "r2_lomo_hi", "spearman")
 TAIL = ("r2_regime", "r2_regime_lo", "r2_regime_hi", "n_regime", "r2_partial_lr", "r2_partial_lr_lo", "r2_partial_lr_hi")
 
@@ -36,7 +34,8 @@ def _table(d, name, need):
     path = os.path.join(d, name)
     if not os.path.exists(path):
         if need:
-            raise ValueError("%s: no %s (the study's analysis did not run)" % (d, name))
+            raise ValueError("%s: no %s (its analysis did not run, or an older version's did: "
+                             "'forgetlab report %s')" % (d, name, d))
         return None
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -67,7 +66,7 @@ def _grok_run(d):
     res = [{"phase": "grok", "seed": "0", "epoch": l["epoch"], "cs_by_a_excess": l.get("cs_by_a_excess"),
             "cs_by_answer_excess": l.get("cs_by_answer_excess")} for l in lines if isinstance(l.get("epoch"), (int, float))]
     return {"dir": d, "kind": "grok", "setting": "grok", "meta": {}, "nruns": 1, "nckpts": 0, "nseeds": 1,
-            "pred": [], "meth": None, "front": None, "res": res,
+            "pred": [], "gap": None, "res": res,
             "memorised": {0: float(mem)} if isinstance(mem, (int, float)) else {}}
 
 
@@ -93,9 +92,11 @@ def _load(d):
     kind = meta.get("kind", "razor")
     s = {"dir": d, "kind": kind, "setting": _setting(kind, meta.get("grid", "")), "meta": meta,
          "nruns": len({r for r, _ in rows}), "nckpts": len(rows), "nseeds": len({s for _, s in rows}),
-         "pred": _table(d, "predictors.csv", True), "meth": _table(d, "methods.csv", False),
-         "front": _table(d, "frontier.csv", False),
+         "pred": _table(d, "predictors.csv", True),
          "res": _table(d, "results.csv", False) if kind == "grok-forget" else None}
+    # A study with frontier.csv (the razor analysis) has its rl_vs_sft.csv
+    # unless an older version analysed it.
+    s["gap"] = _table(d, "rl_vs_sft.csv", os.path.exists(os.path.join(d, "frontier.csv")))
     s["memorised"] = {}
     for seed in range(s["nseeds"]):
         base = meta.get("base_s%d" % seed)
@@ -119,35 +120,16 @@ def _ranking(s):
     return sorted(out, key=lambda e: -e["score"])
 
 
-def _best(rows, family, col):
-    best = None
-    for r in rows or []:
-        v = _num(r.get(col))
-        if r.get("method") in family and math.isfinite(v) and (best is None or v > best[1]):
-            best = (r, v)
-    if best is None:
-        return None
-    r, v = best
-    return {"method": r["method"], "v": v, "lo": _num(r.get(col + "_lo")), "hi": _num(r.get(col + "_hi"))}
+GAP = ("measure", "level", "rl_method", "rl", "rl_lo", "rl_hi", "sft_method", "sft", "sft_lo", "sft_hi", "gap",
+       "gap_lo", "gap_hi")
 
 
 def _gaps(s):
-    out, cols = [], []
-    if s["front"] is not None:
-        cols.append((s["front"], "area", "frontier_area"))
-    if s["meth"]:
-        # A level printed twice (levels closer than the header's digits) is
-        # ambiguous: left out, as compare does.
-        with open(os.path.join(s["dir"], "methods.csv"), newline="") as f:
-            head = next(csv.reader(f))
-        cols += [(s["meth"], h, h) for h in dict.fromkeys(head)
-                 if h.startswith("prior_at_") and not h.endswith(("_lo", "_hi")) and head.count(h) == 1]
-    for rows, col, name in cols:
-        a, b = _best(rows, RL, col), _best(rows, SFT, col)
-        if a and b:
-            out.append({"measure": name, "rl_method": a["method"], "rl": a["v"], "rl_lo": a["lo"], "rl_hi": a["hi"],
-                        "sft_method": b["method"], "sft": b["v"], "sft_lo": b["lo"], "sft_hi": b["hi"],
-                        "gap": a["v"] - b["v"], "apart": a["lo"] > b["hi"] or b["lo"] > a["hi"]})
+    """The study's own rl_vs_sft.csv; apart: the gap's paired interval leaves out 0."""
+    out = []
+    for r in s.get("gap") or []:
+        g = {k: r[k] if k in ("measure", "rl_method", "sft_method") else _num(r[k]) for k in GAP}
+        out.append(dict(g, apart=g["gap_lo"] > 0 or g["gap_hi"] < 0))
     return out
 
 

@@ -1,5 +1,5 @@
 /* compare.c: `forgetlab compare` (compare.h): every study's own tables
- * read back (predictors.csv, methods.csv, frontier.csv, results.csv) and
+ * read back (predictors.csv, rl_vs_sft.csv, a grok-forget study's results.csv) and
  * laid side by side by setting: findings.csv, ranking.csv, rl_vs_sft.csv
  * and cs.csv; the page and the heatmap are compare_html.c's. */
 #include "compare_int.h"
@@ -38,7 +38,8 @@ static int read_table(const char *dir, const char *name, int need, fl_csv *t, in
     *have = rc == 0 && fl_file_exists(path);
     if (rc == 0 && *have) rc = fl_csv_read(path, t);
     else if (rc == 0 && need)
-        rc = BAD("%s: no %s (the study's analysis did not run: 'forgetlab report %s')", dir, name, dir);
+        rc = BAD("%s: no %s (its analysis did not run, or an older version's did: 'forgetlab report %s')", dir, name,
+                 dir);
     free(path);
     return rc;
 }
@@ -132,12 +133,17 @@ static int load(const char *dir, cmp_study *s) {
     if (rc == 0) rc = fl_results_peek_meta(db, "grid", grid, sizeof grid, &have);
     if (rc == 0) setting_name(s->kind, grid, s->setting, sizeof s->setting);
     if (rc == 0) rc = counts(db, s);
-    for (int k = 0; k < 4 && rc == 0; k++) {
-        static const char *const NAME[4] = {"predictors.csv", "methods.csv", "frontier.csv", "results.csv"};
-        fl_csv *t[4] = {&s->pred, &s->meth, &s->front, &s->res};
-        int *h[4] = {&s->has_pred, &s->has_meth, &s->has_front, &s->has_res};
-        if (k == 3 && strcmp(s->kind, "grok-forget") != 0) continue; /* only its grokking rows are read */
-        rc = read_table(dir, NAME[k], k == 0, t[k], h[k]);
+    /* A study with frontier.csv (the razor analysis) has its rl_vs_sft.csv
+     * unless an older version analysed it. */
+    char *front = rc ? NULL : fl_path_join(dir, "frontier.csv");
+    const int razor = front && fl_file_exists(front);
+    free(front);
+    for (int k = 0; k < 3 && rc == 0; k++) {
+        static const char *const NAME[3] = {"predictors.csv", "rl_vs_sft.csv", "results.csv"};
+        fl_csv *t[3] = {&s->pred, &s->gap, &s->res};
+        int *h[3] = {&s->has_pred, &s->has_gap, &s->has_res};
+        if (k == 2 && strcmp(s->kind, "grok-forget") != 0) continue; /* only its grokking rows are read */
+        rc = read_table(dir, NAME[k], k == 0 || (k == 1 && razor), t[k], h[k]);
     }
     for (int seed = 0; rc == 0 && strcmp(s->kind, "grok-forget") == 0 && seed < s->nseeds && seed < CMP_MAX_SEEDS;
          seed++) {
@@ -159,7 +165,7 @@ static int load(const char *dir, cmp_study *s) {
 }
 
 static void unload(cmp_study *s) {
-    fl_csv_free(&s->pred), fl_csv_free(&s->meth), fl_csv_free(&s->front), fl_csv_free(&s->res);
+    fl_csv_free(&s->pred), fl_csv_free(&s->gap), fl_csv_free(&s->res);
 }
 
 /* Two studies of one setting must have the same predictor columns. */
@@ -212,18 +218,21 @@ static void write_ranking(FILE *f, const cmp_study *st, int n) {
     }
 }
 
+static const char *const GAP_COLS[] = {"measure", "level",   "rl_method", "rl",  "rl_lo",  "rl_hi", "sft_method",
+                                       "sft",     "sft_lo", "sft_hi",    "gap", "gap_lo", "gap_hi"};
+
+/* Each study's own rl_vs_sft.csv, and whether its sides are apart. */
 static void write_rl_vs_sft(FILE *f, const cmp_study *st, int n) {
-    fputs("setting,study,measure,rl_method,rl,rl_lo,rl_hi,sft_method,sft,sft_lo,sft_hi,gap,apart\n", f);
-    for (int k = 0; k < n; k++) {
-        cmp_gap g[CMP_MAX_ROWS];
-        const int m = cmp_rl_vs_sft(&st[k], g, CMP_MAX_ROWS);
-        for (int i = 0; i < m; i++) {
-            const cmp_side *a = &g[i].rl, *b = &g[i].sft;
-            const int apart = a->lo > b->hi || b->lo > a->hi;
-            fprintf(f, "%s,%s,%s,%s,%.6g,%.6g,%.6g,%s,%.6g,%.6g,%.6g,%.6g,%s\n", st[k].setting, st[k].dir, g[i].measure,
-                    a->method, a->v, a->lo, a->hi, b->method, b->v, b->lo, b->hi, a->v - b->v, apart ? "yes" : "no");
+    fputs("setting,study", f);
+    for (size_t i = 0; i < sizeof GAP_COLS / sizeof *GAP_COLS; i++) fprintf(f, ",%s", GAP_COLS[i]);
+    fputs(",apart\n", f);
+    for (int k = 0; k < n; k++)
+        for (int r = 0; st[k].has_gap && r < st[k].gap.nrows; r++) {
+            fl_csv_put(f, st[k].setting, 0), fl_csv_put(f, st[k].dir, 0);
+            for (size_t i = 0; i < sizeof GAP_COLS / sizeof *GAP_COLS; i++)
+                fl_csv_put(f, fl_csv_get(&st[k].gap, r, fl_csv_col(&st[k].gap, GAP_COLS[i])), 0);
+            fprintf(f, "%s\n", cmp_gap_apart(&st[k], r) ? "yes" : "no");
         }
-    }
 }
 
 static int is_cs(const char *name) { return strncmp(name, "circuit_", 8) == 0 || strncmp(name, "cs", 2) == 0; }

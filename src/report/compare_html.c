@@ -26,7 +26,8 @@ static int pred_row(const cmp_study *s, const char *name) {
     return -1;
 }
 
-static double num(const cmp_study *s, int r, const char *col) { return fl_csv_num(&s->pred, r, fl_csv_col(&s->pred, col)); }
+static double num_of(const fl_csv *t, int r, const char *col) { return fl_csv_num(t, r, fl_csv_col(t, col)); }
+static double num(const cmp_study *s, int r, const char *col) { return num_of(&s->pred, r, col); }
 
 /* The forward KL on the new task's inputs, every setting in a row. */
 static void kl_table(FILE *f, const cmp_study *st, int n) {
@@ -70,18 +71,21 @@ static void ranking_tables(FILE *f, const cmp_study *st, int n) {
 static void rl_table(FILE *f, const cmp_study *st, int n) {
     fputs("<h2>Does on-policy RL forget less than SFT at matched new-task performance?</h2><p>The best on-policy "
           "method against the best SFT method: the area under the frontier (prior accuracy integrated over the "
-          "new-task range every method of the study covers) and the prior accuracy at each matched level.</p><table><tr><th>setting</th><th>measure</th>"
-          "<th>on-policy</th><th></th><th>SFT</th><th></th><th>apart</th></tr>\n", f);
+          "new-task range every method of the study covers) and the prior accuracy at each matched level; the "
+          "gap's interval resamples seeds and runs once for both sides (paired); <em>apart</em>: it leaves out "
+          "0.</p><table><tr><th>setting</th><th>measure</th><th>on-policy</th><th></th><th>SFT</th><th></th>"
+          "<th>gap</th><th>apart</th></tr>\n", f);
     for (int k = 0; k < n; k++) {
-        cmp_gap g[CMP_MAX_ROWS];
-        const int m = cmp_rl_vs_sft(&st[k], g, CMP_MAX_ROWS);
-        for (int i = 0; i < m; i++) {
-            const cmp_side *a = &g[i].rl, *b = &g[i].sft;
-            fprintf(f, "<tr><td>%s</td><td>%s</td><td>%s</td>", st[k].setting, g[i].measure, a->method);
-            cell(f, a->v, a->lo, a->hi);
-            fprintf(f, "<td>%s</td>", b->method);
-            cell(f, b->v, b->lo, b->hi);
-            fprintf(f, "<td>%s</td></tr>\n", a->lo > b->hi || b->lo > a->hi ? "yes" : "no");
+        const fl_csv *t = &st[k].gap;
+        for (int r = 0; st[k].has_gap && r < t->nrows; r++) {
+            const char *measure = fl_csv_get(t, r, fl_csv_col(t, "measure")), *level = fl_csv_get(t, r, fl_csv_col(t, "level"));
+            fprintf(f, "<tr><td>%s</td><td>%s%s%s</td><td>%s</td>", st[k].setting, measure, *level ? " " : "", level,
+                    fl_csv_get(t, r, fl_csv_col(t, "rl_method")));
+            cell(f, num_of(t, r, "rl"), num_of(t, r, "rl_lo"), num_of(t, r, "rl_hi"));
+            fprintf(f, "<td>%s</td>", fl_csv_get(t, r, fl_csv_col(t, "sft_method")));
+            cell(f, num_of(t, r, "sft"), num_of(t, r, "sft_lo"), num_of(t, r, "sft_hi"));
+            cell(f, num_of(t, r, "gap"), num_of(t, r, "gap_lo"), num_of(t, r, "gap_hi"));
+            fprintf(f, "<td>%s</td></tr>\n", cmp_gap_apart(&st[k], r) ? "yes" : "no");
         }
     }
     fputs("</table>\n", f);
@@ -167,6 +171,9 @@ int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out) {
         fprintf(out, "%-28s forward KL R^2 %6.3f [%.3f, %.3f]", st[k].setting, num(&st[k], kl, "r2"),
                 num(&st[k], kl, "r2_lo"), num(&st[k], kl, "r2_hi"));
         if (m > 0) fprintf(out, "; best held-out: %s %.3f", r[0].predictor, r[0].score);
+        if (st[k].has_gap && st[k].gap.nrows > 0) /* the frontier area's, or the first level's */
+            fprintf(out, "; on-policy minus SFT %+.3g [%+.3g, %+.3g]", num_of(&st[k].gap, 0, "gap"),
+                    num_of(&st[k].gap, 0, "gap_lo"), num_of(&st[k].gap, 0, "gap_hi"));
         fprintf(out, " (%s)\n", st[k].dir);
     }
     free(text), free(path);

@@ -13,8 +13,9 @@
 typedef struct {
     const char *dir;
     char kind[32], setting[64];
-    fl_csv pred, meth, front, res;   /* predictors.csv, methods.csv, frontier.csv, results.csv (grok-forget) */
-    int has_pred, has_meth, has_front, has_res;
+    fl_csv pred, gap, res;           /* predictors.csv; rl_vs_sft.csv (its best on-policy method against its
+                                        best SFT one); results.csv (grok-forget) */
+    int has_pred, has_gap, has_res;
     int nruns, nckpts, nseeds;       /* as the fits see them */
     double memorised[CMP_MAX_SEEDS]; /* grok-forget: each base's memorised epoch */
 } cmp_study;
@@ -27,17 +28,9 @@ typedef struct {
 /* Ranked into out (descending); returns how many. */
 int cmp_ranking(const cmp_study *s, cmp_rank *out, int max);
 
-/* The best method of a family on one measure. */
-typedef struct {
-    const char *method;
-    double v, lo, hi;
-} cmp_side;
-typedef struct {
-    char measure[64];
-    cmp_side rl, sft;
-} cmp_gap;
-/* Frontier area, then every matched level, where both families have one. */
-int cmp_rl_vs_sft(const cmp_study *s, cmp_gap *out, int max);
+/* Row r of the study's rl_vs_sft.csv: whether its gap's paired interval
+ * leaves out 0 (the on-policy method and the SFT one are apart). */
+int cmp_gap_apart(const cmp_study *s, int r);
 
 /* A grok-forget study's measure (a results.csv column) for one seed's
  * grokking phase: at the first measured epoch from memorisation on, and at

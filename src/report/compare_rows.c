@@ -1,7 +1,8 @@
 /* compare_rows.c: the rows `compare` derives from one study's tables,
  * which its CSVs (compare.c) and its page (compare_html.c) both show:
- * predictors ranked by held-out R^2, the best on-policy method against the
- * best SFT one, a grok-forget base's circuit stability across grokking. */
+ * predictors ranked by held-out R^2, whether the study's best on-policy
+ * method is apart from its best SFT one, a grok-forget base's circuit
+ * stability across grokking. */
 #include "compare_int.h"
 
 #include <math.h>
@@ -10,17 +11,6 @@
 /* The held-out score's columns, and the pooled ones where a study has no leave-one-method-out fit. */
 static const char *const LOMO[] = {"r2_lomo", "r2_lomo_lo", "r2_lomo_hi"};
 static const char *const POOLED[] = {"r2", "r2_lo", "r2_hi"};
-
-/* The on-policy and the SFT methods of every study (the rest, the oracle,
- * simpo and the null control, belong to neither). */
-static const char *const RL[] = {"grpo", "grpo-kl", "reinforce", "rft"};
-static const char *const SFT[] = {"sft", "sft1", "sft2", "sft-alt", "sft-teacher", "sft-any", "distill"};
-
-static int in(const char *m, const char *const *set, int n) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(m, set[i]) == 0) return 1;
-    return 0;
-}
 
 int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
     const fl_csv *t = &s->pred;
@@ -39,41 +29,9 @@ int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
     return n;
 }
 
-/* The best method of a family by column col (and its interval, col_lo
- * and col_hi) of table t; -1 when the family has none with a value. */
-static int best_of(const fl_csv *t, const char *const *fam, int nfam, const char *col, cmp_side *b) {
-    const int fm = fl_csv_col(t, "method"), fc = fl_csv_col(t, col);
-    char lo[64], hi[64];
-    snprintf(lo, sizeof lo, "%s_lo", col), snprintf(hi, sizeof hi, "%s_hi", col);
-    int row = -1;
-    for (int r = 0; r < t->nrows; r++) {
-        const double v = fl_csv_num(t, r, fc);
-        if (in(fl_csv_get(t, r, fm), fam, nfam) && isfinite(v) && (row < 0 || v > b->v)) row = r, b->v = v;
-    }
-    if (row < 0) return -1;
-    b->method = fl_csv_get(t, row, fm);
-    b->lo = fl_csv_num(t, row, fl_csv_col(t, lo)), b->hi = fl_csv_num(t, row, fl_csv_col(t, hi));
-    return 0;
-}
-
-int cmp_rl_vs_sft(const cmp_study *s, cmp_gap *out, int max) {
-    int n = 0;
-    if (s->has_front && n < max && best_of(&s->front, RL, 4, "area", &out[n].rl) == 0 &&
-        best_of(&s->front, SFT, 7, "area", &out[n].sft) == 0)
-        snprintf(out[n++].measure, sizeof out->measure, "frontier_area");
-    for (int c = 0; s->has_meth && c < s->meth.ncols && n < max; c++) {
-        const char *h = s->meth.head[c];
-        const size_t len = strlen(h);
-        const int bound = len > 3 && (!strcmp(h + len - 3, "_lo") || !strcmp(h + len - 3, "_hi"));
-        /* A level printed twice (levels closer than the header's digits)
-         * names two columns: ambiguous, left out. */
-        int twice = 0;
-        for (int d = 0; d < s->meth.ncols && !twice; d++) twice = d != c && strcmp(s->meth.head[d], h) == 0;
-        if (strncmp(h, "prior_at_", 9) != 0 || bound || twice) continue;
-        if (best_of(&s->meth, RL, 4, h, &out[n].rl) == 0 && best_of(&s->meth, SFT, 7, h, &out[n].sft) == 0)
-            snprintf(out[n++].measure, sizeof out->measure, "%s", h);
-    }
-    return n;
+int cmp_gap_apart(const cmp_study *s, int r) {
+    const fl_csv *t = &s->gap;
+    return fl_csv_num(t, r, fl_csv_col(t, "gap_lo")) > 0 || fl_csv_num(t, r, fl_csv_col(t, "gap_hi")) < 0;
 }
 
 int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end) {

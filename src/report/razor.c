@@ -266,7 +266,7 @@ static void sb_estimate(strbuf *b, const fl_estimate *e) {
     sb_num(b, e->v), sb_num(b, e->lo), sb_num(b, e->hi);
 }
 
-/* predictors.csv, frontier.csv and methods.csv. */
+/* predictors.csv, frontier.csv, methods.csv and rl_vs_sft.csv. */
 static int write_tables(const char *dir, const fl_razor_analysis *a) {
     strbuf b = {0};
     sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi,fit_c0,fit_c1,fit_c2,x_min,"
@@ -326,7 +326,21 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         sb_num(&b, f->best_new), sb_num(&b, f->best_vs_grpo), sb_num(&b, f->gain_vs_grpo);
         sb_printf(&b, ",%s\n", isnan(f->best_vs_grpo) ? "" : f->best_vs_grpo >= FL_REGIME_LEARNT ? "in" : "outside");
     }
-    return sb_write(&b, dir, "methods.csv");
+    if (sb_write(&b, dir, "methods.csv")) return -1;
+    /* Each side's own interval beside the paired one of their gap. */
+    sb_printf(&b, "measure,level,rl_method,rl,rl_lo,rl_hi,sft_method,sft,sft_lo,sft_hi,gap,gap_lo,gap_hi\n");
+    for (int k = 0; k < a->nfam; k++) {
+        const fl_family_gap *g = &a->fam[k];
+        sb_printf(&b, "%s", g->measure);
+        sb_num(&b, g->level);
+        sb_printf(&b, ",%s", a->meth[g->rl].method);
+        sb_estimate(&b, &g->on_rl);
+        sb_printf(&b, ",%s", a->meth[g->sft].method);
+        sb_estimate(&b, &g->on_sft);
+        sb_estimate(&b, &g->gap);
+        sb_printf(&b, "\n");
+    }
+    return sb_write(&b, dir, "rl_vs_sft.csv");
 }
 
 /* The most each layer's update rank can be, from the base model's shapes

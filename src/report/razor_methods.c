@@ -15,6 +15,10 @@
 enum { REPS = 1000, BOOT_SEED = 1 };
 static const double KEEP_TOL = 0.02; /* the paper's "within 2 accuracy points" */
 static const double MATCH_LEVELS[FL_MATCH_LEVELS] = {0.92, 0.93, 0.94, 0.95};
+/* The on-policy and the SFT methods of every study (the rest, the oracle,
+ * simpo and the null control, belong to neither). */
+static const char *const RL[] = {"grpo", "grpo-kl", "reinforce", "rft"};
+static const char *const SFT[] = {"sft", "sft1", "sft2", "sft-alt", "sft-teacher", "sft-any", "distill"};
 
 /* Methods in a fixed order (so each keeps its colour in every figure):
  * the sweep's order, then any other method in order of appearance. */
@@ -76,8 +80,24 @@ static double gap_stat(const int *idx, int m, void *ctx) {
     return fl_curve_gap(c->x, c->y, c->group, c->ref, c->g, idx, m);
 }
 
+/* Two methods' statistic on one resample: their difference, so that both
+ * sides see the same drawn seeds and runs. */
+typedef struct {
+    method_ctx *c;
+    fl_statistic stat;
+    int a, b;
+} pair_ctx;
+
+static double pair_stat(const int *idx, int m, void *ctx) {
+    pair_ctx *p = ctx;
+    p->c->g = p->a;
+    const double a = p->stat(idx, m, p->c);
+    p->c->g = p->b;
+    return a - p->stat(idx, m, p->c);
+}
+
 /* stat on all points, and its interval over resampled runs. */
-static fl_estimate estimate(const fl_clusters *cl, const int *all, int n, fl_statistic stat, method_ctx *c) {
+static fl_estimate estimate(const fl_clusters *cl, const int *all, int n, fl_statistic stat, void *c) {
     fl_estimate e = {stat(all, n, c), NAN, NAN};
     if (!isnan(e.v) && fl_bootstrap_ci(cl, REPS, BOOT_SEED, stat, c, &e.lo, &e.hi) < 0) e.lo = e.hi = NAN;
     return e;
@@ -179,6 +199,39 @@ static void spread_levels(fl_razor_analysis *a, const double *na, int fb) {
             a->match_level[j] = base + (top - base) * (j + 1) / (FL_MATCH_LEVELS + 1);
 }
 
+/* Measure j of a method: the frontier area (j < 0) or matched level j. */
+static const fl_estimate *measure_of(const fl_method_fit *f, int j) { return j < 0 ? &f->area : &f->matched[j]; }
+
+/* The family's method with the highest measure j; -1 when none has one. */
+static int best_in(const fl_razor_analysis *a, const char *const *fam, size_t nfam, int j) {
+    int best = -1;
+    for (int k = 0; k < a->nmeth; k++) {
+        int member = 0;
+        for (size_t i = 0; i < nfam; i++) member |= strcmp(a->meth[k].method, fam[i]) == 0;
+        const double v = measure_of(&a->meth[k], j)->v;
+        if (member && isfinite(v) && (best < 0 || v > measure_of(&a->meth[best], j)->v)) best = k;
+    }
+    return best;
+}
+
+/* The best on-policy method against the best SFT one on every measure
+ * (c reads new-task and prior-task accuracy). */
+static void family_gaps(fl_razor_analysis *a, const fl_clusters *cl, const int *all, method_ctx *c) {
+    a->nfam = 0;
+    for (int j = -1; j < FL_MATCH_LEVELS; j++) {
+        const int r = best_in(a, RL, sizeof RL / sizeof *RL, j), s = best_in(a, SFT, sizeof SFT / sizeof *SFT, j);
+        if (r < 0 || s < 0) continue;
+        fl_family_gap *g = &a->fam[a->nfam++];
+        g->measure = j < 0 ? "frontier_area" : "prior_at";
+        g->level = j < 0 ? NAN : a->match_level[j];
+        g->rl = r, g->sft = s;
+        g->on_rl = *measure_of(&a->meth[r], j), g->on_sft = *measure_of(&a->meth[s], j);
+        c->t = g->level;
+        pair_ctx p = {c, j < 0 ? area_stat : matched_stat, r, s};
+        g->gap = estimate(cl, all, a->pts.n, pair_stat, &p);
+    }
+}
+
 int fl_razor_methods(fl_razor_analysis *a) {
     const fl_points *p = &a->pts;
     const int n = p->n, fn = fl_points_field(p, a->kind->new_field), fp = fl_points_field(p, a->kind->prior_field);
@@ -250,6 +303,8 @@ int fl_razor_methods(fl_razor_analysis *a) {
         for (int r = 0; r < p->nruns; r++) f->nruns += strcmp(p->run_method[r], f->method) == 0;
         method_ranks(p, f, buf);
     }
+    c.x = na, c.y = pa;
+    family_gaps(a, &cl, all, &c);
     rc = 0;
 out:
     fl_clusters_free(&cl);

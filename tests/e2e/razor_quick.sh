@@ -13,7 +13,7 @@ S="$T/study"
 # that measures them.
 Q=(--quick --checkpoint-every 1 --lrs 1.2819e-05,0.00023403,0.001)
 expect_exit 0 "study razor --quick" -- "$FL" study razor "${Q[@]}" --out "$S"
-for f in base/model.safetensors results.sqlite results.csv predictors.csv frontier.csv methods.csv index.html \
+for f in base/model.safetensors results.sqlite results.csv predictors.csv frontier.csv methods.csv rl_vs_sft.csv index.html \
          circuit_stability.png r2_predictors.png; do
     [ -s "$S/$f" ] && ok "$f written" || bad "$f missing"
 done
@@ -61,6 +61,17 @@ for m, r in front.items():
     assert (r["exp_a"] != "") == (r["exp"] == "identifiable"), r
 assert float(front["oracle"]["area"]) > float(front["sft1"]["area"]), front
 meth = {r["method"]: r for r in csv.DictReader(open(f"{d}/methods.csv"))}
+# rl_vs_sft.csv: the best of each family on the frontier area and at each
+# matched level, its own values, and the paired gap between them.
+RL, SFT = ("grpo", "grpo-kl", "reinforce", "rft"), ("sft1", "sft2", "distill")
+for g in csv.DictReader(open(f"{d}/rl_vs_sft.csv")):
+    table, col = (front, "area") if g["measure"] == "frontier_area" else (meth, "prior_at_%.2f" % float(g["level"]))
+    for side, fam in (("rl", RL), ("sft", SFT)):
+        vals = {m: float(table[m][col]) for m in fam if m in table and table[m][col] != ""}
+        assert g[side + "_method"] == max(vals, key=vals.get), (g, vals)
+        assert float(g[side]) == vals[g[side + "_method"]], (g, vals)
+    assert abs(float(g["gap"]) - (float(g["rl"]) - float(g["sft"]))) < 1e-6 * max(1, abs(float(g["gap"]))), g
+    assert float(g["gap_lo"]) <= float(g["gap_hi"]), g
 # Ranks of the updates, out of min(rows, cols): 512, 256, 10.
 assert [meth["grpo"][f"rank{l}_full"] for l in (1, 2, 3)] == ["512", "256", "10"], meth["grpo"]
 assert 0 < int(meth["sft1"]["rank3_median"]) <= 10

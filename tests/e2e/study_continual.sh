@@ -115,6 +115,14 @@ assert set(run) == {"cs_by_a_excess", "cs_by_answer_excess"}, run
 for m in run:
     assert (run[m]["at_memorised"], run[m]["at_end"]) == (study[m]["at_memorised"], study[m]["at_end"]), (m, run, study)
 assert not any(r["setting"] == "grok" for r in rows)
+# rl_vs_sft.csv: the grok-forget study's own rows (sft1 against grpo), and
+# "apart" when the paired interval of the gap leaves out 0.
+own = list(csv.DictReader(open(f"{t}/gf/rl_vs_sft.csv")))
+mine = [r for r in csv.DictReader(open(f"{t}/cmp/rl_vs_sft.csv")) if r["study"].endswith("/gf")]
+assert own and len(own) == len(mine), (own, mine)
+for a, b in zip(own, mine):
+    assert all(b[k] == v for k, v in a.items()) and (a["rl_method"], a["sft_method"]) == ("grpo", "sft1"), (a, b)
+    assert b["apart"] == ("yes" if float(a["gap_lo"]) > 0 or float(a["gap_hi"]) < 0 else "no"), b
 PY
 # The Python reader gives the same four tables, row by row.
 PYTHONPATH="$(cd "$(dirname "$0")/../../python" && pwd)" /usr/bin/python3 - "$T" <<'PY' \

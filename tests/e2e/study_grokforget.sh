@@ -22,7 +22,7 @@ S="$T/study"
 ARGS=(study grok-forget --base "$B" --methods sft1,grpo --lrs 1e-3 --epochs 2 --checkpoint-every 1 --cs-per 4
       --threads 2 --out "$S")
 expect_exit 0 "a study of sft1 and grpo at one rate" -- "$FL" "${ARGS[@]}"
-for f in results.csv predictors.csv frontier.csv methods.csv index.html life_sft1.png life_grpo.png; do
+for f in results.csv predictors.csv frontier.csv methods.csv rl_vs_sft.csv index.html life_sft1.png life_grpo.png; do
     [ -s "$S/$f" ] && ok "  ... $f written" || bad "$f missing"
 done
 /usr/bin/python3 - "$S" "$B" <<'PY' && ok "results.csv: both phases, each row the number its run logged" || bad "results.csv"

@@ -13,7 +13,7 @@ expect_exit 0 "tiny lm-pretrain" -- "$FL" lm-pretrain --layers 1 --embd 32 --hea
 GRID=(study lm --base "$BASE" --methods sft,grpo,distill --lrs 1e-3 --epochs 1 --sft-epochs 2 --batch 128 --checkpoint-every 0.5 --cs-per 4
       --new-samples 1 --prior-prompts 10 --prior-kl-prompts 4 --fisher-n 8 --threads 2)
 expect_exit 0 "uninterrupted study lm" -- "$FL" "${GRID[@]}" --out "$T/ref"
-for f in results.sqlite results.csv predictors.csv frontier.csv methods.csv index.html frontier.png \
+for f in results.sqlite results.csv predictors.csv frontier.csv methods.csv rl_vs_sft.csv index.html frontier.png \
          forgetting_vs_kl.png r2_predictors.png; do
     [ -s "$T/ref/$f" ] && ok "$f written" || bad "$f missing"
 done

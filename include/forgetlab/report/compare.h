@@ -10,13 +10,11 @@
  *   ranking.csv   per setting, the new-side predictors by held-out R^2
  *                 (leave-one-method-out where the study has it, else the
  *                 pooled R^2), and which are apart (intervals disjoint)
- *   rl_vs_sft.csv per setting with both families, the best on-policy
- *                 method (grpo, grpo-kl, reinforce, rft) against the best
- *                 SFT one (sft, sft1, sft2, sft-alt, sft-teacher, sft-any,
- *                 distill): the area under the frontier (prior accuracy
- *                 integrated over the new-task range every method
- *                 covers) and prior accuracy at each matched level,
- *                 both intervals, apart or not
+ *   rl_vs_sft.csv each study's own rl_vs_sft.csv (fl_family_gap): the
+ *                 best on-policy method against the best SFT one on the
+ *                 frontier area and at each matched level, both sides'
+ *                 intervals and the paired one of their gap; apart when
+ *                 that leaves out 0
  *   cs.csv        circuit stability: its predictor rows against forgetting,
  *                 and, for the grok-forget study, each seed's CS minus
  *                 its baseline at memorisation and at the end of grokking

@@ -67,6 +67,20 @@ typedef struct {
     int nlayers, rank_med[FL_MLP_MAX_LAYERS], rank_min[FL_MLP_MAX_LAYERS], rank_max[FL_MLP_MAX_LAYERS];
 } fl_method_fit;
 
+/* The best on-policy method (grpo, grpo-kl, reinforce, rft) against the
+ * best SFT one (sft, sft1, sft2, sft-alt, sft-teacher, sft-any, distill) on
+ * one measure, each chosen by its point estimate: the frontier area
+ * (level NaN) or the prior accuracy at a matched new-task level. The gap
+ * (on-policy minus SFT) and its interval come from one paired resampling:
+ * both sides on the same drawn seeds and runs, so the interval is the
+ * difference's own, not two intervals set side by side. */
+typedef struct {
+    const char *measure; /* "frontier_area" or "prior_at" */
+    double level;
+    int rl, sft;         /* indices into fl_razor_analysis.meth */
+    fl_estimate on_rl, on_sft, gap; /* each side's measure (its own interval), and the gap */
+} fl_family_gap;
+
 /* What a study's report calls its tasks and methods: the razor study
  * (ParityMNIST -> FashionMNIST) or the language model's (lm). */
 typedef struct {
@@ -109,6 +123,8 @@ typedef struct {
     int nmeth;
     double range_lo, range_hi;   /* the new-task accuracy every method's frontier covers */
     double match_level[FL_MATCH_LEVELS];
+    fl_family_gap fam[1 + FL_MATCH_LEVELS]; /* on-policy against SFT, where a study has both */
+    int nfam;
     int full_rank[FL_MLP_MAX_LAYERS], nlayers; /* min(rows, cols) of each layer */
     char model[160];             /* the base's architecture (fl_mlp_spec_string; "" when not on disk) */
 } fl_razor_analysis;
@@ -125,7 +141,8 @@ int fl_razor_predictors(fl_razor_analysis *a);
  * to out (optional). A study too small to calibrate on gets none. */
 int fl_razor_forecast(const char *dir, const fl_razor_analysis *a, FILE *out);
 /* The per-method part of the analysis (frontiers, per-method fits,
- * matched accuracy, ranks) into a->meth; -1 on failure. */
+ * matched accuracy, ranks) into a->meth, and the on-policy against SFT
+ * gaps into a->fam; -1 on failure. */
 int fl_razor_methods(fl_razor_analysis *a);
 void fl_razor_analysis_free(fl_razor_analysis *a);
 
