@@ -247,6 +247,15 @@ static void print_summary(const fl_razor_analysis *a, FILE *out) {
             else fprintf(out, "  %.3f [%.2f,%.2f]", f->matched[j].v, f->matched[j].lo, f->matched[j].hi);
         fprintf(out, "\n");
     }
+    for (int k = 0; k < a->nfam; k++) {
+        const fl_family_gap *g = &a->fam[k];
+        const double s = isnan(g->level) ? w : 1;
+        char what[32] = "frontier mean";
+        if (!isnan(g->level)) snprintf(what, sizeof what, "at t=%.3f", g->level);
+        if (k == 0) fprintf(out, "\nbest on-policy against best SFT (gap: a paired interval)\n");
+        fprintf(out, "%-14s %-10s %.3f  %-12s %.3f  gap %+.3f [%+.3f, %+.3f]\n", what, a->meth[g->rl].method, g->on_rl.v / s,
+                a->meth[g->sft].method, g->on_sft.v / s, g->gap.v / s, g->gap.lo / s, g->gap.hi / s);
+    }
     fprintf(out, "\nforgetting on forward KL within each method, and its mean excess over the other methods' curve\n");
     for (int m = 0; m < a->nmeth; m++) {
         const fl_method_fit *f = &a->meth[m];

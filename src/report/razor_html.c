@@ -144,6 +144,30 @@ static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
     fputs("</table>\n", f);
 }
 
+/* The best on-policy method against the best SFT one (rl_vs_sft.csv). */
+static void family_table(FILE *f, const fl_razor_analysis *a) {
+    if (a->nfam == 0) return;
+    const double w = a->range_hi - a->range_lo;
+    fputs("<h2>On-policy against SFT</h2>\n<p>The best on-policy method against the best SFT method on each "
+          "measure (the frontier's mean height, and prior-task accuracy at each matched level); the gap's 95% "
+          "interval comes from one resampling of seeds and runs for both sides (paired), which the two "
+          "methods' own intervals set side by side are not.</p>\n<table><tr><th>measure</th><th>on-policy</th>"
+          "<th></th><th>SFT</th><th></th><th>gap</th></tr>\n", f);
+    for (int k = 0; k < a->nfam; k++) {
+        const fl_family_gap *g = &a->fam[k];
+        const double scale = isnan(g->level) ? w : 1;
+        if (isnan(g->level)) fputs("<tr><td>frontier mean</td>", f);
+        else fprintf(f, "<tr><td>t = %.3f</td>", g->level);
+        fprintf(f, "<td>%s</td>", a->meth[g->rl].method);
+        estimate(f, &g->on_rl, scale);
+        fprintf(f, "<td>%s</td>", a->meth[g->sft].method);
+        estimate(f, &g->on_sft, scale);
+        estimate(f, &g->gap, scale);
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 static void method_tables(FILE *f, const fl_razor_analysis *a) {
     const double w = a->range_hi - a->range_lo;
     fprintf(f, "<h2>Frontiers</h2>\n<p>Per method, the checkpoints within 2 accuracy points of the "
@@ -176,7 +200,9 @@ static void method_tables(FILE *f, const fl_razor_analysis *a) {
         for (int j = 0; j < FL_MATCH_LEVELS; j++) estimate(f, &a->meth[k].matched[j], 1);
         fputs("</tr>\n", f);
     }
-    fprintf(f, "</table>\n<h2>Forgetting on forward KL, method by method</h2>\n<p>R&sup2; of the quadratic fit "
+    fputs("</table>\n", f);
+    family_table(f, a);
+    fprintf(f, "<h2>Forgetting on forward KL, method by method</h2>\n<p>R&sup2; of the quadratic fit "
             "on the method's own checkpoints; excess: the mean of (forgetting minus the curve fitted on the "
             "other methods) over the method's checkpoints inside that curve's KL range; vs %s: the same "
             "against %s's curve. A method on the common curve has excess near 0.</p>\n"
