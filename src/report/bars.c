@@ -58,10 +58,16 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
     fl_axes_grid(cr, &ax);
     const double x0 = fl_axes_x(&ax, fmax(0, ax.sx.lo));
     int any_ref = 0;
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    for (int i = 0; i < b->n; i++)
+        fl_draw_text(cr, b->labels[i], ax.area.x - 8, ax.area.y + (i + 0.5) * ROW_H, FL_FS_TICK, 1, 0.5);
+    /* Fixed bounds may cut a bar or a whisker: it runs to the edge, and
+     * its missing cap says it goes on. */
+    cairo_save(cr);
+    cairo_rectangle(cr, ax.area.x, ax.area.y, ax.area.w, ax.area.h);
+    cairo_clip(cr);
     for (int i = 0; i < b->n; i++) {
         double yc = ax.area.y + (i + 0.5) * ROW_H;
-        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        fl_draw_text(cr, b->labels[i], ax.area.x - 8, yc, FL_FS_TICK, 1, 0.5);
         if (isfinite(b->value[i])) {
             double x1 = fl_axes_x(&ax, b->value[i]);
             cairo_rectangle(cr, fmin(x0, x1), yc - ROW_H * 0.32, fabs(x1 - x0), ROW_H * 0.64);
@@ -85,6 +91,7 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
             any_ref = 1;
         }
     }
+    cairo_restore(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     fl_axes_draw(cr, &ax);
     if (b->xlabel)

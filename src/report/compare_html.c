@@ -64,7 +64,10 @@ static void ranking_tables(FILE *f, const cmp_study *st, int n) {
             cell(f, r[i].score, r[i].lo, r[i].hi);
             fprintf(f, "<td>%s</td></tr>\n", i + 1 < m ? r[i].lo > r[i + 1].hi ? "yes" : "no" : "");
         }
+        char name[160];
+        cmp_figure_name(st, k, "ranking", name, sizeof name);
         fputs("</table>\n", f);
+        if (m > 0) fprintf(f, "<p><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a></p>\n", name, name, name);
     }
 }
 
@@ -97,15 +100,20 @@ static void cs_table(FILE *f, const cmp_study *st, int n) {
           "cs.csv has every circuit measure's fit against forgetting.</p><table><tr><th>setting</th>"
           "<th>measure</th><th>seed</th><th>at memorisation</th><th>at the end of grokking</th></tr>\n", f);
     static const char *const GROK[] = {"cs_by_a_excess", "cs_by_answer_excess"};
+    int any[2] = {0, 0};
     for (int k = 0; k < n; k++)
         for (int g = 0; g < 2; g++)
             for (int seed = 0; seed < st[k].nseeds; seed++) {
                 double m, e;
                 if (cmp_grokking(&st[k], GROK[g], seed, &m, &e) == 0)
                     fprintf(f, "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3f</td><td>%.3f</td></tr>\n",
-                            st[k].setting, GROK[g], seed, m, e);
+                            st[k].setting, GROK[g], seed, m, e), any[g] = 1;
             }
     fputs("</table>\n", f);
+    for (int g = 1; g >= 0; g--)
+        if (any[g])
+            fprintf(f, "<p><a href=\"cs_grokking_%s.svg\"><img src=\"cs_grokking_%s.png\" alt=\"%s\"></a></p>\n",
+                    GROK[g], GROK[g], GROK[g]);
 }
 
 /* Held-out R^2, predictors (new side, in order of first appearance) x
@@ -148,6 +156,7 @@ int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out) {
     size_t len = 0;
     FILE *f = path ? open_memstream(&text, &len) : NULL;
     int rc = f ? heatmap(out_dir, st, n) : fl_error_set("out of memory");
+    if (rc == 0) rc = cmp_figures(out_dir, st, n);
     if (f) {
         fl_html_head(f, "findings across settings", "img{max-width:100%}");
         fprintf(f, "<h1>Findings across settings</h1><p>%d studies; every number below is the one its study wrote "
@@ -172,7 +181,7 @@ int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out) {
                 num(&st[k], kl, "r2_lo"), num(&st[k], kl, "r2_hi"));
         if (m > 0) fprintf(out, "; best held-out: %s %.3f", r[0].predictor, r[0].score);
         if (st[k].has_gap && st[k].gap.nrows > 0) /* the frontier area's, or the first level's */
-            fprintf(out, "; on-policy minus SFT %+.3g [%+.3g, %+.3g]", num_of(&st[k].gap, 0, "gap"),
+            fprintf(out, "; on-policy minus SFT (%s) %+.3g [%+.3g, %+.3g]", fl_csv_get(&st[k].gap, 0, fl_csv_col(&st[k].gap, "measure")), num_of(&st[k].gap, 0, "gap"),
                     num_of(&st[k].gap, 0, "gap_lo"), num_of(&st[k].gap, 0, "gap_hi"));
         fprintf(out, " (%s)\n", st[k].dir);
     }

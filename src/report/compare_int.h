@@ -39,5 +39,11 @@ int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_m
 
 /* heatmap.png / .svg, findings.html, and the summary printed to out. */
 int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out);
+/* ranking_SETTING.png per study with fits, cs_grokking_MEASURE.png where
+ * a study or run has a grokking phase (compare_figs.c). */
+int cmp_figures(const char *out_dir, const cmp_study *st, int n);
+/* A figure's name (no extension) for study k: stem_SETTING, and _K (its
+ * place, from 1) when an earlier study has the same setting. */
+void cmp_figure_name(const cmp_study *st, int k, const char *stem, char *buf, size_t n);
 
 #endif

@@ -87,7 +87,8 @@ expect_exit 0 "a tiny grokked base" -- "$FL" grok --preset tiny --reserve-ops 1 
 expect_exit 0 "a tiny grok-forget study" -- "$FL" study grok-forget --base "$T/gbase" --methods sft1,grpo \
     --lrs 1e-3,3e-4 --epochs 1 --checkpoint-every 0.5 --cs-per 4 --threads 2 --out "$T/gf"
 expect_exit 0 "compare the two settings and the grok run" -- "$FL" compare "$T/ref" "$T/gf" "$T/gbase" --out "$T/cmp"
-for f in findings.csv ranking.csv rl_vs_sft.csv cs.csv heatmap.png findings.html; do
+for f in findings.csv ranking.csv rl_vs_sft.csv cs.csv heatmap.png findings.html ranking_grok-forget-default.png \
+    ranking_continual-split-mnist-class.png cs_grokking_cs_by_answer_excess.png cs_grokking_cs_by_a_excess.png; do
     [ -s "$T/cmp/$f" ] && ok "  ... $f written" || bad "compare: $f missing"
 done
 /usr/bin/python3 - "$T" <<'PY' && ok "findings.csv: each study's own predictors.csv numbers" || bad "findings.csv"

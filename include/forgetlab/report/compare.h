@@ -19,6 +19,9 @@
  *                 and, for the grok-forget study, each seed's CS minus
  *                 its baseline at memorisation and at the end of grokking
  *   heatmap.png   held-out R^2, predictors x settings, each cell's interval under it
+ *   ranking_SETTING.png  a study's predictors by held-out R^2, with intervals
+ *   cs_grokking_MEASURE.png  CS minus its baseline through grokking, every
+ *                 seed of every grokked base, memorisation marked
  *   findings.html all of it on one page
  *
  * A setting is a study's kind and size: mlp, lm-quick, lm-default,

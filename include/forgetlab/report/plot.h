@@ -92,8 +92,9 @@ int fl_heatmap_ci_save(const char *title, const double *m, const double *lo, con
  * from 0 to value[i], with a whisker over [lo[i], hi[i]] (lo/hi may be NULL;
  * NaN: no whisker) and an optional reference mark ref[i] (a hollow diamond,
  * named ref_label in a one-entry legend; ref may be NULL). xmin/xmax NaN:
- * from the data (bars always include 0). The figure is 640 px wide and as
- * tall as its rows. */
+ * from the data (bars always include 0); a bar or whisker beyond a fixed
+ * bound runs to the plot's edge, without the cap at its cut end. The
+ * figure is 640 px wide and as tall as its rows. */
 typedef struct {
     const char *title, *xlabel;
     const char *const *labels;
