@@ -100,8 +100,7 @@ static int finetune(args *a) {
     if (a->cfg.budget.kl_budget > 0 ? budget_contexts(a, &base, dir, &mctx, &full)
                                      : fl_measure_ctx_init(&mctx, &base, dir, FL_MEASURE_FISHER_N, NULL, a->cfg.seed))
         goto out;
-    /* A budgeted run keeps its checkpoint in memory: rerun, it starts again. */
-    a->cfg.resumable = !(a->cfg.budget.kl_budget > 0);
+    a->cfg.resumable = 1;
     rc = fl_finetune_run(&a->cfg, &base, &train, &mctx, a->out, a->base, NULL, NULL, NULL, NULL);
 out:
     fl_measure_ctx_free(&mctx);

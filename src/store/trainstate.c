@@ -20,7 +20,7 @@ static float *slab(const fl_blob *b, int part) { return part == 0 ? b->params : 
 
 int fl_trainstate_save(const char *path, const fl_trainstate *s) {
     const fl_blob *b = s->blob;
-    const int nv = b->nviews, nt = 3 * nv + s->nints, nm = 3 + s->nrngs + s->nlongs;
+    const int nv = b->nviews, nt = 3 * nv + s->nints + s->nfloats, nm = 4 + s->nrngs + s->nlongs + s->ndoubles;
     if (nm > MAX_META) return fl_error_set("%s: too many state entries", path);
     fl_st_tensor *ts = calloc((size_t)nt, sizeof *ts);
     char(*names)[FL_NAME_MAX + 8] = calloc((size_t)nt, sizeof *names);
@@ -58,6 +58,15 @@ int fl_trainstate_save(const char *path, const fl_trainstate *s) {
         t->numel = n;
         t->data = arrays[i];
     }
+    for (int i = 0; i < s->nfloats; i++) {
+        fl_st_tensor *t = &ts[3 * nv + s->nints + i];
+        snprintf(names[3 * nv + s->nints + i], sizeof names[0], "float.%s", s->floats[i].name);
+        t->name = names[3 * nv + s->nints + i];
+        t->ndim = 1;
+        t->shape[0] = (int64_t)s->floats[i].n;
+        t->numel = (int64_t)s->floats[i].n;
+        t->data = s->floats[i].data;
+    }
     keys[m] = "format", values[m++] = "forgetlab-state";
     keys[m] = "kind", values[m++] = s->kind;
     keys[m] = "config", values[m++] = s->config;
@@ -70,6 +79,10 @@ int fl_trainstate_save(const char *path, const fl_trainstate *s) {
     for (int i = 0; i < s->nlongs; i++, m++) {
         snprintf(vals[m], sizeof vals[0], "%ld", *s->longs[i].value);
         keys[m] = s->longs[i].name, values[m] = vals[m];
+    }
+    for (int i = 0; i < s->ndoubles; i++, m++) {
+        snprintf(vals[m], sizeof vals[0], "%.17g", *s->doubles[i].value);
+        keys[m] = s->doubles[i].name, values[m] = vals[m];
     }
     /* The optimizer step count is one more counter. */
     char t_text[32];
@@ -87,6 +100,22 @@ static int meta_long(const fl_safetensors *st, const char *key, const char *path
     char *end;
     if (!s || (*out = strtol(s, &end, 10), end == s || *end != '\0'))
         return fl_error_set("%s: state entry '%s' missing or malformed", path, key);
+    return 0;
+}
+
+static int meta_double(const fl_safetensors *st, const char *key, const char *path, double *out) {
+    const char *s = fl_safetensors_meta(st, key);
+    char *end;
+    if (!s || (*out = strtod(s, &end), end == s || *end != '\0'))
+        return fl_error_set("%s: state entry '%s' missing or malformed", path, key);
+    return 0;
+}
+
+/* Tensor name of the state (n values) into data, as it is (F32). */
+static int load_floats(const fl_safetensors *st, const char *path, const char *name, float *data, size_t n) {
+    const fl_st_tensor *t = fl_safetensors_get(st, name);
+    if (!t || t->numel != (int64_t)n) return fl_error_set("%s: tensor %s missing or of the wrong size", path, name);
+    memcpy(data, t->data, n * sizeof(float));
     return 0;
 }
 
@@ -115,6 +144,8 @@ int fl_trainstate_load(const char *path, const fl_trainstate *s) {
     }
     for (int i = 0; i < s->nlongs; i++)
         if (meta_long(&st, s->longs[i].name, path, s->longs[i].value)) goto out;
+    for (int i = 0; i < s->ndoubles; i++)
+        if (meta_double(&st, s->doubles[i].name, path, s->doubles[i].value)) goto out;
     if (meta_long(&st, "adam_t", path, s->opt_t)) goto out;
     fl_blob *b = s->blob;
     for (int part = 0; part < 3; part++)
@@ -122,12 +153,7 @@ int fl_trainstate_load(const char *path, const fl_trainstate *s) {
             const fl_view *v = &b->views[i];
             char name[FL_NAME_MAX + 8];
             snprintf(name, sizeof name, "%s%s", SLAB_PREFIX[part], v->name);
-            const fl_st_tensor *t = fl_safetensors_get(&st, name);
-            if (!t || t->numel != (int64_t)v->numel) {
-                fl_error_set("%s: tensor %s missing or of the wrong size", path, name);
-                goto out;
-            }
-            memcpy(slab(b, part) + v->offset, t->data, v->numel * sizeof(float));
+            if (load_floats(&st, path, name, slab(b, part) + v->offset, v->numel)) goto out;
         }
     for (int i = 0; i < s->nints; i++) {
         char name[FL_NAME_MAX + 8];
@@ -138,6 +164,11 @@ int fl_trainstate_load(const char *path, const fl_trainstate *s) {
             goto out;
         }
         for (int j = 0; j < s->ints[i].n; j++) s->ints[i].data[j] = (int)t->data[j];
+    }
+    for (int i = 0; i < s->nfloats; i++) {
+        char name[FL_NAME_MAX + 8];
+        snprintf(name, sizeof name, "float.%s", s->floats[i].name);
+        if (load_floats(&st, path, name, s->floats[i].data, s->floats[i].n)) goto out;
     }
     rc = 1;
 out:

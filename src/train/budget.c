@@ -26,7 +26,7 @@ void fl_budget_free(fl_budget_state *b) {
     memset(b, 0, sizeof *b);
 }
 
-int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *params, double kl, int ckpt, long step,
+int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *params, double kl, long ckpt, long step,
                     double epoch) {
     /* A KL that is not a number passes no budget. */
     if (!(kl <= s->kl_budget)) {
@@ -36,6 +36,15 @@ int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *pa
     memcpy(b->params, params, b->n * sizeof(float));
     b->ckpt = ckpt, b->step = step, b->epoch = epoch, b->kl = kl;
     return 0;
+}
+
+void fl_budget_entries_init(fl_budget_entries *e, fl_budget_state *b) {
+    e->weights[0] = (fl_trainstate_floats){"budget_kept", b->params, b->n};
+    e->at[0] = (fl_trainstate_long){"budget_kept_checkpoint", &b->ckpt};
+    e->at[1] = (fl_trainstate_long){"budget_kept_step", &b->step};
+    e->at[2] = (fl_trainstate_long){"budget_stopped", &b->stopped};
+    e->where[0] = (fl_trainstate_double){"budget_kept_epoch", &b->epoch};
+    e->where[1] = (fl_trainstate_double){"budget_kept_kl", &b->kl};
 }
 
 void fl_budget_config_json(cJSON *cfg, const fl_budget_spec *s) {
@@ -55,8 +64,8 @@ static void number_or_null(cJSON *o, const char *key, double v) {
 void fl_budget_summary_json(cJSON *sum, const fl_budget_spec *s, const fl_budget_state *b) {
     if (!(s->kl_budget > 0)) return;
     cJSON_AddNumberToObject(sum, "kl_budget", s->kl_budget);
-    cJSON_AddBoolToObject(sum, "stopped_by_budget", b->stopped);
-    cJSON_AddNumberToObject(sum, "kept_checkpoint", b->ckpt);
+    cJSON_AddBoolToObject(sum, "stopped_by_budget", b->stopped != 0);
+    cJSON_AddNumberToObject(sum, "kept_checkpoint", (double)b->ckpt);
     cJSON_AddNumberToObject(sum, "kept_step", b->ckpt < 0 ? 0 : (double)b->step);
     cJSON_AddNumberToObject(sum, "kept_epoch", b->ckpt < 0 ? 0 : b->epoch);
     cJSON_AddNumberToObject(sum, "kept_forward_kl", b->ckpt < 0 ? 0 : b->kl);

@@ -186,7 +186,7 @@ typedef struct {
     int have_meas;
     fl_budget_state kept;       /* a budgeted run's last checkpoint within it */
     double last_kl;             /* the last checkpoint's forward KL (budgeted runs) */
-    int nckpt;                  /* checkpoints measured so far (budgeted runs) */
+    long nckpt;                 /* checkpoints measured so far (budgeted runs) */
 } lmft_run;
 
 /* The models, data and task, the claimed run directory, the measurement
@@ -304,7 +304,7 @@ static int train(lmft_run *r, long total, long every) {
             rc = log_line(r, step + 1, run_loss, run_reward, nrun, lr, ckpt);
             run_loss = run_reward = 0, nrun = 0, t_step = fl_now();
         }
-        if (rc == 0 && ckpt && step + 1 < total && !(c->budget.kl_budget > 0)) {
+        if (rc == 0 && ckpt && step + 1 < total && !r->kept.stopped) {
             r->ls.step = step + 1;
             rc = fl_loop_save(&r->L);
         }
@@ -355,13 +355,23 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     fl_rng_init(&ls->rng, c->seed, FL_STREAM_SAMPLE);
     fl_optim_adamw(&ls->opt, 0.9f, 0.999f, 1e-8f, 0.0f);
     const fl_trainstate_rng rngs[] = {{"rng", &ls->rng}};
-    const fl_trainstate_long longs[] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
+    fl_trainstate_long longs[7] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
+    /* A budgeted run's kept checkpoint travels with the state. */
+    fl_budget_entries be;
+    const int budgeted = c->budget.kl_budget > 0;
+    if (budgeted) {
+        fl_budget_entries_init(&be, &r.kept);
+        for (int i = 0; i < 3; i++) longs[3 + i] = be.at[i];
+        longs[6] = (fl_trainstate_long){"budget_checkpoints", &r.nckpt};
+    }
     const fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
-                               .resumable = !(c->budget.kl_budget > 0), .label = fl_lmft_method_name(c->method),
-                               .total = total,
+                               .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
                                .progress = c->progress,
                                .state = {.kind = "lm-finetune", .config = r.cfg_text, .blob = &r.m.blob,
-                                         .opt_t = &ls->opt.t, .rngs = rngs, .nrngs = 1, .longs = longs, .nlongs = 3}};
+                                         .opt_t = &ls->opt.t, .rngs = rngs, .nrngs = 1, .longs = longs,
+                                         .nlongs = budgeted ? 7 : 3, .doubles = budgeted ? be.where : NULL,
+                                         .ndoubles = budgeted ? 2 : 0, .floats = budgeted ? be.weights : NULL,
+                                         .nfloats = budgeted}};
     if (rc == 0 && fl_loop_begin(&r.L, &spec, &r.rd) < 0) rc = -1;
     if (rc == 0) rc = train(&r, total, every);
     if (rc == 0) {

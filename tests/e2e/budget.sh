@@ -3,7 +3,8 @@
 # (the ctest fixture's): forecast.json's held-out MAE, quantiles and
 # coverage equal an independent NumPy computation from results.csv; a
 # budgeted finetune keeps a model within its KL budget, with its forecast,
-# also with the prior task's data absent; forgetlab.Budget finds the CLI's
+# also with the prior task's data absent, and killed, resumes to the same
+# end; forgetlab.Budget finds the CLI's
 # budget; the PyTorch example stops on budget; calibrations of another
 # setting or base, too few runs for a level, a damaged forecast.json and
 # clashing options are refused with the reason.
@@ -81,6 +82,13 @@ check "(lambda a, b: a['forgetting'] is None and a['kept_checkpoint'] == b['kept
 expect_exit 0 "--max-forward-kl alone" -- "$FL" "${B[@]}" --max-forward-kl 0.01 --out "$T/kl"
 check "(lambda s: s['kl_budget'] == 0.01 and s['stopped_by_budget'] and s['kept_forward_kl'] <= 0.01 and s['forecast'] is None) \
        (__import__('json').load(open('$T/kl/summary.json')))" "  ... stops, keeps KL <= 0.01, no forecast"
+
+# Killed before its stop and rerun, a budgeted run keeps what it had kept:
+# the same weights, the same kept checkpoint and stop.
+kill_and_resume "budgeted finetune" '"forward_kl_new"' "3" "${B[@]}" --max-forward-kl 0.2
+check "(lambda a, b: a['stopped_by_budget'] and all(a[k] == b[k] for k in ('kept_checkpoint', 'kept_step', \
+       'kept_forward_kl', 'stopped_by_budget', 'forward_kl_new')))(__import__('json').load(open('$T/ref/summary.json')), \
+       __import__('json').load(open('$T/killed/summary.json')))" "  ... the same kept checkpoint, stopped at the same one"
 
 # Refusals.
 sed 's/"setting":.*"razor"/"setting": "lm"/' "$REF/forecast.json" >"$T/lm.json"

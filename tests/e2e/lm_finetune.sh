@@ -64,6 +64,13 @@ check "(lambda s: abs(s['kl_budget'] - 0.4) < 1e-9 and s['kept_forward_kl'] <= s
        and abs(s['forecast_hi'] - s['forecast'] - 0.01) < 1e-9 and 'forgetting' in s) \
        (__import__('json').load(open('$T/budget-f/summary.json')))" \
       "  ... budget 0.4 nats; the kept model's KL, forecast and interval in summary.json"
+# Killed after its second checkpoint and rerun, a budgeted run ends as the
+# uninterrupted one did.
+BF=("$FL" "${FT[@]}" --method grpo --checkpoint-every 0.25 --max-forgetting 0.05 --calibration "$T/calib.json")
+kill_when 2 '"kl_budget"' "$T/budget-k/metrics.jsonl" -- "${BF[@]}" --out "$T/budget-k"
+expect_exit 0 "the killed budgeted run resumes to the end" -- "${BF[@]}" --out "$T/budget-k"
+cmp -s "$T/budget-f/model.safetensors" "$T/budget-k/model.safetensors" && cmp -s <(grep kl_budget "$T/budget-f/metrics.jsonl") \
+    <(grep kl_budget "$T/budget-k/metrics.jsonl") && ok "  ... the same weights and checkpoints" || bad "  ... they differ"
 sed 's/"setting": "lm"/"setting": "razor"/' "$T/calib.json" >"$T/calib-mlp.json"
 expect_exit 2 "a calibration of the MLP setting" -- "$FL" "${FT[@]}" --method grpo --max-forgetting 0.05 \
     --calibration "$T/calib-mlp.json" --out "$T/bad"

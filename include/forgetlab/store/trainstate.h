@@ -4,7 +4,8 @@
  * It holds everything the next step depends on: the weights and both AdamW
  * moments (tensors "<name>", "adam_m.<name>", "adam_v.<name>"), the
  * optimizer's step count, the state of every RNG stream still in use, the
- * loop's counters, integer arrays such as a minibatch order, and the run's
+ * loop's counters and other numbers, integer arrays such as a minibatch
+ * order, other float arrays (a budgeted run's kept weights), and the run's
  * configuration. A run reloaded from it continues exactly where it was
  * saved, so a killed run, rerun with the same arguments and thread count,
  * ends bitwise identical to an uninterrupted one. The file is written
@@ -32,6 +33,17 @@ typedef struct {
 } fl_trainstate_ints;
 
 typedef struct {
+    const char *name;
+    double *value;  /* exact: written with 17 significant digits */
+} fl_trainstate_double;
+
+typedef struct {
+    const char *name;
+    float *data;
+    size_t n;
+} fl_trainstate_floats;
+
+typedef struct {
     const char *kind;       /* "grok", "pretrain", ...: checked on load */
     const char *config;     /* the configuration text that must match */
     fl_blob *blob;
@@ -42,6 +54,10 @@ typedef struct {
     int nlongs;
     const fl_trainstate_ints *ints;
     int nints;
+    const fl_trainstate_double *doubles;
+    int ndoubles;
+    const fl_trainstate_floats *floats;
+    int nfloats;
 } fl_trainstate;
 
 int fl_trainstate_save(const char *path, const fl_trainstate *s);

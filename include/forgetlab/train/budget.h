@@ -10,6 +10,7 @@
 #define FORGETLAB_BUDGET_H
 
 #include "forgetlab/measure/forecast.h"
+#include "forgetlab/store/trainstate.h"
 
 #include <stddef.h>
 
@@ -27,18 +28,26 @@ typedef struct {
 typedef struct {
     float *params;
     size_t n;
-    int ckpt;
-    long step;
+    long ckpt, step;
     double epoch, kl;
-    int stopped;                 /* a checkpoint passed the budget */
+    long stopped;                /* a checkpoint passed the budget */
 } fl_budget_state;
 
 int fl_budget_init(fl_budget_state *b, const float *base_params, size_t n);
 void fl_budget_free(fl_budget_state *b);
 /* Checkpoint ckpt's KL against the budget: within it, its parameters are
  * kept (0); past it, the run is to stop (1, b->stopped set). */
-int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *params, double kl, int ckpt, long step,
+int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *params, double kl, long ckpt, long step,
                     double epoch);
+/* What of b a resumable run saves in its state (trainstate.h), so that a
+ * killed run, rerun, keeps what it had kept: the kept weights, where and
+ * at what KL they were, and whether the run has stopped. */
+typedef struct {
+    fl_trainstate_floats weights[1];
+    fl_trainstate_long at[3];      /* kept checkpoint and step; stopped */
+    fl_trainstate_double where[2]; /* kept epoch and KL */
+} fl_budget_entries;
+void fl_budget_entries_init(fl_budget_entries *e, fl_budget_state *b);
 /* The budget's settings, for config.json (only budgeted runs have them). */
 void fl_budget_config_json(struct cJSON *cfg, const fl_budget_spec *s);
 /* summary.json's budget fields: kl_budget, stopped_by_budget, the kept
