@@ -18,10 +18,11 @@ static const char HELP_HEAD[] =
     "usage: forgetlab report DIR [--per-method-fits] [--log-x]\n"
     "\n"
     "(Re)builds the report of a study directory from its results.sqlite:\n"
-    "results.csv, predictors.csv, frontier.csv, methods.csv, the plots (PNG and\n"
-    "SVG) and index.html; or the plots of a grok run directory from its\n"
-    "metrics.jsonl and model.safetensors, or of an lm-pretrain run directory\n"
-    "from its metrics.jsonl. Safe to run while the study or run is going.\n"
+    "results.csv, predictors.csv, frontier.csv, methods.csv, rl_vs_sft.csv,\n"
+    "forecast.json, the plots (PNG and SVG) and index.html; or the plots of a\n"
+    "grok run directory from its metrics.jsonl and model.safetensors, or of an\n"
+    "lm-pretrain run directory from its metrics.jsonl. Safe to run while the\n"
+    "study or run is going.\n"
     "\n"
     "Options (a study's forgetting-vs-KL figure):\n";
 static char HELP[4096];

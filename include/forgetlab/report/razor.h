@@ -157,7 +157,7 @@ typedef struct {
 double fl_paper_r2(const fl_study_kind *k, const char *name);
 
 /* The analysis of a razor study from DIR/results.sqlite: results.csv,
- * predictors.csv, frontier.csv, methods.csv, the plots and index.html;
+ * predictors.csv, frontier.csv, methods.csv, rl_vs_sft.csv, the plots and index.html;
  * the predictor and method tables written to out (the CLI's stdout; NULL:
  * not written). opts NULL: the defaults. */
 int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *out);
