@@ -79,16 +79,18 @@ expect_stderr "needs none" "  ... says the prior task's data is not needed"
 check "(lambda a, b: a['forgetting'] is None and a['kept_checkpoint'] == b['kept_checkpoint'] and \
        a['kept_forward_kl'] == b['kept_forward_kl'])(__import__('json').load(open('$T/nf/summary.json')), \
        __import__('json').load(open('$T/b/summary.json')))" "  ... and keeps the same checkpoint"
-expect_exit 0 "--max-forward-kl alone" -- "$FL" "${B[@]}" --max-forward-kl 0.01 --out "$T/kl"
-check "(lambda s: s['kl_budget'] == 0.01 and s['stopped_by_budget'] and s['kept_forward_kl'] <= 0.01 and s['forecast'] is None) \
-       (__import__('json').load(open('$T/kl/summary.json')))" "  ... stops, keeps KL <= 0.01, no forecast"
+expect_exit 0 "--max-forward-kl alone" -- "$FL" "${B[@]}" --max-forward-kl 0.2 --out "$T/kl"
+check "(lambda s: s['kl_budget'] == 0.2 and s['stopped_by_budget'] and 0 < s['kept_forward_kl'] <= 0.2 and s['forecast'] is None) \
+       (__import__('json').load(open('$T/kl/summary.json')))" "  ... stops, keeps KL <= 0.2, no forecast"
 
 # Killed before its stop and rerun, a budgeted run keeps what it had kept:
 # the same weights, the same kept checkpoint and stop.
-kill_and_resume "budgeted finetune" '"forward_kl_new"' "3" "${B[@]}" --max-forward-kl 0.2
-check "(lambda a, b: a['stopped_by_budget'] and all(a[k] == b[k] for k in ('kept_checkpoint', 'kept_step', \
-       'kept_forward_kl', 'stopped_by_budget', 'forward_kl_new')))(__import__('json').load(open('$T/ref/summary.json')), \
+kill_when 3 '"forward_kl_new"' "$T/killed/metrics.jsonl" -- "$FL" "${B[@]}" --max-forward-kl 0.2 --out "$T/killed"
+expect_exit 0 "the killed budgeted finetune resumes to the end" -- "$FL" "${B[@]}" --max-forward-kl 0.2 --out "$T/killed"
+check "(lambda a, b: all(a[k] == b[k] for k in ('kept_checkpoint', 'kept_step', 'kept_forward_kl', 'stopped_by_budget', \
+       'forward_kl_new')))(__import__('json').load(open('$T/kl/summary.json')), \
        __import__('json').load(open('$T/killed/summary.json')))" "  ... the same kept checkpoint, stopped at the same one"
+cmp -s "$T/kl/model.safetensors" "$T/killed/model.safetensors" && ok "  ... weights identical" || bad "  ... weights differ"
 
 # Refusals.
 sed 's/"setting":.*"razor"/"setting": "lm"/' "$REF/forecast.json" >"$T/lm.json"
