@@ -19,14 +19,15 @@ for r in read("findings.csv"):
     rho = "-" if r["spearman"] in ("", "nan") else "%+.2f" % float(r["spearman"])
     print("| %s | %s | %s | %s | %s | %s | %s / %s / %s |" % (r["setting"], ci(r, "r2"), ci(r, "r2_lomo"), rho, reg,
           ci(r, "r2_partial_lr"), r["n_runs"], r["n_checkpoints"], r["seeds"]))
-print("\n| setting | first | second | apart |\n|---|---|---|---|")
+print("\n| setting | first | second | second minus first (paired) | apart |\n|---|---|---|---|---|")
 rank = read("ranking.csv")
 for s in dict.fromkeys(r["setting"] for r in rank):
     rs = [r for r in rank if r["setting"] == s]
     first = "%s %s [%s, %s] (%s)" % (rs[0]["predictor"], fmt(rs[0]["score"]), fmt(rs[0]["score_lo"]),
                                      fmt(rs[0]["score_hi"]), rs[0]["score_kind"])
     second = "%s %s" % (rs[1]["predictor"], fmt(rs[1]["score"])) if len(rs) > 1 else "-"
-    print("| %s | %s | %s | %s |" % (s, first, second, rs[0]["apart_from_next"] or "-"))
+    diff = ci(rs[1], "vs_best") if len(rs) > 1 else "-"
+    print("| %s | %s | %s | %s | %s |" % (s, first, second, diff, rs[1]["apart_from_best"] if len(rs) > 1 else "-"))
 print("\n| setting | measure | best on-policy | best SFT | gap (paired) | apart |\n|---|---|---|---|---|---|")
 for r in read("rl_vs_sft.csv"):
     area = r["measure"] == "frontier_area"

@@ -114,10 +114,18 @@ def _ranking(s):
     out = []
     for r in s["pred"]:
         e = {"predictor": r["predictor"], "score_kind": "lomo" if lomo else "pooled", "score": _num(r.get(k[0])),
-             "score_lo": _num(r.get(k[1])), "score_hi": _num(r.get(k[2]))}
+             "score_lo": _num(r.get(k[1])), "score_hi": _num(r.get(k[2])), "vs_best": _num(r.get("vs_best")),
+             "vs_best_lo": _num(r.get("vs_best_lo")), "vs_best_hi": _num(r.get("vs_best_hi"))}
         if r.get("side") == "new" and math.isfinite(e["score"]):
             out.append(e)
     return sorted(out, key=lambda e: -e["score"])
+
+
+def _apart_from_best(rank, i):
+    """Its paired difference from the first leaves out 0 where the study has
+    one; else the two intervals are disjoint."""
+    e = rank[i]
+    return e["vs_best_hi"] < 0 if math.isfinite(e["vs_best_hi"]) else rank[0]["score_lo"] > e["score_hi"]
 
 
 GAP = ("measure", "level", "rl_method", "rl", "rl_lo", "rl_hi", "sft_method", "sft", "sft_lo", "sft_hi", "gap",
@@ -176,7 +184,7 @@ def compare(dirs):
         for i, e in enumerate(rank):
             ranking.append(dict(head, rank=i + 1, **e,
                                 apart_from_next=e["score_lo"] > rank[i + 1]["score_hi"] if i + 1 < len(rank) else None,
-                                apart_from_best=rank[0]["score_lo"] > e["score_hi"] if i else None))
+                                apart_from_best=_apart_from_best(rank, i) if i else None))
         gaps += [dict(head, **g) for g in _gaps(s)]
         for m in ("cs_by_a_excess", "cs_by_answer_excess"):
             for seed in range(s["nseeds"]):

@@ -207,14 +207,22 @@ static void write_findings(FILE *f, const cmp_study *st, int n) {
 }
 
 static void write_ranking(FILE *f, const cmp_study *st, int n) {
-    fputs("setting,study,rank,predictor,score_kind,score,score_lo,score_hi,apart_from_next,apart_from_best\n", f);
+    fputs("setting,study,rank,predictor,score_kind,score,score_lo,score_hi,apart_from_next,apart_from_best,vs_best,"
+          "vs_best_lo,vs_best_hi\n",
+          f);
     for (int k = 0; k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
-        for (int i = 0; i < m; i++)
-            fprintf(f, "%s,%s,%d,%s,%s,%.6g,%.6g,%.6g,%s,%s\n", st[k].setting, st[k].dir, i + 1, r[i].predictor,
+        for (int i = 0; i < m; i++) {
+            fprintf(f, "%s,%s,%d,%s,%s,%.6g,%.6g,%.6g,%s,%s", st[k].setting, st[k].dir, i + 1, r[i].predictor,
                     r[i].kind, r[i].score, r[i].lo, r[i].hi, i + 1 < m ? r[i].lo > r[i + 1].hi ? "yes" : "no" : "",
-                    i > 0 ? r[0].lo > r[i].hi ? "yes" : "no" : "");
+                    i > 0 ? cmp_apart_from_best(r, i) ? "yes" : "no" : "");
+            const double vs[3] = {r[i].vs, r[i].vs_lo, r[i].vs_hi};
+            for (int j = 0; j < 3; j++)
+                if (isfinite(vs[j])) fprintf(f, ",%.6g", vs[j]);
+                else fputs(",", f);
+            fputs("\n", f);
+        }
     }
 }
 

@@ -52,17 +52,19 @@ static void kl_table(FILE *f, const cmp_study *st, int n) {
 
 static void ranking_tables(FILE *f, const cmp_study *st, int n) {
     fputs("<h2>Which predictor explains forgetting best?</h2><p>New-side predictors by held-out R&sup2;; "
-          "<em>apart</em>: its interval lies above the next one's.</p>\n", f);
+          "<em>minus the first</em>: its held-out R&sup2; minus the first's, both fitted on the same resampled "
+          "runs (paired), apart from it when that leaves out 0.</p>\n", f);
     for (int k = 0; k < n; k++) {
         cmp_rank r[CMP_MAX_ROWS];
         const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS);
         if (!st[k].has_pred) continue; /* a grok run: circuits only */
         fprintf(f, "<h3>%s (%s)</h3><table><tr><th>rank</th><th>predictor</th><th>held-out R&sup2;</th>"
-                   "<th>apart from the next</th></tr>\n", st[k].setting, st[k].dir);
+                   "<th>minus the first</th><th>apart from it</th></tr>\n", st[k].setting, st[k].dir);
         for (int i = 0; i < m && i < 6; i++) {
             fprintf(f, "<tr><td>%d</td><td>%s (%s)</td>", i + 1, r[i].predictor, r[i].kind);
             cell(f, r[i].score, r[i].lo, r[i].hi);
-            fprintf(f, "<td>%s</td></tr>\n", i + 1 < m ? r[i].lo > r[i + 1].hi ? "yes" : "no" : "");
+            cell(f, r[i].vs, r[i].vs_lo, r[i].vs_hi);
+            fprintf(f, "<td>%s</td></tr>\n", i > 0 ? cmp_apart_from_best(r, i) ? "yes" : "no" : "");
         }
         char name[160];
         cmp_figure_name(st, k, "ranking", name, sizeof name);

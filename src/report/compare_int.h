@@ -24,7 +24,11 @@ typedef struct {
 typedef struct {
     const char *predictor, *kind; /* kind: "lomo" or "pooled" */
     double score, lo, hi;
+    double vs, vs_lo, vs_hi;      /* minus the first's, paired (the study's vs_best; NaN: none) */
 } cmp_rank;
+/* Whether ranked predictor i is apart from the first: its paired difference
+ * leaves out 0 where the study has one, else the two intervals are disjoint. */
+int cmp_apart_from_best(const cmp_rank *r, int i);
 /* Ranked into out (descending); returns how many. */
 int cmp_ranking(const cmp_study *s, cmp_rank *out, int max);
 

@@ -19,14 +19,24 @@ int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
     int n = 0;
     for (int r = 0; r < t->nrows && n < max; r++) {
         if (strcmp(fl_csv_get(t, r, fs), "new") != 0) continue;
-        cmp_rank e = {fl_csv_get(t, r, fp), lomo ? "lomo" : "pooled", fl_csv_num(t, r, fl_csv_col(t, k[0])),
-                      fl_csv_num(t, r, fl_csv_col(t, k[1])), fl_csv_num(t, r, fl_csv_col(t, k[2]))};
+        cmp_rank e = {fl_csv_get(t, r, fp),
+                      lomo ? "lomo" : "pooled",
+                      fl_csv_num(t, r, fl_csv_col(t, k[0])),
+                      fl_csv_num(t, r, fl_csv_col(t, k[1])),
+                      fl_csv_num(t, r, fl_csv_col(t, k[2])),
+                      fl_csv_num(t, r, fl_csv_col(t, "vs_best")),
+                      fl_csv_num(t, r, fl_csv_col(t, "vs_best_lo")),
+                      fl_csv_num(t, r, fl_csv_col(t, "vs_best_hi"))};
         if (!isfinite(e.score)) continue;
         int i = n++;
         for (; i > 0 && out[i - 1].score < e.score; i--) out[i] = out[i - 1];
         out[i] = e;
     }
     return n;
+}
+
+int cmp_apart_from_best(const cmp_rank *r, int i) {
+    return i > 0 && (isfinite(r[i].vs_hi) ? r[i].vs_hi < 0 : r[0].lo > r[i].hi);
 }
 
 int cmp_gap_apart(const cmp_study *s, int r) {

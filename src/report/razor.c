@@ -234,6 +234,16 @@ static void print_summary(const fl_razor_analysis *a, FILE *out) {
         fprintf(out, "%-24s %-7s %6.3f  [%6.3f, %6.3f] %7.3f  [%6.3f, %6.3f] %9.3f\n", f->name, f->side, f->ci.r2, f->ci.lo,
                f->ci.hi, f->lomo.r2, f->lomo.lo, f->lomo.hi, f->spearman);
     }
+    if (a->best_pred >= 0) {
+        fprintf(out, "\nheld-out R^2 minus the leading new-side predictor's (%s), on the same resampled runs\n",
+                a->pred[a->best_pred].name);
+        for (int k = 0; k < a->npred; k++) {
+            const fl_estimate *e = &a->pred[k].vs_best;
+            if (!isnan(e->v))
+                fprintf(out, "%-24s %+.3f [%+.3f, %+.3f]%s\n", a->pred[k].name, e->v, e->lo, e->hi,
+                        e->hi < 0 ? "" : "  (not apart)");
+        }
+    }
     fprintf(out, "\nfrontier area over new-task accuracy [%.3f, %.3f] (mean prior-task accuracy on it), and prior-task "
            "accuracy at matched new-task accuracy\n%-10s %-22s", a->range_lo, a->range_hi, "method", "frontier mean");
     for (int j = 0; j < FL_MATCH_LEVELS; j++) fprintf(out, "  t=%.2f        ", a->match_level[j]);
@@ -280,7 +290,7 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
     strbuf b = {0};
     sb_printf(&b, "predictor,r2,r2_lo,r2_hi,n,spearman,side,r2_lomo,r2_lomo_lo,r2_lomo_hi,fit_c0,fit_c1,fit_c2,x_min,"
                   "x_max,r2_regime,r2_regime_lo,r2_regime_hi,n_regime,r2_partial_lr,r2_partial_lr_lo,"
-                  "r2_partial_lr_hi\n");
+                  "r2_partial_lr_hi,vs_best,vs_best_lo,vs_best_hi\n");
     for (int k = 0; k < a->npred; k++) {
         const fl_predictor_fit *f = &a->pred[k];
         sb_printf(&b, "%s,%.6f,%.6f,%.6f,%d,%.6f,%s", f->name, f->ci.r2, f->ci.lo, f->ci.hi, f->ci.n, f->spearman, f->side);
@@ -291,6 +301,7 @@ static int write_tables(const char *dir, const fl_razor_analysis *a) {
         sb_num(&b, f->regime.r2), sb_num(&b, f->regime.lo), sb_num(&b, f->regime.hi);
         sb_printf(&b, ",%d", f->regime.n);
         sb_estimate(&b, &f->partial_lr);
+        sb_estimate(&b, &f->vs_best);
         sb_printf(&b, "\n");
     }
     if (sb_write(&b, dir, "predictors.csv")) return -1;
@@ -412,7 +423,7 @@ int fl_razor_analyse(const char *dir, const fl_razor_report_opts *opts, FILE *ou
     full_ranks(dir, a);
     if (strcmp(a->kind->kind, "lm") == 0) lm_model(&db, a);
     if (fl_razor_methods(a)) goto out;
-    if (fl_razor_predictors(a)) goto out;
+    if (fl_razor_predictors(a) || fl_razor_vs_best(a)) goto out;
     if (write_tables(dir, a)) goto out;
     if (strcmp(a->kind->kind, "grok-forget") == 0 && fl_gf_life_plots(dir, &db)) goto out;
     if (fl_razor_report(dir, a, opts ? opts : &defaults)) goto out;

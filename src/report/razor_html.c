@@ -114,7 +114,9 @@ static void predictor_rows(FILE *f, const fl_razor_analysis *a, const char *side
         estimate(f, &p->partial_lr, 1);
         fputs("<td>", f);
         num(f, fl_paper_r2(a->kind, p->name), "%.2f");
-        fputs("</td></tr>\n", f);
+        fputs("</td>", f);
+        estimate(f, &p->vs_best, 1);
+        fputs("</tr>\n", f);
     }
 }
 
@@ -122,7 +124,8 @@ static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
     static const char HEAD[] = "<table><tr><th>predictor</th><th>R&sup2;</th><th>95% interval</th>"
                                "<th>leave-one-method-out R&sup2;</th><th>95% interval</th><th>n</th>"
                                "<th>Spearman</th><th>in regime R&sup2;</th><th>95% interval</th><th>n</th>"
-                               "<th>beyond the learning rate (partial R&sup2;)</th><th>paper</th></tr>\n";
+                               "<th>beyond the learning rate (partial R&sup2;)</th><th>paper</th>"
+                               "<th>held out, minus the leading predictor's</th></tr>\n";
     fputs("<h2>How well each predictor explains forgetting</h2>\n"
           "<p>Degree-2 polynomial least squares of forgetting on the predictor, pooled over every "
           "checkpoint of every method. Intervals: 95%, 1000 bootstrap resamples of whole runs (within "
@@ -133,7 +136,9 @@ static void predictor_tables(FILE *f, const fl_razor_analysis *a) {
           "the checkpoints that learnt the new task (at least 0.05 above their base) and kept the prior one "
           "(accuracy at least 0.5), where the paper's claim is stated. Beyond the learning rate: the share "
           "of what the rates (as a factor) leave unexplained that the predictor's curve explains "
-          "(predictors_by_lr.csv: the fit within each rate).</p>\n", f);
+          "(predictors_by_lr.csv: the fit within each rate). Minus the leading predictor's: the held-out "
+          "R&sup2; (leave-one-method-out where the study has it) minus that of the new-side predictor with the "
+          "highest, both fitted on the same resampled runs, so its interval is the difference's own.</p>\n", f);
     fputs(HEAD, f);
     predictor_rows(f, a, "new");
     fprintf(f, "</table>\n<h3>Outcome side</h3>\n<p>Measured on %s, whose accuracy defines forgetting: these "

@@ -38,6 +38,17 @@ assert all(-1 <= float(r["circuit_stability_random"]) <= 1 for r in rows)
 assert db.execute("select value from study where key = 'circuit_probe'").fetchone()[0] == \
     "ap-ig steps=5 form=path loss=kl corrupt=within"
 pred = {r["predictor"]: r for r in csv.DictReader(open(f"{d}/predictors.csv"))}
+# vs_best: each new-side predictor's held-out R^2 minus the leading one's,
+# paired; the leader has none. Every predictor is measured at every
+# checkpoint here, so the point difference is that of the two columns.
+new = {p: r for p, r in pred.items() if r["side"] == "new"}
+lead = max(new, key=lambda p: float(new[p]["r2_lomo"]))
+assert new[lead]["vs_best"] == "", new[lead]
+for p, r in new.items():
+    if p == lead:
+        continue
+    v, lo, hi = (float(r[k]) for k in ("vs_best", "vs_best_lo", "vs_best_hi"))
+    assert abs(v - (float(r["r2_lomo"]) - float(new[lead]["r2_lomo"]))) < 1e-5 and lo <= hi, (p, r)
 # The sign R^2 hides: forward KL rises with forgetting, CKA (a similarity) falls.
 assert float(pred["forward_kl_new"]["spearman"]) > 0.5 and float(pred["cka"]["spearman"]) < -0.5, pred["cka"]
 # Measures on the prior task's own test images are set apart as the outcome's side.

@@ -106,6 +106,12 @@ for study in ("ref", "gf"):
     assert int(mine["forward_kl_new"]["n_runs"]) > 0 and int(mine["forward_kl_new"]["seeds"]) == 1
 rank = [r for r in csv.DictReader(open(f"{t}/cmp/ranking.csv")) if r["study"].endswith("/gf")]
 assert rank and all(float(a["score"]) >= float(b["score"]) for a, b in zip(rank, rank[1:]))
+# Each predictor's paired difference from the first is the study's own,
+# and "apart" says whether it leaves out 0.
+own = {r["predictor"]: r for r in csv.DictReader(open(f"{t}/gf/predictors.csv"))}
+for r in rank[1:]:
+    assert all(r[k] == own[r["predictor"]][k] for k in ("vs_best", "vs_best_lo", "vs_best_hi")), (r, own[r["predictor"]])
+    assert r["apart_from_best"] == ("yes" if r["vs_best_hi"] != "" and float(r["vs_best_hi"]) < 0 else "no"), r
 cs = list(csv.DictReader(open(f"{t}/cmp/cs.csv")))
 assert any(r["against"] == "grokking" and r["seed"] == "0" for r in cs)
 # The grok run: its own setting, circuit stability at memorisation and at

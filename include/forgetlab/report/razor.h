@@ -30,6 +30,8 @@ typedef struct {
     fl_r2_ci regime;    /* on the in-regime checkpoints (fl_razor_analysis.regime) */
     fl_r2_ci by_lr[FL_MAX_LRS];  /* on each learning rate's checkpoints (lrs) */
     fl_estimate partial_lr;      /* partial R^2 with the learning rate as a factor (fl_poly2_r2_partial) */
+    fl_estimate vs_best;         /* held-out R^2 minus the leading new-side predictor's, paired
+                                    (fl_razor_vs_best; NaN for it and the outcome side) */
 } fl_predictor_fit;
 
 #define FL_MATCH_LEVELS 4
@@ -119,6 +121,7 @@ typedef struct {
     int nseeds;
     fl_predictor_fit pred[FL_MAX_PREDICTORS];
     int npred;
+    int best_pred;               /* the new-side predictor with the highest held-out R^2 (-1: none) */
     fl_method_fit meth[FL_MAX_METHODS];
     int nmeth;
     double range_lo, range_hi;   /* the new-task accuracy every method's frontier covers */
@@ -136,6 +139,11 @@ typedef struct {
  * then every predictor's fits into a->pred (its method in a->group for
  * leave-one-method-out); -1 on failure. */
 int fl_razor_predictors(fl_razor_analysis *a);
+/* Each new-side predictor's held-out R^2 (leave-one-method-out where the
+ * study has it, else pooled) minus the leading one's, both on the same
+ * resampled runs of the points where both are measured: a->best_pred and
+ * every pred[k].vs_best (razor_rank.c); -1 on failure. */
+int fl_razor_vs_best(fl_razor_analysis *a);
 /* forecast.json and forecast.csv: forgetting forecast from forward_kl_new
  * with intervals and its held-out honesty (razor_forecast.c); a line of it
  * to out (optional). A study too small to calibrate on gets none. */
