@@ -28,8 +28,14 @@ static int ranking_figure(const char *out_dir, const cmp_study *st, int k) {
     const int m = cmp_ranking(&st[k], r, CMP_MAX_ROWS), nb = m < MAX_BARS ? m : MAX_BARS;
     if (nb == 0) return 0;
     const char *labels[MAX_BARS];
+    char marked[MAX_BARS][80];
     double v[MAX_BARS], lo[MAX_BARS], hi[MAX_BARS];
-    for (int i = 0; i < nb; i++) labels[i] = r[i].predictor, v[i] = r[i].score, lo[i] = r[i].lo, hi[i] = r[i].hi;
+    for (int i = 0; i < nb; i++) {
+        /* A predictor the first is not apart from shares its place. */
+        snprintf(marked[i], sizeof marked[i], "%s%s", r[i].predictor,
+                 i > 0 && !cmp_apart_from_best(r, i) ? " \xe2\x89\x88" : "");
+        labels[i] = marked[i], v[i] = r[i].score, lo[i] = r[i].lo, hi[i] = r[i].hi;
+    }
     char title[160], name[160];
     snprintf(title, sizeof title, "%s: %s R\xc2\xb2 of forgetting, %d runs, %d seed%s", st[k].setting,
              strcmp(r[0].kind, "lomo") == 0 ? "leave-one-method-out" : "pooled", st[k].nruns, st[k].nseeds,
@@ -37,7 +43,8 @@ static int ranking_figure(const char *out_dir, const cmp_study *st, int k) {
     cmp_figure_name(st, k, "ranking", name, sizeof name);
     /* Below -0.5 a held-out fit is worse than the mean by far: cut there,
      * so one wild interval cannot squash the rest. */
-    fl_bars b = {title, "held-out R\xc2\xb2 (95% interval over runs)", labels, v, lo, hi, NULL, NULL, nb, -0.5, 1.0};
+    fl_bars b = {title, "held-out R\xc2\xb2 (95% interval over runs); \xe2\x89\x88: not apart from the first (paired)",
+                 labels, v, lo, hi, NULL, NULL, nb, -0.5, 1.0};
     char *path = fl_path_join(out_dir, name);
     const int rc = path ? fl_bars_save(&b, path) : fl_error_set("out of memory");
     free(path);
