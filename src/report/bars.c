@@ -62,7 +62,7 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
     for (int i = 0; i < b->n; i++)
         fl_draw_text(cr, b->labels[i], ax.area.x - 8, ax.area.y + (i + 0.5) * ROW_H, FL_FS_TICK, 1, 0.5);
     /* Fixed bounds may cut a bar or a whisker: it runs to the edge, and
-     * its missing cap says it goes on. */
+     * its missing cap says it goes on (a reference mark is drawn whole). */
     cairo_save(cr);
     cairo_rectangle(cr, ax.area.x, ax.area.y, ax.area.w, ax.area.h);
     cairo_clip(cr);
@@ -86,12 +86,14 @@ static int draw_bars(cairo_t *cr, const void *vctx) {
             cairo_line_to(cr, z, yc + cap);
             cairo_stroke(cr);
         }
-        if (b->ref && isfinite(b->ref[i])) {
-            diamond(cr, fl_axes_x(&ax, b->ref[i]), yc, ROW_H * 0.28);
-            any_ref = 1;
-        }
     }
     cairo_restore(cr);
+    /* The reference marks whole, over the bars. */
+    for (int i = 0; b->ref && i < b->n; i++)
+        if (isfinite(b->ref[i])) {
+            diamond(cr, fl_axes_x(&ax, b->ref[i]), ax.area.y + (i + 0.5) * ROW_H, ROW_H * 0.28);
+            any_ref = 1;
+        }
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     fl_axes_draw(cr, &ax);
     if (b->xlabel)
