@@ -109,7 +109,9 @@ def _load(d):
 
 
 def _ranking(s):
-    lomo = bool(s["pred"]) and "r2_lomo" in s["pred"][0]
+    # Held out by method where any new-side predictor has that score (the
+    # rule the study's vs_best follows), else pooled.
+    lomo = any(r.get("side") == "new" and math.isfinite(_num(r.get("r2_lomo"))) for r in s["pred"])
     k = R2[3:6] if lomo else R2[:3]
     out = []
     for r in s["pred"]:
@@ -125,7 +127,9 @@ def _apart_from_best(rank, i):
     """Its paired difference from the first leaves out 0 where the study has
     one; else the two intervals are disjoint."""
     e = rank[i]
-    return e["vs_best_hi"] < 0 if math.isfinite(e["vs_best_hi"]) else rank[0]["score_lo"] > e["score_hi"]
+    if math.isfinite(e["vs_best_lo"]) and math.isfinite(e["vs_best_hi"]):
+        return e["vs_best_lo"] > 0 or e["vs_best_hi"] < 0
+    return rank[0]["score_lo"] > e["score_hi"]
 
 
 GAP = ("measure", "level", "rl_method", "rl", "rl_lo", "rl_hi", "sft_method", "sft", "sft_lo", "sft_hi", "gap",

@@ -263,7 +263,7 @@ static void write_cs(FILE *f, const cmp_study *st, int n) {
         for (int g = 0; g < 2; g++)
             for (int seed = 0; seed < st[k].nseeds; seed++) {
                 double m, e;
-                if (cmp_grokking(&st[k], GROK[g], seed, &m, &e)) continue;
+                if (cmp_grokking(&st[k], GROK[g], seed, &m, &e, NULL)) continue;
                 fprintf(f, "%s,%s,%s,grokking,%d,,,,,%.6g,%.6g\n", st[k].setting, st[k].dir, GROK[g], seed, m, e);
             }
     }

@@ -62,8 +62,8 @@ static void grok_series(const cmp_study *st, int k, const char *measure, int col
               fm = fl_csv_col(t, measure);
     int named = 0;
     for (int seed = 0; seed < st[k].nseeds && seed < CMP_MAX_SEEDS && *ns + 2 <= max; seed++) {
-        double at_mem, at_end;
-        if (fm < 0 || cmp_grokking(&st[k], measure, seed, &at_mem, &at_end)) continue;
+        double at_mem, at_end, mem_epoch;
+        if (fm < 0 || cmp_grokking(&st[k], measure, seed, &at_mem, &at_end, &mem_epoch)) continue;
         const size_t start = *used;
         for (int r = 0; r < t->nrows; r++)
             if (strcmp(fl_csv_get(t, r, fp), "grok") == 0 && (int)fl_csv_num(t, r, fs) == seed &&
@@ -72,7 +72,7 @@ static void grok_series(const cmp_study *st, int k, const char *measure, int col
         const int first_mark = *ns == 0;
         s[(*ns)++] = (fl_series){named++ ? NULL : st[k].setting, xs + start, ys + start, (int)(*used - start),
                                  FL_MARK_LINE, color, NULL};
-        mx[seed] = st[k].memorised[seed], my[seed] = at_mem;
+        mx[seed] = mem_epoch, my[seed] = at_mem; /* where that value was measured: on its line */
         s[(*ns)++] = (fl_series){first_mark ? "memorisation" : NULL, mx + seed, my + seed, 1, FL_MARK_POINTS,
                                  FL_COLOR_BLACK, NULL};
     }

@@ -107,7 +107,7 @@ static void cs_table(FILE *f, const cmp_study *st, int n) {
         for (int g = 0; g < 2; g++)
             for (int seed = 0; seed < st[k].nseeds; seed++) {
                 double m, e;
-                if (cmp_grokking(&st[k], GROK[g], seed, &m, &e) == 0)
+                if (cmp_grokking(&st[k], GROK[g], seed, &m, &e, NULL) == 0)
                     fprintf(f, "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3f</td><td>%.3f</td></tr>\n",
                             st[k].setting, GROK[g], seed, m, e), any[g] = 1;
             }

@@ -38,8 +38,10 @@ int cmp_gap_apart(const cmp_study *s, int r);
 
 /* A grok-forget study's measure (a results.csv column) for one seed's
  * grokking phase: at the first measured epoch from memorisation on, and at
- * the end; -1 when the study has none. */
-int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end);
+ * the end (mem_epoch, optional: that first epoch); -1 when the study has
+ * none. */
+int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end,
+                 double *mem_epoch);
 
 /* heatmap.png / .svg, findings.html, and the summary printed to out. */
 int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out);

@@ -14,7 +14,12 @@ static const char *const POOLED[] = {"r2", "r2_lo", "r2_hi"};
 
 int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
     const fl_csv *t = &s->pred;
-    const int lomo = fl_csv_col(t, "r2_lomo") >= 0, fp = fl_csv_col(t, "predictor"), fs = fl_csv_col(t, "side");
+    const int fp = fl_csv_col(t, "predictor"), fs = fl_csv_col(t, "side"), fl = fl_csv_col(t, "r2_lomo");
+    /* Held out by method where any new-side predictor has that score (the
+     * rule the study's vs_best follows), else pooled. */
+    int lomo = 0;
+    for (int r = 0; r < t->nrows && fl >= 0; r++)
+        lomo |= strcmp(fl_csv_get(t, r, fs), "new") == 0 && isfinite(fl_csv_num(t, r, fl));
     const char *const *k = lomo ? LOMO : POOLED;
     int n = 0;
     for (int r = 0; r < t->nrows && n < max; r++) {
@@ -36,7 +41,9 @@ int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
 }
 
 int cmp_apart_from_best(const cmp_rank *r, int i) {
-    return i > 0 && (isfinite(r[i].vs_hi) ? r[i].vs_hi < 0 : r[0].lo > r[i].hi);
+    if (i <= 0) return 0;
+    if (isfinite(r[i].vs_lo) && isfinite(r[i].vs_hi)) return r[i].vs_lo > 0 || r[i].vs_hi < 0;
+    return r[0].lo > r[i].hi;
 }
 
 int cmp_gap_apart(const cmp_study *s, int r) {
@@ -44,7 +51,8 @@ int cmp_gap_apart(const cmp_study *s, int r) {
     return fl_csv_num(t, r, fl_csv_col(t, "gap_lo")) > 0 || fl_csv_num(t, r, fl_csv_col(t, "gap_hi")) < 0;
 }
 
-int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end) {
+int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end,
+                 double *mem_epoch) {
     const fl_csv *t = &s->res;
     const int fp = fl_csv_col(t, "phase"), fs = fl_csv_col(t, "seed"), fe = fl_csv_col(t, "epoch"),
               fm = fl_csv_col(t, measure);
@@ -58,6 +66,7 @@ int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_m
         if (e >= s->memorised[seed] && e < best_e) best_e = e, *at_mem = v;
         if (e > last_e) last_e = e, *at_end = v;
     }
+    if (mem_epoch) *mem_epoch = isfinite(best_e) ? best_e : NAN;
     return isfinite(*at_mem) && isfinite(*at_end) ? 0 : -1;
 }
 

@@ -241,7 +241,7 @@ static void print_summary(const fl_razor_analysis *a, FILE *out) {
             const fl_estimate *e = &a->pred[k].vs_best;
             if (!isnan(e->v))
                 fprintf(out, "%-24s %+.3f [%+.3f, %+.3f]%s\n", a->pred[k].name, e->v, e->lo, e->hi,
-                        e->hi < 0 ? "" : "  (not apart)");
+                        e->hi < 0 || e->lo > 0 ? "" : "  (not apart)");
         }
     }
     fprintf(out, "\nfrontier area over new-task accuracy [%.3f, %.3f] (mean prior-task accuracy on it), and prior-task "

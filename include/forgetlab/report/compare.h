@@ -9,7 +9,11 @@
  *                 runs, checkpoints, seeds
  *   ranking.csv   per setting, the new-side predictors by held-out R^2
  *                 (leave-one-method-out where the study has it, else the
- *                 pooled R^2), and which are apart (intervals disjoint)
+ *                 pooled R^2), each one's difference from the first as
+ *                 its study wrote it (vs_best, paired) and whether that
+ *                 leaves out 0 (apart_from_best; the intervals' overlap
+ *                 where a study has none), and whether each is apart from
+ *                 the next (intervals disjoint)
  *   rl_vs_sft.csv each study's own rl_vs_sft.csv (fl_family_gap): the
  *                 best on-policy method against the best SFT one on the
  *                 frontier area and at each matched level, both sides'
