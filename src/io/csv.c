@@ -123,6 +123,8 @@ double fl_csv_num(const fl_csv *t, int r, int c) {
     return *s && *e == '\0' ? v : NAN;
 }
 
+double fl_csv_num_of(const fl_csv *t, int r, const char *col) { return fl_csv_num(t, r, fl_csv_col(t, col)); }
+
 void fl_csv_put(FILE *f, const char *v, int last) {
     if (v[strcspn(v, ",\"\r\n")]) {
         fputc('"', f);

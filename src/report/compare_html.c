@@ -26,8 +26,12 @@ static int pred_row(const cmp_study *s, const char *name) {
     return -1;
 }
 
-static double num_of(const fl_csv *t, int r, const char *col) { return fl_csv_num(t, r, fl_csv_col(t, col)); }
-static double num(const cmp_study *s, int r, const char *col) { return num_of(&s->pred, r, col); }
+/* Column col of row r with its interval (col_lo, col_hi), as a cell. */
+static void estimate_cell(FILE *f, const fl_csv *t, int r, const char *col) {
+    char lo[64], hi[64];
+    snprintf(lo, sizeof lo, "%s_lo", col), snprintf(hi, sizeof hi, "%s_hi", col);
+    cell(f, fl_csv_num_of(t, r, col), fl_csv_num_of(t, r, lo), fl_csv_num_of(t, r, hi));
+}
 
 /* The forward KL on the new task's inputs, every setting in a row. */
 static void kl_table(FILE *f, const cmp_study *st, int n) {
@@ -39,12 +43,12 @@ static void kl_table(FILE *f, const cmp_study *st, int n) {
         const int r = pred_row(s, "forward_kl_new");
         if (r < 0) continue;
         fprintf(f, "<tr><td>%s</td><td>%s</td>", s->setting, s->dir);
-        cell(f, num(s, r, "r2"), num(s, r, "r2_lo"), num(s, r, "r2_hi"));
-        cell(f, num(s, r, "r2_lomo"), num(s, r, "r2_lomo_lo"), num(s, r, "r2_lomo_hi"));
-        cell(f, num(s, r, "spearman"), NAN, NAN);
-        cell(f, num(s, r, "r2_regime"), num(s, r, "r2_regime_lo"), num(s, r, "r2_regime_hi"));
-        cell(f, num(s, r, "r2_partial_lr"), num(s, r, "r2_partial_lr_lo"), num(s, r, "r2_partial_lr_hi"));
-        const double nfit = num(s, r, "n");
+        estimate_cell(f, &s->pred, r, "r2");
+        estimate_cell(f, &s->pred, r, "r2_lomo");
+        cell(f, fl_csv_num_of(&s->pred, r, "spearman"), NAN, NAN);
+        estimate_cell(f, &s->pred, r, "r2_regime");
+        estimate_cell(f, &s->pred, r, "r2_partial_lr");
+        const double nfit = fl_csv_num_of(&s->pred, r, "n");
         fprintf(f, "<td>%d / %d / %d</td></tr>\n", s->nruns, isfinite(nfit) ? (int)nfit : s->nckpts, s->nseeds);
     }
     fputs("</table>\n", f);
@@ -86,10 +90,10 @@ static void rl_table(FILE *f, const cmp_study *st, int n) {
             const char *measure = fl_csv_get(t, r, fl_csv_col(t, "measure")), *level = fl_csv_get(t, r, fl_csv_col(t, "level"));
             fprintf(f, "<tr><td>%s</td><td>%s%s%s</td><td>%s</td>", st[k].setting, measure, *level ? " " : "", level,
                     fl_csv_get(t, r, fl_csv_col(t, "rl_method")));
-            cell(f, num_of(t, r, "rl"), num_of(t, r, "rl_lo"), num_of(t, r, "rl_hi"));
+            estimate_cell(f, t, r, "rl");
             fprintf(f, "<td>%s</td>", fl_csv_get(t, r, fl_csv_col(t, "sft_method")));
-            cell(f, num_of(t, r, "sft"), num_of(t, r, "sft_lo"), num_of(t, r, "sft_hi"));
-            cell(f, num_of(t, r, "gap"), num_of(t, r, "gap_lo"), num_of(t, r, "gap_hi"));
+            estimate_cell(f, t, r, "sft");
+            estimate_cell(f, t, r, "gap");
             fprintf(f, "<td>%s</td></tr>\n", cmp_gap_apart(&st[k], r) ? "yes" : "no");
         }
     }
@@ -179,12 +183,14 @@ int cmp_report(const char *out_dir, const cmp_study *st, int n, FILE *out) {
             fprintf(out, "%-28s circuit stability across grokking only (%s)\n", st[k].setting, st[k].dir);
             continue;
         }
-        fprintf(out, "%-28s forward KL R^2 %6.3f [%.3f, %.3f]", st[k].setting, num(&st[k], kl, "r2"),
-                num(&st[k], kl, "r2_lo"), num(&st[k], kl, "r2_hi"));
+        fprintf(out, "%-28s forward KL R^2 %6.3f [%.3f, %.3f]", st[k].setting,
+                fl_csv_num_of(&st[k].pred, kl, "r2"), fl_csv_num_of(&st[k].pred, kl, "r2_lo"),
+                fl_csv_num_of(&st[k].pred, kl, "r2_hi"));
         if (m > 0) fprintf(out, "; best held-out: %s %.3f", r[0].predictor, r[0].score);
-        if (st[k].has_gap && st[k].gap.nrows > 0) /* the frontier area's, or the first level's */
-            fprintf(out, "; on-policy minus SFT (%s) %+.3g [%+.3g, %+.3g]", fl_csv_get(&st[k].gap, 0, fl_csv_col(&st[k].gap, "measure")), num_of(&st[k].gap, 0, "gap"),
-                    num_of(&st[k].gap, 0, "gap_lo"), num_of(&st[k].gap, 0, "gap_hi"));
+        const fl_csv *g = &st[k].gap;
+        if (st[k].has_gap && g->nrows > 0) /* the frontier area's, or the first level's */
+            fprintf(out, "; on-policy minus SFT (%s) %+.3g [%+.3g, %+.3g]", fl_csv_get(g, 0, fl_csv_col(g, "measure")),
+                    fl_csv_num_of(g, 0, "gap"), fl_csv_num_of(g, 0, "gap_lo"), fl_csv_num_of(g, 0, "gap_hi"));
         fprintf(out, " (%s)\n", st[k].dir);
     }
     free(text), free(path);

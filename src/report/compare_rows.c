@@ -26,12 +26,12 @@ int cmp_ranking(const cmp_study *s, cmp_rank *out, int max) {
         if (strcmp(fl_csv_get(t, r, fs), "new") != 0) continue;
         cmp_rank e = {fl_csv_get(t, r, fp),
                       lomo ? "lomo" : "pooled",
-                      fl_csv_num(t, r, fl_csv_col(t, k[0])),
-                      fl_csv_num(t, r, fl_csv_col(t, k[1])),
-                      fl_csv_num(t, r, fl_csv_col(t, k[2])),
-                      fl_csv_num(t, r, fl_csv_col(t, "vs_best")),
-                      fl_csv_num(t, r, fl_csv_col(t, "vs_best_lo")),
-                      fl_csv_num(t, r, fl_csv_col(t, "vs_best_hi"))};
+                      fl_csv_num_of(t, r, k[0]),
+                      fl_csv_num_of(t, r, k[1]),
+                      fl_csv_num_of(t, r, k[2]),
+                      fl_csv_num_of(t, r, "vs_best"),
+                      fl_csv_num_of(t, r, "vs_best_lo"),
+                      fl_csv_num_of(t, r, "vs_best_hi")};
         if (!isfinite(e.score)) continue;
         int i = n++;
         for (; i > 0 && out[i - 1].score < e.score; i--) out[i] = out[i - 1];
@@ -48,7 +48,7 @@ int cmp_apart_from_best(const cmp_rank *r, int i) {
 
 int cmp_gap_apart(const cmp_study *s, int r) {
     const fl_csv *t = &s->gap;
-    return fl_csv_num(t, r, fl_csv_col(t, "gap_lo")) > 0 || fl_csv_num(t, r, fl_csv_col(t, "gap_hi")) < 0;
+    return fl_csv_num_of(t, r, "gap_lo") > 0 || fl_csv_num_of(t, r, "gap_hi") < 0;
 }
 
 int cmp_grokking(const cmp_study *s, const char *measure, int seed, double *at_mem, double *at_end,

@@ -139,10 +139,9 @@ static void layout_heatmap(cairo_t *cr, const heat_ctx *h, heat_layout *L) {
     L->rotated = 0;
     /* Column labels run horizontally while they fit under their cells,
      * else at 45 degrees, which may also need room on the left. */
+    if (h->lo) ci_cell(cr, h, &L->cw, &L->ch); /* fixed by its text */
     for (int pass = 0; pass < 3; pass++) {
-        if (h->lo) {
-            ci_cell(cr, h, &L->cw, &L->ch);
-        } else {
+        if (!h->lo) {
             L->cw = fmin(MAX_CELL, fmin((HM_W - left - right) / h->cols, (HM_H - top - bottom) / h->rows));
             L->ch = L->cw = fmax(L->cw, 0.25);
         }

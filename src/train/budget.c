@@ -38,13 +38,17 @@ int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *pa
     return 0;
 }
 
-void fl_budget_entries_init(fl_budget_entries *e, fl_budget_state *b) {
+void fl_budget_attach(fl_budget_entries *e, fl_budget_state *b, fl_trainstate *st, fl_trainstate_long *longs) {
     e->weights[0] = (fl_trainstate_floats){"budget_kept", b->params, b->n};
     e->at[0] = (fl_trainstate_long){"budget_kept_checkpoint", &b->ckpt};
     e->at[1] = (fl_trainstate_long){"budget_kept_step", &b->step};
     e->at[2] = (fl_trainstate_long){"budget_stopped", &b->stopped};
     e->where[0] = (fl_trainstate_double){"budget_kept_epoch", &b->epoch};
     e->where[1] = (fl_trainstate_double){"budget_kept_kl", &b->kl};
+    for (int i = 0; i < FL_BUDGET_NLONGS; i++) longs[st->nlongs++] = e->at[i];
+    st->longs = longs;
+    st->doubles = e->where, st->ndoubles = 2;
+    st->floats = e->weights, st->nfloats = 1;
 }
 
 void fl_budget_config_json(cJSON *cfg, const fl_budget_spec *s) {

@@ -429,24 +429,18 @@ static int train_loop(run_state *s, const fl_measure_ctx *mctx, fl_rundir *rd, c
     char label[64];
     snprintf(label, sizeof label, "finetune %s", fl_ft_method_name(c->method));
     const fl_trainstate_rng rngs[] = {{"data_rng", &ls.data_rng}, {"sample_rng", &s->sample_rng}};
-    fl_trainstate_long longs[11] = {{"step", &ls.step},         {"checkpoint", &ls.ckpt}, {"batch_pos", &ls.pos},
+    fl_trainstate_long longs[8 + FL_BUDGET_NLONGS] = {{"step", &ls.step},         {"checkpoint", &ls.ckpt}, {"batch_pos", &ls.pos},
                                 {"batch_epoch", &ls.epoch}, {"train_ms", &ls.train_ms}, {"eval_ms", &ls.eval_ms},
                                 {"predictors_ms", &ls.pred_ms}, {"circuit_ms", &ls.circuit_ms}};
     const fl_trainstate_ints ints[] = {{"batch_order", ls.bt.order, ls.bt.n}};
-    /* A budgeted run's kept checkpoint travels with the state. */
-    fl_budget_entries be;
-    const int budgeted = c->budget.kl_budget > 0;
-    if (budgeted) {
-        fl_budget_entries_init(&be, &s->kept);
-        for (int i = 0; i < 3; i++) longs[8 + i] = be.at[i];
-    }
-    const fl_loop_spec spec = {
+    fl_loop_spec spec = {
         .dir = dir, .config = cfg, .position = &ls.step, .resume_key = "step", .resumable = c->resumable,
         .label = label, .total = total, .progress = c->progress,
         .state = {.kind = "finetune", .config = cfg_text, .blob = &s->m->blob, .opt_t = &ls.opt.t, .rngs = rngs,
-                  .nrngs = 2, .longs = longs, .nlongs = budgeted ? 11 : 8, .ints = ints, .nints = 1,
-                  .doubles = budgeted ? be.where : NULL, .ndoubles = budgeted ? 2 : 0,
-                  .floats = budgeted ? be.weights : NULL, .nfloats = budgeted}};
+                  .nrngs = 2, .longs = longs, .nlongs = 8, .ints = ints, .nints = 1}};
+    /* A budgeted run's kept checkpoint travels with the state. */
+    fl_budget_entries be;
+    if (c->budget.kl_budget > 0) fl_budget_attach(&be, &s->kept, &spec.state, longs);
     ls.pos = ls.bt.pos, ls.epoch = ls.bt.epoch;
     int rc = -1;
     if (fl_loop_begin(&L, &spec, rd) < 0) goto out;

@@ -186,7 +186,7 @@ typedef struct {
     int have_meas;
     fl_budget_state kept;       /* a budgeted run's last checkpoint within it */
     double last_kl;             /* the last checkpoint's forward KL (budgeted runs) */
-    long nckpt;                 /* checkpoints measured so far (budgeted runs) */
+    long every;                 /* steps between checkpoints (the last one at the end) */
 } lmft_run;
 
 /* The models, data and task, the claimed run directory, the measurement
@@ -250,7 +250,9 @@ static int log_line(lmft_run *r, long step, double loss, double reward, int n, f
         r->ls.measure_ms += lround(1000.0 * (fl_now() - tm));
         cJSON_AddNumberToObject(j, "forward_kl_new", r->last_kl);
         cJSON_AddNumberToObject(j, "kl_budget", r->c->budget.kl_budget);
-        fl_budget_check(&r->kept, &r->c->budget, r->m.blob.params, r->last_kl, r->nckpt++, step,
+        /* Checkpoint k falls on step (k + 1) * every, the last at the end. */
+        const long k = (step + r->every - 1) / r->every - 1;
+        fl_budget_check(&r->kept, &r->c->budget, r->m.blob.params, r->last_kl, k, step,
                         (double)step / r->spe);
         cJSON_AddBoolToObject(j, "within_budget", !r->kept.stopped);
     } else if (ckpt) {
@@ -273,7 +275,8 @@ static int log_line(lmft_run *r, long step, double loss, double reward, int n, f
 /* The steps from the saved position to the end: one batch of an epoch's
  * shuffled order a step, a training line every log_every steps and a
  * measured, saved checkpoint every checkpoint_every epoch. */
-static int train(lmft_run *r, long total, long every) {
+static int train(lmft_run *r, long total) {
+    const long every = r->every;
     const fl_lmft_config *c = r->c;
     const fl_schedule sched = {c->schedule, (float)c->lr, (long)(c->warmup_frac * (double)total), total,
                                c->schedule == FL_SCHED_COSINE ? 0.0f : (float)c->lr};
@@ -350,30 +353,24 @@ int fl_lmft_run(const fl_lmft_config *c, const char *out_dir) {
     lmft_run r = {.c = c};
     int rc = run_open(&r, out_dir);
     const long total = (long)r.spe * c->epochs;
-    const long every = lround(c->checkpoint_every * r.spe) > 0 ? lround(c->checkpoint_every * r.spe) : 1;
+    r.every = lround(c->checkpoint_every * r.spe) > 0 ? lround(c->checkpoint_every * r.spe) : 1;
     lmft_state *ls = &r.ls;
     fl_rng_init(&ls->rng, c->seed, FL_STREAM_SAMPLE);
     fl_optim_adamw(&ls->opt, 0.9f, 0.999f, 1e-8f, 0.0f);
     const fl_trainstate_rng rngs[] = {{"rng", &ls->rng}};
-    fl_trainstate_long longs[7] = {{"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
-    /* A budgeted run's kept checkpoint travels with the state. */
-    fl_budget_entries be;
-    const int budgeted = c->budget.kl_budget > 0;
-    if (budgeted) {
-        fl_budget_entries_init(&be, &r.kept);
-        for (int i = 0; i < 3; i++) longs[3 + i] = be.at[i];
-        longs[6] = (fl_trainstate_long){"budget_checkpoints", &r.nckpt};
-    }
-    const fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
+    fl_trainstate_long longs[3 + FL_BUDGET_NLONGS] = {
+        {"step", &ls->step}, {"train_ms", &ls->train_ms}, {"measure_ms", &ls->measure_ms}};
+    fl_loop_spec spec = {.dir = out_dir, .config = r.cfg, .position = &ls->step, .resume_key = "step",
                                .resumable = 1, .label = fl_lmft_method_name(c->method), .total = total,
                                .progress = c->progress,
                                .state = {.kind = "lm-finetune", .config = r.cfg_text, .blob = &r.m.blob,
                                          .opt_t = &ls->opt.t, .rngs = rngs, .nrngs = 1, .longs = longs,
-                                         .nlongs = budgeted ? 7 : 3, .doubles = budgeted ? be.where : NULL,
-                                         .ndoubles = budgeted ? 2 : 0, .floats = budgeted ? be.weights : NULL,
-                                         .nfloats = budgeted}};
+                                         .nlongs = 3}};
+    /* A budgeted run's kept checkpoint travels with the state. */
+    fl_budget_entries be;
+    if (c->budget.kl_budget > 0) fl_budget_attach(&be, &r.kept, &spec.state, longs);
     if (rc == 0 && fl_loop_begin(&r.L, &spec, &r.rd) < 0) rc = -1;
-    if (rc == 0) rc = train(&r, total, every);
+    if (rc == 0) rc = train(&r, total);
     if (rc == 0) {
         fl_loop_end(&r.L);
         ls->step = total;

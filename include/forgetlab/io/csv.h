@@ -26,6 +26,8 @@ const char *fl_csv_get(const fl_csv *t, int r, int c);
 /* The same as a number: NaN when the cell is empty, not a number, or the
  * column is absent (c < 0). */
 double fl_csv_num(const fl_csv *t, int r, int c);
+/* fl_csv_num of the column named col (NaN when there is none). */
+double fl_csv_num_of(const fl_csv *t, int r, const char *col);
 
 /* Writes one field, quoted when it holds a comma, a quote or a newline,
  * then a comma, or a newline when it is the row's last. */

@@ -42,12 +42,16 @@ int fl_budget_check(fl_budget_state *b, const fl_budget_spec *s, const float *pa
 /* What of b a resumable run saves in its state (trainstate.h), so that a
  * killed run, rerun, keeps what it had kept: the kept weights, where and
  * at what KL they were, and whether the run has stopped. */
+#define FL_BUDGET_NLONGS 3
 typedef struct {
     fl_trainstate_floats weights[1];
-    fl_trainstate_long at[3];      /* kept checkpoint and step; stopped */
-    fl_trainstate_double where[2]; /* kept epoch and KL */
+    fl_trainstate_long at[FL_BUDGET_NLONGS]; /* kept checkpoint and step; stopped */
+    fl_trainstate_double where[2];           /* kept epoch and KL */
 } fl_budget_entries;
-void fl_budget_entries_init(fl_budget_entries *e, fl_budget_state *b);
+/* Adds b's entries (held in e) to the state st describes: after its
+ * st->nlongs counters in longs, which has room for FL_BUDGET_NLONGS more,
+ * and as its doubles and float arrays. */
+void fl_budget_attach(fl_budget_entries *e, fl_budget_state *b, fl_trainstate *st, fl_trainstate_long *longs);
 /* The budget's settings, for config.json (only budgeted runs have them). */
 void fl_budget_config_json(struct cJSON *cfg, const fl_budget_spec *s);
 /* summary.json's budget fields: kl_budget, stopped_by_budget, the kept
