@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BARS 12 /* the leading predictors; the table has them all */
+#define MAX_BARS CMP_MAX_ROWS /* every ranked predictor: the claim's may rank last */
 
 void cmp_figure_name(const cmp_study *st, int k, const char *stem, char *buf, size_t n) {
     int twin = 0;
